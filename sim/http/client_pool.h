@@ -1,0 +1,63 @@
+// Outbound HTTP for role-to-role calls: a pool of keep-alive cpp-httplib clients per base
+// URL (a client is not thread-safe, so each request checks one out), with TCP_NODELAY and
+// explicit timeouts. Never throws; failures come back as a named error.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace httplib {
+class Client;
+}
+
+namespace txlab::http {
+
+enum class TransportError { kNone, kConnect, kTimeout, kRead, kWrite, kOther };
+std::string_view to_string(TransportError e);
+
+struct OutboundRequest {
+  std::string method = "GET";
+  std::string path = "/";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type;
+};
+
+struct InboundResponse {
+  int status = 0;  // 0 when no HTTP response was received
+  TransportError error = TransportError::kNone;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string header(std::string_view name) const;  // case-insensitive, first match
+};
+
+struct ClientOptions {
+  int connect_timeout_ms = 2000;
+  int read_timeout_ms = 5000;
+  size_t max_idle_per_host = 8;
+};
+
+class HttpClientPool {
+ public:
+  explicit HttpClientPool(ClientOptions options = {});
+  ~HttpClientPool();
+  HttpClientPool(const HttpClientPool&) = delete;
+  HttpClientPool& operator=(const HttpClientPool&) = delete;
+
+  // base_url like "http://127.0.0.1:41234".
+  InboundResponse send(const std::string& base_url, const OutboundRequest& request);
+
+ private:
+  std::unique_ptr<httplib::Client> checkout(const std::string& base_url);
+  void checkin(const std::string& base_url, std::unique_ptr<httplib::Client> client);
+
+  ClientOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
+};
+
+}  // namespace txlab::http

@@ -1,0 +1,246 @@
+// JwtVerifier: the ordered checks of RFC 7515 §5.2 and RFC 7519 §7.2 plus RFC 8725/9068 hygiene.
+#include "sim/jose/jwt_verifier.h"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+#include "sim/jose/base64url.h"
+#include "sim/jose/jws.h"
+
+namespace txlab::jose {
+
+using Json = nlohmann::json;
+
+std::string_view to_string(VerifyStatus s) {
+  switch (s) {
+    case VerifyStatus::kOk: return "ok";
+    case VerifyStatus::kTokenTooLarge: return "token_too_large";
+    case VerifyStatus::kMalformed: return "malformed";
+    case VerifyStatus::kBadBase64: return "bad_base64";
+    case VerifyStatus::kBadHeaderJson: return "bad_header_json";
+    case VerifyStatus::kBadPayloadJson: return "bad_payload_json";
+    case VerifyStatus::kAlgNone: return "alg_none";
+    case VerifyStatus::kAlgNotAllowed: return "alg_not_allowed";
+    case VerifyStatus::kCritUnsupported: return "crit_unsupported";
+    case VerifyStatus::kTypMismatch: return "typ_mismatch";
+    case VerifyStatus::kIssuerMissing: return "issuer_missing";
+    case VerifyStatus::kIssuerNotTrusted: return "issuer_not_trusted";
+    case VerifyStatus::kKidMissing: return "kid_missing";
+    case VerifyStatus::kKidUnknown: return "kid_unknown";
+    case VerifyStatus::kKeysUnavailable: return "keys_unavailable";
+    case VerifyStatus::kKeyAlgMismatch: return "key_alg_mismatch";
+    case VerifyStatus::kSignatureInvalid: return "signature_invalid";
+    case VerifyStatus::kExpMissing: return "exp_missing";
+    case VerifyStatus::kExpired: return "expired";
+    case VerifyStatus::kNotYetValid: return "not_yet_valid";
+    case VerifyStatus::kIssuedInFuture: return "issued_in_future";
+    case VerifyStatus::kBadTimeClaim: return "bad_time_claim";
+    case VerifyStatus::kAudienceMissing: return "audience_missing";
+    case VerifyStatus::kAudienceMismatch: return "audience_mismatch";
+  }
+  return "unknown";
+}
+
+std::string_view describe(VerifyStatus s) {
+  switch (s) {
+    case VerifyStatus::kOk: return "token is valid";
+    case VerifyStatus::kTokenTooLarge: return "token exceeds the size limit";
+    case VerifyStatus::kMalformed: return "token is not a compact JWS (three base64url parts)";
+    case VerifyStatus::kBadBase64: return "token part is not valid base64url";
+    case VerifyStatus::kBadHeaderJson: return "JOSE header is not a valid JSON object";
+    case VerifyStatus::kBadPayloadJson: return "JWT claims are not a valid JSON object";
+    case VerifyStatus::kAlgNone: return "unsecured JWTs (alg none) are not accepted";
+    case VerifyStatus::kAlgNotAllowed: return "signature algorithm is not allowed";
+    case VerifyStatus::kCritUnsupported: return "token requires unsupported critical extensions";
+    case VerifyStatus::kTypMismatch: return "token type (typ) is not the expected one";
+    case VerifyStatus::kIssuerMissing: return "token has no issuer";
+    case VerifyStatus::kIssuerNotTrusted: return "token issuer is not trusted here";
+    case VerifyStatus::kKidMissing: return "token has no key id and the issuer has several keys";
+    case VerifyStatus::kKidUnknown: return "token key id is not among the issuer's keys";
+    case VerifyStatus::kKeysUnavailable: return "issuer keys could not be fetched";
+    case VerifyStatus::kKeyAlgMismatch: return "key is bound to a different algorithm";
+    case VerifyStatus::kSignatureInvalid: return "signature verification failed";
+    case VerifyStatus::kExpMissing: return "token has no expiry";
+    case VerifyStatus::kExpired: return "token is expired";
+    case VerifyStatus::kNotYetValid: return "token is not yet valid";
+    case VerifyStatus::kIssuedInFuture: return "token was issued in the future";
+    case VerifyStatus::kBadTimeClaim: return "a time claim is not a number";
+    case VerifyStatus::kAudienceMissing: return "token has no audience";
+    case VerifyStatus::kAudienceMismatch: return "token audience does not include this recipient";
+  }
+  return "unknown";
+}
+
+KeyLookup StaticKeySource::find(const std::string& kid) {
+  KeyLookup out;
+  out.key_count = keys_.size();
+  if (kid.empty()) {
+    if (keys_.size() == 1) out.key = keys_.front();
+    return out;
+  }
+  for (const auto& k : keys_) {
+    if (k.kid() == kid) {
+      out.key = k;
+      break;
+    }
+  }
+  return out;
+}
+
+std::optional<Json> parse_strict_object(std::string_view text, int max_depth) {
+  // Each open object keeps the set of member names seen so far.
+  std::vector<std::vector<std::string>> seen;
+  bool bad = false;
+  auto cb = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > max_depth) bad = true;
+    switch (event) {
+      case Json::parse_event_t::object_start: seen.emplace_back(); break;
+      case Json::parse_event_t::object_end: if (!seen.empty()) seen.pop_back(); break;
+      case Json::parse_event_t::key: {
+        if (!seen.empty()) {
+          auto& names = seen.back();
+          const auto& name = parsed.get_ref<const std::string&>();
+          if (std::find(names.begin(), names.end(), name) != names.end()) bad = true;
+          names.push_back(name);
+        }
+        break;
+      }
+      default: break;
+    }
+    return !bad;
+  };
+  Json j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
+  if (bad || j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+bool audience_contains(const Json& aud, const std::string& value) {
+  if (aud.is_string()) return aud.get_ref<const std::string&>() == value;
+  if (aud.is_array()) {
+    for (const auto& a : aud)
+      if (a.is_string() && a.get_ref<const std::string&>() == value) return true;
+  }
+  return false;
+}
+
+std::optional<std::pair<Json, Json>> decode_unverified(std::string_view token) {
+  auto parts = split_compact(token);
+  if (!parts) return std::nullopt;
+  auto h = base64url_decode(parts->header_b64);
+  auto p = base64url_decode(parts->payload_b64);
+  if (!h || !p) return std::nullopt;
+  auto hj = parse_strict_object(*h);
+  auto pj = parse_strict_object(*p);
+  if (!hj || !pj) return std::nullopt;
+  return std::make_pair(std::move(*hj), std::move(*pj));
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+bool typ_matches(const std::string& actual, const std::string& expected) {
+  std::string a = lower(actual);
+  const std::string e = lower(expected);
+  if (a.rfind("application/", 0) == 0) a = a.substr(12);
+  return a == e;
+}
+
+VerifiedJwt fail(VerifyStatus s, std::string detail = {}) {
+  VerifiedJwt v;
+  v.status = s;
+  v.detail = std::move(detail);
+  return v;
+}
+
+}  // namespace
+
+VerifiedJwt JwtVerifier::verify(std::string_view token) const { return verify(token, policy_.audiences); }
+
+VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::string>& audiences) const {
+  if (token.size() > policy_.max_token_bytes) return fail(VerifyStatus::kTokenTooLarge);
+  auto parts = split_compact(token);
+  if (!parts) return fail(VerifyStatus::kMalformed);
+  auto header_raw = base64url_decode(parts->header_b64);
+  auto payload_raw = base64url_decode(parts->payload_b64);
+  auto sig = base64url_decode(parts->signature_b64);
+  if (!header_raw || !payload_raw || !sig) return fail(VerifyStatus::kBadBase64);
+  auto header = parse_strict_object(*header_raw);
+  if (!header) return fail(VerifyStatus::kBadHeaderJson);
+
+  // RFC 8725 §3.1: the verifier decides the algorithm; the header only has to agree.
+  const auto alg_it = header->find("alg");
+  if (alg_it == header->end() || !alg_it->is_string()) return fail(VerifyStatus::kAlgNotAllowed, "no alg");
+  const std::string alg_name = alg_it->get<std::string>();
+  if (lower(alg_name) == "none") return fail(VerifyStatus::kAlgNone);
+  const auto alg = alg_from_string(alg_name);
+  if (!alg || !policy_.allowed_algs.count(*alg)) return fail(VerifyStatus::kAlgNotAllowed, alg_name);
+  if (header->contains("crit")) return fail(VerifyStatus::kCritUnsupported);
+  if (policy_.typ) {
+    auto t = header->find("typ");
+    if (t == header->end() || !t->is_string() || !typ_matches(t->get<std::string>(), *policy_.typ))
+      return fail(VerifyStatus::kTypMismatch,
+                  t != header->end() && t->is_string() ? t->get<std::string>() : "(none)");
+  }
+
+  auto claims = parse_strict_object(*payload_raw);
+  if (!claims) return fail(VerifyStatus::kBadPayloadJson);
+  const auto iss_it = claims->find("iss");
+  if (iss_it == claims->end() || !iss_it->is_string()) return fail(VerifyStatus::kIssuerMissing);
+  const std::string iss = iss_it->get<std::string>();
+  auto src = issuers_.find(iss);
+  if (src == issuers_.end()) return fail(VerifyStatus::kIssuerNotTrusted, iss);
+
+  // Keys come only from the issuer's configured source: jku, x5u, jwk and x5c are ignored
+  // (RFC 8725 §3.10 — never trust header-supplied key locations).
+  std::string kid;
+  if (auto k = header->find("kid"); k != header->end()) {
+    if (!k->is_string()) return fail(VerifyStatus::kKidUnknown, "kid is not a string");
+    kid = k->get<std::string>();
+  }
+  KeyLookup lookup = src->second->find(kid);
+  if (!lookup.key) {
+    if (lookup.unavailable) return fail(VerifyStatus::kKeysUnavailable, iss);
+    if (kid.empty()) return fail(VerifyStatus::kKidMissing);
+    return fail(VerifyStatus::kKidUnknown, kid);
+  }
+  if (lookup.key->alg() != *alg) return fail(VerifyStatus::kKeyAlgMismatch, alg_name);
+  if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig)) return fail(VerifyStatus::kSignatureInvalid);
+
+  // RFC 7519 §4.1.4/4.1.5 with leeway; iat far in the future is also refused.
+  const int64_t now = clock_->now_s();
+  auto number = [&](const char* name, int64_t* out) -> std::optional<bool> {
+    auto it = claims->find(name);
+    if (it == claims->end()) return false;
+    if (!it->is_number()) return std::nullopt;
+    *out = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+    return true;
+  };
+  int64_t exp = 0, nbf = 0, iat = 0;
+  auto has_exp = number("exp", &exp), has_nbf = number("nbf", &nbf), has_iat = number("iat", &iat);
+  if (!has_exp || !has_nbf || !has_iat) return fail(VerifyStatus::kBadTimeClaim);
+  if (!*has_exp && policy_.require_exp) return fail(VerifyStatus::kExpMissing);
+  if (*has_exp && now > exp + policy_.leeway_s) return fail(VerifyStatus::kExpired);
+  if (*has_nbf && now < nbf - policy_.leeway_s) return fail(VerifyStatus::kNotYetValid);
+  if (*has_iat && iat > now + policy_.leeway_s) return fail(VerifyStatus::kIssuedInFuture);
+
+  if (policy_.require_audience) {
+    auto aud = claims->find("aud");
+    if (aud == claims->end()) return fail(VerifyStatus::kAudienceMissing);
+    bool match = false;
+    for (const auto& a : audiences) match = match || audience_contains(*aud, a);
+    if (!match) return fail(VerifyStatus::kAudienceMismatch, aud->dump());
+  }
+
+  VerifiedJwt v;
+  v.status = VerifyStatus::kOk;
+  v.header = std::move(*header);
+  v.claims = std::move(*claims);
+  return v;
+}
+
+}  // namespace txlab::jose

@@ -1,0 +1,57 @@
+// Signing and verification keys on OpenSSL 3 (EVP_PKEY), their JWK form (RFC 7517, RFC 8037)
+// and their RFC 7638 thumbprint, which txlab uses as `kid` by default.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace txlab::jose {
+
+// JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1). kHS256 and kNone exist only so that
+// verifiers can name and reject them; txlab never signs with them.
+enum class Alg { kES256, kRS256, kPS256, kEdDSA, kHS256, kNone };
+
+std::optional<Alg> alg_from_string(std::string_view name);
+std::string_view to_string(Alg alg);
+bool is_asymmetric(Alg alg);
+
+class Key {
+ public:
+  // Generates a fresh key pair for `alg` (ES256: P-256, RS256/PS256: RSA-2048, EdDSA: Ed25519).
+  // Throws std::runtime_error if OpenSSL fails (setup path only).
+  static Key generate(Alg alg);
+  // Imports a JWK (public, or private when it carries `d`). `alg` is taken from the JWK's
+  // "alg" member if present, else from `default_alg`. Returns nullopt and sets *error on any
+  // malformed, unsupported or weak key (RSA below 2048 bits, RFC 7518 §3.3).
+  static std::optional<Key> from_jwk(const nlohmann::json& jwk, std::string* error,
+                                     std::optional<Alg> default_alg = std::nullopt);
+
+  Alg alg() const { return alg_; }
+  const std::string& kid() const { return kid_; }
+  void set_kid(std::string kid) { kid_ = std::move(kid); }
+  bool has_private() const { return has_private_; }
+  EVP_PKEY* evp() const { return pkey_.get(); }
+
+  // Public JWK with kty, crv/x/y or n/e, plus kid, alg and use=sig.
+  nlohmann::json public_jwk() const;
+  // RFC 7638 §3: SHA-256 over the required members in lexicographic order, base64url.
+  std::string thumbprint() const;
+
+ private:
+  Key(std::shared_ptr<EVP_PKEY> pkey, Alg alg, bool has_private);
+  std::shared_ptr<EVP_PKEY> pkey_;
+  Alg alg_;
+  bool has_private_;
+  std::string kid_;
+};
+
+// The canonical JSON of RFC 7638 §3.2 (required members only, sorted, no whitespace).
+std::string thumbprint_input(const nlohmann::json& public_jwk);
+
+}  // namespace txlab::jose

@@ -1,0 +1,164 @@
+// The validated scenario model: roles (ASes, gateways, resource servers, clients), their
+// trust and policies, and the workload with its expectations. Loaded from YAML by
+// load_scenario(), which reports errors with file, line and column.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace txlab {
+
+struct SourcePos {
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based
+};
+
+enum class RoleKind { kAuthorizationServer, kGateway, kResourceServer, kClient };
+std::string_view to_string(RoleKind k);
+
+enum class ActStyle { kRfc8693, kCallerInAct };
+enum class ClientAuthMethod { kClientSecretBasic, kClientSecretPost };
+std::string_view to_string(ClientAuthMethod m);
+
+struct ClientRegistration {
+  std::string id;
+  std::string secret;
+  ClientAuthMethod auth = ClientAuthMethod::kClientSecretBasic;
+  std::vector<std::string> grants;     // "client_credentials", "token-exchange"
+  std::vector<std::string> audiences;  // audiences this client may obtain tokens for
+  std::vector<std::string> scopes;     // scopes this client may hold
+  SourcePos pos;
+};
+
+// Credentials one role uses to call another role's token endpoint.
+struct ClientCredentials {
+  std::string as_role;
+  std::string client_id;
+  std::string secret;
+  ClientAuthMethod auth = ClientAuthMethod::kClientSecretBasic;
+};
+
+struct BrokerRule {
+  ClientCredentials via;               // AS-C2P's back-channel registration at the next AS
+  std::vector<std::string> audiences;  // requests for these audiences are brokered
+};
+
+struct ExchangePolicy {
+  std::vector<std::string> trust;  // AS roles whose tokens are accepted as subject tokens
+  int64_t max_ttl_s = 300;
+  bool cap_to_subject_exp = true;
+  ActStyle act_style = ActStyle::kRfc8693;
+  // OAuth error for an invalid subject token: "invalid_grant" (common practice, default) or
+  // "invalid_request" (RFC 8693 §2.2.2 literal text).
+  std::string invalid_subject_error = "invalid_grant";
+  std::optional<BrokerRule> broker;
+};
+
+struct AuthorizationServerSpec {
+  std::string issuer;  // empty = the role's base URL
+  std::string alg = "ES256";
+  int64_t access_token_ttl_s = 300;
+  std::vector<ClientRegistration> clients;
+  std::optional<ExchangePolicy> exchange;
+};
+
+struct GatewayExchange {
+  ClientCredentials client;
+  std::vector<std::string> audiences;
+  std::string scope;
+};
+
+struct Route {
+  std::string prefix;
+  std::string to;
+};
+
+struct GatewaySpec {
+  std::vector<std::string> trust;
+  std::vector<std::string> audiences;
+  std::optional<GatewayExchange> exchange;
+  std::vector<Route> routes;
+};
+
+struct ResourceServerSpec {
+  std::vector<std::string> trust;
+  std::vector<std::string> audiences;
+  std::string required_scope;
+};
+
+struct ClientSpec {
+  ClientCredentials credentials;
+  std::vector<std::string> audiences;
+  std::string scope;
+};
+
+struct RoleSpec {
+  std::string id;
+  RoleKind kind = RoleKind::kClient;
+  std::string zone;
+  SourcePos pos;
+  AuthorizationServerSpec as;
+  GatewaySpec gateway;
+  ResourceServerSpec resource;
+  ClientSpec client;
+};
+
+// Expected values by dotted claim path ("act.act.sub"); values compare as JSON scalars
+// written the YAML way (strings, numbers, booleans).
+using ClaimExpectations = std::map<std::string, std::string>;
+
+struct Expectation {
+  std::optional<int> status;
+  std::string error;  // expected OAuth/RFC 6750 error code in the final response
+  ClaimExpectations backend;
+  std::map<std::string, ClaimExpectations> tokens;  // by label: AT1, AT2, AT3
+};
+
+struct WorkloadCall {
+  std::string name;
+  std::string from;  // a client role
+  std::string to;    // the role it calls
+  std::string method = "GET";
+  std::string path = "/";
+  int repeat = 1;
+  Expectation expect;
+  SourcePos pos;
+};
+
+struct Diagnostic {
+  std::string file;
+  SourcePos pos;
+  std::string message;
+  std::string format(std::string_view severity) const;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string topology;
+  std::string description;
+  int64_t leeway_s = 30;
+  std::vector<RoleSpec> roles;
+  std::vector<WorkloadCall> workload;
+  std::vector<Diagnostic> warnings;
+
+  const RoleSpec* find_role(const std::string& id) const;
+};
+
+class ScenarioError : public std::runtime_error {
+ public:
+  explicit ScenarioError(Diagnostic d) : std::runtime_error(d.format("error")), diagnostic_(std::move(d)) {}
+  const Diagnostic& diagnostic() const { return diagnostic_; }
+
+ private:
+  Diagnostic diagnostic_;
+};
+
+// Loads and validates. Throws ScenarioError (file:line:column: what was expected).
+Scenario load_scenario(const std::string& path);
+Scenario load_scenario_text(const std::string& yaml, const std::string& file_label);
+
+}  // namespace txlab

@@ -1,0 +1,447 @@
+// Scenario YAML -> validated model. Every error names file, line and column and says what
+// was expected; unknown keys are errors, convention breaks are warnings.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "sim/scenario.h"
+
+namespace txlab {
+
+std::string_view to_string(RoleKind k) {
+  switch (k) {
+    case RoleKind::kAuthorizationServer: return "authorization_server";
+    case RoleKind::kGateway: return "gateway";
+    case RoleKind::kResourceServer: return "resource_server";
+    case RoleKind::kClient: return "client";
+  }
+  return "?";
+}
+
+std::string_view to_string(ClientAuthMethod m) {
+  return m == ClientAuthMethod::kClientSecretPost ? "client_secret_post" : "client_secret_basic";
+}
+
+std::string Diagnostic::format(std::string_view severity) const {
+  std::ostringstream o;
+  o << file;
+  if (pos.line > 0) o << ":" << pos.line << ":" << pos.column;
+  o << ": " << severity << ": " << message;
+  return o.str();
+}
+
+const RoleSpec* Scenario::find_role(const std::string& id) const {
+  for (const auto& r : roles)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  SourcePos pos(const YAML::Node& n) const {
+    const auto m = n.Mark();
+    if (m.line < 0) return {};
+    return {m.line + 1, m.column + 1};
+  }
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { throw ScenarioError({file_, pos(n), msg}); }
+  [[noreturn]] void fail_at(SourcePos p, const std::string& msg) const { throw ScenarioError({file_, p, msg}); }
+
+  void warn(std::vector<Diagnostic>& out, SourcePos p, std::string msg) const { out.push_back({file_, p, std::move(msg)}); }
+
+  void expect_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(n, what + " must be a mapping");
+  }
+
+  void check_keys(const YAML::Node& n, const std::vector<std::string>& allowed, const std::string& where) const {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const auto key = it->first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        fail(it->first, "unknown key '" + key + "' in " + where + " (expected one of: " + join(allowed) + ")");
+    }
+  }
+
+  std::string str(const YAML::Node& map, const std::string& key, const std::string& where, bool required,
+                  const std::string& fallback = {}) const {
+    const YAML::Node n = map[key];
+    if (!n) {
+      if (required) fail(map, where + " needs '" + key + "'");
+      return fallback;
+    }
+    if (!n.IsScalar()) fail(n, "'" + key + "' in " + where + " must be a string");
+    return n.as<std::string>();
+  }
+
+  int64_t integer(const YAML::Node& map, const std::string& key, const std::string& where, int64_t fallback,
+                  int64_t min = 0, int64_t max = 1000000000) const {
+    const YAML::Node n = map[key];
+    if (!n) return fallback;
+    int64_t v = 0;
+    if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v))
+      fail(n, "'" + key + "' in " + where + " must be an integer");
+    if (v < min || v > max)
+      fail(n, "'" + key + "' in " + where + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+  }
+
+  bool boolean(const YAML::Node& map, const std::string& key, const std::string& where, bool fallback) const {
+    const YAML::Node n = map[key];
+    if (!n) return fallback;
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, "'" + key + "' in " + where + " must be true or false");
+    return v;
+  }
+
+  // A string or a list of strings.
+  std::vector<std::string> strings(const YAML::Node& map, const std::string& key, const std::string& where) const {
+    const YAML::Node n = map[key];
+    std::vector<std::string> out;
+    if (!n) return out;
+    if (n.IsScalar()) {
+      out.push_back(n.as<std::string>());
+    } else if (n.IsSequence()) {
+      for (const auto& e : n) {
+        if (!e.IsScalar()) fail(e, "'" + key + "' in " + where + " must list strings");
+        out.push_back(e.as<std::string>());
+      }
+    } else {
+      fail(n, "'" + key + "' in " + where + " must be a string or a list of strings");
+    }
+    return out;
+  }
+
+  std::string choice(const YAML::Node& map, const std::string& key, const std::string& where,
+                     const std::vector<std::string>& options, const std::string& fallback) const {
+    const std::string v = str(map, key, where, false, fallback);
+    if (std::find(options.begin(), options.end(), v) == options.end())
+      fail(map[key], "'" + key + "' in " + where + " must be one of: " + join(options) + " (got '" + v + "')");
+    return v;
+  }
+
+  ClientAuthMethod auth(const YAML::Node& map, const std::string& where) const {
+    return choice(map, "auth", where, {"client_secret_basic", "client_secret_post"}, "client_secret_basic") ==
+                   "client_secret_post"
+               ? ClientAuthMethod::kClientSecretPost
+               : ClientAuthMethod::kClientSecretBasic;
+  }
+
+  std::vector<std::string> scope_list(const YAML::Node& map, const std::string& key, const std::string& where) const {
+    std::vector<std::string> out;
+    for (const auto& s : strings(map, key, where)) {
+      std::istringstream in(s);
+      for (std::string tok; in >> tok;) out.push_back(tok);
+    }
+    return out;
+  }
+
+  ClaimExpectations claims(const YAML::Node& n, const std::string& where) const {
+    expect_map(n, where);
+    ClaimExpectations out;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->second.IsScalar()) fail(it->second, "expected value of '" + it->first.as<std::string>() + "' in " + where + " must be a scalar");
+      out[it->first.as<std::string>()] = it->second.as<std::string>();
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+};
+
+const std::vector<std::string> kCommonRoleKeys = {"kind", "zone", "description"};
+
+std::vector<std::string> with_common(std::vector<std::string> keys) {
+  keys.insert(keys.end(), kCommonRoleKeys.begin(), kCommonRoleKeys.end());
+  return keys;
+}
+
+ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const std::string& where,
+                                   const std::string& as_key) {
+  ClientCredentials c;
+  c.as_role = r.str(n, as_key, where, true);
+  c.client_id = r.str(n, "client_id", where, true);
+  c.secret = r.str(n, "secret", where, true);
+  c.auth = r.auth(n, where);
+  return c;
+}
+
+void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
+  const std::string where = "authorization server '" + role.id + "'";
+  r.check_keys(n, with_common({"issuer", "alg", "access_token_ttl_s", "clients", "exchange"}), where);
+  auto& as = role.as;
+  as.issuer = r.str(n, "issuer", where, false);
+  as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
+  as.access_token_ttl_s = r.integer(n, "access_token_ttl_s", where, 300, 1, 86400);
+  if (const auto clients = n["clients"]) {
+    r.expect_map(clients, "'clients' of " + where);
+    for (auto it = clients.begin(); it != clients.end(); ++it) {
+      ClientRegistration c;
+      c.id = it->first.as<std::string>();
+      c.pos = r.pos(it->first);
+      const std::string cw = "client '" + c.id + "' of " + where;
+      const YAML::Node cn = it->second;
+      r.expect_map(cn, cw);
+      r.check_keys(cn, {"secret", "auth", "grants", "audiences", "scope"}, cw);
+      c.secret = r.str(cn, "secret", cw, true);
+      c.auth = r.auth(cn, cw);
+      c.grants = r.strings(cn, "grants", cw);
+      if (c.grants.empty()) r.fail(cn, cw + " needs 'grants' (client_credentials and/or token-exchange)");
+      for (const auto& g : c.grants)
+        if (g != "client_credentials" && g != "token-exchange")
+          r.fail(cn["grants"], "unknown grant '" + g + "' in " + cw + " (expected client_credentials or token-exchange)");
+      c.audiences = r.strings(cn, "audiences", cw);
+      c.scopes = r.scope_list(cn, "scope", cw);
+      as.clients.push_back(std::move(c));
+    }
+  }
+  if (const auto ex = n["exchange"]) {
+    const std::string ew = "'exchange' of " + where;
+    r.expect_map(ex, ew);
+    r.check_keys(ex, {"trust", "max_ttl_s", "cap_to_subject_exp", "act_style", "invalid_subject_error", "broker"}, ew);
+    ExchangePolicy p;
+    p.trust = r.strings(ex, "trust", ew);
+    if (p.trust.empty()) r.fail(ex, ew + " needs 'trust': the AS roles whose tokens it accepts as subject tokens");
+    p.max_ttl_s = r.integer(ex, "max_ttl_s", ew, 300, 1, 86400);
+    p.cap_to_subject_exp = r.boolean(ex, "cap_to_subject_exp", ew, true);
+    p.act_style = r.choice(ex, "act_style", ew, {"rfc8693", "caller-in-act"}, "rfc8693") == "caller-in-act"
+                      ? ActStyle::kCallerInAct
+                      : ActStyle::kRfc8693;
+    p.invalid_subject_error = r.choice(ex, "invalid_subject_error", ew, {"invalid_grant", "invalid_request"}, "invalid_grant");
+    if (const auto b = ex["broker"]) {
+      const std::string bw = "'broker' of " + where;
+      r.expect_map(b, bw);
+      r.check_keys(b, {"via", "client_id", "secret", "auth", "audiences"}, bw);
+      BrokerRule rule;
+      rule.via = read_credentials(r, b, bw, "via");
+      rule.audiences = r.strings(b, "audiences", bw);
+      if (rule.audiences.empty()) r.fail(b, bw + " needs 'audiences' (the targets served by the next AS)");
+      p.broker = std::move(rule);
+    }
+    as.exchange = std::move(p);
+  }
+}
+
+void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
+  const std::string where = "gateway '" + role.id + "'";
+  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes"}), where);
+  auto& g = role.gateway;
+  g.trust = r.strings(n, "trust", where);
+  if (g.trust.empty()) r.fail(n, where + " needs 'trust': the AS roles whose tokens it accepts");
+  g.audiences = r.strings(n, "audience", where);
+  if (g.audiences.empty()) r.fail(n, where + " needs 'audience': the aud value it requires");
+  if (const auto ex = n["exchange"]) {
+    const std::string ew = "'exchange' of " + where;
+    r.expect_map(ex, ew);
+    r.check_keys(ex, {"at", "client_id", "secret", "auth", "audiences", "scope"}, ew);
+    GatewayExchange e;
+    e.client = read_credentials(r, ex, ew, "at");
+    e.audiences = r.strings(ex, "audiences", ew);
+    e.scope = r.str(ex, "scope", ew, false);
+    g.exchange = std::move(e);
+  }
+  const auto routes = n["routes"];
+  if (!routes || !routes.IsSequence() || routes.size() == 0) r.fail(n, where + " needs 'routes': a list of {prefix, to}");
+  for (const auto& rt : routes) {
+    r.expect_map(rt, "a route of " + where);
+    r.check_keys(rt, {"prefix", "to"}, "a route of " + where);
+    Route route{r.str(rt, "prefix", "a route of " + where, true), r.str(rt, "to", "a route of " + where, true)};
+    if (route.prefix.empty() || route.prefix[0] != '/') r.fail(rt["prefix"], "route prefix must start with '/'");
+    g.routes.push_back(std::move(route));
+  }
+}
+
+void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
+  const std::string where = "resource server '" + role.id + "'";
+  r.check_keys(n, with_common({"trust", "audience", "scope"}), where);
+  role.resource.trust = r.strings(n, "trust", where);
+  if (role.resource.trust.empty()) r.fail(n, where + " needs 'trust'");
+  role.resource.audiences = r.strings(n, "audience", where);
+  if (role.resource.audiences.empty()) r.fail(n, where + " needs 'audience'");
+  role.resource.required_scope = r.str(n, "scope", where, false);
+}
+
+void read_client(const Reader& r, const YAML::Node& n, RoleSpec& role) {
+  const std::string where = "client '" + role.id + "'";
+  r.check_keys(n, with_common({"as", "client_id", "secret", "auth", "audience", "scope"}), where);
+  role.client.credentials = read_credentials(r, n, where, "as");
+  role.client.audiences = r.strings(n, "audience", where);
+  role.client.scope = r.str(n, "scope", where, false);
+}
+
+void read_workload(const Reader& r, const YAML::Node& n, Scenario& s) {
+  if (!n.IsSequence()) r.fail(n, "'workload' must be a list of calls");
+  for (const auto& c : n) {
+    r.expect_map(c, "a workload call");
+    WorkloadCall call;
+    call.pos = r.pos(c);
+    call.name = r.str(c, "name", "a workload call", true);
+    const std::string where = "workload call '" + call.name + "'";
+    r.check_keys(c, {"name", "from", "to", "method", "path", "repeat", "expect"}, where);
+    call.from = r.str(c, "from", where, true);
+    call.to = r.str(c, "to", where, true);
+    call.method = r.choice(c, "method", where, {"GET", "POST", "PUT", "DELETE"}, "GET");
+    call.path = r.str(c, "path", where, false, "/");
+    if (call.path.empty() || call.path[0] != '/') r.fail(c["path"], "path in " + where + " must start with '/'");
+    call.repeat = static_cast<int>(r.integer(c, "repeat", where, 1, 1, 100000));
+    if (const auto e = c["expect"]) {
+      const std::string ew = "'expect' of " + where;
+      r.expect_map(e, ew);
+      r.check_keys(e, {"status", "error", "backend", "tokens"}, ew);
+      if (e["status"]) call.expect.status = static_cast<int>(r.integer(e, "status", ew, 0, 100, 599));
+      call.expect.error = r.str(e, "error", ew, false);
+      if (e["backend"]) call.expect.backend = r.claims(e["backend"], "'backend' of " + ew);
+      if (const auto t = e["tokens"]) {
+        r.expect_map(t, "'tokens' of " + ew);
+        for (auto it = t.begin(); it != t.end(); ++it) {
+          const auto label = it->first.as<std::string>();
+          if (!std::regex_match(label, std::regex("AT[1-9]")))
+            r.fail(it->first, "token label '" + label + "' in " + ew + " must be AT1, AT2, ...");
+          call.expect.tokens[label] = r.claims(it->second, "token " + label + " of " + ew);
+        }
+      }
+    }
+    s.workload.push_back(std::move(call));
+  }
+}
+
+// Cross-references and conventions, after everything is read.
+void validate(const Reader& r, Scenario& s) {
+  auto role_of_kind = [&](const std::string& id, RoleKind kind, SourcePos at, const std::string& what) {
+    const RoleSpec* role = s.find_role(id);
+    if (!role) r.fail_at(at, what + " names unknown role '" + id + "'");
+    if (role->kind != kind)
+      r.fail_at(at, what + " names '" + id + "', which is a " + std::string(to_string(role->kind)) + ", not a " +
+                        std::string(to_string(kind)));
+    return role;
+  };
+  auto check_registration = [&](const ClientCredentials& c, SourcePos at, const std::string& what) {
+    const RoleSpec* as = role_of_kind(c.as_role, RoleKind::kAuthorizationServer, at, what);
+    const auto& clients = as->as.clients;
+    auto it = std::find_if(clients.begin(), clients.end(), [&](const auto& reg) { return reg.id == c.client_id; });
+    if (it == clients.end())
+      r.warn(s.warnings, at, what + ": client '" + c.client_id + "' is not registered at '" + c.as_role + "'");
+    else if (it->secret != c.secret)
+      r.warn(s.warnings, at, what + ": secret for '" + c.client_id + "' differs from its registration at '" + c.as_role + "'");
+  };
+  // RFC-free house convention from the notes: <zone>-svc-<caller>-to-<audAlias>.
+  static const std::regex kConvention("[a-z0-9]+-svc-[a-z0-9]+(-[a-z0-9]+)*-to-[a-z0-9-]+");
+  for (const auto& role : s.roles) {
+    const std::string where = "role '" + role.id + "'";
+    switch (role.kind) {
+      case RoleKind::kAuthorizationServer:
+        for (const auto& c : role.as.clients)
+          if (!std::regex_match(c.id, kConvention))
+            r.warn(s.warnings, c.pos, "client id '" + c.id + "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
+        if (role.as.exchange) {
+          for (const auto& t : role.as.exchange->trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'exchange.trust' of " + where);
+          if (role.as.exchange->broker) {
+            check_registration(role.as.exchange->broker->via, role.pos, "'exchange.broker' of " + where);
+            if (role.as.exchange->broker->via.as_role == role.id) r.fail_at(role.pos, where + " cannot broker to itself");
+          }
+        }
+        break;
+      case RoleKind::kGateway:
+        for (const auto& t : role.gateway.trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
+        if (role.gateway.exchange) check_registration(role.gateway.exchange->client, role.pos, "'exchange' of " + where);
+        for (const auto& rt : role.gateway.routes) {
+          const RoleSpec* up = s.find_role(rt.to);
+          if (!up) r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where + " goes to unknown role '" + rt.to + "'");
+          if (up->kind != RoleKind::kGateway && up->kind != RoleKind::kResourceServer)
+            r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where + " must go to a gateway or resource server");
+        }
+        break;
+      case RoleKind::kResourceServer:
+        for (const auto& t : role.resource.trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
+        break;
+      case RoleKind::kClient:
+        check_registration(role.client.credentials, role.pos, where);
+        break;
+    }
+  }
+  for (const auto& call : s.workload) {
+    const std::string where = "workload call '" + call.name + "'";
+    role_of_kind(call.from, RoleKind::kClient, call.pos, "'from' of " + where);
+    const RoleSpec* to = s.find_role(call.to);
+    if (!to) r.fail_at(call.pos, "'to' of " + where + " names unknown role '" + call.to + "'");
+  }
+}
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& yaml, const std::string& file_label) {
+  Reader r(file_label);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError({file_label, {e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg});
+  }
+  if (!root || !root.IsMap()) throw ScenarioError({file_label, {1, 1}, "a scenario must be a YAML mapping"});
+  Scenario s;
+  s.file = file_label;
+  try {
+    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload"}, "the scenario");
+    s.name = r.str(root, "scenario", "the scenario", true);
+    s.topology = r.choice(root, "topology", "the scenario", {"broker", "direct", "multi-caller", "custom"}, "custom");
+    s.description = r.str(root, "description", "the scenario", false);
+    s.leeway_s = r.integer(root, "leeway_s", "the scenario", 30, 0, 3600);
+    const auto roles = root["roles"];
+    if (!roles || !roles.IsMap() || roles.size() == 0) r.fail(root, "the scenario needs 'roles': a mapping of role id to role");
+    for (auto it = roles.begin(); it != roles.end(); ++it) {
+      RoleSpec role;
+      role.id = it->first.as<std::string>();
+      role.pos = r.pos(it->first);
+      if (!std::regex_match(role.id, std::regex("[a-z][a-z0-9-]*")))
+        r.fail(it->first, "role id '" + role.id + "' must be lower-case letters, digits and '-'");
+      if (s.find_role(role.id)) r.fail(it->first, "role '" + role.id + "' is defined twice");
+      const YAML::Node n = it->second;
+      r.expect_map(n, "role '" + role.id + "'");
+      const std::string kind = r.choice(n, "kind", "role '" + role.id + "'",
+                                        {"authorization_server", "gateway", "resource_server", "client"}, "");
+      role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
+      if (kind == "authorization_server") {
+        role.kind = RoleKind::kAuthorizationServer;
+        read_authorization_server(r, n, role);
+      } else if (kind == "gateway") {
+        role.kind = RoleKind::kGateway;
+        read_gateway(r, n, role);
+      } else if (kind == "resource_server") {
+        role.kind = RoleKind::kResourceServer;
+        read_resource_server(r, n, role);
+      } else {
+        role.kind = RoleKind::kClient;
+        read_client(r, n, role);
+      }
+      s.roles.push_back(std::move(role));
+    }
+    if (const auto w = root["workload"]) read_workload(r, w, s);
+    validate(r, s);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError({file_label, {e.mark.line + 1, e.mark.column + 1}, e.msg});
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ScenarioError({path, {}, "cannot read file"});
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return load_scenario_text(buf.str(), path);
+}
+
+}  // namespace txlab

@@ -1,0 +1,60 @@
+// The trace every role reports to: hops (one per role-to-role HTTP request, measured by the
+// caller) and the tokens presented along each call. Calls are correlated by the
+// X-Txlab-Call header, which every role copies from its inbound request to its outbound ones.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace txlab {
+
+inline constexpr const char* kCallHeader = "X-Txlab-Call";
+
+struct Hop {
+  std::string call;
+  std::string from, to;
+  std::string what;    // e.g. "POST /token token-exchange"
+  int status = 0;      // HTTP status, 0 when no response (connect error, timeout)
+  int64_t start_us = 0;
+  int64_t us = 0;      // duration measured by the caller
+};
+
+struct PresentedToken {
+  std::string call;
+  std::string presenter;  // role that sent the token
+  std::string to;         // role it was sent to
+  std::string token;
+};
+
+class Trace {
+ public:
+  void add_hop(Hop hop);
+  void add_token(PresentedToken token);
+  std::vector<Hop> hops(const std::string& call) const;
+  // Distinct tokens presented during a call, in order of first presentation.
+  std::vector<PresentedToken> tokens(const std::string& call) const;
+  void clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Hop> hops_;
+  std::vector<PresentedToken> tokens_;
+};
+
+// The call the current thread is serving (set by the server for the span of a request, or
+// by the workload runner). Outbound requests carry it on.
+class CallScope {
+ public:
+  explicit CallScope(std::string call);
+  ~CallScope();
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+  static const std::string& current();
+
+ private:
+  std::string previous_;
+};
+
+}  // namespace txlab
