@@ -1,0 +1,84 @@
+// BearerGuard: RFC 6750 extraction, JwtVerifier, and the WWW-Authenticate answers.
+#include "actors/bearer_guard.h"
+
+#include <httplib.h>
+
+#include <sstream>
+
+#include "sim/http/form.h"
+#include "sim/json_util.h"
+
+namespace txlab {
+
+BearerGuard::BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
+                         std::vector<std::string> audiences, std::string required_scope)
+    : env_(&env),
+      outbound_(&outbound),
+      trust_(std::move(trust)),
+      audiences_(std::move(audiences)),
+      required_scope_(std::move(required_scope)) {}
+
+void BearerGuard::ensure_trust() {
+  std::call_once(once_, [&] {
+    jose::VerifyPolicy policy;
+    policy.audiences = audiences_;
+    policy.leeway_s = env_->leeway_s;
+    verifier_ = std::make_unique<jose::JwtVerifier>(policy, *env_->clock);
+    for (const auto& role : trust_) {
+      auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock);
+      verifier_->trust(env_->directory.issuer_of(role), src);
+    }
+  });
+}
+
+void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm, const std::string& description) {
+  const WireError w = to_wire(e);
+  if (w.http_status == 401 || e == EdgeError::kInsufficientScope || e == EdgeError::kInvalidRequest) {
+    // RFC 6750 §3: WWW-Authenticate: Bearer realm, error, error_description.
+    std::string v = "Bearer realm=\"" + realm + "\"";
+    if (!w.code.empty()) v += ", error=\"" + std::string(w.code) + "\"";
+    if (!w.code.empty() && !description.empty()) v += ", error_description=\"" + description + "\"";
+    res.set_header("WWW-Authenticate", v);
+  }
+  nlohmann::json body = {{"error", w.code.empty() ? "unauthorized" : std::string(w.code)}};
+  if (!description.empty()) body["error_description"] = description;
+  body["role"] = realm;
+  if (w.http_status == 503) res.set_header("Retry-After", "1");
+  reply_json(res, w.http_status, body.dump());
+}
+
+GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& res) {
+  GuardResult out;
+  const std::string realm = env_->id;
+  const auto count = req.get_header_value_count("Authorization");
+  if (count == 0) {
+    reply_edge_error(res, EdgeError::kNoToken, realm, "");
+    return out;
+  }
+  const std::string authz = req.get_header_value("Authorization");
+  auto token = http::parse_bearer_authorization(authz);
+  if (count > 1 || !token) {
+    reply_edge_error(res, EdgeError::kInvalidRequest, realm, "Authorization must be a single Bearer token");
+    return out;
+  }
+  ensure_trust();
+  out.jwt = verifier_->verify(*token);
+  if (!out.jwt.ok()) {
+    reply_edge_error(res, EdgeError::kInvalidToken, realm, std::string(jose::describe(out.jwt.status)));
+    return out;
+  }
+  if (!required_scope_.empty()) {
+    std::istringstream in(json_str(out.jwt.claims, "scope"));
+    bool has = false;
+    for (std::string t; in >> t;) has = has || t == required_scope_;
+    if (!has) {
+      reply_edge_error(res, EdgeError::kInsufficientScope, realm, "scope '" + required_scope_ + "' required");
+      return out;
+    }
+  }
+  out.ok = true;
+  out.token = std::move(*token);
+  return out;
+}
+
+}  // namespace txlab

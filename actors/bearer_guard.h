@@ -1,0 +1,46 @@
+// The inbound side of gateways and resource servers: extract the bearer token (RFC 6750
+// §2.1), verify it against the role's trusted issuers and audiences, and answer failures with
+// RFC 6750 §3 responses (401 invalid_token / 403 insufficient_scope with WWW-Authenticate).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "actors/errors.h"
+#include "actors/role.h"
+#include "sim/jose/jwt_verifier.h"
+#include "sim/jwks_source.h"
+
+namespace txlab {
+
+struct GuardResult {
+  bool ok = false;
+  std::string token;
+  jose::VerifiedJwt jwt;
+};
+
+class BearerGuard {
+ public:
+  BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust, std::vector<std::string> audiences,
+              std::string required_scope = {});
+
+  // Verifies the request's bearer token. On failure the response is already written.
+  GuardResult check(const httplib::Request& req, httplib::Response& res);
+
+ private:
+  void ensure_trust();
+
+  const RoleEnv* env_;
+  Outbound* outbound_;
+  std::vector<std::string> trust_, audiences_;
+  std::string required_scope_;
+  std::once_flag once_;
+  std::unique_ptr<jose::JwtVerifier> verifier_;
+};
+
+// Writes an RFC 6750 §3 error (or a gateway error with a JSON body).
+void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm, const std::string& description);
+
+}  // namespace txlab

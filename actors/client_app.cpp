@@ -1,0 +1,73 @@
+// ClientApp: client_credentials + a bearer call, driven over HTTP.
+#include "actors/client_app.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/token_client.h"
+#include "sim/json_util.h"
+
+namespace txlab {
+
+using Json = nlohmann::json;
+
+ClientApp::ClientApp(RoleEnv env, ClientSpec spec) : Role(std::move(env)), spec_(std::move(spec)) {
+  on_post("/invoke", [this](const auto& req, auto& res) { handle_invoke(req, res); });
+}
+
+ClientApp::~ClientApp() { stop(); }
+
+std::string ClientApp::access_token(std::string* error_json) {
+  std::lock_guard lock(mu_);
+  const int64_t now = env_.clock->now_s();
+  if (!token_.empty() && now < token_exp_s_ - 30) return token_;
+  http::FormParams p = {{"grant_type", "client_credentials"}};
+  for (const auto& a : spec_.audiences) p.emplace_back("audience", a);
+  if (!spec_.scope.empty()) p.emplace_back("scope", spec_.scope);
+  auto t = request_token(outbound_, env_.directory, spec_.credentials, std::move(p), "POST /token client_credentials");
+  if (!t.ok()) {
+    *error_json = Json{{"stage", "client_credentials"}, {"as_status", t.status}, {"error", t.error},
+                       {"error_description", t.error_description}}
+                      .dump();
+    return {};
+  }
+  token_ = t.access_token;
+  token_exp_s_ = now + t.expires_in;
+  return token_;
+}
+
+void ClientApp::handle_invoke(const httplib::Request& req, httplib::Response& res) {
+  auto in = Json::parse(req.body, nullptr, false);
+  const std::string to = json_str(in, "to");
+  std::string path = json_str(in, "path");
+  std::string method = json_str(in, "method");
+  if (path.empty()) path = "/";
+  if (method.empty()) method = "GET";
+  if (to.empty() || path[0] != '/' || (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE"))
+    return reply_json(res, 400, Json{{"error", "invalid_request"}, {"error_description", "body must be {\"to\": ROLE, \"path\": \"/...\", \"method\": GET|POST|PUT|DELETE}"}}.dump());
+  std::string url;
+  try {
+    url = env_.directory.url_of(to);
+  } catch (const std::exception&) {
+  }
+  if (url.empty()) return reply_json(res, 400, Json{{"error", "invalid_request"}, {"error_description", "unknown role '" + to + "'"}}.dump());
+
+  std::string token_error;
+  const std::string token = access_token(&token_error);
+  if (token.empty()) return reply_json(res, 200, Json{{"status", 0}, {"token_error", Json::parse(token_error)}}.dump());
+
+  http::OutboundRequest call;
+  call.method = method;
+  call.path = path;
+  call.headers.emplace_back("Authorization", "Bearer " + token);
+  auto up = outbound_.send(to, url, call, method + " " + path, token);
+  Json out = {{"status", up.status}};
+  if (up.status == 0) out["transport_error"] = std::string(http::to_string(up.error));
+  auto body = Json::parse(up.body, nullptr, false);
+  out["body"] = body.is_discarded() ? Json(up.body) : body;
+  if (auto w = up.header("WWW-Authenticate"); !w.empty()) out["www_authenticate"] = w;
+  reply_json(res, 200, out.dump());
+}
+
+}  // namespace txlab

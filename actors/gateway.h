@@ -1,0 +1,25 @@
+// The one gateway implementation (Gateway-C2P, Gateway-C2PE): verify the inbound bearer
+// token, optionally exchange it at an AS with the gateway's own client registration (RFC
+// 8693), replace Authorization, and forward by route. Upstream failures become 502/503/504
+// with a JSON body; nothing hangs.
+#pragma once
+
+#include "actors/bearer_guard.h"
+#include "actors/role.h"
+
+namespace txlab {
+
+class Gateway : public Role {
+ public:
+  Gateway(RoleEnv env, GatewaySpec spec);
+  ~Gateway() override;
+  RoleKind kind() const override { return RoleKind::kGateway; }
+
+ private:
+  void handle(const httplib::Request& req, httplib::Response& res);
+
+  GatewaySpec spec_;
+  BearerGuard guard_;
+};
+
+}  // namespace txlab

@@ -1,0 +1,27 @@
+// ResourceServer: verify and echo the verified claims.
+#include "actors/resource_server.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+namespace txlab {
+
+ResourceServer::ResourceServer(RoleEnv env, ResourceServerSpec spec)
+    : Role(std::move(env)),
+      spec_(std::move(spec)),
+      guard_(env_, outbound_, spec_.trust, spec_.audiences, spec_.required_scope) {
+  on_any(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto g = guard_.check(req, res);
+    if (!g.ok) return;
+    const auto& c = g.jwt.claims;
+    nlohmann::json saw = {{"role", id()}, {"method", req.method}, {"path", req.path}};
+    for (const char* k : {"iss", "sub", "aud", "act", "scope", "client_id", "sub_id", "jti", "exp"})
+      if (c.contains(k)) saw[k] = c[k];
+    reply_json(res, 200, saw.dump());
+  });
+}
+
+ResourceServer::~ResourceServer() { stop(); }
+
+}  // namespace txlab

@@ -1,0 +1,64 @@
+// What every role has: an id, a clock, a trace, an outbound side, and a real loopback server.
+// The world builds roles from the scenario, starts them, and resolves role ids to URLs.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sim/clock.h"
+#include "sim/http/client_pool.h"
+#include "sim/http/server.h"
+#include "sim/outbound.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+namespace txlab {
+
+// How a role finds its peers. Resolved lazily: every role is started before the first call.
+struct Directory {
+  std::function<std::string(const std::string& role)> url_of;     // base URL
+  std::function<std::string(const std::string& role)> issuer_of;  // `iss` of an AS role
+};
+
+struct RoleEnv {
+  std::string id;
+  const Clock* clock = nullptr;
+  Trace* trace = nullptr;
+  http::HttpClientPool* pool = nullptr;
+  Directory directory;
+  int64_t leeway_s = 30;
+};
+
+class Role {
+ public:
+  explicit Role(RoleEnv env);
+  virtual ~Role();
+  Role(const Role&) = delete;
+  Role& operator=(const Role&) = delete;
+
+  virtual RoleKind kind() const = 0;
+  const std::string& id() const { return env_.id; }
+  void start() { server_.start(); }
+  void stop() { server_.stop(); }
+  std::string base_url() const { return server_.base_url(); }
+
+ protected:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  // Registers a handler that runs inside the inbound request's call (X-Txlab-Call).
+  void on_get(const std::string& pattern, Handler handler);
+  void on_post(const std::string& pattern, Handler handler);
+  void on_any(const std::string& pattern, Handler handler);
+
+  RoleEnv env_;
+  http::LoopbackServer server_;
+  Outbound outbound_;
+
+ private:
+  Handler in_call(Handler handler);
+};
+
+// JSON response helpers (every body txlab writes is JSON).
+void reply_json(httplib::Response& res, int status, const std::string& json_body);
+
+}  // namespace txlab

@@ -1,0 +1,41 @@
+// request_token: form encoding, client authentication and response parsing.
+#include "actors/token_client.h"
+
+#include "sim/json_util.h"
+
+namespace txlab {
+
+TokenResponse request_token(Outbound& outbound, const Directory& directory, const ClientCredentials& credentials,
+                            http::FormParams params, const std::string& what, const std::string& presented_token) {
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/token";
+  req.content_type = "application/x-www-form-urlencoded";
+  if (credentials.auth == ClientAuthMethod::kClientSecretBasic) {
+    req.headers.emplace_back("Authorization", http::basic_authorization(credentials.client_id, credentials.secret));
+  } else {
+    params.emplace_back("client_id", credentials.client_id);
+    params.emplace_back("client_secret", credentials.secret);
+  }
+  req.body = http::encode_form(params);
+  auto res = outbound.send(credentials.as_role, directory.url_of(credentials.as_role), std::move(req), what,
+                           presented_token);
+  TokenResponse out;
+  out.status = res.status;
+  out.transport = res.error;
+  out.body = res.body;
+  auto j = nlohmann::json::parse(res.body, nullptr, false);
+  if (!j.is_object()) return out;
+  if (res.status == 200) {
+    out.access_token = json_str(j, "access_token");
+    out.issued_token_type = json_str(j, "issued_token_type");
+    out.token_type = json_str(j, "token_type");
+    out.expires_in = json_int(j, "expires_in").value_or(0);
+  } else {
+    out.error = json_str(j, "error");
+    out.error_description = json_str(j, "error_description");
+  }
+  return out;
+}
+
+}  // namespace txlab

@@ -1,0 +1,180 @@
+// The txlab executable: run, serve and lint scenarios.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/report.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+namespace {
+
+using namespace txlab;
+
+constexpr const char* kUsage = R"(txlab — run and check cross-zone OAuth 2.0 Token Exchange (RFC 8693) topologies
+
+usage:
+  txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--quiet]
+        start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
+        exits 1 when any expectation fails
+  txlab serve SCENARIO
+        start every role, print their URLs, run until interrupted (Ctrl-C)
+  txlab lint SCENARIO
+        validate a scenario file only (errors and warnings with file:line:column)
+  txlab help
+)";
+
+struct Args {
+  std::string command, scenario, json_out, mermaid_out;
+  int calls = 0;
+  uint64_t seed = 1;
+  bool quiet = false;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::cerr << "txlab: " << msg << "\n\n" << kUsage;
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  if (argc < 2) usage_error("missing command");
+  a.command = argv[1];
+  if (a.command == "help" || a.command == "--help" || a.command == "-h") {
+    std::cout << kUsage;
+    std::exit(0);
+  }
+  std::vector<std::string> positional;
+  for (int i = 2; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) usage_error(std::string(name) + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&](const char* name) -> long long {
+      const std::string v = value(name);
+      try {
+        size_t used = 0;
+        long long n = std::stoll(v, &used);
+        if (used != v.size() || n < 0) throw std::invalid_argument(v);
+        return n;
+      } catch (const std::exception&) {
+        usage_error(std::string(name) + " needs a non-negative integer, got '" + v + "'");
+      }
+    };
+    if (s == "--calls") a.calls = static_cast<int>(number("--calls"));
+    else if (s == "--seed") a.seed = static_cast<uint64_t>(number("--seed"));
+    else if (s == "--json") a.json_out = value("--json");
+    else if (s == "--mermaid") a.mermaid_out = value("--mermaid");
+    else if (s == "--quiet" || s == "-q") a.quiet = true;
+    else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
+    else positional.push_back(s);
+  }
+  if (a.command != "run" && a.command != "serve" && a.command != "lint") usage_error("unknown command '" + a.command + "'");
+  if (positional.size() != 1) usage_error(a.command + " takes exactly one SCENARIO file");
+  a.scenario = positional[0];
+  return a;
+}
+
+bool write_output(const std::string& target, const std::string& text) {
+  if (target == "-") {
+    std::cout << text;
+    return true;
+  }
+  std::ofstream out(target);
+  out << text;
+  if (!out) {
+    std::cerr << "txlab: cannot write " << target << "\n";
+    return false;
+  }
+  return true;
+}
+
+void print_warnings(const Scenario& s) {
+  for (const auto& w : s.warnings) std::cerr << w.format("warning") << "\n";
+}
+
+std::atomic<bool> g_stop{false};
+
+int cmd_run(const Args& a, Scenario s) {
+  if (a.calls > 100000) usage_error("--calls is limited to 100000");
+  World world(std::move(s));
+  world.start();
+  RunOptions opts;
+  opts.calls = a.calls;
+  opts.seed = a.seed;
+  RunResult run = run_workload(world, opts);
+  TextOptions text;
+  text.color = isatty(STDOUT_FILENO) != 0;
+  const bool json_to_stdout = a.json_out == "-";
+  const bool mermaid_to_stdout = a.mermaid_out == "-";
+  if (!a.quiet && !json_to_stdout && !mermaid_to_stdout) std::cout << render_text(world, run, text);
+  bool ok = true;
+  if (!a.json_out.empty()) ok = write_output(a.json_out, render_json(world, run).dump(2) + "\n") && ok;
+  if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;
+  if ((json_to_stdout || mermaid_to_stdout || a.quiet) && !run.ok())
+    std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file << " --seed " << run.seed << "\n";
+  return run.ok() && ok ? 0 : 1;
+}
+
+int cmd_serve(Scenario s) {
+  World world(std::move(s));
+  world.start();
+  std::cout << "txlab serve · scenario " << world.scenario().name << "\n";
+  for (const auto& r : world.roles()) {
+    std::cout << "  " << r.id << "\t" << to_string(r.kind) << "\t" << r.url;
+    if (!r.issuer.empty()) std::cout << "\tiss " << r.issuer;
+    std::cout << "\n";
+  }
+  for (const auto& r : world.roles()) {
+    if (r.kind == RoleKind::kClient && !world.scenario().workload.empty()) {
+      const auto& w = world.scenario().workload.front();
+      std::cout << "\ntry: curl -s -X POST " << world.url_of(w.from) << "/invoke -d '{\"to\":\"" << w.to << "\",\"path\":\""
+                << w.path << "\"}'\n";
+      break;
+    }
+  }
+  std::cout << "Ctrl-C to stop" << std::endl;
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::cout << "stopping" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  Scenario s;
+  try {
+    s = load_scenario(a.scenario);
+  } catch (const ScenarioError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  print_warnings(s);
+  try {
+    if (a.command == "lint") {
+      std::cout << s.file << ": ok (" << s.roles.size() << " roles, " << s.workload.size() << " workload calls, "
+                << s.warnings.size() << " warnings)\n";
+      return 0;
+    }
+    if (a.command == "serve") return cmd_serve(std::move(s));
+    return cmd_run(a, std::move(s));
+  } catch (const std::exception& e) {
+    std::cerr << "txlab: " << e.what() << "\n";
+    return 3;
+  }
+}

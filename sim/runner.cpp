@@ -1,0 +1,133 @@
+// Workload runner and expectation checks.
+#include "sim/runner.h"
+
+#include <regex>
+
+#include "sim/jose/jwt_verifier.h"
+#include "sim/json_util.h"
+
+namespace txlab {
+
+using Json = nlohmann::json;
+
+bool RunResult::ok() const {
+  for (const auto& c : calls)
+    if (!c.ok()) return false;
+  return true;
+}
+
+std::string check_claim(const Json& claims, const std::string& path, const std::string& expected) {
+  const Json* v = json_path(claims, path);
+  if (!v) return "(absent)";
+  if (v->is_string()) return v->get<std::string>() == expected ? "" : v->get<std::string>();
+  if (v->is_array()) {
+    // A scalar expectation against an array (e.g. aud) holds when the array contains it.
+    for (const auto& e : *v)
+      if ((e.is_string() && e.get<std::string>() == expected) || (!e.is_string() && e.dump() == expected)) return "";
+    return v->dump();
+  }
+  return v->dump() == expected ? "" : v->dump();
+}
+
+std::vector<AuditEntry> collect_audit(World& world) {
+  std::vector<AuditEntry> out;
+  for (const auto& r : world.scenario().roles) {
+    if (r.kind != RoleKind::kAuthorizationServer) continue;
+    for (auto& e : world.authorization_server(r.id).audit()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+namespace {
+
+std::string error_of(const Json& response) {
+  const Json& body = response.contains("body") ? response["body"] : Json();
+  if (auto e = json_str(body, "error"); !e.empty()) return e;
+  static const std::regex kErr(R"re(error="([^"]*)")re");
+  std::smatch m;
+  const std::string w = json_str(response, "www_authenticate");
+  if (std::regex_search(w, m, kErr)) return m[1];
+  if (response.contains("token_error")) return json_str(response["token_error"], "error");
+  return {};
+}
+
+}  // namespace
+
+CallResult run_call(World& world, const WorkloadCall& call, const std::string& call_id) {
+  CallResult r;
+  r.id = call_id;
+  r.spec = &call;
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/invoke";
+  req.content_type = "application/json";
+  req.headers.emplace_back(kCallHeader, call_id);
+  req.body = Json{{"to", call.to}, {"path", call.path}, {"method", call.method}}.dump();
+  const int64_t start = monotonic_us();
+  auto res = world.http().send(world.url_of(call.from), req);
+  r.us = monotonic_us() - start;
+  r.response = Json::parse(res.body, nullptr, false);
+  if (res.status != 200 || !r.response.is_object()) {
+    r.failures.push_back({"invoke " + call.from, "200 with a JSON envelope",
+                          "HTTP " + std::to_string(res.status) + " " + std::string(http::to_string(res.error))});
+    r.response = Json::object();
+  }
+  r.status = static_cast<int>(json_int(r.response, "status").value_or(0));
+  r.error = error_of(r.response);
+  if (r.status == 200 && r.response.contains("body") && json_str(r.response["body"], "role") != "")
+    r.backend_saw = r.response["body"];
+  r.hops = world.trace().hops(call_id);
+
+  int n = 0;
+  for (const auto& t : world.trace().tokens(call_id)) {
+    TokenView v;
+    v.label = "AT" + std::to_string(++n);
+    v.presenter = t.presenter;
+    v.to = t.to;
+    if (auto d = jose::decode_unverified(t.token)) {
+      v.header = std::move(d->first);
+      v.claims = std::move(d->second);
+      v.issuer_role = world.role_of_issuer(json_str(v.claims, "iss"));
+    }
+    r.tokens.push_back(std::move(v));
+  }
+
+  const Expectation& e = call.expect;
+  if (e.status && *e.status != r.status)
+    r.failures.push_back({"status", std::to_string(*e.status), std::to_string(r.status)});
+  if (!e.error.empty() && e.error != r.error) r.failures.push_back({"error", e.error, r.error.empty() ? "(none)" : r.error});
+  for (const auto& [path, want] : e.backend) {
+    if (r.backend_saw.is_null()) {
+      r.failures.push_back({"backend " + path, want, "(backend did not answer)"});
+      continue;
+    }
+    if (auto got = check_claim(r.backend_saw, path, want); !got.empty()) r.failures.push_back({"backend " + path, want, got});
+  }
+  for (const auto& [label, claims] : e.tokens) {
+    const TokenView* tv = nullptr;
+    for (const auto& t : r.tokens)
+      if (t.label == label) tv = &t;
+    for (const auto& [path, want] : claims) {
+      if (!tv) {
+        r.failures.push_back({label + " " + path, want, "(no " + label + " in this call)"});
+        continue;
+      }
+      if (auto got = check_claim(tv->claims, path, want); !got.empty()) r.failures.push_back({label + " " + path, want, got});
+    }
+  }
+  return r;
+}
+
+RunResult run_workload(World& world, const RunOptions& options) {
+  RunResult out;
+  out.seed = options.seed;
+  int n = 0;
+  for (const auto& call : world.scenario().workload) {
+    const int times = options.calls > 0 ? options.calls : call.repeat;
+    for (int i = 0; i < times; ++i) out.calls.push_back(run_call(world, call, "c" + std::to_string(++n)));
+  }
+  out.audit = collect_audit(world);
+  return out;
+}
+
+}  // namespace txlab

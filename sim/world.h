@@ -1,0 +1,59 @@
+// The world: builds every role of a scenario, gives each its clock and the shared trace,
+// starts them on 127.0.0.1:0, resolves role ids to URLs and issuers, and stops and joins
+// them all on destruction.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/clock.h"
+#include "sim/http/client_pool.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+namespace txlab {
+
+class Role;
+class AuthorizationServer;
+
+struct RoleInfo {
+  std::string id;
+  RoleKind kind;
+  std::string zone;
+  std::string url;
+  std::string issuer;  // ASes only
+};
+
+class World {
+ public:
+  explicit World(Scenario scenario);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  void start();
+  void stop();
+
+  const Scenario& scenario() const { return scenario_; }
+  std::string url_of(const std::string& role) const;      // throws std::out_of_range
+  std::string issuer_of(const std::string& role) const;   // throws std::out_of_range
+  std::string role_of_issuer(const std::string& iss) const;  // "" if none
+  Clock& clock(const std::string& role);
+  Trace& trace() { return trace_; }
+  http::HttpClientPool& http() { return pool_; }
+  AuthorizationServer& authorization_server(const std::string& role);
+  std::vector<RoleInfo> roles() const;
+
+ private:
+  Scenario scenario_;
+  Trace trace_;
+  http::HttpClientPool pool_;
+  std::map<std::string, std::unique_ptr<Clock>> clocks_;
+  std::vector<std::unique_ptr<Role>> roles_;
+  std::map<std::string, Role*> by_id_;
+  bool started_ = false;
+};
+
+}  // namespace txlab
