@@ -99,13 +99,13 @@ std::vector<AuditEntry> AuthorizationServer::audit() const {
 }
 
 std::string AuthorizationServer::sign(const Json& claims, const std::string& typ) const {
-  return jose::sign_compact(key_, Json{{"typ", typ}}, claims.dump());
+  return jose::sign_compact(key_, Json{{"typ", typ}}, safe_dump(claims));
 }
 
 void AuthorizationServer::handle_jwks(const httplib::Request&, httplib::Response& res) const {
   Json body = {{"keys", Json::array({key_.public_jwk()})}};
   res.set_header("Cache-Control", "public, max-age=300");
-  reply_json(res, 200, body.dump());
+  reply_json(res, 200, safe_dump(body));
 }
 
 void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Response& res) const {
@@ -122,7 +122,7 @@ void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Resp
       {"subject_types_supported", {"public"}},
       {"id_token_signing_alg_values_supported", {spec_.alg}},
   };
-  reply_json(res, 200, body.dump());
+  reply_json(res, 200, safe_dump(body));
 }
 
 void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Response& res) const {
@@ -132,7 +132,7 @@ void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Respons
                        {"subject_jti", e.subject_jti}, {"issued_jti", e.issued_jti}, {"audience", e.audience},
                        {"at", e.at_s}});
   }
-  reply_json(res, 200, Json{{"entries", entries}}.dump());
+  reply_json(res, 200, safe_dump(Json{{"entries", entries}}));
 }
 
 namespace {
@@ -145,7 +145,7 @@ void reply_error(httplib::Response& res, const Failure& f, const std::string& re
   res.set_header("Pragma", "no-cache");
   // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
   if (f.error == TokenError::kInvalidClient) res.set_header("WWW-Authenticate", "Basic realm=\"" + realm + "\"");
-  reply_json(res, w.http_status, body.dump());
+  reply_json(res, w.http_status, safe_dump(body));
 }
 
 void reply_success(httplib::Response& res, const std::string& body) {
@@ -167,6 +167,9 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
     return fail(TokenError::kInvalidRequest, "content type must be application/x-www-form-urlencoded");
   auto form = http::parse_form(req.body);
   if (!form) return fail(TokenError::kInvalidRequest, "malformed form body");
+  for (const auto& [name, value] : *form)
+    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value))
+      return fail(TokenError::kInvalidRequest, "form parameters must be UTF-8");
 
   // RFC 6749 §3.2: parameters MUST NOT be included more than once; RFC 8693 §2.1 allows
   // repeated audience and resource.
@@ -250,7 +253,7 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
     record("", jti, audiences);
     Json body = {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", spec_.access_token_ttl_s}};
     if (!scope.empty()) body["scope"] = join_scope(scope);
-    return reply_success(res, body.dump());
+    return reply_success(res, safe_dump(body));
   }
 
   // ---- RFC 8693 §2.1 token exchange ----
@@ -290,12 +293,14 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
     }
   });
 
-  // The subject token must be meant for this exchange: its aud names the requesting client
-  // or this AS.
+  // The subject token must be meant for this exchange: its aud names the requesting client,
+  // this AS, or an audience the client's registration lists as its own.
   TokenError subject_error = policy.invalid_subject_error == "invalid_request" ? TokenError::kInvalidRequest
                                                                                : TokenError::kInvalidGrant;
   const auto& verifier = *subject_type == kTypeAccessToken ? *impl_->access_verifier : *impl_->jwt_verifier;
-  const auto subject = verifier.verify(*subject_token, {reg->id, issuer()});
+  std::vector<std::string> accepted_aud = {reg->id, issuer()};
+  accepted_aud.insert(accepted_aud.end(), reg->subject_audiences.begin(), reg->subject_audiences.end());
+  const auto subject = verifier.verify(*subject_token, accepted_aud);
   if (!subject.ok()) {
     std::string d = "subject_token: " + std::string(jose::describe(subject.status));
     if (!subject.detail.empty()) d += " (" + subject.detail + ")";
@@ -385,7 +390,7 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
   // RFC 8693 §2.2.1: issued_token_type is REQUIRED; scope when it differs from the request.
   Json body = {{"access_token", token}, {"issued_token_type", issued_type}, {"token_type", "Bearer"}, {"expires_in", ttl}};
   if (!scope.empty() && (!requested_scope || *requested_scope != scope)) body["scope"] = join_scope(scope);
-  return reply_success(res, body.dump());
+  return reply_success(res, safe_dump(body));
 }
 
 }  // namespace txlab

@@ -44,7 +44,7 @@ void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& re
   if (!description.empty()) body["error_description"] = description;
   body["role"] = realm;
   if (w.http_status == 503) res.set_header("Retry-After", "1");
-  reply_json(res, w.http_status, body.dump());
+  reply_json(res, w.http_status, safe_dump(body));
 }
 
 GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& res) {

@@ -37,7 +37,8 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     if (!t.ok()) {
       if (t.status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "token exchange: AS unreachable");
       if (t.status == 400 && t.error != "invalid_client" && t.error != "unauthorized_client")
-        return reply_edge_error(res, EdgeError::kExchangeDenied, id(), "token exchange refused: " + t.error);
+        return reply_edge_error(res, EdgeError::kExchangeDenied, id(), "token exchange refused: " + t.error +
+                                                                                (t.error_description.empty() ? "" : " (" + t.error_description + ")"));
       return reply_edge_error(res, EdgeError::kExchangeFailed, id(),
                               "token exchange failed: " + (t.error.empty() ? "HTTP " + std::to_string(t.status) : t.error));
     }

@@ -3,7 +3,7 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
+#include "sim/json_util.h"
 
 namespace txlab {
 
@@ -18,7 +18,7 @@ ResourceServer::ResourceServer(RoleEnv env, ResourceServerSpec spec)
     nlohmann::json saw = {{"role", id()}, {"method", req.method}, {"path", req.path}};
     for (const char* k : {"iss", "sub", "aud", "act", "scope", "client_id", "sub_id", "jti", "exp"})
       if (c.contains(k)) saw[k] = c[k];
-    reply_json(res, 200, saw.dump());
+    reply_json(res, 200, safe_dump(saw));
   });
 }
 

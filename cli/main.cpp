@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/json_util.h"
 #include "sim/report.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -121,7 +122,7 @@ int cmd_run(const Args& a, Scenario s) {
   const bool mermaid_to_stdout = a.mermaid_out == "-";
   if (!a.quiet && !json_to_stdout && !mermaid_to_stdout) std::cout << render_text(world, run, text);
   bool ok = true;
-  if (!a.json_out.empty()) ok = write_output(a.json_out, render_json(world, run).dump(2) + "\n") && ok;
+  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(render_json(world, run), 2) + "\n") && ok;
   if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;
   if ((json_to_stdout || mermaid_to_stdout || a.quiet) && !run.ok())
     std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file << " --seed " << run.seed << "\n";

@@ -40,3 +40,13 @@ inline const nlohmann::json* json_path(const nlohmann::json& j, const std::strin
 }
 
 }  // namespace txlab
+
+namespace txlab {
+
+// Serializes without throwing on invalid UTF-8 in strings that came from the network
+// (they are replaced with U+FFFD).
+inline std::string safe_dump(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace txlab

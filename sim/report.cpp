@@ -68,11 +68,11 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
         for (const auto& t : r.tokens) {
           o << "  " << c("\033[1m", t.label) << "  iss " << (t.issuer_role.empty() ? "?" : t.issuer_role) << " · presented by "
             << t.presenter << " → " << t.to << "\n";
-          o << "       header " << t.header.dump() << "\n";
-          o << "       claims " << t.claims.dump() << "\n";
+          o << "       header " << safe_dump(t.header) << "\n";
+          o << "       claims " << safe_dump(t.claims) << "\n";
         }
       }
-      if (!r.backend_saw.is_null()) o << "  backend saw " << r.backend_saw.dump() << "\n";
+      if (!r.backend_saw.is_null()) o << "  backend saw " << safe_dump(r.backend_saw) << "\n";
       o << "  result  HTTP " << r.status << (r.error.empty() ? "" : " " + r.error) << " in " << r.us << " µs  ";
       if (r.ok()) {
         o << c("\033[32m", "✔ expectations met") << "\n";

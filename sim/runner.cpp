@@ -23,7 +23,7 @@ std::string check_claim(const Json& claims, const std::string& path, const std::
   if (v->is_array()) {
     // A scalar expectation against an array (e.g. aud) holds when the array contains it.
     for (const auto& e : *v)
-      if ((e.is_string() && e.get<std::string>() == expected) || (!e.is_string() && e.dump() == expected)) return "";
+      if ((e.is_string() && e.get<std::string>() == expected) || (!e.is_string() && safe_dump(e) == expected)) return "";
     return v->dump();
   }
   return v->dump() == expected ? "" : v->dump();
@@ -62,7 +62,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
   req.path = "/invoke";
   req.content_type = "application/json";
   req.headers.emplace_back(kCallHeader, call_id);
-  req.body = Json{{"to", call.to}, {"path", call.path}, {"method", call.method}}.dump();
+  req.body = safe_dump(Json{{"to", call.to}, {"path", call.path}, {"method", call.method}});
   const int64_t start = monotonic_us();
   auto res = world.http().send(world.url_of(call.from), req);
   r.us = monotonic_us() - start;

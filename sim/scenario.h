@@ -30,6 +30,9 @@ struct ClientRegistration {
   std::vector<std::string> grants;     // "client_credentials", "token-exchange"
   std::vector<std::string> audiences;  // audiences this client may obtain tokens for
   std::vector<std::string> scopes;     // scopes this client may hold
+  // Token exchange: the subject token's aud must name this client, this AS, or one of these
+  // (e.g. the audience of the gateway that holds this registration).
+  std::vector<std::string> subject_audiences;
   SourcePos pos;
 };
 

@@ -195,7 +195,7 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       const std::string cw = "client '" + c.id + "' of " + where;
       const YAML::Node cn = it->second;
       r.expect_map(cn, cw);
-      r.check_keys(cn, {"secret", "auth", "grants", "audiences", "scope"}, cw);
+      r.check_keys(cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences"}, cw);
       c.secret = r.str(cn, "secret", cw, true);
       c.auth = r.auth(cn, cw);
       c.grants = r.strings(cn, "grants", cw);
@@ -205,6 +205,7 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
           r.fail(cn["grants"], "unknown grant '" + g + "' in " + cw + " (expected client_credentials or token-exchange)");
       c.audiences = r.strings(cn, "audiences", cw);
       c.scopes = r.scope_list(cn, "scope", cw);
+      c.subject_audiences = r.strings(cn, "subject_audiences", cw);
       as.clients.push_back(std::move(c));
     }
   }

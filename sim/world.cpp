@@ -38,6 +38,7 @@ void World::start() {
 }
 
 void World::stop() {
+  pool_.clear();
   for (auto& r : roles_) r->stop();
   started_ = false;
 }
@@ -63,6 +64,8 @@ AuthorizationServer& World::authorization_server(const std::string& role) {
   if (!as) throw std::out_of_range("role '" + role + "' is not an authorization server");
   return *as;
 }
+
+Role& World::role(const std::string& id) { return *by_id_.at(id); }
 
 std::vector<RoleInfo> World::roles() const {
   std::vector<RoleInfo> out;

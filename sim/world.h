@@ -44,6 +44,7 @@ class World {
   Trace& trace() { return trace_; }
   http::HttpClientPool& http() { return pool_; }
   AuthorizationServer& authorization_server(const std::string& role);
+  Role& role(const std::string& id);  // throws std::out_of_range
   std::vector<RoleInfo> roles() const;
 
  private:

@@ -58,6 +58,16 @@ void HttpClientPool::checkin(const std::string& base_url, std::unique_ptr<httpli
   if (idle.size() < options_.max_idle_per_host) idle.push_back(std::move(client));
 }
 
+void HttpClientPool::clear() {
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle;
+  {
+    std::lock_guard lock(mu_);
+    idle.swap(idle_);
+  }
+  for (auto& [url, clients] : idle)
+    for (auto& c : clients) c->stop();
+}
+
 InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
   auto client = checkout(base_url);
   httplib::Headers headers;

@@ -50,6 +50,9 @@ class HttpClientPool {
 
   // base_url like "http://127.0.0.1:41234".
   InboundResponse send(const std::string& base_url, const OutboundRequest& request);
+  // Closes every idle keep-alive connection (before servers stop, so they need not wait for
+  // idle connections to time out).
+  void clear();
 
  private:
   std::unique_ptr<httplib::Client> checkout(const std::string& base_url);

@@ -22,6 +22,9 @@ std::string form_urlencode(std::string_view in);
 std::optional<FormParams> parse_form(std::string_view body);
 std::string encode_form(const FormParams& params);
 
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
 // Values of `name`, in order.
 std::vector<std::string> form_values(const FormParams& params, std::string_view name);
 

@@ -18,7 +18,7 @@ namespace txlab::http {
 
 struct ServerOptions {
   size_t threads = 32;
-  int keep_alive_timeout_s = 5;
+  int keep_alive_timeout_s = 2;
   size_t max_body_bytes = 1 << 20;
 };
 

@@ -1,0 +1,128 @@
+// Scenario loading: the shipped scenarios load; every kind of mistake is reported with file,
+// line and column and what was expected; convention breaks are warnings.
+#include <gtest/gtest.h>
+
+#include "sim/scenario.h"
+
+using namespace txlab;
+
+namespace {
+
+const std::string kMinimal = R"(scenario: minimal
+topology: direct
+roles:
+  as-c:
+    kind: authorization_server
+    issuer: https://auth.c.cloud
+    clients:
+      c-svc-a-to-b: { secret: s, grants: [client_credentials], audiences: [api://b] }
+  a:
+    kind: client
+    as: as-c
+    client_id: c-svc-a-to-b
+    secret: s
+  b:
+    kind: resource_server
+    trust: [as-c]
+    audience: api://b
+workload:
+  - name: a calls b
+    from: a
+    to: b
+    expect: { status: 200 }
+)";
+
+Diagnostic error_of(const std::string& yaml) {
+  try {
+    load_scenario_text(yaml, "test.yaml");
+  } catch (const ScenarioError& e) {
+    return e.diagnostic();
+  }
+  ADD_FAILURE() << "expected a ScenarioError";
+  return {};
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return s.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+TEST(ScenarioLoaderTest, ShippedScenariosLoad) {
+  for (const char* name : {"broker", "direct", "multi-caller", "broker-caller-in-act"}) {
+    const Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
+    EXPECT_EQ(s.name, name);
+    EXPECT_FALSE(s.workload.empty()) << name;
+  }
+  const Scenario broker = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/broker.yaml");
+  EXPECT_EQ(broker.roles.size(), 7u);
+  const RoleSpec* c2p = broker.find_role("as-c2p");
+  ASSERT_NE(c2p, nullptr);
+  ASSERT_TRUE(c2p->as.exchange && c2p->as.exchange->broker);
+  EXPECT_EQ(c2p->as.exchange->broker->via.as_role, "as-c2pe");
+  EXPECT_EQ(c2p->as.exchange->max_ttl_s, 60);
+}
+
+TEST(ScenarioLoaderTest, MinimalScenarioLoadsWithoutWarnings) {
+  const Scenario s = load_scenario_text(kMinimal, "test.yaml");
+  EXPECT_EQ(s.roles.size(), 3u);
+  EXPECT_TRUE(s.warnings.empty());
+  EXPECT_EQ(s.workload[0].expect.status, 200);
+}
+
+TEST(ScenarioLoaderTest, UnknownKeyNamesLineColumnAndAlternatives) {
+  const auto d = error_of(replace(kMinimal, "    trust: [as-c]", "    trust: [as-c]\n    audiance: x"));
+  EXPECT_EQ(d.file, "test.yaml");
+  EXPECT_EQ(d.pos.line, 17);
+  EXPECT_EQ(d.pos.column, 5);
+  EXPECT_NE(d.message.find("unknown key 'audiance'"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("audience"), std::string::npos) << d.message;
+}
+
+TEST(ScenarioLoaderTest, YamlSyntaxErrorHasPosition) {
+  const auto d = error_of("scenario: x\nroles: [\n");
+  EXPECT_GT(d.pos.line, 0);
+  EXPECT_NE(d.message.find("YAML syntax"), std::string::npos);
+}
+
+TEST(ScenarioLoaderTest, WrongTypesAndValuesAreExplained) {
+  EXPECT_NE(error_of(replace(kMinimal, "kind: client", "kind: clinet")).message.find("must be one of"), std::string::npos);
+  EXPECT_NE(error_of(replace(kMinimal, "grants: [client_credentials]", "grants: [implicit]")).message.find("unknown grant 'implicit'"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kMinimal, "expect: { status: 200 }", "expect: { status: abc }")).message.find("integer"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kMinimal, "expect: { status: 200 }", "expect: { status: 99 }")).message.find("between 100 and 599"),
+            std::string::npos);
+  EXPECT_NE(error_of("- a\n- b\n").message.find("mapping"), std::string::npos);
+  EXPECT_NE(error_of(replace(kMinimal, "scenario: minimal\n", "")).message.find("needs 'scenario'"), std::string::npos);
+}
+
+TEST(ScenarioLoaderTest, DanglingReferencesAreErrors) {
+  auto d = error_of(replace(kMinimal, "trust: [as-c]", "trust: [as-x]"));
+  EXPECT_NE(d.message.find("unknown role 'as-x'"), std::string::npos) << d.message;
+  EXPECT_GT(d.pos.line, 0);
+  d = error_of(replace(kMinimal, "trust: [as-c]", "trust: [a]"));
+  EXPECT_NE(d.message.find("which is a client, not a authorization_server"), std::string::npos) << d.message;
+  d = error_of(replace(kMinimal, "    from: a\n", "    from: b\n"));
+  EXPECT_NE(d.message.find("not a client"), std::string::npos) << d.message;
+}
+
+TEST(ScenarioLoaderTest, ClientIdConventionBreakIsAWarningWithLine) {
+  const Scenario s = load_scenario_text(
+      replace(replace(kMinimal, "      c-svc-a-to-b: {", "      svc-a: {"), "client_id: c-svc-a-to-b", "client_id: svc-a"), "test.yaml");
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_EQ(s.warnings[0].pos.line, 8);
+  EXPECT_NE(s.warnings[0].message.find("<zone>-svc-<caller>-to-<audAlias>"), std::string::npos);
+}
+
+TEST(ScenarioLoaderTest, UnregisteredOrMismatchedCredentialsAreWarnings) {
+  const Scenario s = load_scenario_text(replace(kMinimal, "    secret: s\n  b:", "    secret: wrong\n  b:"), "test.yaml");
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].message.find("secret"), std::string::npos);
+}
+
+TEST(ScenarioLoaderTest, MissingFileIsAnError) {
+  EXPECT_THROW(load_scenario("/nonexistent/x.yaml"), ScenarioError);
+}

@@ -1,0 +1,77 @@
+// Helpers shared by the end-to-end tests: start a scenario's world and talk to its roles over
+// real loopback HTTP.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/authorization_server.h"
+#include "actors/token_client.h"
+#include "sim/http/form.h"
+#include "sim/jose/jwt_verifier.h"
+#include "sim/world.h"
+
+namespace txlab::testing {
+
+inline std::string scenario_path(const std::string& name) {
+  return std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
+}
+
+inline std::unique_ptr<World> start_world(Scenario s) {
+  auto w = std::make_unique<World>(std::move(s));
+  w->start();
+  return w;
+}
+
+inline std::unique_ptr<World> start_world(const std::string& name) { return start_world(load_scenario(scenario_path(name))); }
+
+struct Reply {
+  int status = 0;
+  nlohmann::json body;
+  http::InboundResponse raw;
+};
+
+inline Reply send(World& w, const std::string& role, http::OutboundRequest req) {
+  Reply r;
+  r.raw = w.http().send(w.url_of(role), req);
+  r.status = r.raw.status;
+  r.body = nlohmann::json::parse(r.raw.body, nullptr, false);
+  return r;
+}
+
+// POST /token with HTTP Basic credentials (RFC 6749 §2.3.1), or none when id is empty.
+inline Reply post_token(World& w, const std::string& as_role, const http::FormParams& form, const std::string& id,
+                        const std::string& secret) {
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/token";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = http::encode_form(form);
+  if (!id.empty()) req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
+  return send(w, as_role, req);
+}
+
+inline Reply get_bearer(World& w, const std::string& role, const std::string& path, const std::string& token) {
+  http::OutboundRequest req;
+  req.path = path;
+  if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
+  return send(w, role, req);
+}
+
+inline std::string client_credentials(World& w, const std::string& as_role, const std::string& id, const std::string& secret) {
+  auto r = post_token(w, as_role, {{"grant_type", "client_credentials"}}, id, secret);
+  return r.status == 200 ? r.body.value("access_token", "") : "";
+}
+
+inline http::FormParams exchange_form(const std::string& subject_token) {
+  return {{"grant_type", kGrantTokenExchange}, {"subject_token", subject_token}, {"subject_token_type", kTypeAccessToken}};
+}
+
+inline nlohmann::json claims_of(const std::string& token) {
+  auto d = jose::decode_unverified(token);
+  return d ? d->second : nlohmann::json();
+}
+
+}  // namespace txlab::testing
