@@ -17,9 +17,10 @@
 
 namespace txlab {
 
-namespace jose {
-class JwtVerifier;
-}
+namespace as_detail {
+struct Failure;
+struct TokenRequest;
+}  // namespace as_detail
 
 struct AuditEntry {
   std::string as;           // role id of the AS that issued
@@ -47,6 +48,7 @@ class AuthorizationServer : public Role {
   // Signs `claims` as an access token of this AS (header typ at+jwt). For tests and attacks
   // that need a genuine signature on crafted claims.
   std::string sign(const nlohmann::json& claims, const std::string& typ = "at+jwt") const;
+  std::string token_endpoint() const { return base_url() + "/token"; }
 
  private:
   struct Impl;
@@ -54,6 +56,18 @@ class AuthorizationServer : public Role {
   void handle_jwks(const httplib::Request& req, httplib::Response& res) const;
   void handle_metadata(const httplib::Request& req, httplib::Response& res) const;
   void handle_audit(const httplib::Request& req, httplib::Response& res) const;
+  // Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2). Returns the registration or a failure.
+  const ClientRegistration* authenticate(const httplib::Request& req, const as_detail::TokenRequest& tr,
+                                         as_detail::Failure* failure);
+  // The grants. Each returns the JSON body of a success, or sets *failure.
+  std::string client_credentials(const ClientRegistration& client, const as_detail::TokenRequest& tr,
+                                 as_detail::Failure* failure);
+  std::string token_exchange(const ClientRegistration& client, const as_detail::TokenRequest& tr,
+                             as_detail::Failure* failure);
+  void ensure_trust();
+  void record(const std::string& grant, const std::string& client_id, const std::string& subject_jti,
+              const std::string& issued_jti, const std::vector<std::string>& audience);
+  bool defect(std::string_view name) const;
 
   AuthorizationServerSpec spec_;
   jose::Key key_;

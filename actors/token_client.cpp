@@ -11,7 +11,7 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory, cons
   req.method = "POST";
   req.path = "/token";
   req.content_type = "application/x-www-form-urlencoded";
-  if (credentials.auth == ClientAuthMethod::kClientSecretBasic) {
+  if (credentials.auth != ClientAuthMethod::kClientSecretPost) {
     req.headers.emplace_back("Authorization", http::basic_authorization(credentials.client_id, credentials.secret));
   } else {
     params.emplace_back("client_id", credentials.client_id);

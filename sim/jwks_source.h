@@ -24,6 +24,7 @@ class RemoteJwks : public jose::KeySource {
              const Clock& clock, JwksOptions options = {});
   jose::KeyLookup find(const std::string& kid) override;
   size_t fetch_count() const;
+  const std::string& issuer_role() const { return issuer_role_; }
 
  private:
   bool fetch_locked();  // mu_ held

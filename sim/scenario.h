@@ -20,7 +20,7 @@ enum class RoleKind { kAuthorizationServer, kGateway, kResourceServer, kClient }
 std::string_view to_string(RoleKind k);
 
 enum class ActStyle { kRfc8693, kCallerInAct };
-enum class ClientAuthMethod { kClientSecretBasic, kClientSecretPost };
+enum class ClientAuthMethod { kClientSecretBasic, kClientSecretPost, kPrivateKeyJwt };
 std::string_view to_string(ClientAuthMethod m);
 
 struct ClientRegistration {
@@ -33,6 +33,7 @@ struct ClientRegistration {
   // Token exchange: the subject token's aud must name this client, this AS, or one of these
   // (e.g. the audience of the gateway that holds this registration).
   std::vector<std::string> subject_audiences;
+  std::string public_jwk;  // private_key_jwt (RFC 7523): the client's public key as JWK JSON
   SourcePos pos;
 };
 
@@ -58,7 +59,18 @@ struct ExchangePolicy {
   // "invalid_request" (RFC 8693 §2.2.2 literal text).
   std::string invalid_subject_error = "invalid_grant";
   std::optional<BrokerRule> broker;
+  // RFC 8693 §1.1: delegation adds `act` for the acting party; impersonation issues a token
+  // indistinguishable from one issued to the subject (no `act`).
+  bool delegation = true;
+  // AS roles whose tokens are accepted as actor tokens (default: the subject token issuers and
+  // this AS itself).
+  std::vector<std::string> actor_trust;
+  int max_act_depth = 4;  // refuse exchanges that would nest `act` deeper than this
 };
+
+// Deliberate defects, for the conformance self-check only: each makes the AS break one rule
+// (see actors/as_defects.h). Never set from a scenario file.
+using AsDefects = std::vector<std::string>;
 
 struct AuthorizationServerSpec {
   std::string issuer;  // empty = the role's base URL
@@ -66,6 +78,7 @@ struct AuthorizationServerSpec {
   int64_t access_token_ttl_s = 300;
   std::vector<ClientRegistration> clients;
   std::optional<ExchangePolicy> exchange;
+  AsDefects defects;
 };
 
 struct GatewayExchange {

@@ -23,7 +23,11 @@ std::string_view to_string(RoleKind k) {
 }
 
 std::string_view to_string(ClientAuthMethod m) {
-  return m == ClientAuthMethod::kClientSecretPost ? "client_secret_post" : "client_secret_basic";
+  switch (m) {
+    case ClientAuthMethod::kClientSecretPost: return "client_secret_post";
+    case ClientAuthMethod::kPrivateKeyJwt: return "private_key_jwt";
+    default: return "client_secret_basic";
+  }
 }
 
 std::string Diagnostic::format(std::string_view severity) const {
@@ -132,11 +136,13 @@ class Reader {
     return v;
   }
 
-  ClientAuthMethod auth(const YAML::Node& map, const std::string& where) const {
-    return choice(map, "auth", where, {"client_secret_basic", "client_secret_post"}, "client_secret_basic") ==
-                   "client_secret_post"
-               ? ClientAuthMethod::kClientSecretPost
-               : ClientAuthMethod::kClientSecretBasic;
+  ClientAuthMethod auth(const YAML::Node& map, const std::string& where, bool allow_jwt = false) const {
+    std::vector<std::string> options = {"client_secret_basic", "client_secret_post"};
+    if (allow_jwt) options.push_back("private_key_jwt");
+    const std::string v = choice(map, "auth", where, options, "client_secret_basic");
+    if (v == "client_secret_post") return ClientAuthMethod::kClientSecretPost;
+    if (v == "private_key_jwt") return ClientAuthMethod::kPrivateKeyJwt;
+    return ClientAuthMethod::kClientSecretBasic;
   }
 
   std::vector<std::string> scope_list(const YAML::Node& map, const std::string& key, const std::string& where) const {
@@ -195,9 +201,10 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       const std::string cw = "client '" + c.id + "' of " + where;
       const YAML::Node cn = it->second;
       r.expect_map(cn, cw);
-      r.check_keys(cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences"}, cw);
-      c.secret = r.str(cn, "secret", cw, true);
-      c.auth = r.auth(cn, cw);
+      r.check_keys(cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences", "public_jwk"}, cw);
+      c.auth = r.auth(cn, cw, true);
+      c.secret = r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt);
+      c.public_jwk = r.str(cn, "public_jwk", cw, c.auth == ClientAuthMethod::kPrivateKeyJwt);
       c.grants = r.strings(cn, "grants", cw);
       if (c.grants.empty()) r.fail(cn, cw + " needs 'grants' (client_credentials and/or token-exchange)");
       for (const auto& g : c.grants)
@@ -212,7 +219,8 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
   if (const auto ex = n["exchange"]) {
     const std::string ew = "'exchange' of " + where;
     r.expect_map(ex, ew);
-    r.check_keys(ex, {"trust", "max_ttl_s", "cap_to_subject_exp", "act_style", "invalid_subject_error", "broker"}, ew);
+    r.check_keys(ex, {"trust", "max_ttl_s", "cap_to_subject_exp", "act_style", "invalid_subject_error", "broker",
+                      "semantics", "actor_trust", "max_act_depth"}, ew);
     ExchangePolicy p;
     p.trust = r.strings(ex, "trust", ew);
     if (p.trust.empty()) r.fail(ex, ew + " needs 'trust': the AS roles whose tokens it accepts as subject tokens");
@@ -222,6 +230,9 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
                       ? ActStyle::kCallerInAct
                       : ActStyle::kRfc8693;
     p.invalid_subject_error = r.choice(ex, "invalid_subject_error", ew, {"invalid_grant", "invalid_request"}, "invalid_grant");
+    p.delegation = r.choice(ex, "semantics", ew, {"delegation", "impersonation"}, "delegation") == "delegation";
+    p.actor_trust = r.strings(ex, "actor_trust", ew);
+    p.max_act_depth = static_cast<int>(r.integer(ex, "max_act_depth", ew, 4, 1, 32));
     if (const auto b = ex["broker"]) {
       const std::string bw = "'broker' of " + where;
       r.expect_map(b, bw);
@@ -349,6 +360,8 @@ void validate(const Reader& r, Scenario& s) {
             r.warn(s.warnings, c.pos, "client id '" + c.id + "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
         if (role.as.exchange) {
           for (const auto& t : role.as.exchange->trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'exchange.trust' of " + where);
+          for (const auto& t : role.as.exchange->actor_trust)
+            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'exchange.actor_trust' of " + where);
           if (role.as.exchange->broker) {
             check_registration(role.as.exchange->broker->via, role.pos, "'exchange.broker' of " + where);
             if (role.as.exchange->broker->via.as_role == role.id) r.fail_at(role.pos, where + " cannot broker to itself");

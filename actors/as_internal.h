@@ -1,0 +1,79 @@
+// Internals shared by the authorization server's translation units (token endpoint, client
+// authentication, token-exchange grant). Not part of the public actor API.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/authorization_server.h"
+#include "actors/errors.h"
+#include "sim/http/form.h"
+#include "sim/jose/jwt_verifier.h"
+#include "sim/jwks_source.h"
+
+namespace txlab::as_detail {
+
+struct Failure {
+  TokenError error;
+  std::string description;
+};
+
+// A parsed, de-duplicated token request.
+struct TokenRequest {
+  http::FormParams form;
+  std::optional<std::string> param(const char* name) const {
+    for (const auto& [k, v] : form)
+      if (k == name) return v;
+    return std::nullopt;
+  }
+  std::vector<std::string> values(const char* name) const { return http::form_values(form, name); }
+};
+
+// What a successful token endpoint call returns.
+struct Issued {
+  std::string body;  // JSON
+};
+
+std::string random_jti();
+std::vector<std::string> split_scope(const std::string& s);
+std::string join_scope(const std::vector<std::string>& v);
+bool contains(const std::vector<std::string>& v, const std::string& x);
+bool valid_scope_token(const std::string& t);
+nlohmann::json audience_claim(const std::vector<std::string>& aud);
+// RFC 8707 §2: an absolute URI without a fragment.
+bool is_absolute_uri(const std::string& s);
+// Depth of nested act claims (0 when absent).
+int act_depth(const nlohmann::json& act);
+
+// Bounded replay cache for client assertion jti values (RFC 7523 §3 item 7).
+class JtiCache {
+ public:
+  // False when `jti` was already seen and has not expired.
+  bool remember(const std::string& jti, int64_t exp_s, int64_t now_s);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int64_t> seen_;
+};
+
+}  // namespace txlab::as_detail
+
+namespace txlab {
+
+struct AuthorizationServer::Impl {
+  std::once_flag trust_once;
+  std::vector<std::shared_ptr<RemoteJwks>> sources;
+  std::unique_ptr<jose::JwtVerifier> access_verifier;  // subject_token_type access_token: typ at+jwt
+  std::unique_ptr<jose::JwtVerifier> jwt_verifier;     // subject_token_type jwt: any typ
+  std::unique_ptr<jose::JwtVerifier> actor_verifier;   // actor tokens: any typ, no aud rule
+  as_detail::JtiCache assertion_jtis;
+};
+
+}  // namespace txlab

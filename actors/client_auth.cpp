@@ -1,0 +1,91 @@
+// Token endpoint client authentication: client_secret_basic and client_secret_post
+// (RFC 6749 §2.3.1) and private_key_jwt (RFC 7523 §2.2, §3).
+#include <httplib.h>
+#include <openssl/crypto.h>
+
+#include "actors/as_internal.h"
+#include "sim/json_util.h"
+
+namespace txlab {
+
+using Json = nlohmann::json;
+using as_detail::Failure;
+using as_detail::TokenRequest;
+
+namespace {
+
+constexpr const char* kJwtBearerAssertion = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+const ClientRegistration* AuthorizationServer::authenticate(const httplib::Request& req, const TokenRequest& tr,
+                                                           Failure* failure) {
+  auto fail = [&](TokenError e, std::string d) -> const ClientRegistration* {
+    *failure = {e, std::move(d)};
+    return nullptr;
+  };
+  auto find = [&](const std::string& id) -> const ClientRegistration* {
+    for (const auto& c : spec_.clients)
+      if (c.id == id) return &c;
+    return nullptr;
+  };
+
+  const std::string authz = req.get_header_value("Authorization");
+  const auto body_secret = tr.param("client_secret");
+  const auto assertion = tr.param("client_assertion");
+  const auto assertion_type = tr.param("client_assertion_type");
+  const int methods = (!authz.empty() ? 1 : 0) + (body_secret ? 1 : 0) + (assertion || assertion_type ? 1 : 0);
+  // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
+  if (methods > 1) return fail(TokenError::kInvalidRequest, "more than one client authentication method used");
+
+  if (assertion || assertion_type) {
+    // RFC 7523 §2.2 and §3.
+    if (!assertion || assertion_type != std::string(kJwtBearerAssertion))
+      return fail(TokenError::kInvalidClient, "client_assertion_type must be " + std::string(kJwtBearerAssertion));
+    auto decoded = jose::decode_unverified(*assertion);
+    const std::string iss = decoded ? json_str(decoded->second, "iss") : "";
+    const ClientRegistration* reg = find(iss);
+    if (!reg || reg->auth != ClientAuthMethod::kPrivateKeyJwt) return fail(TokenError::kInvalidClient, "client authentication failed");
+    if (auto id = tr.param("client_id"); id && *id != reg->id) return fail(TokenError::kInvalidClient, "client_id does not match the assertion");
+    std::string err;
+    auto key = jose::Key::from_jwk(Json::parse(reg->public_jwk, nullptr, false), &err);
+    if (!key) return fail(TokenError::kInvalidClient, "client key unusable: " + err);
+    jose::VerifyPolicy policy;
+    policy.typ.reset();
+    policy.audiences = {token_endpoint(), issuer()};  // RFC 7523 §3 item 3
+    policy.leeway_s = env_.leeway_s;
+    jose::JwtVerifier verifier(policy, *env_.clock);
+    verifier.trust(reg->id, std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{*key}));
+    auto v = verifier.verify(*assertion);
+    if (!v.ok()) return fail(TokenError::kInvalidClient, "client assertion: " + std::string(jose::describe(v.status)));
+    if (json_str(v.claims, "sub") != reg->id) return fail(TokenError::kInvalidClient, "client assertion sub must equal iss");
+    const std::string jti = json_str(v.claims, "jti");
+    if (jti.empty()) return fail(TokenError::kInvalidClient, "client assertion needs jti");
+    if (!impl_->assertion_jtis.remember(jti, json_int(v.claims, "exp").value_or(0), env_.clock->now_s()))
+      return fail(TokenError::kInvalidClient, "client assertion replayed");
+    return reg;
+  }
+
+  std::optional<http::BasicCredentials> creds;
+  ClientAuthMethod method = ClientAuthMethod::kClientSecretBasic;
+  if (!authz.empty()) {
+    creds = http::parse_basic_authorization(authz);
+    if (!creds) return fail(TokenError::kInvalidClient, "malformed Basic credentials");
+  } else if (auto id = tr.param("client_id"); id && body_secret) {
+    creds = http::BasicCredentials{*id, *body_secret};
+    method = ClientAuthMethod::kClientSecretPost;
+  }
+  if (!creds) return fail(TokenError::kInvalidClient, "client authentication required");
+  const ClientRegistration* reg = find(creds->client_id);
+  if (!reg || reg->auth == ClientAuthMethod::kPrivateKeyJwt || !constant_time_equal(reg->secret, creds->client_secret))
+    return fail(TokenError::kInvalidClient, "client authentication failed");
+  if (reg->auth != method)
+    return fail(TokenError::kInvalidClient, "client must authenticate with " + std::string(to_string(reg->auth)));
+  return reg;
+}
+
+}  // namespace txlab
