@@ -40,7 +40,7 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"missing-jti-client-id", "RFC 9068 §2.2: jti and client_id are REQUIRED claims"},
     {"wrong-token-type", "RFC 8693 §2.2.1 / RFC 6749 §7.1: token_type is Bearer for access tokens"},
     {"text-plain-response", "RFC 6749 §5.1: responses are application/json"},
-    {"accept-relative-resource", "RFC 8707 §2: resource must be an absolute URI"},
+    {"accept-relative-resource", "RFC 8707 §2: resource must be an absolute URI the client may reach"},
     {"ignore-requested-token-type", "RFC 8693 §2.2.1: issued_token_type reflects what was issued for the request"},
 };
 

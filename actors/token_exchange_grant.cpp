@@ -99,7 +99,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   // Targets: audience values (logical names) and resource values (RFC 8707 absolute URIs).
   std::vector<std::string> targets;
   for (const auto& r : tr.values("resource")) {
-    if (!is_absolute_uri(r) && !defect("accept-relative-resource"))
+    if (defect("accept-relative-resource")) continue;  // the defect: resource is not validated at all
+    if (!is_absolute_uri(r))
       return fail(TokenError::kInvalidTarget, "resource '" + r + "' is not an absolute URI without fragment (RFC 8707 §2)");
     targets.push_back(r);
   }
@@ -237,7 +238,13 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       if (!scope.empty()) p.emplace_back("scope", join_scope(scope));
       auto next = request_token(outbound_, env_.directory, rule.via, std::move(p),
                                 "POST /token token-exchange (back channel)", intermediate);
-      if (next.ok()) return next.body;
+      if (next.ok()) {
+        // RFC 8693 §2.2.1: our client's request decides whether scope must be returned.
+        Json relayed = Json::parse(next.body, nullptr, false);
+        if (!relayed.is_object()) return fail(TokenError::kServerError, "back-channel AS answered with a non-JSON body");
+        if (!scope.empty() && (!requested_scope || *requested_scope != scope)) relayed["scope"] = join_scope(scope);
+        return safe_dump(relayed);
+      }
       if (next.status == 0)
         return fail(TokenError::kTemporarilyUnavailable, "back-channel AS '" + rule.via.as_role + "' unreachable");
       TokenError relayed;

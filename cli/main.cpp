@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conformance/suite.h"
+#include "conformance/targets.h"
 #include "sim/json_util.h"
 #include "sim/report.h"
 #include "sim/runner.h"
@@ -33,6 +35,16 @@ usage:
         start every role, print their URLs, run until interrupted (Ctrl-C)
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
+  txlab conform --scenario SCENARIO --target ROLE [options]
+  txlab conform --target-url BASE --exchanger-client ID:SECRET [options]
+        grade an authorization server's RFC 8693 token exchange, case by case
+        --token-endpoint URL, --jwks-uri URL   instead of / besides discovery under BASE
+        --subject-client ID:SECRET   whose client_credentials tokens serve as subject tokens
+        --audience AUD               an audience the exchanger may request
+        --forbidden-audience AUD     one it may not
+        --profile rfc8693|common|keycloak (default common)   --strict (NON-STRICT fails too)
+        --only PREFIX (e.g. rfc8693/2.2.2)   --timeout-ms N (default 5000)
+        --junit FILE   --json FILE|-   --list (print the cases and exit)
   txlab help
 )";
 
@@ -41,6 +53,11 @@ struct Args {
   int calls = 0;
   uint64_t seed = 1;
   bool quiet = false;
+  // conform
+  std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client, audience,
+      forbidden_audience, profile = "common", junit_out, only;
+  bool strict = false, list = false;
+  int timeout_ms = 5000;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -79,10 +96,30 @@ Args parse(int argc, char** argv) {
     else if (s == "--json") a.json_out = value("--json");
     else if (s == "--mermaid") a.mermaid_out = value("--mermaid");
     else if (s == "--quiet" || s == "-q") a.quiet = true;
+    else if (s == "--scenario") a.scenario = value("--scenario");
+    else if (s == "--target") a.target_role = value("--target");
+    else if (s == "--target-url") a.target_url = value("--target-url");
+    else if (s == "--token-endpoint") a.token_endpoint = value("--token-endpoint");
+    else if (s == "--jwks-uri") a.jwks_uri = value("--jwks-uri");
+    else if (s == "--exchanger-client") a.exchanger = value("--exchanger-client");
+    else if (s == "--subject-client") a.subject_client = value("--subject-client");
+    else if (s == "--audience") a.audience = value("--audience");
+    else if (s == "--forbidden-audience") a.forbidden_audience = value("--forbidden-audience");
+    else if (s == "--profile") a.profile = value("--profile");
+    else if (s == "--junit") a.junit_out = value("--junit");
+    else if (s == "--only") a.only = value("--only");
+    else if (s == "--timeout-ms") a.timeout_ms = static_cast<int>(number("--timeout-ms"));
+    else if (s == "--strict") a.strict = true;
+    else if (s == "--list") a.list = true;
     else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
     else positional.push_back(s);
   }
-  if (a.command != "run" && a.command != "serve" && a.command != "lint") usage_error("unknown command '" + a.command + "'");
+  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform")
+    usage_error("unknown command '" + a.command + "'");
+  if (a.command == "conform") {
+    if (!positional.empty()) usage_error("conform takes options only (see usage)");
+    return a;
+  }
   if (positional.size() != 1) usage_error(a.command + " takes exactly one SCENARIO file");
   a.scenario = positional[0];
   return a;
@@ -154,10 +191,82 @@ int cmd_serve(Scenario s) {
   return 0;
 }
 
+std::optional<conformance::Credentials> credentials(const std::string& flag, const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  const size_t colon = v.find(':');
+  if (colon == std::string::npos || colon == 0) usage_error(flag + " takes ID:SECRET");
+  return conformance::Credentials{v.substr(0, colon), v.substr(colon + 1)};
+}
+
+int cmd_conform(const Args& a) {
+  if (a.list) {
+    std::cout << conformance::render_list();
+    return 0;
+  }
+  const auto profile = conformance::profile_from_string(a.profile);
+  if (!profile) usage_error("--profile must be rfc8693, common or keycloak");
+  std::unique_ptr<World> world;
+  conformance::Target target;
+  if (!a.scenario.empty()) {
+    if (a.target_role.empty()) usage_error("--scenario needs --target ROLE");
+    Scenario s;
+    try {
+      s = load_scenario(a.scenario);
+    } catch (const ScenarioError& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
+    world = std::make_unique<World>(std::move(s));
+    world->start();
+    try {
+      target = conformance::target_from_world(*world, a.target_role, *profile);
+    } catch (const std::exception& e) {
+      usage_error(std::string("--target: ") + e.what());
+    }
+  } else {
+    if (a.target_url.empty() && a.token_endpoint.empty()) usage_error("conform needs --scenario/--target or --target-url");
+    conformance::RemoteOptions o;
+    o.base_url = a.target_url;
+    o.token_endpoint = a.token_endpoint;
+    o.jwks_uri = a.jwks_uri;
+    auto ex = credentials("--exchanger-client", a.exchanger);
+    if (!ex) usage_error("--target-url needs --exchanger-client ID:SECRET");
+    o.exchanger = *ex;
+    o.subject_client = credentials("--subject-client", a.subject_client);
+    o.audience = a.audience;
+    o.forbidden_audience = a.forbidden_audience;
+    o.profile = *profile;
+    o.timeout_ms = a.timeout_ms;
+    std::string error;
+    auto t = conformance::target_from_url(o, &error);
+    if (!t) {
+      std::cerr << "txlab conform: " << error << "\n";
+      return 2;
+    }
+    target = std::move(*t);
+  }
+  target.timeout_ms = a.timeout_ms;
+  const auto report = conformance::run_suite(target, a.only);
+  const bool json_to_stdout = a.json_out == "-";
+  if (!json_to_stdout) std::cout << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
+  bool ok = true;
+  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(conformance::render_json(report), 2) + "\n") && ok;
+  if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
+  return report.passed(a.strict) && ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
+  if (a.command == "conform") {
+    try {
+      return cmd_conform(a);
+    } catch (const std::exception& e) {
+      std::cerr << "txlab: " << e.what() << "\n";
+      return 3;
+    }
+  }
   Scenario s;
   try {
     s = load_scenario(a.scenario);

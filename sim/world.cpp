@@ -43,10 +43,19 @@ void World::stop() {
   started_ = false;
 }
 
-std::string World::url_of(const std::string& role) const { return by_id_.at(role)->base_url(); }
+namespace {
+template <typename Map>
+auto& lookup(Map& m, const std::string& role) {
+  auto it = m.find(role);
+  if (it == m.end()) throw std::out_of_range("unknown role '" + role + "'");
+  return it->second;
+}
+}  // namespace
+
+std::string World::url_of(const std::string& role) const { return lookup(by_id_, role)->base_url(); }
 
 std::string World::issuer_of(const std::string& role) const {
-  auto* as = dynamic_cast<AuthorizationServer*>(by_id_.at(role));
+  auto* as = dynamic_cast<AuthorizationServer*>(lookup(by_id_, role));
   if (!as) throw std::out_of_range("role '" + role + "' is not an authorization server");
   return as->issuer();
 }
@@ -57,15 +66,15 @@ std::string World::role_of_issuer(const std::string& iss) const {
   return {};
 }
 
-Clock& World::clock(const std::string& role) { return *clocks_.at(role); }
+Clock& World::clock(const std::string& role) { return *lookup(clocks_, role); }
 
 AuthorizationServer& World::authorization_server(const std::string& role) {
-  auto* as = dynamic_cast<AuthorizationServer*>(by_id_.at(role));
+  auto* as = dynamic_cast<AuthorizationServer*>(lookup(by_id_, role));
   if (!as) throw std::out_of_range("role '" + role + "' is not an authorization server");
   return *as;
 }
 
-Role& World::role(const std::string& id) { return *by_id_.at(id); }
+Role& World::role(const std::string& id) { return *lookup(by_id_, id); }
 
 std::vector<RoleInfo> World::roles() const {
   std::vector<RoleInfo> out;

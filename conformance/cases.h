@@ -1,0 +1,15 @@
+// The case registry: each file adds the cases of its RFC sections.
+#pragma once
+
+#include <vector>
+
+#include "conformance/case.h"
+
+namespace txlab::conformance {
+
+void add_request_cases(std::vector<Case>& out);   // RFC 8693 §2.1, RFC 6749 §2.3.1/§3.2/§5.2
+void add_response_cases(std::vector<Case>& out);  // RFC 8693 §2.2.1, §3; RFC 6749 §5.1; RFC 9068
+void add_subject_cases(std::vector<Case>& out);   // RFC 8693 §2.2.2 subject tokens and targets; RFC 8707
+void add_act_cases(std::vector<Case>& out);       // RFC 8693 §4.1 act, §4.4 may_act
+
+}  // namespace txlab::conformance

@@ -1,0 +1,167 @@
+// RFC 8693 §2.1 request rules, RFC 6749 §3.2 / §2.3.1 / §5.2 client and grant rules.
+#include "conformance/cases.h"
+#include "conformance/judge.h"
+
+namespace txlab::conformance {
+
+using Json = nlohmann::json;
+
+void add_request_cases(std::vector<Case>& out) {
+  out.push_back({{"rfc8693/2.1/valid-request-succeeds", "RFC 8693 §2.1", Level::kMust,
+                  "A well-formed exchange by an authorized client succeeds",
+                  "The client makes a token exchange request to the token endpoint ... grant_type REQUIRED ... subject_token REQUIRED ... subject_token_type REQUIRED."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     Answer a = p.post(f);
+                     if (a.status == 200 && a.json() && !a.body.value("access_token", "").empty()) return ok(a.describe());
+                     return failed("200 with an access_token", a.describe() + " " + a.raw.substr(0, 200));
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.1/missing-subject-token", "RFC 8693 §2.1", Level::kMust, "subject_token is REQUIRED",
+                  "subject_token REQUIRED. A security token that represents the identity of the party on behalf of whom the request is being made."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     return expect_error(p, p.post(without(f, "subject_token")), 400, "invalid_request");
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.1/missing-subject-token-type", "RFC 8693 §2.1", Level::kMust, "subject_token_type is REQUIRED",
+                  "subject_token_type REQUIRED. An identifier, as described in Section 3, that indicates the type of the security token in the subject_token parameter."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     return expect_error(p, p.post(without(f, "subject_token_type")), 400, "invalid_request");
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.1/mismatched-subject-token-type", "RFC 8693 §2.2.2", Level::kMust,
+                  "A subject_token_type that does not describe the token is refused",
+                  "If the request itself is not valid or if either the subject_token or actor_token are invalid for any reason, or are unacceptable based on policy, the authorization server MUST construct an error response ... invalid_request."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     return expect_invalid_subject(p, p.post(replaced(f, "subject_token_type", kTypeSaml2)));
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.1/actor-token-requires-type", "RFC 8693 §2.1", Level::kMust,
+                  "actor_token_type is REQUIRED when actor_token is present",
+                  "actor_token_type ... This is REQUIRED when the actor_token parameter is present in the request but MUST NOT be included otherwise."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     std::string err;
+                     std::string actor = p.target().actor_token ? p.target().actor_token(&err).value_or("") : "";
+                     if (actor.empty()) actor = f[1].second;  // the subject token itself, as an actor token
+                     Answer a = p.post(with(f, "actor_token", actor));
+                     return expect_error(p, a, 400, "invalid_request",
+                                         {{{Profile::kKeycloak}, 200, "", Grade::kUnimplemented, "Keycloak V2 ignores actor_token"}});
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.1/actor-token-type-without-token", "RFC 8693 §2.1", Level::kMust,
+                  "actor_token_type MUST NOT be sent without actor_token",
+                  "actor_token_type ... MUST NOT be included otherwise."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     Answer a = p.post(with(f, "actor_token_type", kTypeAccess));
+                     return expect_error(p, a, 400, "invalid_request",
+                                         {{{Profile::kKeycloak}, 200, "", Grade::kUnimplemented, "Keycloak V2 ignores actor_token parameters"}});
+                   });
+                 }});
+
+  out.push_back({{"rfc6749/3.2/repeated-parameter", "RFC 6749 §3.2", Level::kMust,
+                  "A repeated non-repeatable parameter is invalid_request",
+                  "Request and response parameters MUST NOT be included more than once."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     return expect_error(p, p.post(with(f, "subject_token_type", kTypeAccess)), 400, "invalid_request");
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.1/audience-is-repeatable", "RFC 8693 §2.1", Level::kMust,
+                  "audience may be repeated; repetition alone is not an error",
+                  "audience OPTIONAL ... Multiple audience parameters may be used to indicate that the issued token is intended to be used at the multiple audiences listed."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     if (p.target().audience.empty()) return informational("no --audience given: nothing to repeat");
+                     Answer a = p.post(with(f, "audience", p.target().audience));
+                     if (a.status == 200 || a.error() == "invalid_target") return ok(a.describe());
+                     return failed("200 (or invalid_target by policy)", a.describe(), "repeating audience is allowed by RFC 8693 §2.1");
+                   });
+                 }});
+
+  out.push_back({{"rfc8693/2.2.2/unsupported-requested-token-type", "RFC 8693 §2.2.2", Level::kMust,
+                  "An unknown requested_token_type is refused",
+                  "If the request itself is not valid ... the authorization server MUST construct an error response ... The value of the error parameter MUST be the invalid_request error code."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     return expect_error(p, p.post(with(f, "requested_token_type", "urn:txlab:conformance:no-such-type")), 400,
+                                         "invalid_request");
+                   });
+                 }});
+
+  out.push_back({{"rfc6749/5.2/unsupported-grant-type", "RFC 6749 §5.2", Level::kMust,
+                  "An unknown grant_type is unsupported_grant_type",
+                  "unsupported_grant_type: The authorization grant type is not supported by the authorization server."},
+                 [](Probe& p) {
+                   return expect_error(p, p.post({{"grant_type", "urn:txlab:conformance:no-such-grant"}}), 400, "unsupported_grant_type");
+                 }});
+
+  out.push_back({{"rfc6749/5.2/invalid-client-401", "RFC 6749 §5.2", Level::kMust,
+                  "Failed Basic client authentication is 401 invalid_client with WWW-Authenticate",
+                  "If the client attempted to authenticate via the \"Authorization\" request header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and include the \"WWW-Authenticate\" response header field matching the authentication scheme used by the client."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     Credentials wrong{p.target().exchanger.id, p.target().exchanger.secret + "-wrong"};
+                     Answer a = p.post(f, Auth::kBasic, &wrong);
+                     if (a.status == 401 && a.error() == "invalid_client") {
+                       if (a.www_authenticate.rfind("Basic", 0) == 0 || a.www_authenticate.rfind("basic", 0) == 0) return ok(a.describe());
+                       return failed("401 invalid_client with WWW-Authenticate: Basic ...",
+                                     "401 invalid_client, WWW-Authenticate: '" + a.www_authenticate + "'");
+                     }
+                     return expect_error(p, a, 401, "invalid_client",
+                                         {{{Profile::kKeycloak}, 401, "unauthorized_client", Grade::kNonStrict,
+                                           "Keycloak answers a wrong secret with unauthorized_client"}});
+                   });
+                 }});
+
+  out.push_back({{"rfc6749/2.3.1/no-client-authentication", "RFC 6749 §3.2.1", Level::kMust,
+                  "A confidential client that does not authenticate is refused",
+                  "Confidential clients ... MUST authenticate with the authorization server as described in Section 2.3 when making requests to the token endpoint."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     Answer a = p.post(f, Auth::kNone);
+                     return expect_error(p, a, 401, "invalid_client",
+                                         {{{}, 400, "invalid_client", Grade::kOk, ""},
+                                          {{}, 400, "invalid_request", Grade::kNonStrict, "invalid_client is the precise code"},
+                                          {{Profile::kKeycloak}, 401, "unauthorized_client", Grade::kNonStrict, "Keycloak's code"}});
+                   });
+                 }});
+
+  out.push_back({{"rfc6749/2.3.1/basic-credentials-form-urlencoded", "RFC 6749 §2.3.1", Level::kMust,
+                  "client_secret_basic credentials are form-urldecoded by the server",
+                  "The client identifier is encoded using the \"application/x-www-form-urlencoded\" encoding algorithm ... and the encoded value is used as the username; the client password is encoded using the same algorithm and used as the password."},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     // Percent-encode every non-alphanumeric character, as openid-client does ("-" -> %2D).
+                     auto encode_all = [](const std::string& s) {
+                       static const char* hex = "0123456789ABCDEF";
+                       std::string out;
+                       for (unsigned char c : s) {
+                         if (std::isalnum(c)) out.push_back(static_cast<char>(c));
+                         else { out += '%'; out += hex[c >> 4]; out += hex[c & 15]; }
+                       }
+                       return out;
+                     };
+                     const auto& c = p.target().exchanger;
+                     const std::string id = encode_all(c.id), secret = encode_all(c.secret);
+                     if (id == c.id && secret == c.secret) return informational("client id and secret have nothing to encode");
+                     // Sent through Basic as is, without our encoder's own (lighter) encoding.
+                     Answer a = p.post_basic_raw(f, id + ":" + secret);
+                     if (a.status == 200) return ok(a.describe());
+                     return failed("200 (credentials decoded per RFC 6749 §2.3.1)", a.describe(),
+                                   "clients such as openid-client send '-' as %2D in Basic credentials");
+                   });
+                 }});
+}
+
+}  // namespace txlab::conformance

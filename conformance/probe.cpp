@@ -1,0 +1,169 @@
+// Probe: HTTP to the server under test, request building, answer decoding.
+#include "conformance/probe.h"
+
+#include <regex>
+
+#include "sim/jose/jwt_verifier.h"
+#include "sim/json_util.h"
+
+namespace txlab::conformance {
+
+using Json = nlohmann::json;
+
+namespace {
+constexpr const char* kGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
+constexpr const char* kAccessToken = "urn:ietf:params:oauth:token-type:access_token";
+}  // namespace
+
+std::string_view to_string(Level l) {
+  switch (l) {
+    case Level::kMust: return "MUST";
+    case Level::kShould: return "SHOULD";
+    case Level::kMay: return "MAY";
+  }
+  return "?";
+}
+
+std::string_view to_string(Grade g) {
+  switch (g) {
+    case Grade::kOk: return "OK";
+    case Grade::kNonStrict: return "NON-STRICT";
+    case Grade::kInformational: return "INFORMATIONAL";
+    case Grade::kUnimplemented: return "UNIMPLEMENTED";
+    case Grade::kFailed: return "FAILED";
+  }
+  return "?";
+}
+
+std::string_view to_string(Profile p) {
+  switch (p) {
+    case Profile::kRfc8693: return "rfc8693";
+    case Profile::kCommon: return "common";
+    case Profile::kKeycloak: return "keycloak";
+  }
+  return "?";
+}
+
+std::optional<Profile> profile_from_string(std::string_view s) {
+  if (s == "rfc8693") return Profile::kRfc8693;
+  if (s == "common") return Profile::kCommon;
+  if (s == "keycloak") return Profile::kKeycloak;
+  return std::nullopt;
+}
+
+bool split_url(const std::string& url, std::string* base, std::string* path) {
+  static const std::regex kUrl(R"(^(https?://[^/?#]+)([^#]*)$)");
+  std::smatch m;
+  if (!std::regex_match(url, m, kUrl)) return false;
+  *base = m[1];
+  *path = m[2].length() ? std::string(m[2]) : "/";
+  return true;
+}
+
+http::FormParams without(http::FormParams f, const std::string& name) {
+  f.erase(std::remove_if(f.begin(), f.end(), [&](const auto& kv) { return kv.first == name; }), f.end());
+  return f;
+}
+
+http::FormParams with(http::FormParams f, const std::string& name, const std::string& value) {
+  f.emplace_back(name, value);
+  return f;
+}
+
+http::FormParams replaced(http::FormParams f, const std::string& name, const std::string& value) {
+  return with(without(std::move(f), name), name, value);
+}
+
+std::string Answer::error() const { return json_str(body, "error"); }
+
+std::string Answer::describe() const {
+  if (status == 0) return "no answer (" + transport_error + ")";
+  std::string s = std::to_string(status);
+  if (!json()) return s + " with a non-JSON body";
+  if (auto e = error(); !e.empty()) s += " " + e;
+  return s;
+}
+
+std::optional<std::pair<Json, Json>> Answer::issued_jwt() const {
+  const std::string t = json_str(body, "access_token");
+  if (t.empty()) return std::nullopt;
+  return jose::decode_unverified(t);
+}
+
+Probe::Probe(const Target& target)
+    : target_(target),
+      pool_(http::ClientOptions{target.timeout_ms, target.timeout_ms, 4}) {
+  if (!split_url(target.token_endpoint, &base_, &path_)) base_.clear();
+}
+
+std::optional<http::FormParams> Probe::valid_exchange(std::string* error) {
+  if (!target_.subject_token) {
+    *error = "no way to obtain a subject token";
+    return std::nullopt;
+  }
+  auto token = target_.subject_token(error);
+  if (!token) return std::nullopt;
+  auto d = jose::decode_unverified(*token);
+  subject_claims_ = d ? d->second : Json::object();
+  http::FormParams f = {{"grant_type", kGrant}, {"subject_token", *token}, {"subject_token_type", kAccessToken}};
+  if (!target_.audience.empty()) f.emplace_back("audience", target_.audience);
+  return f;
+}
+
+Answer Probe::post(const http::FormParams& form, Auth auth, const Credentials* credentials) {
+  const Credentials& c = credentials ? *credentials : target_.exchanger;
+  http::FormParams f = form;
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (auth == Auth::kBasic) headers.emplace_back("Authorization", http::basic_authorization(c.id, c.secret));
+  if (auth == Auth::kPost) {
+    f.emplace_back("client_id", c.id);
+    f.emplace_back("client_secret", c.secret);
+  }
+  return send(f, std::move(headers));
+}
+
+Answer Probe::post_basic_raw(const http::FormParams& form, const std::string& userpass) {
+  return send(form, {{"Authorization", "Basic " + http::base64_encode(userpass)}});
+}
+
+Answer Probe::send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers) {
+  Answer a;
+  if (base_.empty()) {
+    a.transport_error = "token endpoint is not an http(s) URL";
+    return a;
+  }
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = path_;
+  req.content_type = "application/x-www-form-urlencoded";
+  req.headers = std::move(headers);
+  req.headers.emplace_back("Accept", "application/json");
+  req.body = http::encode_form(form);
+  auto res = pool_.send(base_, req);
+  a.status = res.status;
+  a.transport_error = std::string(http::to_string(res.error));
+  a.raw = res.body.size() > 65536 ? res.body.substr(0, 65536) : res.body;
+  a.body = Json::parse(res.body, nullptr, false);
+  a.content_type = res.header("Content-Type");
+  a.cache_control = res.header("Cache-Control");
+  a.pragma = res.header("Pragma");
+  a.www_authenticate = res.header("WWW-Authenticate");
+  return a;
+}
+
+const std::vector<Json>& Probe::jwks() {
+  if (jwks_) return *jwks_;
+  jwks_.emplace();
+  for (const auto& uri : target_.jwks_uris) {
+    std::string base, path;
+    if (!split_url(uri, &base, &path)) continue;
+    http::OutboundRequest req;
+    req.path = path;
+    auto res = pool_.send(base, req);
+    auto j = Json::parse(res.body, nullptr, false);
+    if (res.status == 200 && j.is_object()) jwks_->push_back(j);
+  }
+  return *jwks_;
+}
+
+}  // namespace txlab::conformance

@@ -1,0 +1,68 @@
+// A probe talks to the server under test: it builds token requests (a valid exchange and
+// mutations of it), sends them over HTTP with the exchanger's credentials, and returns what
+// came back, never throwing and never hanging (bounded timeouts).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "conformance/case.h"
+#include "sim/http/client_pool.h"
+#include "sim/http/form.h"
+
+namespace txlab::conformance {
+
+struct Answer {
+  int status = 0;                // 0: no HTTP answer
+  std::string transport_error;   // when status == 0
+  nlohmann::json body;           // discarded() when not JSON
+  std::string raw;
+  std::string content_type, cache_control, pragma, www_authenticate;
+  bool json() const { return body.is_object(); }
+  std::string error() const;     // OAuth error code or ""
+  std::string describe() const;  // "400 invalid_request" / "200" / "no answer (timeout)"
+  // Header and claims of the issued access_token, when it is a JWT.
+  std::optional<std::pair<nlohmann::json, nlohmann::json>> issued_jwt() const;
+};
+
+enum class Auth { kBasic, kPost, kNone };
+
+class Probe {
+ public:
+  explicit Probe(const Target& target);
+  const Target& target() const { return target_; }
+
+  // A valid exchange request: grant_type, subject_token (fresh), subject_token_type, audience.
+  // nullopt (and *error) when no subject token could be obtained.
+  std::optional<http::FormParams> valid_exchange(std::string* error);
+  Answer post(const http::FormParams& form, Auth auth = Auth::kBasic, const Credentials* credentials = nullptr);
+  // Basic authentication with a pre-encoded "id:secret" (no further form-encoding).
+  Answer post_basic_raw(const http::FormParams& form, const std::string& userpass);
+  // The keys of every accepted issuer, fetched once from the target's jwks_uris.
+  const std::vector<nlohmann::json>& jwks();
+
+  // Subject token claims of the last valid_exchange() (decoded).
+  const nlohmann::json& subject_claims() const { return subject_claims_; }
+
+ private:
+  Answer send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers);
+  const Target& target_;
+  http::HttpClientPool pool_;
+  std::string base_, path_;
+  nlohmann::json subject_claims_;
+  std::optional<std::vector<nlohmann::json>> jwks_;
+};
+
+// Splits "http://host:port/path" into base and path; false if not http(s).
+bool split_url(const std::string& url, std::string* base, std::string* path);
+
+// Form helpers for mutations.
+http::FormParams without(http::FormParams f, const std::string& name);
+http::FormParams with(http::FormParams f, const std::string& name, const std::string& value);
+http::FormParams replaced(http::FormParams f, const std::string& name, const std::string& value);
+
+}  // namespace txlab::conformance

@@ -1,0 +1,179 @@
+// Target builders: built-in AS roles and remote servers.
+#include "conformance/targets.h"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/authorization_server.h"
+#include "conformance/probe.h"
+#include "sim/http/client_pool.h"
+#include "sim/http/form.h"
+#include "sim/json_util.h"
+#include "sim/world.h"
+
+namespace txlab::conformance {
+
+using Json = nlohmann::json;
+
+Target target_from_world(World& world, const std::string& as_role, Profile profile) {
+  AuthorizationServer& as = world.authorization_server(as_role);
+  const auto& spec = as.spec();
+  if (!spec.exchange) throw std::invalid_argument("role '" + as_role + "' does not perform token exchange");
+  const ClientRegistration* exchanger = nullptr;
+  for (const auto& c : spec.clients) {
+    const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
+    if (te && c.auth == ClientAuthMethod::kClientSecretBasic) {
+      exchanger = &c;
+      break;
+    }
+  }
+  if (!exchanger) throw std::invalid_argument("role '" + as_role + "' has no client_secret_basic client with the token-exchange grant");
+  const auto& policy = *spec.exchange;
+
+  Target t;
+  t.name = as_role + " (" + as.issuer() + ")";
+  t.token_endpoint = as.token_endpoint();
+  t.issuer = as.issuer();
+  t.accepted_issuers = {as.issuer()};
+  t.jwks_uris = {world.url_of(as_role) + "/jwks"};
+  if (policy.broker) {
+    t.accepted_issuers.push_back(world.issuer_of(policy.broker->via.as_role));
+    t.jwks_uris.push_back(world.url_of(policy.broker->via.as_role) + "/jwks");
+    t.intermediaries.push_back(policy.broker->via.client_id);
+  }
+  t.exchanger = {exchanger->id, exchanger->secret};
+  if (!exchanger->audiences.empty()) t.audience = exchanger->audiences.front();
+  t.profile = profile;
+  t.expects_delegation = policy.delegation;
+
+  // Subject and actor tokens are minted with the real key of the first trusted issuer.
+  const std::string trusted = policy.trust.front();
+  World* w = &world;
+  t.clock = &world.clock(trusted);
+  t.mint = [w, trusted](const Json& claims) { return w->authorization_server(trusted).sign(claims); };
+  // The subject holds one scope fewer than the exchanger may hold when it can (so that a
+  // server widening scope is caught).
+  std::vector<std::string> scopes = exchanger->scopes;
+  if (scopes.size() > 1) scopes.resize(1);
+  std::string scope;
+  for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
+  t.mint_template = {{"iss", world.issuer_of(trusted)}, {"sub", "txlab-conformance-subject"},
+                     {"aud", exchanger->id},            {"client_id", "txlab-conformance-subject"}};
+  if (!scope.empty()) t.mint_template["scope"] = scope;
+  auto mint_fresh = [w, trusted](Json claims) {
+    const int64_t now = w->clock(trusted).now_s();
+    claims["iat"] = now;
+    claims["exp"] = now + 300;
+    static std::atomic<int> n{0};
+    claims["jti"] = "txlab-conformance-" + std::to_string(now) + "-" + std::to_string(++n);
+    return w->authorization_server(trusted).sign(claims);
+  };
+  const Json subject_template = t.mint_template;
+  t.subject_token = [mint_fresh, subject_template](std::string*) -> std::optional<std::string> { return mint_fresh(subject_template); };
+  Json actor = subject_template;
+  actor["sub"] = "txlab-conformance-actor";
+  actor["client_id"] = "txlab-conformance-actor";
+  t.actor_token = [mint_fresh, actor](std::string*) -> std::optional<std::string> { return mint_fresh(actor); };
+  return t;
+}
+
+namespace {
+
+struct Fetched {
+  int status = 0;
+  Json body;
+};
+
+Fetched get_json(http::HttpClientPool& pool, const std::string& url) {
+  std::string base, path;
+  Fetched f;
+  if (!split_url(url, &base, &path)) return f;
+  http::OutboundRequest req;
+  req.path = path;
+  req.headers.emplace_back("Accept", "application/json");
+  auto res = pool.send(base, req);
+  f.status = res.status;
+  f.body = Json::parse(res.body, nullptr, false);
+  return f;
+}
+
+}  // namespace
+
+std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error) {
+  Target t;
+  t.name = o.base_url.empty() ? o.token_endpoint : o.base_url;
+  t.profile = o.profile;
+  t.timeout_ms = o.timeout_ms;
+  t.exchanger = o.exchanger;
+  t.audience = o.audience;
+  if (!o.forbidden_audience.empty()) t.forbidden_audience = o.forbidden_audience;
+  t.token_endpoint = o.token_endpoint;
+  std::string jwks = o.jwks_uri;
+
+  http::HttpClientPool pool(http::ClientOptions{o.timeout_ms, o.timeout_ms, 2});
+  if (!o.base_url.empty() && (t.token_endpoint.empty() || jwks.empty())) {
+    std::string base = o.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::string scheme_host, path;
+    Json meta;
+    std::vector<std::string> candidates = {base + "/.well-known/oauth-authorization-server",
+                                           base + "/.well-known/openid-configuration"};
+    // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first.
+    if (split_url(base, &scheme_host, &path) && path != "/")
+      candidates.insert(candidates.begin() + 1, scheme_host + "/.well-known/oauth-authorization-server" + path);
+    for (const auto& url : candidates) {
+      auto f = get_json(pool, url);
+      if (f.status == 200 && f.body.is_object() && !json_str(f.body, "token_endpoint").empty()) {
+        meta = f.body;
+        break;
+      }
+    }
+    if (meta.is_null()) {
+      *error = "no RFC 8414 or OpenID discovery document with a token_endpoint under " + base;
+      return std::nullopt;
+    }
+    if (t.token_endpoint.empty()) t.token_endpoint = json_str(meta, "token_endpoint");
+    if (jwks.empty()) jwks = json_str(meta, "jwks_uri");
+    t.issuer = json_str(meta, "issuer");
+  }
+  if (t.token_endpoint.empty()) {
+    *error = "no token endpoint: give --target-url (with discovery) or --token-endpoint";
+    return std::nullopt;
+  }
+  if (!t.issuer.empty()) t.accepted_issuers = {t.issuer};
+  if (!jwks.empty()) t.jwks_uris = {jwks};
+
+  // Subject (and actor) tokens: client_credentials at the target itself.
+  const Credentials subject = o.subject_client.value_or(o.exchanger);
+  const std::string endpoint = t.token_endpoint;
+  const int timeout = o.timeout_ms;
+  auto fetch = [subject, endpoint, timeout](std::string* err) -> std::optional<std::string> {
+    std::string base, path;
+    if (!split_url(endpoint, &base, &path)) {
+      *err = "token endpoint is not an http(s) URL";
+      return std::nullopt;
+    }
+    http::HttpClientPool pool(http::ClientOptions{timeout, timeout, 1});
+    http::OutboundRequest req;
+    req.method = "POST";
+    req.path = path;
+    req.content_type = "application/x-www-form-urlencoded";
+    req.headers.emplace_back("Authorization", http::basic_authorization(subject.id, subject.secret));
+    req.body = "grant_type=client_credentials";
+    auto res = pool.send(base, req);
+    auto j = Json::parse(res.body, nullptr, false);
+    const std::string token = json_str(j, "access_token");
+    if (res.status != 200 || token.empty()) {
+      *err = "client_credentials for subject client '" + subject.id + "' failed: HTTP " + std::to_string(res.status) + " " +
+             json_str(j, "error");
+      return std::nullopt;
+    }
+    return token;
+  };
+  t.subject_token = fetch;
+  t.actor_token = fetch;
+  return t;
+}
+
+}  // namespace txlab::conformance
