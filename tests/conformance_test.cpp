@@ -1,0 +1,207 @@
+// The conformance suite from GoogleTest: it passes against the built-in ASes of the shipped
+// scenarios, grades the caller-in-act convention NON-STRICT, catches every defect in the
+// catalogue, works against a server reached only by URL, and survives misbehaving servers.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <map>
+#include <sstream>
+
+#include "actors/as_defects.h"
+#include "conformance/suite.h"
+#include "conformance/targets.h"
+#include "sim/http/server.h"
+#include "test_support.h"
+
+using namespace txlab;
+using namespace txlab::conformance;
+using txlab::testing::scenario_path;
+using txlab::testing::start_world;
+
+namespace {
+
+std::string failures(const Report& r) {
+  std::ostringstream o;
+  for (const auto& c : r.results)
+    if (c.finding.grade == Grade::kFailed)
+      o << c.c->info.id << ": expected " << c.finding.expected << ", got " << c.finding.actual << " " << c.finding.note << "\n";
+  return o.str();
+}
+
+const Finding* finding(const Report& r, const std::string& id) {
+  for (const auto& c : r.results)
+    if (c.c->info.id == id) return &c.finding;
+  return nullptr;
+}
+
+struct ShippedTarget {
+  const char* scenario;
+  const char* role;
+};
+
+class ShippedScenarioConformanceTest : public ::testing::TestWithParam<ShippedTarget> {};
+
+}  // namespace
+
+TEST_P(ShippedScenarioConformanceTest, NoCaseFails) {
+  auto w = start_world(GetParam().scenario);
+  const Report r = run_suite(target_from_world(*w, GetParam().role, Profile::kCommon));
+  EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
+  EXPECT_GE(r.count(Grade::kOk), 40u);
+  EXPECT_EQ(r.results.size(), all_cases().size());
+}
+
+INSTANTIATE_TEST_SUITE_P(BuiltInAses, ShippedScenarioConformanceTest,
+                         ::testing::Values(ShippedTarget{"broker", "as-c2p"}, ShippedTarget{"broker", "as-c2pe"},
+                                           ShippedTarget{"direct", "as-c2pe"}, ShippedTarget{"multi-caller", "as-c2pe"}),
+                         [](const auto& info) {
+                           std::string n = std::string(info.param.scenario) + "_" + info.param.role;
+                           for (auto& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
+
+TEST(ConformanceProfileTest, Rfc8693Section41CallerInActIsNonStrictNeverOk) {
+  auto w = start_world("broker-caller-in-act");
+  const Report r = run_suite(target_from_world(*w, "as-c2p", Profile::kCommon));
+  EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
+  const Finding* f = finding(r, "rfc8693/4.1/sub-is-subject");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->grade, Grade::kNonStrict);
+  EXPECT_NE(f->note.find("caller-in-act"), std::string::npos) << f->note;
+  EXPECT_FALSE(r.passed(/*strict=*/true));
+  EXPECT_TRUE(r.passed(/*strict=*/false));
+}
+
+TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalidRequestOk) {
+  auto w = start_world("direct");
+  const Report common = run_suite(target_from_world(*w, "as-c2pe", Profile::kCommon), "rfc8693/2.2.2/garbage");
+  const Report strict = run_suite(target_from_world(*w, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/garbage");
+  ASSERT_EQ(common.results.size(), 1u);
+  EXPECT_EQ(common.results[0].finding.grade, Grade::kOk);
+  EXPECT_EQ(strict.results[0].finding.grade, Grade::kNonStrict);
+
+  Scenario s = load_scenario(scenario_path("direct"));
+  for (auto& role : s.roles)
+    if (role.id == "as-c2pe") role.as.exchange->invalid_subject_error = "invalid_request";
+  auto literal = start_world(std::move(s));
+  const Report lit = run_suite(target_from_world(*literal, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/");
+  EXPECT_EQ(lit.count(Grade::kNonStrict), 0u);
+  EXPECT_EQ(lit.count(Grade::kFailed), 0u) << failures(lit);
+}
+
+// The self-check: the suite must catch every deliberate defect of the built-in AS.
+TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByAtLeastOneCase) {
+  auto scenario_with = [](const std::string& defect) {
+    Scenario s = load_scenario(scenario_path("direct"));
+    for (auto& role : s.roles) {
+      if (role.id != "as-c2pe") continue;
+      if (!defect.empty()) role.as.defects = {defect};
+      // A client that may hold more than the subject: widening becomes observable.
+      role.as.clients[0].scopes = {"orders.read", "orders.write"};
+    }
+    return s;
+  };
+  {
+    auto clean = start_world(scenario_with(""));
+    const Report r = run_suite(target_from_world(*clean, "as-c2pe", Profile::kCommon));
+    ASSERT_EQ(r.count(Grade::kFailed), 0u) << "the baseline must be clean:\n" << failures(r);
+  }
+  std::ostringstream table;
+  table << "defect -> cases that reported it FAILED\n";
+  size_t caught = 0;
+  for (const auto& d : kAsDefects) {
+    auto w = start_world(scenario_with(std::string(d.name)));
+    const Report r = run_suite(target_from_world(*w, "as-c2pe", Profile::kCommon));
+    std::string by;
+    for (const auto& c : r.results)
+      if (c.finding.grade == Grade::kFailed) by += (by.empty() ? "" : ", ") + c.c->info.id;
+    table << "  " << d.name << " -> " << (by.empty() ? "NOT CAUGHT" : by) << "\n";
+    EXPECT_FALSE(by.empty()) << "defect '" << d.name << "' (" << d.breaks << ") was not caught by any case";
+    caught += by.empty() ? 0 : 1;
+  }
+  EXPECT_GE(std::size(kAsDefects), 20u);
+  std::cout << table.str() << caught << "/" << std::size(kAsDefects) << " defects caught\n";
+}
+
+TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
+  auto w = start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
+  RemoteOptions o;
+  o.base_url = w->url_of("as-x");
+  o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
+  o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+  o.audience = "api://x";
+  std::string error;
+  auto target = target_from_url(o, &error);
+  ASSERT_TRUE(target) << error;
+  EXPECT_EQ(target->issuer, "https://as-x.example");
+  EXPECT_EQ(target->token_endpoint, w->url_of("as-x") + "/token");
+  const Report r = run_suite(*target);
+  EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
+  // Cases that need the issuer's key are INFORMATIONAL for a remote target, not silently OK.
+  EXPECT_EQ(finding(r, "rfc8693/2.2.2/expired-subject-token")->grade, Grade::kInformational);
+  EXPECT_EQ(finding(r, "rfc9068/4/signature-verifies")->grade, Grade::kOk);
+
+  // Reports are usable by CI.
+  const std::string junit = render_junit(r);
+  EXPECT_NE(junit.find("<testsuites"), std::string::npos);
+  EXPECT_NE(junit.find("rfc8693/2.2.2/unknown-audience-invalid-target"), std::string::npos);
+  const auto json = render_json(r);
+  EXPECT_EQ(json["cases"].size(), all_cases().size());
+  EXPECT_EQ(json["counts"]["FAILED"], 0);
+}
+
+TEST(ConformanceRemoteTest, MissingDiscoveryIsAnErrorNotACrash) {
+  http::LoopbackServer server;
+  server.start();
+  RemoteOptions o;
+  o.base_url = server.base_url();
+  o.exchanger = {"a", "b"};
+  std::string error;
+  EXPECT_FALSE(target_from_url(o, &error));
+  EXPECT_NE(error.find("discovery"), std::string::npos) << error;
+}
+
+TEST(ConformanceRobustnessTest, GarbageSlowAndWrongContentTypeServersAreFindingsNotCrashes) {
+  http::LoopbackServer server;
+  server.routes().Post("/garbage", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content("\x01\x02 not json {", "text/plain");
+  });
+  server.routes().Post("/html500", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 500;
+    res.set_content("<html>oops</html>", "text/html");
+  });
+  server.routes().Post("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    res.set_content("{}", "application/json");
+  });
+  server.start();
+  for (const std::string path : {"/garbage", "/html500", "/slow"}) {
+    RemoteOptions o;
+    o.token_endpoint = server.base_url() + path;
+    o.exchanger = {"a", "b"};
+    o.timeout_ms = 150;
+    std::string error;
+    auto target = target_from_url(o, &error);
+    ASSERT_TRUE(target) << error;
+    // Subject tokens cannot be obtained either: the suite still runs every case and fails.
+    const Report r = run_suite(*target);
+    EXPECT_EQ(r.results.size(), all_cases().size()) << path;
+    EXPECT_GT(r.count(Grade::kFailed), 10u) << path;
+    EXPECT_FALSE(r.passed(false)) << path;
+  }
+}
+
+TEST(ConformanceListTest, EveryCaseHasAStableSectionedIdAndQuotedRequirement) {
+  std::set<std::string> ids;
+  for (const auto& c : all_cases()) {
+    EXPECT_TRUE(ids.insert(c.info.id).second) << "duplicate id " << c.info.id;
+    EXPECT_TRUE(c.info.id.rfind("rfc", 0) == 0) << c.info.id;
+    EXPECT_EQ(std::count(c.info.id.begin(), c.info.id.end(), '/'), 2) << c.info.id;
+    EXPECT_FALSE(c.info.requirement.empty()) << c.info.id;
+    EXPECT_FALSE(c.info.section.empty()) << c.info.id;
+  }
+  EXPECT_GE(all_cases().size(), 40u);
+  EXPECT_NE(render_list().find("rfc8693/2.2.2/unknown-audience-invalid-target"), std::string::npos);
+}
