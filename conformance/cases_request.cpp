@@ -34,7 +34,7 @@ void add_request_cases(std::vector<Case>& out) {
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.1/mismatched-subject-token-type", "RFC 8693 §2.2.2", Level::kMust,
+  out.push_back({{"rfc8693/2.2.2/mismatched-subject-token-type", "RFC 8693 §2.2.2", Level::kMust,
                   "A subject_token_type that does not describe the token is refused",
                   "If the request itself is not valid or if either the subject_token or actor_token are invalid for any reason, or are unacceptable based on policy, the authorization server MUST construct an error response ... invalid_request."},
                  [](Probe& p) {
@@ -124,7 +124,7 @@ void add_request_cases(std::vector<Case>& out) {
                    });
                  }});
 
-  out.push_back({{"rfc6749/2.3.1/no-client-authentication", "RFC 6749 §3.2.1", Level::kMust,
+  out.push_back({{"rfc6749/3.2.1/no-client-authentication", "RFC 6749 §3.2.1", Level::kMust,
                   "A confidential client that does not authenticate is refused",
                   "Confidential clients ... MUST authenticate with the authorization server as described in Section 2.3 when making requests to the token endpoint."},
                  [](Probe& p) {

@@ -90,7 +90,8 @@ void add_subject_cases(std::vector<Case>& out) {
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.2.2/alg-none-subject-token", "RFC 8725 §3.2", Level::kMust, "An unsecured (alg none) subject token is refused",
+  out.push_back({{"rfc8693/2.2.2/alg-none-subject-token", "RFC 8693 §2.2.2", Level::kMust,
+                  "An unsecured (alg none) subject token is refused (RFC 8725 §3.2)",
                   kInvalidSubject},
                  [](Probe& p) {
                    return refuse_subject(p, [](const std::string& valid) {
