@@ -99,6 +99,30 @@ AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec sp
   on_get("/.well-known/oauth-authorization-server", [this](const auto& req, auto& res) { handle_metadata(req, res); });
   on_get("/.well-known/openid-configuration", [this](const auto& req, auto& res) { handle_metadata(req, res); });
   on_get("/audit", [this](const auto& req, auto& res) { handle_audit(req, res); });
+  on_post("/revoke", [this](const auto& req, auto& res) { handle_revoke(req, res); });
+  on_post("/introspect", [this](const auto& req, auto& res) { handle_introspect(req, res); });
+  on_post(R"(/admin/clients/([^/]+)/rotate-secret)", [this](const auto& req, auto& res) { handle_rotate_secret(req, res); });
+  admin_key_ = random_jti();
+  for (const auto& c : spec_.clients) secrets_[c.id] = c.secret;
+}
+
+std::string AuthorizationServer::current_secret(const std::string& client_id) const {
+  std::lock_guard lock(secrets_mu_);
+  auto it = secrets_.find(client_id);
+  return it == secrets_.end() ? std::string() : it->second;
+}
+
+std::optional<std::string> AuthorizationServer::rotate_secret(const std::string& client_id) {
+  std::lock_guard lock(secrets_mu_);
+  auto it = secrets_.find(client_id);
+  if (it == secrets_.end()) return std::nullopt;
+  it->second = "rotated-" + random_jti();
+  return it->second;
+}
+
+bool AuthorizationServer::is_revoked(const std::string& jti) const {
+  std::lock_guard lock(revoked_mu_);
+  return revoked_.count(jti) > 0;
 }
 
 AuthorizationServer::~AuthorizationServer() { stop(); }
@@ -156,55 +180,62 @@ void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Respons
   reply_json(res, 200, safe_dump(Json{{"entries", entries}}));
 }
 
-void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Response& res) {
-  const bool text_plain = defect("text-plain-response");
-  auto send = [&](int status, const std::string& body) {
-    if (!defect("no-cache-control")) {
-      // RFC 6749 §5.1 / RFC 8693 §2.2.1: no caching of token responses.
-      res.set_header("Cache-Control", "no-store");
-      res.set_header("Pragma", "no-cache");
-    }
-    res.status = status;
-    res.set_content(body, text_plain ? "text/plain" : "application/json");
-  };
-  auto fail = [&](const Failure& f) {
-    WireError w = to_wire(f.error);
-    if (f.error == TokenError::kInvalidClient) {
-      if (defect("invalid-client-400")) {
-        w.http_status = 400;
-      } else {
-        // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
-        res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
-      }
-    }
-    Json body = {{"error", std::string(w.code)}};
-    if (!f.description.empty()) body["error_description"] = f.description;
-    send(w.http_status, safe_dump(body));
-  };
+void AuthorizationServer::reply(httplib::Response& res, int status, const std::string& body) const {
+  if (!defect("no-cache-control")) {
+    // RFC 6749 §5.1 / RFC 8693 §2.2.1: no caching of token responses.
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Pragma", "no-cache");
+  }
+  res.status = status;
+  res.set_content(body, defect("text-plain-response") ? "text/plain" : "application/json");
+}
 
+void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) const {
+  WireError w = to_wire(f.error);
+  if (f.error == TokenError::kInvalidClient) {
+    if (defect("invalid-client-400")) {
+      w.http_status = 400;
+    } else {
+      // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
+      res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
+    }
+  }
+  Json body = {{"error", std::string(w.code)}};
+  if (!f.description.empty()) body["error_description"] = f.description;
+  reply(res, w.http_status, safe_dump(body));
+}
+
+bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* tr, Failure* failure) const {
+  auto fail = [&](std::string d) {
+    *failure = {TokenError::kInvalidRequest, std::move(d)};
+    return false;
+  };
   // RFC 6749 §3.2: the token endpoint takes application/x-www-form-urlencoded.
   const std::string ct = req.get_header_value("Content-Type");
-  if (ct.rfind("application/x-www-form-urlencoded", 0) != 0)
-    return fail({TokenError::kInvalidRequest, "content type must be application/x-www-form-urlencoded"});
-  TokenRequest tr;
+  if (ct.rfind("application/x-www-form-urlencoded", 0) != 0) return fail("content type must be application/x-www-form-urlencoded");
   auto form = http::parse_form(req.body);
-  if (!form) return fail({TokenError::kInvalidRequest, "malformed form body"});
-  tr.form = std::move(*form);
-  for (const auto& [name, value] : tr.form)
-    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value))
-      return fail({TokenError::kInvalidRequest, "form parameters must be UTF-8"});
-
+  if (!form) return fail("malformed form body");
+  tr->form = std::move(*form);
+  for (const auto& [name, value] : tr->form)
+    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value)) return fail("form parameters must be UTF-8");
   // RFC 6749 §3.2: parameters MUST NOT be included more than once; RFC 8693 §2.1 allows
   // repeated audience and resource.
   if (!defect("accept-duplicate-params")) {
     std::set<std::string> seen;
-    for (const auto& [name, value] : tr.form) {
+    for (const auto& [name, value] : tr->form) {
       if (name == "audience" || name == "resource") continue;
-      if (!seen.insert(name).second) return fail({TokenError::kInvalidRequest, "parameter '" + name + "' is repeated"});
+      if (!seen.insert(name).second) return fail("parameter '" + name + "' is repeated");
     }
   }
+  return true;
+}
 
+void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Response& res) {
+  auto fail = [&](const Failure& f) { reply_error(res, f); };
+  TokenRequest tr;
   Failure failure{TokenError::kServerError, ""};
+  if (!read_form(req, &tr, &failure)) return fail(failure);
+
   const ClientRegistration* client = authenticate(req, tr, &failure);
   if (!client) return fail(failure);
 
@@ -227,7 +258,66 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
   const std::string body = grant_name == "client_credentials" ? client_credentials(*client, tr, &failure)
                                                               : token_exchange(*client, tr, &failure);
   if (body.empty()) return fail(failure);
-  send(200, body);
+  reply(res, 200, body);
+}
+
+namespace {
+
+// Verifies a token issued by this AS (any typ, any audience), for revocation and introspection.
+jose::VerifiedJwt verify_own(const jose::Key& key, const std::string& issuer, const Clock& clock, int64_t leeway_s,
+                             const std::string& token) {
+  jose::VerifyPolicy policy;
+  policy.typ.reset();
+  policy.require_audience = false;
+  policy.leeway_s = leeway_s;
+  jose::JwtVerifier v(policy, clock);
+  v.trust(issuer, std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{key}));
+  return v.verify(token);
+}
+
+}  // namespace
+
+void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Response& res) {
+  // RFC 7009 §2.1: client-authenticated; the token is revoked only if it was issued to that
+  // client; unknown or invalid tokens still get 200 (§2.2).
+  TokenRequest tr;
+  Failure failure{TokenError::kServerError, ""};
+  if (!read_form(req, &tr, &failure)) return reply_error(res, failure);
+  const ClientRegistration* client = authenticate(req, tr, &failure);
+  if (!client) return reply_error(res, failure);
+  const auto token = tr.param("token");
+  if (!token) return reply_error(res, {TokenError::kInvalidRequest, "missing token"});
+  auto v = verify_own(key_, issuer(), *env_.clock, env_.leeway_s, *token);
+  if (v.ok() && json_str(v.claims, "client_id") == client->id) {
+    std::lock_guard lock(revoked_mu_);
+    revoked_.insert(json_str(v.claims, "jti"));
+  }
+  reply(res, 200, "{}");
+}
+
+void AuthorizationServer::handle_introspect(const httplib::Request& req, httplib::Response& res) {
+  // RFC 7662 §2.1: a protected endpoint; §2.2: {"active": false} for anything not active.
+  TokenRequest tr;
+  Failure failure{TokenError::kServerError, ""};
+  if (!read_form(req, &tr, &failure)) return reply_error(res, failure);
+  if (!authenticate(req, tr, &failure)) return reply_error(res, failure);
+  const auto token = tr.param("token");
+  if (!token) return reply_error(res, {TokenError::kInvalidRequest, "missing token"});
+  auto v = verify_own(key_, issuer(), *env_.clock, 0, *token);
+  if (!v.ok() || is_revoked(json_str(v.claims, "jti"))) return reply(res, 200, R"({"active":false})");
+  Json body = {{"active", true}, {"token_type", "Bearer"}};
+  for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "sub_id"})
+    if (v.claims.contains(k)) body[k] = v.claims[k];
+  reply(res, 200, safe_dump(body));
+}
+
+void AuthorizationServer::handle_rotate_secret(const httplib::Request& req, httplib::Response& res) {
+  if (req.get_header_value("X-Txlab-Admin") != admin_key_)
+    return reply_json(res, 403, R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
+  const std::string client_id = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
+  auto secret = rotate_secret(client_id);
+  if (!secret) return reply_json(res, 404, R"({"error":"not_found"})");
+  reply(res, 200, safe_dump(Json{{"client_id", client_id}, {"client_secret", *secret}}));
 }
 
 std::string AuthorizationServer::client_credentials(const ClientRegistration& client, const TokenRequest& tr, Failure* failure) {

@@ -5,7 +5,10 @@
 // the back channel, JWKS, RFC 8414 / OIDC metadata, and an audit log of every exchange.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -50,12 +53,27 @@ class AuthorizationServer : public Role {
   std::string sign(const nlohmann::json& claims, const std::string& typ = "at+jwt") const;
   std::string token_endpoint() const { return base_url() + "/token"; }
 
+  // Administration (the caller must present admin_key() in X-Txlab-Admin over HTTP, or be
+  // in-process): rotate a client's secret; the old one stops working at once.
+  std::optional<std::string> rotate_secret(const std::string& client_id);
+  const std::string& admin_key() const { return admin_key_; }
+  // RFC 7009: tokens revoked here (by jti).
+  bool is_revoked(const std::string& jti) const;
+
  private:
   struct Impl;
   void handle_token(const httplib::Request& req, httplib::Response& res);
   void handle_jwks(const httplib::Request& req, httplib::Response& res) const;
   void handle_metadata(const httplib::Request& req, httplib::Response& res) const;
   void handle_audit(const httplib::Request& req, httplib::Response& res) const;
+  void handle_revoke(const httplib::Request& req, httplib::Response& res);
+  void handle_introspect(const httplib::Request& req, httplib::Response& res);
+  void handle_rotate_secret(const httplib::Request& req, httplib::Response& res);
+  // Form parsing shared by /token, /revoke and /introspect (RFC 6749 §3.2 rules).
+  bool read_form(const httplib::Request& req, as_detail::TokenRequest* out, as_detail::Failure* failure) const;
+  void reply(httplib::Response& res, int status, const std::string& body) const;
+  void reply_error(httplib::Response& res, const as_detail::Failure& failure) const;
+  std::string current_secret(const std::string& client_id) const;
   // Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2). Returns the registration or a failure.
   const ClientRegistration* authenticate(const httplib::Request& req, const as_detail::TokenRequest& tr,
                                          as_detail::Failure* failure);
@@ -72,6 +90,11 @@ class AuthorizationServer : public Role {
   AuthorizationServerSpec spec_;
   jose::Key key_;
   std::unique_ptr<Impl> impl_;
+  std::string admin_key_;
+  mutable std::mutex secrets_mu_;
+  std::map<std::string, std::string> secrets_;  // client id -> current secret (rotatable)
+  mutable std::mutex revoked_mu_;
+  std::set<std::string> revoked_;
   mutable std::mutex audit_mu_;
   std::vector<AuditEntry> audit_;
 };

@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "sim/http/form.h"
@@ -11,19 +12,41 @@
 namespace txlab {
 
 BearerGuard::BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
-                         std::vector<std::string> audiences, std::string required_scope)
+                         std::vector<std::string> audiences, std::string required_scope, std::vector<std::string> defects)
     : env_(&env),
       outbound_(&outbound),
       trust_(std::move(trust)),
       audiences_(std::move(audiences)),
-      required_scope_(std::move(required_scope)) {}
+      required_scope_(std::move(required_scope)),
+      defects_(std::move(defects)) {}
 
 void BearerGuard::ensure_trust() {
   std::call_once(once_, [&] {
     jose::VerifyPolicy policy;
     policy.audiences = audiences_;
     policy.leeway_s = env_->leeway_s;
+    auto defect = [&](const char* d) { return std::find(defects_.begin(), defects_.end(), d) != defects_.end(); };
+    if (defect("skip-aud")) policy.require_audience = false;
+    if (defect("alg-from-header")) policy.insecure_alg_from_header = true;
     verifier_ = std::make_unique<jose::JwtVerifier>(policy, *env_->clock);
+    if (defect("jwks-union")) {
+      // The defect: one key set made of every AS's keys, accepted for any of their issuers.
+      std::vector<std::shared_ptr<jose::KeySource>> all;
+      for (const auto& role : env_->directory.authorization_servers())
+        all.push_back(std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock));
+      struct Union : jose::KeySource {
+        std::vector<std::shared_ptr<jose::KeySource>> parts;
+        jose::KeyLookup find(const std::string& kid) override {
+          for (auto& p : parts)
+            if (auto r = p->find(kid); r.key) return r;
+          return {};
+        }
+      };
+      auto u = std::make_shared<Union>();
+      u->parts = all;
+      for (const auto& role : env_->directory.authorization_servers()) verifier_->trust(env_->directory.issuer_of(role), u);
+      return;
+    }
     for (const auto& role : trust_) {
       auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock);
       verifier_->trust(env_->directory.issuer_of(role), src);

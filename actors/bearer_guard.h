@@ -24,7 +24,7 @@ struct GuardResult {
 class BearerGuard {
  public:
   BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust, std::vector<std::string> audiences,
-              std::string required_scope = {});
+              std::string required_scope = {}, std::vector<std::string> defects = {});
 
   // Verifies the request's bearer token. On failure the response is already written.
   GuardResult check(const httplib::Request& req, httplib::Response& res);
@@ -36,6 +36,7 @@ class BearerGuard {
   Outbound* outbound_;
   std::vector<std::string> trust_, audiences_;
   std::string required_scope_;
+  std::vector<std::string> defects_;
   std::once_flag once_;
   std::unique_ptr<jose::JwtVerifier> verifier_;
 };

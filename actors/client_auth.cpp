@@ -81,7 +81,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   }
   if (!creds) return fail(TokenError::kInvalidClient, "client authentication required");
   const ClientRegistration* reg = find(creds->client_id);
-  if (!reg || reg->auth == ClientAuthMethod::kPrivateKeyJwt || !constant_time_equal(reg->secret, creds->client_secret))
+  if (!reg || reg->auth == ClientAuthMethod::kPrivateKeyJwt || !constant_time_equal(current_secret(reg->id), creds->client_secret))
     return fail(TokenError::kInvalidClient, "client authentication failed");
   if (reg->auth != method)
     return fail(TokenError::kInvalidClient, "client must authenticate with " + std::string(to_string(reg->auth)));

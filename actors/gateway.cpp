@@ -8,7 +8,7 @@
 namespace txlab {
 
 Gateway::Gateway(RoleEnv env, GatewaySpec spec)
-    : Role(std::move(env)), spec_(std::move(spec)), guard_(env_, outbound_, spec_.trust, spec_.audiences) {
+    : Role(std::move(env)), spec_(std::move(spec)), guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects) {
   on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
 }
 

@@ -19,6 +19,7 @@ namespace txlab {
 struct Directory {
   std::function<std::string(const std::string& role)> url_of;     // base URL
   std::function<std::string(const std::string& role)> issuer_of;  // `iss` of an AS role
+  std::function<std::vector<std::string>()> authorization_servers;  // every AS role id
 };
 
 struct RoleEnv {

@@ -97,6 +97,9 @@ struct GatewaySpec {
   std::vector<std::string> audiences;
   std::optional<GatewayExchange> exchange;
   std::vector<Route> routes;
+  // Deliberate defects for attack self-checks only ("skip-aud", "jwks-union",
+  // "alg-from-header"); never set from a scenario file.
+  std::vector<std::string> defects;
 };
 
 struct ResourceServerSpec {

@@ -14,6 +14,12 @@ World::World(Scenario scenario) : scenario_(std::move(scenario)) {
   Directory dir;
   dir.url_of = [this](const std::string& role) { return url_of(role); };
   dir.issuer_of = [this](const std::string& role) { return issuer_of(role); };
+  dir.authorization_servers = [this] {
+    std::vector<std::string> out;
+    for (const auto& r : scenario_.roles)
+      if (r.kind == RoleKind::kAuthorizationServer) out.push_back(r.id);
+    return out;
+  };
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_s};

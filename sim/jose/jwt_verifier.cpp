@@ -5,6 +5,9 @@
 #include <cctype>
 #include <vector>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 
@@ -150,7 +153,21 @@ bool typ_matches(const std::string& actual, const std::string& expected) {
   return a == e;
 }
 
-VerifiedJwt fail(VerifyStatus s, std::string detail = {}) {
+VerifiedJwt fail(VerifyStatus s, std::string detail = {});
+
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+namespace {
+
+VerifiedJwt fail(VerifyStatus s, std::string detail) {
   VerifiedJwt v;
   v.status = s;
   v.detail = std::move(detail);
@@ -176,9 +193,10 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
   const auto alg_it = header->find("alg");
   if (alg_it == header->end() || !alg_it->is_string()) return fail(VerifyStatus::kAlgNotAllowed, "no alg");
   const std::string alg_name = alg_it->get<std::string>();
-  if (lower(alg_name) == "none") return fail(VerifyStatus::kAlgNone);
-  const auto alg = alg_from_string(alg_name);
-  if (!alg || !policy_.allowed_algs.count(*alg)) return fail(VerifyStatus::kAlgNotAllowed, alg_name);
+  const bool header_decides = policy_.insecure_alg_from_header;
+  if (lower(alg_name) == "none" && !header_decides) return fail(VerifyStatus::kAlgNone);
+  const auto alg = alg_from_string(lower(alg_name) == "none" ? "none" : alg_name);
+  if (!alg || (!policy_.allowed_algs.count(*alg) && !header_decides)) return fail(VerifyStatus::kAlgNotAllowed, alg_name);
   if (header->contains("crit")) return fail(VerifyStatus::kCritUnsupported);
   if (policy_.typ) {
     auto t = header->find("typ");
@@ -208,8 +226,14 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
     if (kid.empty()) return fail(VerifyStatus::kKidMissing);
     return fail(VerifyStatus::kKidUnknown, kid);
   }
-  if (lookup.key->alg() != *alg) return fail(VerifyStatus::kKeyAlgMismatch, alg_name);
-  if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig)) return fail(VerifyStatus::kSignatureInvalid);
+  if (header_decides && (*alg == Alg::kNone || *alg == Alg::kHS256)) {
+    // The defect: alg none passes; HS256 is checked with the public JWK text as the secret.
+    if (*alg == Alg::kHS256 && *sig != hmac_sha256(lookup.key->public_jwk().dump(), parts->signing_input))
+      return fail(VerifyStatus::kSignatureInvalid);
+  } else {
+    if (lookup.key->alg() != *alg) return fail(VerifyStatus::kKeyAlgMismatch, alg_name);
+    if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig)) return fail(VerifyStatus::kSignatureInvalid);
+  }
 
   // RFC 7519 §4.1.4/4.1.5 with leeway; iat far in the future is also refused.
   const int64_t now = clock_->now_s();

@@ -84,6 +84,9 @@ struct VerifyPolicy {
   bool require_exp = true;
   int64_t leeway_s = 30;
   size_t max_token_bytes = 16 * 1024;
+  // DEFECT, for attack self-checks only: take the algorithm from the token header, accepting
+  // "none" and HS256 keyed with the issuer's published JWK (the RS/ES -> HS confusion).
+  bool insecure_alg_from_header = false;
 };
 
 struct VerifiedJwt {
@@ -118,6 +121,9 @@ std::optional<nlohmann::json> parse_strict_object(std::string_view text, int max
 
 // Decodes header and claims without verifying anything (for display only).
 std::optional<std::pair<nlohmann::json, nlohmann::json>> decode_unverified(std::string_view token);
+
+// HMAC-SHA256 (for crafting and checking algorithm-confusion tokens in attack tests).
+std::string hmac_sha256(std::string_view key, std::string_view data);
 
 // True when `aud` (string or array of strings) contains `value`.
 bool audience_contains(const nlohmann::json& aud, const std::string& value);
