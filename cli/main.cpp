@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conformance/attacks.h"
+#include "conformance/isolation.h"
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/json_util.h"
@@ -35,6 +37,8 @@ usage:
         start every role, print their URLs, run until interrupted (Ctrl-C)
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
+  txlab attack SCENARIO [--json FILE|-] [--junit FILE]
+        run the attack catalogue against the live topology; exits 1 if any attack is not rejected
   txlab conform --scenario SCENARIO --target ROLE [options]
   txlab conform --target-url BASE --exchanger-client ID:SECRET [options]
         grade an authorization server's RFC 8693 token exchange, case by case
@@ -114,7 +118,7 @@ Args parse(int argc, char** argv) {
     else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
     else positional.push_back(s);
   }
-  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform")
+  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" && a.command != "attack")
     usage_error("unknown command '" + a.command + "'");
   if (a.command == "conform") {
     if (!positional.empty()) usage_error("conform takes options only (see usage)");
@@ -189,6 +193,31 @@ int cmd_serve(Scenario s) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::cout << "stopping" << std::endl;
   return 0;
+}
+
+int cmd_attack(const Args& a, Scenario s) {
+  World world(std::move(s));
+  world.start();
+  // Isolation first: the attack run ends by rotating a live client secret.
+  const auto isolation = conformance::check_isolation(world);
+  const auto report = conformance::run_attacks(world);
+  if (a.json_out != "-") {
+    std::cout << "trust isolation · every token at every verifier (accept / reject; ! = not what the trust configuration allows)\n"
+              << conformance::render_text(isolation) << "\n"
+              << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
+  }
+  bool ok = true;
+  if (!a.json_out.empty()) {
+    auto j = conformance::render_json(report);
+    nlohmann::json cells = nlohmann::json::array();
+    for (const auto& c : isolation.cells)
+      cells.push_back({{"token", c.token}, {"verifier", c.verifier}, {"expected", c.expected ? "accept" : "reject"},
+                       {"actual", c.actual ? "accept" : "reject"}, {"observed", c.observed}, {"reason", c.reason}});
+    j["isolation"] = {{"mismatches", isolation.mismatches()}, {"cells", cells}};
+    ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
+  }
+  if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
+  return report.failed() == 0 && isolation.mismatches() == 0 && ok ? 0 : 1;
 }
 
 std::optional<conformance::Credentials> credentials(const std::string& flag, const std::string& v) {
@@ -282,6 +311,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a.command == "serve") return cmd_serve(std::move(s));
+    if (a.command == "attack") return cmd_attack(a, std::move(s));
     return cmd_run(a, std::move(s));
   } catch (const std::exception& e) {
     std::cerr << "txlab: " << e.what() << "\n";

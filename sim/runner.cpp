@@ -84,6 +84,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
     v.label = "AT" + std::to_string(++n);
     v.presenter = t.presenter;
     v.to = t.to;
+    v.raw = t.token;
     if (auto d = jose::decode_unverified(t.token)) {
       v.header = std::move(d->first);
       v.claims = std::move(d->second);

@@ -21,6 +21,7 @@ struct TokenView {
   std::string issuer_role;  // role whose iss the token carries ("" if none)
   std::string presenter, to;
   nlohmann::json header, claims;
+  std::string raw;  // the compact token itself (not rendered in reports)
 };
 
 struct ExpectationFailure {

@@ -106,6 +106,7 @@ struct ResourceServerSpec {
   std::vector<std::string> trust;
   std::vector<std::string> audiences;
   std::string required_scope;
+  std::vector<std::string> defects;  // as GatewaySpec::defects; tests only
 };
 
 struct ClientSpec {

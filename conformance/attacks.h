@@ -1,0 +1,42 @@
+// The attack catalogue (seed 004, RFC 8725): token-type confusion, issuer mix-up, leaked client
+// credentials, classic JWT attacks, cross-zone replay, revocation and introspection — each a
+// data-driven case run against a live World and judged against a precise expectation.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace txlab {
+class World;
+}
+
+namespace txlab::conformance {
+
+struct AttackResult {
+  std::string id;        // "jwt/alg-none"
+  std::string category;  // "JWT attacks (RFC 8725)"
+  std::string title;
+  std::string target;    // role attacked
+  std::string expected;  // "401 invalid_token"
+  std::string observed;
+  bool passed = false;   // the attack was rejected as expected
+  std::string note;
+};
+
+struct AttackReport {
+  std::string scenario;
+  std::vector<AttackResult> results;
+  size_t failed() const;
+};
+
+// Runs every attack that applies to the scenario's topology. Secret rotation runs last (it
+// changes a live credential). Never throws for an attack's sake: a broken attack is a failure.
+AttackReport run_attacks(World& world);
+
+std::string render_text(const AttackReport& report, bool color = false);
+nlohmann::json render_json(const AttackReport& report);
+std::string render_junit(const AttackReport& report);
+
+}  // namespace txlab::conformance
