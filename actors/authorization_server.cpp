@@ -246,6 +246,8 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
     grant_name = "client_credentials";
   } else if (*grant == kGrantTokenExchange) {
     grant_name = "token-exchange";
+  } else if (*grant == "refresh_token" && spec_.exchange && spec_.exchange->refresh_tokens) {
+    grant_name = "refresh_token";
   } else {
     return fail({defect("unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest : TokenError::kUnsupportedGrantType,
                  "grant_type '" + *grant + "' is not supported"});
@@ -256,6 +258,7 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
     return fail({TokenError::kUnauthorizedClient, "this authorization server does not perform token exchange"});
 
   const std::string body = grant_name == "client_credentials" ? client_credentials(*client, tr, &failure)
+                           : grant_name == "refresh_token"    ? refresh(*client, tr, &failure)
                                                               : token_exchange(*client, tr, &failure);
   if (body.empty()) return fail(failure);
   reply(res, 200, body);
@@ -276,6 +279,85 @@ jose::VerifiedJwt verify_own(const jose::Key& key, const std::string& issuer, co
 }
 
 }  // namespace
+
+std::string AuthorizationServer::new_refresh_family(const std::string& client_id, const Json& claims, int64_t access_ttl_s) {
+  Json c = claims;
+  for (const char* k : {"iat", "exp", "jti"}) c.erase(k);
+  const std::string family = random_jti();
+  const std::string token = "rt." + random_jti() + random_jti();
+  std::lock_guard lock(refresh_mu_);
+  RefreshFamily f;
+  f.client_id = client_id;
+  f.claims = safe_dump(c);
+  f.access_ttl_s = access_ttl_s;
+  f.expires_at_s = env_.clock->now_s() + spec_.exchange->refresh_ttl_s;
+  f.current = token;
+  f.issued_jtis.push_back(json_str(claims, "jti"));
+  families_[family] = std::move(f);
+  refresh_index_[token] = family;
+  return token;
+}
+
+std::string AuthorizationServer::refresh(const ClientRegistration& client, const TokenRequest& tr, Failure* failure) {
+  // RFC 6749 §6 with rotation: every use returns a new refresh token; presenting a rotated one
+  // again is treated as theft and revokes the whole family (OAuth 2.0 Security BCP §4.14).
+  auto fail = [&](std::string d) {
+    *failure = {TokenError::kInvalidGrant, std::move(d)};
+    return std::string();
+  };
+  if (!contains(client.grants, "refresh_token")) {
+    *failure = {TokenError::kUnauthorizedClient, "client may not use grant refresh_token"};
+    return {};
+  }
+  const auto presented = tr.param("refresh_token");
+  if (!presented) {
+    *failure = {TokenError::kInvalidRequest, "missing refresh_token"};
+    return {};
+  }
+  const int64_t now = env_.clock->now_s();
+  std::lock_guard lock(refresh_mu_);
+  auto idx = refresh_index_.find(*presented);
+  if (idx == refresh_index_.end()) return fail("unknown refresh token");
+  RefreshFamily& f = families_[idx->second];
+  if (f.client_id != client.id) return fail("refresh token was issued to another client");
+  if (f.revoked) return fail("refresh token family revoked");
+  if (now >= f.expires_at_s) return fail("refresh token expired");
+  if (f.current != *presented) {
+    f.revoked = true;
+    {
+      std::lock_guard rlock(revoked_mu_);
+      for (const auto& j : f.issued_jtis) revoked_.insert(j);
+    }
+    record("refresh_token", client.id, "(reused refresh token)", "(family revoked)", {});
+    return fail("refresh token reuse detected: the family is revoked");
+  }
+  Json c = Json::parse(f.claims);
+  std::vector<std::string> scope = split_scope(json_str(c, "scope"));
+  if (auto s = tr.param("scope")) {
+    for (const auto& t : split_scope(*s))
+      if (!contains(scope, t)) {
+        *failure = {TokenError::kInvalidScope, "scope '" + t + "' exceeds the original grant"};
+        return {};
+      }
+    scope = split_scope(*s);
+    c["scope"] = join_scope(scope);
+  }
+  const std::string jti = random_jti();
+  c["iat"] = now;
+  c["exp"] = now + f.access_ttl_s;
+  c["jti"] = jti;
+  f.issued_jtis.push_back(jti);
+  f.current = "rt." + random_jti() + random_jti();
+  refresh_index_[f.current] = idx->second;
+  std::vector<std::string> aud;
+  if (c["aud"].is_string()) aud.push_back(c["aud"]);
+  else for (const auto& a : c["aud"]) aud.push_back(a);
+  record("refresh_token", client.id, "", jti, aud);
+  Json body = {{"access_token", sign(c)}, {"token_type", "Bearer"}, {"expires_in", f.access_ttl_s}, {"refresh_token", f.current},
+               {"issued_token_type", kTypeAccessToken}};
+  if (!scope.empty()) body["scope"] = join_scope(scope);
+  return safe_dump(body);
+}
 
 void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Response& res) {
   // RFC 7009 §2.1: client-authenticated; the token is revoked only if it was issued to that

@@ -82,6 +82,9 @@ class AuthorizationServer : public Role {
                                  as_detail::Failure* failure);
   std::string token_exchange(const ClientRegistration& client, const as_detail::TokenRequest& tr,
                              as_detail::Failure* failure);
+  std::string refresh(const ClientRegistration& client, const as_detail::TokenRequest& tr, as_detail::Failure* failure);
+  // Starts a refresh-token family for claims issued to `client_id`; returns the first token.
+  std::string new_refresh_family(const std::string& client_id, const nlohmann::json& claims, int64_t access_ttl_s);
   void ensure_trust();
   void record(const std::string& grant, const std::string& client_id, const std::string& subject_jti,
               const std::string& issued_jti, const std::vector<std::string>& audience);
@@ -95,6 +98,18 @@ class AuthorizationServer : public Role {
   std::map<std::string, std::string> secrets_;  // client id -> current secret (rotatable)
   mutable std::mutex revoked_mu_;
   std::set<std::string> revoked_;
+  struct RefreshFamily {
+    std::string client_id;
+    std::string claims;  // JSON of the access-token claims to re-issue (minus iat/exp/jti)
+    int64_t access_ttl_s = 0;
+    int64_t expires_at_s = 0;
+    std::string current;  // the only refresh token of the family that may be used
+    bool revoked = false;
+    std::vector<std::string> issued_jtis;
+  };
+  std::mutex refresh_mu_;
+  std::map<std::string, std::string> refresh_index_;  // every refresh token ever issued -> family id
+  std::map<std::string, RefreshFamily> families_;
   mutable std::mutex audit_mu_;
   std::vector<AuditEntry> audit_;
 };

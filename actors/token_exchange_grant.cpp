@@ -91,7 +91,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   // RFC 8693 §3: requested_token_type.
   std::string issued_type = kTypeAccessToken;
   if (auto rt = tr.param("requested_token_type"); rt && !defect("ignore-requested-token-type")) {
-    if (*rt == kTypeJwt || *rt == kTypeIdToken) issued_type = *rt;
+    if (*rt == kTypeJwt || *rt == kTypeIdToken || (*rt == kTypeRefreshToken && policy.refresh_tokens)) issued_type = *rt;
     else if (*rt != kTypeAccessToken)
       return fail(TokenError::kInvalidRequest, "requested_token_type '" + *rt + "' is not issued by this AS");
   }
@@ -267,12 +267,23 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   } else {
     token = sign(claims_for(targets, jti), defect("typ-missing") ? "" : "at+jwt");
   }
+  std::string refresh_token;
+  if (policy.refresh_tokens && issued_type != kTypeIdToken) {
+    refresh_token = new_refresh_family(client.id, claims_for(targets, jti), ttl);
+    if (issued_type == kTypeRefreshToken) {
+      // RFC 8693 §3: a refresh token was asked for; it is not an access token.
+      token = refresh_token;
+      refresh_token.clear();
+      token_type = "N_A";
+    }
+  }
   if (defect("wrong-token-type")) token_type = "mac";
   record("token-exchange", client.id, subject_jti, jti, targets);
   // RFC 8693 §2.2.1: issued_token_type is REQUIRED; scope when it differs from the request.
   Json body = {{"access_token", token}, {"token_type", token_type}, {"expires_in", ttl}};
   if (!defect("omit-issued-token-type")) body["issued_token_type"] = issued_type;
   if (!scope.empty() && (!requested_scope || *requested_scope != scope)) body["scope"] = join_scope(scope);
+  if (!refresh_token.empty()) body["refresh_token"] = refresh_token;
   return safe_dump(body);
 }
 

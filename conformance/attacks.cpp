@@ -376,6 +376,40 @@ void Runner::run() {
   bearer_refused("replay/wrong-audience-at-entry", kReplay, "A genuine cloud token for another audience at the entry gateway", G,
                  [&] { return sign(A, access_claims(A, "urn:txlab:someone-else")); });
 
+  // ---- refresh tokens (seed 003): rotation, reuse detection, never a bearer token ----
+  const RoleSpec* xs = w_.scenario().find_role(X);
+  if (xs && xs->as.exchange && xs->as.exchange->refresh_tokens) {
+    const std::string kRt = "Refresh tokens (seed 003, RFC 6749 §6)";
+    std::string rt1, rt2, at_from_rt2;
+    add("rt/issued-with-exchange", kRt, "A token exchange returns a refresh token", X, "200 with refresh_token",
+        [&] {
+          Observed o = exchange({}, at1());
+          rt1 = json_str(o.body, "refresh_token");
+          return o;
+        },
+        [&](const Observed& o) { return o.status == 200 && !rt1.empty(); });
+    auto refresh_with = [&](const std::string& rt) {
+      return post(X, "/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt}}, t_.exchanger.client_id, t_.exchanger.secret);
+    };
+    add("rt/rotation-on-use", kRt, "Each use returns a new refresh token", X, "200 with a different refresh_token",
+        [&] {
+          Observed o = refresh_with(rt1);
+          rt2 = json_str(o.body, "refresh_token");
+          at_from_rt2 = json_str(o.body, "access_token");
+          return o;
+        },
+        [&](const Observed& o) { return o.status == 200 && !rt2.empty() && rt2 != rt1 && !at_from_rt2.empty(); });
+    bearer_refused("rt/not-a-bearer-token", kRt, "A refresh token presented as a bearer token", G, [&] { return rt2; });
+    add("rt/reuse-rejected", kRt, "Reusing a rotated refresh token is refused", X, "400 invalid_grant",
+        [&] { return refresh_with(rt1); }, [](const Observed& o) { return o.status == 400 && o.error == "invalid_grant"; });
+    add("rt/reuse-revokes-family", kRt, "After reuse, the newest refresh token of the family is dead too", X, "400 invalid_grant",
+        [&] { return refresh_with(rt2); }, [](const Observed& o) { return o.status == 400 && o.error == "invalid_grant"; });
+    add("rt/reuse-revokes-access-tokens", kRt, "Access tokens of the revoked family are inactive at introspection", X,
+        "200 active false",
+        [&] { return post(X, "/introspect", {{"token", at_from_rt2}}, t_.exchanger.client_id, t_.exchanger.secret); },
+        [](const Observed& o) { return o.status == 200 && o.body.is_object() && o.body.value("active", true) == false; });
+  }
+
   // ---- revocation and introspection ----
   auto introspect = [&](const std::string& token, const std::string& id, const std::string& secret) {
     return post(A, "/introspect", {{"token", token}}, id, secret);

@@ -66,6 +66,10 @@ struct ExchangePolicy {
   // this AS itself).
   std::vector<std::string> actor_trust;
   int max_act_depth = 4;  // refuse exchanges that would nest `act` deeper than this
+  // Issue rotating refresh tokens with exchanged access tokens (RFC 6749 §6, seed 003: reuse
+  // of a rotated refresh token revokes its whole family).
+  bool refresh_tokens = false;
+  int64_t refresh_ttl_s = 3600;
 };
 
 // Deliberate defects, for the conformance self-check only: each makes the AS break one rule

@@ -206,10 +206,10 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       c.secret = r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt);
       c.public_jwk = r.str(cn, "public_jwk", cw, c.auth == ClientAuthMethod::kPrivateKeyJwt);
       c.grants = r.strings(cn, "grants", cw);
-      if (c.grants.empty()) r.fail(cn, cw + " needs 'grants' (client_credentials and/or token-exchange)");
+      if (c.grants.empty()) r.fail(cn, cw + " needs 'grants' (client_credentials, token-exchange, refresh_token)");
       for (const auto& g : c.grants)
-        if (g != "client_credentials" && g != "token-exchange")
-          r.fail(cn["grants"], "unknown grant '" + g + "' in " + cw + " (expected client_credentials or token-exchange)");
+        if (g != "client_credentials" && g != "token-exchange" && g != "refresh_token")
+          r.fail(cn["grants"], "unknown grant '" + g + "' in " + cw + " (expected client_credentials, token-exchange or refresh_token)");
       c.audiences = r.strings(cn, "audiences", cw);
       c.scopes = r.scope_list(cn, "scope", cw);
       c.subject_audiences = r.strings(cn, "subject_audiences", cw);
@@ -220,7 +220,7 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
     const std::string ew = "'exchange' of " + where;
     r.expect_map(ex, ew);
     r.check_keys(ex, {"trust", "max_ttl_s", "cap_to_subject_exp", "act_style", "invalid_subject_error", "broker",
-                      "semantics", "actor_trust", "max_act_depth"}, ew);
+                      "semantics", "actor_trust", "max_act_depth", "refresh_tokens", "refresh_ttl_s"}, ew);
     ExchangePolicy p;
     p.trust = r.strings(ex, "trust", ew);
     if (p.trust.empty()) r.fail(ex, ew + " needs 'trust': the AS roles whose tokens it accepts as subject tokens");
@@ -233,6 +233,8 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
     p.delegation = r.choice(ex, "semantics", ew, {"delegation", "impersonation"}, "delegation") == "delegation";
     p.actor_trust = r.strings(ex, "actor_trust", ew);
     p.max_act_depth = static_cast<int>(r.integer(ex, "max_act_depth", ew, 4, 1, 32));
+    p.refresh_tokens = r.boolean(ex, "refresh_tokens", ew, false);
+    p.refresh_ttl_s = r.integer(ex, "refresh_ttl_s", ew, 3600, 1, 86400 * 30);
     if (const auto b = ex["broker"]) {
       const std::string bw = "'broker' of " + where;
       r.expect_map(b, bw);
