@@ -3,7 +3,10 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/token_client.h"
+#include "sim/http/form.h"
 
 namespace txlab {
 
@@ -23,6 +26,23 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
   for (const auto& r : spec_.routes)
     if (req.path.rfind(r.prefix, 0) == 0 && (!route || r.prefix.size() > route->prefix.size())) route = &r;
   if (!route) return reply_edge_error(res, EdgeError::kNoRoute, id(), "no route for " + req.path);
+
+  if (route->introspect && spec_.introspection) {
+    // RFC 7662: the issuer's view wins over a locally valid signature (revocation).
+    http::OutboundRequest q;
+    q.method = "POST";
+    q.path = "/introspect";
+    q.content_type = "application/x-www-form-urlencoded";
+    q.body = http::encode_form({{"token", inbound.token}});
+    const auto& c = *spec_.introspection;
+    q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
+    auto r = outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
+    if (r.status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "introspection: AS unreachable");
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !j.is_object()) return reply_edge_error(res, EdgeError::kExchangeFailed, id(), "introspection failed");
+    const bool active = j.contains("active") && j["active"].is_boolean() && j["active"].get<bool>();
+    if (!active) return reply_edge_error(res, EdgeError::kInvalidToken, id(), "token is not active (revoked)");
+  }
 
   std::string outbound_token = inbound.token;
   if (spec_.exchange) {

@@ -94,6 +94,7 @@ struct GatewayExchange {
 struct Route {
   std::string prefix;
   std::string to;
+  bool introspect = false;  // ask the issuer (RFC 7662) before forwarding: catches revoked tokens
 };
 
 struct GatewaySpec {
@@ -101,6 +102,7 @@ struct GatewaySpec {
   std::vector<std::string> audiences;
   std::optional<GatewayExchange> exchange;
   std::vector<Route> routes;
+  std::optional<ClientCredentials> introspection;  // the gateway's registration at the issuing AS
   // Deliberate defects for attack self-checks only ("skip-aud", "jwks-union",
   // "alg-from-header"); never set from a scenario file.
   std::vector<std::string> defects;

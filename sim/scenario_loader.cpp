@@ -251,7 +251,7 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
 
 void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
-  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes"}), where);
+  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes", "introspection"}), where);
   auto& g = role.gateway;
   g.trust = r.strings(n, "trust", where);
   if (g.trust.empty()) r.fail(n, where + " needs 'trust': the AS roles whose tokens it accepts");
@@ -267,12 +267,21 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
     e.scope = r.str(ex, "scope", ew, false);
     g.exchange = std::move(e);
   }
+  if (const auto in = n["introspection"]) {
+    const std::string iw = "'introspection' of " + where;
+    r.expect_map(in, iw);
+    r.check_keys(in, {"at", "client_id", "secret", "auth"}, iw);
+    g.introspection = read_credentials(r, in, iw, "at");
+  }
   const auto routes = n["routes"];
   if (!routes || !routes.IsSequence() || routes.size() == 0) r.fail(n, where + " needs 'routes': a list of {prefix, to}");
   for (const auto& rt : routes) {
     r.expect_map(rt, "a route of " + where);
-    r.check_keys(rt, {"prefix", "to"}, "a route of " + where);
-    Route route{r.str(rt, "prefix", "a route of " + where, true), r.str(rt, "to", "a route of " + where, true)};
+    r.check_keys(rt, {"prefix", "to", "introspect"}, "a route of " + where);
+    Route route{r.str(rt, "prefix", "a route of " + where, true), r.str(rt, "to", "a route of " + where, true),
+                r.boolean(rt, "introspect", "a route of " + where, false)};
+    if (route.introspect && !n["introspection"])
+      r.fail(rt, "route '" + route.prefix + "' of " + where + " introspects, so the gateway needs 'introspection: {at, client_id, secret}'");
     if (route.prefix.empty() || route.prefix[0] != '/') r.fail(rt["prefix"], "route prefix must start with '/'");
     g.routes.push_back(std::move(route));
   }
@@ -373,6 +382,7 @@ void validate(const Reader& r, Scenario& s) {
       case RoleKind::kGateway:
         for (const auto& t : role.gateway.trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
         if (role.gateway.exchange) check_registration(role.gateway.exchange->client, role.pos, "'exchange' of " + where);
+        if (role.gateway.introspection) check_registration(*role.gateway.introspection, role.pos, "'introspection' of " + where);
         for (const auto& rt : role.gateway.routes) {
           const RoleSpec* up = s.find_role(rt.to);
           if (!up) r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where + " goes to unknown role '" + rt.to + "'");
