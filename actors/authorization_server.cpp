@@ -92,7 +92,7 @@ using namespace as_detail;
 AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec spec)
     : Role(std::move(env)),
       spec_(std::move(spec)),
-      key_(jose::Key::generate(*jose::alg_from_string(spec_.alg))),
+      keys_({jose::Key::generate(*jose::alg_from_string(spec_.alg))}),
       impl_(std::make_unique<Impl>()) {
   on_post("/token", [this](const auto& req, auto& res) { handle_token(req, res); });
   on_get("/jwks", [this](const auto& req, auto& res) { handle_jwks(req, res); });
@@ -102,6 +102,8 @@ AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec sp
   on_post("/revoke", [this](const auto& req, auto& res) { handle_revoke(req, res); });
   on_post("/introspect", [this](const auto& req, auto& res) { handle_introspect(req, res); });
   on_post(R"(/admin/clients/([^/]+)/rotate-secret)", [this](const auto& req, auto& res) { handle_rotate_secret(req, res); });
+  on_post("/admin/rotate-key", [this](const auto& req, auto& res) { handle_key_admin(req, res, true); });
+  on_post("/admin/retire-old-keys", [this](const auto& req, auto& res) { handle_key_admin(req, res, false); });
   admin_key_ = random_jti();
   for (const auto& c : spec_.clients) secrets_[c.id] = c.secret;
 }
@@ -142,14 +144,57 @@ void AuthorizationServer::record(const std::string& grant, const std::string& cl
   audit_.push_back({id(), CallScope::current(), grant, client_id, subject_jti, issued_jti, audience, env_.clock->now_s()});
 }
 
-std::string AuthorizationServer::sign(const Json& claims, const std::string& typ) const {
-  return jose::sign_compact(key_, typ.empty() ? Json::object() : Json{{"typ", typ}}, safe_dump(claims));
+jose::Key AuthorizationServer::signing_key() const {
+  std::lock_guard lock(keys_mu_);
+  return keys_.front();
 }
 
-void AuthorizationServer::handle_jwks(const httplib::Request&, httplib::Response& res) const {
-  Json body = {{"keys", Json::array({key_.public_jwk()})}};
-  res.set_header("Cache-Control", "public, max-age=300");
-  reply_json(res, 200, safe_dump(body));
+std::vector<jose::Key> AuthorizationServer::keys() const {
+  std::lock_guard lock(keys_mu_);
+  return keys_;
+}
+
+void AuthorizationServer::rotate_key() {
+  jose::Key next = jose::Key::generate(*jose::alg_from_string(spec_.alg));
+  std::lock_guard lock(keys_mu_);
+  keys_.insert(keys_.begin(), std::move(next));
+}
+
+void AuthorizationServer::retire_old_keys() {
+  std::lock_guard lock(keys_mu_);
+  keys_.erase(keys_.begin() + 1, keys_.end());
+}
+
+std::string AuthorizationServer::sign(const Json& claims, const std::string& typ) const {
+  return jose::sign_compact(signing_key(), typ.empty() ? Json::object() : Json{{"typ", typ}}, safe_dump(claims));
+}
+
+void AuthorizationServer::handle_jwks(const httplib::Request& req, httplib::Response& res) const {
+  Json list = Json::array();
+  std::string etag = "\"";
+  for (const auto& k : keys()) {
+    list.push_back(k.public_jwk());
+    etag += k.kid().substr(0, 8);
+  }
+  etag += "\"";
+  // RFC 9111: max-age lets verifiers cache; the ETag lets them revalidate cheaply (304).
+  res.set_header("Cache-Control", spec_.jwks_max_age_s > 0 ? "public, max-age=" + std::to_string(spec_.jwks_max_age_s) : "no-cache");
+  res.set_header("ETag", etag);
+  if (req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
+  reply_json(res, 200, safe_dump(Json{{"keys", list}}));
+}
+
+void AuthorizationServer::handle_key_admin(const httplib::Request& req, httplib::Response& res, bool rotate) {
+  if (req.get_header_value("X-Txlab-Admin") != admin_key_)
+    return reply_json(res, 403, R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
+  if (rotate) rotate_key();
+  else retire_old_keys();
+  Json kids = Json::array();
+  for (const auto& k : keys()) kids.push_back(k.kid());
+  reply_json(res, 200, safe_dump(Json{{"kids", kids}}));
 }
 
 void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Response& res) const {
@@ -267,14 +312,14 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
 namespace {
 
 // Verifies a token issued by this AS (any typ, any audience), for revocation and introspection.
-jose::VerifiedJwt verify_own(const jose::Key& key, const std::string& issuer, const Clock& clock, int64_t leeway_s,
+jose::VerifiedJwt verify_own(const std::vector<jose::Key>& keys, const std::string& issuer, const Clock& clock, int64_t leeway_s,
                              const std::string& token) {
   jose::VerifyPolicy policy;
   policy.typ.reset();
   policy.require_audience = false;
   policy.leeway_s = leeway_s;
   jose::JwtVerifier v(policy, clock);
-  v.trust(issuer, std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{key}));
+  v.trust(issuer, std::make_shared<jose::StaticKeySource>(keys));
   return v.verify(token);
 }
 
@@ -369,7 +414,7 @@ void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Re
   if (!client) return reply_error(res, failure);
   const auto token = tr.param("token");
   if (!token) return reply_error(res, {TokenError::kInvalidRequest, "missing token"});
-  auto v = verify_own(key_, issuer(), *env_.clock, env_.leeway_s, *token);
+  auto v = verify_own(keys(), issuer(), *env_.clock, env_.leeway_s, *token);
   if (v.ok() && json_str(v.claims, "client_id") == client->id) {
     std::lock_guard lock(revoked_mu_);
     revoked_.insert(json_str(v.claims, "jti"));
@@ -385,7 +430,7 @@ void AuthorizationServer::handle_introspect(const httplib::Request& req, httplib
   if (!authenticate(req, tr, &failure)) return reply_error(res, failure);
   const auto token = tr.param("token");
   if (!token) return reply_error(res, {TokenError::kInvalidRequest, "missing token"});
-  auto v = verify_own(key_, issuer(), *env_.clock, 0, *token);
+  auto v = verify_own(keys(), issuer(), *env_.clock, 0, *token);
   if (!v.ok() || is_revoked(json_str(v.claims, "jti"))) return reply(res, 200, R"({"active":false})");
   Json body = {{"active", true}, {"token_type", "Bearer"}};
   for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "sub_id"})

@@ -44,7 +44,14 @@ class AuthorizationServer : public Role {
   RoleKind kind() const override { return RoleKind::kAuthorizationServer; }
   // The configured issuer, or the base URL when none is configured.
   std::string issuer() const;
-  const jose::Key& signing_key() const { return key_; }
+  // The key new tokens are signed with (the newest).
+  jose::Key signing_key() const;
+  // Every published key, newest first.
+  std::vector<jose::Key> keys() const;
+  // Key rotation: a new signing key is published next to the old ones (overlap) ...
+  void rotate_key();
+  // ... and later the old ones are withdrawn from the JWKS.
+  void retire_old_keys();
   std::vector<AuditEntry> audit() const;
   const AuthorizationServerSpec& spec() const { return spec_; }
 
@@ -69,6 +76,7 @@ class AuthorizationServer : public Role {
   void handle_revoke(const httplib::Request& req, httplib::Response& res);
   void handle_introspect(const httplib::Request& req, httplib::Response& res);
   void handle_rotate_secret(const httplib::Request& req, httplib::Response& res);
+  void handle_key_admin(const httplib::Request& req, httplib::Response& res, bool rotate);
   // Form parsing shared by /token, /revoke and /introspect (RFC 6749 §3.2 rules).
   bool read_form(const httplib::Request& req, as_detail::TokenRequest* out, as_detail::Failure* failure) const;
   void reply(httplib::Response& res, int status, const std::string& body) const;
@@ -91,7 +99,8 @@ class AuthorizationServer : public Role {
   bool defect(std::string_view name) const;
 
   AuthorizationServerSpec spec_;
-  jose::Key key_;
+  mutable std::mutex keys_mu_;
+  std::vector<jose::Key> keys_;  // newest first
   std::unique_ptr<Impl> impl_;
   std::string admin_key_;
   mutable std::mutex secrets_mu_;

@@ -49,7 +49,14 @@ void AuthorizationServer::ensure_trust() {
     }
     for (const auto& role : actor_roles) {
       if (role == id()) {
-        impl_->actor_verifier->trust(issuer(), std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{key_}));
+        // This AS's own keys, read live so that rotation is honoured.
+        struct Own : jose::KeySource {
+          const AuthorizationServer* as;
+          jose::KeyLookup find(const std::string& kid) override { return jose::StaticKeySource(as->keys()).find(kid); }
+        };
+        auto own = std::make_shared<Own>();
+        own->as = this;
+        impl_->actor_verifier->trust(issuer(), own);
       } else {
         impl_->actor_verifier->trust(env_.directory.issuer_of(role), source_for(role));
       }

@@ -1,5 +1,9 @@
-// RemoteJwks: TTL + kid-miss refresh with a rate limit, last good keys kept on failure.
+// RemoteJwks: HTTP caching semantics for JWKS, single-flight refresh, bounded staleness.
 #include "sim/jwks_source.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -13,11 +17,21 @@ std::vector<jose::Key> parse_jwks(const std::string& body, std::string* error) {
     return keys;
   }
   for (const auto& jwk : doc["keys"]) {
-    if (jwk.is_object() && jwk.value("use", "sig") != "sig") continue;
+    if (jwk.is_object() && jwk.contains("use") && jwk["use"] != "sig") continue;
     std::string err;
     if (auto k = jose::Key::from_jwk(jwk, &err)) keys.push_back(std::move(*k));
   }
   return keys;
+}
+
+int64_t cache_control_max_age(const std::string& cc) {
+  std::string lower = cc;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("no-cache") != std::string::npos || lower.find("no-store") != std::string::npos) return 0;
+  static const std::regex kMaxAge(R"(max-age\s*=\s*"?(\d+))");
+  std::smatch m;
+  if (std::regex_search(lower, m, kMaxAge)) return std::stoll(m[1]);
+  return -1;
 }
 
 RemoteJwks::RemoteJwks(Outbound& outbound, std::string issuer_role, std::string base_url, std::string path,
@@ -29,26 +43,56 @@ RemoteJwks::RemoteJwks(Outbound& outbound, std::string issuer_role, std::string 
       clock_(&clock),
       options_(options) {}
 
-size_t RemoteJwks::fetch_count() const {
+JwksStats RemoteJwks::stats() const {
   std::lock_guard lock(mu_);
-  return fetches_;
+  return stats_;
 }
 
-bool RemoteJwks::fetch_locked() {
-  last_attempt_s_ = clock_->now_s();
+void RemoteJwks::refresh(std::unique_lock<std::mutex>& lock) {
+  if (in_flight_) {
+    // Another thread is fetching: wait for its answer instead of sending our own.
+    ++stats_.coalesced;
+    fetched_.wait_for(lock, std::chrono::seconds(10), [&] { return !in_flight_; });
+    return;
+  }
+  in_flight_ = true;
   attempted_ = true;
-  ++fetches_;
+  last_attempt_s_ = clock_->now_s();
+  ++stats_.fetches;
+  const std::string etag = etag_;
+  lock.unlock();
+
   http::OutboundRequest req;
   req.path = path_;
+  if (!etag.empty()) req.headers.emplace_back("If-None-Match", etag);
   auto res = outbound_->send(issuer_role_, base_url_, req, "GET " + path_ + " (JWKS)");
-  if (res.status != 200) return false;
+  std::vector<jose::Key> keys;
   std::string err;
-  auto keys = parse_jwks(res.body, &err);
-  if (!err.empty()) return false;
-  keys_ = std::move(keys);
-  have_keys_ = true;
-  fetched_at_s_ = clock_->now_s();
-  return true;
+  if (res.status == 200) keys = parse_jwks(res.body, &err);
+
+  lock.lock();
+  const int64_t now = clock_->now_s();
+  auto ttl_from = [&](const std::string& cc) {
+    const int64_t age = cache_control_max_age(cc);
+    if (age < 0) return options_.default_ttl_s;
+    // no-cache: revalidate, but never more often than the refresh interval (do not hammer).
+    return std::clamp(age, options_.min_refresh_interval_s, options_.max_ttl_s);
+  };
+  if (res.status == 304 && have_keys_) {
+    ++stats_.not_modified;
+    expires_at_s_ = now + ttl_from(res.header("Cache-Control"));
+    last_success_s_ = now;
+  } else if (res.status == 200 && err.empty()) {
+    keys_ = std::move(keys);
+    have_keys_ = true;
+    etag_ = res.header("ETag");
+    expires_at_s_ = now + ttl_from(res.header("Cache-Control"));
+    last_success_s_ = now;
+  } else {
+    ++stats_.failures;  // keep the last good keys (bounded by max_stale_s)
+  }
+  in_flight_ = false;
+  fetched_.notify_all();
 }
 
 jose::KeyLookup RemoteJwks::lookup_locked(const std::string& kid) const {
@@ -64,17 +108,19 @@ jose::KeyLookup RemoteJwks::lookup_locked(const std::string& kid) const {
 }
 
 jose::KeyLookup RemoteJwks::find(const std::string& kid) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const int64_t now = clock_->now_s();
-  if (!have_keys_ || now - fetched_at_s_ >= options_.ttl_s) {
-    // Keep the last good keys if the refresh fails; retry an unreachable JWKS at most once
-    // a second.
-    if (!attempted_ || now - last_attempt_s_ >= 1) fetch_locked();
-  }
+  const bool may_retry = !attempted_ || now - last_attempt_s_ >= 1;
+  if ((!have_keys_ || now >= expires_at_s_) && (may_retry || in_flight_)) refresh(lock);
   auto found = lookup_locked(kid);
-  if (!found.key && !kid.empty() && (now - last_attempt_s_ >= options_.min_refresh_interval_s)) {
-    fetch_locked();  // unknown kid: the issuer may have rotated (one refresh, rate-limited)
+  if (!found.key && !kid.empty() && (clock_->now_s() - last_attempt_s_ >= options_.min_refresh_interval_s || in_flight_)) {
+    refresh(lock);  // unknown kid: the issuer may have rotated (one refresh, rate-limited)
     found = lookup_locked(kid);
+  }
+  // Stale keys are served only for a bounded time after they expired.
+  if (have_keys_ && clock_->now_s() > expires_at_s_ + options_.max_stale_s) {
+    found.key.reset();
+    found.unavailable = true;
   }
   if (!found.key && !have_keys_) found.unavailable = true;
   return found;

@@ -1,8 +1,12 @@
-// The keys of one issuer, fetched from its JWKS endpoint over HTTP and cached: refreshed
-// after a TTL, and once on an unknown kid (rate-limited so unknown kids cannot make us
-// hammer the issuer). Keys never come from token headers (RFC 8725 §3.10).
+// The keys of one issuer, fetched from its JWKS endpoint over HTTP and cached the way a
+// careful verifier should: Cache-Control max-age honoured (no-cache means "revalidate, but
+// not more often than the refresh interval"), ETag revalidation (If-None-Match -> 304 keeps the
+// keys), one refresh on an unknown kid — coalesced across concurrent requests and rate-limited
+// per issuer — and the last good keys kept for a bounded time when the endpoint is down.
+// Keys never come from token headers (RFC 8725 §3.10).
 #pragma once
 
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -14,8 +18,17 @@
 namespace txlab {
 
 struct JwksOptions {
-  int64_t ttl_s = 300;
-  int64_t min_refresh_interval_s = 10;  // at most one kid-miss refresh per interval
+  int64_t default_ttl_s = 300;         // when the response has no max-age
+  int64_t max_ttl_s = 86400;           // cap on max-age
+  int64_t min_refresh_interval_s = 10; // at most one refetch per interval (kid misses, no-cache)
+  int64_t max_stale_s = 600;           // serve last good keys this long past expiry on outage
+};
+
+struct JwksStats {
+  size_t fetches = 0;       // requests sent
+  size_t not_modified = 0;  // 304 answers
+  size_t failures = 0;      // no usable answer
+  size_t coalesced = 0;     // lookups that waited for another thread's fetch
 };
 
 class RemoteJwks : public jose::KeySource {
@@ -23,11 +36,13 @@ class RemoteJwks : public jose::KeySource {
   RemoteJwks(Outbound& outbound, std::string issuer_role, std::string base_url, std::string path,
              const Clock& clock, JwksOptions options = {});
   jose::KeyLookup find(const std::string& kid) override;
-  size_t fetch_count() const;
+  JwksStats stats() const;
+  size_t fetch_count() const { return stats().fetches; }
   const std::string& issuer_role() const { return issuer_role_; }
 
  private:
-  bool fetch_locked();  // mu_ held
+  // Fetches (or revalidates) with mu_ released; only one fetch in flight.
+  void refresh(std::unique_lock<std::mutex>& lock);
   jose::KeyLookup lookup_locked(const std::string& kid) const;
 
   Outbound* outbound_;
@@ -35,15 +50,21 @@ class RemoteJwks : public jose::KeySource {
   const Clock* clock_;
   JwksOptions options_;
   mutable std::mutex mu_;
+  std::condition_variable fetched_;
+  bool in_flight_ = false;
   std::vector<jose::Key> keys_;
   bool have_keys_ = false;
-  int64_t fetched_at_s_ = 0;
+  std::string etag_;
+  int64_t expires_at_s_ = 0;
+  int64_t last_success_s_ = 0;
   int64_t last_attempt_s_ = 0;
   bool attempted_ = false;
-  size_t fetches_ = 0;
+  JwksStats stats_;
 };
 
 // Parses a JWKS document; keys that are not usable signature keys are skipped.
 std::vector<jose::Key> parse_jwks(const std::string& body, std::string* error);
+// max-age from a Cache-Control value; -1 when absent, 0 for no-cache / no-store.
+int64_t cache_control_max_age(const std::string& cache_control);
 
 }  // namespace txlab

@@ -80,6 +80,7 @@ struct AuthorizationServerSpec {
   std::string issuer;  // empty = the role's base URL
   std::string alg = "ES256";
   int64_t access_token_ttl_s = 300;
+  int64_t jwks_max_age_s = 300;  // Cache-Control of GET /jwks; 0 sends no-cache (as Keycloak does)
   std::vector<ClientRegistration> clients;
   std::optional<ExchangePolicy> exchange;
   AsDefects defects;
