@@ -245,8 +245,8 @@ void single_mutation_property() {
       form = replaced(form, "subject_token", conformance::signed_by_stranger(d->first, d->second));
       break;
     }
-    case Mutation::kForbiddenAudience: form = with(form, "audience", "api://" + junk); break;
-    case Mutation::kForbiddenResource: form = with(form, "resource", "https://" + junk + ".example/"); break;
+    case Mutation::kForbiddenAudience: form = with(form, "audience", "api://forbidden-" + junk); break;
+    case Mutation::kForbiddenResource: form = with(form, "resource", "https://forbidden-" + junk + ".example/"); break;
     case Mutation::kRelativeResource: form = with(form, "resource", junk + "/path"); break;
     case Mutation::kForbiddenScope: form = with(form, "scope", *rc::gen::element<std::string>("s4", "s3 s4", "admin")); break;
     case Mutation::kWrongSecret: secret = "gw-secret" + junk; break;
