@@ -228,7 +228,7 @@ void single_mutation_property() {
     case Mutation::kDuplicateParameter:
       form = with(form, *rc::gen::element<std::string>("subject_token_type", "grant_type", "subject_token"), junk);
       break;
-    case Mutation::kGarbleTypeUri: form = replaced(form, "subject_token_type", "urn:ietf:params:oauth:token-type:" + junk); break;
+    case Mutation::kGarbleTypeUri: form = replaced(form, "subject_token_type", "urn:ietf:params:oauth:token-type:x-" + junk); break;
     case Mutation::kTamperSubject: {
       Json c = claims_of(token);
       c["sub"] = junk;
