@@ -13,6 +13,27 @@ namespace txlab {
 Gateway::Gateway(RoleEnv env, GatewaySpec spec)
     : Role(std::move(env)), spec_(std::move(spec)), guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects) {
   on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
+  if (spec_.exchange && spec_.exchange->cache)
+    cache_ = std::make_unique<ExchangeCache>(ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
+}
+
+ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
+  const auto& ex = *spec_.exchange;
+  http::FormParams p = {{"grant_type", kGrantTokenExchange},
+                        {"subject_token", subject_token},
+                        {"subject_token_type", kTypeAccessToken},
+                        {"requested_token_type", kTypeAccessToken}};
+  for (const auto& a : ex.audiences) p.emplace_back("audience", a);
+  if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
+  auto t = request_token(outbound_, env_.directory, ex.client, std::move(p), "POST /token token-exchange");
+  ExchangeCache::Result r;
+  r.ok = t.ok();
+  r.token = t.access_token;
+  r.exp_s = env_.clock->now_s() + t.expires_in;
+  r.status = t.status;
+  r.error = t.error;
+  r.description = t.error_description;
+  return r;
 }
 
 Gateway::~Gateway() { stop(); }
@@ -44,34 +65,49 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     if (!active) return reply_edge_error(res, EdgeError::kInvalidToken, id(), "token is not active (revoked)");
   }
 
-  std::string outbound_token = inbound.token;
-  if (spec_.exchange) {
+  // Exchange (or reuse a cached exchange), then forward. A 401 from upstream on a cached token
+  // drops the entry and allows exactly one fresh exchange.
+  std::string cache_key;
+  if (cache_) {
     const auto& ex = *spec_.exchange;
-    http::FormParams p = {{"grant_type", kGrantTokenExchange},
-                          {"subject_token", inbound.token},
-                          {"subject_token_type", kTypeAccessToken},
-                          {"requested_token_type", kTypeAccessToken}};
-    for (const auto& a : ex.audiences) p.emplace_back("audience", a);
-    if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
-    auto t = request_token(outbound_, env_.directory, ex.client, std::move(p), "POST /token token-exchange");
-    if (!t.ok()) {
-      if (t.status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "token exchange: AS unreachable");
-      if (t.status == 400 && t.error != "invalid_client" && t.error != "unauthorized_client")
-        return reply_edge_error(res, EdgeError::kExchangeDenied, id(), "token exchange refused: " + t.error +
-                                                                                (t.error_description.empty() ? "" : " (" + t.error_description + ")"));
-      return reply_edge_error(res, EdgeError::kExchangeFailed, id(),
-                              "token exchange failed: " + (t.error.empty() ? "HTTP " + std::to_string(t.status) : t.error));
-    }
-    outbound_token = t.access_token;
+    std::string params = ex.client.as_role + "|" + ex.client.client_id + "|" + ex.scope + "|access_token";
+    for (const auto& a : ex.audiences) params += "|" + a;
+    cache_key = ExchangeCache::key_of(inbound.token, params);
   }
-
-  http::OutboundRequest fwd;
-  fwd.method = req.method;
-  fwd.path = req.target.empty() ? req.path : req.target;
-  fwd.body = req.body;
-  fwd.content_type = req.get_header_value("Content-Type");
-  fwd.headers.emplace_back("Authorization", "Bearer " + outbound_token);
-  auto up = outbound_.send(route->to, env_.directory.url_of(route->to), fwd, req.method + " " + req.path, outbound_token);
+  http::InboundResponse up;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string outbound_token = inbound.token;
+    bool from_cache = false;
+    if (spec_.exchange) {
+      ExchangeCache::Result t = cache_ ? cache_->get_or_exchange(cache_key, env_.clock->now_s(),
+                                                                 [&] { return exchange(inbound.token); }, &from_cache)
+                                       : exchange(inbound.token);
+      if (!t.ok) {
+        const int status = t.status;
+        const std::string& code = t.error;
+        const std::string& description = t.description;
+        if (status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "token exchange: AS unreachable");
+        if (status == 400 && code != "invalid_client" && code != "unauthorized_client")
+          return reply_edge_error(res, EdgeError::kExchangeDenied, id(),
+                                  "token exchange refused: " + code + (description.empty() ? "" : " (" + description + ")"));
+        return reply_edge_error(res, EdgeError::kExchangeFailed, id(),
+                                "token exchange failed: " + (code.empty() ? "HTTP " + std::to_string(status) : code));
+      }
+      outbound_token = t.token;
+    }
+    http::OutboundRequest fwd;
+    fwd.method = req.method;
+    fwd.path = req.target.empty() ? req.path : req.target;
+    fwd.body = req.body;
+    fwd.content_type = req.get_header_value("Content-Type");
+    fwd.headers.emplace_back("Authorization", "Bearer " + outbound_token);
+    up = outbound_.send(route->to, env_.directory.url_of(route->to), fwd, req.method + " " + req.path, outbound_token);
+    if (up.status == 401 && from_cache && cache_) {
+      cache_->invalidate(cache_key);
+      continue;
+    }
+    break;
+  }
   if (up.status == 0) {
     const EdgeError e = up.error == http::TransportError::kConnect   ? EdgeError::kUpstreamUnavailable
                         : up.error == http::TransportError::kTimeout ? EdgeError::kUpstreamTimeout

@@ -4,7 +4,10 @@
 // with a JSON body; nothing hangs.
 #pragma once
 
+#include <memory>
+
 #include "actors/bearer_guard.h"
+#include "actors/exchange_cache.h"
 #include "actors/role.h"
 
 namespace txlab {
@@ -14,12 +17,16 @@ class Gateway : public Role {
   Gateway(RoleEnv env, GatewaySpec spec);
   ~Gateway() override;
   RoleKind kind() const override { return RoleKind::kGateway; }
+  // nullptr when the gateway does not cache exchanged tokens.
+  const ExchangeCache* exchange_cache() const { return cache_.get(); }
 
  private:
   void handle(const httplib::Request& req, httplib::Response& res);
+  ExchangeCache::Result exchange(const std::string& subject_token);
 
   GatewaySpec spec_;
   BearerGuard guard_;
+  std::unique_ptr<ExchangeCache> cache_;
 };
 
 }  // namespace txlab

@@ -90,6 +90,9 @@ struct GatewayExchange {
   ClientCredentials client;
   std::vector<std::string> audiences;
   std::string scope;
+  bool cache = false;          // cache exchanged tokens (per subject token and parameters)
+  int64_t cache_margin_s = 15; // drop a cached token this long before its exp
+  size_t cache_max_entries = 10000;
 };
 
 struct Route {

@@ -261,11 +261,14 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   if (const auto ex = n["exchange"]) {
     const std::string ew = "'exchange' of " + where;
     r.expect_map(ex, ew);
-    r.check_keys(ex, {"at", "client_id", "secret", "auth", "audiences", "scope"}, ew);
+    r.check_keys(ex, {"at", "client_id", "secret", "auth", "audiences", "scope", "cache", "cache_margin_s", "cache_max_entries"}, ew);
     GatewayExchange e;
     e.client = read_credentials(r, ex, ew, "at");
     e.audiences = r.strings(ex, "audiences", ew);
     e.scope = r.str(ex, "scope", ew, false);
+    e.cache = r.boolean(ex, "cache", ew, false);
+    e.cache_margin_s = r.integer(ex, "cache_margin_s", ew, 15, 0, 3600);
+    e.cache_max_entries = static_cast<size_t>(r.integer(ex, "cache_max_entries", ew, 10000, 1, 10000000));
     g.exchange = std::move(e);
   }
   if (const auto in = n["introspection"]) {
