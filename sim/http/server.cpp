@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <stdexcept>
 
 
@@ -18,6 +20,14 @@ LoopbackServer::LoopbackServer(ServerOptions options)
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
   server_->set_payload_max_length(options_.max_body_bytes);
+  // The packaged cpp-httplib listens with a backlog of 5: a burst of concurrent connects
+  // overflows it and the kernel retries the SYN a second later. Capture the listening socket
+  // so start() can raise the backlog.
+  server_->set_socket_options([this](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd_ = sock;
+  });
 }
 
 LoopbackServer::~LoopbackServer() { stop(); }
@@ -26,6 +36,7 @@ int LoopbackServer::start() {
   if (thread_.joinable()) return port_;
   port_ = server_->bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("cannot bind 127.0.0.1:0");
+  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
   // bind_to_any_port has already called listen(): connections queue from here on.
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() is a no-op until the accept loop runs; wait for it so that a stop()

@@ -44,6 +44,7 @@ class LoopbackServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  int listen_fd_ = -1;
 };
 
 }  // namespace txlab::http

@@ -1,0 +1,302 @@
+// Caches that are fast and never wrong: the JWKS cache (max-age, ETag/304, no-cache without
+// hammering, rate-limited and coalesced kid-miss refresh, bounded stale keys on outage, key
+// rotation under load with zero failures) and the gateway's exchanged-token cache (warm calls
+// skip the exchange, single-flight, no cross-subject reuse, expiry margin, 401 invalidation,
+// LRU bound), plus a RapidCheck model of the exchange cache.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <rapidcheck/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "actors/exchange_cache.h"
+#include "actors/gateway.h"
+#include "sim/jwks_source.h"
+#include "sim/runner.h"
+#include "test_support.h"
+
+using namespace txlab;
+using namespace txlab::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+// A verifier-side JWKS cache of its own, talking to a role of the world over HTTP.
+struct Probe {
+  Clock clock;
+  Trace trace;
+  http::HttpClientPool pool;
+  Outbound outbound{"probe", pool, trace};
+  std::unique_ptr<RemoteJwks> jwks;
+  Probe(World& w, const std::string& as, JwksOptions o = {}) {
+    jwks = std::make_unique<RemoteJwks>(outbound, as, w.url_of(as), "/jwks", clock, o);
+  }
+};
+
+size_t exchanges_at(World& w, const std::string& as) {
+  size_t n = 0;
+  for (const auto& e : w.authorization_server(as).audit()) n += e.grant == "token-exchange" ? 1 : 0;
+  return n;
+}
+
+Scenario with_gateway_cache(const std::string& name, int64_t margin_s = 15) {
+  Scenario s = load_scenario(scenario_path(name));
+  for (auto& r : s.roles)
+    if (r.kind == RoleKind::kGateway && r.gateway.exchange) {
+      r.gateway.exchange->cache = true;
+      r.gateway.exchange->cache_margin_s = margin_s;
+    }
+  return s;
+}
+
+}  // namespace
+
+TEST(JwksCacheTest, Rfc9111MaxAgeHonouredThenEtagRevalidatesWith304) {
+  auto w = start_world("direct");
+  Probe p(*w, "as-c");
+  const std::string kid = w->authorization_server("as-c").signing_key().kid();
+  ASSERT_TRUE(p.jwks->find(kid).key);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(p.jwks->find(kid).key);
+  EXPECT_EQ(p.jwks->stats().fetches, 1u);  // max-age=300: no refetch
+  p.clock.advance(std::chrono::seconds(301));
+  ASSERT_TRUE(p.jwks->find(kid).key);
+  EXPECT_EQ(p.jwks->stats().fetches, 2u);
+  EXPECT_EQ(p.jwks->stats().not_modified, 1u);  // If-None-Match -> 304, keys kept
+}
+
+TEST(JwksCacheTest, NoCacheServerIsRevalidatedAtMostOncePerInterval) {
+  Scenario s = load_scenario(scenario_path("direct"));
+  for (auto& r : s.roles)
+    if (r.id == "as-c") r.as.jwks_max_age_s = 0;  // Cache-Control: no-cache, like Keycloak
+  auto w = start_world(std::move(s));
+  Probe p(*w, "as-c");
+  const std::string kid = w->authorization_server("as-c").signing_key().kid();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(p.jwks->find(kid).key);
+  EXPECT_EQ(p.jwks->stats().fetches, 1u);
+  p.clock.advance(std::chrono::seconds(10));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(p.jwks->find(kid).key);
+  EXPECT_EQ(p.jwks->stats().fetches, 2u);
+}
+
+TEST(JwksCacheTest, UnknownKidsRefreshOncePerInterval) {
+  auto w = start_world("direct");
+  Probe p(*w, "as-c");
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(p.jwks->find("attacker-kid-" + std::to_string(i)).key);
+  EXPECT_EQ(p.jwks->stats().fetches, 1u);  // the initial fetch; misses within 10 s do not refetch
+  p.clock.advance(std::chrono::seconds(11));
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(p.jwks->find("attacker-kid-x" + std::to_string(i)).key);
+  EXPECT_EQ(p.jwks->stats().fetches, 2u);
+}
+
+TEST(JwksCacheTest, ConcurrentKidMissesCoalesceIntoOneFetch) {
+  // A slow JWKS endpoint, so that the misses overlap.
+  const jose::Key old_key = jose::Key::generate(jose::Alg::kES256), new_key = jose::Key::generate(jose::Alg::kES256);
+  std::atomic<bool> rotated{false};
+  std::atomic<int> served{0};
+  http::LoopbackServer server;
+  server.routes().Get("/jwks", [&](const httplib::Request&, httplib::Response& res) {
+    ++served;
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    res.set_content(Json{{"keys", {(rotated ? new_key : old_key).public_jwk()}}}.dump(), "application/json");
+  });
+  server.start();
+  Clock clock;
+  Trace trace;
+  http::HttpClientPool pool;
+  Outbound out("probe", pool, trace);
+  RemoteJwks jwks(out, "slow-as", server.base_url(), "/jwks", clock);
+  ASSERT_TRUE(jwks.find(old_key.kid()).key);
+  clock.advance(std::chrono::seconds(11));
+  rotated = true;
+  std::vector<std::thread> threads;
+  std::atomic<int> found{0};
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&] { found += jwks.find(new_key.kid()).key ? 1 : 0; });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(found, 16);
+  EXPECT_EQ(served, 2);  // initial + exactly one refresh for 16 concurrent misses
+  EXPECT_GE(jwks.stats().coalesced, 1u);
+}
+
+TEST(JwksCacheTest, StaleKeysServedForABoundedTimeWhenTheEndpointIsDown) {
+  auto w = start_world("direct");
+  JwksOptions o;
+  o.max_stale_s = 120;
+  Probe p(*w, "as-c", o);
+  const std::string kid = w->authorization_server("as-c").signing_key().kid();
+  ASSERT_TRUE(p.jwks->find(kid).key);
+  w->role("as-c").stop();
+  p.clock.advance(std::chrono::seconds(301));
+  EXPECT_TRUE(p.jwks->find(kid).key);  // expired, endpoint down: last good keys
+  EXPECT_GE(p.jwks->stats().failures, 1u);
+  p.clock.advance(std::chrono::seconds(120));
+  auto late = p.jwks->find(kid);
+  EXPECT_FALSE(late.key);
+  EXPECT_TRUE(late.unavailable);
+}
+
+TEST(KeyRotationTest, RotationWithOverlapUnderLoadHasZeroFailures) {
+  auto w = start_world("broker");
+  const WorkloadCall& call = w->scenario().workload.front();
+  ASSERT_EQ(run_call(*w, call, "warmup").status, 200);
+  // Past the verifiers' kid-miss refresh interval, as a real rotation would be.
+  for (const auto& r : w->scenario().roles) w->clock(r.id).advance(std::chrono::seconds(11));
+  const std::string old_kid = w->authorization_server("as-c2pe").signing_key().kid();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, n{0};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t)
+    load.emplace_back([&] {
+      while (!stop) {
+        const auto r = run_call(*w, call, "load" + std::to_string(++n));
+        (r.status == 200 ? ok : failed)++;
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  w->authorization_server("as-c2pe").rotate_key();
+  w->authorization_server("as-c2p").rotate_key();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (auto& t : load) t.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(ok, 10);
+  // The rotation took effect: new AT3s carry the new kid and still pass gw-c2pe and PBA.
+  const auto after = run_call(*w, call, "after");
+  ASSERT_EQ(after.status, 200);
+  ASSERT_EQ(after.tokens.size(), 3u);
+  EXPECT_NE(after.tokens[2].header["kid"], old_kid);
+  EXPECT_EQ(after.tokens[2].header["kid"], w->authorization_server("as-c2pe").signing_key().kid());
+}
+
+TEST(ExchangeCacheTest, WarmCallsSkipTheExchange) {
+  auto w = start_world(with_gateway_cache("broker"));
+  const WorkloadCall& call = w->scenario().workload.front();
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(run_call(*w, call, "c" + std::to_string(i)).status, 200);
+  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
+  const auto* cache = dynamic_cast<Gateway&>(w->role("gw-c2p")).exchange_cache();
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->stats().hits, 4u);
+  EXPECT_EQ(cache->stats().misses, 1u);
+}
+
+TEST(ExchangeCacheTest, ConcurrentIdenticalMissesRunOneExchange) {
+  auto w = start_world(with_gateway_cache("broker"));
+  const WorkloadCall& call = w->scenario().workload.front();
+  // The client's token first, so that every call carries the same AT1.
+  ASSERT_FALSE(client_credentials(*w, "as-c", "svc-cfa", "cfa-secret").empty());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 12; ++i)
+    threads.emplace_back([&, i] { ok += run_call(*w, call, "sf" + std::to_string(i)).status == 200 ? 1 : 0; });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 12);
+  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
+  const auto s = dynamic_cast<Gateway&>(w->role("gw-c2p")).exchange_cache()->stats();
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.hits + s.waits, 11u);
+}
+
+TEST(ExchangeCacheTest, NeverServesOneCallersTokenToAnother) {
+  auto w = start_world(with_gateway_cache("multi-caller"));
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < 3; ++i) {
+      const auto r = run_call(*w, w->scenario().workload[i], "x" + std::to_string(round) + std::to_string(i));
+      ASSERT_EQ(r.status, 200);
+      EXPECT_EQ(r.backend_saw["sub"], w->scenario().workload[i].expect.backend.at("sub"));
+    }
+  }
+  EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 3u);  // one per caller, reused on the second round
+}
+
+TEST(ExchangeCacheTest, EntriesDieAMarginBeforeExp) {
+  auto w = start_world(with_gateway_cache("broker", 15));
+  const WorkloadCall& call = w->scenario().workload.front();
+  ASSERT_EQ(run_call(*w, call, "a").status, 200);
+  w->clock("gw-c2p").advance(std::chrono::seconds(240 - 15 - 1));  // AT3 lives 240 s
+  ASSERT_EQ(run_call(*w, call, "b").status, 200);
+  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
+  w->clock("gw-c2p").advance(std::chrono::seconds(1));
+  ASSERT_EQ(run_call(*w, call, "c").status, 200);
+  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 2u);
+}
+
+TEST(ExchangeCacheTest, DownstreamRejectionInvalidatesAndReexchangesOnce) {
+  // The edge gateway asks the issuer (RFC 7662) before forwarding, so a revoked AT3 is refused
+  // there even while the entry gateway still holds it in its cache.
+  Scenario s = with_gateway_cache("broker");
+  for (auto& r : s.roles) {
+    if (r.id == "gw-c2pe") {
+      r.gateway.routes[0].introspect = true;
+      r.gateway.introspection = ClientCredentials{"as-c2pe", "p-svc-gwedge-to-introspect", "intro", ClientAuthMethod::kClientSecretBasic};
+    }
+    if (r.id == "as-c2pe") {
+      ClientRegistration c;
+      c.id = "p-svc-gwedge-to-introspect";
+      c.secret = "intro";
+      c.grants = {"client_credentials"};
+      r.as.clients.push_back(c);
+    }
+  }
+  auto w = start_world(std::move(s));
+  const WorkloadCall& call = w->scenario().workload.front();
+  const auto first = run_call(*w, call, "a");
+  ASSERT_EQ(first.status, 200);
+  const std::string at3 = first.tokens.at(2).raw;
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/revoke";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = http::encode_form({{"token", at3}});
+  req.headers.emplace_back("Authorization", http::basic_authorization("c2p-svc-broker-to-c2pe", "broker-secret"));
+  ASSERT_EQ(send(*w, "as-c2pe", req).status, 200);
+  const auto second = run_call(*w, call, "b");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 2u);
+  EXPECT_EQ(dynamic_cast<Gateway&>(w->role("gw-c2p")).exchange_cache()->stats().invalidations, 1u);
+  EXPECT_NE(second.tokens.back().raw, at3);
+}
+
+TEST(ExchangeCacheUnitTest, LruKeepsMemoryBounded) {
+  ExchangeCache cache({3, 0});
+  bool from_cache = false;
+  for (int i = 0; i < 10; ++i)
+    cache.get_or_exchange("k" + std::to_string(i), 100, [] { return ExchangeCache::Result{"t", 1000, true, 200, "", ""}; },
+                          &from_cache);
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.stats().evictions, 7u);
+}
+
+// A model of the cache: for any sequence of lookups (keys, times) and invalidations, a token
+// is served only for its own key and only before exp - margin; failures are never cached.
+RC_GTEST_PROP(ExchangeCacheProperty, NeverExpiredNeverAnotherKeysToken, ()) {
+  const int64_t margin = *rc::gen::inRange<int64_t>(0, 30);
+  ExchangeCache cache({*rc::gen::inRange<size_t>(1, 6), margin});
+  int64_t now = 1000;
+  int issued = 0;
+  const int steps = *rc::gen::inRange(1, 60);
+  for (int i = 0; i < steps; ++i) {
+    const int op = *rc::gen::inRange(0, 10);
+    const std::string key = "k" + std::to_string(*rc::gen::inRange(0, 4));
+    if (op == 0) {
+      cache.invalidate(key);
+    } else if (op == 1) {
+      now += *rc::gen::inRange<int64_t>(0, 120);
+    } else {
+      const bool fail = *rc::gen::inRange(0, 8) == 0;
+      const int64_t lifetime = *rc::gen::inRange<int64_t>(1, 200);
+      bool from_cache = false;
+      bool called = false;
+      auto r = cache.get_or_exchange(key, now, [&] {
+        called = true;
+        ++issued;
+        return ExchangeCache::Result{key + "#" + std::to_string(issued), now + lifetime, !fail, fail ? 400 : 200, "", ""};
+      }, &from_cache);
+      RC_ASSERT(called != from_cache);
+      if (r.ok) {
+        RC_ASSERT(r.token.rfind(key + "#", 0) == 0);  // never another key's token
+        if (from_cache) RC_ASSERT(now < r.exp_s - margin);  // never an expired one
+      }
+    }
+  }
+}
