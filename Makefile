@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build demo test asan test-asan bench lint clean
+.PHONY: deps configure build demo test asan test-asan bench bench-run bench-baseline lint clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -24,6 +24,22 @@ test: build
 
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
+
+# Benchmarks: release build, JSON run, regression gate against the committed baseline.
+BENCH_JSON := build/release/bench.json
+BENCH_MIN_TIME ?= 0.3
+
+bench-run:
+	@$(MAKE) --no-print-directory build PRESET=release
+	build/release/bench/txlab_bench --benchmark_min_time=$(BENCH_MIN_TIME) \
+	  --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json
+
+bench: bench-run
+	@echo; python3 bench/targets $(BENCH_JSON)
+	@echo; python3 bench/compare bench/baseline.json $(BENCH_JSON)
+
+bench-baseline: bench-run
+	cp $(BENCH_JSON) bench/baseline.json
 
 lint: build
 	@for f in scenarios/*.yaml; do $(BUILD)/cli/txlab lint $$f || exit 1; done

@@ -12,13 +12,15 @@
 namespace txlab {
 
 BearerGuard::BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
-                         std::vector<std::string> audiences, std::string required_scope, std::vector<std::string> defects)
+                         std::vector<std::string> audiences, std::string required_scope, std::vector<std::string> defects,
+                         bool verified_cache)
     : env_(&env),
       outbound_(&outbound),
       trust_(std::move(trust)),
       audiences_(std::move(audiences)),
       required_scope_(std::move(required_scope)),
-      defects_(std::move(defects)) {}
+      defects_(std::move(defects)),
+      verified_cache_(verified_cache) {}
 
 void BearerGuard::ensure_trust() {
   std::call_once(once_, [&] {
@@ -85,7 +87,31 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
     return out;
   }
   ensure_trust();
-  out.jwt = verifier_->verify(*token);
+  const int64_t now = env_->clock->now_s();
+  bool cached = false;
+  if (verified_cache_) {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = verified_.find(*token); it != verified_.end()) {
+      if (now <= json_int(it->second.claims, "exp").value_or(0)) {
+        out.jwt = it->second;
+        cached = true;
+        ++cache_hits_;
+      } else {
+        verified_.erase(it);
+      }
+    }
+  }
+  if (!cached) out.jwt = verifier_->verify(*token);
+  if (verified_cache_ && !cached && out.jwt.ok()) {
+    std::lock_guard lock(cache_mu_);
+    if (verified_.size() >= 10000) {
+      // Bounded: drop expired entries, and everything if that is not enough.
+      for (auto it = verified_.begin(); it != verified_.end();)
+        it = now > json_int(it->second.claims, "exp").value_or(0) ? verified_.erase(it) : std::next(it);
+      if (verified_.size() >= 10000) verified_.clear();
+    }
+    verified_[*token] = out.jwt;
+  }
   if (!out.jwt.ok()) {
     reply_edge_error(res, EdgeError::kInvalidToken, realm, std::string(jose::describe(out.jwt.status)));
     return out;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/errors.h"
@@ -24,7 +25,7 @@ struct GuardResult {
 class BearerGuard {
  public:
   BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust, std::vector<std::string> audiences,
-              std::string required_scope = {}, std::vector<std::string> defects = {});
+              std::string required_scope = {}, std::vector<std::string> defects = {}, bool verified_cache = false);
 
   // Verifies the request's bearer token. On failure the response is already written.
   GuardResult check(const httplib::Request& req, httplib::Response& res);
@@ -37,6 +38,17 @@ class BearerGuard {
   std::vector<std::string> trust_, audiences_;
   std::string required_scope_;
   std::vector<std::string> defects_;
+  // Verified-token cache (like Envoy's jwt_cache): token hash -> verified result until exp.
+  bool verified_cache_ = false;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, jose::VerifiedJwt> verified_;
+  size_t cache_hits_ = 0;
+
+ public:
+  size_t verified_cache_hits() {
+    std::lock_guard lock(cache_mu_);
+    return cache_hits_;
+  }
   std::once_flag once_;
   std::unique_ptr<jose::JwtVerifier> verifier_;
 };

@@ -11,7 +11,7 @@
 namespace txlab {
 
 Gateway::Gateway(RoleEnv env, GatewaySpec spec)
-    : Role(std::move(env)), spec_(std::move(spec)), guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects) {
+    : Role(std::move(env)), spec_(std::move(spec)), guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects, spec_.verified_token_cache) {
   on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
     cache_ = std::make_unique<ExchangeCache>(ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});

@@ -107,6 +107,7 @@ struct GatewaySpec {
   std::optional<GatewayExchange> exchange;
   std::vector<Route> routes;
   std::optional<ClientCredentials> introspection;  // the gateway's registration at the issuing AS
+  bool verified_token_cache = false;  // reuse a verification result until the token's exp
   // Deliberate defects for attack self-checks only ("skip-aud", "jwks-union",
   // "alg-from-header"); never set from a scenario file.
   std::vector<std::string> defects;
@@ -116,6 +117,7 @@ struct ResourceServerSpec {
   std::vector<std::string> trust;
   std::vector<std::string> audiences;
   std::string required_scope;
+  bool verified_token_cache = false;
   std::vector<std::string> defects;  // as GatewaySpec::defects; tests only
 };
 

@@ -252,7 +252,8 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
 
 void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
-  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes", "introspection"}), where);
+  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes", "introspection", "verified_token_cache"}), where);
+  role.gateway.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
   auto& g = role.gateway;
   g.trust = r.strings(n, "trust", where);
   if (g.trust.empty()) r.fail(n, where + " needs 'trust': the AS roles whose tokens it accepts");
@@ -293,7 +294,8 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
 
 void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "resource server '" + role.id + "'";
-  r.check_keys(n, with_common({"trust", "audience", "scope"}), where);
+  r.check_keys(n, with_common({"trust", "audience", "scope", "verified_token_cache"}), where);
+  role.resource.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
   role.resource.trust = r.strings(n, "trust", where);
   if (role.resource.trust.empty()) r.fail(n, where + " needs 'trust'");
   role.resource.audiences = r.strings(n, "audience", where);

@@ -9,11 +9,13 @@ thread_local std::string g_current_call;
 }
 
 void Trace::add_hop(Hop hop) {
+  if (!enabled_.load()) return;
   std::lock_guard lock(mu_);
   hops_.push_back(std::move(hop));
 }
 
 void Trace::add_token(PresentedToken token) {
+  if (!enabled_.load()) return;
   std::lock_guard lock(mu_);
   tokens_.push_back(std::move(token));
 }

@@ -3,6 +3,7 @@
 // X-Txlab-Call header, which every role copies from its inbound request to its outbound ones.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -36,8 +37,11 @@ class Trace {
   // Distinct tokens presented during a call, in order of first presentation.
   std::vector<PresentedToken> tokens(const std::string& call) const;
   void clear();
+  // A disabled trace records nothing (benchmarks and load runs keep memory flat).
+  void set_enabled(bool on) { enabled_.store(on); }
 
  private:
+  std::atomic<bool> enabled_{true};
   mutable std::mutex mu_;
   std::vector<Hop> hops_;
   std::vector<PresentedToken> tokens_;

@@ -12,6 +12,8 @@
 
 #include "actors/exchange_cache.h"
 #include "actors/gateway.h"
+#include "sim/jose/base64url.h"
+#include "sim/jose/jws.h"
 #include "sim/jwks_source.h"
 #include "sim/runner.h"
 #include "test_support.h"
@@ -33,6 +35,11 @@ struct Probe {
     jwks = std::make_unique<RemoteJwks>(outbound, as, w.url_of(as), "/jwks", clock, o);
   }
 };
+
+std::string conformance_with_claims(const std::string& token, const Json& claims) {
+  auto p = jose::split_compact(token);
+  return std::string(p->header_b64) + "." + jose::base64url_encode(claims.dump()) + "." + std::string(p->signature_b64);
+}
 
 size_t exchanges_at(World& w, const std::string& as) {
   size_t n = 0;
@@ -299,4 +306,23 @@ RC_GTEST_PROP(ExchangeCacheProperty, NeverExpiredNeverAnotherKeysToken, ()) {
       }
     }
   }
+}
+
+TEST(VerifiedTokenCacheTest, RepeatedTokensSkipVerificationUntilExp) {
+  Scenario s = load_scenario(scenario_path("direct"));
+  for (auto& r : s.roles)
+    if (r.id == "pba") r.resource.verified_token_cache = true;
+  auto w = start_world(std::move(s));
+  const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
+  auto form = exchange_form(at1);
+  form.emplace_back("audience", "api://pba");
+  const std::string at2 = post_token(*w, "as-c2pe", form, "gateway-c2p", "gw-c2p-secret").body["access_token"];
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(get_bearer(*w, "pba", "/x", at2).status, 200);
+  // A tampered copy is never served from the cache.
+  Json c = claims_of(at2);
+  c["sub"] = "attacker";
+  EXPECT_EQ(get_bearer(*w, "pba", "/x", conformance_with_claims(at2, c)).status, 401);
+  // Past exp the cached result is dropped and the token verified (and refused) again.
+  w->clock("pba").advance(std::chrono::seconds(3600));
+  EXPECT_EQ(get_bearer(*w, "pba", "/x", at2).status, 401);
 }

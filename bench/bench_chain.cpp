@@ -1,0 +1,184 @@
+// The token-exchange path over real loopback HTTP: the AS's grants, a gateway pass-through cold
+// (exchange every time) and warm (cached exchange), the whole chain broker vs direct, a plain
+// no-auth forward over the same HTTP stack as the reference, and the JWKS cache paths.
+// Counters: round_trips (role-to-role requests per call, JWKS excluded) and tokens per call.
+#include <benchmark/benchmark.h>
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/authorization_server.h"
+#include "actors/token_client.h"
+#include "sim/http/form.h"
+#include "sim/http/server.h"
+#include "sim/jwks_source.h"
+#include "sim/runner.h"
+#include "sim/world.h"
+
+using namespace txlab;
+using Json = nlohmann::json;
+
+namespace {
+
+World& world(const std::string& name, bool cached) {
+  static std::map<std::string, std::unique_ptr<World>> worlds;
+  const std::string key = name + (cached ? "+cache" : "");
+  auto& w = worlds[key];
+  if (!w) {
+    Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
+    for (auto& r : s.roles)
+      if (r.kind == RoleKind::kGateway && r.gateway.exchange) r.gateway.exchange->cache = cached;
+    w = std::make_unique<World>(std::move(s));
+    w->start();
+  }
+  return *w;
+}
+
+http::InboundResponse post_form(World& w, const std::string& role, const http::FormParams& form, const std::string& id,
+                                const std::string& secret) {
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/token";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = http::encode_form(form);
+  req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
+  return w.http().send(w.url_of(role), req);
+}
+
+std::string at1(World& w) {
+  auto r = post_form(w, "as-c", {{"grant_type", "client_credentials"}}, "svc-cfa", "cfa-secret");
+  return Json::parse(r.body)["access_token"];
+}
+
+// Runs one traced call to count round trips and tokens, then disables the trace.
+void count_call(benchmark::State& state, World& w) {
+  w.trace().set_enabled(true);
+  auto r = run_call(w, w.scenario().workload.front(), "count-" + std::to_string(reinterpret_cast<uintptr_t>(&state)));
+  size_t trips = 0;
+  for (const auto& h : r.hops) trips += h.what.find("JWKS") == std::string::npos ? 1 : 0;
+  state.counters["round_trips"] = static_cast<double>(trips);
+  state.counters["tokens"] = static_cast<double>(r.tokens.size());
+  w.trace().clear();
+  w.trace().set_enabled(false);
+}
+
+}  // namespace
+
+static void BM_AsClientCredentials(benchmark::State& state) {
+  World& w = world("direct", false);
+  w.trace().set_enabled(false);
+  for (auto _ : state) {
+    auto r = post_form(w, "as-c", {{"grant_type", "client_credentials"}}, "svc-cfa", "cfa-secret");
+    if (r.status != 200) state.SkipWithError("client_credentials failed");
+  }
+}
+BENCHMARK(BM_AsClientCredentials)->UseRealTime();
+
+static void BM_AsTokenExchange(benchmark::State& state) {
+  World& w = world("direct", false);
+  w.trace().set_enabled(false);
+  const std::string subject = at1(w);
+  const http::FormParams form = {{"grant_type", kGrantTokenExchange}, {"subject_token", subject},
+                                 {"subject_token_type", kTypeAccessToken}, {"audience", "api://pba"}};
+  for (auto _ : state) {
+    auto r = post_form(w, "as-c2pe", form, "gateway-c2p", "gw-c2p-secret");
+    if (r.status != 200) state.SkipWithError("token exchange failed");
+  }
+}
+BENCHMARK(BM_AsTokenExchange)->UseRealTime();
+
+// Gateway-C2P of the direct topology: verify AT1, exchange at AS-C2PE (or reuse), forward to
+// Gateway-C2PE and PBA.
+static void BM_GatewayPassThrough(benchmark::State& state) {
+  const bool warm = state.range(0) == 1;
+  World& w = world("direct", warm);
+  w.trace().set_enabled(false);
+  const std::string token = at1(w);
+  http::OutboundRequest req;
+  req.path = "/orders/42";
+  req.headers.emplace_back("Authorization", "Bearer " + token);
+  for (auto _ : state) {
+    if (w.http().send(w.url_of("gw-c2p"), req).status != 200) state.SkipWithError("call failed");
+  }
+  state.SetLabel(warm ? "warm" : "cold");
+}
+BENCHMARK(BM_GatewayPassThrough)->Arg(0)->Arg(1)->UseRealTime();
+
+// The whole chain from the client's /invoke: broker (0) or direct (1), cold or warm.
+static void BM_Chain(benchmark::State& state) {
+  const bool broker = state.range(0) == 0, warm = state.range(1) == 1;
+  World& w = world(broker ? "broker" : "direct", warm);
+  count_call(state, w);
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/invoke";
+  req.content_type = "application/json";
+  req.body = R"({"to":"gw-c2p","path":"/orders/42"})";
+  for (auto _ : state) {
+    auto r = w.http().send(w.url_of("cfa"), req);
+    if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos) state.SkipWithError("chain failed");
+  }
+  state.SetLabel(std::string(broker ? "broker" : "direct") + (warm ? " warm" : " cold"));
+}
+BENCHMARK(BM_Chain)->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})->UseRealTime();
+
+// The reference: the same HTTP stack forwarding client -> A -> B -> C with no auth at all.
+static void BM_PlainChain(benchmark::State& state) {
+  static http::HttpClientPool pool;
+  static http::LoopbackServer c, b, a;
+  static bool started = false;
+  if (!started) {
+    c.routes().Get(R"(/.*)", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"ok":true})", "application/json"); });
+    c.start();
+    b.routes().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
+      http::OutboundRequest f;
+      f.path = req.path;
+      auto r = pool.send(c.base_url(), f);
+      res.status = r.status;
+      res.set_content(r.body, "application/json");
+    });
+    b.start();
+    a.routes().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
+      http::OutboundRequest f;
+      f.path = req.path;
+      auto r = pool.send(b.base_url(), f);
+      res.status = r.status;
+      res.set_content(r.body, "application/json");
+    });
+    a.start();
+    started = true;
+  }
+  http::OutboundRequest req;
+  req.path = "/orders/42";
+  for (auto _ : state) {
+    if (pool.send(a.base_url(), req).status != 200) state.SkipWithError("plain chain failed");
+  }
+  state.counters["round_trips"] = 3;
+}
+BENCHMARK(BM_PlainChain)->UseRealTime();
+
+// JWKS: a cache hit, a 304 revalidation, a kid-miss refresh (full fetch).
+static void BM_Jwks(benchmark::State& state) {
+  World& w = world("direct", false);
+  w.trace().set_enabled(false);
+  Clock clock;
+  Trace trace;
+  trace.set_enabled(false);
+  http::HttpClientPool pool;
+  Outbound out("bench", pool, trace);
+  RemoteJwks jwks(out, "as-c", w.url_of("as-c"), "/jwks", clock);
+  const std::string kid = w.authorization_server("as-c").signing_key().kid();
+  jwks.find(kid);
+  const int mode = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    if (mode == 1) clock.advance(std::chrono::seconds(301));
+    if (mode == 2) clock.advance(std::chrono::seconds(11));
+    auto r = jwks.find(mode == 2 ? "unknown-kid" : kid);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetLabel(mode == 0 ? "hit" : mode == 1 ? "304 revalidation" : "kid-miss refresh");
+}
+BENCHMARK(BM_Jwks)->DenseRange(0, 2)->UseRealTime();
