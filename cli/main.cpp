@@ -18,6 +18,7 @@
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/json_util.h"
+#include "sim/load.h"
 #include "sim/report.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -37,6 +38,8 @@ usage:
         start every role, print their URLs, run until interrupted (Ctrl-C)
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
+  txlab load SCENARIO [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
+        drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
   txlab attack SCENARIO [--json FILE|-] [--junit FILE]
         run the attack catalogue against the live topology; exits 1 if any attack is not rejected
   txlab conform --scenario SCENARIO --target ROLE [options]
@@ -62,6 +65,10 @@ struct Args {
       forbidden_audience, profile = "common", junit_out, only;
   bool strict = false, list = false;
   int timeout_ms = 5000;
+  // load
+  int concurrency = 4;
+  double duration_s = 5, rate = 0;
+  std::string svg_out;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -114,11 +121,16 @@ Args parse(int argc, char** argv) {
     else if (s == "--only") a.only = value("--only");
     else if (s == "--timeout-ms") a.timeout_ms = static_cast<int>(number("--timeout-ms"));
     else if (s == "--strict") a.strict = true;
+    else if (s == "--concurrency") a.concurrency = static_cast<int>(number("--concurrency"));
+    else if (s == "--duration") a.duration_s = static_cast<double>(number("--duration"));
+    else if (s == "--rate") a.rate = static_cast<double>(number("--rate"));
+    else if (s == "--svg") a.svg_out = value("--svg");
     else if (s == "--list") a.list = true;
     else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
     else positional.push_back(s);
   }
-  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" && a.command != "attack")
+  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" && a.command != "attack" &&
+      a.command != "load")
     usage_error("unknown command '" + a.command + "'");
   if (a.command == "conform") {
     if (!positional.empty()) usage_error("conform takes options only (see usage)");
@@ -193,6 +205,23 @@ int cmd_serve(Scenario s) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::cout << "stopping" << std::endl;
   return 0;
+}
+
+int cmd_load(const Args& a, Scenario s) {
+  if (a.concurrency < 1 || a.concurrency > 512) usage_error("--concurrency must be 1..512");
+  if (a.duration_s < 1 || a.duration_s > 3600) usage_error("--duration must be 1..3600 seconds");
+  World world(std::move(s));
+  world.start();
+  LoadOptions o;
+  o.concurrency = a.concurrency;
+  o.duration_s = a.duration_s;
+  o.rate_per_s = a.rate;
+  const LoadReport r = run_load(world, o);
+  if (a.json_out != "-") std::cout << render_text(r);
+  bool ok = true;
+  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(render_json(r), 2) + "\n") && ok;
+  if (!a.svg_out.empty()) ok = write_output(a.svg_out, render_svg(r)) && ok;
+  return r.errors() == 0 && ok ? 0 : 1;
 }
 
 int cmd_attack(const Args& a, Scenario s) {
@@ -312,6 +341,7 @@ int main(int argc, char** argv) {
     }
     if (a.command == "serve") return cmd_serve(std::move(s));
     if (a.command == "attack") return cmd_attack(a, std::move(s));
+    if (a.command == "load") return cmd_load(a, std::move(s));
     return cmd_run(a, std::move(s));
   } catch (const std::exception& e) {
     std::cerr << "txlab: " << e.what() << "\n";

@@ -1,0 +1,170 @@
+// Load generation over the client roles' /invoke, with per-path latency statistics.
+#include "sim/load.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/authorization_server.h"
+#include "actors/gateway.h"
+#include "sim/clock.h"
+#include "sim/world.h"
+
+namespace txlab {
+
+using Json = nlohmann::json;
+
+size_t LoadReport::calls() const {
+  size_t n = 0;
+  for (const auto& p : paths) n += p.latencies_us.size();
+  return n;
+}
+
+size_t LoadReport::errors() const {
+  size_t n = 0;
+  for (const auto& p : paths) n += p.errors;
+  return n;
+}
+
+int64_t percentile_us(std::vector<int64_t> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t idx = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - (p > 0 ? 1 : 0));
+  return v[idx];
+}
+
+LoadReport run_load(World& world, const LoadOptions& o) {
+  const auto& workload = world.scenario().workload;
+  LoadReport report;
+  for (const auto& w : workload) report.paths.push_back({w.name, {}, 0});
+  if (workload.empty()) return report;
+  world.trace().set_enabled(false);
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  const int64_t start = monotonic_us();
+  const int64_t end = start + static_cast<int64_t>(o.duration_s * 1e6);
+  const double per_thread_interval_us = o.rate_per_s > 0 ? 1e6 * o.concurrency / o.rate_per_s : 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, o.concurrency); ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::vector<int64_t>> lat(workload.size());
+      std::vector<size_t> errs(workload.size(), 0);
+      int64_t due = start + static_cast<int64_t>(per_thread_interval_us * t / std::max(1, o.concurrency));
+      while (true) {
+        if (per_thread_interval_us > 0) {
+          const int64_t now = monotonic_us();
+          if (due > now) std::this_thread::sleep_for(std::chrono::microseconds(due - now));
+          due += static_cast<int64_t>(per_thread_interval_us);
+        }
+        const int64_t t0 = monotonic_us();
+        if (t0 >= end) break;
+        const size_t i = next++ % workload.size();
+        const auto& call = workload[i];
+        http::OutboundRequest req;
+        req.method = "POST";
+        req.path = "/invoke";
+        req.content_type = "application/json";
+        req.body = Json{{"to", call.to}, {"path", call.path}, {"method", call.method}}.dump();
+        auto res = world.http().send(world.url_of(call.from), req);
+        lat[i].push_back(monotonic_us() - t0);
+        auto j = Json::parse(res.body, nullptr, false);
+        const int status = j.is_object() && j.contains("status") && j["status"].is_number() ? j["status"].get<int>() : 0;
+        const int want = call.expect.status.value_or(200);
+        if (res.status != 200 || status != want) ++errs[i];
+      }
+      std::lock_guard lock(mu);
+      for (size_t i = 0; i < workload.size(); ++i) {
+        auto& p = report.paths[i];
+        p.latencies_us.insert(p.latencies_us.end(), lat[i].begin(), lat[i].end());
+        p.errors += errs[i];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  report.elapsed_s = (monotonic_us() - start) / 1e6;
+  for (const auto& r : world.scenario().roles) {
+    if (r.kind == RoleKind::kAuthorizationServer)
+      for (const auto& e : world.authorization_server(r.id).audit()) report.exchanges += e.grant == "token-exchange" ? 1 : 0;
+    if (r.kind == RoleKind::kGateway)
+      if (const auto* c = dynamic_cast<Gateway&>(world.role(r.id)).exchange_cache()) {
+        const auto s = c->stats();
+        report.cache_hits += s.hits + s.waits;
+        report.cache_misses += s.misses;
+      }
+  }
+  return report;
+}
+
+std::string render_text(const LoadReport& r) {
+  std::ostringstream o;
+  o << "txlab load · " << r.calls() << " calls in " << r.elapsed_s << " s · " << static_cast<int64_t>(r.calls() / r.elapsed_s)
+    << " calls/s · " << r.errors() << " errors · " << r.exchanges << " exchanges";
+  if (r.cache_hits + r.cache_misses)
+    o << " · exchange cache hit ratio " << 100 * r.cache_hits / (r.cache_hits + r.cache_misses) << "%";
+  o << "\n\n  path                                             calls   errors     p50 µs     p90 µs     p99 µs     max µs\n";
+  for (const auto& p : r.paths) {
+    std::string name = p.name.substr(0, 46);
+    name.resize(48, ' ');
+    o << "  " << name << std::string(6 - std::min<size_t>(6, std::to_string(p.latencies_us.size()).size()), ' ')
+      << p.latencies_us.size() << std::string(9 - std::min<size_t>(9, std::to_string(p.errors).size()), ' ') << p.errors;
+    for (double q : {0.5, 0.9, 0.99, 1.0}) {
+      const std::string v = std::to_string(percentile_us(p.latencies_us, q));
+      o << std::string(11 - std::min<size_t>(11, v.size()), ' ') << v;
+    }
+    o << "\n";
+  }
+  return o.str();
+}
+
+Json render_json(const LoadReport& r) {
+  Json paths = Json::array();
+  for (const auto& p : r.paths)
+    paths.push_back({{"name", p.name}, {"calls", p.latencies_us.size()}, {"errors", p.errors},
+                     {"p50_us", percentile_us(p.latencies_us, 0.5)}, {"p90_us", percentile_us(p.latencies_us, 0.9)},
+                     {"p99_us", percentile_us(p.latencies_us, 0.99)}, {"max_us", percentile_us(p.latencies_us, 1.0)}});
+  return {{"elapsed_s", r.elapsed_s},       {"calls", r.calls()},          {"errors", r.errors()},
+          {"throughput_per_s", r.calls() / r.elapsed_s}, {"exchanges", r.exchanges}, {"cache_hits", r.cache_hits},
+          {"cache_misses", r.cache_misses}, {"paths", paths}};
+}
+
+std::string render_svg(const LoadReport& r) {
+  // One latency histogram per path, log-spaced buckets from 100 µs to 10 s.
+  const int w = 720, row_h = 170, left = 60;
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << row_h * r.paths.size() + 20
+    << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
+  const int buckets = 40;
+  auto bucket_of = [&](int64_t us) {
+    const double x = std::log10(std::max<int64_t>(us, 100)) - 2.0;  // 0 .. 5
+    return std::clamp(static_cast<int>(x / 5.0 * buckets), 0, buckets - 1);
+  };
+  for (size_t i = 0; i < r.paths.size(); ++i) {
+    const auto& p = r.paths[i];
+    std::vector<size_t> h(buckets, 0);
+    for (auto us : p.latencies_us) ++h[bucket_of(us)];
+    const size_t peak = std::max<size_t>(1, *std::max_element(h.begin(), h.end()));
+    const int top = static_cast<int>(i) * row_h + 20, base = top + row_h - 40, bw = (w - left - 20) / buckets;
+    o << "<text x=\"" << left << "\" y=\"" << top << "\" font-weight=\"bold\">" << p.name << " — p50 "
+      << percentile_us(p.latencies_us, 0.5) << " µs, p99 " << percentile_us(p.latencies_us, 0.99) << " µs, " << p.errors
+      << " errors</text>\n";
+    for (int b = 0; b < buckets; ++b) {
+      const int bh = static_cast<int>(static_cast<double>(h[b]) / peak * (row_h - 60));
+      o << "<rect x=\"" << left + b * bw << "\" y=\"" << base - bh << "\" width=\"" << bw - 1 << "\" height=\"" << bh
+        << "\" fill=\"#3b7dd8\"/>\n";
+    }
+    o << "<line x1=\"" << left << "\" y1=\"" << base << "\" x2=\"" << left + buckets * bw << "\" y2=\"" << base
+      << "\" stroke=\"#333\"/>\n";
+    const char* labels[] = {"100µs", "1ms", "10ms", "100ms", "1s", "10s"};
+    for (int k = 0; k <= 5; ++k)
+      o << "<text x=\"" << left + k * buckets * bw / 5 - 12 << "\" y=\"" << base + 14 << "\">" << labels[k] << "</text>\n";
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+}  // namespace txlab

@@ -1,0 +1,44 @@
+// `txlab load`: drives a scenario's workload from C concurrent callers for a duration
+// (optionally at a fixed total rate) and reports throughput, latency percentiles, errors,
+// exchanges performed and the exchange-cache hit ratio, as text, JSON and an SVG histogram.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace txlab {
+
+class World;
+
+struct LoadOptions {
+  int concurrency = 4;
+  double duration_s = 5;
+  double rate_per_s = 0;  // 0 = as fast as possible
+};
+
+struct PathStats {
+  std::string name;  // workload entry
+  std::vector<int64_t> latencies_us;
+  size_t errors = 0;
+};
+
+struct LoadReport {
+  double elapsed_s = 0;
+  std::vector<PathStats> paths;
+  size_t exchanges = 0;
+  size_t cache_hits = 0, cache_misses = 0;
+  size_t calls() const;
+  size_t errors() const;
+};
+
+LoadReport run_load(World& world, const LoadOptions& options);
+int64_t percentile_us(std::vector<int64_t> v, double p);
+std::string render_text(const LoadReport& r);
+nlohmann::json render_json(const LoadReport& r);
+std::string render_svg(const LoadReport& r);
+
+}  // namespace txlab
