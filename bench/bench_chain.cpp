@@ -134,29 +134,21 @@ static void BM_PlainChain(benchmark::State& state) {
   if (!started) {
     c.routes().Get(R"(/.*)", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"ok":true})", "application/json"); });
     c.start();
-    b.routes().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
-      http::OutboundRequest f;
-      f.path = req.path;
-      auto r = pool.send(c.base_url(), f);
-      res.status = r.status;
-      res.set_content(r.body, "application/json");
-    });
+    // Each hop forwards the path to the next server, nothing else.
+    auto forward_to = [](http::LoopbackServer& next) {
+      return [&next](const httplib::Request& req, httplib::Response& res) {
+        http::OutboundRequest f;
+        f.path = req.path;
+        auto r = pool.send(next.base_url(), f);
+        res.status = r.status;
+        res.set_content(r.body, "application/json");
+      };
+    };
+    b.routes().Get(R"(/.*)", forward_to(c));
     b.start();
-    a.routes().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
-      http::OutboundRequest f;
-      f.path = req.path;
-      auto r = pool.send(b.base_url(), f);
-      res.status = r.status;
-      res.set_content(r.body, "application/json");
-    });
+    a.routes().Get(R"(/.*)", forward_to(b));
     a.start();
-    d.routes().Get(R"(/.*)", [&](const httplib::Request& req, httplib::Response& res) {
-      http::OutboundRequest f;
-      f.path = req.path;
-      auto r = pool.send(a.base_url(), f);
-      res.status = r.status;
-      res.set_content(r.body, "application/json");
-    });
+    d.routes().Get(R"(/.*)", forward_to(a));
     d.start();
     started = true;
   }

@@ -232,31 +232,13 @@ TEST(ExchangeCacheTest, DownstreamRejectionInvalidatesAndReexchangesOnce) {
   // The edge gateway asks the issuer (RFC 7662) before forwarding, so a revoked AT3 is refused
   // there even while the entry gateway still holds it in its cache.
   Scenario s = with_gateway_cache("broker");
-  for (auto& r : s.roles) {
-    if (r.id == "gw-c2pe") {
-      r.gateway.routes[0].introspect = true;
-      r.gateway.introspection = ClientCredentials{"as-c2pe", "p-svc-gwedge-to-introspect", "intro", ClientAuthMethod::kClientSecretBasic};
-    }
-    if (r.id == "as-c2pe") {
-      ClientRegistration c;
-      c.id = "p-svc-gwedge-to-introspect";
-      c.secret = "intro";
-      c.grants = {"client_credentials"};
-      r.as.clients.push_back(c);
-    }
-  }
+  with_edge_introspection(s);
   auto w = start_world(std::move(s));
   const WorkloadCall& call = w->scenario().workload.front();
   const auto first = run_call(*w, call, "a");
   ASSERT_EQ(first.status, 200);
   const std::string at3 = first.tokens.at(2).raw;
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/revoke";
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = http::encode_form({{"token", at3}});
-  req.headers.emplace_back("Authorization", http::basic_authorization("c2p-svc-broker-to-c2pe", "broker-secret"));
-  ASSERT_EQ(send(*w, "as-c2pe", req).status, 200);
+  ASSERT_EQ(revoke(*w, "as-c2pe", at3, "c2p-svc-broker-to-c2pe", "broker-secret"), 200);
   const auto second = run_call(*w, call, "b");
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 2u);

@@ -257,19 +257,7 @@ TEST(RunnerTest, CallsOptionRepeatsEachEntry) {
 
 TEST(GatewayTest, Rfc7662IntrospectingRouteRefusesARevokedToken) {
   Scenario s = load_scenario(scenario_path("direct"));
-  for (auto& r : s.roles) {
-    if (r.id == "gw-c2pe") {
-      r.gateway.routes[0].introspect = true;
-      r.gateway.introspection = ClientCredentials{"as-c2pe", "p-svc-gwedge-to-introspect", "intro-secret", ClientAuthMethod::kClientSecretBasic};
-    }
-    if (r.id == "as-c2pe") {
-      ClientRegistration c;
-      c.id = "p-svc-gwedge-to-introspect";
-      c.secret = "intro-secret";
-      c.grants = {"client_credentials"};
-      r.as.clients.push_back(c);
-    }
-  }
+  with_edge_introspection(s);
   auto w = start_world(std::move(s));
   const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
   auto form = exchange_form(at1);
@@ -280,13 +268,7 @@ TEST(GatewayTest, Rfc7662IntrospectingRouteRefusesARevokedToken) {
   const std::string at2 = ex.body["access_token"];
   EXPECT_EQ(get_bearer(*w, "gw-c2pe", "/orders/1", at2).status, 200);
   // RFC 7009: the client the token was issued to revokes it; the gateway asks the issuer.
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/revoke";
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = http::encode_form({{"token", at2}});
-  req.headers.emplace_back("Authorization", http::basic_authorization("gateway-c2p", "gw-c2p-secret"));
-  EXPECT_EQ(send(*w, "as-c2pe", req).status, 200);
+  EXPECT_EQ(revoke(*w, "as-c2pe", at2, "gateway-c2p", "gw-c2p-secret"), 200);
   auto r = get_bearer(*w, "gw-c2pe", "/orders/1", at2);
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.raw.header("WWW-Authenticate").find("invalid_token"), std::string::npos);

@@ -74,4 +74,33 @@ inline nlohmann::json claims_of(const std::string& token) {
   return d ? d->second : nlohmann::json();
 }
 
+// Makes Gateway-C2PE ask AS-C2PE (RFC 7662) before forwarding, with a registration of its own.
+inline void with_edge_introspection(Scenario& s) {
+  for (auto& r : s.roles) {
+    if (r.id == "gw-c2pe") {
+      r.gateway.routes[0].introspect = true;
+      r.gateway.introspection =
+          ClientCredentials{"as-c2pe", "p-svc-gwedge-to-introspect", "intro-secret", ClientAuthMethod::kClientSecretBasic};
+    }
+    if (r.id == "as-c2pe") {
+      ClientRegistration c;
+      c.id = "p-svc-gwedge-to-introspect";
+      c.secret = "intro-secret";
+      c.grants = {"client_credentials"};
+      r.as.clients.push_back(c);
+    }
+  }
+}
+
+// Revokes a token at an AS (RFC 7009) as the client it was issued to.
+inline int revoke(World& w, const std::string& as, const std::string& token, const std::string& id, const std::string& secret) {
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/revoke";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = http::encode_form({{"token", token}});
+  req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
+  return send(w, as, req).status;
+}
+
 }  // namespace txlab::testing
