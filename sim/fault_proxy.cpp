@@ -1,0 +1,177 @@
+// FaultProxy on Boost.Asio: one io_context thread, a session per accepted connection.
+#include "sim/fault_proxy.h"
+
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace txlab {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct FaultProxy::Impl {
+  std::string name;
+  int upstream_port;
+  FaultSpec spec;
+  std::mt19937_64 rng;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+  int port = 0;
+  std::chrono::steady_clock::time_point started;
+  mutable std::mutex mu;
+  std::vector<FaultDecision> decisions;
+  uint64_t connections = 0;
+
+  Impl(std::string n, int up, FaultSpec s, uint64_t seed) : name(std::move(n)), upstream_port(up), spec(s), rng(seed) {}
+
+  FaultDecision decide() {
+    std::lock_guard lock(mu);
+    FaultDecision d;
+    d.connection = ++connections;
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const bool active = t >= spec.at_s && (spec.for_s <= 0 || t < spec.at_s + spec.for_s);
+    // Draw every number every time, so decisions depend only on the seed and the order.
+    std::uniform_real_distribution<double> u(0, 1);
+    const double r = u(rng);
+    const int64_t jitter = spec.jitter_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spec.jitter_ms)(rng) : 0;
+    d.fault = "none";
+    if (active) {
+      if (r < spec.down) d.fault = "down";
+      else if (r < spec.down + spec.stall) d.fault = "stall";
+      else if (r < spec.down + spec.stall + spec.reset) d.fault = "reset";
+      d.latency_ms = spec.latency_ms + jitter;
+    }
+    decisions.push_back(d);
+    return d;
+  }
+
+  void accept() {
+    // `this` outlives the io_context it owns; pending handlers die with it (no ownership cycle).
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket client) {
+      if (ec) return;
+      serve(std::move(client));
+      accept();
+    });
+  }
+
+  struct Session : std::enable_shared_from_this<Session> {
+    tcp::socket client, upstream;
+    FaultDecision d;
+    asio::io_context& io;
+    bool cut_done = false;
+    Session(tcp::socket c, asio::io_context& ctx, FaultDecision dec) : client(std::move(c)), upstream(ctx), d(dec), io(ctx) {}
+
+    void hard_close(tcp::socket& s) {
+      boost::system::error_code ec;
+      s.set_option(asio::socket_base::linger(true, 0), ec);  // RST, not FIN
+      s.close(ec);
+    }
+    void close_both() {
+      boost::system::error_code ec;
+      client.close(ec);
+      upstream.close(ec);
+    }
+
+    // Copies from one socket to the other, delaying each chunk by the decided latency.
+    void pump(tcp::socket& from, tcp::socket& to, bool response) {
+      auto buf = std::make_shared<std::array<char, 16384>>();
+      from.async_read_some(asio::buffer(*buf), [self = shared_from_this(), buf, &from, &to, response](boost::system::error_code ec, size_t n) {
+        if (ec) return self->close_both();
+        auto forward = [self, buf, n, &from, &to, response] {
+          size_t len = n;
+          const bool cut = response && self->d.fault == "reset" && !self->cut_done;
+          if (cut) len = std::max<size_t>(1, n / 2);
+          asio::async_write(to, asio::buffer(buf->data(), len), [self, buf, &from, &to, response, cut](boost::system::error_code ec2, size_t) {
+            if (ec2) return self->close_both();
+            if (cut) {
+              self->cut_done = true;
+              self->hard_close(self->client);
+              boost::system::error_code ignored;
+              self->upstream.close(ignored);
+              return;
+            }
+            self->pump(from, to, response);
+          });
+        };
+        if (self->d.latency_ms > 0) {
+          auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(self->d.latency_ms));
+          timer->async_wait([timer, forward](boost::system::error_code) { forward(); });
+        } else {
+          forward();
+        }
+      });
+    }
+
+    void start(int upstream_port) {
+      if (d.fault == "down") return hard_close(client);
+      if (d.fault == "stall") {
+        // Read and discard whatever arrives; never answer.
+        auto buf = std::make_shared<std::array<char, 4096>>();
+        auto drain = std::make_shared<std::function<void()>>();
+        *drain = [self = shared_from_this(), buf, drain] {
+          self->client.async_read_some(asio::buffer(*buf), [self, buf, drain](boost::system::error_code ec, size_t) {
+            if (!ec) (*drain)();
+          });
+        };
+        (*drain)();
+        return;
+      }
+      upstream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(upstream_port)),
+                             [self = shared_from_this()](boost::system::error_code ec) {
+                               if (ec) return self->hard_close(self->client);
+                               boost::system::error_code ignored;
+                               self->client.set_option(tcp::no_delay(true), ignored);
+                               self->upstream.set_option(tcp::no_delay(true), ignored);
+                               self->pump(self->client, self->upstream, false);
+                               self->pump(self->upstream, self->client, true);
+                             });
+    }
+  };
+
+  void serve(tcp::socket client) { std::make_shared<Session>(std::move(client), io, decide())->start(upstream_port); }
+};
+
+FaultProxy::FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed)
+    : impl_(std::make_unique<Impl>(std::move(name), upstream_port, spec, seed)) {}
+
+FaultProxy::~FaultProxy() { stop(); }
+
+int FaultProxy::start() {
+  auto& i = *impl_;
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  i.acceptor.open(ep.protocol());
+  i.acceptor.set_option(tcp::acceptor::reuse_address(true));
+  i.acceptor.bind(ep);
+  i.acceptor.listen(1024);
+  i.port = i.acceptor.local_endpoint().port();
+  i.started = std::chrono::steady_clock::now();
+  i.accept();
+  i.thread = std::thread([&i] { i.io.run(); });
+  return i.port;
+}
+
+void FaultProxy::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  impl_->io.stop();
+  impl_->thread.join();
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+std::string FaultProxy::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+const std::string& FaultProxy::name() const { return impl_->name; }
+
+std::vector<FaultDecision> FaultProxy::decisions() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->decisions;
+}
+
+}  // namespace txlab
