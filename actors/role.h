@@ -43,6 +43,7 @@ class Role {
   void start() { server_.start(); }
   void stop() { server_.stop(); }
   std::string base_url() const { return server_.base_url(); }
+  int server_port() const { return server_.port(); }
 
  protected:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;

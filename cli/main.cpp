@@ -163,7 +163,7 @@ std::atomic<bool> g_stop{false};
 
 int cmd_run(const Args& a, Scenario s) {
   if (a.calls > 100000) usage_error("--calls is limited to 100000");
-  World world(std::move(s));
+  World world(std::move(s), a.seed);
   world.start();
   RunOptions opts;
   opts.calls = a.calls;

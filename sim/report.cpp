@@ -106,6 +106,16 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
         << audience_text(a.audience) << "\n";
     }
   }
+  if (!sc.links.empty()) {
+    o << "\nfault decisions (seed " << run.seed << ")\n";
+    std::map<std::string, std::map<std::string, size_t>> by_link;
+    for (const auto& d : world.fault_decisions()) ++by_link[d.link][d.fault];
+    for (const auto& [link, counts] : by_link) {
+      o << "  " << pad(link, 20);
+      for (const auto& [fault, n] : counts) o << fault << " " << n << "  ";
+      o << "\n";
+    }
+  }
   size_t ok = 0;
   for (const auto& r : run.calls) ok += r.ok() ? 1 : 0;
   o << "\nverdict: " << (run.ok() ? c("\033[32m", "PASS") : c("\033[31m", "FAIL")) << " (" << ok << "/" << run.calls.size()
@@ -144,8 +154,11 @@ Json render_json(const World& world, const RunResult& run) {
   for (const auto& a : run.audit)
     audit.push_back({{"as", a.as}, {"call", a.call}, {"grant", a.grant}, {"subject_jti", a.subject_jti},
                      {"issued_jti", a.issued_jti}, {"client_id", a.client_id}, {"audience", a.audience}, {"at", a.at_s}});
-  return {{"scenario", sc.name}, {"topology", sc.topology}, {"seed", run.seed}, {"ok", run.ok()},
-          {"roles", roles},      {"calls", calls},          {"audit", audit}};
+  Json faults = Json::array();
+  for (const auto& d : world.fault_decisions())
+    faults.push_back({{"link", d.link}, {"connection", d.connection}, {"fault", d.fault}, {"latency_ms", d.latency_ms}});
+  return {{"scenario", sc.name}, {"topology", sc.topology}, {"seed", run.seed}, {"ok", run.ok()}, {"roles", roles},
+          {"calls", calls},      {"audit", audit},          {"faults", faults}};
 }
 
 std::string render_mermaid(const World& world, const RunResult& run, const std::string& call_id) {

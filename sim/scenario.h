@@ -160,6 +160,16 @@ struct WorkloadCall {
   SourcePos pos;
 };
 
+// A link between two roles that passes through a fault-injecting proxy (issue: simulation).
+struct LinkFaults {
+  std::string from;  // a role id, or "*" for every caller
+  std::string to;    // a role id
+  int64_t latency_ms = 0, jitter_ms = 0;
+  double down = 0, reset = 0, stall = 0;
+  double at_s = 0, for_s = 0;
+  SourcePos pos;
+};
+
 struct Diagnostic {
   std::string file;
   SourcePos pos;
@@ -175,6 +185,7 @@ struct Scenario {
   int64_t leeway_s = 30;
   std::vector<RoleSpec> roles;
   std::vector<WorkloadCall> workload;
+  std::vector<LinkFaults> links;
   std::vector<Diagnostic> warnings;
 
   const RoleSpec* find_role(const std::string& id) const;

@@ -404,6 +404,10 @@ void validate(const Reader& r, Scenario& s) {
         break;
     }
   }
+  for (const auto& l : s.links) {
+    if (l.from != "*" && !s.find_role(l.from)) r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
+    if (!s.find_role(l.to)) r.fail_at(l.pos, "link 'to' names unknown role '" + l.to + "'");
+  }
   for (const auto& call : s.workload) {
     const std::string where = "workload call '" + call.name + "'";
     role_of_kind(call.from, RoleKind::kClient, call.pos, "'from' of " + where);
@@ -426,7 +430,7 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   Scenario s;
   s.file = file_label;
   try {
-    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload"}, "the scenario");
+    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links"}, "the scenario");
     s.name = r.str(root, "scenario", "the scenario", true);
     s.topology = r.choice(root, "topology", "the scenario", {"broker", "direct", "multi-caller", "custom"}, "custom");
     s.description = r.str(root, "description", "the scenario", false);
@@ -461,6 +465,40 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
       s.roles.push_back(std::move(role));
     }
     if (const auto w = root["workload"]) read_workload(r, w, s);
+    if (const auto links = root["links"]) {
+      if (!links.IsSequence()) r.fail(links, "'links' must be a list of {from, to, faults...}");
+      for (const auto& l : links) {
+        const std::string where = "a link";
+        r.expect_map(l, where);
+        r.check_keys(l, {"from", "to", "latency_ms", "jitter_ms", "down", "reset", "stall", "at_s", "for_s"}, where);
+        LinkFaults f;
+        f.pos = r.pos(l);
+        f.from = r.str(l, "from", where, false, "*");
+        f.to = r.str(l, "to", where, true);
+        f.latency_ms = r.integer(l, "latency_ms", where, 0, 0, 60000);
+        f.jitter_ms = r.integer(l, "jitter_ms", where, 0, 0, 60000);
+        auto probability = [&](const char* key) {
+          const YAML::Node n = l[key];
+          if (!n) return 0.0;
+          double v = 0;
+          if (!YAML::convert<double>::decode(n, v) || v < 0 || v > 1) r.fail(n, std::string("'") + key + "' must be a probability in [0, 1]");
+          return v;
+        };
+        f.down = probability("down");
+        f.reset = probability("reset");
+        f.stall = probability("stall");
+        if (f.down + f.reset + f.stall > 1.0) r.fail(l, "down + reset + stall must not exceed 1");
+        auto seconds = [&](const char* key) {
+          const YAML::Node n = l[key];
+          double v = 0;
+          if (n && (!YAML::convert<double>::decode(n, v) || v < 0)) r.fail(n, std::string("'") + key + "' must be seconds >= 0");
+          return v;
+        };
+        f.at_s = seconds("at_s");
+        f.for_s = seconds("for_s");
+        s.links.push_back(f);
+      }
+    }
     validate(r, s);
   } catch (const YAML::Exception& e) {
     throw ScenarioError({file_label, {e.mark.line + 1, e.mark.column + 1}, e.msg});

@@ -7,12 +7,12 @@
 #include "actors/client_app.h"
 #include "actors/gateway.h"
 #include "actors/resource_server.h"
+#include "sim/fault_proxy.h"
 
 namespace txlab {
 
-World::World(Scenario scenario) : scenario_(std::move(scenario)) {
+World::World(Scenario scenario, uint64_t seed) : scenario_(std::move(scenario)), seed_(seed) {
   Directory dir;
-  dir.url_of = [this](const std::string& role) { return url_of(role); };
   dir.issuer_of = [this](const std::string& role) { return issuer_of(role); };
   dir.authorization_servers = [this] {
     std::vector<std::string> out;
@@ -23,6 +23,8 @@ World::World(Scenario scenario) : scenario_(std::move(scenario)) {
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_s};
+    const std::string self = spec.id;
+    env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };
     std::unique_ptr<Role> role;
     switch (spec.kind) {
       case RoleKind::kAuthorizationServer: role = std::make_unique<AuthorizationServer>(env, spec.as); break;
@@ -40,13 +42,38 @@ World::~World() { stop(); }
 void World::start() {
   if (started_) return;
   for (auto& r : roles_) r->start();
+  // Links with faults: a proxy in front of the target role, seeded per link.
+  uint64_t n = 0;
+  for (const auto& l : scenario_.links) {
+    FaultSpec f{l.latency_ms, l.jitter_ms, l.down, l.reset, l.stall, l.at_s, l.for_s};
+    const uint64_t link_seed = seed_ * 0x9E3779B97F4A7C15ULL + (++n);
+    auto p = std::make_unique<FaultProxy>(l.from + "->" + l.to, by_id_.at(l.to)->server_port(), f, link_seed);
+    p->start();
+    proxies_.push_back(std::move(p));
+  }
   started_ = true;
 }
 
 void World::stop() {
   pool_.clear();
+  for (auto& p : proxies_) p->stop();
   for (auto& r : roles_) r->stop();
   started_ = false;
+}
+
+std::string World::url_for(const std::string& from, const std::string& to) const {
+  for (size_t i = 0; i < proxies_.size() && i < scenario_.links.size(); ++i) {
+    const auto& l = scenario_.links[i];
+    if (l.to == to && (l.from == "*" || l.from == from)) return proxies_[i]->base_url();
+  }
+  return url_of(to);
+}
+
+std::vector<World::LinkDecision> World::fault_decisions() const {
+  std::vector<LinkDecision> out;
+  for (const auto& p : proxies_)
+    for (const auto& d : p->decisions()) out.push_back({p->name(), d.connection, d.fault, d.latency_ms});
+  return out;
 }
 
 namespace {

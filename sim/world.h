@@ -16,6 +16,7 @@
 namespace txlab {
 
 class Role;
+class FaultProxy;
 class AuthorizationServer;
 
 struct RoleInfo {
@@ -28,7 +29,8 @@ struct RoleInfo {
 
 class World {
  public:
-  explicit World(Scenario scenario);
+  // `seed` drives every fault decision (one sub-seed per link).
+  explicit World(Scenario scenario, uint64_t seed = 1);
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -38,6 +40,15 @@ class World {
 
   const Scenario& scenario() const { return scenario_; }
   std::string url_of(const std::string& role) const;      // throws std::out_of_range
+  // The URL `from` uses to reach `to`: through a fault proxy when a link is declared.
+  std::string url_for(const std::string& from, const std::string& to) const;
+  struct LinkDecision {
+    std::string link;  // "from->to"
+    uint64_t connection;
+    std::string fault;
+    int64_t latency_ms;
+  };
+  std::vector<LinkDecision> fault_decisions() const;
   std::string issuer_of(const std::string& role) const;   // throws std::out_of_range
   std::string role_of_issuer(const std::string& iss) const;  // "" if none
   Clock& clock(const std::string& role);
@@ -54,6 +65,8 @@ class World {
   std::map<std::string, std::unique_ptr<Clock>> clocks_;
   std::vector<std::unique_ptr<Role>> roles_;
   std::map<std::string, Role*> by_id_;
+  uint64_t seed_ = 1;
+  std::vector<std::unique_ptr<FaultProxy>> proxies_;  // parallel to scenario_.links
   bool started_ = false;
 };
 

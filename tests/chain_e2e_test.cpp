@@ -275,3 +275,29 @@ TEST(GatewayTest, Rfc7662IntrospectingRouteRefusesARevokedToken) {
   // PBA alone (no introspection) still accepts it: revocation needs the introspecting route.
   EXPECT_EQ(get_bearer(*w, "pba", "/orders/1", at2).status, 200);
 }
+
+TEST(FaultLinkTest, OneSeedGivesTheSameFaultDecisionsThroughTheWorld) {
+  auto decisions = [](uint64_t seed) {
+    Scenario s = load_scenario(scenario_path("direct"));
+    LinkFaults l;
+    l.from = "gw-c2p";
+    l.to = "gw-c2pe";
+    l.down = 0.5;
+    s.links.push_back(l);
+    World w(std::move(s), seed);
+    w.start();
+    std::vector<int> statuses;
+    for (int i = 0; i < 12; ++i) {
+      // A new connection per call: the pool drops failed connections; clear it to force one.
+      w.http().clear();
+      statuses.push_back(run_call(w, w.scenario().workload.front(), "f" + std::to_string(i)).status);
+    }
+    std::vector<std::string> faults;
+    for (const auto& d : w.fault_decisions()) faults.push_back(d.fault);
+    return std::make_pair(faults, statuses);
+  };
+  const auto a = decisions(7), b = decisions(7);
+  EXPECT_EQ(a.first, b.first);
+  EXPECT_FALSE(a.first.empty());
+  for (int st : a.second) EXPECT_TRUE(st == 200 || st == 502 || st == 503) << st;  // never a hang or a crash
+}
