@@ -110,20 +110,18 @@ struct FaultProxy::Impl {
       });
     }
 
+    // Stall: read and discard whatever arrives, never answer (the handler owns the session,
+    // so nothing outlives the io_context).
+    std::array<char, 4096> sink{};
+    void drain() {
+      client.async_read_some(asio::buffer(sink), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        if (!ec) self->drain();
+      });
+    }
+
     void start(int upstream_port) {
       if (d.fault == "down") return hard_close(client);
-      if (d.fault == "stall") {
-        // Read and discard whatever arrives; never answer.
-        auto buf = std::make_shared<std::array<char, 4096>>();
-        auto drain = std::make_shared<std::function<void()>>();
-        *drain = [self = shared_from_this(), buf, drain] {
-          self->client.async_read_some(asio::buffer(*buf), [self, buf, drain](boost::system::error_code ec, size_t) {
-            if (!ec) (*drain)();
-          });
-        };
-        (*drain)();
-        return;
-      }
+      if (d.fault == "stall") return drain();
       upstream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(upstream_port)),
                              [self = shared_from_this()](boost::system::error_code ec) {
                                if (ec) return self->hard_close(self->client);
