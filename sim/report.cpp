@@ -44,6 +44,8 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
   for (const auto& r : world.roles()) {
     o << "  " << pad(r.id, 9) << pad(std::string(to_string(r.kind)), 22) << pad(r.zone, 9) << r.url;
     if (!r.issuer.empty()) o << "  iss " << r.issuer;
+    if (const RoleSpec* spec = sc.find_role(r.id); spec && sc.clock_offset_of(*spec) != 0)
+      o << "  clock " << (sc.clock_offset_of(*spec) > 0 ? "+" : "") << sc.clock_offset_of(*spec) << " s";
     o << "\n";
   }
 

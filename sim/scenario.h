@@ -131,6 +131,7 @@ struct RoleSpec {
   std::string id;
   RoleKind kind = RoleKind::kClient;
   std::string zone;
+  std::optional<int64_t> clock_offset_s;  // this role's clock vs real time (else its zone's)
   SourcePos pos;
   AuthorizationServerSpec as;
   GatewaySpec gateway;
@@ -186,6 +187,8 @@ struct Scenario {
   std::vector<RoleSpec> roles;
   std::vector<WorkloadCall> workload;
   std::vector<LinkFaults> links;
+  std::map<std::string, int64_t> zone_clock_offsets_s;  // zone -> clock offset
+  int64_t clock_offset_of(const RoleSpec& role) const;
   std::vector<Diagnostic> warnings;
 
   const RoleSpec* find_role(const std::string& id) const;

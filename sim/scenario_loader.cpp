@@ -38,6 +38,12 @@ std::string Diagnostic::format(std::string_view severity) const {
   return o.str();
 }
 
+int64_t Scenario::clock_offset_of(const RoleSpec& role) const {
+  if (role.clock_offset_s) return *role.clock_offset_s;
+  auto it = zone_clock_offsets_s.find(role.zone);
+  return it == zone_clock_offsets_s.end() ? 0 : it->second;
+}
+
 const RoleSpec* Scenario::find_role(const std::string& id) const {
   for (const auto& r : roles)
     if (r.id == id) return &r;
@@ -168,7 +174,7 @@ class Reader {
   std::string file_;
 };
 
-const std::vector<std::string> kCommonRoleKeys = {"kind", "zone", "description"};
+const std::vector<std::string> kCommonRoleKeys = {"kind", "zone", "description", "clock_offset_s"};
 
 std::vector<std::string> with_common(std::vector<std::string> keys) {
   keys.insert(keys.end(), kCommonRoleKeys.begin(), kCommonRoleKeys.end());
@@ -430,7 +436,17 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   Scenario s;
   s.file = file_label;
   try {
-    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links"}, "the scenario");
+    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links", "zones"}, "the scenario");
+    if (const auto zones = root["zones"]) {
+      r.expect_map(zones, "'zones'");
+      for (auto it = zones.begin(); it != zones.end(); ++it) {
+        const std::string zone = it->first.as<std::string>();
+        const std::string where = "zone '" + zone + "'";
+        r.expect_map(it->second, where);
+        r.check_keys(it->second, {"clock_offset_s"}, where);
+        s.zone_clock_offsets_s[zone] = r.integer(it->second, "clock_offset_s", where, 0, -86400, 86400);
+      }
+    }
     s.name = r.str(root, "scenario", "the scenario", true);
     s.topology = r.choice(root, "topology", "the scenario", {"broker", "direct", "multi-caller", "custom"}, "custom");
     s.description = r.str(root, "description", "the scenario", false);
@@ -449,6 +465,7 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
       const std::string kind = r.choice(n, "kind", "role '" + role.id + "'",
                                         {"authorization_server", "gateway", "resource_server", "client"}, "");
       role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
+      if (n["clock_offset_s"]) role.clock_offset_s = r.integer(n, "clock_offset_s", "role '" + role.id + "'", 0, -86400, 86400);
       if (kind == "authorization_server") {
         role.kind = RoleKind::kAuthorizationServer;
         read_authorization_server(r, n, role);

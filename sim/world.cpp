@@ -22,6 +22,7 @@ World::World(Scenario scenario, uint64_t seed) : scenario_(std::move(scenario)),
   };
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
+    clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
     RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_s};
     const std::string self = spec.id;
     env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };

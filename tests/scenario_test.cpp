@@ -126,3 +126,27 @@ TEST(ScenarioLoaderTest, UnregisteredOrMismatchedCredentialsAreWarnings) {
 TEST(ScenarioLoaderTest, MissingFileIsAnError) {
   EXPECT_THROW(load_scenario("/nonexistent/x.yaml"), ScenarioError);
 }
+
+TEST(ScenarioLoaderTest, ZoneClockOffsetsApplyAndARoleCanOverride) {
+  std::string yaml = kMinimal;
+  yaml.insert(yaml.find("roles:"), "zones:\n  on-prem: { clock_offset_s: 90 }\n");
+  yaml = replace(yaml, "  b:\n    kind: resource_server", "  b:\n    zone: on-prem\n    kind: resource_server");
+  yaml = replace(yaml, "  a:\n    kind: client", "  a:\n    zone: on-prem\n    clock_offset_s: -5\n    kind: client");
+  const Scenario s = load_scenario_text(yaml, "test.yaml");
+  EXPECT_EQ(s.clock_offset_of(*s.find_role("b")), 90);
+  EXPECT_EQ(s.clock_offset_of(*s.find_role("a")), -5);
+  EXPECT_EQ(s.clock_offset_of(*s.find_role("as-c")), 0);
+  EXPECT_NE(error_of(replace(yaml, "clock_offset_s: 90", "clock_ofset_s: 90")).message.find("unknown key 'clock_ofset_s'"),
+            std::string::npos);
+}
+
+TEST(ScenarioLoaderTest, LinkFaultsAreValidated) {
+  std::string yaml = kMinimal + "links:\n  - { from: a, to: b, down: 0.5, latency_ms: 20 }\n";
+  const Scenario s = load_scenario_text(yaml, "test.yaml");
+  ASSERT_EQ(s.links.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.links[0].down, 0.5);
+  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 1.5 }\n").message.find("probability"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: nobody }\n").message.find("unknown role 'nobody'"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 0.6, reset: 0.6 }\n").message.find("must not exceed 1"),
+            std::string::npos);
+}
