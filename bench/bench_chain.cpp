@@ -39,13 +39,7 @@ World& world(const std::string& name, bool cached) {
 
 http::InboundResponse post_form(World& w, const std::string& role, const http::FormParams& form, const std::string& id,
                                 const std::string& secret) {
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/token";
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = http::encode_form(form);
-  req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
-  return w.http().send(w.url_of(role), req);
+  return w.http().send(w.url_of(role), http::form_post("/token", form, id, secret));
 }
 
 std::string at1(World& w) {

@@ -142,13 +142,7 @@ class Runner {
   }
   Observed post(const std::string& role, const std::string& path, const http::FormParams& form, const std::string& id,
                 const std::string& secret) {
-    http::OutboundRequest req;
-    req.method = "POST";
-    req.path = path;
-    req.content_type = "application/x-www-form-urlencoded";
-    req.body = http::encode_form(form);
-    if (!id.empty()) req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
-    return observe(w_.http().send(w_.url_of(role), req));
+    return observe(w_.http().send(w_.url_of(role), http::form_post(path, form, id, secret)));
   }
   Observed exchange(const http::FormParams& extra, const std::string& subject, const std::string& type = kTypeAccessToken,
                     const std::string& secret_override = {}) {

@@ -96,13 +96,8 @@ std::vector<IsolationToken> collect_tokens(World& w) {
     out.push_back({label, token, d->first, d->second});
   };
   auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id, const std::string& secret) {
-    http::OutboundRequest req;
-    req.method = "POST";
-    req.path = "/token";
-    req.content_type = "application/x-www-form-urlencoded";
-    req.body = http::encode_form(form);
-    req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
-    return json_str(Json::parse(w.http().send(w.url_of(as), req).body, nullptr, false), "access_token");
+    return json_str(Json::parse(w.http().send(w.url_of(as), http::form_post("/token", form, id, secret)).body, nullptr, false),
+                    "access_token");
   };
   // Every client's own token.
   for (const auto& r : w.scenario().roles)
@@ -152,12 +147,9 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
       http::OutboundRequest req;
       if (spec->kind == RoleKind::kAuthorizationServer) {
         const ClientRegistration* ex = exchanger_of(*spec);
-        req.method = "POST";
-        req.path = "/token";
-        req.content_type = "application/x-www-form-urlencoded";
-        req.body = http::encode_form(
-            {{"grant_type", kGrantTokenExchange}, {"subject_token", t.token}, {"subject_token_type", kTypeAccessToken}});
-        req.headers.emplace_back("Authorization", http::basic_authorization(ex->id, ex->secret));
+        req = http::form_post(
+            "/token", {{"grant_type", kGrantTokenExchange}, {"subject_token", t.token}, {"subject_token_type", kTypeAccessToken}},
+            ex->id, ex->secret);
         auto res = w.http().send(w.url_of(v), req);
         c.observed = observed_of(res);
         const std::string e = json_str(Json::parse(res.body, nullptr, false), "error");

@@ -155,13 +155,7 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
       return std::nullopt;
     }
     http::HttpClientPool pool(http::ClientOptions{timeout, timeout, 1});
-    http::OutboundRequest req;
-    req.method = "POST";
-    req.path = path;
-    req.content_type = "application/x-www-form-urlencoded";
-    req.headers.emplace_back("Authorization", http::basic_authorization(subject.id, subject.secret));
-    req.body = "grant_type=client_credentials";
-    auto res = pool.send(base, req);
+    auto res = pool.send(base, http::form_post(path, {{"grant_type", "client_credentials"}}, subject.id, subject.secret));
     auto j = Json::parse(res.body, nullptr, false);
     const std::string token = json_str(j, "access_token");
     if (res.status != 200 || token.empty()) {

@@ -44,13 +44,7 @@ inline Reply send(World& w, const std::string& role, http::OutboundRequest req) 
 // POST /token with HTTP Basic credentials (RFC 6749 §2.3.1), or none when id is empty.
 inline Reply post_token(World& w, const std::string& as_role, const http::FormParams& form, const std::string& id,
                         const std::string& secret) {
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/token";
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = http::encode_form(form);
-  if (!id.empty()) req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
-  return send(w, as_role, req);
+  return send(w, as_role, http::form_post("/token", form, id, secret));
 }
 
 inline Reply get_bearer(World& w, const std::string& role, const std::string& path, const std::string& token) {
@@ -94,13 +88,7 @@ inline void with_edge_introspection(Scenario& s) {
 
 // Revokes a token at an AS (RFC 7009) as the client it was issued to.
 inline int revoke(World& w, const std::string& as, const std::string& token, const std::string& id, const std::string& secret) {
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/revoke";
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = http::encode_form({{"token", token}});
-  req.headers.emplace_back("Authorization", http::basic_authorization(id, secret));
-  return send(w, as, req).status;
+  return send(w, as, http::form_post("/revoke", {{"token", token}}, id, secret)).status;
 }
 
 }  // namespace txlab::testing

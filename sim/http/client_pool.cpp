@@ -5,6 +5,8 @@
 
 #include <cctype>
 
+#include "sim/http/form.h"
+
 namespace txlab::http {
 
 std::string_view to_string(TransportError e) {
@@ -28,6 +30,17 @@ std::string InboundResponse::header(std::string_view name) const {
     if (eq) return v;
   }
   return {};
+}
+
+OutboundRequest form_post(std::string path, const std::vector<std::pair<std::string, std::string>>& form,
+                          const std::string& client_id, const std::string& client_secret) {
+  OutboundRequest req;
+  req.method = "POST";
+  req.path = std::move(path);
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = encode_form(form);
+  if (!client_id.empty()) req.headers.emplace_back("Authorization", basic_authorization(client_id, client_secret));
+  return req;
 }
 
 HttpClientPool::HttpClientPool(ClientOptions options) : options_(options) {}
