@@ -1,6 +1,9 @@
 // Gateway: verify -> exchange -> forward.
 #include "actors/gateway.h"
 
+#include <chrono>
+#include <thread>
+
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +14,11 @@
 namespace txlab {
 
 Gateway::Gateway(RoleEnv env, GatewaySpec spec)
-    : Role(std::move(env)), spec_(std::move(spec)), guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects, spec_.verified_token_cache) {
+    : Role(std::move(env)),
+      spec_(std::move(spec)),
+      own_pool_(http::ClientOptions{static_cast<int>(spec_.timeout_ms), static_cast<int>(spec_.timeout_ms), 8}),
+      own_outbound_(env_.id, own_pool_, *env_.trace),
+      guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects, spec_.verified_token_cache) {
   on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
     cache_ = std::make_unique<ExchangeCache>(ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
@@ -25,7 +32,7 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
                         {"requested_token_type", kTypeAccessToken}};
   for (const auto& a : ex.audiences) p.emplace_back("audience", a);
   if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
-  auto t = request_token(outbound_, env_.directory, ex.client, std::move(p), "POST /token token-exchange");
+  auto t = request_token(own_outbound_, env_.directory, ex.client, std::move(p), "POST /token token-exchange");
   ExchangeCache::Result r;
   r.ok = t.ok();
   r.token = t.access_token;
@@ -36,7 +43,28 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
   return r;
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+  own_pool_.clear();
+  stop();
+}
+
+http::InboundResponse Gateway::send_with_retries(const std::string& to, http::OutboundRequest req, const std::string& what,
+                                                 const std::string& token) {
+  const bool idempotent = req.method == "GET" || req.method == "PUT" || req.method == "DELETE";
+  http::InboundResponse r;
+  for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
+    if (attempt > 0) {
+      backoff_state_ = backoff_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      const int64_t base_ms = 20LL << (attempt - 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + static_cast<int64_t>((backoff_state_ >> 33) % base_ms)));
+    }
+    r = own_outbound_.send(to, env_.directory.url_of(to), req, what + (attempt ? " (retry)" : ""), token);
+    const bool retryable = r.status == 0 && (r.error == http::TransportError::kConnect ||
+                                             (idempotent && r.error != http::TransportError::kTimeout));
+    if (!retryable) break;
+  }
+  return r;
+}
 
 void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
   auto inbound = guard_.check(req, res);
@@ -57,7 +85,7 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     q.body = http::encode_form({{"token", inbound.token}});
     const auto& c = *spec_.introspection;
     q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
-    auto r = outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
+    auto r = own_outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
     if (r.status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "introspection: AS unreachable");
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (r.status != 200 || !j.is_object()) return reply_edge_error(res, EdgeError::kExchangeFailed, id(), "introspection failed");
@@ -101,7 +129,7 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     fwd.body = req.body;
     fwd.content_type = req.get_header_value("Content-Type");
     fwd.headers.emplace_back("Authorization", "Bearer " + outbound_token);
-    up = outbound_.send(route->to, env_.directory.url_of(route->to), fwd, req.method + " " + req.path, outbound_token);
+    up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token);
     if (up.status == 401 && from_cache && cache_) {
       cache_->invalidate(cache_key);
       continue;

@@ -19,12 +19,22 @@ class Gateway : public Role {
   RoleKind kind() const override { return RoleKind::kGateway; }
   // nullptr when the gateway does not cache exchanged tokens.
   const ExchangeCache* exchange_cache() const { return cache_.get(); }
+  void release_connections() override { own_pool_.clear(); }
 
  private:
   void handle(const httplib::Request& req, httplib::Response& res);
   ExchangeCache::Result exchange(const std::string& subject_token);
 
+  // Sends with the gateway's timeout and bounded retries: a request that never reached the
+  // peer (connect error) is always safe to retry; other transport errors only for idempotent
+  // methods. Backoff doubles from 20 ms with jitter.
+  http::InboundResponse send_with_retries(const std::string& to, http::OutboundRequest req, const std::string& what,
+                                          const std::string& token);
+
   GatewaySpec spec_;
+  http::HttpClientPool own_pool_;
+  Outbound own_outbound_;
+  uint64_t backoff_state_ = 0x2545F4914F6CDD1DULL;
   BearerGuard guard_;
   std::unique_ptr<ExchangeCache> cache_;
 };

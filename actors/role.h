@@ -42,6 +42,9 @@ class Role {
   const std::string& id() const { return env_.id; }
   void start() { server_.start(); }
   void stop() { server_.stop(); }
+  // Closes the role's own idle outbound connections (before any server stops, so no server
+  // waits for them to time out).
+  virtual void release_connections() {}
   std::string base_url() const { return server_.base_url(); }
   int server_port() const { return server_.port(); }
 

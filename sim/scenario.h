@@ -108,6 +108,8 @@ struct GatewaySpec {
   std::vector<Route> routes;
   std::optional<ClientCredentials> introspection;  // the gateway's registration at the issuing AS
   bool verified_token_cache = false;  // reuse a verification result until the token's exp
+  int64_t timeout_ms = 5000;  // per call to an AS or upstream
+  int retries = 1;            // extra attempts for what is safe to retry (see Gateway)
   // Deliberate defects for attack self-checks only ("skip-aud", "jwks-union",
   // "alg-from-header"); never set from a scenario file.
   std::vector<std::string> defects;

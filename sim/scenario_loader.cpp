@@ -258,7 +258,10 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
 
 void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
-  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes", "introspection", "verified_token_cache"}), where);
+  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes", "introspection", "verified_token_cache",
+                               "timeout_ms", "retries"}), where);
+  role.gateway.timeout_ms = r.integer(n, "timeout_ms", where, 5000, 10, 600000);
+  role.gateway.retries = static_cast<int>(r.integer(n, "retries", where, 1, 0, 5));
   role.gateway.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
   auto& g = role.gateway;
   g.trust = r.strings(n, "trust", where);

@@ -57,6 +57,7 @@ void World::start() {
 
 void World::stop() {
   pool_.clear();
+  for (auto& r : roles_) r->release_connections();
   for (auto& p : proxies_) p->stop();
   for (auto& r : roles_) r->stop();
   started_ = false;

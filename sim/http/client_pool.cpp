@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <chrono>
 
 #include "sim/http/form.h"
 
@@ -83,6 +84,7 @@ void HttpClientPool::clear() {
 
 InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
   auto client = checkout(base_url);
+  const auto started = std::chrono::steady_clock::now();
   httplib::Headers headers;
   for (const auto& [k, v] : request.headers) headers.emplace(k, v);
   httplib::Result res{nullptr, httplib::Error::Unknown};
@@ -104,7 +106,12 @@ InboundResponse HttpClientPool::send(const std::string& base_url, const Outbound
   if (!res) {
     switch (res.error()) {
       case httplib::Error::Connection: out.error = TransportError::kConnect; break;
-      case httplib::Error::Read: out.error = TransportError::kRead; break;
+      case httplib::Error::Read: {
+        // httplib reports a read timeout as a read error: tell them apart by the time spent.
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+        out.error = ms >= options_.read_timeout_ms * 9 / 10 ? TransportError::kTimeout : TransportError::kRead;
+        break;
+      }
       case httplib::Error::Write: out.error = TransportError::kWrite; break;
       case httplib::Error::ConnectionTimeout: out.error = TransportError::kTimeout; break;
       default: out.error = TransportError::kOther; break;
