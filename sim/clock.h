@@ -20,9 +20,13 @@ class Clock {
   void set_offset(std::chrono::seconds offset) { offset_s_.store(offset.count()); }
   void advance(std::chrono::seconds by) { offset_s_.fetch_add(by.count()); }
   std::chrono::seconds offset() const { return std::chrono::seconds(offset_s_.load()); }
+  // Stops the clock at the current second (offsets still apply): tests that probe a boundary
+  // to the second must not see the real second tick between two steps.
+  void freeze();
 
  private:
   std::atomic<int64_t> offset_s_{0};
+  std::atomic<int64_t> frozen_at_s_{0};  // 0 = running
 };
 
 // Monotonic microseconds, for measuring durations (hop latency) only.

@@ -8,6 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "sim/jose/key.h"
 #include "sim/scenario.h"
 
 namespace txlab {
@@ -212,6 +215,12 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       c.auth = r.auth(cn, cw, true);
       c.secret = r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt);
       c.public_jwk = r.str(cn, "public_jwk", cw, c.auth == ClientAuthMethod::kPrivateKeyJwt);
+      if (!c.public_jwk.empty()) {
+        std::string err;
+        const auto jwk = nlohmann::json::parse(c.public_jwk, nullptr, false);
+        if (jwk.is_discarded() || !jose::Key::from_jwk(jwk, &err))
+          r.fail(cn["public_jwk"], "'public_jwk' of " + cw + " is not a usable public JWK" + (err.empty() ? "" : ": " + err));
+      }
       c.grants = r.strings(cn, "grants", cw);
       if (c.grants.empty()) r.fail(cn, cw + " needs 'grants' (client_credentials, token-exchange, refresh_token)");
       for (const auto& g : c.grants)

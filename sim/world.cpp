@@ -101,6 +101,10 @@ std::string World::role_of_issuer(const std::string& iss) const {
   return {};
 }
 
+void World::freeze_clocks() {
+  for (auto& [id, c] : clocks_) c->freeze();
+}
+
 Clock& World::clock(const std::string& role) { return *lookup(clocks_, role); }
 
 AuthorizationServer& World::authorization_server(const std::string& role) {

@@ -52,6 +52,8 @@ class World {
   std::string issuer_of(const std::string& role) const;   // throws std::out_of_range
   std::string role_of_issuer(const std::string& iss) const;  // "" if none
   Clock& clock(const std::string& role);
+  // Freezes every role's clock at the current second (offsets kept), for boundary tests.
+  void freeze_clocks();
   Trace& trace() { return trace_; }
   http::HttpClientPool& http() { return pool_; }
   AuthorizationServer& authorization_server(const std::string& role);

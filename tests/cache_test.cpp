@@ -218,6 +218,7 @@ TEST(ExchangeCacheTest, NeverServesOneCallersTokenToAnother) {
 
 TEST(ExchangeCacheTest, EntriesDieAMarginBeforeExp) {
   auto w = start_world(with_gateway_cache("broker", 15));
+  w->freeze_clocks();  // the margin is probed to the second
   const WorkloadCall& call = w->scenario().workload.front();
   ASSERT_EQ(run_call(*w, call, "a").status, 200);
   w->clock("gw-c2p").advance(std::chrono::seconds(240 - 15 - 1));  // AT3 lives 240 s

@@ -19,6 +19,7 @@ constexpr const char* kIss = "https://auth.c2pe.edge";
 class JwtVerifierTest : public ::testing::Test {
  protected:
   JwtVerifierTest() : key_(Key::generate(Alg::kES256)), other_(Key::generate(Alg::kES256)) {
+    clock_.freeze();  // boundaries are probed to the second
     policy_.audiences = {"gateway-c2pe"};
     policy_.leeway_s = 30;
   }

@@ -150,3 +150,11 @@ TEST(ScenarioLoaderTest, LinkFaultsAreValidated) {
   EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 0.6, reset: 0.6 }\n").message.find("must not exceed 1"),
             std::string::npos);
 }
+
+TEST(ScenarioLoaderTest, PrivateKeyJwtClientsNeedAUsablePublicJwk) {
+  const std::string yaml = replace(kMinimal, "      c-svc-a-to-b: { secret: s, grants: [client_credentials], audiences: [api://b] }",
+                                   "      c-svc-a-to-b: { auth: private_key_jwt, public_jwk: '{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}', grants: [client_credentials], audiences: [api://b] }");
+  const auto d = error_of(yaml);
+  EXPECT_NE(d.message.find("not a usable public JWK"), std::string::npos) << d.message;
+  EXPECT_EQ(d.pos.line, 8);
+}

@@ -3,6 +3,7 @@
 // (RFC 8414) and JWKS.
 #include <gtest/gtest.h>
 
+#include "sim/jose/jws.h"
 #include "test_support.h"
 
 using namespace txlab;
@@ -191,4 +192,56 @@ TEST_F(TokenEndpointTest, ClientCredentialsScopeAndAudienceArePolicyBound) {
   r = post_token(w(), "as-c", {{"grant_type", "client_credentials"}, {"audience", "gateway-c2pe"}}, "svc-cfa", "cfa-secret");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "invalid_target");
+}
+
+// RFC 7523 §2.2 / §3: private_key_jwt client authentication.
+TEST(PrivateKeyJwtTest, Rfc7523SignedAssertionAuthenticatesOnceAndOnlyForThisAs) {
+  const jose::Key client_key = jose::Key::generate(jose::Alg::kES256);
+  Scenario s = load_scenario(scenario_path("direct"));
+  for (auto& r : s.roles) {
+    if (r.id != "as-c") continue;
+    ClientRegistration c;
+    c.id = "c-svc-jwtclient-to-gw";
+    c.auth = ClientAuthMethod::kPrivateKeyJwt;
+    c.public_jwk = client_key.public_jwk().dump();
+    c.grants = {"client_credentials"};
+    c.audiences = {"gateway-c2p"};
+    r.as.clients.push_back(c);
+  }
+  auto w = start_world(std::move(s));
+  const std::string token_endpoint = w->authorization_server("as-c").token_endpoint();
+  int n = 0;
+  auto assertion = [&](const std::string& aud, const std::string& sub) {
+    const int64_t now = w->clock("as-c").now_s();
+    Json c = {{"iss", "c-svc-jwtclient-to-gw"}, {"sub", sub}, {"aud", aud}, {"exp", now + 60}, {"iat", now},
+              {"jti", "assertion-" + std::to_string(++n)}};
+    return jose::sign_compact(client_key, Json::object(), c.dump());
+  };
+  auto request = [&](const std::string& a) {
+    return post_token(*w, "as-c",
+                      {{"grant_type", "client_credentials"},
+                       {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+                       {"client_assertion", a}},
+                      "", "");
+  };
+  const std::string good = assertion(token_endpoint, "c-svc-jwtclient-to-gw");
+  auto r = request(good);
+  ASSERT_EQ(r.status, 200) << r.raw.body;
+  EXPECT_EQ(claims_of(r.body["access_token"])["client_id"], "c-svc-jwtclient-to-gw");
+  // §3 item 7: a jti is accepted once.
+  r = request(good);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body["error"], "invalid_client");
+  // §3 item 3: the assertion is for this AS only.
+  EXPECT_EQ(request(assertion("https://another.as/token", "c-svc-jwtclient-to-gw")).status, 401);
+  // §3 item 2: sub must be the client.
+  EXPECT_EQ(request(assertion(token_endpoint, "someone-else")).status, 401);
+  // Signed by another key.
+  const jose::Key stranger = jose::Key::generate(jose::Alg::kES256);
+  const int64_t now = w->clock("as-c").now_s();
+  Json c = {{"iss", "c-svc-jwtclient-to-gw"}, {"sub", "c-svc-jwtclient-to-gw"}, {"aud", token_endpoint},
+            {"exp", now + 60}, {"jti", "forged"}};
+  EXPECT_EQ(request(jose::sign_compact(stranger, Json::object(), c.dump())).status, 401);
+  // A secret is no way in for a private_key_jwt client.
+  EXPECT_EQ(post_token(*w, "as-c", {{"grant_type", "client_credentials"}}, "c-svc-jwtclient-to-gw", "").status, 401);
 }
