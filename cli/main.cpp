@@ -102,29 +102,32 @@ Args parse(int argc, char** argv) {
         usage_error(std::string(name) + " needs a non-negative integer, got '" + v + "'");
       }
     };
+    // Options that take a string value, by the member they set.
+    static const std::pair<const char*, std::string Args::*> kStringOptions[] = {
+        {"--json", &Args::json_out},           {"--mermaid", &Args::mermaid_out},
+        {"--scenario", &Args::scenario},       {"--target", &Args::target_role},
+        {"--target-url", &Args::target_url},   {"--token-endpoint", &Args::token_endpoint},
+        {"--jwks-uri", &Args::jwks_uri},       {"--exchanger-client", &Args::exchanger},
+        {"--subject-client", &Args::subject_client}, {"--audience", &Args::audience},
+        {"--forbidden-audience", &Args::forbidden_audience}, {"--profile", &Args::profile},
+        {"--junit", &Args::junit_out},         {"--only", &Args::only},
+        {"--svg", &Args::svg_out}};
+    bool matched = false;
+    for (const auto& [flag, member] : kStringOptions) {
+      if (s == flag) {
+        a.*member = value(flag);
+        matched = true;
+      }
+    }
+    if (matched) continue;
     if (s == "--calls") a.calls = static_cast<int>(number("--calls"));
     else if (s == "--seed") a.seed = static_cast<uint64_t>(number("--seed"));
-    else if (s == "--json") a.json_out = value("--json");
-    else if (s == "--mermaid") a.mermaid_out = value("--mermaid");
     else if (s == "--quiet" || s == "-q") a.quiet = true;
-    else if (s == "--scenario") a.scenario = value("--scenario");
-    else if (s == "--target") a.target_role = value("--target");
-    else if (s == "--target-url") a.target_url = value("--target-url");
-    else if (s == "--token-endpoint") a.token_endpoint = value("--token-endpoint");
-    else if (s == "--jwks-uri") a.jwks_uri = value("--jwks-uri");
-    else if (s == "--exchanger-client") a.exchanger = value("--exchanger-client");
-    else if (s == "--subject-client") a.subject_client = value("--subject-client");
-    else if (s == "--audience") a.audience = value("--audience");
-    else if (s == "--forbidden-audience") a.forbidden_audience = value("--forbidden-audience");
-    else if (s == "--profile") a.profile = value("--profile");
-    else if (s == "--junit") a.junit_out = value("--junit");
-    else if (s == "--only") a.only = value("--only");
     else if (s == "--timeout-ms") a.timeout_ms = static_cast<int>(number("--timeout-ms"));
     else if (s == "--strict") a.strict = true;
     else if (s == "--concurrency") a.concurrency = static_cast<int>(number("--concurrency"));
     else if (s == "--duration") a.duration_s = static_cast<double>(number("--duration"));
     else if (s == "--rate") a.rate = static_cast<double>(number("--rate"));
-    else if (s == "--svg") a.svg_out = value("--svg");
     else if (s == "--list") a.list = true;
     else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
     else positional.push_back(s);
