@@ -122,6 +122,37 @@ std::optional<std::string> AuthorizationServer::rotate_secret(const std::string&
   return it->second;
 }
 
+bool AuthorizationServer::set_client_enabled(const std::string& client_id, bool enabled) {
+  std::lock_guard lock(secrets_mu_);
+  if (!secrets_.count(client_id)) return false;
+  if (enabled) disabled_.erase(client_id);
+  else disabled_.insert(client_id);
+  return true;
+}
+
+bool AuthorizationServer::client_enabled(const std::string& client_id) const {
+  std::lock_guard lock(secrets_mu_);
+  return !disabled_.count(client_id);
+}
+
+size_t AuthorizationServer::revoke_issued(const std::string& client_id) {
+  std::vector<std::string> jtis;
+  {
+    std::lock_guard lock(audit_mu_);
+    for (const auto& e : audit_)
+      if (client_id.empty() || e.client_id == client_id) jtis.push_back(e.issued_jti);
+  }
+  std::lock_guard lock(revoked_mu_);
+  size_t n = 0;
+  for (auto& j : jtis) n += revoked_.insert(std::move(j)).second ? 1 : 0;
+  return n;
+}
+
+void AuthorizationServer::change_policy(const std::function<void(AuthorizationServerSpec&)>& change) {
+  std::unique_lock lock(policy_mu_);
+  change(spec_);
+}
+
 bool AuthorizationServer::is_revoked(const std::string& jti) const {
   std::lock_guard lock(revoked_mu_);
   return revoked_.count(jti) > 0;
@@ -276,6 +307,7 @@ bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* t
 }
 
 void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Response& res) {
+  std::shared_lock policy_lock(policy_mu_);
   auto fail = [&](const Failure& f) { reply_error(res, f); };
   TokenRequest tr;
   Failure failure{TokenError::kServerError, ""};
@@ -405,6 +437,7 @@ std::string AuthorizationServer::refresh(const ClientRegistration& client, const
 }
 
 void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Response& res) {
+  std::shared_lock policy_lock(policy_mu_);
   // RFC 7009 §2.1: client-authenticated; the token is revoked only if it was issued to that
   // client; unknown or invalid tokens still get 200 (§2.2).
   TokenRequest tr;
@@ -423,6 +456,7 @@ void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Re
 }
 
 void AuthorizationServer::handle_introspect(const httplib::Request& req, httplib::Response& res) {
+  std::shared_lock policy_lock(policy_mu_);
   // RFC 7662 §2.1: a protected endpoint; §2.2: {"active": false} for anything not active.
   TokenRequest tr;
   Failure failure{TokenError::kServerError, ""};

@@ -8,8 +8,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <functional>
 #include <set>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,16 @@ class AuthorizationServer : public Role {
   // RFC 7009: tokens revoked here (by jti).
   bool is_revoked(const std::string& jti) const;
 
+  // Scenario events (issue: simulation). A revoked client fails authentication like an
+  // unknown one (invalid_client) until restored.
+  bool set_client_enabled(const std::string& client_id, bool enabled);
+  bool client_enabled(const std::string& client_id) const;
+  // Revokes every token this AS issued so far (to `client_id`, or to anyone when empty), as
+  // RFC 7009 revocation would; returns how many.
+  size_t revoke_issued(const std::string& client_id);
+  // Changes the policy or registrations while no request is inside (exclusive lock).
+  void change_policy(const std::function<void(AuthorizationServerSpec&)>& change);
+
  private:
   struct Impl;
   void handle_token(const httplib::Request& req, httplib::Response& res);
@@ -99,12 +111,14 @@ class AuthorizationServer : public Role {
   bool defect(std::string_view name) const;
 
   AuthorizationServerSpec spec_;
+  mutable std::shared_mutex policy_mu_;  // shared by requests, exclusive for change_policy
   mutable std::mutex keys_mu_;
   std::vector<jose::Key> keys_;  // newest first
   std::unique_ptr<Impl> impl_;
   std::string admin_key_;
   mutable std::mutex secrets_mu_;
   std::map<std::string, std::string> secrets_;  // client id -> current secret (rotatable)
+  std::set<std::string> disabled_;              // revoked client registrations
   mutable std::mutex revoked_mu_;
   std::set<std::string> revoked_;
   struct RefreshFamily {

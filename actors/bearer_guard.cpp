@@ -35,7 +35,7 @@ void BearerGuard::ensure_trust() {
       // The defect: one key set made of every AS's keys, accepted for any of their issuers.
       std::vector<std::shared_ptr<jose::KeySource>> all;
       for (const auto& role : env_->directory.authorization_servers())
-        all.push_back(std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock));
+        all.push_back(std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock, jwks_options(env_->jwks)));
       struct Union : jose::KeySource {
         std::vector<std::shared_ptr<jose::KeySource>> parts;
         jose::KeyLookup find(const std::string& kid) override {
@@ -50,7 +50,7 @@ void BearerGuard::ensure_trust() {
       return;
     }
     for (const auto& role : trust_) {
-      auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock);
+      auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock, jwks_options(env_->jwks));
       verifier_->trust(env_->directory.issuer_of(role), src);
     }
   });

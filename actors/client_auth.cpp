@@ -30,7 +30,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   };
   auto find = [&](const std::string& id) -> const ClientRegistration* {
     for (const auto& c : spec_.clients)
-      if (c.id == id) return &c;
+      if (c.id == id) return client_enabled(id) ? &c : nullptr;  // a revoked client fails like an unknown one
     return nullptr;
   };
 

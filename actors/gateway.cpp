@@ -115,6 +115,11 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
         const std::string& code = t.error;
         const std::string& description = t.description;
         if (status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "token exchange: AS unreachable");
+        // The AS is up but its own upstream is not (a broker's back channel): still unavailable,
+        // worth retrying later (503 + Retry-After), not a failed exchange.
+        if (status == 503 || code == "temporarily_unavailable")
+          return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
+                                  "token exchange: AS temporarily unavailable" + (description.empty() ? "" : " (" + description + ")"));
         if (status == 400 && code != "invalid_client" && code != "unauthorized_client")
           return reply_edge_error(res, EdgeError::kExchangeDenied, id(),
                                   "token exchange refused: " + code + (description.empty() ? "" : " (" + description + ")"));

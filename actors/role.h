@@ -29,6 +29,7 @@ struct RoleEnv {
   http::HttpClientPool* pool = nullptr;
   Directory directory;
   int64_t leeway_s = 30;
+  JwksSettings jwks;
 };
 
 class Role {
@@ -42,6 +43,8 @@ class Role {
   const std::string& id() const { return env_.id; }
   void start() { server_.start(); }
   void stop() { server_.stop(); }
+  bool restart() { return server_.restart(); }  // same port, state kept (a process restart with its data)
+  bool running() const { return server_.running(); }
   // Closes the role's own idle outbound connections (before any server stops, so no server
   // waits for them to time out).
   virtual void release_connections() {}

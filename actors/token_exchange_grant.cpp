@@ -33,7 +33,7 @@ void AuthorizationServer::ensure_trust() {
     auto source_for = [&](const std::string& role) {
       for (const auto& s : impl_->sources)
         if (s->issuer_role() == role) return s;
-      auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role), "/jwks", *env_.clock);
+      auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role), "/jwks", *env_.clock, jwks_options(env_.jwks));
       impl_->sources.push_back(src);
       return src;
     };

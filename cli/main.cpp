@@ -21,6 +21,7 @@
 #include "sim/load.h"
 #include "sim/report.h"
 #include "sim/runner.h"
+#include "sim/timeline.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
@@ -168,6 +169,20 @@ int cmd_run(const Args& a, Scenario s) {
   if (a.calls > 100000) usage_error("--calls is limited to 100000");
   World world(std::move(s), a.seed);
   world.start();
+  if (world.scenario().timeline) {
+    // The workload is the traffic mix; windows and whole-run expectations judge the run.
+    if (a.calls > 0) usage_error("--calls does not apply to a scenario with a timeline (set calls_per_step)");
+    TimelineResult tl = run_timeline(world);
+    const bool to_stdout = a.json_out == "-" || a.mermaid_out == "-";
+    if (!a.quiet && !to_stdout) std::cout << render_text(world, tl);
+    bool written = true;
+    if (!a.json_out.empty()) written = write_output(a.json_out, safe_dump(render_json(world, tl), 2) + "\n");
+    // The diagram shows the run's first call (and its first failed one).
+    if (!a.mermaid_out.empty()) written = write_output(a.mermaid_out, render_mermaid(world, *tl.sample)) && written;
+    if ((to_stdout || a.quiet || a.mermaid_out == "-") && !tl.ok())
+      std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file << " --seed " << tl.seed << "\n";
+    return tl.ok() && written ? 0 : 1;
+  }
   RunOptions opts;
   opts.calls = a.calls;
   opts.seed = a.seed;

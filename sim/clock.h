@@ -1,5 +1,10 @@
 // The only place txlab reads wall-clock time. Every role gets its own Clock from the
-// world, so a scenario (or a test) can skew one zone or jump past `exp` without sleeping.
+// world, so a scenario (or a test) can skew one zone, let it drift, step it, or jump past
+// `exp` without sleeping.
+//
+// A role's time = real time + simulated time advanced so far (advance())
+//               + offset and steps (set_offset(), step())
+//               + drift_ppm x (time elapsed since the clock was made, real + simulated).
 #pragma once
 
 #include <atomic>
@@ -10,23 +15,36 @@ namespace txlab {
 
 class Clock {
  public:
-  Clock() = default;
+  Clock();
   Clock(const Clock&) = delete;
   Clock& operator=(const Clock&) = delete;
 
   // Seconds since the Unix epoch as this clock sees it (JWT NumericDate, RFC 7519 §2).
   int64_t now_s() const;
-  // Shift this clock relative to real time (positive = ahead).
-  void set_offset(std::chrono::seconds offset) { offset_s_.store(offset.count()); }
-  void advance(std::chrono::seconds by) { offset_s_.fetch_add(by.count()); }
-  std::chrono::seconds offset() const { return std::chrono::seconds(offset_s_.load()); }
-  // Stops the clock at the current second (offsets still apply): tests that probe a boundary
-  // to the second must not see the real second tick between two steps.
+  int64_t now_ms() const;
+  // Fixed offset relative to true time (positive = ahead); replaces earlier offsets and steps.
+  void set_offset(std::chrono::seconds offset) { offset_ms_.store(offset.count() * 1000); }
+  // Time passes (simulated): this clock, like every clock, moves forward, drift included.
+  void advance(std::chrono::seconds by) { advance_ms(by.count() * 1000); }
+  void advance_ms(int64_t ms) { elapsed_ms_.fetch_add(ms); }
+  // The clock is stepped (an NTP step, an operator's mistake): only this clock jumps.
+  void step(std::chrono::seconds by) { offset_ms_.fetch_add(by.count() * 1000); }
+  // Rate error in parts per million (positive = runs fast).
+  void set_drift_ppm(double ppm) { drift_ppm_.store(ppm); }
+  // How far this clock is from true time now (offset + steps + accumulated drift).
+  std::chrono::milliseconds deviation() const;
+  // Stops the real-time part at the current millisecond (offsets, steps and advance() still
+  // apply): tests that probe a boundary to the second must not see the real second tick.
   void freeze();
 
  private:
-  std::atomic<int64_t> offset_s_{0};
-  std::atomic<int64_t> frozen_at_s_{0};  // 0 = running
+  int64_t real_ms() const;
+  int64_t drift_ms(int64_t real) const;
+  int64_t created_ms_;
+  std::atomic<int64_t> offset_ms_{0};
+  std::atomic<int64_t> elapsed_ms_{0};
+  std::atomic<double> drift_ppm_{0};
+  std::atomic<int64_t> frozen_at_ms_{0};  // 0 = running
 };
 
 // Monotonic microseconds, for measuring durations (hop latency) only.

@@ -30,14 +30,21 @@ struct FaultProxy::Impl {
   std::vector<FaultDecision> decisions;
   uint64_t connections = 0;
 
-  Impl(std::string n, int up, FaultSpec s, uint64_t seed) : name(std::move(n)), upstream_port(up), spec(s), rng(seed) {}
+  std::function<double()> now_s;
+
+  Impl(std::string n, int up, FaultSpec s, uint64_t seed, std::function<double()> now)
+      : name(std::move(n)), upstream_port(up), spec(s), rng(seed), now_s(std::move(now)) {}
+
+  double time_s() const {
+    if (now_s) return now_s();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
 
   FaultDecision decide() {
     std::lock_guard lock(mu);
     FaultDecision d;
     d.connection = ++connections;
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const bool active = t >= spec.at_s && (spec.for_s <= 0 || t < spec.at_s + spec.for_s);
+    const bool active = spec.active_at(time_s());
     // Draw every number every time, so decisions depend only on the seed and the order.
     std::uniform_real_distribution<double> u(0, 1);
     const double r = u(rng);
@@ -48,6 +55,8 @@ struct FaultProxy::Impl {
       else if (r < spec.down + spec.stall) d.fault = "stall";
       else if (r < spec.down + spec.stall + spec.reset) d.fault = "reset";
       d.latency_ms = spec.latency_ms + jitter;
+      d.bandwidth_kbps = spec.bandwidth_kbps;
+      d.slow_close_ms = spec.slow_close_ms;
     }
     decisions.push_back(d);
     return d;
@@ -84,7 +93,14 @@ struct FaultProxy::Impl {
     void pump(tcp::socket& from, tcp::socket& to, bool response) {
       auto buf = std::make_shared<std::array<char, 16384>>();
       from.async_read_some(asio::buffer(*buf), [self = shared_from_this(), buf, &from, &to, response](boost::system::error_code ec, size_t n) {
-        if (ec) return self->close_both();
+        if (ec) {
+          // Slow close: upstream is done, the client sees its FIN only later.
+          if (response && self->d.slow_close_ms > 0) {
+            auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(self->d.slow_close_ms));
+            return timer->async_wait([self, timer](boost::system::error_code) { self->close_both(); });
+          }
+          return self->close_both();
+        }
         auto forward = [self, buf, n, &from, &to, response] {
           size_t len = n;
           const bool cut = response && self->d.fault == "reset" && !self->cut_done;
@@ -101,8 +117,11 @@ struct FaultProxy::Impl {
             self->pump(from, to, response);
           });
         };
-        if (self->d.latency_ms > 0) {
-          auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(self->d.latency_ms));
+        // Latency per chunk, plus the time the chunk takes at the capped bandwidth.
+        int64_t delay_us = self->d.latency_ms * 1000;
+        if (self->d.bandwidth_kbps > 0) delay_us += static_cast<int64_t>(n) * 8000 / self->d.bandwidth_kbps;
+        if (delay_us > 0) {
+          auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::microseconds(delay_us));
           timer->async_wait([timer, forward](boost::system::error_code) { forward(); });
         } else {
           forward();
@@ -137,8 +156,8 @@ struct FaultProxy::Impl {
   void serve(tcp::socket client) { std::make_shared<Session>(std::move(client), io, decide())->start(upstream_port); }
 };
 
-FaultProxy::FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed)
-    : impl_(std::make_unique<Impl>(std::move(name), upstream_port, spec, seed)) {}
+FaultProxy::FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed, std::function<double()> now_s)
+    : impl_(std::make_unique<Impl>(std::move(name), upstream_port, spec, seed, std::move(now_s))) {}
 
 FaultProxy::~FaultProxy() { stop(); }
 
@@ -165,6 +184,7 @@ void FaultProxy::stop() {
 }
 
 std::string FaultProxy::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+int FaultProxy::port() const { return impl_->port; }
 const std::string& FaultProxy::name() const { return impl_->name; }
 
 std::vector<FaultDecision> FaultProxy::decisions() const {

@@ -1,11 +1,13 @@
 // A fault-injecting TCP proxy between two roles (Boost.Asio), Toxiproxy-style: latency with
-// jitter, connections refused (reset at once), responses cut mid-way (reset), stalls (accept,
-// never answer), each with a probability and an optional time window. Every decision is drawn
+// jitter, a bandwidth cap, connections refused (reset at once), responses cut mid-way (reset),
+// stalls (accept, never answer), slow close (the FIN held back), each with a probability and
+// an optional time window on the simulation's time. Every decision is drawn
 // from a generator seeded per proxy, so one seed gives the same decisions connection by
 // connection (latencies on loopback still vary: the schedule is not deterministic).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,19 +21,26 @@ struct FaultSpec {
   double down = 0;         // probability a connection is reset as soon as it is accepted
   double reset = 0;        // probability the response is cut after its first bytes
   double stall = 0;        // probability the connection is accepted and never answered
-  double at_s = 0;         // the faults apply from this many seconds after start ...
+  int64_t bandwidth_kbps = 0;  // cap in kilobits per second per direction (0 = none)
+  int64_t slow_close_ms = 0;   // when upstream closes, hold the client's close this long
+  double at_s = 0;         // the faults apply from this many seconds of simulation time ...
   double for_s = 0;        // ... for this long (0 = forever)
+  bool active_at(double t) const { return t >= at_s && (for_s <= 0 || t < at_s + for_s); }
 };
 
 struct FaultDecision {
   uint64_t connection = 0;  // 1, 2, 3 ... in accept order
   std::string fault;        // "none", "down", "reset", "stall"
   int64_t latency_ms = 0;
+  int64_t bandwidth_kbps = 0;
+  int64_t slow_close_ms = 0;
 };
 
 class FaultProxy {
  public:
-  FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed);
+  // `now_s` gives the simulation time in seconds that fault windows are judged on; by
+  // default the real time since start().
+  FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed, std::function<double()> now_s = {});
   ~FaultProxy();
   FaultProxy(const FaultProxy&) = delete;
   FaultProxy& operator=(const FaultProxy&) = delete;
@@ -39,6 +48,7 @@ class FaultProxy {
   int start();  // listens on 127.0.0.1:0; returns the port
   void stop();  // closes everything and joins
   std::string base_url() const;
+  int port() const;
   const std::string& name() const;
   std::vector<FaultDecision> decisions() const;
 

@@ -14,6 +14,7 @@
 #include "sim/clock.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/outbound.h"
+#include "sim/scenario.h"
 
 namespace txlab {
 
@@ -23,6 +24,13 @@ struct JwksOptions {
   int64_t min_refresh_interval_s = 10; // at most one refetch per interval (kid misses, no-cache)
   int64_t max_stale_s = 600;           // serve last good keys this long past expiry on outage
 };
+
+inline JwksOptions jwks_options(const JwksSettings& s) {
+  JwksOptions o;
+  o.min_refresh_interval_s = s.min_refresh_interval_s;
+  o.max_stale_s = s.max_stale_s;
+  return o;
+}
 
 struct JwksStats {
   size_t fetches = 0;       // requests sent

@@ -129,11 +129,20 @@ struct ClientSpec {
   std::string scope;
 };
 
+// How a verifier caches its trusted issuers' JWKS (see sim/jwks_source.h).
+struct JwksSettings {
+  int64_t min_refresh_interval_s = 10;  // at most one refetch per interval (unknown kid, no-cache)
+  int64_t max_stale_s = 600;            // keep serving the last good keys this long on an outage
+};
+
 struct RoleSpec {
   std::string id;
   RoleKind kind = RoleKind::kClient;
   std::string zone;
   std::optional<int64_t> clock_offset_s;  // this role's clock vs real time (else its zone's)
+  std::optional<double> drift_ppm;        // this role's clock rate error (else its zone's)
+  std::optional<int64_t> leeway_s;        // this verifier's leeway (else the scenario's)
+  JwksSettings jwks;
   SourcePos pos;
   AuthorizationServerSpec as;
   GatewaySpec gateway;
@@ -169,7 +178,98 @@ struct LinkFaults {
   std::string to;    // a role id
   int64_t latency_ms = 0, jitter_ms = 0;
   double down = 0, reset = 0, stall = 0;
-  double at_s = 0, for_s = 0;
+  int64_t bandwidth_kbps = 0, slow_close_ms = 0;
+  double at_s = 0, for_s = 0;  // window on simulation time (for_s 0 = to the end)
+  std::string origin;          // what declared it: "links", "zone cloud->on-prem", "swarm"
+  SourcePos pos;
+};
+
+// --- Time and events (scenario `timeline:`) -------------------------------------------------
+
+enum class EventKind {
+  kRotateKey,      // AS publishes a new signing key next to the old ones ...
+  kRetireKeys,     // ... and withdraws the old ones (rotate_key with overlap_s schedules this)
+  kRevokeClient,   // AS refuses the client's authentication from now on
+  kRestoreClient,  // ... and accepts it again
+  kRevokeTokens,   // AS revokes (RFC 7009) every token it issued so far (to one client, or all)
+  kRotateSecret,   // AS replaces a client's secret; holders of the old one fail
+  kDown,           // the role's server stops (connections refused) ...
+  kUp,             // ... and comes back on the same address
+  kClockStep,      // a zone's or role's clock jumps by by_s
+  kPolicy,         // AS exchange policy / client registration change
+};
+std::string_view to_string(EventKind k);
+
+struct TimelineEvent {
+  double at_s = 0;      // simulation time
+  double jitter_s = 0;  // the seed moves the event by up to this much (either way, >= 0)
+  EventKind kind = EventKind::kRotateKey;
+  std::string role;     // target role
+  std::string zone;     // clock_step: every role of this zone
+  std::string client;   // client events; policy on a client registration
+  int64_t by_s = 0;     // clock_step
+  double overlap_s = -1;  // rotate_key: retire the old keys this long after (< 0: keep them)
+  std::optional<int64_t> max_ttl_s;                    // policy: exchange max_ttl_s
+  std::optional<std::vector<std::string>> audiences;   // policy: the client's audiences
+  std::optional<std::vector<std::string>> scopes;      // policy: the client's scope
+  std::string origin;  // "timeline", "swarm", "rotate_key overlap"
+  SourcePos pos;
+  std::string describe() const;
+};
+
+// A comparison written as ">= 0.99", "<= 5", "== 0" or a bare number (equality).
+struct Bound {
+  enum class Op { kGe, kLe, kEq, kGt, kLt } op = Op::kGe;
+  double value = 0;
+  bool holds(double x) const;
+  std::string text() const;
+};
+
+struct WindowExpect {
+  std::optional<Bound> success_rate;  // successful calls / calls, in [0, 1]
+  std::optional<Bound> calls;         // how many calls fell in the window
+  std::optional<int64_t> max_latency_ms;
+  std::optional<int64_t> p99_ms;
+  bool empty() const { return !success_rate && !calls && !max_latency_ms && !p99_ms; }
+};
+
+struct TimeWindow {
+  std::string name;
+  double from_s = 0, to_s = 0;  // [from, to) on simulation time
+  WindowExpect expect;
+  SourcePos pos;
+};
+
+// The seed picks `pick` of the candidates and gives each a start and a length in range.
+struct SwarmCandidate {
+  std::optional<LinkFaults> link;        // a fault on a link, active for the picked window
+  std::optional<std::string> down_role;  // a role down for the picked window
+  std::optional<TimelineEvent> event;    // an instant event at the picked start
+  SourcePos pos;
+  std::string describe() const;
+};
+
+struct Swarm {
+  int pick = 1;
+  double start_min_s = 0, start_max_s = 0;
+  double length_min_s = 1, length_max_s = 1;
+  std::vector<SwarmCandidate> candidates;
+  SourcePos pos;
+};
+
+struct Timeline {
+  double duration_s = 10;
+  double step_s = 1;
+  bool simulated = true;   // simulated: time jumps step by step, no sleeping; real: wall clock
+  int calls_per_step = 1;  // cycling through the workload entries
+  int concurrency = 1;     // calls of one step in flight at once
+  std::vector<TimelineEvent> events;
+  std::vector<TimeWindow> windows;
+  // Whole-run expectations.
+  bool audit_complete = false;           // every token of every successful call is in its AS's audit
+  std::optional<int64_t> max_latency_ms;  // no call took longer
+  std::optional<Bound> success_rate;      // over the whole run
+  std::optional<Swarm> swarm;
   SourcePos pos;
 };
 
@@ -190,7 +290,11 @@ struct Scenario {
   std::vector<WorkloadCall> workload;
   std::vector<LinkFaults> links;
   std::map<std::string, int64_t> zone_clock_offsets_s;  // zone -> clock offset
+  std::map<std::string, double> zone_drift_ppm;          // zone -> clock drift
   int64_t clock_offset_of(const RoleSpec& role) const;
+  double drift_ppm_of(const RoleSpec& role) const;
+  int64_t leeway_of(const RoleSpec& role) const { return role.leeway_s.value_or(leeway_s); }
+  std::optional<Timeline> timeline;
   std::vector<Diagnostic> warnings;
 
   const RoleSpec* find_role(const std::string& id) const;

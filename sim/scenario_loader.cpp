@@ -12,6 +12,7 @@
 
 #include "sim/jose/key.h"
 #include "sim/scenario.h"
+#include "sim/scenario_reader.h"
 
 namespace txlab {
 
@@ -41,6 +42,12 @@ std::string Diagnostic::format(std::string_view severity) const {
   return o.str();
 }
 
+double Scenario::drift_ppm_of(const RoleSpec& role) const {
+  if (role.drift_ppm) return *role.drift_ppm;
+  auto it = zone_drift_ppm.find(role.zone);
+  return it == zone_drift_ppm.end() ? 0 : it->second;
+}
+
 int64_t Scenario::clock_offset_of(const RoleSpec& role) const {
   if (role.clock_offset_s) return *role.clock_offset_s;
   auto it = zone_clock_offsets_s.find(role.zone);
@@ -53,131 +60,39 @@ const RoleSpec* Scenario::find_role(const std::string& id) const {
   return nullptr;
 }
 
-namespace {
+namespace scenario_detail {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
+LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& where, bool needs_to) {
+  r.expect_map(l, where);
+  std::vector<std::string> keys = {"latency_ms", "jitter_ms", "down", "reset", "stall", "bandwidth_kbps", "slow_close_ms", "at_s", "for_s"};
+  if (needs_to) keys.insert(keys.end(), {"from", "to", "from_zone", "to_zone"});
+  r.check_keys(l, keys, where);
+  LinkFaults f;
+  f.pos = r.pos(l);
+  if (needs_to) {
+    f.from = r.str(l, "from", where, false, "*");
+    f.to = r.str(l, "to", where, false);
+  }
+  f.latency_ms = r.integer(l, "latency_ms", where, 0, 0, 60000);
+  f.jitter_ms = r.integer(l, "jitter_ms", where, 0, 0, 60000);
+  f.bandwidth_kbps = r.integer(l, "bandwidth_kbps", where, 0, 0, 100000000);
+  f.slow_close_ms = r.integer(l, "slow_close_ms", where, 0, 0, 60000);
+  f.down = r.probability(l, "down", where);
+  f.reset = r.probability(l, "reset", where);
+  f.stall = r.probability(l, "stall", where);
+  if (f.down + f.reset + f.stall > 1.0) r.fail(l, "down + reset + stall must not exceed 1 in " + where);
+  f.at_s = r.seconds(l, "at_s", where, 0);
+  f.for_s = r.seconds(l, "for_s", where, 0);
+  return f;
 }
 
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+}  // namespace scenario_detail
 
-  SourcePos pos(const YAML::Node& n) const {
-    const auto m = n.Mark();
-    if (m.line < 0) return {};
-    return {m.line + 1, m.column + 1};
-  }
+namespace {
 
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { throw ScenarioError({file_, pos(n), msg}); }
-  [[noreturn]] void fail_at(SourcePos p, const std::string& msg) const { throw ScenarioError({file_, p, msg}); }
+using namespace scenario_detail;
 
-  void warn(std::vector<Diagnostic>& out, SourcePos p, std::string msg) const { out.push_back({file_, p, std::move(msg)}); }
-
-  void expect_map(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsMap()) fail(n, what + " must be a mapping");
-  }
-
-  void check_keys(const YAML::Node& n, const std::vector<std::string>& allowed, const std::string& where) const {
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      const auto key = it->first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        fail(it->first, "unknown key '" + key + "' in " + where + " (expected one of: " + join(allowed) + ")");
-    }
-  }
-
-  std::string str(const YAML::Node& map, const std::string& key, const std::string& where, bool required,
-                  const std::string& fallback = {}) const {
-    const YAML::Node n = map[key];
-    if (!n) {
-      if (required) fail(map, where + " needs '" + key + "'");
-      return fallback;
-    }
-    if (!n.IsScalar()) fail(n, "'" + key + "' in " + where + " must be a string");
-    return n.as<std::string>();
-  }
-
-  int64_t integer(const YAML::Node& map, const std::string& key, const std::string& where, int64_t fallback,
-                  int64_t min = 0, int64_t max = 1000000000) const {
-    const YAML::Node n = map[key];
-    if (!n) return fallback;
-    int64_t v = 0;
-    if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v))
-      fail(n, "'" + key + "' in " + where + " must be an integer");
-    if (v < min || v > max)
-      fail(n, "'" + key + "' in " + where + " must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return v;
-  }
-
-  bool boolean(const YAML::Node& map, const std::string& key, const std::string& where, bool fallback) const {
-    const YAML::Node n = map[key];
-    if (!n) return fallback;
-    bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, "'" + key + "' in " + where + " must be true or false");
-    return v;
-  }
-
-  // A string or a list of strings.
-  std::vector<std::string> strings(const YAML::Node& map, const std::string& key, const std::string& where) const {
-    const YAML::Node n = map[key];
-    std::vector<std::string> out;
-    if (!n) return out;
-    if (n.IsScalar()) {
-      out.push_back(n.as<std::string>());
-    } else if (n.IsSequence()) {
-      for (const auto& e : n) {
-        if (!e.IsScalar()) fail(e, "'" + key + "' in " + where + " must list strings");
-        out.push_back(e.as<std::string>());
-      }
-    } else {
-      fail(n, "'" + key + "' in " + where + " must be a string or a list of strings");
-    }
-    return out;
-  }
-
-  std::string choice(const YAML::Node& map, const std::string& key, const std::string& where,
-                     const std::vector<std::string>& options, const std::string& fallback) const {
-    const std::string v = str(map, key, where, false, fallback);
-    if (std::find(options.begin(), options.end(), v) == options.end())
-      fail(map[key], "'" + key + "' in " + where + " must be one of: " + join(options) + " (got '" + v + "')");
-    return v;
-  }
-
-  ClientAuthMethod auth(const YAML::Node& map, const std::string& where, bool allow_jwt = false) const {
-    std::vector<std::string> options = {"client_secret_basic", "client_secret_post"};
-    if (allow_jwt) options.push_back("private_key_jwt");
-    const std::string v = choice(map, "auth", where, options, "client_secret_basic");
-    if (v == "client_secret_post") return ClientAuthMethod::kClientSecretPost;
-    if (v == "private_key_jwt") return ClientAuthMethod::kPrivateKeyJwt;
-    return ClientAuthMethod::kClientSecretBasic;
-  }
-
-  std::vector<std::string> scope_list(const YAML::Node& map, const std::string& key, const std::string& where) const {
-    std::vector<std::string> out;
-    for (const auto& s : strings(map, key, where)) {
-      std::istringstream in(s);
-      for (std::string tok; in >> tok;) out.push_back(tok);
-    }
-    return out;
-  }
-
-  ClaimExpectations claims(const YAML::Node& n, const std::string& where) const {
-    expect_map(n, where);
-    ClaimExpectations out;
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      if (!it->second.IsScalar()) fail(it->second, "expected value of '" + it->first.as<std::string>() + "' in " + where + " must be a scalar");
-      out[it->first.as<std::string>()] = it->second.as<std::string>();
-    }
-    return out;
-  }
-
- private:
-  std::string file_;
-};
-
-const std::vector<std::string> kCommonRoleKeys = {"kind", "zone", "description", "clock_offset_s"};
+const std::vector<std::string> kCommonRoleKeys = {"kind", "zone", "description", "clock_offset_s", "drift_ppm", "jwks"};
 
 std::vector<std::string> with_common(std::vector<std::string> keys) {
   keys.insert(keys.end(), kCommonRoleKeys.begin(), kCommonRoleKeys.end());
@@ -196,7 +111,7 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
 
 void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "authorization server '" + role.id + "'";
-  r.check_keys(n, with_common({"issuer", "alg", "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}), where);
+  r.check_keys(n, with_common({"leeway_s", "issuer", "alg", "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}), where);
   auto& as = role.as;
   as.issuer = r.str(n, "issuer", where, false);
   as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
@@ -267,7 +182,7 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
 
 void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
-  r.check_keys(n, with_common({"trust", "audience", "exchange", "routes", "introspection", "verified_token_cache",
+  r.check_keys(n, with_common({"leeway_s", "trust", "audience", "exchange", "routes", "introspection", "verified_token_cache",
                                "timeout_ms", "retries"}), where);
   role.gateway.timeout_ms = r.integer(n, "timeout_ms", where, 5000, 10, 600000);
   role.gateway.retries = static_cast<int>(r.integer(n, "retries", where, 1, 0, 5));
@@ -312,7 +227,7 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
 
 void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "resource server '" + role.id + "'";
-  r.check_keys(n, with_common({"trust", "audience", "scope", "verified_token_cache"}), where);
+  r.check_keys(n, with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache"}), where);
   role.resource.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
   role.resource.trust = r.strings(n, "trust", where);
   if (role.resource.trust.empty()) r.fail(n, where + " needs 'trust'");
@@ -426,6 +341,10 @@ void validate(const Reader& r, Scenario& s) {
     if (l.from != "*" && !s.find_role(l.from)) r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
     if (!s.find_role(l.to)) r.fail_at(l.pos, "link 'to' names unknown role '" + l.to + "'");
   }
+  if (s.timeline) {
+    if (s.workload.empty()) r.fail_at(s.timeline->pos, "a timeline needs a 'workload': its entries are the traffic of every step");
+    validate_timeline(r, s);
+  }
   for (const auto& call : s.workload) {
     const std::string where = "workload call '" + call.name + "'";
     role_of_kind(call.from, RoleKind::kClient, call.pos, "'from' of " + where);
@@ -448,15 +367,16 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   Scenario s;
   s.file = file_label;
   try {
-    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links", "zones"}, "the scenario");
+    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links", "zones", "timeline"}, "the scenario");
     if (const auto zones = root["zones"]) {
       r.expect_map(zones, "'zones'");
       for (auto it = zones.begin(); it != zones.end(); ++it) {
         const std::string zone = it->first.as<std::string>();
         const std::string where = "zone '" + zone + "'";
         r.expect_map(it->second, where);
-        r.check_keys(it->second, {"clock_offset_s"}, where);
+        r.check_keys(it->second, {"clock_offset_s", "drift_ppm"}, where);
         s.zone_clock_offsets_s[zone] = r.integer(it->second, "clock_offset_s", where, 0, -86400, 86400);
+        if (it->second["drift_ppm"]) s.zone_drift_ppm[zone] = r.integer(it->second, "drift_ppm", where, 0, -1000000, 1000000);
       }
     }
     s.name = r.str(root, "scenario", "the scenario", true);
@@ -478,6 +398,15 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
                                         {"authorization_server", "gateway", "resource_server", "client"}, "");
       role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
       if (n["clock_offset_s"]) role.clock_offset_s = r.integer(n, "clock_offset_s", "role '" + role.id + "'", 0, -86400, 86400);
+      if (n["drift_ppm"]) role.drift_ppm = static_cast<double>(r.integer(n, "drift_ppm", "role '" + role.id + "'", 0, -1000000, 1000000));
+      if (const auto j = n["jwks"]) {
+        const std::string jw = "'jwks' of role '" + role.id + "'";
+        r.expect_map(j, jw);
+        r.check_keys(j, {"min_refresh_interval_s", "max_stale_s"}, jw);
+        role.jwks.min_refresh_interval_s = r.integer(j, "min_refresh_interval_s", jw, 10, 0, 86400);
+        role.jwks.max_stale_s = r.integer(j, "max_stale_s", jw, 600, 0, 86400 * 30);
+      }
+      if (n["leeway_s"]) role.leeway_s = r.integer(n, "leeway_s", "role '" + role.id + "'", 30, 0, 3600);
       if (kind == "authorization_server") {
         role.kind = RoleKind::kAuthorizationServer;
         read_authorization_server(r, n, role);
@@ -497,37 +426,35 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
     if (const auto links = root["links"]) {
       if (!links.IsSequence()) r.fail(links, "'links' must be a list of {from, to, faults...}");
       for (const auto& l : links) {
-        const std::string where = "a link";
-        r.expect_map(l, where);
-        r.check_keys(l, {"from", "to", "latency_ms", "jitter_ms", "down", "reset", "stall", "at_s", "for_s"}, where);
-        LinkFaults f;
-        f.pos = r.pos(l);
-        f.from = r.str(l, "from", where, false, "*");
-        f.to = r.str(l, "to", where, true);
-        f.latency_ms = r.integer(l, "latency_ms", where, 0, 0, 60000);
-        f.jitter_ms = r.integer(l, "jitter_ms", where, 0, 0, 60000);
-        auto probability = [&](const char* key) {
-          const YAML::Node n = l[key];
-          if (!n) return 0.0;
-          double v = 0;
-          if (!YAML::convert<double>::decode(n, v) || v < 0 || v > 1) r.fail(n, std::string("'") + key + "' must be a probability in [0, 1]");
-          return v;
-        };
-        f.down = probability("down");
-        f.reset = probability("reset");
-        f.stall = probability("stall");
-        if (f.down + f.reset + f.stall > 1.0) r.fail(l, "down + reset + stall must not exceed 1");
-        auto seconds = [&](const char* key) {
-          const YAML::Node n = l[key];
-          double v = 0;
-          if (n && (!YAML::convert<double>::decode(n, v) || v < 0)) r.fail(n, std::string("'") + key + "' must be seconds >= 0");
-          return v;
-        };
-        f.at_s = seconds("at_s");
-        f.for_s = seconds("for_s");
+        LinkFaults f = read_link(r, l, "a link", true);
+        const std::string from_zone = r.str(l, "from_zone", "a link", false);
+        const std::string to_zone = r.str(l, "to_zone", "a link", false);
+        if (from_zone.empty() != to_zone.empty()) r.fail(l, "a zone link needs both 'from_zone' and 'to_zone'");
+        if (!from_zone.empty()) {
+          if (l["from"] || l["to"]) r.fail(l, "a link names either roles (from/to) or zones (from_zone/to_zone), not both");
+          // Every role of to_zone, reached from every role of from_zone: one seeded proxy per pair.
+          bool any = false;
+          for (const auto& to : s.roles) {
+            if (to.zone != to_zone || to.kind == RoleKind::kClient) continue;
+            for (const auto& from : s.roles) {
+              if (from.zone != from_zone || from.id == to.id) continue;
+              LinkFaults pair = f;
+              pair.from = from.id;
+              pair.to = to.id;
+              pair.origin = "zone " + from_zone + "->" + to_zone;
+              s.links.push_back(pair);
+              any = true;
+            }
+          }
+          if (!any) r.fail(l, "no role of zone '" + from_zone + "' can reach a role of zone '" + to_zone + "'");
+          continue;
+        }
+        if (f.to.empty()) r.fail(l, "a link needs 'to' (a role) or 'from_zone' and 'to_zone'");
+        f.origin = "links";
         s.links.push_back(f);
       }
     }
+    if (const auto t = root["timeline"]) s.timeline = read_timeline(r, t, s);
     validate(r, s);
   } catch (const YAML::Exception& e) {
     throw ScenarioError({file_label, {e.mark.line + 1, e.mark.column + 1}, e.msg});

@@ -8,10 +8,13 @@
 #include "actors/gateway.h"
 #include "actors/resource_server.h"
 #include "sim/fault_proxy.h"
+#include "sim/timeline.h"
 
 namespace txlab {
 
-World::World(Scenario scenario, uint64_t seed) : scenario_(std::move(scenario)), seed_(seed) {
+World::World(Scenario scenario, uint64_t seed) : seed_(seed) {
+  // The seed's plan first (plan_ is declared after scenario_, so not in the initializer list).
+  scenario_ = resolve_plan(std::move(scenario), seed, &plan_);
   Directory dir;
   dir.issuer_of = [this](const std::string& role) { return issuer_of(role); };
   dir.authorization_servers = [this] {
@@ -23,7 +26,8 @@ World::World(Scenario scenario, uint64_t seed) : scenario_(std::move(scenario)),
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
-    RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_s};
+    clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
+    RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_of(spec), spec.jwks};
     const std::string self = spec.id;
     env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };
     std::unique_ptr<Role> role;
@@ -46,13 +50,109 @@ void World::start() {
   // Links with faults: a proxy in front of the target role, seeded per link.
   uint64_t n = 0;
   for (const auto& l : scenario_.links) {
-    FaultSpec f{l.latency_ms, l.jitter_ms, l.down, l.reset, l.stall, l.at_s, l.for_s};
+    FaultSpec f;
+    f.latency_ms = l.latency_ms;
+    f.jitter_ms = l.jitter_ms;
+    f.down = l.down;
+    f.reset = l.reset;
+    f.stall = l.stall;
+    f.bandwidth_kbps = l.bandwidth_kbps;
+    f.slow_close_ms = l.slow_close_ms;
+    f.at_s = l.at_s;
+    f.for_s = l.for_s;
     const uint64_t link_seed = seed_ * 0x9E3779B97F4A7C15ULL + (++n);
-    auto p = std::make_unique<FaultProxy>(l.from + "->" + l.to, by_id_.at(l.to)->server_port(), f, link_seed);
+    // Several faults on one link chain their proxies: the newest forwards to the previous one.
+    int upstream = by_id_.at(l.to)->server_port();
+    for (size_t j = 0; j < proxies_.size(); ++j) {
+      const auto& prev = scenario_.links[j];
+      if (prev.to == l.to && (prev.from == l.from || prev.from == "*")) upstream = proxies_[j]->port();
+    }
+    auto p = std::make_unique<FaultProxy>(l.from + "->" + l.to, upstream, f, link_seed,
+                                          [this] { return sim_time_s(); });
     p->start();
     proxies_.push_back(std::move(p));
   }
+  started_us_ = monotonic_us();
   started_ = true;
+}
+
+double World::sim_time_s() const {
+  if (simulated_.load()) return static_cast<double>(sim_ms_.load()) / 1000.0;
+  return started_us_ ? static_cast<double>(monotonic_us() - started_us_) / 1e6 : 0.0;
+}
+
+void World::use_simulated_time() {
+  sim_ms_.store(0);
+  simulated_.store(true);
+}
+
+void World::advance_time(double seconds) {
+  const auto ms = static_cast<int64_t>(seconds * 1000.0 + 0.5);
+  sim_ms_.fetch_add(ms);
+  for (auto& [id, c] : clocks_) c->advance_ms(ms);
+}
+
+void World::release_connections() {
+  pool_.clear();
+  for (auto& r : roles_) r->release_connections();
+}
+
+std::string World::apply(const TimelineEvent& e) {
+  auto fail = [&](const std::string& why) -> std::string { throw std::runtime_error(e.describe() + ": " + why); };
+  switch (e.kind) {
+    case EventKind::kRotateKey:
+      authorization_server(e.role).rotate_key();
+      return "new signing key " + authorization_server(e.role).signing_key().kid() + " published next to the old ones";
+    case EventKind::kRetireKeys:
+      authorization_server(e.role).retire_old_keys();
+      return "old keys withdrawn from the JWKS";
+    case EventKind::kRevokeClient:
+    case EventKind::kRestoreClient:
+      if (!authorization_server(e.role).set_client_enabled(e.client, e.kind == EventKind::kRestoreClient)) fail("no such client");
+      return e.kind == EventKind::kRevokeClient ? "client refused from now on (invalid_client)" : "client accepted again";
+    case EventKind::kRevokeTokens:
+      return std::to_string(authorization_server(e.role).revoke_issued(e.client)) + " tokens revoked (RFC 7009)";
+    case EventKind::kRotateSecret:
+      if (!authorization_server(e.role).rotate_secret(e.client)) fail("no such client");
+      return "secret replaced; holders of the old one now fail with invalid_client";
+    case EventKind::kDown: {
+      Role& r = role(e.role);
+      if (!r.running()) return "already down";
+      release_connections();  // nothing waits on idle keep-alive connections
+      r.stop();
+      return "stopped: connections to 127.0.0.1:" + std::to_string(r.server_port()) + " are refused";
+    }
+    case EventKind::kUp: {
+      Role& r = role(e.role);
+      if (r.running()) return "already up";
+      if (!r.restart()) fail("port " + std::to_string(r.server_port()) + " could not be bound again");
+      return "serving again on 127.0.0.1:" + std::to_string(r.server_port());
+    }
+    case EventKind::kClockStep: {
+      int n = 0;
+      for (const auto& spec : scenario_.roles) {
+        if (!(e.zone.empty() ? spec.id == e.role : spec.zone == e.zone)) continue;
+        clocks_.at(spec.id)->step(std::chrono::seconds(e.by_s));
+        ++n;
+      }
+      return std::to_string(n) + " clock(s) stepped by " + std::to_string(e.by_s) + " s";
+    }
+    case EventKind::kPolicy: {
+      bool found = e.client.empty();
+      authorization_server(e.role).change_policy([&](AuthorizationServerSpec& spec) {
+        if (e.max_ttl_s && spec.exchange) spec.exchange->max_ttl_s = *e.max_ttl_s;
+        for (auto& c : spec.clients) {
+          if (c.id != e.client) continue;
+          found = true;
+          if (e.audiences) c.audiences = *e.audiences;
+          if (e.scopes) c.scopes = *e.scopes;
+        }
+      });
+      if (!found) fail("no such client");
+      return "policy changed";
+    }
+  }
+  return {};
 }
 
 void World::stop() {
@@ -64,10 +164,13 @@ void World::stop() {
 }
 
 std::string World::url_for(const std::string& from, const std::string& to) const {
-  for (size_t i = 0; i < proxies_.size() && i < scenario_.links.size(); ++i) {
-    const auto& l = scenario_.links[i];
-    if (l.to == to && (l.from == "*" || l.from == from)) return proxies_[i]->base_url();
-  }
+  // The newest proxy declared for exactly this caller (it chains to earlier ones), else the
+  // newest declared for every caller.
+  for (const bool exact : {true, false})
+    for (size_t i = std::min(proxies_.size(), scenario_.links.size()); i-- > 0;) {
+      const auto& l = scenario_.links[i];
+      if (l.to == to && (exact ? l.from == from : l.from == "*")) return proxies_[i]->base_url();
+    }
   return url_of(to);
 }
 

@@ -3,6 +3,7 @@
 // them all on destruction.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@ class World {
   void stop();
 
   const Scenario& scenario() const { return scenario_; }
+  uint64_t seed() const { return seed_; }
   std::string url_of(const std::string& role) const;      // throws std::out_of_range
   // The URL `from` uses to reach `to`: through a fault proxy when a link is declared.
   std::string url_for(const std::string& from, const std::string& to) const;
@@ -54,6 +56,21 @@ class World {
   Clock& clock(const std::string& role);
   // Freezes every role's clock at the current second (offsets kept), for boundary tests.
   void freeze_clocks();
+
+  // Simulation time in seconds since start(): the real time elapsed, or, once
+  // use_simulated_time() is called, only what advance_time() added. Fault windows follow it.
+  double sim_time_s() const;
+  void use_simulated_time();
+  // Time passes: every role's clock moves by `seconds` (its drift included).
+  void advance_time(double seconds);
+  // Closes every pooled connection (the world's and each role's), so the next calls connect
+  // afresh and each fault proxy decides again.
+  void release_connections();
+  // Applies one scenario event now. Returns what happened; throws std::runtime_error when
+  // it cannot be applied (e.g. a role's port cannot be bound again).
+  std::string apply(const TimelineEvent& event);
+  // What the seed decided before the run: jittered event times, the swarm's picks.
+  const std::vector<std::string>& plan() const { return plan_; }
   Trace& trace() { return trace_; }
   http::HttpClientPool& http() { return pool_; }
   AuthorizationServer& authorization_server(const std::string& role);
@@ -68,6 +85,10 @@ class World {
   std::vector<std::unique_ptr<Role>> roles_;
   std::map<std::string, Role*> by_id_;
   uint64_t seed_ = 1;
+  std::vector<std::string> plan_;
+  std::atomic<bool> simulated_{false};
+  std::atomic<int64_t> sim_ms_{0};
+  int64_t started_us_ = 0;
   std::vector<std::unique_ptr<FaultProxy>> proxies_;  // parallel to scenario_.links
   bool started_ = false;
 };

@@ -36,13 +36,24 @@ int LoopbackServer::start() {
   if (thread_.joinable()) return port_;
   port_ = server_->bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("cannot bind 127.0.0.1:0");
+  serve();
+  return port_;
+}
+
+bool LoopbackServer::restart() {
+  if (thread_.joinable()) return true;
+  if (port_ <= 0 || !server_->bind_to_port("127.0.0.1", port_)) return false;
+  serve();
+  return true;
+}
+
+void LoopbackServer::serve() {
   if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
   // bind_to_any_port has already called listen(): connections queue from here on.
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() is a no-op until the accept loop runs; wait for it so that a stop()
   // right after start() cannot leave the thread blocked in accept().
   while (!server_->is_running()) std::this_thread::yield();
-  return port_;
 }
 
 void LoopbackServer::stop() {

@@ -36,10 +36,15 @@ class LoopbackServer {
   // Throws std::runtime_error when binding fails.
   int start();
   void stop();
+  // After stop(): serve again on the same port (a role coming back up). False when the port
+  // cannot be bound again.
+  bool restart();
+  bool running() const { return thread_.joinable(); }
   int port() const { return port_; }
   std::string base_url() const;
 
  private:
+  void serve();  // raises the backlog and runs the accept loop on thread_
   ServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
