@@ -261,7 +261,8 @@ struct Timeline {
   double duration_s = 10;
   double step_s = 1;
   bool simulated = true;   // simulated: time jumps step by step, no sleeping; real: wall clock
-  int calls_per_step = 1;  // cycling through the workload entries
+  std::vector<std::string> traffic;  // workload entries (by name) that make the traffic; empty = all
+  int calls_per_step = 1;  // cycling through the traffic's entries
   int concurrency = 1;     // calls of one step in flight at once
   std::vector<TimelineEvent> events;
   std::vector<TimeWindow> windows;

@@ -190,6 +190,10 @@ TimelineResult run_timeline(World& world) {
   if (t.simulated) world.use_simulated_time();
   const auto edges = boundaries(s);
 
+  std::vector<const WorkloadCall*> traffic;
+  for (const auto& w : s.workload)
+    if (t.traffic.empty() || std::find(t.traffic.begin(), t.traffic.end(), w.name) != t.traffic.end()) traffic.push_back(&w);
+  if (traffic.empty()) throw std::logic_error("timeline without traffic");
   std::vector<CallResult> results;  // kept for the whole-run checks
   std::mutex results_mu;
   size_t next_event = 0;
@@ -226,7 +230,7 @@ TimelineResult run_timeline(World& world) {
 
     // The step's calls, `concurrency` at a time, cycling through the workload entries.
     std::vector<const WorkloadCall*> batch;
-    for (int i = 0; i < t.calls_per_step; ++i) batch.push_back(&s.workload[next_entry++ % s.workload.size()]);
+    for (int i = 0; i < t.calls_per_step; ++i) batch.push_back(traffic[next_entry++ % traffic.size()]);
     std::atomic<size_t> cursor{0};
     auto worker = [&] {
       for (size_t i; (i = cursor.fetch_add(1)) < batch.size();) {

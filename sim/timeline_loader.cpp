@@ -169,7 +169,7 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
     if ((e.audiences || e.scopes) && e.client.empty()) r.fail(body, bw + ": 'audiences' and 'scope' change a client registration, so name 'client'");
     if (!e.max_ttl_s && !e.audiences && !e.scopes) r.fail(body, bw + " changes nothing (max_ttl_s, or client with audiences/scope)");
   }
-  if (e.overlap_s >= 0 && e.kind != EventKind::kRotateKey) r.fail(n["overlap"], "'overlap' only applies to rotate_key");
+  if (n["overlap"] && e.kind != EventKind::kRotateKey) r.fail(n["overlap"], "'overlap' only applies to rotate_key");
   return e;
 }
 
@@ -191,13 +191,14 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
   (void)s;
   const std::string where = "'timeline'";
   r.expect_map(n, where);
-  r.check_keys(n, {"duration", "step", "clock", "calls_per_step", "concurrency", "events", "windows", "expect", "swarm"}, where);
+  r.check_keys(n, {"duration", "step", "clock", "traffic", "calls_per_step", "concurrency", "events", "windows", "expect", "swarm"}, where);
   Timeline t;
   t.pos = r.pos(n);
   t.duration_s = r.seconds(n, "duration", where, 10, 0.001);
   t.step_s = r.seconds(n, "step", where, 1, 0.001);
   if (t.duration_s / t.step_s > 100000) r.fail(n, where + " has more than 100000 steps: raise 'step'");
   t.simulated = r.choice(n, "clock", where, {"simulated", "real"}, "simulated") == "simulated";
+  t.traffic = r.strings(n, "traffic", where);
   t.calls_per_step = static_cast<int>(r.integer(n, "calls_per_step", where, 1, 1, 10000));
   t.concurrency = static_cast<int>(r.integer(n, "concurrency", where, 1, 1, 256));
   if (const auto ev = n["events"]) {
@@ -319,6 +320,11 @@ void validate_timeline(const Reader& r, const Scenario& s) {
     }
   };
   const Timeline& t = *s.timeline;
+  for (const auto& name : t.traffic) {
+    bool found = false;
+    for (const auto& w : s.workload) found = found || w.name == name;
+    if (!found) r.fail_at(t.pos, "'traffic' of the timeline names workload entry '" + name + "', which does not exist");
+  }
   for (const auto& e : t.events) check_event(e);
   if (t.swarm) {
     for (const auto& c : t.swarm->candidates) {

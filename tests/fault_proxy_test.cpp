@@ -3,6 +3,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+
 #include "sim/clock.h"
 #include "sim/fault_proxy.h"
 #include "sim/http/client_pool.h"
@@ -109,4 +116,74 @@ TEST_F(FaultProxyTest, OneSeedGivesTheSameDecisionsConnectionByConnection) {
   bool some_down = false, some_ok = false;
   for (const auto& [f, l] : a) (f == "down" ? some_down : some_ok) = true;
   EXPECT_TRUE(some_down && some_ok);
+}
+
+TEST_F(FaultProxyTest, BandwidthCapSlowsALargeAnswerInProportionToItsSize) {
+  FaultSpec spec;
+  spec.bandwidth_kbps = 8192;  // 1 MB/s: 512 KiB need at least ~0.5 s
+  FaultProxy proxy("thin", upstream_.port(), spec, 1);
+  proxy.start();
+  const int64_t t0 = monotonic_us();
+  auto r = get(proxy.base_url(), "/big", 10000);
+  const int64_t took_ms = (monotonic_us() - t0) / 1000;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 512u * 1024);  // slowed, never truncated
+  EXPECT_GE(took_ms, 500);                // a lower bound only: machines here are noisy
+  EXPECT_EQ(proxy.decisions().at(0).bandwidth_kbps, 8192);
+}
+
+namespace {
+// A raw request with Connection: close, read until the peer closes; returns (bytes, ms).
+std::pair<size_t, int64_t> read_until_close(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {0, -1};
+  }
+  const std::string req = "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  (void)::send(fd, req.data(), req.size(), 0);
+  const int64_t t0 = monotonic_us();
+  size_t total = 0;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) total += static_cast<size_t>(n);
+  ::close(fd);
+  return {total, (monotonic_us() - t0) / 1000};
+}
+}  // namespace
+
+TEST_F(FaultProxyTest, SlowCloseHoldsTheFinAfterTheAnswer) {
+  FaultSpec spec;
+  spec.slow_close_ms = 300;
+  FaultProxy proxy("lingering", upstream_.port(), spec, 1);
+  proxy.start();
+  const auto [bytes, ms] = read_until_close(proxy.port());
+  EXPECT_GT(bytes, 0u);   // the whole answer arrives ...
+  EXPECT_GE(ms, 300);     // ... and the close only after the configured delay
+  FaultProxy direct("prompt", upstream_.port(), {}, 1);
+  direct.start();
+  EXPECT_GT(read_until_close(direct.port()).first, 0u);
+}
+
+TEST_F(FaultProxyTest, FaultWindowsFollowTheSuppliedSimulationTime) {
+  FaultSpec spec;
+  spec.down = 1.0;
+  spec.at_s = 10;
+  spec.for_s = 5;
+  std::atomic<double> now{0};
+  FaultProxy proxy("windowed", upstream_.port(), spec, 1, [&] { return now.load(); });
+  proxy.start();
+  EXPECT_EQ(get(proxy.base_url(), "/ping").status, 200);  // t = 0: before the window
+  now = 10;
+  EXPECT_EQ(get(proxy.base_url(), "/ping").status, 0);    // t = 10: inside [10, 15)
+  now = 14.9;
+  EXPECT_EQ(get(proxy.base_url(), "/ping").status, 0);
+  now = 15;
+  EXPECT_EQ(get(proxy.base_url(), "/ping").status, 200);  // t = 15: healed
+  std::vector<std::string> faults;
+  for (const auto& d : proxy.decisions()) faults.push_back(d.fault);
+  EXPECT_EQ(faults, (std::vector<std::string>{"none", "down", "down", "none"}));
 }
