@@ -92,7 +92,9 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
   if (verified_cache_) {
     std::lock_guard lock(cache_mu_);
     if (auto it = verified_.find(*token); it != verified_.end()) {
-      if (now <= json_int(it->second.claims, "exp").value_or(0)) {
+      // Until exp, and only while the key that verified it is still published (a rotation
+      // that withdraws a key must not be outlived by cached results).
+      if (now <= json_int(it->second.claims, "exp").value_or(0) && verifier_->key_still_published(it->second)) {
         out.jwt = it->second;
         cached = true;
         ++cache_hits_;

@@ -36,6 +36,9 @@ class Clock {
   // Stops the real-time part at the current millisecond (offsets, steps and advance() still
   // apply): tests that probe a boundary to the second must not see the real second tick.
   void freeze();
+  // Freezes the real-time part at `system_ms` (ms since the epoch): several clocks, or several
+  // worlds, can stand at the very same instant.
+  void freeze_at(int64_t system_ms) { frozen_at_ms_.store(system_ms); }
 
  private:
   int64_t real_ms() const;

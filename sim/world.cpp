@@ -205,7 +205,11 @@ std::string World::role_of_issuer(const std::string& iss) const {
 }
 
 void World::freeze_clocks() {
-  for (auto& [id, c] : clocks_) c->freeze();
+  freeze_clocks_at(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void World::freeze_clocks_at(int64_t system_ms) {
+  for (auto& [id, c] : clocks_) c->freeze_at(system_ms);
 }
 
 Clock& World::clock(const std::string& role) { return *lookup(clocks_, role); }

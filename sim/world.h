@@ -56,6 +56,8 @@ class World {
   Clock& clock(const std::string& role);
   // Freezes every role's clock at the current second (offsets kept), for boundary tests.
   void freeze_clocks();
+  // ... at one given instant (ms since the epoch), for every role.
+  void freeze_clocks_at(int64_t system_ms);
 
   // Simulation time in seconds since start(): the real time elapsed, or, once
   // use_simulated_time() is called, only what advance_time() added. Fault windows follow it.

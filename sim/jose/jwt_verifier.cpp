@@ -267,4 +267,16 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
   return v;
 }
 
+bool JwtVerifier::key_still_published(const VerifiedJwt& v) const {
+  if (!v.ok()) return false;
+  auto str = [](const nlohmann::json& j, const char* k) {
+    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  };
+  auto it = issuers_.find(str(v.claims, "iss"));
+  if (it == issuers_.end()) return false;
+  const std::string kid = str(v.header, "kid");
+  const KeyLookup found = it->second->find(kid);
+  return found.key.has_value();
+}
+
 }  // namespace txlab::jose

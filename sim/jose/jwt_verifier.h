@@ -108,6 +108,9 @@ class JwtVerifier {
   VerifiedJwt verify(std::string_view token) const;
   // Same checks, with an audience list that overrides the policy's for this call.
   VerifiedJwt verify(std::string_view token, const std::vector<std::string>& audiences) const;
+  // For verified-token caches: is the key that verified `v` still published by its issuer?
+  // A cached result must not outlive the withdrawal of its key.
+  bool key_still_published(const VerifiedJwt& v) const;
 
  private:
   VerifyPolicy policy_;
