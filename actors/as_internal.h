@@ -14,6 +14,7 @@
 
 #include "actors/authorization_server.h"
 #include "actors/errors.h"
+#include "actors/exchange_cache.h"
 #include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/jwks_source.h"
@@ -74,6 +75,7 @@ struct AuthorizationServer::Impl {
   std::unique_ptr<jose::JwtVerifier> jwt_verifier;     // subject_token_type jwt: any typ
   std::unique_ptr<jose::JwtVerifier> actor_verifier;   // actor tokens: any typ, no aud rule
   as_detail::JtiCache assertion_jtis;
+  std::unique_ptr<ExchangeCache> broker_cache;  // the back channel's answers (BrokerRule::cache)
 };
 
 }  // namespace txlab

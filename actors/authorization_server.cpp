@@ -106,6 +106,12 @@ AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec sp
   on_post("/admin/retire-old-keys", [this](const auto& req, auto& res) { handle_key_admin(req, res, false); });
   admin_key_ = random_jti();
   for (const auto& c : spec_.clients) secrets_[c.id] = c.secret;
+  if (spec_.exchange && spec_.exchange->broker && spec_.exchange->broker->cache) {
+    ExchangeCacheOptions o;
+    o.margin_s = spec_.exchange->broker->cache_margin_s;
+    o.max_entries = spec_.exchange->broker->cache_max_entries;
+    impl_->broker_cache = std::make_unique<ExchangeCache>(o);
+  }
 }
 
 std::string AuthorizationServer::current_secret(const std::string& client_id) const {

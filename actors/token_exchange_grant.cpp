@@ -234,22 +234,50 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       return fail(TokenError::kInvalidTarget, "cannot mix targets served by '" + rule.via.as_role + "' with local ones");
     if (brokered > 0) {
       const std::vector<std::string> next_aud = {env_.directory.issuer_of(rule.via.as_role)};
-      const std::string jti = random_jti();
-      const std::string intermediate = sign(claims_for(next_aud, jti));
-      record("token-exchange", client.id, subject_jti, jti, next_aud);
-      http::FormParams p = {{"grant_type", kGrantTokenExchange},
-                            {"subject_token", intermediate},
-                            {"subject_token_type", kTypeAccessToken},
-                            {"requested_token_type", issued_type}};
-      for (const auto& a : targets) p.emplace_back("audience", a);
-      if (!scope.empty()) p.emplace_back("scope", join_scope(scope));
-      auto next = request_token(outbound_, env_.directory, rule.via, std::move(p),
-                                "POST /token token-exchange (back channel)", intermediate);
-      if (next.ok()) {
+      // One back-channel exchange: mint the intermediate token, exchange it at the next AS.
+      auto exchange_next = [&]() -> ExchangeCache::Result {
+        const std::string jti = random_jti();
+        const std::string intermediate = sign(claims_for(next_aud, jti));
+        record("token-exchange", client.id, subject_jti, jti, next_aud);
+        http::FormParams p = {{"grant_type", kGrantTokenExchange},
+                              {"subject_token", intermediate},
+                              {"subject_token_type", kTypeAccessToken},
+                              {"requested_token_type", issued_type}};
+        for (const auto& a : targets) p.emplace_back("audience", a);
+        if (!scope.empty()) p.emplace_back("scope", join_scope(scope));
+        auto t = request_token(outbound_, env_.directory, rule.via, std::move(p), "POST /token token-exchange (back channel)", intermediate);
+        ExchangeCache::Result r;
+        r.ok = t.ok();
+        r.token = t.body;  // the whole answer: relayed as is
+        r.exp_s = env_.clock->now_s() + t.expires_in;
+        r.status = t.status;
+        r.error = t.error;
+        r.description = t.error_description;
+        return r;
+      };
+      ExchangeCache::Result next;
+      bool from_cache = false;
+      if (impl_->broker_cache) {
+        // Keyed by everything that shapes the answer; a different subject, client, target,
+        // scope, token type or actor can never share an entry.
+        std::string params = client.id + "|" + issued_type + "|" + join_scope(scope) + "|" + actor_token.value_or("");
+        for (const auto& a : targets) params += "|" + a;
+        next = impl_->broker_cache->get_or_exchange(ExchangeCache::key_of(*subject_token, params), env_.clock->now_s(), exchange_next,
+                                                    &from_cache);
+      } else {
+        next = exchange_next();
+      }
+      if (next.ok) {
         // RFC 8693 §2.2.1: our client's request decides whether scope must be returned.
-        Json relayed = Json::parse(next.body, nullptr, false);
+        Json relayed = Json::parse(next.token, nullptr, false);
         if (!relayed.is_object()) return fail(TokenError::kServerError, "back-channel AS answered with a non-JSON body");
         if (!scope.empty() && (!requested_scope || *requested_scope != scope)) relayed["scope"] = join_scope(scope);
+        if (from_cache) {
+          relayed["expires_in"] = std::max<int64_t>(0, next.exp_s - env_.clock->now_s());  // what is left of it
+          std::string served_jti;
+          if (auto d = jose::decode_unverified(json_str(relayed, "access_token"))) served_jti = json_str(d->second, "jti");
+          record("token-exchange (back-channel cache)", client.id, subject_jti, served_jti, targets);
+        }
         return safe_dump(relayed);
       }
       if (next.status == 0)
@@ -257,7 +285,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       TokenError relayed;
       if (token_error_from_code(next.error, &relayed) && relayed != TokenError::kInvalidClient &&
           relayed != TokenError::kUnauthorizedClient && relayed != TokenError::kServerError)
-        return fail(relayed, "back-channel exchange at '" + rule.via.as_role + "': " + next.error_description);
+        return fail(relayed, "back-channel exchange at '" + rule.via.as_role + "': " + next.description);
       return fail(TokenError::kServerError, "back-channel exchange at '" + rule.via.as_role + "' failed: " +
                                                (next.error.empty() ? "HTTP " + std::to_string(next.status) : next.error));
     }

@@ -48,6 +48,11 @@ struct ClientCredentials {
 struct BrokerRule {
   ClientCredentials via;               // AS-C2P's back-channel registration at the next AS
   std::vector<std::string> audiences;  // requests for these audiences are brokered
+  // Cache the next AS's answers, keyed by the subject token and every parameter that shapes
+  // the result (client, targets, scope, requested type, actor token).
+  bool cache = false;
+  int64_t cache_margin_s = 15;
+  size_t cache_max_entries = 10000;
 };
 
 struct ExchangePolicy {

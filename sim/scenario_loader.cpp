@@ -169,9 +169,12 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
     if (const auto b = ex["broker"]) {
       const std::string bw = "'broker' of " + where;
       r.expect_map(b, bw);
-      r.check_keys(b, {"via", "client_id", "secret", "auth", "audiences"}, bw);
+      r.check_keys(b, {"via", "client_id", "secret", "auth", "audiences", "cache", "cache_margin_s", "cache_max_entries"}, bw);
       BrokerRule rule;
       rule.via = read_credentials(r, b, bw, "via");
+      rule.cache = r.boolean(b, "cache", bw, false);
+      rule.cache_margin_s = r.integer(b, "cache_margin_s", bw, 15, 0, 3600);
+      rule.cache_max_entries = static_cast<size_t>(r.integer(b, "cache_max_entries", bw, 10000, 1, 10000000));
       rule.audiences = r.strings(b, "audiences", bw);
       if (rule.audiences.empty()) r.fail(b, bw + " needs 'audiences' (the targets served by the next AS)");
       p.broker = std::move(rule);
