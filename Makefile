@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build demo test asan test-asan bench bench-run bench-baseline lint clean
+.PHONY: deps configure build demo test asan test-asan bench bench-run bench-rss bench-baseline lint clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,8 +34,14 @@ bench-run:
 	build/release/bench/txlab_bench --benchmark_min_time=$(BENCH_MIN_TIME) \
 	  --benchmark_out=$(BENCH_JSON) --benchmark_out_format=json
 
-bench: bench-run
-	@echo; python3 bench/targets $(BENCH_JSON)
+# Memory flatness: 60 s of load on the broker chain, RSS sampled every 500 ms.
+LOAD_JSON := build/release/load-rss.json
+bench-rss:
+	@$(MAKE) --no-print-directory build PRESET=release
+	build/release/cli/txlab load scenarios/broker.yaml --concurrency 4 --duration 60 --json $(LOAD_JSON)
+
+bench: bench-run bench-rss
+	@echo; python3 bench/targets $(BENCH_JSON) $(LOAD_JSON)
 	@echo; python3 bench/compare bench/baseline.json $(BENCH_JSON)
 
 bench-baseline: bench-run

@@ -172,13 +172,30 @@ bool AuthorizationServer::defect(std::string_view name) const { return has_defec
 
 std::vector<AuditEntry> AuthorizationServer::audit() const {
   std::lock_guard lock(audit_mu_);
-  return audit_;
+  return {audit_.begin(), audit_.end()};
+}
+
+size_t AuthorizationServer::issued_count(const std::string& grant) const {
+  std::lock_guard lock(audit_mu_);
+  auto it = issued_by_grant_.find(grant);
+  return it == issued_by_grant_.end() ? 0 : it->second;
+}
+
+size_t AuthorizationServer::audit_dropped() const {
+  std::lock_guard lock(audit_mu_);
+  return audit_dropped_;
 }
 
 void AuthorizationServer::record(const std::string& grant, const std::string& client_id, const std::string& subject_jti,
                                  const std::string& issued_jti, const std::vector<std::string>& audience) {
   std::lock_guard lock(audit_mu_);
   audit_.push_back({id(), CallScope::current(), grant, client_id, subject_jti, issued_jti, audience, env_.clock->now_s()});
+  ++issued_by_grant_[grant];
+  // Bounded, so memory stays flat under load; drops are counted and reported.
+  while (audit_.size() > spec_.audit_max_entries) {
+    audit_.pop_front();
+    ++audit_dropped_;
+  }
 }
 
 jose::Key AuthorizationServer::signing_key() const {

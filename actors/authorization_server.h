@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <deque>
 #include <functional>
 #include <set>
 #include <mutex>
@@ -55,6 +56,10 @@ class AuthorizationServer : public Role {
   // ... and later the old ones are withdrawn from the JWKS.
   void retire_old_keys();
   std::vector<AuditEntry> audit() const;
+  // Entries dropped because the log is bounded (AuthorizationServerSpec::audit_max_entries).
+  size_t audit_dropped() const;
+  // Tokens issued so far by grant ("token-exchange", ...), dropped audit entries included.
+  size_t issued_count(const std::string& grant) const;
   const AuthorizationServerSpec& spec() const { return spec_; }
 
   // Signs `claims` as an access token of this AS (header typ at+jwt). For tests and attacks
@@ -134,7 +139,9 @@ class AuthorizationServer : public Role {
   std::map<std::string, std::string> refresh_index_;  // every refresh token ever issued -> family id
   std::map<std::string, RefreshFamily> families_;
   mutable std::mutex audit_mu_;
-  std::vector<AuditEntry> audit_;
+  std::deque<AuditEntry> audit_;  // the newest spec_.audit_max_entries
+  size_t audit_dropped_ = 0;
+  std::map<std::string, size_t> issued_by_grant_;
 };
 
 }  // namespace txlab

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +41,21 @@ int64_t percentile_us(std::vector<int64_t> v, double p) {
   return v[idx];
 }
 
+namespace {
+int64_t resident_kb() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+}  // namespace
+
+int64_t LoadReport::rss_at_kb(double t_s) const {
+  for (const auto& [t, kb] : rss_kb)
+    if (t >= t_s) return kb;
+  return 0;
+}
+
 LoadReport run_load(World& world, const LoadOptions& o) {
   const auto& workload = world.scenario().workload;
   LoadReport report;
@@ -50,6 +68,18 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   const int64_t end = start + static_cast<int64_t>(o.duration_s * 1e6);
   const double per_thread_interval_us = o.rate_per_s > 0 ? 1e6 * o.concurrency / o.rate_per_s : 0;
   std::vector<std::thread> threads;
+  std::atomic<bool> sampling{true};
+  std::thread sampler([&] {
+    for (int64_t next_us = start; sampling.load(); next_us += 500000) {
+      const double t_s = (monotonic_us() - start) / 1e6;
+      const int64_t kb = resident_kb();
+      {
+        std::lock_guard lock(mu);
+        report.rss_kb.emplace_back(t_s, kb);
+      }
+      while (sampling.load() && monotonic_us() < next_us + 500000) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
   for (int t = 0; t < std::max(1, o.concurrency); ++t) {
     threads.emplace_back([&, t] {
       std::vector<std::vector<int64_t>> lat(workload.size());
@@ -86,10 +116,13 @@ LoadReport run_load(World& world, const LoadOptions& o) {
     });
   }
   for (auto& th : threads) th.join();
+  sampling = false;
+  sampler.join();
+  report.rss_kb.emplace_back((monotonic_us() - start) / 1e6, resident_kb());
   report.elapsed_s = (monotonic_us() - start) / 1e6;
   for (const auto& r : world.scenario().roles) {
     if (r.kind == RoleKind::kAuthorizationServer)
-      for (const auto& e : world.authorization_server(r.id).audit()) report.exchanges += e.grant == "token-exchange" ? 1 : 0;
+      report.exchanges += world.authorization_server(r.id).issued_count("token-exchange");
     if (r.kind == RoleKind::kGateway)
       if (const auto* c = dynamic_cast<Gateway&>(world.role(r.id)).exchange_cache()) {
         const auto s = c->stats();
@@ -106,6 +139,11 @@ std::string render_text(const LoadReport& r) {
     << " calls/s · " << r.errors() << " errors · " << r.exchanges << " exchanges";
   if (r.cache_hits + r.cache_misses)
     o << " · exchange cache hit ratio " << 100 * r.cache_hits / (r.cache_hits + r.cache_misses) << "%";
+  if (!r.rss_kb.empty()) {
+    o << " · RSS " << r.rss_kb.front().second / 1024 << " → " << r.rss_kb.back().second / 1024 << " MiB";
+    if (const int64_t at10 = r.rss_at_kb(10); at10 > 0 && r.elapsed_s > 10)
+      o << " (end / 10 s: " << std::round(100.0 * r.rss_kb.back().second / at10) / 100 << ")";
+  }
   o << "\n\n  path                                             calls   errors     p50 µs     p90 µs     p99 µs     max µs\n";
   for (const auto& p : r.paths) {
     std::string name = p.name.substr(0, 46);
@@ -129,7 +167,8 @@ Json render_json(const LoadReport& r) {
                      {"p99_us", percentile_us(p.latencies_us, 0.99)}, {"max_us", percentile_us(p.latencies_us, 1.0)}});
   return {{"elapsed_s", r.elapsed_s},       {"calls", r.calls()},          {"errors", r.errors()},
           {"throughput_per_s", r.calls() / r.elapsed_s}, {"exchanges", r.exchanges}, {"cache_hits", r.cache_hits},
-          {"cache_misses", r.cache_misses}, {"paths", paths}};
+          {"cache_misses", r.cache_misses}, {"paths", paths}, {"rss_kb", r.rss_kb},
+          {"rss_after_10s_kb", r.rss_at_kb(10)}, {"rss_end_kb", r.rss_kb.empty() ? 0 : r.rss_kb.back().second}};
 }
 
 std::string render_svg(const LoadReport& r) {

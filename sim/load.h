@@ -31,6 +31,9 @@ struct LoadReport {
   std::vector<PathStats> paths;
   size_t exchanges = 0;
   size_t cache_hits = 0, cache_misses = 0;
+  // Resident memory of this process, sampled every 500 ms: (seconds since start, KiB).
+  std::vector<std::pair<double, int64_t>> rss_kb;
+  int64_t rss_at_kb(double t_s) const;  // the first sample at or after t_s (0 when none)
   size_t calls() const;
   size_t errors() const;
 };

@@ -86,6 +86,7 @@ struct AuthorizationServerSpec {
   std::string alg = "ES256";
   int64_t access_token_ttl_s = 300;
   int64_t jwks_max_age_s = 300;  // Cache-Control of GET /jwks; 0 sends no-cache (as Keycloak does)
+  size_t audit_max_entries = 20000;  // the in-memory audit log keeps the newest entries
   std::vector<ClientRegistration> clients;
   std::optional<ExchangePolicy> exchange;
   AsDefects defects;

@@ -111,12 +111,13 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
 
 void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "authorization server '" + role.id + "'";
-  r.check_keys(n, with_common({"leeway_s", "issuer", "alg", "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}), where);
+  r.check_keys(n, with_common({"leeway_s", "audit_max_entries", "issuer", "alg", "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}), where);
   auto& as = role.as;
   as.issuer = r.str(n, "issuer", where, false);
   as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
   as.access_token_ttl_s = r.integer(n, "access_token_ttl_s", where, 300, 1, 86400);
   as.jwks_max_age_s = r.integer(n, "jwks_max_age_s", where, 300, 0, 86400);
+  as.audit_max_entries = static_cast<size_t>(r.integer(n, "audit_max_entries", where, 20000, 1, 100000000));
   if (const auto clients = n["clients"]) {
     r.expect_map(clients, "'clients' of " + where);
     for (auto it = clients.begin(); it != clients.end(); ++it) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/authorization_server.h"
 #include "sim/clock.h"
 #include "sim/json_util.h"
 #include "sim/load.h"
@@ -296,8 +297,14 @@ TimelineResult run_timeline(World& world) {
     out.failures.push_back(buf);
   }
   std::set<std::pair<std::string, std::string>> audited;  // (AS role, issued jti)
-  if (t.audit_complete)
+  if (t.audit_complete) {
     for (const auto& a : collect_audit(world)) audited.insert({a.as, a.issued_jti});
+    for (const auto& role : s.roles)
+      if (role.kind == RoleKind::kAuthorizationServer)
+        if (const size_t dropped = world.authorization_server(role.id).audit_dropped())
+          out.failures.push_back(role.id + "'s audit log dropped " + std::to_string(dropped) +
+                                 " entries (audit_max_entries): completeness cannot be judged");
+  }
   for (const auto& r : results) {
     const bool success = r.status >= 200 && r.status < 300;
     // Invariants, always on: a 2xx carries what the backend verified; a 5xx says why in JSON.
