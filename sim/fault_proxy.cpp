@@ -57,7 +57,10 @@ struct FaultProxy::Impl {
       d.latency_ms = spec.latency_ms + jitter;
       d.bandwidth_kbps = spec.bandwidth_kbps;
       d.slow_close_ms = spec.slow_close_ms;
+      d.loss = spec.loss;
+      d.loss_delay_ms = spec.loss_delay_ms;
     }
+    d.loss_seed = rng();
     decisions.push_back(d);
     return d;
   }
@@ -76,7 +79,9 @@ struct FaultProxy::Impl {
     FaultDecision d;
     asio::io_context& io;
     bool cut_done = false;
-    Session(tcp::socket c, asio::io_context& ctx, FaultDecision dec) : client(std::move(c)), upstream(ctx), d(dec), io(ctx) {}
+    std::mt19937_64 loss_rng;
+    Session(tcp::socket c, asio::io_context& ctx, FaultDecision dec)
+        : client(std::move(c)), upstream(ctx), d(dec), io(ctx), loss_rng(dec.loss_seed) {}
 
     void hard_close(tcp::socket& s) {
       boost::system::error_code ec;
@@ -120,6 +125,10 @@ struct FaultProxy::Impl {
         // Latency per chunk, plus the time the chunk takes at the capped bandwidth.
         int64_t delay_us = self->d.latency_ms * 1000;
         if (self->d.bandwidth_kbps > 0) delay_us += static_cast<int64_t>(n) * 8000 / self->d.bandwidth_kbps;
+        // A lost segment costs a retransmission timeout (the proxy speaks TCP to both sides,
+        // so loss shows up as delay, as it does to an application).
+        if (self->d.loss > 0 && std::uniform_real_distribution<double>(0, 1)(self->loss_rng) < self->d.loss)
+          delay_us += self->d.loss_delay_ms * 1000;
         if (delay_us > 0) {
           auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::microseconds(delay_us));
           timer->async_wait([timer, forward](boost::system::error_code) { forward(); });

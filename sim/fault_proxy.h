@@ -23,6 +23,8 @@ struct FaultSpec {
   double stall = 0;        // probability the connection is accepted and never answered
   int64_t bandwidth_kbps = 0;  // cap in kilobits per second per direction (0 = none)
   int64_t slow_close_ms = 0;   // when upstream closes, hold the client's close this long
+  double loss = 0;             // probability per chunk of a lost segment: the chunk waits loss_delay_ms
+  int64_t loss_delay_ms = 200; // (Linux's minimum TCP retransmission timeout)
   double at_s = 0;         // the faults apply from this many seconds of simulation time ...
   double for_s = 0;        // ... for this long (0 = forever)
   bool active_at(double t) const { return t >= at_s && (for_s <= 0 || t < at_s + for_s); }
@@ -34,6 +36,9 @@ struct FaultDecision {
   int64_t latency_ms = 0;
   int64_t bandwidth_kbps = 0;
   int64_t slow_close_ms = 0;
+  double loss = 0;
+  int64_t loss_delay_ms = 0;
+  uint64_t loss_seed = 0;  // per connection: the chunk-by-chunk loss draws
 };
 
 class FaultProxy {

@@ -185,6 +185,8 @@ struct LinkFaults {
   int64_t latency_ms = 0, jitter_ms = 0;
   double down = 0, reset = 0, stall = 0;
   int64_t bandwidth_kbps = 0, slow_close_ms = 0;
+  double loss = 0;              // per-chunk probability of a retransmission delay
+  int64_t loss_delay_ms = 200;
   double at_s = 0, for_s = 0;  // window on simulation time (for_s 0 = to the end)
   std::string origin;          // what declared it: "links", "zone cloud->on-prem", "swarm"
   SourcePos pos;

@@ -64,7 +64,8 @@ namespace scenario_detail {
 
 LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& where, bool needs_to) {
   r.expect_map(l, where);
-  std::vector<std::string> keys = {"latency_ms", "jitter_ms", "down", "reset", "stall", "bandwidth_kbps", "slow_close_ms", "at_s", "for_s"};
+  std::vector<std::string> keys = {"latency_ms", "jitter_ms", "down", "reset", "stall", "bandwidth_kbps", "slow_close_ms",
+                                   "loss", "loss_delay_ms", "at_s", "for_s"};
   if (needs_to) keys.insert(keys.end(), {"from", "to", "from_zone", "to_zone"});
   r.check_keys(l, keys, where);
   LinkFaults f;
@@ -77,6 +78,8 @@ LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& wh
   f.jitter_ms = r.integer(l, "jitter_ms", where, 0, 0, 60000);
   f.bandwidth_kbps = r.integer(l, "bandwidth_kbps", where, 0, 0, 100000000);
   f.slow_close_ms = r.integer(l, "slow_close_ms", where, 0, 0, 60000);
+  f.loss = r.probability(l, "loss", where);
+  f.loss_delay_ms = r.integer(l, "loss_delay_ms", where, 200, 1, 60000);
   f.down = r.probability(l, "down", where);
   f.reset = r.probability(l, "reset", where);
   f.stall = r.probability(l, "stall", where);

@@ -73,6 +73,7 @@ std::string SwarmCandidate::describe() const {
     if (link->reset > 0) f += " reset " + seconds_text(link->reset);
     if (link->stall > 0) f += " stall " + seconds_text(link->stall);
     if (link->slow_close_ms) f += " slow_close " + std::to_string(link->slow_close_ms) + "ms";
+    if (link->loss > 0) f += " loss " + seconds_text(link->loss);
     return "link " + link->from + "->" + link->to + ":" + f;
   }
   if (down_role) return "down " + *down_role;

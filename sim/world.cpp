@@ -58,6 +58,8 @@ void World::start() {
     f.stall = l.stall;
     f.bandwidth_kbps = l.bandwidth_kbps;
     f.slow_close_ms = l.slow_close_ms;
+    f.loss = l.loss;
+    f.loss_delay_ms = l.loss_delay_ms;
     f.at_s = l.at_s;
     f.for_s = l.for_s;
     const uint64_t link_seed = seed_ * 0x9E3779B97F4A7C15ULL + (++n);

@@ -187,3 +187,16 @@ TEST_F(FaultProxyTest, FaultWindowsFollowTheSuppliedSimulationTime) {
   for (const auto& d : proxy.decisions()) faults.push_back(d.fault);
   EXPECT_EQ(faults, (std::vector<std::string>{"none", "down", "down", "none"}));
 }
+
+TEST_F(FaultProxyTest, LossCostsARetransmissionTimeoutPerLostChunk) {
+  FaultSpec spec;
+  spec.loss = 1.0;  // every chunk: the request's and the answer's
+  spec.loss_delay_ms = 150;
+  FaultProxy proxy("lossy", upstream_.port(), spec, 1);
+  proxy.start();
+  const int64_t t0 = monotonic_us();
+  auto r = get(proxy.base_url(), "/ping");
+  EXPECT_EQ(r.status, 200);  // delayed, never corrupted
+  EXPECT_GE((monotonic_us() - t0) / 1000, 2 * 150);
+  EXPECT_DOUBLE_EQ(proxy.decisions().at(0).loss, 1.0);
+}
