@@ -22,6 +22,7 @@
 #include "sim/report.h"
 #include "sim/runner.h"
 #include "sim/timeline.h"
+#include "sim/tls.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
 
@@ -35,8 +36,10 @@ usage:
   txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--quiet]
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
         exits 1 when any expectation fails
-  txlab serve SCENARIO
-        start every role, print their URLs, run until interrupted (Ctrl-C)
+  txlab serve SCENARIO [--tls DIR] [--json FILE]
+        start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
+        per-run CA and certificate in DIR and serves every role over https too; --json FILE
+        writes the roles' URLs once they listen
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab load SCENARIO [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
@@ -70,6 +73,8 @@ struct Args {
   int concurrency = 4;
   double duration_s = 5, rate = 0;
   std::string svg_out;
+  // serve
+  std::string tls_dir;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -112,7 +117,7 @@ Args parse(int argc, char** argv) {
         {"--subject-client", &Args::subject_client}, {"--audience", &Args::audience},
         {"--forbidden-audience", &Args::forbidden_audience}, {"--profile", &Args::profile},
         {"--junit", &Args::junit_out},         {"--only", &Args::only},
-        {"--svg", &Args::svg_out}};
+        {"--svg", &Args::svg_out},             {"--tls", &Args::tls_dir}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
       if (s == flag) {
@@ -200,15 +205,29 @@ int cmd_run(const Args& a, Scenario s) {
   return run.ok() && ok ? 0 : 1;
 }
 
-int cmd_serve(Scenario s) {
-  World world(std::move(s));
+int cmd_serve(const Args& a, Scenario s) {
+  World world(std::move(s), a.seed);
   world.start();
+  TlsMaterial tls;
+  if (!a.tls_dir.empty()) {
+    tls = make_tls_material(a.tls_dir);
+    world.enable_tls(tls);
+  }
   std::cout << "txlab serve · scenario " << world.scenario().name << "\n";
+  nlohmann::json roles = nlohmann::json::array();
   for (const auto& r : world.roles()) {
     std::cout << "  " << r.id << "\t" << to_string(r.kind) << "\t" << r.url;
+    const std::string tls_url = world.tls_url_of(r.id);
+    if (!tls_url.empty()) std::cout << "\t" << tls_url;
     if (!r.issuer.empty()) std::cout << "\tiss " << r.issuer;
     std::cout << "\n";
+    roles.push_back({{"id", r.id}, {"kind", to_string(r.kind)}, {"zone", r.zone}, {"url", r.url}, {"tls_url", tls_url}, {"issuer", r.issuer}});
   }
+  if (!a.tls_dir.empty()) std::cout << "TLS: every role also serves https (CA: " << tls.ca_cert_path << ")\n";
+  // Written once every role listens: scripts wait for this file.
+  if (!a.json_out.empty() &&
+      !write_output(a.json_out, safe_dump(nlohmann::json{{"scenario", world.scenario().name}, {"roles", roles}, {"ca", tls.ca_cert_path}}, 2) + "\n"))
+    return 3;
   for (const auto& r : world.roles()) {
     if (r.kind == RoleKind::kClient && !world.scenario().workload.empty()) {
       const auto& w = world.scenario().workload.front();
@@ -357,7 +376,7 @@ int main(int argc, char** argv) {
                 << s.warnings.size() << " warnings)\n";
       return 0;
     }
-    if (a.command == "serve") return cmd_serve(std::move(s));
+    if (a.command == "serve") return cmd_serve(a, std::move(s));
     if (a.command == "attack") return cmd_attack(a, std::move(s));
     if (a.command == "load") return cmd_load(a, std::move(s));
     return cmd_run(a, std::move(s));

@@ -9,6 +9,7 @@
 #include "actors/resource_server.h"
 #include "sim/fault_proxy.h"
 #include "sim/timeline.h"
+#include "sim/tls.h"
 
 namespace txlab {
 
@@ -76,6 +77,20 @@ void World::start() {
   }
   started_us_ = monotonic_us();
   started_ = true;
+}
+
+void World::enable_tls(const TlsMaterial& tls) {
+  for (const auto& spec : scenario_.roles) {
+    if (tls_.count(spec.id)) continue;
+    auto front = std::make_unique<TlsFront>(by_id_.at(spec.id)->server_port(), tls);
+    front->start();
+    tls_[spec.id] = std::move(front);
+  }
+}
+
+std::string World::tls_url_of(const std::string& role) const {
+  auto it = tls_.find(role);
+  return it == tls_.end() ? std::string() : it->second->base_url();
 }
 
 double World::sim_time_s() const {
@@ -161,6 +176,7 @@ void World::stop() {
   pool_.clear();
   for (auto& r : roles_) r->release_connections();
   for (auto& p : proxies_) p->stop();
+  for (auto& [id, t] : tls_) t->stop();
   for (auto& r : roles_) r->stop();
   started_ = false;
 }

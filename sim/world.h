@@ -18,6 +18,8 @@ namespace txlab {
 
 class Role;
 class FaultProxy;
+class TlsFront;
+struct TlsMaterial;
 class AuthorizationServer;
 
 struct RoleInfo {
@@ -71,6 +73,10 @@ class World {
   // Applies one scenario event now. Returns what happened; throws std::runtime_error when
   // it cannot be applied (e.g. a role's port cannot be bound again).
   std::string apply(const TimelineEvent& event);
+  // Serves every role over https too, each on a port of its own (after start()); peers that
+  // insist on https (JWKS for Apache mod_auth_openidc) use these URLs.
+  void enable_tls(const TlsMaterial& tls);
+  std::string tls_url_of(const std::string& role) const;  // "" when TLS is not enabled
   // What the seed decided before the run: jittered event times, the swarm's picks.
   const std::vector<std::string>& plan() const { return plan_; }
   Trace& trace() { return trace_; }
@@ -92,6 +98,7 @@ class World {
   std::atomic<int64_t> sim_ms_{0};
   int64_t started_us_ = 0;
   std::vector<std::unique_ptr<FaultProxy>> proxies_;  // parallel to scenario_.links
+  std::map<std::string, std::unique_ptr<TlsFront>> tls_;
   bool started_ = false;
 };
 

@@ -6,12 +6,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 
 #include "sim/clock.h"
 #include "sim/fault_proxy.h"
+#include "sim/tls.h"
 #include "sim/http/client_pool.h"
 #include "sim/http/server.h"
 
@@ -199,4 +201,27 @@ TEST_F(FaultProxyTest, LossCostsARetransmissionTimeoutPerLostChunk) {
   EXPECT_EQ(r.status, 200);  // delayed, never corrupted
   EXPECT_GE((monotonic_us() - t0) / 1000, 2 * 150);
   EXPECT_DOUBLE_EQ(proxy.decisions().at(0).loss, 1.0);
+}
+
+// TLS (issue: peers need https JWKS): a per-run CA, and a TLS front that only a client
+// trusting that CA accepts.
+TEST_F(FaultProxyTest, TlsFrontServesHttpsVerifiableWithThePerRunCa) {
+  const std::string dir = ::testing::TempDir() + "txlab-tls-" + std::to_string(::getpid());
+  const TlsMaterial tls = make_tls_material(dir);
+  TlsFront front(upstream_.port(), tls);
+  const int port = front.start();
+  httplib::SSLClient trusted("127.0.0.1", port);
+  trusted.set_ca_cert_path(tls.ca_cert_path.c_str());
+  trusted.enable_server_certificate_verification(true);
+  auto r = trusted.Get("/ping");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "pong");
+  httplib::SSLClient untrusted("127.0.0.1", port);
+  untrusted.enable_server_certificate_verification(true);  // system CAs only: our CA is not there
+  auto u = untrusted.Get("/ping");
+  EXPECT_FALSE(u) << "a certificate from the per-run CA must not verify without it";
+  struct stat st {};
+  ASSERT_EQ(::stat(tls.server_key_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0077, 0u) << "the private key is not readable by others";
 }
