@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build demo test asan test-asan bench bench-run bench-rss bench-baseline lint clean
+.PHONY: deps configure build demo test asan test-asan bench bench-run bench-rss bench-peers bench-all bench-baseline lint clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,8 +41,16 @@ bench-rss:
 	build/release/cli/txlab load scenarios/broker.yaml --concurrency 4 --duration 60 --json $(LOAD_JSON)
 
 bench: bench-run bench-rss
-	@echo; python3 bench/targets $(BENCH_JSON) $(LOAD_JSON)
+	@echo; python3 bench/targets $(BENCH_JSON) $(LOAD_JSON) $(wildcard $(PEERS_JSON))
 	@echo; python3 bench/compare bench/baseline.json $(BENCH_JSON)
+
+# Side by side with node oidc-provider and Apache mod_auth_openidc (installs them if missing).
+PEERS_JSON := build/release/peers.json
+bench-peers:
+	bash bench/peers/run --json $(PEERS_JSON)
+
+bench-all: bench-peers bench
+
 
 bench-baseline: bench-run
 	cp $(BENCH_JSON) bench/baseline.json
