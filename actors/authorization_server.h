@@ -66,6 +66,8 @@ class AuthorizationServer : public Role {
   // that need a genuine signature on crafted claims.
   std::string sign(const nlohmann::json& claims, const std::string& typ = "at+jwt") const;
   std::string token_endpoint() const { return base_url() + "/token"; }
+  // POST /token without sockets, for benchmarks that separate the handler's cost from HTTP's.
+  void token_endpoint_in_process(const httplib::Request& req, httplib::Response& res) { handle_token(req, res); }
 
   // Administration (the caller must present admin_key() in X-Txlab-Admin over HTTP, or be
   // in-process): rotate a client's secret; the old one stops working at once.

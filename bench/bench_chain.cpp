@@ -23,14 +23,18 @@ using Json = nlohmann::json;
 
 namespace {
 
-World& world(const std::string& name, bool cached) {
+// cached: exchanged-token caches on; verified: verified-token caches on every gateway and PBA too.
+World& world(const std::string& name, bool cached, bool verified = false) {
   static std::map<std::string, std::unique_ptr<World>> worlds;
-  const std::string key = name + (cached ? "+cache" : "");
+  const std::string key = name + (cached ? "+cache" : "") + (verified ? "+verified" : "");
   auto& w = worlds[key];
   if (!w) {
     Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
-    for (auto& r : s.roles)
+    for (auto& r : s.roles) {
       if (r.kind == RoleKind::kGateway && r.gateway.exchange) r.gateway.exchange->cache = cached;
+      if (r.kind == RoleKind::kGateway) r.gateway.verified_token_cache = verified;
+      if (r.kind == RoleKind::kResourceServer) r.resource.verified_token_cache = verified;
+    }
     w = std::make_unique<World>(std::move(s));
     w->start();
   }
@@ -84,11 +88,39 @@ static void BM_AsTokenExchange(benchmark::State& state) {
 }
 BENCHMARK(BM_AsTokenExchange)->UseRealTime();
 
+// The same two grants through the token endpoint's handler, without sockets: what HTTP costs
+// is the difference to the benchmarks above.
+static void BM_AsInProcess(benchmark::State& state) {
+  const bool exchange = state.range(0) == 1;
+  World& w = world("direct", false);
+  w.trace().set_enabled(false);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/token";
+  req.set_header("Content-Type", "application/x-www-form-urlencoded");
+  if (exchange) {
+    req.set_header("Authorization", http::basic_authorization("gateway-c2p", "gw-c2p-secret"));
+    req.body = http::encode_form({{"grant_type", kGrantTokenExchange}, {"subject_token", at1(w)},
+                                  {"subject_token_type", kTypeAccessToken}, {"audience", "api://pba"}});
+  } else {
+    req.set_header("Authorization", http::basic_authorization("svc-cfa", "cfa-secret"));
+    req.body = http::encode_form({{"grant_type", "client_credentials"}});
+  }
+  AuthorizationServer& as = w.authorization_server(exchange ? "as-c2pe" : "as-c");
+  for (auto _ : state) {
+    httplib::Response res;
+    as.token_endpoint_in_process(req, res);
+    if (res.status != 200) state.SkipWithError("in-process token request failed");
+  }
+  state.SetLabel(exchange ? "token exchange" : "client_credentials");
+}
+BENCHMARK(BM_AsInProcess)->Arg(0)->Arg(1)->UseRealTime();
+
 // Gateway-C2P of the direct topology: verify AT1, exchange at AS-C2PE (or reuse), forward to
 // Gateway-C2PE and PBA.
 static void BM_GatewayPassThrough(benchmark::State& state) {
-  const bool warm = state.range(0) == 1;
-  World& w = world("direct", warm);
+  const bool warm = state.range(0) >= 1, verified = state.range(0) == 2;
+  World& w = world("direct", warm, verified);
   w.trace().set_enabled(false);
   const std::string token = at1(w);
   http::OutboundRequest req;
@@ -97,14 +129,15 @@ static void BM_GatewayPassThrough(benchmark::State& state) {
   for (auto _ : state) {
     if (w.http().send(w.url_of("gw-c2p"), req).status != 200) state.SkipWithError("call failed");
   }
-  state.SetLabel(warm ? "warm" : "cold");
+  state.SetLabel(verified ? "warm + verified-token caches" : warm ? "warm" : "cold");
 }
-BENCHMARK(BM_GatewayPassThrough)->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_GatewayPassThrough)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
 
-// The whole chain from the client's /invoke: broker (0) or direct (1), cold or warm.
+// The whole chain from the client's /invoke: broker (0) or direct (1); cold (0), warm (1:
+// exchanged-token cache) or warm with verified-token caches too (2).
 static void BM_Chain(benchmark::State& state) {
-  const bool broker = state.range(0) == 0, warm = state.range(1) == 1;
-  World& w = world(broker ? "broker" : "direct", warm);
+  const bool broker = state.range(0) == 0, warm = state.range(1) >= 1, verified = state.range(1) == 2;
+  World& w = world(broker ? "broker" : "direct", warm, verified);
   count_call(state, w);
   http::OutboundRequest req;
   req.method = "POST";
@@ -115,9 +148,9 @@ static void BM_Chain(benchmark::State& state) {
     auto r = w.http().send(w.url_of("cfa"), req);
     if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos) state.SkipWithError("chain failed");
   }
-  state.SetLabel(std::string(broker ? "broker" : "direct") + (warm ? " warm" : " cold"));
+  state.SetLabel(std::string(broker ? "broker" : "direct") + (verified ? " warm + verified" : warm ? " warm" : " cold"));
 }
-BENCHMARK(BM_Chain)->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1})->UseRealTime();
+BENCHMARK(BM_Chain)->Args({0, 0})->Args({0, 1})->Args({0, 2})->Args({1, 0})->Args({1, 1})->Args({1, 2})->UseRealTime();
 
 // The reference: the same HTTP stack forwarding client -> D -> A -> B -> C with no auth at all
 // (as many hops as the warm chain: client's /invoke -> gateway -> gateway -> backend).
