@@ -65,7 +65,7 @@ namespace scenario_detail {
 LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& where, bool needs_to) {
   r.expect_map(l, where);
   std::vector<std::string> keys = {"latency_ms", "jitter_ms", "down", "reset", "stall", "bandwidth_kbps", "slow_close_ms",
-                                   "loss", "loss_delay_ms", "at_s", "for_s"};
+                                   "loss", "loss_delay_ms", "at_s", "for_s", "at", "for"};
   if (needs_to) keys.insert(keys.end(), {"from", "to", "from_zone", "to_zone"});
   r.check_keys(l, keys, where);
   LinkFaults f;
@@ -84,8 +84,10 @@ LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& wh
   f.reset = r.probability(l, "reset", where);
   f.stall = r.probability(l, "stall", where);
   if (f.down + f.reset + f.stall > 1.0) r.fail(l, "down + reset + stall must not exceed 1 in " + where);
-  f.at_s = r.seconds(l, "at_s", where, 0);
-  f.for_s = r.seconds(l, "for_s", where, 0);
+  // The window: at_s/for_s, or at/for as durations (at: 10s, for: 20s).
+  if ((l["at"] && l["at_s"]) || (l["for"] && l["for_s"])) r.fail(l, where + ": give the window as at/for or at_s/for_s, not both");
+  f.at_s = l["at"] ? r.seconds(l, "at", where, 0) : r.seconds(l, "at_s", where, 0);
+  f.for_s = l["for"] ? r.seconds(l, "for", where, 0) : r.seconds(l, "for_s", where, 0);
   return f;
 }
 

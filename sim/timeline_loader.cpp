@@ -267,7 +267,8 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
         r.check_keys(c, {"link"}, cw);
         cand.link = read_link(r, c["link"], "'link' of " + cw, true);
         if (cand.link->to.empty()) r.fail(c["link"], "'link' of " + cw + " needs 'to'");
-        if (c["link"]["at_s"] || c["link"]["for_s"]) r.fail(c["link"], "a swarm link's window is picked by the seed: no at_s/for_s");
+        if (c["link"]["at_s"] || c["link"]["for_s"] || c["link"]["at"] || c["link"]["for"])
+          r.fail(c["link"], "a swarm link's window is picked by the seed: no at/for");
         cand.link->origin = "swarm";
       } else if (c["down"]) {
         r.check_keys(c, {"down"}, cw);

@@ -363,3 +363,19 @@ TEST(TimelineRunTest, RevokedTokensAreRefusedWhereTheGatewayIntrospects) {
   const auto res = w.http().send(w.url_of("gw-c2pe"), replay);
   EXPECT_EQ(res.status, 401) << res.body;
 }
+
+TEST(TimelineRunTest, RealClockModePacesStepsOnTheWallClock) {
+  Scenario s = direct_with("timeline:\n  duration: 1s\n  step: 250ms\n  clock: real\n  calls_per_step: 2\n");
+  const auto r = run(std::move(s));
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.simulated);
+  EXPECT_EQ(r.calls.size(), 8u);  // 4 steps x 2 calls
+  EXPECT_GE(r.real_s, 0.75);      // the last step starts 750 ms in (a lower bound only)
+}
+
+TEST(TimelineLoaderTest, LinkWindowsTakeDurations) {
+  Scenario s = load_scenario_text(scenario_text("direct") + "\nlinks:\n  - { from: gw-c2p, to: as-c2pe, down: 1.0, at: 1m, for: 500ms }\n", "w.yaml");
+  EXPECT_DOUBLE_EQ(s.links.at(0).at_s, 60);
+  EXPECT_DOUBLE_EQ(s.links.at(0).for_s, 0.5);
+  EXPECT_THROW(load_scenario_text(scenario_text("direct") + "\nlinks:\n  - { to: as-c2pe, down: 1.0, at: 1s, at_s: 2 }\n", "w.yaml"), ScenarioError);
+}
