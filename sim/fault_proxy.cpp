@@ -1,7 +1,7 @@
 // FaultProxy on Boost.Asio: one io_context thread, a session per accepted connection.
 #include "sim/fault_proxy.h"
 
-#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+#include "sim/asio_loopback.h"
 
 #include <boost/asio.hpp>
 
@@ -16,15 +16,11 @@ namespace txlab {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-struct FaultProxy::Impl {
+struct FaultProxy::Impl : detail::AsioLoopback {
   std::string name;
   int upstream_port;
   FaultSpec spec;
   std::mt19937_64 rng;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::thread thread;
-  int port = 0;
   std::chrono::steady_clock::time_point started;
   mutable std::mutex mu;
   std::vector<FaultDecision> decisions;
@@ -172,24 +168,15 @@ FaultProxy::~FaultProxy() { stop(); }
 
 int FaultProxy::start() {
   auto& i = *impl_;
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  i.acceptor.open(ep.protocol());
-  i.acceptor.set_option(tcp::acceptor::reuse_address(true));
-  i.acceptor.bind(ep);
-  i.acceptor.listen(1024);
-  i.port = i.acceptor.local_endpoint().port();
+  i.listen();
   i.started = std::chrono::steady_clock::now();
   i.accept();
-  i.thread = std::thread([&i] { i.io.run(); });
+  i.run();
   return i.port;
 }
 
 void FaultProxy::stop() {
-  if (!impl_ || !impl_->thread.joinable()) return;
-  impl_->io.stop();
-  impl_->thread.join();
-  boost::system::error_code ec;
-  impl_->acceptor.close(ec);
+  if (impl_) impl_->shutdown();
 }
 
 std::string FaultProxy::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }

@@ -1,7 +1,7 @@
 // Per-run CA and server certificate (OpenSSL 3), and the Boost.Asio TLS front.
 #include "sim/tls.h"
 
-#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+#include "sim/asio_loopback.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -102,13 +102,9 @@ TlsMaterial make_tls_material(const std::string& dir) {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-struct TlsFront::Impl {
+struct TlsFront::Impl : detail::AsioLoopback {
   int upstream_port;
-  asio::io_context io;
   asio::ssl::context ssl{asio::ssl::context::tls_server};
-  tcp::acceptor acceptor{io};
-  std::thread thread;
-  int port = 0;
 
   struct Session : std::enable_shared_from_this<Session> {
     asio::ssl::stream<tcp::socket> client;
@@ -177,23 +173,14 @@ TlsFront::~TlsFront() { stop(); }
 
 int TlsFront::start() {
   auto& i = *impl_;
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  i.acceptor.open(ep.protocol());
-  i.acceptor.set_option(tcp::acceptor::reuse_address(true));
-  i.acceptor.bind(ep);
-  i.acceptor.listen(1024);
-  i.port = i.acceptor.local_endpoint().port();
+  i.listen();
   i.accept();
-  i.thread = std::thread([&i] { i.io.run(); });
+  i.run();
   return i.port;
 }
 
 void TlsFront::stop() {
-  if (!impl_ || !impl_->thread.joinable()) return;
-  impl_->io.stop();
-  impl_->thread.join();
-  boost::system::error_code ec;
-  impl_->acceptor.close(ec);
+  if (impl_) impl_->shutdown();
 }
 
 std::string TlsFront::base_url() const { return "https://127.0.0.1:" + std::to_string(impl_->port); }

@@ -138,7 +138,12 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
         const std::string id = "p" + std::to_string(++n);
         const CallResult a = run_call(on, call, id), b = run_call(off, call, id);
         const Observed oa = observe(a), ob = observe(b);
-        RC_ASSERT(oa == ob);
+        if (!(oa == ob)) {
+          std::ostringstream why;
+          why << "after: " << history << "\n  caches on:  " << oa << " " << safe_dump(a.response)
+              << "\n  caches off: " << ob << " " << safe_dump(b.response);
+          RC_FAIL(why.str());
+        }
         // The cached world never presents an expired token, nor one of another subject.
         for (const auto& t : on.trace().tokens(id)) {
           const auto d = jose::decode_unverified(t.token);
@@ -167,7 +172,6 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
     }
   }
   RC_TAG(n > 0 ? "with calls" : "no calls");
-  (void)history;
 }
 
 // The sequence the property found when verified-token caches ignored key withdrawal: a token

@@ -47,16 +47,28 @@ OutboundRequest form_post(std::string path, const std::vector<std::pair<std::str
 HttpClientPool::HttpClientPool(ClientOptions options) : options_(options) {}
 HttpClientPool::~HttpClientPool() = default;
 
+namespace {
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 std::unique_ptr<httplib::Client> HttpClientPool::checkout(const std::string& base_url) {
+  std::vector<std::unique_ptr<httplib::Client>> expired;
+  std::unique_ptr<httplib::Client> reuse;
   {
     std::lock_guard lock(mu_);
     auto& idle = idle_[base_url];
-    if (!idle.empty()) {
-      auto c = std::move(idle.back());
+    const int64_t now = now_us();
+    while (!idle.empty() && !reuse) {
+      Idle c = std::move(idle.back());  // the most recently used first
       idle.pop_back();
-      return c;
+      if (options_.max_idle_ms > 0 && now - c.since_us > int64_t{options_.max_idle_ms} * 1000) expired.push_back(std::move(c.client));
+      else reuse = std::move(c.client);
     }
   }
+  for (auto& c : expired) c->stop();
+  if (reuse) return reuse;
   auto c = std::make_unique<httplib::Client>(base_url);
   c->set_keep_alive(true);
   c->set_tcp_nodelay(true);
@@ -69,17 +81,17 @@ std::unique_ptr<httplib::Client> HttpClientPool::checkout(const std::string& bas
 void HttpClientPool::checkin(const std::string& base_url, std::unique_ptr<httplib::Client> client) {
   std::lock_guard lock(mu_);
   auto& idle = idle_[base_url];
-  if (idle.size() < options_.max_idle_per_host) idle.push_back(std::move(client));
+  if (idle.size() < options_.max_idle_per_host) idle.push_back({std::move(client), now_us()});
 }
 
 void HttpClientPool::clear() {
-  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle;
+  std::map<std::string, std::vector<Idle>> idle;
   {
     std::lock_guard lock(mu_);
     idle.swap(idle_);
   }
   for (auto& [url, clients] : idle)
-    for (auto& c : clients) c->stop();
+    for (auto& c : clients) c.client->stop();
 }
 
 InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {

@@ -44,6 +44,10 @@ struct ClientOptions {
   int connect_timeout_ms = 2000;
   int read_timeout_ms = 5000;
   size_t max_idle_per_host = 8;
+  // A pooled connection idle longer than this is closed instead of reused: txlab's servers
+  // close idle keep-alive connections after 2 s, and reusing one just as the server closes it
+  // loses the request (the classic keep-alive race). 0 = never expire.
+  int max_idle_ms = 1000;
 };
 
 class HttpClientPool {
@@ -65,7 +69,11 @@ class HttpClientPool {
 
   ClientOptions options_;
   std::mutex mu_;
-  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
+  struct Idle {
+    std::unique_ptr<httplib::Client> client;
+    int64_t since_us = 0;  // monotonic time it was checked in
+  };
+  std::map<std::string, std::vector<Idle>> idle_;
 };
 
 }  // namespace txlab::http
