@@ -13,7 +13,7 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 def parse(path):
     text = open(path).read()
-    out = {"rps": 0.0, "errors": 0, "p50_ms": None, "p99_ms": None}
+    out = {"rps": 0.0, "errors": 0, "timeouts": 0, "p50_ms": None, "p99_ms": None}
     m = re.search(r"Requests/sec:\s+([\d.]+)", text)
     if m:
         out["rps"] = float(m.group(1))
@@ -22,7 +22,10 @@ def parse(path):
         out["errors"] += int(m.group(1))
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if m:
-        out["errors"] += sum(int(x) for x in m.groups())
+        # Failed connections, reads and writes invalidate a run; wrk's "timeout" counts answers
+        # slower than its 2 s limit: reported as latency, not as failures.
+        out["errors"] += sum(int(x) for x in m.groups()[:3])
+        out["timeouts"] = int(m.group(4))
     for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
         if m:
@@ -49,7 +52,8 @@ def main(work, out_path, threads, connections, duration, op_label, apache_label)
         print(f"{title:48} {a['rps']:12.0f} {b['rps']:11.0f} {ratio:6.2f} {'>= ' + format(goal, '.1f'):>7}  {status:8} {label}")
         for side, r in (("txlab", a), ("peer", b)):
             lat = f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms" if r["p50_ms"] is not None else "latency n/a"
-            print(f"{'':50}{side:6} {lat}" + (f", {r['errors']} errors" if r["errors"] else ""))
+            extra = (f", {r['errors']} errors" if r["errors"] else "") + (f", {r['timeouts']} slower than 2 s" if r["timeouts"] else "")
+            print(f"{'':50}{side:6} {lat}{extra}")
         result["comparisons"].append({"name": title, "txlab": a, "peer": b, "peer_label": label, "ratio": ratio, "goal": goal,
                                       "status": status})
     with open(out_path, "w") as f:

@@ -43,7 +43,7 @@ struct InboundResponse {
 struct ClientOptions {
   int connect_timeout_ms = 2000;
   int read_timeout_ms = 5000;
-  size_t max_idle_per_host = 8;
+  size_t max_idle_per_host = 64;  // at least the concurrency a role sees, or connections churn
   // A pooled connection idle longer than this is closed instead of reused: txlab's servers
   // close idle keep-alive connections after 2 s, and reusing one just as the server closes it
   // loses the request (the classic keep-alive race). 0 = never expire.
