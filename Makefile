@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build demo test asan test-asan bench bench-run bench-rss bench-peers bench-all bench-baseline lint clean
+.PHONY: deps configure build demo test asan test-asan test-tsan bench bench-run bench-rss bench-peers bench-all bench-baseline lint clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -24,6 +24,10 @@ test: build
 
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
+
+# ThreadSanitizer; Debian's prebuilt cpp-httplib is uninstrumented, so its internals are suppressed.
+test-tsan:
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" $(MAKE) --no-print-directory test PRESET=tsan
 
 # Benchmarks: release build, JSON run, regression gate against the committed baseline.
 BENCH_JSON := build/release/bench.json

@@ -99,6 +99,10 @@ double World::sim_time_s() const {
 }
 
 void World::use_simulated_time() {
+  // Every clock stops at one instant: from here on time moves only by advance_time(), so role
+  // clocks are exactly start + simulated time (+ offsets, steps, drift), however slow the
+  // machine — a run's verdict cannot depend on how long its steps took in real time.
+  freeze_clocks();
   sim_ms_.store(0);
   simulated_.store(true);
 }

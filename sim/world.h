@@ -62,7 +62,8 @@ class World {
   void freeze_clocks_at(int64_t system_ms);
 
   // Simulation time in seconds since start(): the real time elapsed, or, once
-  // use_simulated_time() is called, only what advance_time() added. Fault windows follow it.
+  // use_simulated_time() is called (it freezes every role clock at one instant), only what
+  // advance_time() added. Fault windows follow it.
   double sim_time_s() const;
   void use_simulated_time();
   // Time passes: every role's clock moves by `seconds` (its drift included).
