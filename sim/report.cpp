@@ -108,16 +108,8 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
         << audience_text(a.audience) << "\n";
     }
   }
-  if (!sc.links.empty()) {
-    o << "\nfault decisions (seed " << run.seed << ")\n";
-    std::map<std::string, std::map<std::string, size_t>> by_link;
-    for (const auto& d : world.fault_decisions()) ++by_link[d.link][d.fault];
-    for (const auto& [link, counts] : by_link) {
-      o << "  " << pad(link, 20);
-      for (const auto& [fault, n] : counts) o << fault << " " << n << "  ";
-      o << "\n";
-    }
-  }
+  if (const std::string faults = render_fault_decisions(world); !faults.empty())
+    o << "\nfault decisions (seed " << run.seed << ", per connection)\n" << faults;
   size_t ok = 0;
   for (const auto& r : run.calls) ok += r.ok() ? 1 : 0;
   o << "\nverdict: " << (run.ok() ? c("\033[32m", "PASS") : c("\033[31m", "FAIL")) << " (" << ok << "/" << run.calls.size()
@@ -156,11 +148,31 @@ Json render_json(const World& world, const RunResult& run) {
   for (const auto& a : run.audit)
     audit.push_back({{"as", a.as}, {"call", a.call}, {"grant", a.grant}, {"subject_jti", a.subject_jti},
                      {"issued_jti", a.issued_jti}, {"client_id", a.client_id}, {"audience", a.audience}, {"at", a.at_s}});
+  return {{"scenario", sc.name}, {"topology", sc.topology}, {"seed", run.seed}, {"ok", run.ok()}, {"roles", roles},
+          {"calls", calls},      {"audit", audit},          {"faults", fault_decisions_json(world)}};
+}
+
+std::string render_fault_decisions(const World& world) {
+  std::map<std::string, std::pair<size_t, std::map<std::string, size_t>>> per_link;  // connections, fault -> n
+  for (const auto& d : world.fault_decisions()) {
+    auto& p = per_link[d.link];
+    ++p.first;
+    if (d.fault != "none") ++p.second[d.fault];
+  }
+  std::ostringstream o;
+  for (const auto& [link, p] : per_link) {
+    o << "  " << link << ": " << p.first << " connection" << (p.first == 1 ? "" : "s");
+    for (const auto& [fault, n] : p.second) o << ", " << n << " " << fault;
+    o << "\n";
+  }
+  return o.str();
+}
+
+Json fault_decisions_json(const World& world) {
   Json faults = Json::array();
   for (const auto& d : world.fault_decisions())
     faults.push_back({{"link", d.link}, {"connection", d.connection}, {"fault", d.fault}, {"latency_ms", d.latency_ms}});
-  return {{"scenario", sc.name}, {"topology", sc.topology}, {"seed", run.seed}, {"ok", run.ok()}, {"roles", roles},
-          {"calls", calls},      {"audit", audit},          {"faults", faults}};
+  return faults;
 }
 
 std::string render_mermaid(const World& world, const RunResult& run, const std::string& call_id) {

@@ -19,6 +19,11 @@ struct TextOptions {
 
 std::string render_text(const World& world, const RunResult& run, const TextOptions& options = {});
 nlohmann::json render_json(const World& world, const RunResult& run);
+// Fault decisions taken so far, per link ("gw-c2p->as-c2pe: 12 connections, 3 down"), one line
+// each; "" when no link has a proxy. Shared by the workload and timeline reports.
+std::string render_fault_decisions(const World& world);
+// Every decision, connection by connection (the `faults` member of both JSON reports).
+nlohmann::json fault_decisions_json(const World& world);
 // Sequence diagram of the first call of each workload entry (or of `call_id` when given).
 std::string render_mermaid(const World& world, const RunResult& run, const std::string& call_id = {});
 

@@ -17,6 +17,7 @@
 #include "sim/clock.h"
 #include "sim/json_util.h"
 #include "sim/load.h"
+#include "sim/report.h"
 #include "sim/runner.h"
 #include "sim/world.h"
 
@@ -367,20 +368,7 @@ std::string render_text(const World& world, const TimelineResult& r) {
     std::snprintf(at, sizeof at, "%8s", secs(e.at_s).c_str());
     o << "  " << at << "  " << (e.ok ? "" : "FAILED ") << e.what << (e.origin == "timeline" ? "" : " [" + e.origin + "]") << " — " << e.result << "\n";
   }
-  std::map<std::string, std::pair<int, std::map<std::string, int>>> per_link;  // link -> (connections, fault -> n)
-  for (const auto& d : world.fault_decisions()) {
-    auto& p = per_link[d.link];
-    ++p.first;
-    if (d.fault != "none") ++p.second[d.fault];
-  }
-  if (!per_link.empty()) {
-    o << "\nFault decisions (per connection)\n";
-    for (const auto& [link, p] : per_link) {
-      o << "  " << link << ": " << p.first << " connections";
-      for (const auto& [f, n] : p.second) o << ", " << n << " " << f;
-      o << "\n";
-    }
-  }
+  if (const std::string faults = render_fault_decisions(world); !faults.empty()) o << "\nFault decisions (per connection)\n" << faults;
   char line[256];
   auto table = [&](bool declared) {
     std::snprintf(line, sizeof line, "  %-32s %-13s %6s %6s %8s %9s %9s %9s %9s\n", "window", "time", "calls", "ok", "success", "p50 ms",
@@ -439,10 +427,7 @@ Json render_json(const World& world, const TimelineResult& r) {
   for (const auto& c : r.calls)
     calls.push_back({{"id", c.id}, {"entry", c.name}, {"t_s", c.t_s}, {"status", c.status}, {"error", c.error}, {"ok", c.ok}, {"us", c.us}});
   j["calls"] = calls;
-  Json faults = Json::array();
-  for (const auto& d : world.fault_decisions())
-    faults.push_back({{"link", d.link}, {"connection", d.connection}, {"fault", d.fault}, {"latency_ms", d.latency_ms}});
-  j["faults"] = faults;
+  j["faults"] = fault_decisions_json(world);
   return j;
 }
 

@@ -189,7 +189,6 @@ std::pair<double, double> range(const Reader& r, const YAML::Node& map, const st
 }  // namespace
 
 Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
-  (void)s;
   const std::string where = "'timeline'";
   r.expect_map(n, where);
   r.check_keys(n, {"duration", "step", "clock", "traffic", "calls_per_step", "concurrency", "events", "windows", "expect", "swarm"}, where);
