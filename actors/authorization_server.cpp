@@ -300,7 +300,7 @@ void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) 
     }
   }
   Json body = {{"error", std::string(w.code)}};
-  if (!f.description.empty()) body["error_description"] = f.description;
+  if (!f.description.empty()) body["error_description"] = safe_error_description(f.description);
   reply(res, w.http_status, safe_dump(body));
 }
 

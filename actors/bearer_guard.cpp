@@ -56,8 +56,11 @@ void BearerGuard::ensure_trust() {
   });
 }
 
-void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm, const std::string& description) {
+void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm, const std::string& raw_description) {
   const WireError w = to_wire(e);
+  // RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (it sits inside a
+  // quoted string of WWW-Authenticate too).
+  const std::string description = safe_error_description(raw_description);
   if (w.http_status == 401 || e == EdgeError::kInsufficientScope || e == EdgeError::kInvalidRequest) {
     // RFC 6750 §3: WWW-Authenticate: Bearer realm, error, error_description.
     std::string v = "Bearer realm=\"" + realm + "\"";

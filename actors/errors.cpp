@@ -49,4 +49,13 @@ bool token_error_from_code(std::string_view code, TokenError* out) {
   return false;
 }
 
+std::string safe_error_description(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text.substr(0, 256)) {
+    const bool allowed = c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
+    out += allowed ? static_cast<char>(c) : (c == '"' ? '\'' : '?');
+  }
+  return out;
+}
+
 }  // namespace txlab

@@ -43,6 +43,10 @@ struct WireError {
 
 WireError to_wire(TokenError e);
 WireError to_wire(EdgeError e);
+// An error_description (or error_uri) limited to RFC 6749 §5.2's set %x20-21 / %x23-5B /
+// %x5D-7E: anything else (quotes, backslashes, control characters, non-ASCII echoed from a
+// request) becomes '?', and the text is capped at 256 characters.
+std::string safe_error_description(std::string_view text);
 // Parses an OAuth error code back (for relaying a back-channel AS's answer).
 bool token_error_from_code(std::string_view code, TokenError* out);
 

@@ -15,6 +15,7 @@
 
 #include "conformance/attacks.h"
 #include "conformance/isolation.h"
+#include "conformance/issuer.h"
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/json_util.h"
@@ -53,9 +54,21 @@ usage:
         --subject-client ID:SECRET   whose client_credentials tokens serve as subject tokens
         --audience AUD               an audience the exchanger may request
         --forbidden-audience AUD     one it may not
+        --issuer-key FILE --issuer NAME   a private key (JWK or PEM) of an issuer the target
+                                     trusts, for the key-dependent cases (twice: a second issuer)
+        --serve-issuer PORT          serve two issuers with fresh keys on 127.0.0.1:PORT (trust
+                                     http://127.0.0.1:PORT and .../second in the target first)
+        --subject-audience AUD       aud of minted subject tokens (default: exchanger and issuer)
+        --subject-scope SCOPE        scope of minted subject tokens
+        --unauthorized-client ID:SECRET   a client that may not exchange (unauthorized_client)
+        --scope-beyond SCOPE         a scope the exchanger may hold but subject tokens lack
+        --jwt-access-tokens          the target claims RFC 9068 JWT access tokens
         --profile rfc8693|common|keycloak (default common)   --strict (NON-STRICT fails too)
         --only PREFIX (e.g. rfc8693/2.2.2)   --timeout-ms N (default 5000)
-        --junit FILE   --json FILE|-   --list (print the cases and exit)
+        --budget SECONDS (default 600)   --progress / --quiet (default: progress on a terminal)
+        --junit FILE   --json FILE|-   --list (print the cases and exit; honours --only)
+        exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict), 2 usage or setup error,
+              3 token exchange not supported, 4 target unreachable, timed out or budget spent
   txlab help
 )";
 
@@ -66,9 +79,10 @@ struct Args {
   bool quiet = false;
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client, audience,
-      forbidden_audience, profile = "common", junit_out, only;
-  bool strict = false, list = false;
-  int timeout_ms = 5000;
+      forbidden_audience, profile = "common", junit_out, only, subject_audience, subject_scope, unauthorized_client;
+  std::vector<std::string> issuer_keys, issuers, scopes_beyond;
+  bool strict = false, list = false, jwt_access_tokens = false, progress = false;
+  int timeout_ms = 5000, serve_issuer_port = 0, budget_s = 600;
   // load
   int concurrency = 4;
   double duration_s = 5, rate = 0;
@@ -117,7 +131,9 @@ Args parse(int argc, char** argv) {
         {"--subject-client", &Args::subject_client}, {"--audience", &Args::audience},
         {"--forbidden-audience", &Args::forbidden_audience}, {"--profile", &Args::profile},
         {"--junit", &Args::junit_out},         {"--only", &Args::only},
-        {"--svg", &Args::svg_out},             {"--tls", &Args::tls_dir}};
+        {"--svg", &Args::svg_out},             {"--tls", &Args::tls_dir},
+        {"--subject-audience", &Args::subject_audience}, {"--subject-scope", &Args::subject_scope},
+        {"--unauthorized-client", &Args::unauthorized_client}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
       if (s == flag) {
@@ -135,6 +151,16 @@ Args parse(int argc, char** argv) {
     else if (s == "--duration") a.duration_s = static_cast<double>(number("--duration"));
     else if (s == "--rate") a.rate = static_cast<double>(number("--rate"));
     else if (s == "--list") a.list = true;
+    else if (s == "--issuer-key") a.issuer_keys.push_back(value("--issuer-key"));
+    else if (s == "--issuer") a.issuers.push_back(value("--issuer"));
+    else if (s == "--scope-beyond") a.scopes_beyond.push_back(value("--scope-beyond"));
+    else if (s == "--jwt-access-tokens") a.jwt_access_tokens = true;
+    else if (s == "--progress") a.progress = true;
+    else if (s == "--serve-issuer") {
+      const long long port = number("--serve-issuer");
+      if (port < 1 || port > 65535) usage_error("--serve-issuer needs a port from 1 to 65535");
+      a.serve_issuer_port = static_cast<int>(port);
+    } else if (s == "--budget") a.budget_s = static_cast<int>(number("--budget"));
     else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
     else positional.push_back(s);
   }
@@ -294,16 +320,49 @@ std::optional<conformance::Credentials> credentials(const std::string& flag, con
 }
 
 int cmd_conform(const Args& a) {
+  if (!a.only.empty() && conformance::count_selected(a.only) == 0)
+    usage_error("--only '" + a.only + "' matches no case (see txlab conform --list)");
   if (a.list) {
-    std::cout << conformance::render_list();
+    std::cout << conformance::render_list(a.only);
     return 0;
   }
   const auto profile = conformance::profile_from_string(a.profile);
   if (!profile) usage_error("--profile must be rfc8693, common or keycloak");
+  if (a.issuers.size() > a.issuer_keys.size()) usage_error("--issuer names the issuer of an --issuer-key; give the key too");
+  if (a.issuer_keys.size() > 2) usage_error("at most two --issuer-key");
+  if (a.budget_s <= 0) usage_error("--budget needs a positive number of seconds");
+  // Issuer keys: from files, and/or served on loopback.
+  std::vector<conformance::IssuerKey> keys;
+  for (size_t i = 0; i < a.issuer_keys.size(); ++i) {
+    std::string error;
+    auto key = conformance::load_issuer_key(a.issuer_keys[i], &error);
+    if (!key) {
+      std::cerr << "txlab conform: --issuer-key " << error << "\n";
+      return 2;
+    }
+    if (i >= a.issuers.size() && a.serve_issuer_port == 0)
+      usage_error("--issuer-key " + a.issuer_keys[i] + " needs --issuer NAME (the iss its tokens carry)");
+    keys.push_back({i < a.issuers.size() ? a.issuers[i] : "", std::make_shared<jose::Key>(*key)});
+  }
+  conformance::ServedIssuers served;
+  if (a.serve_issuer_port > 0) {
+    if (!a.scenario.empty()) usage_error("--serve-issuer is for remote targets (--target-url)");
+    try {
+      served.start(a.serve_issuer_port, keys.empty() ? std::nullopt : std::optional<jose::Key>(*keys[0].key),
+                   keys.empty() ? "" : keys[0].issuer);
+    } catch (const std::exception& e) {
+      std::cerr << "txlab conform: --serve-issuer: " << e.what() << "\n";
+      return 2;
+    }
+    keys = served.keys();
+    std::cerr << "txlab conform: serving issuer " << served.issuer(0) << " (JWKS " << served.jwks_uri(0) << ") and "
+              << served.issuer(1) << " (JWKS " << served.jwks_uri(1) << "); the target must trust them\n";
+  }
   std::unique_ptr<World> world;
   conformance::Target target;
   if (!a.scenario.empty()) {
     if (a.target_role.empty()) usage_error("--scenario needs --target ROLE");
+    if (!a.target_url.empty() || !keys.empty()) usage_error("--scenario targets use the scenario's own issuers; --target-url/--issuer-key are for remote targets");
     Scenario s;
     try {
       s = load_scenario(a.scenario);
@@ -332,6 +391,12 @@ int cmd_conform(const Args& a) {
     o.forbidden_audience = a.forbidden_audience;
     o.profile = *profile;
     o.timeout_ms = a.timeout_ms;
+    o.issuer_keys = keys;
+    if (!a.subject_audience.empty()) o.subject_audience = a.subject_audience;
+    o.subject_scope = a.subject_scope;
+    o.unauthorized_client = credentials("--unauthorized-client", a.unauthorized_client);
+    o.scopes_beyond_subject = a.scopes_beyond;
+    if (a.jwt_access_tokens) o.jwt_access_tokens = true;
     std::string error;
     auto t = conformance::target_from_url(o, &error);
     if (!t) {
@@ -341,13 +406,28 @@ int cmd_conform(const Args& a) {
     target = std::move(*t);
   }
   target.timeout_ms = a.timeout_ms;
-  const auto report = conformance::run_suite(target, a.only);
+  conformance::RunOptions run;
+  run.only = a.only;
+  run.strict = a.strict;
+  run.budget_s = a.budget_s;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  if ((a.progress || tty) && !a.quiet) {
+    run.progress = [tty](size_t done, size_t total, const conformance::CaseResult& r) {
+      const std::string line = "[" + std::to_string(done) + "/" + std::to_string(total) + "] " +
+                               std::string(conformance::to_string(r.finding.grade)) + " " + r.c->info.id;
+      if (tty) std::cerr << "\r\033[K" << line << (done == total ? "\n" : "") << std::flush;
+      else std::cerr << line << "\n";
+    };
+  }
+  const auto report = conformance::run_suite(target, run);
   const bool json_to_stdout = a.json_out == "-";
   if (!json_to_stdout) std::cout << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
   bool ok = true;
   if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(conformance::render_json(report), 2) + "\n") && ok;
   if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
-  return report.passed(a.strict) && ok ? 0 : 1;
+  if (!ok) return 2;
+  if (report.verdict != conformance::Verdict::kGraded) return conformance::exit_code(report.verdict);
+  return report.passed() ? 0 : 1;
 }
 
 }  // namespace
@@ -359,7 +439,7 @@ int main(int argc, char** argv) {
       return cmd_conform(a);
     } catch (const std::exception& e) {
       std::cerr << "txlab: " << e.what() << "\n";
-      return 3;
+      return 2;
     }
   }
   Scenario s;

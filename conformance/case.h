@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/jose/key.h"
+
 namespace txlab {
 class Clock;
 }
@@ -32,6 +34,14 @@ struct Credentials {
   std::string secret;
 };
 
+// A private key of an issuer the target trusts: the runner signs subject and actor tokens with
+// it for the checks that need a validly signed token with one thing wrong (expired, wrong aud,
+// unknown crit, issuer/key mix-up ...).
+struct IssuerKey {
+  std::string issuer;  // the iss it signs for
+  std::shared_ptr<const jose::Key> key;  // private; its kid is what the target's JWKS publishes
+};
+
 // What a suite needs to know about the server under test.
 struct Target {
   std::string name;            // for reports
@@ -49,11 +59,27 @@ struct Target {
   std::function<std::optional<std::string>(std::string* error)> subject_token;
   // Optional: a valid actor token (delegation cases are UNIMPLEMENTED-checked without one).
   std::function<std::optional<std::string>(std::string* error)> actor_token;
-  // Optional: mints a token with the subject issuer's real key (expired, may_act, act, wrong
-  // aud...). Available for built-in targets; for remote targets those cases are INFORMATIONAL.
-  std::function<std::string(const nlohmann::json& claims)> mint;
-  // Claims a minted subject token should carry to be valid (iss, aud, scope ...).
+  // Keys of issuers the target trusts ([0] the subject issuer, [1] a second trusted issuer for
+  // mix-up checks). Built-in targets have them; remote targets get them from --issuer-key or
+  // --serve-issuer; without them the key-dependent cases are INFORMATIONAL.
+  std::vector<IssuerKey> issuer_keys;
+  // Claims a minted subject token should carry to be valid (iss, aud, scope ...), and its typ.
   nlohmann::json mint_template;
+  std::string minted_typ = "at+jwt";
+  // JWKS of the issuer of the subject (and actor) tokens, for forgeries that need the
+  // published key (algorithm confusion).
+  std::vector<std::string> subject_jwks_uris;
+  // Whether the target claims RFC 9068 JWT access tokens (its tokens are typ at+jwt, or it is
+  // known to). Unknown: judged from the issued token's typ.
+  std::optional<bool> jwt_access_tokens;
+  // Policy hints. A registered client that may not use token exchange (unauthorized_client
+  // expected); scopes the exchanger may hold but a subject token does not (for the wider-scope
+  // probes, besides discovery's scopes_supported).
+  std::optional<Credentials> unauthorized_client;
+  std::vector<std::string> scopes_beyond_subject;
+  // From discovery: grant_types_supported (nullopt: not advertised) and scopes_supported.
+  std::optional<std::vector<std::string>> grant_types_supported;
+  std::vector<std::string> scopes_supported;
   const Clock* clock = nullptr;  // the subject issuer's clock, for minted iat/exp
   // When known: whether the AS is configured for delegation (act expected). Unknown: judged
   // from behaviour.
@@ -73,9 +99,12 @@ struct Finding {
 struct CaseInfo {
   std::string id;           // "rfc8693/2.2.2/unknown-audience-invalid-target"
   std::string section;      // "RFC 8693 §2.2.2"
-  Level level = Level::kMust;
+  Level level = Level::kMust;  // the keyword of the quoted sentence
   std::string title;
   std::string requirement;  // quoted text
+  // False for the few cases that do not depend on a working token exchange (unknown grant,
+  // client authentication): they still run against a server without the grant.
+  bool needs_exchange = true;
 };
 
 class Probe;

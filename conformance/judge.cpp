@@ -1,6 +1,9 @@
 // Grading helpers shared by every case.
 #include "conformance/judge.h"
 
+#include <atomic>
+
+#include "conformance/forge.h"
 #include "sim/clock.h"
 
 #include "sim/jose/base64url.h"
@@ -47,6 +50,26 @@ Finding expect_invalid_subject(const Probe& p, const Answer& a, std::vector<Devi
   return expect_error(p, a, 400, "invalid_request", extra);
 }
 
+Finding expect_refused(const Probe& p, const Answer& a, std::vector<Deviation> extra) {
+  const std::string expected = is_profile(p, Profile::kRfc8693) ? "400 invalid_request" : "400 invalid_request or invalid_grant";
+  if (a.status == 200) return failed(expected, a.describe(), "the server accepted a token it must refuse");
+  if (a.status == 0) return failed(expected, a.describe());
+  if (a.status >= 500) return failed(expected, a.describe(), "a server error is never the right answer to a bad token");
+  if (!a.json() || a.error().empty()) return failed(expected, a.describe(), "error responses are JSON with an error member (RFC 6749 §5.2)");
+  Finding f = expect_invalid_subject(p, a, std::move(extra));
+  if (f.grade != Grade::kFailed) return f;
+  return non_strict(expected, a.describe(), "refused, but RFC 8693 §2.2.2 names invalid_request for an invalid token");
+}
+
+Finding expect_target_refused(const Probe& p, const Answer& a, const std::vector<Deviation>& deviations) {
+  Finding f = expect_error(p, a, 400, "invalid_target", deviations);
+  if (f.grade != Grade::kFailed || a.status == 200 || a.status == 0 || a.status >= 500 || !a.json() || a.error().empty()) {
+    if (a.status == 200) f.note = "a token was issued for a target the client may not obtain";
+    return f;
+  }
+  return non_strict("400 invalid_target", a.describe(), "refused; invalid_target is the code the RFC says SHOULD be used");
+}
+
 std::string with_claims(const std::string& token, const Json& claims) {
   auto parts = jose::split_compact(token);
   if (!parts) return token + "x";
@@ -61,18 +84,42 @@ std::string signed_by_stranger(const Json& header, const Json& claims) {
   return input + "." + jose::base64url_encode(*jose::sign_bytes(stranger, input));
 }
 
-std::string mint(const Probe& p, const Json& overrides) {
-  if (!p.target().mint) return {};
+bool can_mint(const Probe& p, size_t key) {
+  const auto& keys = p.target().issuer_keys;
+  return key < keys.size() && keys[key].key && keys[key].key->has_private();
+}
+
+std::string needs_key_note(size_t key) {
+  if (key == 0)
+    return "needs a token signed by an issuer the target trusts: run with --issuer-key FILE --issuer NAME, or "
+           "--serve-issuer PORT and configure the target to trust it";
+  return "needs a second trusted issuer's key: give --issuer-key/--issuer twice, or --serve-issuer (it serves two issuers)";
+}
+
+int64_t target_now(const Probe& p) { return p.target().clock ? p.target().clock->now_s() : now_s(); }
+
+std::string mint(const Probe& p, const Json& overrides, const Json& header, size_t key) {
+  if (!can_mint(p, key)) return {};
+  static std::atomic<uint64_t> serial{0};
+  const IssuerKey& k = p.target().issuer_keys[key];
   Json c = p.target().mint_template;
-  const int64_t now = p.target().clock ? p.target().clock->now_s() : now_s();
+  if (key > 0) c["iss"] = k.issuer;
+  const int64_t now = target_now(p);
   c["iat"] = now;
   c["exp"] = now + 300;
-  c["jti"] = "txlab-conformance-" + std::to_string(now) + "-" + std::to_string(std::rand());
+  c["jti"] = "txlab-conformance-" + std::to_string(now) + "-" + std::to_string(++serial);
   for (auto it = overrides.begin(); it != overrides.end(); ++it) {
     if (it.value().is_null()) c.erase(it.key());
     else c[it.key()] = it.value();
   }
-  return p.target().mint(c);
+  Json h = Json::object();
+  if (!p.target().minted_typ.empty()) h["typ"] = p.target().minted_typ;
+  h["kid"] = k.key->kid();
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    if (it.value().is_null()) h.erase(it.key());
+    else h[it.key()] = it.value();
+  }
+  return forge::sign_with(*k.key, h, c);
 }
 
 int64_t now_s() {

@@ -59,13 +59,31 @@ Finding with_successful_exchange(Probe& p, Fn&& fn) {
   });
 }
 
+// Grades the answer to a request whose subject or actor token is unacceptable (a forgery, a
+// token with a bad claim): a 200 or a 5xx is FAILED; invalid_request OK (RFC 8693 §2.2.2),
+// invalid_grant OK under common and NON-STRICT under rfc8693; another 4xx OAuth error is a
+// refusal with an imprecise code (NON-STRICT); a non-JSON refusal is FAILED (RFC 6749 §5.2).
+Finding expect_refused(const Probe& p, const Answer& a, std::vector<Deviation> extra = {});
+
+// A target the client may not obtain: 200 is FAILED (a token was issued for it); invalid_target
+// OK; another OAuth refusal NON-STRICT (RFC 8693 §2.2.2 and RFC 8707 §2: invalid_target SHOULD).
+Finding expect_target_refused(const Probe& p, const Answer& a, const std::vector<Deviation>& deviations = {});
+
 bool is_profile(const Probe& p, Profile profile);
 // A token equal to `token` but with claims changed (and the original signature kept).
 std::string with_claims(const std::string& token, const nlohmann::json& claims);
 // A token with the given header and claims signed by a fresh, unrelated EC key.
 std::string signed_by_stranger(const nlohmann::json& header, const nlohmann::json& claims);
-// A minted subject token (template claims merged with `overrides`), or "" without minting.
-std::string mint(const Probe& p, const nlohmann::json& overrides);
+// A subject token signed with trusted issuer key `key` (0: the subject issuer): the target's
+// template claims with fresh iat/exp/jti, merged with `overrides` (a null value removes the
+// claim), header typ + kid merged with `header` likewise. "" when the target has no such key.
+std::string mint(const Probe& p, const nlohmann::json& overrides, const nlohmann::json& header = nlohmann::json::object(),
+                 size_t key = 0);
+bool can_mint(const Probe& p, size_t key = 0);
+// The INFORMATIONAL note of a case that needs an issuer key it does not have.
+std::string needs_key_note(size_t key = 0);
+// The subject or actor token's (or the target's) view of now.
+int64_t target_now(const Probe& p);
 int64_t now_s();
 
 }  // namespace txlab::conformance

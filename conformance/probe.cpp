@@ -1,8 +1,12 @@
 // Probe: HTTP to the server under test, request building, answer decoding.
 #include "conformance/probe.h"
 
+#include <httplib.h>
+
+#include <atomic>
 #include <regex>
 
+#include "sim/http/server.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 
@@ -90,10 +94,75 @@ std::optional<std::pair<Json, Json>> Answer::issued_jwt() const {
   return jose::decode_unverified(t);
 }
 
+// The attacker's side: a stranger key and a loopback server with its JWKS (jku) and
+// certificate (x5u). A target that fetches them is counted.
+struct Probe::Attacker {
+  jose::Key stranger = jose::Key::generate(jose::Alg::kES256);
+  http::LoopbackServer server;
+  std::atomic<size_t> fetches{0};
+  forge::Materials materials;
+};
+
 Probe::Probe(const Target& target)
     : target_(target),
       pool_(http::ClientOptions{target.timeout_ms, target.timeout_ms, 4}) {
   if (!split_url(target.token_endpoint, &base_, &path_)) base_.clear();
+}
+
+Probe::~Probe() {
+  if (attacker_) attacker_->server.stop();
+}
+
+const forge::Materials& Probe::materials() {
+  if (attacker_) return attacker_->materials;
+  attacker_ = std::make_unique<Attacker>();
+  Attacker& a = *attacker_;
+  a.stranger.set_kid("txlab-conformance-stranger");
+  const std::string cert = a.stranger.self_signed_cert_der("txlab conformance stranger");
+  const std::string jwks = Json{{"keys", Json::array({a.stranger.public_jwk()})}}.dump();
+  const std::string pem = forge::certificate_pem(cert);
+  a.server.routes().Get("/jwks.json", [&a, jwks](const httplib::Request&, httplib::Response& res) {
+    ++a.fetches;
+    res.set_content(jwks, "application/json");
+  });
+  a.server.routes().Get("/cert.pem", [&a, pem](const httplib::Request&, httplib::Response& res) {
+    ++a.fetches;
+    res.set_content(pem, "application/pem-certificate-chain");
+  });
+  a.server.start();
+  a.materials.stranger = &a.stranger;
+  a.materials.stranger_cert_der = cert;
+  a.materials.attacker_jwks_url = a.server.base_url() + "/jwks.json";
+  a.materials.attacker_x5u_url = a.server.base_url() + "/cert.pem";
+  // The subject issuer's published keys, member order kept (HMAC secrets are the key's text).
+  for (const auto& uri : target_.subject_jwks_uris) {
+    std::string base, path;
+    if (!split_url(uri, &base, &path)) continue;
+    http::OutboundRequest req;
+    req.path = path;
+    auto res = pool_.send(base, req);
+    auto j = nlohmann::ordered_json::parse(res.body, nullptr, false);
+    if (res.status != 200 || !j.is_object() || !j.contains("keys") || !j["keys"].is_array()) continue;
+    for (const auto& k : j["keys"])
+      if (k.is_object()) a.materials.published.push_back(k);
+  }
+  return a.materials;
+}
+
+size_t Probe::attacker_fetches() const { return attacker_ ? attacker_->fetches.load() : 0; }
+
+const Answer& Probe::once(const std::string& key, const std::function<Answer()>& compute) {
+  auto it = memo_.find(key);
+  if (it != memo_.end()) return it->second;
+  return memo_.emplace(key, compute()).first->second;
+}
+
+std::optional<std::string> Probe::actor_token(std::string* error) {
+  if (!target_.actor_token) {
+    *error = "no way to obtain an actor token";
+    return std::nullopt;
+  }
+  return target_.actor_token(error);
 }
 
 std::optional<http::FormParams> Probe::valid_exchange(std::string* error) {
@@ -126,6 +195,11 @@ Answer Probe::post_basic_raw(const http::FormParams& form, const std::string& us
   return send(form, {{"Authorization", "Basic " + http::base64_encode(userpass)}});
 }
 
+Answer Probe::post_authorization(const http::FormParams& form, const std::string& authorization) {
+  if (authorization.empty()) return send(form, {});
+  return send(form, {{"Authorization", authorization}});
+}
+
 Answer Probe::send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers) {
   Answer a;
   if (base_.empty()) {
@@ -140,6 +214,7 @@ Answer Probe::send(const http::FormParams& form, std::vector<std::pair<std::stri
   req.headers.emplace_back("Accept", "application/json");
   req.body = http::encode_form(form);
   auto res = pool_.send(base_, req);
+  ++requests_;
   a.status = res.status;
   a.transport_error = std::string(http::to_string(res.error));
   a.raw = res.body.size() > 65536 ? res.body.substr(0, 65536) : res.body;
@@ -148,6 +223,7 @@ Answer Probe::send(const http::FormParams& form, std::vector<std::pair<std::stri
   a.cache_control = res.header("Cache-Control");
   a.pragma = res.header("Pragma");
   a.www_authenticate = res.header("WWW-Authenticate");
+  if (a.timed_out()) ++timeouts_;
   return a;
 }
 

@@ -11,8 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "conformance/case.h"
+#include "conformance/forge.h"
 #include "sim/http/client_pool.h"
 #include "sim/http/form.h"
+
+namespace txlab::http {
+class LoopbackServer;
+}
 
 namespace txlab::conformance {
 
@@ -23,6 +28,7 @@ struct Answer {
   std::string raw;
   std::string content_type, cache_control, pragma, www_authenticate;
   bool json() const { return body.is_object(); }
+  bool timed_out() const { return status == 0 && transport_error.find("timeout") != std::string::npos; }
   std::string error() const;     // OAuth error code or ""
   std::string describe() const;  // "400 invalid_request" / "200" / "no answer (timeout)"
   // Header and claims of the issued access_token, when it is a JWT.
@@ -34,6 +40,7 @@ enum class Auth { kBasic, kPost, kNone };
 class Probe {
  public:
   explicit Probe(const Target& target);
+  ~Probe();
   const Target& target() const { return target_; }
 
   // A valid exchange request: grant_type, subject_token (fresh), subject_token_type, audience.
@@ -42,11 +49,27 @@ class Probe {
   Answer post(const http::FormParams& form, Auth auth = Auth::kBasic, const Credentials* credentials = nullptr);
   // Basic authentication with a pre-encoded "id:secret" (no further form-encoding).
   Answer post_basic_raw(const http::FormParams& form, const std::string& userpass);
+  // Any Authorization header value (or none when empty).
+  Answer post_authorization(const http::FormParams& form, const std::string& authorization);
   // The keys of every accepted issuer, fetched once from the target's jwks_uris.
   const std::vector<nlohmann::json>& jwks();
 
   // Subject token claims of the last valid_exchange() (decoded).
   const nlohmann::json& subject_claims() const { return subject_claims_; }
+  // A fresh valid actor token, or nullopt (and *error).
+  std::optional<std::string> actor_token(std::string* error);
+
+  // What forgeries are made from: a stranger key, the subject issuer's published keys, and an
+  // attacker document server on loopback (jku/x5u) that counts what the target fetched.
+  const forge::Materials& materials();
+  size_t attacker_fetches() const;
+
+  // An answer computed once per run (preconditions shared by a family of cases).
+  const Answer& once(const std::string& key, const std::function<Answer()>& compute);
+
+  // Requests sent and how many timed out (the runner's budget and its one "timed out" verdict).
+  size_t requests() const { return requests_; }
+  size_t timeouts() const { return timeouts_; }
 
  private:
   Answer send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers);
@@ -55,6 +78,10 @@ class Probe {
   std::string base_, path_;
   nlohmann::json subject_claims_;
   std::optional<std::vector<nlohmann::json>> jwks_;
+  std::map<std::string, Answer> memo_;
+  size_t requests_ = 0, timeouts_ = 0;
+  struct Attacker;
+  std::unique_ptr<Attacker> attacker_;
 };
 
 // Splits "http://host:port/path" into base and path; false if not http(s).

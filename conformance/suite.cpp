@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conformance/cases.h"
+#include "conformance/judge.h"
 #include "conformance/probe.h"
 #include "sim/clock.h"
 #include "sim/json_util.h"
@@ -20,11 +21,39 @@ const std::vector<Case>& all_cases() {
     std::vector<Case> v;
     add_request_cases(v);
     add_response_cases(v);
+    add_scope_cases(v);
     add_subject_cases(v);
+    add_family_cases(v);
     add_act_cases(v);
     return v;
   }();
   return cases;
+}
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kGraded: return "graded";
+    case Verdict::kExchangeUnsupported: return "token exchange not supported";
+    case Verdict::kUnreachable: return "target unreachable";
+    case Verdict::kTimedOut: return "timed out";
+    case Verdict::kBudgetExhausted: return "time budget exhausted";
+    case Verdict::kNoSubjectToken: return "no subject token";
+  }
+  return "?";
+}
+
+int exit_code(Verdict v) {
+  switch (v) {
+    case Verdict::kGraded: return 0;
+    case Verdict::kExchangeUnsupported: return 3;
+    default: return 4;
+  }
+}
+
+size_t count_selected(const std::string& only) {
+  size_t n = 0;
+  for (const auto& c : all_cases()) n += only.empty() || c.info.id.rfind(only, 0) == 0 ? 1 : 0;
+  return n;
 }
 
 size_t Report::count(Grade g) const {
@@ -33,25 +62,101 @@ size_t Report::count(Grade g) const {
   return n;
 }
 
-bool Report::passed(bool strict) const { return count(Grade::kFailed) == 0 && (!strict || count(Grade::kNonStrict) == 0); }
+bool Report::passed(bool strict_mode) const {
+  return verdict == Verdict::kGraded && count(Grade::kFailed) == 0 && (!strict_mode || count(Grade::kNonStrict) == 0);
+}
 
-Report run_suite(const Target& target, const std::string& filter) {
+namespace {
+
+// One valid exchange before any case: a target without the grant, or one that does not answer,
+// gets one verdict instead of a cascade.
+Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
+  if (t.grant_types_supported &&
+      std::find(t.grant_types_supported->begin(), t.grant_types_supported->end(), kGrantTe) == t.grant_types_supported->end()) {
+    std::string list;
+    for (const auto& g : *t.grant_types_supported) list += (list.empty() ? "" : ", ") + g;
+    *detail = "the discovery document's grant_types_supported lacks " + std::string(kGrantTe) + " (it lists: " + list + ")";
+    return Verdict::kExchangeUnsupported;
+  }
+  std::string err;
+  auto form = probe.valid_exchange(&err);
+  if (!form) {
+    *detail = err;
+    if (err.find("timeout") != std::string::npos) return Verdict::kTimedOut;
+    if (err.find("no answer") != std::string::npos) return Verdict::kUnreachable;
+    return Verdict::kNoSubjectToken;
+  }
+  Answer a = probe.post(*form);
+  *detail = "a valid exchange was answered " + a.describe();
+  if (a.status == 0) return a.timed_out() ? Verdict::kTimedOut : Verdict::kUnreachable;
+  if (a.error() == "unsupported_grant_type") return Verdict::kExchangeUnsupported;
+  return Verdict::kGraded;
+}
+
+}  // namespace
+
+Report run_suite(const Target& target, const std::string& only) {
+  RunOptions o;
+  o.only = only;
+  return run_suite(target, o);
+}
+
+Report run_suite(const Target& target, const RunOptions& options) {
   Report report;
   report.target = target.name.empty() ? target.token_endpoint : target.name;
   report.profile = target.profile;
+  report.strict = options.strict;
   Probe probe(target);
-  for (const auto& c : all_cases()) {
-    if (!filter.empty() && c.info.id.rfind(filter, 0) != 0) continue;
+  std::vector<const Case*> selected;
+  for (const auto& c : all_cases())
+    if (options.only.empty() || c.info.id.rfind(options.only, 0) == 0) selected.push_back(&c);
+  const int64_t start = monotonic_us();
+  report.verdict = preflight(probe, target, &report.verdict_detail);
+  int stalled = 0;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    const Case& c = *selected[i];
     CaseResult r;
     r.c = &c;
-    const int64_t start = monotonic_us();
-    try {
-      r.finding = c.check(probe);
-    } catch (const std::exception& e) {
-      r.finding = {Grade::kFailed, "a gradable answer", std::string("case aborted: ") + e.what(), ""};
+    const bool run = report.verdict == Verdict::kGraded || (report.verdict == Verdict::kExchangeUnsupported && !c.info.needs_exchange);
+    if (report.verdict == Verdict::kGraded && (monotonic_us() - start) / 1e6 > options.budget_s) {
+      report.verdict = Verdict::kBudgetExhausted;
+      report.verdict_detail = "the run's budget of " + std::to_string(static_cast<int>(options.budget_s)) + " s ran out after " +
+                              std::to_string(i) + " of " + std::to_string(selected.size()) + " cases (--budget)";
     }
-    r.us = monotonic_us() - start;
+    if (!run || report.verdict == Verdict::kBudgetExhausted) {
+      r.finding = unimplemented("not run: " + std::string(to_string(report.verdict)));
+    } else {
+      const size_t requests = probe.requests(), timeouts = probe.timeouts();
+      const int64_t case_start = monotonic_us();
+      try {
+        r.finding = c.check(probe);
+      } catch (const std::exception& e) {
+        r.finding = {Grade::kFailed, "a gradable answer", std::string("case aborted: ") + e.what(), ""};
+      }
+      r.us = monotonic_us() - case_start;
+      const size_t sent = probe.requests() - requests, late = probe.timeouts() - timeouts;
+      if (late > 0) {
+        r.finding = failed("an answer within " + std::to_string(target.timeout_ms) + " ms", "timed out",
+                           std::to_string(late) + " of " + std::to_string(sent) + " requests of this case timed out");
+      }
+      // A target that stops answering ends the run with one verdict, not a failure per case.
+      stalled = late > 0 && late == sent ? stalled + 1 : 0;
+      if (stalled >= 2 && report.verdict == Verdict::kGraded) {
+        report.verdict = Verdict::kTimedOut;
+        report.verdict_detail = "every request of two cases in a row timed out (" + c.info.id + ")";
+      }
+    }
     report.results.push_back(std::move(r));
+    if (options.progress) options.progress(i + 1, selected.size(), report.results.back());
+    if (report.verdict == Verdict::kTimedOut) {
+      for (size_t j = i + 1; j < selected.size(); ++j) {
+        CaseResult rest;
+        rest.c = selected[j];
+        rest.finding = unimplemented("not run: the target timed out");
+        report.results.push_back(std::move(rest));
+      }
+      break;
+    }
   }
   return report;
 }
@@ -107,7 +212,9 @@ std::vector<std::pair<std::string, std::vector<const T*>>> by_section(const std:
 
 std::string render_text(const Report& report, bool color) {
   std::ostringstream o;
-  o << "txlab conform · " << report.target << " · profile " << to_string(report.profile) << "\n";
+  o << "txlab conform · " << report.target << " · profile " << to_string(report.profile) << (report.strict ? " · strict" : "") << "\n";
+  if (report.verdict != Verdict::kGraded)
+    o << "\nVERDICT: " << to_string(report.verdict) << " — " << report.verdict_detail << "\n";
   for (const auto& [section, group] : by_section(report.results, [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
     o << "\n" << section << "\n";
     for (const CaseResult* rp : group) {
@@ -126,6 +233,8 @@ std::string render_text(const Report& report, bool color) {
   o << "\n" << report.results.size() << " cases: " << report.count(Grade::kOk) << " OK, " << report.count(Grade::kNonStrict)
     << " NON-STRICT, " << report.count(Grade::kInformational) << " INFORMATIONAL, " << report.count(Grade::kUnimplemented)
     << " UNIMPLEMENTED, " << report.count(Grade::kFailed) << " FAILED\n";
+  if (report.verdict != Verdict::kGraded) o << "verdict: " << to_string(report.verdict) << "\n";
+  o << (report.passed() ? "PASSED" : "NOT PASSED") << (report.strict ? " (strict: NON-STRICT counts as failure)" : "") << "\n";
   return o.str();
 }
 
@@ -146,27 +255,56 @@ Json render_json(const Report& report) {
   Json counts = Json::object();
   for (Grade g : {Grade::kOk, Grade::kNonStrict, Grade::kInformational, Grade::kUnimplemented, Grade::kFailed})
     counts[std::string(to_string(g))] = report.count(g);
-  return {{"target", report.target}, {"profile", std::string(to_string(report.profile))}, {"counts", counts}, {"cases", cases}};
+  return {{"target", report.target},
+          {"profile", std::string(to_string(report.profile))},
+          {"verdict", std::string(to_string(report.verdict))},
+          {"verdict_detail", report.verdict_detail},
+          {"strict", report.strict},
+          {"passed", report.passed()},
+          {"exit_code", report.verdict == Verdict::kGraded ? (report.passed() ? 0 : 1) : exit_code(report.verdict)},
+          {"counts", counts},
+          {"cases", cases}};
 }
+
+namespace {
+
+// JUnit consumers such as Jenkins split classname at its last dot into package and class:
+// "txlab.RFC 8693 §2_2_2" stays one class under one package.
+std::string junit_class(const std::string& section) {
+  std::string out = "txlab.";
+  for (char c : section) out += c == '.' ? '_' : c;
+  return out;
+}
+
+}  // namespace
 
 std::string render_junit(const Report& report) {
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   o << "<testsuites name=\"txlab conform\">\n";
+  if (report.verdict != Verdict::kGraded) {
+    o << "  <testsuite name=\"txlab.verdict\" tests=\"1\" failures=\"1\" skipped=\"0\">\n";
+    o << "    <testcase classname=\"txlab.verdict\" name=\"" << xml_escape(std::string(to_string(report.verdict)))
+      << "\" time=\"0\">\n      <failure message=\"" << xml_escape(std::string(to_string(report.verdict))) << "\">"
+      << xml_escape(report.verdict_detail) << "</failure>\n    </testcase>\n  </testsuite>\n";
+  }
   for (const auto& [section, rs] : by_section(report.results, [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
     size_t failures = 0, skipped = 0;
+    auto is_failure = [&](const CaseResult* r) {
+      return r->finding.grade == Grade::kFailed || (report.strict && r->finding.grade == Grade::kNonStrict);
+    };
     for (const auto* r : rs) {
-      failures += r->finding.grade == Grade::kFailed ? 1 : 0;
+      failures += is_failure(r) ? 1 : 0;
       skipped += (r->finding.grade == Grade::kUnimplemented || r->finding.grade == Grade::kInformational) ? 1 : 0;
     }
     o << "  <testsuite name=\"" << xml_escape(section) << "\" tests=\"" << rs.size() << "\" failures=\"" << failures
       << "\" skipped=\"" << skipped << "\">\n";
     for (const auto* r : rs) {
-      o << "    <testcase classname=\"" << xml_escape(section) << "\" name=\"" << xml_escape(r->c->info.id) << "\" time=\""
+      o << "    <testcase classname=\"" << xml_escape(junit_class(section)) << "\" name=\"" << xml_escape(r->c->info.id) << "\" time=\""
         << (r->us / 1e6) << "\">\n";
       const std::string grade(to_string(r->finding.grade));
-      if (r->finding.grade == Grade::kFailed) {
-        o << "      <failure message=\"" << xml_escape(r->c->info.title) << "\">expected: " << xml_escape(r->finding.expected)
+      if (is_failure(r)) {
+        o << "      <failure message=\"" << grade << ": " << xml_escape(r->c->info.title) << "\">expected: " << xml_escape(r->finding.expected)
           << "\nactual: " << xml_escape(r->finding.actual) << "\n" << xml_escape(r->finding.note) << "</failure>\n";
       } else if (r->finding.grade == Grade::kUnimplemented || r->finding.grade == Grade::kInformational) {
         o << "      <skipped message=\"" << grade << ": " << xml_escape(r->finding.note) << "\"/>\n";
@@ -181,14 +319,17 @@ std::string render_junit(const Report& report) {
   return o.str();
 }
 
-std::string render_list() {
+std::string render_list(const std::string& only) {
   std::ostringstream o;
-  for (const auto& [section, group] : by_section(all_cases(), [](const Case& c) -> const std::string& { return c.info.section; })) {
+  std::vector<Case> cases;
+  for (const auto& c : all_cases())
+    if (only.empty() || c.info.id.rfind(only, 0) == 0) cases.push_back(c);
+  for (const auto& [section, group] : by_section(cases, [](const Case& c) -> const std::string& { return c.info.section; })) {
     o << "\n" << section << "\n";
     for (const Case* c : group)
       o << "  " << pad(std::string(to_string(c->info.level)), 7) << pad(c->info.id, 58) << c->info.title << "\n";
   }
-  o << "\n" << all_cases().size() << " cases\n";
+  o << "\n" << cases.size() << " cases\n";
   return o.str();
 }
 

@@ -47,11 +47,23 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.profile = profile;
   t.expects_delegation = policy.delegation;
 
-  // Subject and actor tokens are minted with the real key of the first trusted issuer.
+  // Subject and actor tokens are minted with the real key of the first trusted issuer; a
+  // second trusted issuer (when the policy has one) serves the issuer/key mix-up checks.
   const std::string trusted = policy.trust.front();
   World* w = &world;
   t.clock = &world.clock(trusted);
-  t.mint = [w, trusted](const Json& claims) { return w->authorization_server(trusted).sign(claims); };
+  for (const auto& role : policy.trust) {
+    t.issuer_keys.push_back({world.issuer_of(role), std::make_shared<jose::Key>(world.authorization_server(role).signing_key())});
+    t.subject_jwks_uris.push_back(world.url_of(role) + "/jwks");
+  }
+  t.jwt_access_tokens = true;  // the built-in AS issues RFC 9068 tokens
+  for (const auto& c : spec.clients) {
+    const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
+    if (!te && c.auth == ClientAuthMethod::kClientSecretBasic && !c.secret.empty()) {
+      t.unauthorized_client = Credentials{c.id, c.secret};
+      break;
+    }
+  }
   // The subject holds one scope fewer than the exchanger may hold when it can (so that a
   // server widening scope is caught).
   std::vector<std::string> scopes = exchanger->scopes;
@@ -83,6 +95,7 @@ namespace {
 struct Fetched {
   int status = 0;
   Json body;
+  std::string error;
 };
 
 Fetched get_json(http::HttpClientPool& pool, const std::string& url) {
@@ -94,6 +107,7 @@ Fetched get_json(http::HttpClientPool& pool, const std::string& url) {
   req.headers.emplace_back("Accept", "application/json");
   auto res = pool.send(base, req);
   f.status = res.status;
+  f.error = std::string(http::to_string(res.error));
   f.body = Json::parse(res.body, nullptr, false);
   return f;
 }
@@ -136,6 +150,17 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     if (t.token_endpoint.empty()) t.token_endpoint = json_str(meta, "token_endpoint");
     if (jwks.empty()) jwks = json_str(meta, "jwks_uri");
     t.issuer = json_str(meta, "issuer");
+    // RFC 8414 §2: grant_types_supported (absent means the default, which lacks token exchange;
+    // only an explicit list is taken as the server's word).
+    if (meta.contains("grant_types_supported") && meta["grant_types_supported"].is_array()) {
+      std::vector<std::string> grants;
+      for (const auto& g : meta["grant_types_supported"])
+        if (g.is_string()) grants.push_back(g.get<std::string>());
+      t.grant_types_supported = grants;
+    }
+    if (meta.contains("scopes_supported") && meta["scopes_supported"].is_array())
+      for (const auto& sc : meta["scopes_supported"])
+        if (sc.is_string()) t.scopes_supported.push_back(sc.get<std::string>());
   }
   if (t.token_endpoint.empty()) {
     *error = "no token endpoint: give --target-url (with discovery) or --token-endpoint";
@@ -143,6 +168,21 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   }
   if (!t.issuer.empty()) t.accepted_issuers = {t.issuer};
   if (!jwks.empty()) t.jwks_uris = {jwks};
+  // Subject tokens come from the target itself (client_credentials): its JWKS has their keys.
+  t.subject_jwks_uris = t.jwks_uris;
+  t.issuer_keys = o.issuer_keys;
+  t.jwt_access_tokens = o.jwt_access_tokens;
+  t.unauthorized_client = o.unauthorized_client;
+  t.scopes_beyond_subject = o.scopes_beyond_subject;
+  if (!t.issuer_keys.empty()) {
+    // Minted subject tokens: addressed to the exchanger and to the target (whichever it checks).
+    Json aud = Json::array({o.exchanger.id});
+    if (!t.issuer.empty()) aud.push_back(t.issuer);
+    if (!o.subject_audience.empty()) aud = o.subject_audience;
+    t.mint_template = {{"iss", t.issuer_keys[0].issuer}, {"sub", "txlab-conformance-subject"}, {"aud", aud},
+                       {"client_id", o.exchanger.id}};
+    if (!o.subject_scope.empty()) t.mint_template["scope"] = o.subject_scope;
+  }
 
   // Subject (and actor) tokens: client_credentials at the target itself.
   const Credentials subject = o.subject_client.value_or(o.exchanger);
@@ -158,6 +198,10 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     auto res = pool.send(base, http::form_post(path, {{"grant_type", "client_credentials"}}, subject.id, subject.secret));
     auto j = Json::parse(res.body, nullptr, false);
     const std::string token = json_str(j, "access_token");
+    if (res.status == 0) {
+      *err = "client_credentials for subject client '" + subject.id + "': no answer (" + std::string(http::to_string(res.error)) + ")";
+      return std::nullopt;
+    }
     if (res.status != 200 || token.empty()) {
       *err = "client_credentials for subject client '" + subject.id + "' failed: HTTP " + std::to_string(res.status) + " " +
              json_str(j, "error");

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "conformance/case.h"
 
 namespace txlab {
@@ -28,6 +30,13 @@ struct RemoteOptions {
   std::string forbidden_audience;
   Profile profile = Profile::kCommon;
   int timeout_ms = 5000;
+  // Keys of issuers the target trusts (--issuer-key/--issuer, --serve-issuer).
+  std::vector<IssuerKey> issuer_keys;
+  nlohmann::json subject_audience;  // aud of minted subject tokens (default: exchanger and issuer)
+  std::string subject_scope;        // scope of minted subject tokens
+  std::optional<bool> jwt_access_tokens;
+  std::optional<Credentials> unauthorized_client;
+  std::vector<std::string> scopes_beyond_subject;
 };
 
 // Discovers metadata; on failure returns nullopt and sets *error.

@@ -40,6 +40,15 @@ int LoopbackServer::start() {
   return port_;
 }
 
+int LoopbackServer::start_on(int port) {
+  if (thread_.joinable()) return port_;
+  if (port <= 0 || port > 65535 || !server_->bind_to_port("127.0.0.1", port))
+    throw std::runtime_error("cannot bind 127.0.0.1:" + std::to_string(port));
+  port_ = port;
+  serve();
+  return port_;
+}
+
 bool LoopbackServer::restart() {
   if (thread_.joinable()) return true;
   if (port_ <= 0 || !server_->bind_to_port("127.0.0.1", port_)) return false;

@@ -35,6 +35,9 @@ class LoopbackServer {
   // Binds 127.0.0.1:0 and starts serving on a background thread. Returns the port.
   // Throws std::runtime_error when binding fails.
   int start();
+  // Binds 127.0.0.1:`port` instead (a fixed port a user configures elsewhere). Throws
+  // std::runtime_error when the port cannot be bound.
+  int start_on(int port);
   void stop();
   // After stop(): serve again on the same port (a role coming back up). False when the port
   // cannot be bound again.

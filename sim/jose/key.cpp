@@ -5,7 +5,9 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -273,6 +275,92 @@ std::string Key::thumbprint() const {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
   return base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
+namespace {
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  std::string out(data && n > 0 ? data : "", n > 0 ? static_cast<size_t>(n) : 0);
+  BIO_free(bio);
+  return out;
+}
+
+}  // namespace
+
+std::string Key::public_pem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio) return {};
+  if (PEM_write_bio_PUBKEY(bio, pkey_.get()) != 1) {
+    BIO_free(bio);
+    return {};
+  }
+  return bio_text(bio);
+}
+
+std::string Key::public_der() const {
+  unsigned char* der = nullptr;
+  const int n = i2d_PUBKEY(pkey_.get(), &der);
+  if (n <= 0) return {};
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string Key::self_signed_cert_der(const std::string& common_name) const {
+  if (!has_private_) return {};
+  std::unique_ptr<X509, decltype(&X509_free)> c(X509_new(), X509_free);
+  if (!c) return {};
+  X509_set_version(c.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(c.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(c.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(c.get()), 24 * 3600);
+  X509_set_pubkey(c.get(), pkey_.get());
+  X509_NAME* name = X509_get_subject_name(c.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
+  X509_set_issuer_name(c.get(), name);
+  // Ed25519 signs without a separate digest.
+  const EVP_MD* md = alg_ == Alg::kEdDSA ? nullptr : EVP_sha256();
+  if (X509_sign(c.get(), pkey_.get(), md) <= 0) return {};
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(c.get(), &der);
+  if (n <= 0) return {};
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::optional<Key> Key::from_pem(const std::string& pem, std::string* error, Alg rsa_alg) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return fail(error, "out of memory");
+  bool priv = true;
+  EVP_PKEY* p = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  if (!p) {
+    priv = false;
+    BIO_reset(bio);
+    p = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  }
+  BIO_free(bio);
+  if (!p) return fail(error, "not a PEM private or public key");
+  auto key = wrap(p);
+  std::optional<Alg> alg;
+  if (EVP_PKEY_is_a(p, "RSA")) {
+    if (EVP_PKEY_get_bits(p) < 2048) return fail(error, "RSA keys below 2048 bits are refused (RFC 7518 §3.3)");
+    alg = rsa_alg == Alg::kPS256 ? Alg::kPS256 : Alg::kRS256;
+  } else if (EVP_PKEY_is_a(p, "ED25519")) {
+    alg = Alg::kEdDSA;
+  } else if (EVP_PKEY_is_a(p, "EC")) {
+    char curve[64] = {0};
+    size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &len) == 1 &&
+        (std::string(curve) == "prime256v1" || std::string(curve) == "P-256"))
+      alg = Alg::kES256;
+  }
+  if (!alg) return fail(error, "unsupported key type (EC P-256, RSA >= 2048, Ed25519)");
+  Key k(key, *alg, priv);
+  k.kid_ = k.thumbprint();
+  return k;
 }
 
 }  // namespace txlab::jose

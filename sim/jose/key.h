@@ -42,6 +42,17 @@ class Key {
   nlohmann::json public_jwk() const;
   // RFC 7638 §3: SHA-256 over the required members in lexicographic order, base64url.
   std::string thumbprint() const;
+  // The public key as SubjectPublicKeyInfo: PEM text (ends with a newline) and DER bytes.
+  // Attack probes use them as the HMAC secret of the RS/ES -> HS256 confusion.
+  std::string public_pem() const;
+  std::string public_der() const;
+  // A self-signed X.509 certificate for this key (DER), for x5c header probes (RFC 7515 §4.1.6).
+  // Empty when the key has no private part.
+  std::string self_signed_cert_der(const std::string& common_name) const;
+  // Imports a PEM private or public key (PKCS#8, traditional or SubjectPublicKeyInfo). The
+  // algorithm follows the key type (EC P-256: ES256, RSA: RS256 unless `rsa_alg` says PS256,
+  // Ed25519: EdDSA); kid is the RFC 7638 thumbprint. nullopt and *error on anything else.
+  static std::optional<Key> from_pem(const std::string& pem, std::string* error, Alg rsa_alg = Alg::kRS256);
 
  private:
   Key(std::shared_ptr<EVP_PKEY> pkey, Alg alg, bool has_private);

@@ -1,0 +1,91 @@
+// Issuer keys from files and issuers served on loopback.
+#include "conformance/issuer.h"
+
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/http/server.h"
+
+namespace txlab::conformance {
+
+using Json = nlohmann::json;
+
+std::optional<jose::Key> load_issuer_key(const std::string& path, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = path + ": cannot be read";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  if (s.size() > 64 * 1024) {
+    *error = path + ": larger than a key file can be (64 KiB)";
+    return std::nullopt;
+  }
+  std::optional<jose::Key> key;
+  std::string err;
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && s[first] == '{') {
+    Json jwk = Json::parse(s, nullptr, false);
+    if (!jwk.is_object()) {
+      *error = path + ": not a JSON object (JWK)";
+      return std::nullopt;
+    }
+    key = jose::Key::from_jwk(jwk, &err);
+  } else {
+    key = jose::Key::from_pem(s, &err);
+  }
+  if (!key) {
+    *error = path + ": " + err;
+    return std::nullopt;
+  }
+  if (!key->has_private()) {
+    *error = path + ": a public key cannot sign; give the private key";
+    return std::nullopt;
+  }
+  return key;
+}
+
+ServedIssuers::ServedIssuers() : server_(std::make_unique<http::LoopbackServer>()) {}
+ServedIssuers::~ServedIssuers() { server_->stop(); }
+
+void ServedIssuers::start(int port, std::optional<jose::Key> first_key, const std::string& name) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const std::string prefixes[] = {"", "/second"};
+  for (size_t i = 0; i < 2; ++i) {
+    jose::Key key = i == 0 && first_key ? *first_key : jose::Key::generate(jose::Alg::kES256);
+    const std::string iss = i == 0 && !name.empty() ? name : base + prefixes[i];
+    keys_.push_back({iss, std::make_shared<jose::Key>(key)});
+    jwks_.push_back(base + prefixes[i] + "/jwks");
+    const std::string jwks = Json{{"keys", Json::array({key.public_jwk()})}}.dump();
+    const std::string meta = Json{{"issuer", iss},
+                                  {"jwks_uri", base + prefixes[i] + "/jwks"},
+                                  {"token_endpoint", base + prefixes[i] + "/token"},
+                                  {"response_types_supported", Json::array()},
+                                  {"subject_types_supported", {"public"}},
+                                  {"id_token_signing_alg_values_supported", {std::string(jose::to_string(key.alg()))}}}
+                                 .dump();
+    auto serve = [](const std::string& body) {
+      return [body](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Cache-Control", "no-cache");
+        res.set_content(body, "application/json");
+      };
+    };
+    server_->routes().Get(prefixes[i] + "/jwks", serve(jwks));
+    server_->routes().Get(prefixes[i] + "/.well-known/openid-configuration", serve(meta));
+    server_->routes().Get(prefixes[i] + "/.well-known/oauth-authorization-server", serve(meta));
+    if (i == 1) server_->routes().Get("/.well-known/oauth-authorization-server/second", serve(meta));
+  }
+  server_->start_on(port);
+}
+
+std::vector<IssuerKey> ServedIssuers::keys() const { return keys_; }
+std::string ServedIssuers::issuer(size_t i) const { return keys_.at(i).issuer; }
+std::string ServedIssuers::jwks_uri(size_t i) const { return jwks_.at(i); }
+
+}  // namespace txlab::conformance
