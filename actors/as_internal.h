@@ -24,6 +24,7 @@ namespace txlab::as_detail {
 struct Failure {
   TokenError error;
   std::string description;
+  bool unknown_client = false;  // invalid_client because no such client is registered
 };
 
 // A parsed, de-duplicated token request.
@@ -71,6 +72,8 @@ namespace txlab {
 struct AuthorizationServer::Impl {
   std::once_flag trust_once;
   std::vector<std::shared_ptr<RemoteJwks>> sources;
+  // Every trusted issuer's key source by issuer (subject and actor trust), for the defect seam.
+  std::map<std::string, std::shared_ptr<jose::KeySource>> trusted_sources;
   std::unique_ptr<jose::JwtVerifier> access_verifier;  // subject_token_type access_token: typ at+jwt
   std::unique_ptr<jose::JwtVerifier> jwt_verifier;     // subject_token_type jwt: any typ
   std::unique_ptr<jose::JwtVerifier> actor_verifier;   // actor tokens: any typ, no aud rule

@@ -282,7 +282,7 @@ void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Respons
 void AuthorizationServer::reply(httplib::Response& res, int status, const std::string& body) const {
   if (!defect("no-cache-control")) {
     // RFC 6749 §5.1 / RFC 8693 §2.2.1: no caching of token responses.
-    res.set_header("Cache-Control", "no-store");
+    res.set_header("Cache-Control", defect("quirk-cache-control-no-cache-no-store") ? "no-cache, no-store" : "no-store");
     res.set_header("Pragma", "no-cache");
   }
   res.status = status;
@@ -294,13 +294,16 @@ void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) 
   if (f.error == TokenError::kInvalidClient) {
     if (defect("invalid-client-400")) {
       w.http_status = 400;
+    } else if (f.unknown_client && defect("unknown-client-no-challenge")) {
+      // the defect: 401 without the challenge for clients that do not exist
     } else {
       // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
       res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
     }
   }
   Json body = {{"error", std::string(w.code)}};
-  if (!f.description.empty()) body["error_description"] = safe_error_description(f.description);
+  if (!f.description.empty())
+    body["error_description"] = defect("raw-error-description") ? f.description : safe_error_description(f.description);
   reply(res, w.http_status, safe_dump(body));
 }
 
@@ -352,7 +355,7 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
     return fail({defect("unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest : TokenError::kUnsupportedGrantType,
                  "grant_type '" + *grant + "' is not supported"});
   }
-  if (!contains(client->grants, grant_name))
+  if (!contains(client->grants, grant_name) && !(grant_name == "token-exchange" && defect("exchange-without-grant")))
     return fail({TokenError::kUnauthorizedClient, "client may not use grant " + grant_name});
   if (grant_name == "token-exchange" && !spec_.exchange)
     return fail({TokenError::kUnauthorizedClient, "this authorization server does not perform token exchange"});

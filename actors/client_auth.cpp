@@ -75,14 +75,26 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   if (!authz.empty()) {
     creds = http::parse_basic_authorization(authz);
     if (!creds) return fail(TokenError::kInvalidClient, "malformed Basic credentials");
+    if (defect("basic-not-urldecoded")) {
+      // The defect: the credentials are compared as sent, without RFC 6749 §2.3.1 decoding.
+      auto raw = http::base64_decode(std::string_view(authz).substr(6));
+      const size_t colon = raw ? raw->find(':') : std::string::npos;
+      if (colon != std::string::npos) creds = http::BasicCredentials{raw->substr(0, colon), raw->substr(colon + 1)};
+    }
   } else if (auto id = tr.param("client_id"); id && body_secret) {
     creds = http::BasicCredentials{*id, *body_secret};
     method = ClientAuthMethod::kClientSecretPost;
   }
   if (!creds) return fail(TokenError::kInvalidClient, "client authentication required");
   const ClientRegistration* reg = find(creds->client_id);
-  if (!reg || reg->auth == ClientAuthMethod::kPrivateKeyJwt || !constant_time_equal(current_secret(reg->id), creds->client_secret))
-    return fail(TokenError::kInvalidClient, "client authentication failed");
+  if (!reg) {
+    *failure = {TokenError::kInvalidClient, "client authentication failed", true};
+    return nullptr;
+  }
+  const bool secret_ok = constant_time_equal(current_secret(reg->id), creds->client_secret) ||
+                         (defect("accept-empty-secret") && creds->client_secret.empty()) ||
+                         (defect("post-secret-unchecked") && method == ClientAuthMethod::kClientSecretPost);
+  if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || !secret_ok) return fail(TokenError::kInvalidClient, "client authentication failed");
   if (reg->auth != method)
     return fail(TokenError::kInvalidClient, "client must authenticate with " + std::string(to_string(reg->auth)));
   return reg;

@@ -14,6 +14,23 @@ namespace txlab {
 using Json = nlohmann::json;
 using namespace as_detail;
 
+namespace {
+
+// GET for the jku/x5u defects only (a strict AS never fetches what a token names).
+std::string http_get_for_defect(const std::string& url) {
+  static const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) return {};
+  const auto slash = url.find('/', prefix.size());
+  const std::string base = url.substr(0, slash);
+  http::HttpClientPool pool(http::ClientOptions{1000, 1000, 1});
+  http::OutboundRequest req;
+  req.path = slash == std::string::npos ? "/" : url.substr(slash);
+  auto res = pool.send(base, req);
+  return res.status == 200 && res.body.size() < 65536 ? res.body : std::string();
+}
+
+}  // namespace
+
 void AuthorizationServer::ensure_trust() {
   std::call_once(impl_->trust_once, [&] {
     const ExchangePolicy& policy = *spec_.exchange;
@@ -41,6 +58,7 @@ void AuthorizationServer::ensure_trust() {
       auto src = source_for(role);
       impl_->access_verifier->trust(env_.directory.issuer_of(role), src);
       impl_->jwt_verifier->trust(env_.directory.issuer_of(role), src);
+      impl_->trusted_sources[env_.directory.issuer_of(role)] = src;
     }
     std::vector<std::string> actor_roles = policy.actor_trust;
     if (actor_roles.empty()) {
@@ -57,8 +75,11 @@ void AuthorizationServer::ensure_trust() {
         auto own = std::make_shared<Own>();
         own->as = this;
         impl_->actor_verifier->trust(issuer(), own);
+        impl_->trusted_sources.emplace(issuer(), own);
       } else {
-        impl_->actor_verifier->trust(env_.directory.issuer_of(role), source_for(role));
+        auto src = source_for(role);
+        impl_->actor_verifier->trust(env_.directory.issuer_of(role), src);
+        impl_->trusted_sources.emplace(env_.directory.issuer_of(role), src);
       }
     }
   });
@@ -70,8 +91,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     return std::string();
   };
   const ExchangePolicy& policy = *spec_.exchange;
-  const TokenError subject_error =
-      policy.invalid_subject_error == "invalid_request" ? TokenError::kInvalidRequest : TokenError::kInvalidGrant;
+  const TokenError subject_error = policy.invalid_subject_error == "invalid_request" || defect("quirk-invalid-request-for-bad-subject")
+                                       ? TokenError::kInvalidRequest
+                                       : TokenError::kInvalidGrant;
 
   // ---- RFC 8693 §2.1 request parameters ----
   const auto subject_token = tr.param("subject_token");
@@ -134,19 +156,33 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   accepted_aud.insert(accepted_aud.end(), client.subject_audiences.begin(), client.subject_audiences.end());
   const auto& verifier = *subject_type == kTypeAccessToken ? *impl_->access_verifier : *impl_->jwt_verifier;
   auto subject = verifier.verify(*subject_token, accepted_aud);
+  // Deliberate defects (self-check only) may accept what the strict verifier refused.
+  defects::TokenContext defect_ctx;
+  if (!spec_.defects.empty()) {
+    defect_ctx.client_audiences = client.audiences;
+    defect_ctx.issuer_key = [this](const std::string& iss, const std::string& kid) -> std::optional<jose::Key> {
+      auto it = impl_->trusted_sources.find(iss);
+      if (it == impl_->trusted_sources.end()) return std::nullopt;
+      return it->second->find(kid).key;
+    };
+    defect_ctx.any_trusted_key = [this](const std::string& kid) {
+      std::vector<jose::Key> keys;
+      for (auto& [iss, src] : impl_->trusted_sources)
+        if (auto k = src->find(kid).key) keys.push_back(*k);
+      return keys;
+    };
+    defect_ctx.fetch = [](const std::string& url) { return http_get_for_defect(url); };
+  }
   if (!subject.ok()) {
-    using S = jose::VerifyStatus;
-    const bool excused = (defect("skip-subject-aud-check") && subject.status == S::kAudienceMismatch) ||
-                         (defect("accept-alg-none-subject") && subject.status == S::kAlgNone) ||
-                         (defect("skip-signature-check") && (subject.status == S::kSignatureInvalid || subject.status == S::kKidUnknown)) ||
-                         (defect("trust-any-issuer") && subject.status == S::kIssuerNotTrusted);
-    auto decoded = excused ? jose::decode_unverified(*subject_token) : std::nullopt;
-    if (!decoded) {
+    defect_ctx.slot = defects::Slot::kSubject;
+    defect_ctx.jwt_type = *subject_type == kTypeJwt;
+    auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *subject_token, subject);
+    if (!excused) {
       std::string d = "subject_token: " + std::string(jose::describe(subject.status));
       if (!subject.detail.empty()) d += " (" + subject.detail + ")";
       return fail(subject_error, d);
     }
-    subject.claims = decoded->second;
+    subject.claims = *excused;
   }
   const Json& sc = subject.claims;
 
@@ -154,7 +190,13 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   Json actor = {{"sub", client.id}};  // without actor_token, the requesting client acts
   if (actor_token) {
     auto a = impl_->actor_verifier->verify(*actor_token, {});
-    if (!a.ok()) return fail(subject_error, "actor_token: " + std::string(jose::describe(a.status)));
+    if (!a.ok()) {
+      defect_ctx.slot = defects::Slot::kActor;
+      defect_ctx.jwt_type = actor_type && *actor_type == kTypeJwt;
+      auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *actor_token, a);
+      if (!excused) return fail(subject_error, "actor_token: " + std::string(jose::describe(a.status)));
+      a.claims = *excused;
+    }
     actor = {{"sub", a.claims.value("sub", Json())}};
     if (a.claims.contains("iss")) actor["iss"] = a.claims["iss"];
   }
@@ -172,20 +214,25 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   std::vector<std::string> allowed_scope;
   for (const auto& t : split_scope(json_str(sc, "scope")))
     if (contains(client.scopes, t)) allowed_scope.push_back(t);
-  if (defect("widen-scope")) allowed_scope = client.scopes;
+  if (defect("widen-scope") || defect("grant-requested-scope")) allowed_scope = client.scopes;
   std::vector<std::string> scope = allowed_scope;
+  bool report_scope = true;
   if (requested_scope) {
-    for (const auto& t : *requested_scope)
-      if (!contains(allowed_scope, t))
+    std::vector<std::string> narrowed;
+    for (const auto& t : *requested_scope) {
+      if (contains(allowed_scope, t)) narrowed.push_back(t);
+      else if (!defect("narrow-scope-silently"))
         return fail(TokenError::kInvalidScope, "scope '" + t + "' exceeds the subject token or the client's registration");
-    scope = *requested_scope;
+    }
+    report_scope = narrowed == *requested_scope || !defect("narrow-scope-silently");
+    scope = narrowed;
   }
 
   // Lifetime: policy cap, and never beyond the subject token unless policy says so.
   const int64_t now = env_.clock->now_s();
   int64_t ttl = policy.max_ttl_s;
   if (policy.cap_to_subject_exp && !defect("accept-expired-subject")) {
-    ttl = std::min(ttl, json_int(sc, "exp").value_or(now) - now);
+    ttl = std::min(ttl, json_int(sc, "exp").value_or(now + ttl) - now);
     if (ttl <= 0) return fail(subject_error, "subject_token expires too soon to be exchanged");
   }
 
@@ -195,7 +242,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   if (policy.act_style == ActStyle::kRfc8693) {
     if (policy.delegation) {
       act = actor;
-      if (sc.contains("act")) act["act"] = sc["act"];
+      if (sc.contains("act") && !defect("drop-prior-act")) act["act"] = sc["act"];
     }
   } else {
     act = {{"sub", sc.value("sub", Json())}, {"iss", sc.value("iss", Json())}};
@@ -221,6 +268,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
     if (!act.is_null()) c["act"] = act;
+    defects::on_claims(spec_.defects, c, sc);
     return c;
   };
   const std::string subject_jti = json_str(sc, "jti");
@@ -317,8 +365,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   // RFC 8693 §2.2.1: issued_token_type is REQUIRED; scope when it differs from the request.
   Json body = {{"access_token", token}, {"token_type", token_type}, {"expires_in", ttl}};
   if (!defect("omit-issued-token-type")) body["issued_token_type"] = issued_type;
-  if (!scope.empty() && (!requested_scope || *requested_scope != scope)) body["scope"] = join_scope(scope);
+  if (!scope.empty() && (!requested_scope || *requested_scope != scope) && report_scope) body["scope"] = join_scope(scope);
   if (!refresh_token.empty()) body["refresh_token"] = refresh_token;
+  defects::on_response(spec_.defects, body);
   return safe_dump(body);
 }
 

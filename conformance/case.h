@@ -76,6 +76,8 @@ struct Target {
   // expected); scopes the exchanger may hold but a subject token does not (for the wider-scope
   // probes, besides discovery's scopes_supported).
   std::optional<Credentials> unauthorized_client;
+  // A client that authenticates with client_secret_post (default: the exchanger, if it can).
+  std::optional<Credentials> post_client;
   std::vector<std::string> scopes_beyond_subject;
   // From discovery: grant_types_supported (nullopt: not advertised) and scopes_supported.
   std::optional<std::vector<std::string>> grant_types_supported;

@@ -188,6 +188,7 @@ struct ClaimProbe {
   size_t key;  // which issuer key signs
   // Claims and header changes relative to a clean minted token.
   std::function<std::pair<Json, Json>(const Probe&)> change;
+  bool access_token_only = false;  // RFC 9068 rules: the access_token type only
 };
 
 const std::vector<ClaimProbe>& claim_probes() {
@@ -236,6 +237,14 @@ const std::vector<ClaimProbe>& claim_probes() {
        [](const Probe&) {
          return std::pair<Json, Json>{{{"aud", "urn:txlab:conformance:someone-else"}}, Json::object()};
        }},
+      {"missing-exp", "RFC 9068 §2.2", Level::kMust, "a JWT access token without exp is refused",
+       "exp REQUIRED - as defined in Section 4.1.4 of [RFC7519]. (RFC 9068 §2.2) The current time MUST be before the time "
+       "represented by the \"exp\" claim. (RFC 9068 §4)",
+       false, 0,
+       [](const Probe&) {
+         return std::pair<Json, Json>{{{"exp", nullptr}}, Json::object()};
+       },
+       true},
   };
   return v;
 }
@@ -272,6 +281,7 @@ void add_claim_cases(std::vector<Case>& out) {
   for (const Slot& s : kSlots) {
     for (const auto& cp : claim_probes()) {
       if (cp.subject_only && s.role != Role::kSubject) continue;
+      if (cp.access_token_only && std::string(s.type) != kTypeAccess) continue;
       const std::string id = section_id(cp.section) + "/" + role_name(s.role) + "-" + s.type_slug + "-" + cp.slug;
       const std::string title = std::string(role_name(s.role)) + " token (" + s.type_slug + "): " + cp.title;
       const Slot slot = s;

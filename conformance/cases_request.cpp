@@ -165,16 +165,17 @@ void add_request_cases(std::vector<Case>& out) {
                   false},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     // Only where the exchanger may use client_secret_post at all.
-                     Answer right = p.post(f, Auth::kPost);
+                     // Only where the client may use client_secret_post at all.
+                     const Credentials& client = p.target().post_client ? *p.target().post_client : p.target().exchanger;
+                     Answer right = p.post(f, Auth::kPost, &client);
                      if (right.status == 400 || right.status == 401) {
                        if (right.error() == "invalid_client" || right.error() == "unauthorized_client" || right.error() == "invalid_request")
-                         return unimplemented("the exchanger cannot authenticate with client_secret_post", right.describe());
+                         return unimplemented("'" + client.id + "' cannot authenticate with client_secret_post", right.describe());
                      }
                      std::string err;
                      auto f2 = p.valid_exchange(&err);
                      if (!f2) return failed("a subject token for the request", "none", "precondition failed: " + err);
-                     Credentials wrong{p.target().exchanger.id, p.target().exchanger.secret + "-wrong"};
+                     Credentials wrong{client.id, client.secret + "-wrong"};
                      Answer a = p.post(*f2, Auth::kPost, &wrong);
                      return expect_error(p, a, 401, "invalid_client",
                                          {{{}, 400, "invalid_client", Grade::kOk, ""},
@@ -225,7 +226,14 @@ void add_request_cases(std::vector<Case>& out) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      if (!p.target().unauthorized_client)
                        return informational("no client known to lack the grant: --unauthorized-client ID:SECRET names one");
-                     Answer a = p.post(f, Auth::kBasic, &*p.target().unauthorized_client);
+                     // A subject token the unauthorized client could otherwise use (addressed to it too), so
+                     // that only the grant check can refuse it.
+                     http::FormParams form = f;
+                     Json aud = Json::array({p.target().exchanger.id, p.target().unauthorized_client->id});
+                     if (!p.target().issuer.empty()) aud.push_back(p.target().issuer);
+                     if (const std::string minted = mint(p, {{"aud", aud}}); !minted.empty())
+                       form = replaced(form, "subject_token", minted);
+                     Answer a = p.post(form, Auth::kBasic, &*p.target().unauthorized_client);
                      Finding r = expect_error(p, a, 400, "unauthorized_client");
                      if (r.grade == Grade::kFailed && a.status >= 400 && a.status < 500 && a.json() && a.error() != "invalid_client" &&
                          !a.error().empty())

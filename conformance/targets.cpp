@@ -59,10 +59,9 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.jwt_access_tokens = true;  // the built-in AS issues RFC 9068 tokens
   for (const auto& c : spec.clients) {
     const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
-    if (!te && c.auth == ClientAuthMethod::kClientSecretBasic && !c.secret.empty()) {
+    if (!te && c.auth == ClientAuthMethod::kClientSecretBasic && !c.secret.empty() && !t.unauthorized_client)
       t.unauthorized_client = Credentials{c.id, c.secret};
-      break;
-    }
+    if (te && c.auth == ClientAuthMethod::kClientSecretPost && !t.post_client) t.post_client = Credentials{c.id, c.secret};
   }
   // The subject holds one scope fewer than the exchanger may hold when it can (so that a
   // server widening scope is caught).
