@@ -92,7 +92,7 @@ using namespace as_detail;
 AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec spec)
     : Role(std::move(env)),
       spec_(std::move(spec)),
-      keys_({jose::Key::generate(*jose::alg_from_string(spec_.alg))}),
+      keys_({spec_.signing_key ? *spec_.signing_key : jose::Key::generate(*jose::alg_from_string(spec_.alg))}),
       impl_(std::make_unique<Impl>()) {
   on_post("/token", [this](const auto& req, auto& res) { handle_token(req, res); });
   on_get("/jwks", [this](const auto& req, auto& res) { handle_jwks(req, res); });

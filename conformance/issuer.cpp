@@ -3,9 +3,6 @@
 
 #include <httplib.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "sim/http/server.h"
@@ -15,40 +12,7 @@ namespace txlab::conformance {
 using Json = nlohmann::json;
 
 std::optional<jose::Key> load_issuer_key(const std::string& path, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = path + ": cannot be read";
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
-  if (s.size() > 64 * 1024) {
-    *error = path + ": larger than a key file can be (64 KiB)";
-    return std::nullopt;
-  }
-  std::optional<jose::Key> key;
-  std::string err;
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && s[first] == '{') {
-    Json jwk = Json::parse(s, nullptr, false);
-    if (!jwk.is_object()) {
-      *error = path + ": not a JSON object (JWK)";
-      return std::nullopt;
-    }
-    key = jose::Key::from_jwk(jwk, &err);
-  } else {
-    key = jose::Key::from_pem(s, &err);
-  }
-  if (!key) {
-    *error = path + ": " + err;
-    return std::nullopt;
-  }
-  if (!key->has_private()) {
-    *error = path + ": a public key cannot sign; give the private key";
-    return std::nullopt;
-  }
-  return key;
+  return jose::load_private_key_file(path, error);
 }
 
 ServedIssuers::ServedIssuers() : server_(std::make_unique<http::LoopbackServer>()) {}

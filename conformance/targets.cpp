@@ -1,6 +1,7 @@
 // Target builders: built-in AS roles and remote servers.
 #include "conformance/targets.h"
 
+#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "conformance/probe.h"
 #include "sim/http/client_pool.h"
 #include "sim/http/form.h"
+#include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 #include "sim/world.h"
 
@@ -57,6 +59,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
     t.subject_jwks_uris.push_back(world.url_of(role) + "/jwks");
   }
   t.jwt_access_tokens = true;  // the built-in AS issues RFC 9068 tokens
+  t.scopes_beyond_subject = exchanger->scopes;
   for (const auto& c : spec.clients) {
     const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
     if (!te && c.auth == ClientAuthMethod::kClientSecretBasic && !c.secret.empty() && !t.unauthorized_client)
@@ -173,16 +176,6 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   t.jwt_access_tokens = o.jwt_access_tokens;
   t.unauthorized_client = o.unauthorized_client;
   t.scopes_beyond_subject = o.scopes_beyond_subject;
-  if (!t.issuer_keys.empty()) {
-    // Minted subject tokens: addressed to the exchanger and to the target (whichever it checks).
-    Json aud = Json::array({o.exchanger.id});
-    if (!t.issuer.empty()) aud.push_back(t.issuer);
-    if (!o.subject_audience.empty()) aud = o.subject_audience;
-    t.mint_template = {{"iss", t.issuer_keys[0].issuer}, {"sub", "txlab-conformance-subject"}, {"aud", aud},
-                       {"client_id", o.exchanger.id}};
-    if (!o.subject_scope.empty()) t.mint_template["scope"] = o.subject_scope;
-  }
-
   // Subject (and actor) tokens: client_credentials at the target itself.
   const Credentials subject = o.subject_client.value_or(o.exchanger);
   const std::string endpoint = t.token_endpoint;
@@ -210,6 +203,55 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   };
   t.subject_token = fetch;
   t.actor_token = fetch;
+
+  // Scopes the exchanger may hold (its own client_credentials token) are candidates for the
+  // wider-scope probes when subject tokens come from another client.
+  if (o.subject_client && o.subject_client->id != o.exchanger.id) {
+    std::string base, path;
+    if (split_url(endpoint, &base, &path)) {
+      http::HttpClientPool own(http::ClientOptions{timeout, timeout, 1});
+      auto res = own.send(base, http::form_post(path, {{"grant_type", "client_credentials"}}, o.exchanger.id, o.exchanger.secret));
+      auto j = Json::parse(res.body, nullptr, false);
+      std::string scope = json_str(j, "scope");
+      if (auto d = jose::decode_unverified(json_str(j, "access_token")); d && scope.empty()) scope = json_str(d->second, "scope");
+      std::istringstream in(scope);
+      for (std::string s1; in >> s1;) t.scopes_beyond_subject.push_back(s1);
+    }
+  }
+
+  if (!t.issuer_keys.empty()) {
+    // Minted subject tokens look like the target's own subject tokens (claims copied from a real
+    // one, fresh times and jti) with the issuer key's iss, addressed to the exchanger and the
+    // target too, so that only the one thing a case changes can make the target refuse them.
+    Json claims = Json::object();
+    std::string typ = "at+jwt";
+    std::string err;
+    if (auto real = fetch(&err)) {
+      if (auto d = jose::decode_unverified(*real)) {
+        claims = d->second;
+        typ = json_str(d->first, "typ");
+      }
+    }
+    for (const char* k : {"iat", "exp", "nbf", "jti", "act", "may_act", "cnf"}) claims.erase(k);
+    if (!claims.contains("sub")) claims["sub"] = "txlab-conformance-subject";
+    if (!claims.contains("client_id")) claims["client_id"] = o.subject_client.value_or(o.exchanger).id;
+    Json aud = Json::array();
+    auto add_aud = [&](const Json& v) {
+      if (v.is_string() && std::find(aud.begin(), aud.end(), v) == aud.end()) aud.push_back(v);
+    };
+    if (claims.contains("aud")) {
+      if (claims["aud"].is_array())
+        for (const auto& v : claims["aud"]) add_aud(v);
+      else add_aud(claims["aud"]);
+    }
+    add_aud(Json(o.exchanger.id));
+    if (!t.issuer.empty()) add_aud(Json(t.issuer));
+    claims["aud"] = o.subject_audience.is_null() ? aud : o.subject_audience;
+    if (!o.subject_scope.empty()) claims["scope"] = o.subject_scope;
+    claims["iss"] = t.issuer_keys[0].issuer;
+    t.mint_template = claims;
+    t.minted_typ = typ;
+  }
   return t;
 }
 

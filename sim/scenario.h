@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/jose/key.h"
+
 namespace txlab {
 
 struct SourcePos {
@@ -84,6 +86,8 @@ using AsDefects = std::vector<std::string>;
 struct AuthorizationServerSpec {
   std::string issuer;  // empty = the role's base URL
   std::string alg = "ES256";
+  // The signing key, when the scenario names one (signing_key: FILE); else a fresh key per run.
+  std::optional<jose::Key> signing_key;
   int64_t access_token_ttl_s = 300;
   int64_t jwks_max_age_s = 300;  // Cache-Control of GET /jwks; 0 sends no-cache (as Keycloak does)
   size_t audit_max_entries = 20000;  // the in-memory audit log keeps the newest entries

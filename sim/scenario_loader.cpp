@@ -116,10 +116,26 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
 
 void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "authorization server '" + role.id + "'";
-  r.check_keys(n, with_common({"leeway_s", "audit_max_entries", "issuer", "alg", "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}), where);
+  r.check_keys(n, with_common({"leeway_s", "audit_max_entries", "issuer", "alg", "signing_key", "access_token_ttl_s", "jwks_max_age_s",
+                               "clients", "exchange"}),
+               where);
   auto& as = role.as;
   as.issuer = r.str(n, "issuer", where, false);
   as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
+  if (const std::string file = r.str(n, "signing_key", where, false); !file.empty()) {
+    // Relative to the scenario file: a private JWK or PEM whose type matches alg.
+    std::string path = file;
+    if (path.front() != '/') {
+      const auto slash = r.file().find_last_of('/');
+      path = (slash == std::string::npos ? std::string(".") : r.file().substr(0, slash)) + "/" + file;
+    }
+    std::string err;
+    auto key = jose::load_private_key_file(path, &err, *jose::alg_from_string(as.alg));
+    if (!key) r.fail(n["signing_key"], "signing_key of " + where + ": " + err);
+    if (key->alg() != *jose::alg_from_string(as.alg))
+      r.fail(n["signing_key"], "signing_key of " + where + " is a " + std::string(jose::to_string(key->alg())) + " key, but alg is " + as.alg);
+    as.signing_key = key;
+  }
   as.access_token_ttl_s = r.integer(n, "access_token_ttl_s", where, 300, 1, 86400);
   as.jwks_max_age_s = r.integer(n, "jwks_max_age_s", where, 300, 0, 86400);
   as.audit_max_entries = static_cast<size_t>(r.integer(n, "audit_max_entries", where, 20000, 1, 100000000));

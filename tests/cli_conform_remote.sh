@@ -10,3 +10,36 @@ start_serve "$txlab" "$scenario" as-x
   --junit "$out/remote.junit.xml" --json "$out/remote.json"
 grep -q '<testsuites' "$out/remote.junit.xml"
 grep -q '"FAILED": 0' "$out/remote.json"
+
+# With the issuer's key (--issuer-key), the key-dependent cases run against the URL too: only
+# the issuer/key mix-up (a second issuer) stays INFORMATIONAL.
+"$txlab" conform --target-url "$url" --exchanger-client x-svc-exchanger-to-api:exchanger-secret \
+  --subject-client x-svc-subject-to-exchanger:subject-secret --audience api://x \
+  --issuer-key "$(dirname "$scenario")/as-x-signing-key.pem" --issuer https://as-x.example \
+  --json "$out/remote-keyed.json" >/dev/null
+python3 - "$out/remote-keyed.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["counts"]["FAILED"] == 0, r["counts"]
+info = [c["id"] for c in r["cases"] if c["grade"] == "INFORMATIONAL"]
+assert all("issuer-key-mixup" in i or i == "rfc6749/5.2/unauthorized-client" for i in info), info
+assert any(c["id"] == "rfc7519/4.1.4/subject-access-token-expired" and c["grade"] == "OK" for c in r["cases"])
+PY
+
+# --only that matches nothing is a usage error; --list honours --only.
+set +e
+"$txlab" conform --target-url "$url" --exchanger-client a:b --only rfc9999/ >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "--only matching nothing: expected exit 2, got $rc"; exit 1; }
+list=$("$txlab" conform --list --only rfc8725/3.2/)
+echo "$list" | grep -q "rfc8725/3.2/subject-access-token-alg-none"
+! echo "$list" | grep -q "rfc8693/2.1/valid-request-succeeds"
+# A key file that is not a key is a setup error with the reason, not a crash.
+set +e
+msg=$("$txlab" conform --target-url "$url" --exchanger-client a:b --issuer-key "$scenario" --issuer x 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "bad --issuer-key: expected exit 2, got $rc: $msg"; exit 1; }
+echo "$msg" | grep -q "issuer-key"
+echo "cli conform remote: ok"

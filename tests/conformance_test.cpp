@@ -8,10 +8,12 @@
 #include <sstream>
 
 #include "actors/as_defects.h"
+#include "conformance/issuer.h"
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/http/form.h"
 #include "sim/http/server.h"
+#include "sim/jwks_source.h"
 #include "test_support.h"
 
 using namespace txlab;
@@ -180,6 +182,60 @@ TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
   const auto json = render_json(r);
   EXPECT_EQ(json["cases"].size(), all_cases().size());
   EXPECT_EQ(json["counts"]["FAILED"], 0);
+}
+
+// With the issuer's key, a server reached only by URL gets the key-dependent cases too, and a
+// defect only those cases can see is caught.
+TEST(ConformanceRemoteTest, IssuerKeyRunsTheKeyDependentCasesAgainstAUrl) {
+  for (const std::string defect : {"", "accept-not-yet-valid", "ignore-crit"}) {
+    Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml");
+    if (!defect.empty()) s.roles[0].as.defects = {defect};
+    auto w = start_world(std::move(s));
+    RemoteOptions o;
+    o.base_url = w->url_of("as-x");
+    o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
+    o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+    o.audience = "api://x";
+    o.issuer_keys = {{"https://as-x.example", std::make_shared<jose::Key>(w->authorization_server("as-x").signing_key())}};
+    std::string error;
+    auto target = target_from_url(o, &error);
+    ASSERT_TRUE(target) << error;
+    const Report r = run_suite(*target);
+    EXPECT_EQ(finding(r, "rfc8693/2.1/minted-subject-accepted")->grade, Grade::kOk) << finding(r, "rfc8693/2.1/minted-subject-accepted")->actual;
+    if (defect.empty()) {
+      EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
+      EXPECT_EQ(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->grade, Grade::kOk);
+      EXPECT_EQ(finding(r, "rfc8693/4.4/may-act-refuses-other-actor")->grade, Grade::kOk);
+    } else {
+      EXPECT_GT(r.count(Grade::kFailed), 0u) << defect << " was not caught through the URL";
+    }
+  }
+}
+
+// --serve-issuer: two issuers with discovery and JWKS on a fixed loopback port; a token signed
+// with the first key verifies against the first JWKS only.
+TEST(ConformanceRemoteTest, ServedIssuersPublishDiscoveryAndKeys) {
+  int port = 0;
+  {
+    http::LoopbackServer probe;
+    port = probe.start();
+  }
+  ServedIssuers served;
+  served.start(port);
+  ASSERT_EQ(served.keys().size(), 2u);
+  EXPECT_EQ(served.issuer(0), "http://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(served.issuer(1), served.issuer(0) + "/second");
+  httplib::Client c("127.0.0.1", port);
+  auto meta = c.Get("/second/.well-known/openid-configuration");
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(nlohmann::json::parse(meta->body)["issuer"], served.issuer(1));
+  auto jwks = c.Get("/jwks");
+  ASSERT_TRUE(jwks);
+  std::string err;
+  auto keys = parse_jwks(jwks->body, &err);
+  ASSERT_EQ(keys.size(), 1u) << err;
+  EXPECT_EQ(keys[0].kid(), served.keys()[0].key->kid());
+  EXPECT_NE(keys[0].kid(), served.keys()[1].key->kid());
 }
 
 TEST(ConformanceRemoteTest, MissingDiscoveryIsAnErrorNotACrash) {

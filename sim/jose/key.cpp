@@ -10,7 +10,10 @@
 #include <openssl/x509.h>
 
 #include <nlohmann/json.hpp>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <vector>
 
 #include "sim/jose/base64url.h"
@@ -361,6 +364,32 @@ std::optional<Key> Key::from_pem(const std::string& pem, std::string* error, Alg
   Key k(key, *alg, priv);
   k.kid_ = k.thumbprint();
   return k;
+}
+
+std::optional<Key> load_private_key_file(const std::string& path, std::string* error, std::optional<Alg> preferred) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return fail(error, path + ": cannot be read");
+  if (S_ISLNK(st.st_mode)) return fail(error, path + ": is a symbolic link (refused)");
+  if (!S_ISREG(st.st_mode)) return fail(error, path + ": not a regular file");
+  if (st.st_size > 64 * 1024) return fail(error, path + ": larger than a key file can be (64 KiB)");
+  std::ifstream in(path);
+  if (!in) return fail(error, path + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  std::optional<Key> key;
+  std::string err;
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && s[first] == '{') {
+    Json jwk = Json::parse(s, nullptr, false);
+    if (!jwk.is_object()) return fail(error, path + ": not a JSON object (JWK)");
+    key = Key::from_jwk(jwk, &err, preferred);
+  } else {
+    key = Key::from_pem(s, &err, preferred == Alg::kPS256 ? Alg::kPS256 : Alg::kRS256);
+  }
+  if (!key) return fail(error, path + ": " + err);
+  if (!key->has_private()) return fail(error, path + ": a public key cannot sign; give the private key");
+  return key;
 }
 
 }  // namespace txlab::jose

@@ -62,6 +62,11 @@ class Key {
   std::string kid_;
 };
 
+// Reads a private key file: a JWK (JSON object with "d"; its kid is kept) or PEM (kid: the RFC
+// 7638 thumbprint). Refuses symlinks, files over 64 KiB and public-only keys; nullopt and *error.
+// `preferred` names the algorithm when the key does not (a JWK without "alg", an RSA PEM).
+std::optional<Key> load_private_key_file(const std::string& path, std::string* error, std::optional<Alg> preferred = std::nullopt);
+
 // The canonical JSON of RFC 7638 §3.2 (required members only, sorted, no whitespace).
 std::string thumbprint_input(const nlohmann::json& public_jwk);
 
