@@ -134,6 +134,15 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx, s
       for (const auto& key : ctx.any_trusted_key(kid))
         if (verifies(key, *t)) return accept();
   }
+  if (on(d, "trust-token-issuer-discovery") && s == S::kIssuerNotTrusted && ctx.fetch && iss.rfind("http", 0) == 0) {
+    const Json meta = Json::parse(ctx.fetch(iss + "/.well-known/openid-configuration"), nullptr, false);
+    const Json set = meta.is_object() ? Json::parse(ctx.fetch(json_str(meta, "jwks_uri")), nullptr, false) : Json();
+    if (set.is_object() && set.contains("keys") && set["keys"].is_array())
+      for (const auto& jwk : set["keys"]) {
+        std::string err;
+        if (auto key = jose::Key::from_jwk(jwk, &err); key && key->kid() == kid && verifies(*key, *t)) return accept();
+      }
+  }
   const bool key_in_token_status = s == S::kKidUnknown || s == S::kSignatureInvalid || s == S::kKidMissing;
   if (on(d, "trust-embedded-jwk") && key_in_token_status && t->header.contains("jwk")) {
     std::string err;

@@ -73,6 +73,7 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"accept-missing-exp", "RFC 9068 §2.2: access tokens without exp are invalid"},
     {"issuer-key-mixup", "RFC 8725 §3.8: the key must belong to the issuer the token names"},
     {"untrusted-issuer-trusted-key", "RFC 8725 §3.8: a trusted key does not make an untrusted iss trusted"},
+    {"trust-token-issuer-discovery", "RFC 8725 §3.8: keys found through an unconfigured iss's discovery are the forger's"},
     {"accept-reissued-token", "RFC 7519 §4.1.3: a token for the client's target audience is not a subject token for it"},
     // token acceptance: the actor token
     {"actor-skip-signature", "RFC 7515 §5.2 / RFC 8693 §2.2.2: an actor_token whose signature fails is refused"},

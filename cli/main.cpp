@@ -63,6 +63,8 @@ usage:
         --unauthorized-client ID:SECRET   a client that may not exchange (unauthorized_client)
         --scope-beyond SCOPE         a scope the exchanger may hold but subject tokens lack
         --jwt-access-tokens          the target claims RFC 9068 JWT access tokens
+        --semantics delegation|impersonation   what the target is configured for (act expected
+                                     or not); unknown by default
         --profile rfc8693|common|keycloak (default common)   --strict (NON-STRICT fails too)
         --only PREFIX (e.g. rfc8693/2.2.2)   --timeout-ms N (default 5000)
         --budget SECONDS (default 600)   --progress / --quiet (default: progress on a terminal)
@@ -79,7 +81,7 @@ struct Args {
   bool quiet = false;
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client, audience,
-      forbidden_audience, profile = "common", junit_out, only, subject_audience, subject_scope, unauthorized_client;
+      forbidden_audience, profile = "common", junit_out, only, subject_audience, subject_scope, unauthorized_client, semantics;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
   bool strict = false, list = false, jwt_access_tokens = false, progress = false;
   int timeout_ms = 5000, serve_issuer_port = 0, budget_s = 600;
@@ -133,7 +135,7 @@ Args parse(int argc, char** argv) {
         {"--junit", &Args::junit_out},         {"--only", &Args::only},
         {"--svg", &Args::svg_out},             {"--tls", &Args::tls_dir},
         {"--subject-audience", &Args::subject_audience}, {"--subject-scope", &Args::subject_scope},
-        {"--unauthorized-client", &Args::unauthorized_client}};
+        {"--unauthorized-client", &Args::unauthorized_client}, {"--semantics", &Args::semantics}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
       if (s == flag) {
@@ -397,6 +399,10 @@ int cmd_conform(const Args& a) {
     o.unauthorized_client = credentials("--unauthorized-client", a.unauthorized_client);
     o.scopes_beyond_subject = a.scopes_beyond;
     if (a.jwt_access_tokens) o.jwt_access_tokens = true;
+    if (!a.semantics.empty()) {
+      if (a.semantics != "delegation" && a.semantics != "impersonation") usage_error("--semantics must be delegation or impersonation");
+      o.expects_delegation = a.semantics == "delegation";
+    }
     std::string error;
     auto t = conformance::target_from_url(o, &error);
     if (!t) {

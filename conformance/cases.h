@@ -15,5 +15,7 @@ void add_scope_cases(std::vector<Case>& out);     // RFC 6749 §3.3, RFC 8693 §
 // Probe families: forgeries and bad claims for subject and actor tokens of each type; the
 // issued token re-exchanged (RFC 7515 §5.2, RFC 7519 §4.1, RFC 8725 §3).
 void add_family_cases(std::vector<Case>& out);
+// Judged last, over everything the run saw (RFC 6749 §5.2 character set of every error).
+void add_summary_cases(std::vector<Case>& out);
 
 }  // namespace txlab::conformance

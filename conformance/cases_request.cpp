@@ -271,14 +271,35 @@ void add_request_cases(std::vector<Case>& out) {
                        return out;
                      };
                      const auto& c = p.target().exchanger;
-                     const std::string id = encode_all(c.id), secret = encode_all(c.secret);
-                     if (id == c.id && secret == c.secret) return informational("client id and secret have nothing to encode");
+                     std::string id = encode_all(c.id), secret = encode_all(c.secret);
+                     if (id == c.id && secret == c.secret && !c.id.empty()) {
+                       // Nothing needs encoding: percent-encode one letter, which form-urldecoding
+                       // turns back into itself ("%65x" is "ex").
+                       static const char* hex = "0123456789ABCDEF";
+                       const unsigned char first = static_cast<unsigned char>(c.id[0]);
+                       id = std::string("%") + hex[first >> 4] + hex[first & 15] + c.id.substr(1);
+                     }
                      // Sent through Basic as is, without our encoder's own (lighter) encoding.
                      Answer a = p.post_basic_raw(f, id + ":" + secret);
                      if (a.status == 200) return ok(a.describe());
                      return failed("200 (credentials decoded per RFC 6749 §2.3.1)", a.describe(),
                                    "clients such as openid-client send '-' as %2D in Basic credentials");
                    });
+                 }});
+}
+
+void add_summary_cases(std::vector<Case>& out) {
+  out.push_back({{"rfc6749/5.2/error-members-charset-everywhere", "RFC 6749 §5.2", Level::kMust,
+                  "Every error answer of the run kept error, error_description and error_uri in the RFC's character set",
+                  "Values for the \"error\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E. ... "
+                  "Values for the \"error_description\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / "
+                  "%x5D-7E.",
+                  false},
+                 [](Probe& p) {
+                   if (p.error_members_seen() == 0) return informational("no error answer was seen in this run");
+                   if (!p.charset_violation().empty())
+                     return failed("error members within %x20-21 / %x23-5B / %x5D-7E", p.charset_violation());
+                   return ok(std::to_string(p.error_members_seen()) + " error members checked");
                  }});
 }
 

@@ -70,6 +70,25 @@ std::string pem_of_der(const std::string& der, const char* label) {
   return out + "-----END " + label + "-----\n";
 }
 
+// json.dumps(obj) of Python: ", " and ": " separators, non-ASCII escaped (keys here are ASCII).
+std::string python_json(const nlohmann::ordered_json& j) {
+  if (j.is_object()) {
+    std::string out = "{";
+    bool first = true;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      out += (first ? "" : ", ") + nlohmann::ordered_json(it.key()).dump() + ": " + python_json(it.value());
+      first = false;
+    }
+    return out + "}";
+  }
+  if (j.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < j.size(); ++i) out += (i ? ", " : "") + python_json(j[i]);
+    return out + "]";
+  }
+  return j.dump();
+}
+
 std::string std_base64(const std::string& bytes) {
   std::string b64 = jose::base64url_encode(bytes), out;
   for (char c : b64) out += c == '-' ? '+' : c == '_' ? '/' : c;
@@ -94,6 +113,10 @@ const std::vector<Forgery>& all_forgeries() {
       {Kind::kAlgNone, "alg-none", "RFC 8725 §3.2", "unsecured: alg none in every letter case", kAlgNone},
       {Kind::kTamperedPayload, "tampered-payload", "RFC 7515 §5.2", "claims altered after signing", kSignature},
       {Kind::kEmptySignature, "empty-signature", "RFC 7515 §5.2", "the signature removed", kSignature},
+      {Kind::kAttackerIssuer, "attacker-issuer", "RFC 8725 §3.8", "an issuer nobody configured, whose keys its discovery names",
+       "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the cryptographic keys used for the "
+       "cryptographic operations in the JWT belong to the issuer. (RFC 8725 §3.8) Only configured issuers are trusted: keys "
+       "found by following an unknown iss to its discovery document belong to whoever wrote the token."},
   };
   return v;
 }
@@ -151,13 +174,17 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
       Json hh = base_header(h);
       hh["alg"] = "HS256";
       if (!real_kid.empty()) hh["kid"] = real_kid;
-      std::vector<std::string> secrets = {pub->dump(), Json::parse(pub->dump()).dump()};
+      // The key's text as the server may hold it: the JWK as published (compact, or with the
+      // separators of Python's json.dumps), sorted, and the key's PEM/DER/raw forms.
+      std::vector<std::string> secrets = {pub->dump(), Json::parse(pub->dump()).dump(), python_json(*pub),
+                                          python_json(nlohmann::ordered_json::parse(Json::parse(pub->dump()).dump()))};
       if (key) {
         const std::string pem = key->public_pem();
         secrets.push_back(pem);
         if (!pem.empty() && pem.back() == '\n') secrets.push_back(pem.substr(0, pem.size() - 1));
         secrets.push_back(key->public_der());
         secrets.push_back(key->public_jwk().dump());
+        secrets.push_back(key->public_raw());
       }
       for (size_t i = 0; i < secrets.size(); ++i) {
         bool dup = false;
@@ -221,6 +248,15 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
     }
     case Kind::kEmptySignature: {
       out.push_back(p->header_b64 + "." + p->payload_b64 + ".");
+      break;
+    }
+    case Kind::kAttackerIssuer: {
+      if (!s || m.attacker_issuer.empty()) break;
+      Json hh = base_header(h);
+      hh["kid"] = s->kid();
+      Json cc = c;
+      cc["iss"] = m.attacker_issuer;
+      out.push_back(sign_with(*s, hh, cc));
       break;
     }
   }

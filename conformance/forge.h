@@ -20,6 +20,7 @@ struct Materials {
   std::vector<nlohmann::ordered_json> published;  // the issuer's JWKS keys, members in published order
   std::string attacker_jwks_url;  // serves {"keys":[stranger]} (jku)
   std::string attacker_x5u_url;   // serves the stranger's certificate as PEM (x5u)
+  std::string attacker_issuer;    // serves RFC 8414 / OIDC discovery whose jwks_uri has the stranger's key
 };
 
 enum class Kind {
@@ -34,6 +35,7 @@ enum class Kind {
   kAlgNone,           // alg none in several letter cases, empty signature (RFC 8725 §3.2)
   kTamperedPayload,   // the issuer's signature kept, claims changed (RFC 7515 §5.2)
   kEmptySignature,    // the issuer's header and claims, no signature bytes
+  kAttackerIssuer,    // iss = the attacker's own issuer (discovery + JWKS on loopback), signed by it
 };
 
 struct Forgery {

@@ -129,7 +129,17 @@ const forge::Materials& Probe::materials() {
     ++a.fetches;
     res.set_content(pem, "application/pem-certificate-chain");
   });
+  // An issuer nobody configured: discovery under the attacker's base names the stranger's JWKS.
+  auto discovery = [&a](const httplib::Request&, httplib::Response& res) {
+    ++a.fetches;
+    const std::string base = a.server.base_url();
+    res.set_content(Json{{"issuer", base}, {"jwks_uri", base + "/jwks.json"}, {"token_endpoint", base + "/token"}}.dump(),
+                    "application/json");
+  };
+  a.server.routes().Get("/.well-known/openid-configuration", discovery);
+  a.server.routes().Get("/.well-known/oauth-authorization-server", discovery);
   a.server.start();
+  a.materials.attacker_issuer = a.server.base_url();
   a.materials.stranger = &a.stranger;
   a.materials.stranger_cert_der = cert;
   a.materials.attacker_jwks_url = a.server.base_url() + "/jwks.json";
@@ -224,6 +234,22 @@ Answer Probe::send(const http::FormParams& form, std::vector<std::pair<std::stri
   a.pragma = res.header("Pragma");
   a.www_authenticate = res.header("WWW-Authenticate");
   if (a.timed_out()) ++timeouts_;
+  if (a.json() && a.status >= 400) {
+    for (const char* member : {"error", "error_description", "error_uri"}) {
+      if (!a.body.contains(member)) continue;
+      ++error_members_seen_;
+      if (!charset_violation_.empty()) continue;
+      if (!a.body[member].is_string()) {
+        charset_violation_ = a.describe() + ": " + member + " is " + a.body[member].dump();
+        continue;
+      }
+      for (unsigned char c : a.body[member].get<std::string>())
+        if (!(c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E))) {
+          charset_violation_ = a.describe() + ": " + member + " " + a.body[member].dump();
+          break;
+        }
+    }
+  }
   return a;
 }
 

@@ -67,6 +67,11 @@ class Probe {
   // An answer computed once per run (preconditions shared by a family of cases).
   const Answer& once(const std::string& key, const std::function<Answer()>& compute);
 
+  // The first error member seen in any answer of the run that breaks RFC 6749 §5.2's character
+  // set (%x20-21 / %x23-5B / %x5D-7E), described; empty when none did. How many were checked.
+  const std::string& charset_violation() const { return charset_violation_; }
+  size_t error_members_seen() const { return error_members_seen_; }
+
   // Requests sent and how many timed out (the runner's budget and its one "timed out" verdict).
   size_t requests() const { return requests_; }
   size_t timeouts() const { return timeouts_; }
@@ -79,7 +84,8 @@ class Probe {
   nlohmann::json subject_claims_;
   std::optional<std::vector<nlohmann::json>> jwks_;
   std::map<std::string, Answer> memo_;
-  size_t requests_ = 0, timeouts_ = 0;
+  size_t requests_ = 0, timeouts_ = 0, error_members_seen_ = 0;
+  std::string charset_violation_;
   struct Attacker;
   std::unique_ptr<Attacker> attacker_;
 };

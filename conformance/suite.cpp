@@ -25,6 +25,7 @@ const std::vector<Case>& all_cases() {
     add_subject_cases(v);
     add_family_cases(v);
     add_act_cases(v);
+    add_summary_cases(v);
     return v;
   }();
   return cases;

@@ -35,6 +35,7 @@ struct RemoteOptions {
   nlohmann::json subject_audience;  // aud of minted subject tokens (default: exchanger and issuer)
   std::string subject_scope;        // scope of minted subject tokens
   std::optional<bool> jwt_access_tokens;
+  std::optional<bool> expects_delegation;  // --semantics
   std::optional<Credentials> unauthorized_client;
   std::vector<std::string> scopes_beyond_subject;
 };

@@ -311,6 +311,30 @@ std::string Key::public_der() const {
   return out;
 }
 
+std::string Key::public_raw() const {
+  EVP_PKEY* p = pkey_.get();
+  switch (alg_) {
+    case Alg::kES256: {
+      auto x = get_bn(p, OSSL_PKEY_PARAM_EC_PUB_X), y = get_bn(p, OSSL_PKEY_PARAM_EC_PUB_Y);
+      if (!x || !y) return {};
+      return std::string(1, '\x04') + bn_bytes(x.get(), 32) + bn_bytes(y.get(), 32);
+    }
+    case Alg::kRS256:
+    case Alg::kPS256: {
+      auto n = get_bn(p, OSSL_PKEY_PARAM_RSA_N);
+      return n ? bn_bytes(n.get()) : std::string();
+    }
+    case Alg::kEdDSA: {
+      std::string raw(32, '\0');
+      size_t len = raw.size();
+      if (EVP_PKEY_get_raw_public_key(p, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1) return {};
+      raw.resize(len);
+      return raw;
+    }
+    default: return {};
+  }
+}
+
 std::string Key::self_signed_cert_der(const std::string& common_name) const {
   if (!has_private_) return {};
   std::unique_ptr<X509, decltype(&X509_free)> c(X509_new(), X509_free);

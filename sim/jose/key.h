@@ -46,6 +46,9 @@ class Key {
   // Attack probes use them as the HMAC secret of the RS/ES -> HS256 confusion.
   std::string public_pem() const;
   std::string public_der() const;
+  // The raw public key: the uncompressed EC point (0x04 || x || y), the RSA modulus, or the
+  // 32 Ed25519 bytes.
+  std::string public_raw() const;
   // A self-signed X.509 certificate for this key (DER), for x5c header probes (RFC 7515 §4.1.6).
   // Empty when the key has no private part.
   std::string self_signed_cert_der(const std::string& common_name) const;
