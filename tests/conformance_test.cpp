@@ -42,6 +42,18 @@ struct ShippedTarget {
   const char* role;
 };
 
+// The self-check target: tests/data/conform-selfcheck.yaml (two trusted issuers, a wider
+// exchanger scope, a client_secret_post exchanger, a client without the grant).
+Scenario selfcheck_scenario(const std::vector<std::string>& defects, const std::string& semantics = "delegation") {
+  Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-selfcheck.yaml");
+  for (auto& role : s.roles) {
+    if (role.id != "as-t") continue;
+    role.as.defects = defects;
+    role.as.exchange->delegation = semantics == "delegation";
+  }
+  return s;
+}
+
 class ShippedScenarioConformanceTest : public ::testing::TestWithParam<ShippedTarget> {};
 
 }  // namespace
@@ -74,6 +86,26 @@ TEST(ConformanceProfileTest, Rfc8693Section41CallerInActIsNonStrictNeverOk) {
   EXPECT_NE(f->note.find("caller-in-act"), std::string::npos) << f->note;
   EXPECT_FALSE(r.passed(/*strict=*/true));
   EXPECT_TRUE(r.passed(/*strict=*/false));
+  // Under the RFC's own profile the convention contradicts §4.1: FAILED, with Expected and Actual.
+  const Report strict = run_suite(target_from_world(*w, "as-c2p", Profile::kRfc8693), "rfc8693/4.1/");
+  const Finding* g = finding(strict, "rfc8693/4.1/sub-is-subject");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->grade, Grade::kFailed);
+  EXPECT_FALSE(g->expected.empty());
+  EXPECT_FALSE(g->actual.empty());
+}
+
+// Every FAILED finding says what was expected and what came instead.
+TEST(ConformanceProfileTest, EveryFailedFindingHasExpectedAndActual) {
+  for (const char* defect : {"missing-jti-client-id", "omit-issued-token-type", "trust-jku", "expires-in-mismatch", "scope-as-array"}) {
+    auto w = start_world(selfcheck_scenario({defect}));
+    const Report r = run_suite(target_from_world(*w, "as-t", Profile::kCommon));
+    for (const auto& c : r.results) {
+      if (c.finding.grade != Grade::kFailed) continue;
+      EXPECT_FALSE(c.finding.expected.empty()) << defect << " " << c.c->info.id;
+      EXPECT_FALSE(c.finding.actual.empty()) << defect << " " << c.c->info.id;
+    }
+  }
 }
 
 TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalidRequestOk) {
@@ -91,18 +123,6 @@ TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalid
   const Report lit = run_suite(target_from_world(*literal, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/");
   EXPECT_EQ(lit.count(Grade::kNonStrict), 0u);
   EXPECT_EQ(lit.count(Grade::kFailed), 0u) << failures(lit);
-}
-
-// The self-check target: tests/data/conform-selfcheck.yaml (two trusted issuers, a wider
-// exchanger scope, a client_secret_post exchanger, a client without the grant).
-Scenario selfcheck_scenario(const std::vector<std::string>& defects, const std::string& semantics = "delegation") {
-  Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-selfcheck.yaml");
-  for (auto& role : s.roles) {
-    if (role.id != "as-t") continue;
-    role.as.defects = defects;
-    role.as.exchange->delegation = semantics == "delegation";
-  }
-  return s;
 }
 
 // The self-check: the suite must catch every deliberate defect of the built-in AS, each with a
