@@ -127,8 +127,12 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
 
   // Targets: audience values (logical names) and resource values (RFC 8707 absolute URIs).
   std::vector<std::string> targets;
+  std::vector<std::string> unchecked;  // the accept-relative-resource defect: resources used as they come
   for (const auto& r : tr.values("resource")) {
-    if (defect("accept-relative-resource")) continue;  // the defect: resource is not validated at all
+    if (defect("accept-relative-resource")) {
+      unchecked.push_back(r);
+      continue;
+    }
     if (!is_absolute_uri(r))
       return fail(TokenError::kInvalidTarget, "resource '" + r + "' is not an absolute URI without fragment (RFC 8707 §2)");
     targets.push_back(r);
@@ -138,6 +142,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     if (!contains(client.audiences, t) && !defect("allow-forbidden-audience"))
       return fail(TokenError::kInvalidTarget, "target '" + t + "' is not allowed for this client");
   }
+  targets.insert(targets.end(), unchecked.begin(), unchecked.end());
   if (targets.empty()) targets = client.audiences;
   if (targets.empty()) return fail(TokenError::kInvalidTarget, "no audience requested and none registered for this client");
 

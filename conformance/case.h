@@ -52,6 +52,9 @@ struct Target {
   Credentials exchanger;       // the client that performs exchanges
   std::string audience;        // a target the exchanger may request
   std::string forbidden_audience = "urn:txlab:conformance:forbidden";
+  // True when forbidden_audience is known to be refused by policy (built-in targets,
+  // --forbidden-audience); a guess otherwise, and issuing for it is then NON-STRICT, not FAILED.
+  bool forbidden_audience_known = false;
   Profile profile = Profile::kCommon;
   int timeout_ms = 5000;
 
@@ -86,6 +89,9 @@ struct Target {
   // When known: whether the AS is configured for delegation (act expected). Unknown: judged
   // from behaviour.
   std::optional<bool> expects_delegation;
+  // Whether the target applies may_act (RFC 8693 §4.4: a MAY). Unknown: ignoring it is
+  // UNIMPLEMENTED, not FAILED.
+  std::optional<bool> honours_may_act;
   // Clients that may act between the exchanger and the issued token (a brokering AS's
   // back-channel registration): act.sub may name one of them with the exchanger nested.
   std::vector<std::string> intermediaries;

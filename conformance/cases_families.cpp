@@ -249,6 +249,14 @@ const std::vector<ClaimProbe>& claim_probes() {
   return v;
 }
 
+// Whether the target claims RFC 9068 JWT access tokens: stated, or its tokens are typed at+jwt.
+bool claims_rfc9068(const Probe& p) {
+  if (p.target().jwt_access_tokens) return *p.target().jwt_access_tokens;
+  std::string typ = p.target().minted_typ;
+  for (auto& ch : typ) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return typ == "at+jwt" || typ == "application/at+jwt";
+}
+
 // A clean minted token for the slot must be accepted first.
 const Answer& minted_baseline(Probe& p, const Slot& s) {
   const std::string key = std::string("minted-baseline/") + role_name(s.role) + "/" + s.type;
@@ -305,7 +313,14 @@ void add_claim_cases(std::vector<Case>& out) {
                          if (!claims.contains("client_id")) claims["client_id"] = "txlab-conformance-actor";
                        }
                        const std::string bad = mint(p, claims, header, probe->key);
-                       return grade_variants(p, slot, f->form, {bad}, {header_label(bad)});
+                       Finding r = grade_variants(p, slot, f->form, {bad}, {header_label(bad)});
+                       if (r.grade == Grade::kFailed && probe->access_token_only && !claims_rfc9068(p)) {
+                         // RFC 7519 makes exp optional; only RFC 9068 access tokens must carry it.
+                         r.grade = Grade::kNonStrict;
+                         r.note = "a token that never expires was accepted; RFC 9068 requires exp, but the target does not claim RFC "
+                                  "9068 JWT access tokens (--jwt-access-tokens asserts it does)";
+                       }
+                       return r;
                      }});
     }
   }

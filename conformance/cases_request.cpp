@@ -235,9 +235,11 @@ void add_request_cases(std::vector<Case>& out) {
                        form = replaced(form, "subject_token", minted);
                      Answer a = p.post(form, Auth::kBasic, &*p.target().unauthorized_client);
                      Finding r = expect_error(p, a, 400, "unauthorized_client");
-                     if (r.grade == Grade::kFailed && a.status >= 400 && a.status < 500 && a.json() && a.error() != "invalid_client" &&
-                         !a.error().empty())
-                       return non_strict("400 unauthorized_client", a.describe(), "refused; unauthorized_client is the precise code");
+                     if (r.grade == Grade::kFailed && a.status >= 400 && a.status < 500 && a.json() && !a.error().empty())
+                       return non_strict("400 unauthorized_client", a.describe(),
+                                         a.error() == "invalid_client"
+                                             ? "refused, but the client did authenticate: unauthorized_client is the code for a grant it may not use"
+                                             : "refused; unauthorized_client is the precise code");
                      return r;
                    });
                  }});

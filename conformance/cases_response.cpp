@@ -340,7 +340,11 @@ void add_response_cases(std::vector<Case>& out) {
                          return unimplemented("the server does not issue this token type", a.describe());
                        if (a.status != 200) return failed("200 or invalid_request (unsupported)", a.describe());
                        const std::string issued = json_str(a.body, "issued_token_type");
-                       if (issued != type) return failed(std::string("issued_token_type ") + type, issued.empty() ? "(absent)" : issued);
+                       if (issued.empty())
+                         return informational("no issued_token_type, so what was issued cannot be told (graded by rfc8693/2.2.1/issued-token-type-present)");
+                       if (issued != type)
+                         return failed(std::string("issued_token_type ") + type + " (or a refusal)", issued,
+                                       "a requested type is not at the server's discretion (RFC 8693 §2.1 requested_token_type)");
                        if (id_token && json_str(a.body, "token_type") != "N_A")
                          return failed("token_type N_A for an ID token", json_str(a.body, "token_type"));
                        return truthful_type(a, issued);

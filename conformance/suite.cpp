@@ -35,6 +35,7 @@ std::string_view to_string(Verdict v) {
   switch (v) {
     case Verdict::kGraded: return "graded";
     case Verdict::kExchangeUnsupported: return "token exchange not supported";
+    case Verdict::kExchangeRefused: return "a valid exchange is refused";
     case Verdict::kUnreachable: return "target unreachable";
     case Verdict::kTimedOut: return "timed out";
     case Verdict::kBudgetExhausted: return "time budget exhausted";
@@ -47,6 +48,7 @@ int exit_code(Verdict v) {
   switch (v) {
     case Verdict::kGraded: return 0;
     case Verdict::kExchangeUnsupported: return 3;
+    case Verdict::kExchangeRefused: return 1;
     default: return 4;
   }
 }
@@ -91,6 +93,10 @@ Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
   *detail = "a valid exchange was answered " + a.describe();
   if (a.status == 0) return a.timed_out() ? Verdict::kTimedOut : Verdict::kUnreachable;
   if (a.error() == "unsupported_grant_type") return Verdict::kExchangeUnsupported;
+  if (a.status != 200) {
+    *detail += " (check --exchanger-client, --subject-client and --audience; rfc8693/2.1/valid-request-succeeds shows the answer)";
+    return Verdict::kExchangeRefused;
+  }
   return Verdict::kGraded;
 }
 
@@ -118,7 +124,9 @@ Report run_suite(const Target& target, const RunOptions& options) {
     const Case& c = *selected[i];
     CaseResult r;
     r.c = &c;
-    const bool run = report.verdict == Verdict::kGraded || (report.verdict == Verdict::kExchangeUnsupported && !c.info.needs_exchange);
+    const bool partial = report.verdict == Verdict::kExchangeUnsupported || report.verdict == Verdict::kExchangeRefused;
+    const bool run = report.verdict == Verdict::kGraded || (partial && !c.info.needs_exchange) ||
+                     (report.verdict == Verdict::kExchangeRefused && c.info.id == "rfc8693/2.1/valid-request-succeeds");
     if (report.verdict == Verdict::kGraded && (monotonic_us() - start) / 1e6 > options.budget_s) {
       report.verdict = Verdict::kBudgetExhausted;
       report.verdict_detail = "the run's budget of " + std::to_string(static_cast<int>(options.budget_s)) + " s ran out after " +

@@ -23,6 +23,7 @@ struct CaseResult {
 enum class Verdict {
   kGraded,              // the cases ran
   kExchangeUnsupported, // discovery or the target itself says it has no token-exchange grant
+  kExchangeRefused,     // a valid exchange is refused: nothing that builds on one can be judged
   kUnreachable,         // no HTTP answer at all (connection refused, DNS ...)
   kTimedOut,            // the target did not answer in time
   kBudgetExhausted,     // the run's time budget ran out; the remaining cases did not run

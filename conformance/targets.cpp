@@ -45,9 +45,11 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
     t.intermediaries.push_back(policy.broker->via.client_id);
   }
   t.exchanger = {exchanger->id, exchanger->secret};
+  t.forbidden_audience_known = true;  // not among the exchanger's registered audiences
   if (!exchanger->audiences.empty()) t.audience = exchanger->audiences.front();
   t.profile = profile;
   t.expects_delegation = policy.delegation;
+  t.honours_may_act = true;  // the built-in AS applies may_act
 
   // Subject and actor tokens are minted with the real key of the first trusted issuer; a
   // second trusted issuer (when the policy has one) serves the issuer/key mix-up checks.
@@ -124,6 +126,7 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   t.exchanger = o.exchanger;
   t.audience = o.audience;
   if (!o.forbidden_audience.empty()) t.forbidden_audience = o.forbidden_audience;
+  t.forbidden_audience_known = !o.forbidden_audience.empty();
   t.token_endpoint = o.token_endpoint;
   std::string jwks = o.jwks_uri;
 

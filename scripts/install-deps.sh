@@ -33,7 +33,7 @@ fi
 
 # npm packages of the interop checks, pinned by tests/interop/package-lock.json.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -d "$here/tests/interop/node_modules/openid-client" ]; then
+if [ ! -d "$here/tests/interop/node_modules/openid-client" ] || [ ! -d "$here/tests/interop/node_modules/@jmondi/oauth2-server" ]; then
   echo "txlab: installing npm packages for tests/interop"
   (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
 fi
