@@ -63,6 +63,7 @@ usage:
         --unauthorized-client ID:SECRET   a client that may not exchange (unauthorized_client)
         --scope-beyond SCOPE         a scope the exchanger may hold but subject tokens lack
         --jwt-access-tokens          the target claims RFC 9068 JWT access tokens
+        --honours-may-act            the target applies may_act (RFC 8693 §4.4 is a MAY)
         --semantics delegation|impersonation   what the target is configured for (act expected
                                      or not); unknown by default
         --profile rfc8693|common|keycloak (default common)   --strict (NON-STRICT fails too)
@@ -83,7 +84,7 @@ struct Args {
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client, audience,
       forbidden_audience, profile = "common", junit_out, only, subject_audience, subject_scope, unauthorized_client, semantics;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
-  bool strict = false, list = false, jwt_access_tokens = false, progress = false;
+  bool strict = false, list = false, jwt_access_tokens = false, progress = false, honours_may_act = false;
   int timeout_ms = 5000, serve_issuer_port = 0, budget_s = 600;
   // load
   int concurrency = 4;
@@ -157,6 +158,7 @@ Args parse(int argc, char** argv) {
     else if (s == "--issuer") a.issuers.push_back(value("--issuer"));
     else if (s == "--scope-beyond") a.scopes_beyond.push_back(value("--scope-beyond"));
     else if (s == "--jwt-access-tokens") a.jwt_access_tokens = true;
+    else if (s == "--honours-may-act") a.honours_may_act = true;
     else if (s == "--progress") a.progress = true;
     else if (s == "--serve-issuer") {
       const long long port = number("--serve-issuer");
@@ -399,6 +401,7 @@ int cmd_conform(const Args& a) {
     o.unauthorized_client = credentials("--unauthorized-client", a.unauthorized_client);
     o.scopes_beyond_subject = a.scopes_beyond;
     if (a.jwt_access_tokens) o.jwt_access_tokens = true;
+    if (a.honours_may_act) o.honours_may_act = true;
     if (!a.semantics.empty()) {
       if (a.semantics != "delegation" && a.semantics != "impersonation") usage_error("--semantics must be delegation or impersonation");
       o.expects_delegation = a.semantics == "delegation";

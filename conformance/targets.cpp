@@ -178,6 +178,7 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   t.issuer_keys = o.issuer_keys;
   t.jwt_access_tokens = o.jwt_access_tokens;
   t.expects_delegation = o.expects_delegation;
+  t.honours_may_act = o.honours_may_act;
   t.unauthorized_client = o.unauthorized_client;
   t.scopes_beyond_subject = o.scopes_beyond_subject;
   // Subject (and actor) tokens: client_credentials at the target itself.

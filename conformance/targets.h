@@ -36,6 +36,7 @@ struct RemoteOptions {
   std::string subject_scope;        // scope of minted subject tokens
   std::optional<bool> jwt_access_tokens;
   std::optional<bool> expects_delegation;  // --semantics
+  std::optional<bool> honours_may_act;     // --honours-may-act
   std::optional<Credentials> unauthorized_client;
   std::vector<std::string> scopes_beyond_subject;
 };

@@ -340,6 +340,28 @@ void serve_without_exchange(http::LoopbackServer& server, bool advertise) {
 
 }  // namespace
 
+// A valid exchange that the target refuses (here: an audience the exchanger may not request)
+// is one verdict, not a cascade of failed preconditions.
+TEST(ConformanceRobustnessTest, RefusedValidExchangeIsOneVerdict) {
+  auto w = start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
+  RemoteOptions o;
+  o.base_url = w->url_of("as-x");
+  o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
+  o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+  o.audience = "api://not-registered";
+  std::string error;
+  auto target = target_from_url(o, &error);
+  ASSERT_TRUE(target) << error;
+  const Report r = run_suite(*target);
+  EXPECT_EQ(r.verdict, Verdict::kExchangeRefused) << r.verdict_detail;
+  EXPECT_NE(r.verdict_detail.find("invalid_target"), std::string::npos) << r.verdict_detail;
+  EXPECT_EQ(exit_code(r.verdict), 1);
+  EXPECT_EQ(finding(r, "rfc8693/2.1/valid-request-succeeds")->grade, Grade::kFailed);
+  EXPECT_EQ(r.count(Grade::kFailed), 1u) << failures(r);
+  EXPECT_EQ(finding(r, "rfc6749/5.2/unknown-client-401")->grade, Grade::kOk) << "cases that need no exchange still run";
+  EXPECT_FALSE(r.passed(false));
+}
+
 TEST(ConformanceRobustnessTest, ServerWithoutTheGrantIsOneVerdictAndItsOwnExitCode) {
   for (bool advertise : {true, false}) {
     http::LoopbackServer server;
