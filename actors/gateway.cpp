@@ -1,6 +1,8 @@
 // Gateway: verify -> exchange -> forward.
 #include "actors/gateway.h"
 
+#include "sim/seed.h"
+
 #include <chrono>
 #include <thread>
 
@@ -54,9 +56,9 @@ http::InboundResponse Gateway::send_with_retries(const std::string& to, http::Ou
   http::InboundResponse r;
   for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
     if (attempt > 0) {
-      backoff_state_ = backoff_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      const uint64_t draw = splitmix64(derive_seed(env_.seed, "retry-jitter") ^ jitter_draws_.fetch_add(1));
       const int64_t base_ms = 20LL << (attempt - 1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + static_cast<int64_t>((backoff_state_ >> 33) % base_ms)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + static_cast<int64_t>(draw % static_cast<uint64_t>(base_ms))));
     }
     r = own_outbound_.send(to, env_.directory.url_of(to), req, what + (attempt ? " (retry)" : ""), token);
     const bool retryable = r.status == 0 && (r.error == http::TransportError::kConnect ||

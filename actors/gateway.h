@@ -4,6 +4,8 @@
 // with a JSON body; nothing hangs.
 #pragma once
 
+#include <atomic>
+
 #include <memory>
 
 #include "actors/bearer_guard.h"
@@ -34,7 +36,9 @@ class Gateway : public Role {
   GatewaySpec spec_;
   http::HttpClientPool own_pool_;
   Outbound own_outbound_;
-  uint64_t backoff_state_ = 0x2545F4914F6CDD1DULL;
+  // Retry jitter: draw n is splitmix64(seed ^ n); the counter is atomic because handler threads
+  // retry concurrently (a shared generator state here was a data race).
+  std::atomic<uint64_t> jitter_draws_{0};
   BearerGuard guard_;
   std::unique_ptr<ExchangeCache> cache_;
 };

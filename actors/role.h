@@ -30,6 +30,7 @@ struct RoleEnv {
   Directory directory;
   int64_t leeway_s = 30;
   JwksSettings jwks;
+  uint64_t seed = 1;  // this role's sub-seed of the run's --seed (derive_seed(root, "role/ID"))
 };
 
 class Role {

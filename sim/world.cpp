@@ -1,6 +1,8 @@
 // World: role construction from the scenario model, startup and name resolution.
 #include "sim/world.h"
 
+#include "sim/seed.h"
+
 #include <stdexcept>
 
 #include "actors/authorization_server.h"
@@ -28,7 +30,8 @@ World::World(Scenario scenario, uint64_t seed) : seed_(seed) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
     clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
-    RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_of(spec), spec.jwks};
+    RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_of(spec), spec.jwks,
+                derive_seed(seed_, "role/" + spec.id)};
     const std::string self = spec.id;
     env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };
     std::unique_ptr<Role> role;
