@@ -15,8 +15,8 @@
 #include "sim/http/form.h"
 #include "sim/http/server.h"
 #include "sim/jwks_source.h"
-#include "sim/runner.h"
-#include "sim/world.h"
+#include "world/runner.h"
+#include "world/world.h"
 
 using namespace txlab;
 using Json = nlohmann::json;

@@ -19,13 +19,13 @@
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/json_util.h"
-#include "sim/load.h"
-#include "sim/report.h"
-#include "sim/runner.h"
-#include "sim/timeline.h"
+#include "world/load.h"
+#include "world/report.h"
+#include "world/runner.h"
+#include "world/timeline.h"
 #include "sim/tls.h"
 #include "sim/scenario.h"
-#include "sim/world.h"
+#include "world/world.h"
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
-#include "sim/world.h"
+#include "world/world.h"
 
 namespace txlab::conformance {
 

@@ -9,8 +9,8 @@
 #include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
-#include "sim/runner.h"
-#include "sim/world.h"
+#include "world/runner.h"
+#include "world/world.h"
 
 namespace txlab::conformance {
 

@@ -12,7 +12,7 @@
 #include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
-#include "sim/world.h"
+#include "world/world.h"
 
 namespace txlab::conformance {
 

@@ -15,8 +15,8 @@
 #include "actors/authorization_server.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
-#include "sim/runner.h"
-#include "sim/world.h"
+#include "world/runner.h"
+#include "world/world.h"
 
 using namespace txlab;
 

@@ -15,7 +15,7 @@
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 #include "sim/jwks_source.h"
-#include "sim/runner.h"
+#include "world/runner.h"
 #include "test_support.h"
 
 using namespace txlab;

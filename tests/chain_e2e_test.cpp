@@ -2,7 +2,7 @@
 // caller-in-act convention, plus the negative stories of the foundation issue.
 #include <gtest/gtest.h>
 
-#include "sim/runner.h"
+#include "world/runner.h"
 #include "test_support.h"
 
 using namespace txlab;

@@ -11,7 +11,7 @@
 #include "actors/token_client.h"
 #include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
-#include "sim/world.h"
+#include "world/world.h"
 
 namespace txlab::testing {
 

@@ -11,8 +11,8 @@
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 #include "sim/scenario.h"
-#include "sim/timeline.h"
-#include "sim/world.h"
+#include "world/timeline.h"
+#include "world/world.h"
 
 using namespace txlab;
 

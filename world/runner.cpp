@@ -1,5 +1,5 @@
 // Workload runner and expectation checks.
-#include "sim/runner.h"
+#include "world/runner.h"
 
 #include <regex>
 

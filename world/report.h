@@ -6,8 +6,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "sim/runner.h"
-#include "sim/world.h"
+#include "world/runner.h"
+#include "world/world.h"
 
 namespace txlab {
 

@@ -12,7 +12,7 @@
 #include "actors/authorization_server.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
-#include "sim/world.h"
+#include "world/world.h"
 
 namespace txlab {
 

@@ -1,5 +1,5 @@
 // World: role construction from the scenario model, startup and name resolution.
-#include "sim/world.h"
+#include "world/world.h"
 
 #include "sim/seed.h"
 
@@ -10,7 +10,7 @@
 #include "actors/gateway.h"
 #include "actors/resource_server.h"
 #include "sim/fault_proxy.h"
-#include "sim/timeline.h"
+#include "world/timeline.h"
 #include "sim/tls.h"
 
 namespace txlab {

@@ -1,5 +1,5 @@
 // Timeline runs: the seeded plan, the step loop, windows and whole-run verdicts, reports.
-#include "sim/timeline.h"
+#include "world/timeline.h"
 
 #include <algorithm>
 #include <atomic>
@@ -16,10 +16,10 @@
 #include "actors/authorization_server.h"
 #include "sim/clock.h"
 #include "sim/json_util.h"
-#include "sim/load.h"
-#include "sim/report.h"
-#include "sim/runner.h"
-#include "sim/world.h"
+#include "world/load.h"
+#include "world/report.h"
+#include "world/runner.h"
+#include "world/world.h"
 
 namespace txlab {
 

@@ -1,5 +1,5 @@
 // Load generation over the client roles' /invoke, with per-path latency statistics.
-#include "sim/load.h"
+#include "world/load.h"
 
 #include <algorithm>
 #include <atomic>
@@ -16,7 +16,7 @@
 #include "actors/authorization_server.h"
 #include "actors/gateway.h"
 #include "sim/clock.h"
-#include "sim/world.h"
+#include "world/world.h"
 
 namespace txlab {
 

@@ -1,5 +1,5 @@
 // Text, JSON and Mermaid renderings of a RunResult.
-#include "sim/report.h"
+#include "world/report.h"
 
 #include <algorithm>
 #include <iomanip>
