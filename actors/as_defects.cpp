@@ -1,6 +1,9 @@
 // The seams where deliberate defects (conformance self-check only) bend the AS's behaviour.
 #include "actors/as_defects.h"
 
+#include <algorithm>
+#include <sstream>
+
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -174,8 +177,144 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx, s
   return std::nullopt;
 }
 
-void on_claims(const AsDefects& d, Json& claims, const Json& subject_claims) {
+std::vector<std::string> on_form(const AsDefects& d, http::FormParams& form) {
+  std::vector<std::string> unchecked;
+  if (d.empty()) return unchecked;
+  auto has = [&](const char* name) {
+    return std::any_of(form.begin(), form.end(), [&](const auto& kv) { return kv.first == name; });
+  };
+  auto erase = [&](const char* name) {
+    form.erase(std::remove_if(form.begin(), form.end(), [&](const auto& kv) { return kv.first == name; }), form.end());
+  };
+  if (on(d, "ignore-actor-token-type") && has("actor_token") && !has("actor_token_type"))
+    form.emplace_back("actor_token_type", "urn:ietf:params:oauth:token-type:access_token");
+  if (on(d, "ignore-requested-token-type")) erase("requested_token_type");
+  if (on(d, "accept-relative-resource")) {
+    unchecked = http::form_values(form, "resource");
+    erase("resource");
+  }
+  return unchecked;
+}
+
+void on_targets(const AsDefects& d, const std::vector<std::string>& requested, ClientRegistration& client) {
+  if (on(d, "allow-forbidden-audience")) client.audiences.insert(client.audiences.end(), requested.begin(), requested.end());
+}
+
+void before_decide(const AsDefects& d, const ClientRegistration& client, std::vector<std::string>* requested_scope, Json& subject) {
   if (d.empty()) return;
+  if (on(d, "ignore-may-act")) subject.erase("may_act");
+  if (on(d, "drop-prior-act")) subject.erase("act");
+  if (on(d, "accept-expired-subject")) subject.erase("exp");
+  if (on(d, "widen-scope") || on(d, "grant-requested-scope")) {
+    std::string all;
+    for (const auto& sc : client.scopes) all += (all.empty() ? "" : " ") + sc;
+    subject["scope"] = all;
+  }
+  if (on(d, "narrow-scope-silently") && requested_scope) {
+    std::vector<std::string> held;
+    std::istringstream in(json_str(subject, "scope"));
+    for (std::string t; in >> t;) held.push_back(t);
+    std::vector<std::string> narrowed;
+    for (const auto& t : *requested_scope)
+      if (std::find(held.begin(), held.end(), t) != held.end() &&
+          std::find(client.scopes.begin(), client.scopes.end(), t) != client.scopes.end())
+        narrowed.push_back(t);
+    *requested_scope = narrowed;
+  }
+}
+
+void after_decide(const AsDefects& d, bool scope_was_narrowed, Json& act, bool& report_scope) {
+  if (d.empty()) return;
+  if (on(d, "drop-act")) act = Json();
+  if (on(d, "narrow-scope-silently") && scope_was_narrowed) report_scope = false;
+}
+
+void on_bad_token_error(const AsDefects& d, TokenError& error) {
+  if (on(d, "quirk-invalid-request-for-bad-subject")) error = TokenError::kInvalidRequest;
+}
+
+void on_refusal(const AsDefects& d, std::string_view status, TokenError& error) {
+  if (d.empty()) return;
+  if (on(d, "server-error-on-missing-subject") && status == "missing_subject_token") error = TokenError::kServerError;
+  if (on(d, "wrong-error-missing-type") && status == "missing_subject_token_type") error = TokenError::kInvalidGrant;
+}
+
+std::string access_token_typ(const AsDefects& d) { return on(d, "typ-missing") ? "" : "at+jwt"; }
+
+void on_subject_policy(const AsDefects& d, jose::VerifyPolicy& policy) {
+  if (on(d, "accept-expired-subject")) policy.leeway_s = int64_t{1} << 40;
+}
+
+void on_reply(const AsDefects& d, ReplyHeaders& h) {
+  if (d.empty()) return;
+  if (on(d, "no-cache-control")) h.cache_headers = false;
+  if (on(d, "quirk-cache-control-no-cache-no-store")) h.cache_control = "no-cache, no-store";
+  if (on(d, "text-plain-response")) h.content_type = "text/plain";
+}
+
+void on_client_error(const AsDefects& d, bool unknown_client, int& status, bool& challenge) {
+  if (on(d, "invalid-client-400")) {
+    status = 400;
+    challenge = false;
+  }
+  if (on(d, "unknown-client-no-challenge") && unknown_client) challenge = false;
+}
+
+std::string description(const AsDefects& d, const std::string& raw) {
+  return on(d, "raw-error-description") ? raw : safe_error_description(raw);
+}
+
+bool accepts_duplicate_parameters(const AsDefects& d) { return on(d, "accept-duplicate-params"); }
+
+TokenError unknown_grant_error(const AsDefects& d) {
+  return on(d, "unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest : TokenError::kUnsupportedGrantType;
+}
+
+bool grant_check_skipped(const AsDefects& d, std::string_view grant) { return grant == "token-exchange" && on(d, "exchange-without-grant"); }
+
+void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id, std::string& secret) {
+  if (!on(d, "basic-not-urldecoded")) return;
+  // The defect: the credentials are compared as sent, without RFC 6749 §2.3.1 decoding.
+  auto raw = http::base64_decode(authorization.substr(std::min<size_t>(6, authorization.size())));
+  const size_t colon = raw ? raw->find(':') : std::string::npos;
+  if (colon == std::string::npos) return;
+  id = raw->substr(0, colon);
+  secret = raw->substr(colon + 1);
+}
+
+bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& secret) {
+  return (on(d, "accept-empty-secret") && secret.empty()) || (on(d, "post-secret-unchecked") && post);
+}
+
+void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy) {
+  if (on(d, "skip-aud")) policy.require_audience = false;
+}
+
+bool edge_jwks_union(const std::vector<std::string>& d) { return on(d, "jwks-union"); }
+
+std::optional<Json> edge_accept_anyway(const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
+                                       const std::function<std::optional<jose::Key>(const std::string&, const std::string&)>& key) {
+  if (!on(d, "alg-from-header")) return std::nullopt;
+  auto t = parse(token);
+  if (!t) return std::nullopt;
+  const std::string alg = json_str(t->header, "alg");
+  // The defect: the header picks the algorithm; none passes, HS256 is checked with the
+  // issuer's public JWK text as the secret (the RS/ES -> HS confusion).
+  if (strict.status == S::kAlgNone) return t->claims;
+  if (strict.status == S::kAlgNotAllowed && alg == "HS256" && key) {
+    auto k = key(json_str(t->claims, "iss"), json_str(t->header, "kid"));
+    if (k && t->signature == jose::hmac_sha256(k->public_jwk().dump(), t->signing_input)) return t->claims;
+  }
+  return std::nullopt;
+}
+
+void on_claims(const AsDefects& d, Json& claims, const Json& subject_claims, const std::string& client_id) {
+  if (d.empty()) return;
+  if (on(d, "missing-jti-client-id")) {
+    claims.erase("jti");
+    claims.erase("client_id");
+  }
+  if (on(d, "sub-from-client") && !client_id.empty() && claims.contains("sub_id")) claims["sub"] = client_id;
   if (on(d, "copy-subject-jti") && subject_claims.contains("jti")) claims["jti"] = subject_claims["jti"];
   if (on(d, "constant-jti") && claims.contains("jti")) claims["jti"] = "txlab-constant-jti";
   if (on(d, "quirk-aud-string") && claims.contains("aud") && claims["aud"].is_array() && !claims["aud"].empty())
@@ -189,6 +328,8 @@ void on_response(const AsDefects& d, Json& body) {
   if (on(d, "issued-type-refresh-label")) body["issued_token_type"] = "urn:ietf:params:oauth:token-type:refresh_token";
   if (on(d, "issued-type-id-token-label")) body["issued_token_type"] = "urn:ietf:params:oauth:token-type:id_token";
   if (on(d, "scope-as-array") && body.contains("scope") && body["scope"].is_string()) body["scope"] = Json::array({body["scope"]});
+  if (on(d, "wrong-token-type")) body["token_type"] = "mac";
+  if (on(d, "omit-issued-token-type")) body.erase("issued_token_type");
   if (on(d, "quirk-lowercase-bearer") && json_str(body, "token_type") == "Bearer") body["token_type"] = "bearer";
   if (on(d, "quirk-no-expires-in")) body.erase("expires_in");
   if (on(d, "quirk-extra-members")) {

@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/errors.h"
+#include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/scenario.h"
 
@@ -138,10 +140,58 @@ struct TokenContext {
 std::optional<nlohmann::json> accept_anyway(const AsDefects& d, const TokenContext& ctx, std::string_view token,
                                             const jose::VerifiedJwt& strict);
 
-// The issued token's claims (subject claims for reference).
-void on_claims(const AsDefects& d, nlohmann::json& claims, const nlohmann::json& subject_claims);
+// ---- the token-exchange pipeline's seams (actors/exchange_rules.h) ----
+// The request as it reaches parse: defects rewrite it (a missing actor_token_type supplied,
+// requested_token_type dropped, resources taken out unvalidated). Returns the resources to use
+// as targets without any check.
+std::vector<std::string> on_form(const AsDefects& d, http::FormParams& form);
+// The client's registration as targets() sees it (every requested target allowed).
+void on_targets(const AsDefects& d, const std::vector<std::string>& requested, ClientRegistration& client);
+// What decide() sees: the subject's claims (no may_act, no prior act, no exp, the client's whole
+// scope), the request (a scope beyond the grant narrowed).
+void before_decide(const AsDefects& d, const ClientRegistration& client, std::vector<std::string>* requested_scope,
+                   nlohmann::json& subject);
+// What decide() decided (act dropped, a narrowed scope not reported).
+void after_decide(const AsDefects& d, bool scope_was_narrowed, nlohmann::json& act, bool& report_scope);
+// The code for bad subject and actor tokens (the quirk: invalid_request whatever the policy).
+void on_bad_token_error(const AsDefects& d, TokenError& error);
+// A refusal's wire form (a 500 or the wrong code for a missing parameter).
+void on_refusal(const AsDefects& d, std::string_view status, TokenError& error);
+// The issued token's claims (subject claims and client for reference), and its typ.
+void on_claims(const AsDefects& d, nlohmann::json& claims, const nlohmann::json& subject_claims, const std::string& client_id = {});
+std::string access_token_typ(const AsDefects& d);
 // The token response body.
 void on_response(const AsDefects& d, nlohmann::json& body);
+// The verifier policy for subject tokens (an expired one accepted).
+void on_subject_policy(const AsDefects& d, jose::VerifyPolicy& policy);
+
+// ---- the token endpoint's seams ----
+struct ReplyHeaders {
+  bool cache_headers = true;  // Cache-Control / Pragma
+  std::string cache_control = "no-store";
+  std::string content_type = "application/json";
+};
+void on_reply(const AsDefects& d, ReplyHeaders& h);
+// An invalid_client answer: its status, whether it carries the Basic challenge, and the
+// error_description as sent (sanitized unless a defect echoes it raw).
+void on_client_error(const AsDefects& d, bool unknown_client, int& status, bool& challenge);
+std::string description(const AsDefects& d, const std::string& raw);
+bool accepts_duplicate_parameters(const AsDefects& d);
+TokenError unknown_grant_error(const AsDefects& d);
+bool grant_check_skipped(const AsDefects& d, std::string_view grant);
+// Client authentication: credentials as compared (Basic not decoded) and secrets accepted.
+void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id, std::string& secret);
+bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& secret);
+
+// ---- gateways and resource servers (the bearer guard) ----
+// Defects of the edge verifier: skip-aud (no audience check), alg-from-header (alg none and
+// HS256 keyed with the issuer's published JWK text accepted), jwks-union (every AS's keys for
+// every issuer).
+void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy);
+bool edge_jwks_union(const std::vector<std::string>& d);
+std::optional<nlohmann::json> edge_accept_anyway(const std::vector<std::string>& d, std::string_view token,
+                                                 const jose::VerifiedJwt& strict,
+                                                 const std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>& key);
 
 }  // namespace defects
 

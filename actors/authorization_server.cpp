@@ -168,7 +168,6 @@ AuthorizationServer::~AuthorizationServer() { stop(); }
 
 std::string AuthorizationServer::issuer() const { return spec_.issuer.empty() ? base_url() : spec_.issuer; }
 
-bool AuthorizationServer::defect(std::string_view name) const { return has_defect(spec_.defects, name); }
 
 std::vector<AuditEntry> AuthorizationServer::audit() const {
   std::lock_guard lock(audit_mu_);
@@ -280,31 +279,29 @@ void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Respons
 }
 
 void AuthorizationServer::reply(httplib::Response& res, int status, const std::string& body) const {
-  if (!defect("no-cache-control")) {
+  defects::ReplyHeaders h;
+  defects::on_reply(spec_.defects, h);
+  if (h.cache_headers) {
     // RFC 6749 §5.1 / RFC 8693 §2.2.1: no caching of token responses.
-    res.set_header("Cache-Control", defect("quirk-cache-control-no-cache-no-store") ? "no-cache, no-store" : "no-store");
+    res.set_header("Cache-Control", h.cache_control);
     res.set_header("Pragma", "no-cache");
   }
   res.status = status;
-  res.set_content(body, defect("text-plain-response") ? "text/plain" : "application/json");
+  res.set_content(body, h.content_type);
 }
 
 void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) const {
   WireError w = to_wire(f.error);
+  int status = w.http_status;
   if (f.error == TokenError::kInvalidClient) {
-    if (defect("invalid-client-400")) {
-      w.http_status = 400;
-    } else if (f.unknown_client && defect("unknown-client-no-challenge")) {
-      // the defect: 401 without the challenge for clients that do not exist
-    } else {
-      // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
-      res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
-    }
+    // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
+    bool challenge = true;
+    defects::on_client_error(spec_.defects, f.unknown_client, status, challenge);
+    if (challenge) res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
   }
   Json body = {{"error", std::string(w.code)}};
-  if (!f.description.empty())
-    body["error_description"] = defect("raw-error-description") ? f.description : safe_error_description(f.description);
-  reply(res, w.http_status, safe_dump(body));
+  if (!f.description.empty()) body["error_description"] = defects::description(spec_.defects, f.description);
+  reply(res, status, safe_dump(body));
 }
 
 bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* tr, Failure* failure) const {
@@ -322,7 +319,7 @@ bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* t
     if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value)) return fail("form parameters must be UTF-8");
   // RFC 6749 §3.2: parameters MUST NOT be included more than once; RFC 8693 §2.1 allows
   // repeated audience and resource.
-  if (!defect("accept-duplicate-params")) {
+  if (!defects::accepts_duplicate_parameters(spec_.defects)) {
     std::set<std::string> seen;
     for (const auto& [name, value] : tr->form) {
       if (name == "audience" || name == "resource") continue;
@@ -352,10 +349,9 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
   } else if (*grant == "refresh_token" && spec_.exchange && spec_.exchange->refresh_tokens) {
     grant_name = "refresh_token";
   } else {
-    return fail({defect("unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest : TokenError::kUnsupportedGrantType,
-                 "grant_type '" + *grant + "' is not supported"});
+    return fail({defects::unknown_grant_error(spec_.defects), "grant_type '" + *grant + "' is not supported"});
   }
-  if (!contains(client->grants, grant_name) && !(grant_name == "token-exchange" && defect("exchange-without-grant")))
+  if (!contains(client->grants, grant_name) && !defects::grant_check_skipped(spec_.defects, grant_name))
     return fail({TokenError::kUnauthorizedClient, "client may not use grant " + grant_name});
   if (grant_name == "token-exchange" && !spec_.exchange)
     return fail({TokenError::kUnauthorizedClient, "this authorization server does not perform token exchange"});

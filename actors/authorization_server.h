@@ -115,7 +115,6 @@ class AuthorizationServer : public Role {
   void ensure_trust();
   void record(const std::string& grant, const std::string& client_id, const std::string& subject_jti,
               const std::string& issued_jti, const std::vector<std::string>& audience);
-  bool defect(std::string_view name) const;
 
   AuthorizationServerSpec spec_;
   mutable std::shared_mutex policy_mu_;  // shared by requests, exclusive for change_policy

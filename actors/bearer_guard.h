@@ -3,6 +3,8 @@
 // RFC 6750 §3 responses (401 invalid_token / 403 insufficient_scope with WWW-Authenticate).
 #pragma once
 
+#include <map>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +40,7 @@ class BearerGuard {
   std::vector<std::string> trust_, audiences_;
   std::string required_scope_;
   std::vector<std::string> defects_;
+  std::map<std::string, std::shared_ptr<jose::KeySource>> sources_;  // by issuer (the defect seam's key lookup)
   // Verified-token cache (like Envoy's jwt_cache): token hash -> verified result until exp.
   bool verified_cache_ = false;
   std::mutex cache_mu_;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 
+#include "actors/as_defects.h"
 #include "actors/as_internal.h"
 #include "sim/json_util.h"
 
@@ -75,12 +76,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   if (!authz.empty()) {
     creds = http::parse_basic_authorization(authz);
     if (!creds) return fail(TokenError::kInvalidClient, "malformed Basic credentials");
-    if (defect("basic-not-urldecoded")) {
-      // The defect: the credentials are compared as sent, without RFC 6749 §2.3.1 decoding.
-      auto raw = http::base64_decode(std::string_view(authz).substr(6));
-      const size_t colon = raw ? raw->find(':') : std::string::npos;
-      if (colon != std::string::npos) creds = http::BasicCredentials{raw->substr(0, colon), raw->substr(colon + 1)};
-    }
+    defects::on_basic_credentials(spec_.defects, authz, creds->client_id, creds->client_secret);
   } else if (auto id = tr.param("client_id"); id && body_secret) {
     creds = http::BasicCredentials{*id, *body_secret};
     method = ClientAuthMethod::kClientSecretPost;
@@ -92,8 +88,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
     return nullptr;
   }
   const bool secret_ok = constant_time_equal(current_secret(reg->id), creds->client_secret) ||
-                         (defect("accept-empty-secret") && creds->client_secret.empty()) ||
-                         (defect("post-secret-unchecked") && method == ClientAuthMethod::kClientSecretPost);
+                         defects::secret_accepted_anyway(spec_.defects, method == ClientAuthMethod::kClientSecretPost, creds->client_secret);
   if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || !secret_ok) return fail(TokenError::kInvalidClient, "client authentication failed");
   if (reg->auth != method)
     return fail(TokenError::kInvalidClient, "client must authenticate with " + std::string(to_string(reg->auth)));

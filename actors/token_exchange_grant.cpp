@@ -6,6 +6,7 @@
 
 #include "actors/as_defects.h"
 #include "actors/as_internal.h"
+#include "actors/exchange_rules.h"
 #include "actors/token_client.h"
 #include "sim/json_util.h"
 
@@ -36,7 +37,7 @@ void AuthorizationServer::ensure_trust() {
     const ExchangePolicy& policy = *spec_.exchange;
     jose::VerifyPolicy access;
     access.leeway_s = env_.leeway_s;
-    if (defect("accept-expired-subject")) access.leeway_s = int64_t{1} << 40;
+    defects::on_subject_policy(spec_.defects, access);
     jose::VerifyPolicy any_jwt = access;
     any_jwt.typ.reset();
     jose::VerifyPolicy actor = any_jwt;
@@ -86,81 +87,47 @@ void AuthorizationServer::ensure_trust() {
 }
 
 std::string AuthorizationServer::token_exchange(const ClientRegistration& client, const TokenRequest& tr, Failure* failure) {
-  auto fail = [&](TokenError e, std::string d) {
-    *failure = {e, std::move(d)};
+  const ExchangePolicy& policy = *spec_.exchange;
+  // Bad subject and actor tokens: invalid_grant (common practice) or RFC 8693 §2.2.2's
+  // invalid_request, as the policy says.
+  TokenError bad_token = policy.invalid_subject_error == "invalid_request" ? TokenError::kInvalidRequest : TokenError::kInvalidGrant;
+  defects::on_bad_token_error(spec_.defects, bad_token);
+  // Every refusal goes through the one table (exchange::to_wire).
+  auto refuse = [&](const exchange::Refusal& r) {
+    exchange::WireRefusal w = exchange::to_wire(r, bad_token);
+    defects::on_refusal(spec_.defects, exchange::to_string(r.status), w.error);
+    *failure = {w.error, w.description};
     return std::string();
   };
-  const ExchangePolicy& policy = *spec_.exchange;
-  const TokenError subject_error = policy.invalid_subject_error == "invalid_request" || defect("quirk-invalid-request-for-bad-subject")
-                                       ? TokenError::kInvalidRequest
-                                       : TokenError::kInvalidGrant;
 
-  // ---- RFC 8693 §2.1 request parameters ----
-  const auto subject_token = tr.param("subject_token");
-  const auto subject_type = tr.param("subject_token_type");
-  if (!subject_token || subject_token->empty())
-    return fail(defect("server-error-on-missing-subject") ? TokenError::kServerError : TokenError::kInvalidRequest,
-                "missing subject_token");
-  if (!subject_type || subject_type->empty())
-    return fail(defect("wrong-error-missing-type") ? TokenError::kInvalidGrant : TokenError::kInvalidRequest,
-                "missing subject_token_type");
-  if (*subject_type != kTypeAccessToken && *subject_type != kTypeJwt)
-    return fail(TokenError::kInvalidRequest, "unsupported subject_token_type '" + *subject_type + "'");
-  // actor_token_type is REQUIRED when actor_token is present and MUST NOT be sent otherwise.
-  const auto actor_token = tr.param("actor_token");
-  const auto actor_type = tr.param("actor_token_type");
-  if (actor_token && !actor_type && !defect("ignore-actor-token-type"))
-    return fail(TokenError::kInvalidRequest, "actor_token_type is required with actor_token");
-  if (actor_type && !actor_token) return fail(TokenError::kInvalidRequest, "actor_token_type without actor_token");
-  if (actor_type && *actor_type != kTypeAccessToken && *actor_type != kTypeJwt)
-    return fail(TokenError::kInvalidRequest, "unsupported actor_token_type '" + *actor_type + "'");
-  if (actor_token && !policy.delegation)
-    return fail(TokenError::kInvalidRequest, "this AS performs impersonation only; actor_token is not accepted");
+  // ---- parse: RFC 8693 §2.1 ----
+  http::FormParams form = tr.form;
+  const std::vector<std::string> unchecked = defects::on_form(spec_.defects, form);
+  auto parsed = exchange::parse(form, {policy.delegation, policy.refresh_tokens});
+  if (const auto* r = std::get_if<exchange::Refusal>(&parsed)) return refuse(*r);
+  const exchange::Request req = std::get<exchange::Request>(std::move(parsed));
 
-  // RFC 8693 §3: requested_token_type.
-  std::string issued_type = kTypeAccessToken;
-  if (auto rt = tr.param("requested_token_type"); rt && !defect("ignore-requested-token-type")) {
-    if (*rt == kTypeJwt || *rt == kTypeIdToken || (*rt == kTypeRefreshToken && policy.refresh_tokens)) issued_type = *rt;
-    else if (*rt != kTypeAccessToken)
-      return fail(TokenError::kInvalidRequest, "requested_token_type '" + *rt + "' is not issued by this AS");
-  }
-
-  // Targets: audience values (logical names) and resource values (RFC 8707 absolute URIs).
+  // ---- targets: audience and resource against the client's registration ----
   std::vector<std::string> targets;
-  std::vector<std::string> unchecked;  // the accept-relative-resource defect: resources used as they come
-  for (const auto& r : tr.values("resource")) {
-    if (defect("accept-relative-resource")) {
-      unchecked.push_back(r);
-      continue;
-    }
-    if (!is_absolute_uri(r))
-      return fail(TokenError::kInvalidTarget, "resource '" + r + "' is not an absolute URI without fragment (RFC 8707 §2)");
-    targets.push_back(r);
-  }
-  for (const auto& a : tr.values("audience")) targets.push_back(a);
-  for (const auto& t : targets) {
-    if (!contains(client.audiences, t) && !defect("allow-forbidden-audience"))
-      return fail(TokenError::kInvalidTarget, "target '" + t + "' is not allowed for this client");
-  }
-  targets.insert(targets.end(), unchecked.begin(), unchecked.end());
-  if (targets.empty()) targets = client.audiences;
-  if (targets.empty()) return fail(TokenError::kInvalidTarget, "no audience requested and none registered for this client");
-
-  std::optional<std::vector<std::string>> requested_scope;
-  if (auto s = tr.param("scope")) {
-    requested_scope = split_scope(*s);
-    for (const auto& t : *requested_scope)
-      if (!valid_scope_token(t)) return fail(TokenError::kInvalidScope, "malformed scope token");
+  {
+    ClientRegistration view = client;
+    std::vector<std::string> requested = req.resources;
+    requested.insert(requested.end(), req.audiences.begin(), req.audiences.end());
+    defects::on_targets(spec_.defects, requested, view);
+    auto t = exchange::targets(req, view);
+    if (const auto* r = std::get_if<exchange::Refusal>(&t)) return refuse(*r);
+    targets = std::get<std::vector<std::string>>(std::move(t));
+    targets.insert(targets.end(), unchecked.begin(), unchecked.end());
   }
 
-  // ---- subject token ----
+  // ---- verify the subject token (I/O: the trusted issuers' JWKS) ----
   ensure_trust();
   // It must be meant for this exchange: its aud names the requesting client, this AS, or an
   // audience the client's registration lists as its own.
   std::vector<std::string> accepted_aud = {client.id, issuer()};
   accepted_aud.insert(accepted_aud.end(), client.subject_audiences.begin(), client.subject_audiences.end());
-  const auto& verifier = *subject_type == kTypeAccessToken ? *impl_->access_verifier : *impl_->jwt_verifier;
-  auto subject = verifier.verify(*subject_token, accepted_aud);
+  const auto& verifier = req.subject_type == kTypeAccessToken ? *impl_->access_verifier : *impl_->jwt_verifier;
+  auto subject = verifier.verify(req.subject_token, accepted_aud);
   // Deliberate defects (self-check only) may accept what the strict verifier refused.
   defects::TokenContext defect_ctx;
   if (!spec_.defects.empty()) {
@@ -178,94 +145,64 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     };
     defect_ctx.fetch = [](const std::string& url) { return http_get_for_defect(url); };
   }
+  auto describe = [](const jose::VerifiedJwt& v) {
+    std::string d(jose::describe(v.status));
+    if (!v.detail.empty()) d += " (" + v.detail + ")";
+    return d;
+  };
   if (!subject.ok()) {
     defect_ctx.slot = defects::Slot::kSubject;
-    defect_ctx.jwt_type = *subject_type == kTypeJwt;
-    auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *subject_token, subject);
-    if (!excused) {
-      std::string d = "subject_token: " + std::string(jose::describe(subject.status));
-      if (!subject.detail.empty()) d += " (" + subject.detail + ")";
-      return fail(subject_error, d);
-    }
+    defect_ctx.jwt_type = req.subject_type == kTypeJwt;
+    auto excused = defects::accept_anyway(spec_.defects, defect_ctx, req.subject_token, subject);
+    if (!excused) return refuse({exchange::Status::kSubjectTokenInvalid, describe(subject)});
     subject.claims = *excused;
   }
   const Json& sc = subject.claims;
 
-  // ---- actor token (delegation) ----
-  Json actor = {{"sub", client.id}};  // without actor_token, the requesting client acts
-  if (actor_token) {
-    auto a = impl_->actor_verifier->verify(*actor_token, {});
+  // ---- verify the actor token (delegation) ----
+  std::optional<Json> actor_claims;
+  if (req.actor_token) {
+    auto a = impl_->actor_verifier->verify(*req.actor_token, {});
     if (!a.ok()) {
       defect_ctx.slot = defects::Slot::kActor;
-      defect_ctx.jwt_type = actor_type && *actor_type == kTypeJwt;
-      auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *actor_token, a);
-      if (!excused) return fail(subject_error, "actor_token: " + std::string(jose::describe(a.status)));
+      defect_ctx.jwt_type = req.actor_type && *req.actor_type == kTypeJwt;
+      auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *req.actor_token, a);
+      if (!excused) return refuse({exchange::Status::kActorTokenInvalid, std::string(jose::describe(a.status))});
       a.claims = *excused;
     }
-    actor = {{"sub", a.claims.value("sub", Json())}};
-    if (a.claims.contains("iss")) actor["iss"] = a.claims["iss"];
+    actor_claims = a.claims;
   }
 
-  // RFC 8693 §4.4: may_act names who may act for the subject.
-  if (sc.contains("may_act") && !defect("ignore-may-act")) {
-    const Json& may = sc["may_act"];
-    const bool sub_ok = may.is_object() && may.contains("sub") && may["sub"] == actor["sub"];
-    const bool iss_ok = !may.is_object() || !may.contains("iss") || (actor.contains("iss") && may["iss"] == actor["iss"]);
-    if (!sub_ok || !iss_ok)
-      return fail(subject_error, "may_act of the subject token does not permit actor '" + json_str(actor, "sub") + "'");
-  }
-
-  // Scope: issued ⊆ subject ∩ client (RFC 8693 §2.1 scope, RFC 6749 §3.3).
-  std::vector<std::string> allowed_scope;
-  for (const auto& t : split_scope(json_str(sc, "scope")))
-    if (contains(client.scopes, t)) allowed_scope.push_back(t);
-  if (defect("widen-scope") || defect("grant-requested-scope")) allowed_scope = client.scopes;
-  std::vector<std::string> scope = allowed_scope;
-  bool report_scope = true;
-  if (requested_scope) {
-    std::vector<std::string> narrowed;
-    for (const auto& t : *requested_scope) {
-      if (contains(allowed_scope, t)) narrowed.push_back(t);
-      else if (!defect("narrow-scope-silently"))
-        return fail(TokenError::kInvalidScope, "scope '" + t + "' exceeds the subject token or the client's registration");
-    }
-    report_scope = narrowed == *requested_scope || !defect("narrow-scope-silently");
-    scope = narrowed;
-  }
-
-  // Lifetime: policy cap, and never beyond the subject token unless policy says so.
+  // ---- decide: may_act, scope, lifetime, act (pure) ----
   const int64_t now = env_.clock->now_s();
-  int64_t ttl = policy.max_ttl_s;
-  if (policy.cap_to_subject_exp && !defect("accept-expired-subject")) {
-    ttl = std::min(ttl, json_int(sc, "exp").value_or(now + ttl) - now);
-    if (ttl <= 0) return fail(subject_error, "subject_token expires too soon to be exchanged");
-  }
-
-  // The act claim of the new token (RFC 8693 §4.1): the current actor outermost, earlier
-  // actors nested inside.
-  Json act;
-  if (policy.act_style == ActStyle::kRfc8693) {
-    if (policy.delegation) {
-      act = actor;
-      if (sc.contains("act") && !defect("drop-prior-act")) act["act"] = sc["act"];
+  exchange::Decision decision;
+  {
+    exchange::Request req_view = req;
+    Json subject_view = sc;
+    if (!spec_.defects.empty()) {
+      std::vector<std::string> scope = req.scope.value_or(std::vector<std::string>());
+      defects::before_decide(spec_.defects, client, req.scope ? &scope : nullptr, subject_view);
+      if (req.scope) req_view.scope = scope;
     }
-  } else {
-    act = {{"sub", sc.value("sub", Json())}, {"iss", sc.value("iss", Json())}};
-    if (sc.contains("act")) act["act"] = sc["act"];
+    auto d = exchange::decide({req_view, client, policy, subject_view, actor_claims ? &*actor_claims : nullptr, now});
+    if (const auto* r = std::get_if<exchange::Refusal>(&d)) return refuse(*r);
+    decision = std::get<exchange::Decision>(std::move(d));
+    const bool narrowed = req.scope && req_view.scope != req.scope;
+    defects::after_decide(spec_.defects, narrowed, decision.act, decision.report_scope);
   }
-  if (!act.is_null() && act_depth(act) > policy.max_act_depth)
-    return fail(TokenError::kInvalidRequest, "delegation chain deeper than " + std::to_string(policy.max_act_depth));
-  if (defect("drop-act")) act = Json();
+  const std::vector<std::string>& scope = decision.scope;
+  const int64_t ttl = decision.ttl_s;
+  const Json& act = decision.act;
+  const Json& actor = decision.actor;
+  const std::string& issued_type = req.issued_type;
+  const auto& actor_token = req.actor_token;
+  const std::string* subject_token = &req.subject_token;
 
   auto claims_for = [&](const std::vector<std::string>& aud, const std::string& jti) {
-    Json c = {{"iss", issuer()}, {"aud", audience_claim(aud)}, {"exp", now + ttl}, {"iat", now}};
-    if (!defect("missing-jti-client-id")) {
-      c["jti"] = jti;
-      c["client_id"] = client.id;
-    }
+    Json c = {{"iss", issuer()}, {"aud", audience_claim(aud)}, {"exp", now + ttl}, {"iat", now}, {"jti", jti}, {"client_id", client.id}};
     if (!scope.empty()) c["scope"] = join_scope(scope);
     if (policy.act_style == ActStyle::kRfc8693) {
-      c["sub"] = defect("sub-from-client") ? Json(client.id) : sc.value("sub", Json());
+      c["sub"] = sc.value("sub", Json());
       // RFC 9493: keep the original caller's issuer.
       c["sub_id"] = sc.contains("sub_id") ? sc["sub_id"]
                                           : Json{{"format", "iss_sub"}, {"iss", sc.value("iss", Json())}, {"sub", sc.value("sub", Json())}};
@@ -273,7 +210,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
     if (!act.is_null()) c["act"] = act;
-    defects::on_claims(spec_.defects, c, sc);
+    defects::on_claims(spec_.defects, c, sc, client.id);
     return c;
   };
   const std::string subject_jti = json_str(sc, "jti");
@@ -283,8 +220,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   if (policy.broker) {
     const auto& rule = *policy.broker;
     const size_t brokered = std::count_if(targets.begin(), targets.end(), [&](const auto& a) { return contains(rule.audiences, a); });
-    if (brokered > 0 && brokered != targets.size())
-      return fail(TokenError::kInvalidTarget, "cannot mix targets served by '" + rule.via.as_role + "' with local ones");
+    if (brokered > 0 && brokered != targets.size()) return refuse({exchange::Status::kMixedBrokeredTargets, rule.via.as_role});
     if (brokered > 0) {
       const std::vector<std::string> next_aud = {env_.directory.issuer_of(rule.via.as_role)};
       // One back-channel exchange: mint the intermediate token, exchange it at the next AS.
@@ -323,8 +259,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       if (next.ok) {
         // RFC 8693 §2.2.1: our client's request decides whether scope must be returned.
         Json relayed = Json::parse(next.token, nullptr, false);
-        if (!relayed.is_object()) return fail(TokenError::kServerError, "back-channel AS answered with a non-JSON body");
-        if (!scope.empty() && (!requested_scope || *requested_scope != scope)) relayed["scope"] = join_scope(scope);
+        if (!relayed.is_object())
+          return refuse({exchange::Status::kBackChannelFailed, "'" + rule.via.as_role + "' failed: the answer is not JSON"});
+        if (decision.report_scope) relayed["scope"] = join_scope(scope);
         if (from_cache) {
           relayed["expires_in"] = std::max<int64_t>(0, next.exp_s - env_.clock->now_s());  // what is left of it
           std::string served_jti;
@@ -333,14 +270,13 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         }
         return safe_dump(relayed);
       }
-      if (next.status == 0)
-        return fail(TokenError::kTemporarilyUnavailable, "back-channel AS '" + rule.via.as_role + "' unreachable");
+      if (next.status == 0) return refuse({exchange::Status::kBackChannelUnreachable, rule.via.as_role});
       TokenError relayed;
       if (token_error_from_code(next.error, &relayed) && relayed != TokenError::kInvalidClient &&
           relayed != TokenError::kUnauthorizedClient && relayed != TokenError::kServerError)
-        return fail(relayed, "back-channel exchange at '" + rule.via.as_role + "': " + next.description);
-      return fail(TokenError::kServerError, "back-channel exchange at '" + rule.via.as_role + "' failed: " +
-                                               (next.error.empty() ? "HTTP " + std::to_string(next.status) : next.error));
+        return refuse({exchange::Status::kBackChannelRefused, "'" + rule.via.as_role + "': " + next.description, relayed});
+      return refuse({exchange::Status::kBackChannelFailed, "'" + rule.via.as_role + "' failed: " +
+                                                               (next.error.empty() ? "HTTP " + std::to_string(next.status) : next.error)});
     }
   }
 
@@ -353,7 +289,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     token = sign(c, "JWT");
     token_type = "N_A";
   } else {
-    token = sign(claims_for(targets, jti), defect("typ-missing") ? "" : "at+jwt");
+    token = sign(claims_for(targets, jti), defects::access_token_typ(spec_.defects));
   }
   std::string refresh_token;
   if (policy.refresh_tokens && issued_type != kTypeIdToken) {
@@ -365,12 +301,10 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       token_type = "N_A";
     }
   }
-  if (defect("wrong-token-type")) token_type = "mac";
   record("token-exchange", client.id, subject_jti, jti, targets);
   // RFC 8693 §2.2.1: issued_token_type is REQUIRED; scope when it differs from the request.
-  Json body = {{"access_token", token}, {"token_type", token_type}, {"expires_in", ttl}};
-  if (!defect("omit-issued-token-type")) body["issued_token_type"] = issued_type;
-  if (!scope.empty() && (!requested_scope || *requested_scope != scope) && report_scope) body["scope"] = join_scope(scope);
+  Json body = {{"access_token", token}, {"token_type", token_type}, {"expires_in", ttl}, {"issued_token_type", issued_type}};
+  if (decision.report_scope) body["scope"] = join_scope(scope);
   if (!refresh_token.empty()) body["refresh_token"] = refresh_token;
   defects::on_response(spec_.defects, body);
   return safe_dump(body);

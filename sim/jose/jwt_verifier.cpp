@@ -193,10 +193,9 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
   const auto alg_it = header->find("alg");
   if (alg_it == header->end() || !alg_it->is_string()) return fail(VerifyStatus::kAlgNotAllowed, "no alg");
   const std::string alg_name = alg_it->get<std::string>();
-  const bool header_decides = policy_.insecure_alg_from_header;
-  if (lower(alg_name) == "none" && !header_decides) return fail(VerifyStatus::kAlgNone);
-  const auto alg = alg_from_string(lower(alg_name) == "none" ? "none" : alg_name);
-  if (!alg || (!policy_.allowed_algs.count(*alg) && !header_decides)) return fail(VerifyStatus::kAlgNotAllowed, alg_name);
+  if (lower(alg_name) == "none") return fail(VerifyStatus::kAlgNone);
+  const auto alg = alg_from_string(alg_name);
+  if (!alg || !policy_.allowed_algs.count(*alg)) return fail(VerifyStatus::kAlgNotAllowed, alg_name);
   if (header->contains("crit")) return fail(VerifyStatus::kCritUnsupported);
   if (policy_.typ) {
     auto t = header->find("typ");
@@ -226,14 +225,8 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
     if (kid.empty()) return fail(VerifyStatus::kKidMissing);
     return fail(VerifyStatus::kKidUnknown, kid);
   }
-  if (header_decides && (*alg == Alg::kNone || *alg == Alg::kHS256)) {
-    // The defect: alg none passes; HS256 is checked with the public JWK text as the secret.
-    if (*alg == Alg::kHS256 && *sig != hmac_sha256(lookup.key->public_jwk().dump(), parts->signing_input))
-      return fail(VerifyStatus::kSignatureInvalid);
-  } else {
-    if (lookup.key->alg() != *alg) return fail(VerifyStatus::kKeyAlgMismatch, alg_name);
-    if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig)) return fail(VerifyStatus::kSignatureInvalid);
-  }
+  if (lookup.key->alg() != *alg) return fail(VerifyStatus::kKeyAlgMismatch, alg_name);
+  if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig)) return fail(VerifyStatus::kSignatureInvalid);
 
   // RFC 7519 §4.1.4/4.1.5 with leeway; iat far in the future is also refused.
   const int64_t now = clock_->now_s();

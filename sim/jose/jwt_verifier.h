@@ -84,9 +84,6 @@ struct VerifyPolicy {
   bool require_exp = true;
   int64_t leeway_s = 30;
   size_t max_token_bytes = 16 * 1024;
-  // DEFECT, for attack self-checks only: take the algorithm from the token header, accepting
-  // "none" and HS256 keyed with the issuer's published JWK (the RS/ES -> HS confusion).
-  bool insecure_alg_from_header = false;
 };
 
 struct VerifiedJwt {
