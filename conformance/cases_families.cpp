@@ -191,6 +191,10 @@ struct ClaimProbe {
   bool access_token_only = false;  // RFC 9068 rules: the access_token type only
 };
 
+const char* kKeysBelongToIssuer =
+    "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the cryptographic keys used for the "
+    "cryptographic operations in the JWT belong to the issuer. If they do not, the application MUST reject the JWT.";
+
 const std::vector<ClaimProbe>& claim_probes() {
   static const std::vector<ClaimProbe> v = {
       {"expired", "RFC 7519 §4.1.4", Level::kMust, "an expired token is refused",
@@ -207,15 +211,13 @@ const std::vector<ClaimProbe>& claim_probes() {
          return std::pair<Json, Json>{{{"nbf", target_now(p) + 3600}, {"exp", target_now(p) + 7200}}, Json::object()};
        }},
       {"untrusted-issuer", "RFC 8725 §3.8", Level::kMust, "a trusted key's signature over an iss the target does not trust is refused",
-       "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the cryptographic keys used for the "
-       "cryptographic operations in the JWT belong to the issuer. If they do not, the application MUST reject the JWT.",
+       kKeysBelongToIssuer,
        false, 0,
        [](const Probe&) {
          return std::pair<Json, Json>{{{"iss", "https://untrusted.txlab.invalid"}}, Json::object()};
        }},
       {"issuer-key-mixup", "RFC 8725 §3.8", Level::kMust, "issuer A's iss signed with trusted issuer B's key is refused",
-       "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the cryptographic keys used for the "
-       "cryptographic operations in the JWT belong to the issuer. If they do not, the application MUST reject the JWT.",
+       kKeysBelongToIssuer,
        false, 1,
        [](const Probe& p) {
          // Signed by key 1 (issuer B) but claiming issuer A (key 0's issuer).

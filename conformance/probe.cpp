@@ -146,13 +146,8 @@ const forge::Materials& Probe::materials() {
   a.materials.attacker_x5u_url = a.server.base_url() + "/cert.pem";
   // The subject issuer's published keys, member order kept (HMAC secrets are the key's text).
   for (const auto& uri : target_.subject_jwks_uris) {
-    std::string base, path;
-    if (!split_url(uri, &base, &path)) continue;
-    http::OutboundRequest req;
-    req.path = path;
-    auto res = pool_.send(base, req);
-    auto j = nlohmann::ordered_json::parse(res.body, nullptr, false);
-    if (res.status != 200 || !j.is_object() || !j.contains("keys") || !j["keys"].is_array()) continue;
+    auto j = nlohmann::ordered_json::parse(get(uri), nullptr, false);
+    if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array()) continue;
     for (const auto& k : j["keys"])
       if (k.is_object()) a.materials.published.push_back(k);
   }
@@ -160,6 +155,15 @@ const forge::Materials& Probe::materials() {
 }
 
 size_t Probe::attacker_fetches() const { return attacker_ ? attacker_->fetches.load() : 0; }
+
+std::string Probe::get(const std::string& url) {
+  std::string base, path;
+  if (!split_url(url, &base, &path)) return {};
+  http::OutboundRequest req;
+  req.path = path;
+  auto res = pool_.send(base, req);
+  return res.status == 200 ? res.body : std::string();
+}
 
 const Answer& Probe::once(const std::string& key, const std::function<Answer()>& compute) {
   auto it = memo_.find(key);
@@ -257,13 +261,8 @@ const std::vector<Json>& Probe::jwks() {
   if (jwks_) return *jwks_;
   jwks_.emplace();
   for (const auto& uri : target_.jwks_uris) {
-    std::string base, path;
-    if (!split_url(uri, &base, &path)) continue;
-    http::OutboundRequest req;
-    req.path = path;
-    auto res = pool_.send(base, req);
-    auto j = Json::parse(res.body, nullptr, false);
-    if (res.status == 200 && j.is_object()) jwks_->push_back(j);
+    auto j = Json::parse(get(uri), nullptr, false);
+    if (j.is_object()) jwks_->push_back(j);
   }
   return *jwks_;
 }

@@ -78,6 +78,7 @@ class Probe {
 
  private:
   Answer send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers);
+  std::string get(const std::string& url);  // body of a 200 GET, else ""
   const Target& target_;
   http::HttpClientPool pool_;
   std::string base_, path_;
