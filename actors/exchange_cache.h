@@ -4,6 +4,8 @@
 // It can never hand a token to another subject or audience: those are part of the key.
 #pragma once
 
+#include "actors/errors.h"
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -35,6 +37,7 @@ class ExchangeCache {
     // Failed exchanges (never cached): the AS's HTTP status (0 = unreachable) and error.
     int status = 0;
     std::string error, description;
+    std::optional<TokenError> code;  // `error`, typed (token_client parses it once)
   };
 
   explicit ExchangeCache(ExchangeCacheOptions options = {}) : options_(options) {}

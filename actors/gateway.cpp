@@ -41,6 +41,7 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
   r.exp_s = env_.clock->now_s() + t.expires_in;
   r.status = t.status;
   r.error = t.error;
+  r.code = t.code;
   r.description = t.error_description;
   return r;
 }
@@ -114,19 +115,19 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
                                        : exchange(inbound.token);
       if (!t.ok) {
         const int status = t.status;
-        const std::string& code = t.error;
         const std::string& description = t.description;
         if (status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "token exchange: AS unreachable");
         // The AS is up but its own upstream is not (a broker's back channel): still unavailable,
         // worth retrying later (503 + Retry-After), not a failed exchange.
-        if (status == 503 || code == "temporarily_unavailable")
+        if (status == 503 || t.code == TokenError::kTemporarilyUnavailable)
           return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
                                   "token exchange: AS temporarily unavailable" + (description.empty() ? "" : " (" + description + ")"));
-        if (status == 400 && code != "invalid_client" && code != "unauthorized_client")
+        // The AS refused this caller's exchange (a client mistake on our side is not the caller's).
+        if (status == 400 && t.code && *t.code != TokenError::kInvalidClient && *t.code != TokenError::kUnauthorizedClient)
           return reply_edge_error(res, EdgeError::kExchangeDenied, id(),
-                                  "token exchange refused: " + code + (description.empty() ? "" : " (" + description + ")"));
+                                  "token exchange refused: " + t.error + (description.empty() ? "" : " (" + description + ")"));
         return reply_edge_error(res, EdgeError::kExchangeFailed, id(),
-                                "token exchange failed: " + (code.empty() ? "HTTP " + std::to_string(status) : code));
+                                "token exchange failed: " + (t.error.empty() ? "HTTP " + std::to_string(status) : t.error));
       }
       outbound_token = t.token;
     }

@@ -1,6 +1,7 @@
 // request_token: form encoding, client authentication and response parsing.
 #include "actors/token_client.h"
 
+#include "sim/http/oauth_error.h"
 #include "sim/json_util.h"
 
 namespace txlab {
@@ -24,17 +25,21 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory, cons
   out.status = res.status;
   out.transport = res.error;
   out.body = res.body;
+  if (res.status != 200) {
+    // Errors are read in one place (RFC 6749 §5.2 body, else the challenge) and typed here.
+    const auto e = http::parse_oauth_error(res.status, res.body, res.header("WWW-Authenticate"));
+    out.error = e.error;
+    out.error_description = e.description;
+    TokenError typed;
+    if (token_error_from_code(e.error, &typed)) out.code = typed;
+    return out;
+  }
   auto j = nlohmann::json::parse(res.body, nullptr, false);
   if (!j.is_object()) return out;
-  if (res.status == 200) {
-    out.access_token = json_str(j, "access_token");
-    out.issued_token_type = json_str(j, "issued_token_type");
-    out.token_type = json_str(j, "token_type");
-    out.expires_in = json_int(j, "expires_in").value_or(0);
-  } else {
-    out.error = json_str(j, "error");
-    out.error_description = json_str(j, "error_description");
-  }
+  out.access_token = json_str(j, "access_token");
+  out.issued_token_type = json_str(j, "issued_token_type");
+  out.token_type = json_str(j, "token_type");
+  out.expires_in = json_int(j, "expires_in").value_or(0);
   return out;
 }
 

@@ -4,6 +4,9 @@
 
 #include <string>
 
+#include <optional>
+
+#include "actors/errors.h"
 #include "actors/role.h"
 #include "sim/http/form.h"
 
@@ -22,7 +25,8 @@ struct TokenResponse {
   std::string issued_token_type;
   std::string token_type;
   int64_t expires_in = 0;
-  std::string error;              // OAuth error code when status != 200
+  std::string error;              // OAuth error code when status != 200 (as sent)
+  std::optional<TokenError> code;  // the same, typed, when it is a code this project knows
   std::string error_description;
   std::string body;               // raw body, for relaying and diagnostics
   bool ok() const { return status == 200 && !access_token.empty(); }

@@ -241,6 +241,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         r.exp_s = env_.clock->now_s() + t.expires_in;
         r.status = t.status;
         r.error = t.error;
+        r.code = t.code;
         r.description = t.error_description;
         return r;
       };
@@ -271,10 +272,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         return safe_dump(relayed);
       }
       if (next.status == 0) return refuse({exchange::Status::kBackChannelUnreachable, rule.via.as_role});
-      TokenError relayed;
-      if (token_error_from_code(next.error, &relayed) && relayed != TokenError::kInvalidClient &&
-          relayed != TokenError::kUnauthorizedClient && relayed != TokenError::kServerError)
-        return refuse({exchange::Status::kBackChannelRefused, "'" + rule.via.as_role + "': " + next.description, relayed});
+      if (next.code && *next.code != TokenError::kInvalidClient && *next.code != TokenError::kUnauthorizedClient &&
+          *next.code != TokenError::kServerError)
+        return refuse({exchange::Status::kBackChannelRefused, "'" + rule.via.as_role + "': " + next.description, *next.code});
       return refuse({exchange::Status::kBackChannelFailed, "'" + rule.via.as_role + "' failed: " +
                                                                (next.error.empty() ? "HTTP " + std::to_string(next.status) : next.error)});
     }

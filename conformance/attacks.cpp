@@ -4,7 +4,6 @@
 #include <httplib.h>
 
 #include <functional>
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
+#include "sim/http/oauth_error.h"
 #include "sim/json_util.h"
 #include "world/world.h"
 
@@ -47,11 +47,7 @@ Observed observe(const http::InboundResponse& r) {
   Observed o;
   o.status = r.status;
   o.body = Json::parse(r.body, nullptr, false);
-  o.error = json_str(o.body, "error");
-  static const std::regex kErr(R"re(error="([^"]*)")re");
-  std::smatch m;
-  const std::string w = r.header("WWW-Authenticate");
-  if (std::regex_search(w, m, kErr)) o.error = m[1];
+  o.error = http::parse_oauth_error(r.status, r.body, r.header("WWW-Authenticate")).error;
   return o;
 }
 

@@ -1,6 +1,7 @@
 // RFC 8693 §2.1 request rules, RFC 6749 §3.2 / §2.3.1 / §5.2 client and grant rules.
 #include "conformance/cases.h"
 #include "conformance/judge.h"
+#include "sim/http/oauth_error.h"
 
 namespace txlab::conformance {
 
@@ -15,7 +16,8 @@ const char* kBasic401 =
 
 Finding expect_basic_401(const Probe& p, const Answer& a) {
   if (a.status == 401 && a.error() == "invalid_client") {
-    std::string scheme = a.www_authenticate.substr(0, 5);
+    const auto challenges = http::parse_www_authenticate(a.www_authenticate);
+    std::string scheme = challenges.empty() ? "" : challenges.front().scheme;
     for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (scheme == "basic") return ok(a.describe());
     return failed("401 invalid_client with WWW-Authenticate: Basic ...",

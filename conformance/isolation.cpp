@@ -1,13 +1,13 @@
 // The isolation matrix: expected from trust configuration, actual over HTTP.
 #include "conformance/isolation.h"
 
-#include <regex>
 #include <sstream>
 
 #include "actors/authorization_server.h"
 #include "actors/token_client.h"
 #include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
+#include "sim/http/oauth_error.h"
 #include "sim/json_util.h"
 #include "world/runner.h"
 #include "world/world.h"
@@ -40,11 +40,7 @@ bool typ_is_at_jwt(const Json& header) {
 
 std::string observed_of(const http::InboundResponse& r) {
   std::string s = std::to_string(r.status);
-  static const std::regex kErr(R"re(error="([^"]*)")re");
-  std::smatch m;
-  const std::string w = r.header("WWW-Authenticate");
-  std::string e = json_str(Json::parse(r.body, nullptr, false), "error");
-  if (std::regex_search(w, m, kErr)) e = m[1];
+  const std::string e = http::parse_oauth_error(r.status, r.body, r.header("WWW-Authenticate")).error;
   return e.empty() ? s : s + " " + e;
 }
 

@@ -341,7 +341,7 @@ TEST(ExchangeCacheUnitTest, LruKeepsMemoryBounded) {
   ExchangeCache cache({3, 0});
   bool from_cache = false;
   for (int i = 0; i < 10; ++i)
-    cache.get_or_exchange("k" + std::to_string(i), 100, [] { return ExchangeCache::Result{"t", 1000, true, 200, "", ""}; },
+    cache.get_or_exchange("k" + std::to_string(i), 100, [] { return ExchangeCache::Result{"t", 1000, true, 200, "", "", std::nullopt}; },
                           &from_cache);
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.stats().evictions, 7u);
@@ -370,7 +370,7 @@ RC_GTEST_PROP(ExchangeCacheProperty, NeverExpiredNeverAnotherKeysToken, ()) {
       auto r = cache.get_or_exchange(key, now, [&] {
         called = true;
         ++issued;
-        return ExchangeCache::Result{key + "#" + std::to_string(issued), now + lifetime, !fail, fail ? 400 : 200, "", ""};
+        return ExchangeCache::Result{key + "#" + std::to_string(issued), now + lifetime, !fail, fail ? 400 : 200, "", "", std::nullopt};
       }, &from_cache);
       RC_ASSERT(called != from_cache);
       if (r.ok) {

@@ -3,6 +3,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "sim/http/form.h"
+#include "sim/http/oauth_error.h"
 
 using namespace txlab::http;
 
@@ -74,4 +75,41 @@ TEST(Utf8Test, AcceptsWellFormedRejectsBroken) {
   EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
   EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+}
+
+// The one reader of OAuth errors (RFC 6749 §5.2 bodies, RFC 6750 §3 / RFC 7235 §4.1 challenges).
+TEST(OAuthErrorTest, Rfc6750Section3ChallengeParamsAreReadWithQuotedStringsUnescaped) {
+  auto cs = txlab::http::parse_www_authenticate(
+      R"(Bearer realm="gw", error="invalid_token", error_description="the \"kid\" is unknown, sorry", Basic realm="as")");
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].scheme, "Bearer");
+  EXPECT_EQ(cs[0].param("ERROR"), "invalid_token");
+  EXPECT_EQ(cs[0].param("error_description"), "the \"kid\" is unknown, sorry");
+  EXPECT_EQ(cs[1].scheme, "Basic");
+  EXPECT_EQ(cs[1].param("realm"), "as");
+  EXPECT_EQ(txlab::http::parse_www_authenticate("Bearer").at(0).scheme, "Bearer");
+  EXPECT_EQ(txlab::http::parse_www_authenticate("Bearer error=invalid_request").at(0).param("error"), "invalid_request");
+  EXPECT_EQ(txlab::http::parse_www_authenticate("Negotiate abc123==, Basic realm=x").back().param("realm"), "x");
+}
+
+TEST(OAuthErrorTest, Rfc6749Section52BodyFirstThenTheChallenge) {
+  auto e = txlab::http::parse_oauth_error(400, R"({"error":"invalid_grant","error_description":"expired"})", R"(Basic realm="x")");
+  EXPECT_EQ(e.error, "invalid_grant");
+  EXPECT_EQ(e.description, "expired");
+  EXPECT_EQ(e.scheme, "Basic");
+  auto b = txlab::http::parse_oauth_error(401, "not json", R"(Bearer realm="gw", error="insufficient_scope")");
+  EXPECT_EQ(b.error, "insufficient_scope");
+  EXPECT_TRUE(b.present());
+  EXPECT_FALSE(txlab::http::parse_oauth_error(200, "{}", "").present());
+}
+
+TEST(OAuthErrorTest, HostileHeadersAreBoundedNotACrash) {
+  std::string huge = "Bearer ";
+  for (int i = 0; i < 100000; ++i) huge += "a=b, ";
+  auto cs = txlab::http::parse_www_authenticate(huge);
+  EXPECT_LE(cs.size(), 16u);
+  EXPECT_NO_THROW(txlab::http::parse_www_authenticate(std::string(50000, '"')));
+  EXPECT_NO_THROW(txlab::http::parse_www_authenticate(R"(Bearer error="unterminated)"));
+  EXPECT_EQ(txlab::http::parse_www_authenticate(R"(Bearer error="unterminated)").at(0).param("error"), "unterminated");
+  EXPECT_NO_THROW(txlab::http::parse_oauth_error(400, std::string(100000, '{'), ",,,=,=\"\\"));
 }

@@ -1,9 +1,9 @@
 // Workload runner and expectation checks.
 #include "world/runner.h"
 
-#include <regex>
 
 #include "sim/jose/jwt_verifier.h"
+#include "sim/http/oauth_error.h"
 #include "sim/json_util.h"
 
 namespace txlab {
@@ -42,11 +42,9 @@ namespace {
 
 std::string error_of(const Json& response) {
   const Json& body = response.contains("body") ? response["body"] : Json();
-  if (auto e = json_str(body, "error"); !e.empty()) return e;
-  static const std::regex kErr(R"re(error="([^"]*)")re");
-  std::smatch m;
-  const std::string w = json_str(response, "www_authenticate");
-  if (std::regex_search(w, m, kErr)) return m[1];
+  const auto e = http::parse_oauth_error(json_int(response, "status").value_or(0), body.is_null() ? "" : body.dump(),
+                                         json_str(response, "www_authenticate"));
+  if (e.present()) return e.error;
   if (response.contains("token_error")) return json_str(response["token_error"], "error");
   return {};
 }
