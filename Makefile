@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build demo test asan test-asan test-tsan bench bench-run bench-rss bench-peers bench-all bench-baseline lint clean
+.PHONY: deps configure build demo test asan test-asan test-tsan bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -59,8 +59,15 @@ bench-all: bench-peers bench
 bench-baseline: bench-run
 	cp $(BENCH_JSON) bench/baseline.json
 
+# Formatting (the checked-in .clang-format) and every shipped scenario, faults included.
+CXX_SOURCES = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null)
 lint: build
-	@for f in scenarios/*.yaml; do $(BUILD)/cli/txlab lint $$f || exit 1; done
+	@clang-format --dry-run --Werror $(CXX_SOURCES) || { echo "make lint: formatting drift; run: make format"; exit 1; }
+	@for f in scenarios/*.yaml scenarios/faults/*.yaml; do $(BUILD)/cli/txlab lint $$f >/dev/null || exit 1; done
+	@echo "make lint: $(words $(CXX_SOURCES)) C++ files formatted, every shipped scenario valid"
+
+format:
+	clang-format -i $(CXX_SOURCES)
 
 clean:
 	rm -rf build

@@ -39,7 +39,8 @@ std::optional<Token> parse(std::string_view token) {
 
 bool verifies(const jose::Key& key, const Token& t) {
   const auto alg = jose::alg_from_string(json_str(t.header, "alg"));
-  return alg && jose::is_asymmetric(*alg) && jose::verify_bytes(key, *alg, t.signing_input, t.signature);
+  return alg && jose::is_asymmetric(*alg) &&
+         jose::verify_bytes(key, *alg, t.signing_input, t.signature);
 }
 
 // The public key of a DER certificate.
@@ -76,12 +77,14 @@ std::string std_b64_decode(const std::string& s) {
 bool on(const AsDefects& d, std::string_view name) { return has_defect(d, name); }
 
 bool signature_status(S s) {
-  return s == S::kSignatureInvalid || s == S::kKidUnknown || s == S::kKidMissing || s == S::kAlgNone || s == S::kAlgNotAllowed;
+  return s == S::kSignatureInvalid || s == S::kKidUnknown || s == S::kKidMissing ||
+         s == S::kAlgNone || s == S::kAlgNotAllowed;
 }
 
 }  // namespace
 
-std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx, std::string_view token, const jose::VerifiedJwt& strict) {
+std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
+                                  std::string_view token, const jose::VerifiedJwt& strict) {
   if (d.empty()) return std::nullopt;
   auto t = parse(token);
   if (!t) return std::nullopt;
@@ -107,25 +110,33 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx, s
   // The subject token.
   if (on(d, "skip-subject-aud-check") && s == S::kAudienceMismatch) return accept();
   if (on(d, "accept-alg-none-subject") && s == S::kAlgNone) return accept();
-  if (on(d, "skip-signature-check") && (s == S::kSignatureInvalid || s == S::kKidUnknown)) return accept();
+  if (on(d, "skip-signature-check") && (s == S::kSignatureInvalid || s == S::kKidUnknown))
+    return accept();
   if (on(d, "trust-any-issuer") && s == S::kIssuerNotTrusted) return accept();
   if (on(d, "accept-unknown-kid") && s == S::kKidUnknown) return accept();
-  if (on(d, "accept-foreign-key-real-kid") && s == S::kSignatureInvalid && !kid.empty() && ctx.issuer_key && ctx.issuer_key(iss, kid))
+  if (on(d, "accept-foreign-key-real-kid") && s == S::kSignatureInvalid && !kid.empty() &&
+      ctx.issuer_key && ctx.issuer_key(iss, kid))
     return accept();
-  if (on(d, "accept-missing-kid") && (s == S::kSignatureInvalid || s == S::kKidMissing) && !t->header.contains("kid")) return accept();
+  if (on(d, "accept-missing-kid") && (s == S::kSignatureInvalid || s == S::kKidMissing) &&
+      !t->header.contains("kid"))
+    return accept();
   if (on(d, "alg-none-case-sensitive") && s == S::kAlgNone && alg != "none") return accept();
-  if (on(d, "accept-empty-signature") && s == S::kSignatureInvalid && t->signature_empty) return accept();
+  if (on(d, "accept-empty-signature") && s == S::kSignatureInvalid && t->signature_empty)
+    return accept();
   if (on(d, "jwt-type-skips-signature") && ctx.jwt_type && signature_status(s)) return accept();
-  if (on(d, "jwt-type-skips-audience") && ctx.jwt_type && s == S::kAudienceMismatch) return accept();
+  if (on(d, "jwt-type-skips-audience") && ctx.jwt_type && s == S::kAudienceMismatch)
+    return accept();
   if (on(d, "accept-not-yet-valid") && s == S::kNotYetValid) return accept();
   if (on(d, "accept-missing-exp") && s == S::kExpMissing) return accept();
   if (on(d, "accept-reissued-token") && s == S::kAudienceMismatch) {
     for (const auto& a : ctx.client_audiences)
       if (jose::audience_contains(t->claims.value("aud", Json()), a)) return accept();
   }
-  if (on(d, "accept-hs256-public-key") && s == S::kAlgNotAllowed && alg == "HS256" && ctx.issuer_key) {
+  if (on(d, "accept-hs256-public-key") && s == S::kAlgNotAllowed && alg == "HS256" &&
+      ctx.issuer_key) {
     // The confusion: the issuer's public key, as PEM text, used as the HMAC secret.
-    if (auto key = ctx.issuer_key(iss, kid); key && t->signature == jose::hmac_sha256(key->public_pem(), t->signing_input))
+    if (auto key = ctx.issuer_key(iss, kid);
+        key && t->signature == jose::hmac_sha256(key->public_pem(), t->signing_input))
       return accept();
   }
   if (on(d, "ignore-crit") && s == S::kCritUnsupported && ctx.issuer_key) {
@@ -137,23 +148,33 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx, s
       for (const auto& key : ctx.any_trusted_key(kid))
         if (verifies(key, *t)) return accept();
   }
-  if (on(d, "trust-token-issuer-discovery") && s == S::kIssuerNotTrusted && ctx.fetch && iss.rfind("http", 0) == 0) {
-    const Json meta = Json::parse(ctx.fetch(iss + "/.well-known/openid-configuration"), nullptr, false);
-    const Json set = meta.is_object() ? Json::parse(ctx.fetch(json_str(meta, "jwks_uri")), nullptr, false) : Json();
+  if (on(d, "trust-token-issuer-discovery") && s == S::kIssuerNotTrusted && ctx.fetch &&
+      iss.rfind("http", 0) == 0) {
+    const Json meta =
+        Json::parse(ctx.fetch(iss + "/.well-known/openid-configuration"), nullptr, false);
+    const Json set = meta.is_object()
+                         ? Json::parse(ctx.fetch(json_str(meta, "jwks_uri")), nullptr, false)
+                         : Json();
     if (set.is_object() && set.contains("keys") && set["keys"].is_array())
       for (const auto& jwk : set["keys"]) {
         std::string err;
-        if (auto key = jose::Key::from_jwk(jwk, &err); key && key->kid() == kid && verifies(*key, *t)) return accept();
+        if (auto key = jose::Key::from_jwk(jwk, &err);
+            key && key->kid() == kid && verifies(*key, *t))
+          return accept();
       }
   }
-  const bool key_in_token_status = s == S::kKidUnknown || s == S::kSignatureInvalid || s == S::kKidMissing;
+  const bool key_in_token_status =
+      s == S::kKidUnknown || s == S::kSignatureInvalid || s == S::kKidMissing;
   if (on(d, "trust-embedded-jwk") && key_in_token_status && t->header.contains("jwk")) {
     std::string err;
-    if (auto key = jose::Key::from_jwk(t->header["jwk"], &err); key && verifies(*key, *t)) return accept();
+    if (auto key = jose::Key::from_jwk(t->header["jwk"], &err); key && verifies(*key, *t))
+      return accept();
   }
-  if (on(d, "trust-x5c") && key_in_token_status && t->header.contains("x5c") && t->header["x5c"].is_array() &&
-      !t->header["x5c"].empty() && t->header["x5c"][0].is_string()) {
-    if (auto key = key_of_cert(std_b64_decode(t->header["x5c"][0].get<std::string>()), alg); key && verifies(*key, *t)) return accept();
+  if (on(d, "trust-x5c") && key_in_token_status && t->header.contains("x5c") &&
+      t->header["x5c"].is_array() && !t->header["x5c"].empty() && t->header["x5c"][0].is_string()) {
+    if (auto key = key_of_cert(std_b64_decode(t->header["x5c"][0].get<std::string>()), alg);
+        key && verifies(*key, *t))
+      return accept();
   }
   if (on(d, "trust-jku") && key_in_token_status && t->header.contains("jku") && ctx.fetch) {
     const Json set = Json::parse(ctx.fetch(json_str(t->header, "jku")), nullptr, false);
@@ -171,7 +192,8 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx, s
       std::string b64;
       for (char c : pem.substr(begin + 27, end - begin - 27))
         if (c != '\n' && c != '\r') b64 += c;
-      if (auto key = key_of_cert(std_b64_decode(b64), alg); key && verifies(*key, *t)) return accept();
+      if (auto key = key_of_cert(std_b64_decode(b64), alg); key && verifies(*key, *t))
+        return accept();
     }
   }
   return std::nullopt;
@@ -184,7 +206,9 @@ std::vector<std::string> on_form(const AsDefects& d, http::FormParams& form) {
     return std::any_of(form.begin(), form.end(), [&](const auto& kv) { return kv.first == name; });
   };
   auto erase = [&](const char* name) {
-    form.erase(std::remove_if(form.begin(), form.end(), [&](const auto& kv) { return kv.first == name; }), form.end());
+    form.erase(
+        std::remove_if(form.begin(), form.end(), [&](const auto& kv) { return kv.first == name; }),
+        form.end());
   };
   if (on(d, "ignore-actor-token-type") && has("actor_token") && !has("actor_token_type"))
     form.emplace_back("actor_token_type", "urn:ietf:params:oauth:token-type:access_token");
@@ -196,11 +220,14 @@ std::vector<std::string> on_form(const AsDefects& d, http::FormParams& form) {
   return unchecked;
 }
 
-void on_targets(const AsDefects& d, const std::vector<std::string>& requested, ClientRegistration& client) {
-  if (on(d, "allow-forbidden-audience")) client.audiences.insert(client.audiences.end(), requested.begin(), requested.end());
+void on_targets(const AsDefects& d, const std::vector<std::string>& requested,
+                ClientRegistration& client) {
+  if (on(d, "allow-forbidden-audience"))
+    client.audiences.insert(client.audiences.end(), requested.begin(), requested.end());
 }
 
-void before_decide(const AsDefects& d, const ClientRegistration& client, std::vector<std::string>* requested_scope, Json& subject) {
+void before_decide(const AsDefects& d, const ClientRegistration& client,
+                   std::vector<std::string>* requested_scope, Json& subject) {
   if (d.empty()) return;
   if (on(d, "ignore-may-act")) subject.erase("may_act");
   if (on(d, "drop-prior-act")) subject.erase("act");
@@ -235,8 +262,10 @@ void on_bad_token_error(const AsDefects& d, TokenError& error) {
 
 void on_refusal(const AsDefects& d, std::string_view status, TokenError& error) {
   if (d.empty()) return;
-  if (on(d, "server-error-on-missing-subject") && status == "missing_subject_token") error = TokenError::kServerError;
-  if (on(d, "wrong-error-missing-type") && status == "missing_subject_token_type") error = TokenError::kInvalidGrant;
+  if (on(d, "server-error-on-missing-subject") && status == "missing_subject_token")
+    error = TokenError::kServerError;
+  if (on(d, "wrong-error-missing-type") && status == "missing_subject_token_type")
+    error = TokenError::kInvalidGrant;
 }
 
 std::string access_token_typ(const AsDefects& d) { return on(d, "typ-missing") ? "" : "at+jwt"; }
@@ -267,12 +296,16 @@ std::string description(const AsDefects& d, const std::string& raw) {
 bool accepts_duplicate_parameters(const AsDefects& d) { return on(d, "accept-duplicate-params"); }
 
 TokenError unknown_grant_error(const AsDefects& d) {
-  return on(d, "unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest : TokenError::kUnsupportedGrantType;
+  return on(d, "unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest
+                                                       : TokenError::kUnsupportedGrantType;
 }
 
-bool grant_check_skipped(const AsDefects& d, std::string_view grant) { return grant == "token-exchange" && on(d, "exchange-without-grant"); }
+bool grant_check_skipped(const AsDefects& d, std::string_view grant) {
+  return grant == "token-exchange" && on(d, "exchange-without-grant");
+}
 
-void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id, std::string& secret) {
+void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id,
+                          std::string& secret) {
   if (!on(d, "basic-not-urldecoded")) return;
   // The defect: the credentials are compared as sent, without RFC 6749 §2.3.1 decoding.
   auto raw = http::base64_decode(authorization.substr(std::min<size_t>(6, authorization.size())));
@@ -283,7 +316,8 @@ void on_basic_credentials(const AsDefects& d, std::string_view authorization, st
 }
 
 bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& secret) {
-  return (on(d, "accept-empty-secret") && secret.empty()) || (on(d, "post-secret-unchecked") && post);
+  return (on(d, "accept-empty-secret") && secret.empty()) ||
+         (on(d, "post-secret-unchecked") && post);
 }
 
 void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy) {
@@ -292,8 +326,9 @@ void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& polic
 
 bool edge_jwks_union(const std::vector<std::string>& d) { return on(d, "jwks-union"); }
 
-std::optional<Json> edge_accept_anyway(const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
-                                       const std::function<std::optional<jose::Key>(const std::string&, const std::string&)>& key) {
+std::optional<Json> edge_accept_anyway(
+    const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
+    const std::function<std::optional<jose::Key>(const std::string&, const std::string&)>& key) {
   if (!on(d, "alg-from-header")) return std::nullopt;
   auto t = parse(token);
   if (!t) return std::nullopt;
@@ -303,34 +338,44 @@ std::optional<Json> edge_accept_anyway(const std::vector<std::string>& d, std::s
   if (strict.status == S::kAlgNone) return t->claims;
   if (strict.status == S::kAlgNotAllowed && alg == "HS256" && key) {
     auto k = key(json_str(t->claims, "iss"), json_str(t->header, "kid"));
-    if (k && t->signature == jose::hmac_sha256(k->public_jwk().dump(), t->signing_input)) return t->claims;
+    if (k && t->signature == jose::hmac_sha256(k->public_jwk().dump(), t->signing_input))
+      return t->claims;
   }
   return std::nullopt;
 }
 
-void on_claims(const AsDefects& d, Json& claims, const Json& subject_claims, const std::string& client_id) {
+void on_claims(const AsDefects& d, Json& claims, const Json& subject_claims,
+               const std::string& client_id) {
   if (d.empty()) return;
   if (on(d, "missing-jti-client-id")) {
     claims.erase("jti");
     claims.erase("client_id");
   }
-  if (on(d, "sub-from-client") && !client_id.empty() && claims.contains("sub_id")) claims["sub"] = client_id;
-  if (on(d, "copy-subject-jti") && subject_claims.contains("jti")) claims["jti"] = subject_claims["jti"];
+  if (on(d, "sub-from-client") && !client_id.empty() && claims.contains("sub_id"))
+    claims["sub"] = client_id;
+  if (on(d, "copy-subject-jti") && subject_claims.contains("jti"))
+    claims["jti"] = subject_claims["jti"];
   if (on(d, "constant-jti") && claims.contains("jti")) claims["jti"] = "txlab-constant-jti";
-  if (on(d, "quirk-aud-string") && claims.contains("aud") && claims["aud"].is_array() && !claims["aud"].empty())
+  if (on(d, "quirk-aud-string") && claims.contains("aud") && claims["aud"].is_array() &&
+      !claims["aud"].empty())
     claims["aud"] = claims["aud"][0];
 }
 
 void on_response(const AsDefects& d, Json& body) {
   if (d.empty()) return;
-  if (on(d, "expires-in-string") && body.contains("expires_in")) body["expires_in"] = body["expires_in"].dump();
+  if (on(d, "expires-in-string") && body.contains("expires_in"))
+    body["expires_in"] = body["expires_in"].dump();
   if (on(d, "expires-in-mismatch") && body.contains("expires_in")) body["expires_in"] = 86400;
-  if (on(d, "issued-type-refresh-label")) body["issued_token_type"] = "urn:ietf:params:oauth:token-type:refresh_token";
-  if (on(d, "issued-type-id-token-label")) body["issued_token_type"] = "urn:ietf:params:oauth:token-type:id_token";
-  if (on(d, "scope-as-array") && body.contains("scope") && body["scope"].is_string()) body["scope"] = Json::array({body["scope"]});
+  if (on(d, "issued-type-refresh-label"))
+    body["issued_token_type"] = "urn:ietf:params:oauth:token-type:refresh_token";
+  if (on(d, "issued-type-id-token-label"))
+    body["issued_token_type"] = "urn:ietf:params:oauth:token-type:id_token";
+  if (on(d, "scope-as-array") && body.contains("scope") && body["scope"].is_string())
+    body["scope"] = Json::array({body["scope"]});
   if (on(d, "wrong-token-type")) body["token_type"] = "mac";
   if (on(d, "omit-issued-token-type")) body.erase("issued_token_type");
-  if (on(d, "quirk-lowercase-bearer") && json_str(body, "token_type") == "Bearer") body["token_type"] = "bearer";
+  if (on(d, "quirk-lowercase-bearer") && json_str(body, "token_type") == "Bearer")
+    body["token_type"] = "bearer";
   if (on(d, "quirk-no-expires-in")) body.erase("expires_in");
   if (on(d, "quirk-extra-members")) {
     body["x_txlab_note"] = "extra members are ignored by clients";

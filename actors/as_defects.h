@@ -32,60 +32,79 @@ struct AsDefectInfo {
 
 inline constexpr AsDefectInfo kAsDefects[] = {
     // request and response rules
-    {"skip-subject-aud-check", "RFC 7519 §4.1.3: subject token must be meant for this exchange (aud)"},
+    {"skip-subject-aud-check",
+     "RFC 7519 §4.1.3: subject token must be meant for this exchange (aud)"},
     {"accept-expired-subject", "RFC 7519 §4.1.4: expired subject tokens are invalid"},
     {"accept-alg-none-subject", "RFC 8725 §3.2: unsecured JWTs are never accepted"},
     {"skip-signature-check", "RFC 7515 §5.2: the subject token's signature must verify"},
-    {"trust-any-issuer", "RFC 8725 §3.8 / RFC 8693 §2.1: only trusted issuers' subject tokens are acceptable"},
+    {"trust-any-issuer",
+     "RFC 8725 §3.8 / RFC 8693 §2.1: only trusted issuers' subject tokens are acceptable"},
     {"omit-issued-token-type", "RFC 8693 §2.2.1: issued_token_type is REQUIRED"},
     {"allow-forbidden-audience", "RFC 8693 §2.2.2: a disallowed audience is invalid_target"},
-    {"invalid-client-400", "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
+    {"invalid-client-400",
+     "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
     {"widen-scope", "RFC 6749 §3.3: issued scope never exceeds the subject's"},
     {"drop-act", "RFC 8693 §4.1: the act claim names the acting party in delegation"},
     {"ignore-actor-token-type", "RFC 8693 §2.1: actor_token_type is REQUIRED with actor_token"},
     {"no-cache-control", "RFC 6749 §5.1: token responses carry Cache-Control: no-store"},
     {"accept-duplicate-params", "RFC 6749 §3.2: parameters MUST NOT be repeated"},
-    {"server-error-on-missing-subject", "RFC 8693 §2.1 / §2.2.2: a missing subject_token is invalid_request, not a 500"},
-    {"wrong-error-missing-type", "RFC 8693 §2.1 / §2.2.2: a missing subject_token_type is invalid_request"},
-    {"unsupported-grant-as-invalid-request", "RFC 6749 §5.2: an unknown grant is unsupported_grant_type"},
+    {"server-error-on-missing-subject",
+     "RFC 8693 §2.1 / §2.2.2: a missing subject_token is invalid_request, not a 500"},
+    {"wrong-error-missing-type",
+     "RFC 8693 §2.1 / §2.2.2: a missing subject_token_type is invalid_request"},
+    {"unsupported-grant-as-invalid-request",
+     "RFC 6749 §5.2: an unknown grant is unsupported_grant_type"},
     {"sub-from-client", "RFC 8693 §4.1: sub stays the subject token's subject"},
     {"ignore-may-act", "RFC 8693 §4.4: may_act limits who may act for the subject"},
     {"typ-missing", "RFC 9068 §2.1: JWT access tokens carry typ at+jwt"},
     {"missing-jti-client-id", "RFC 9068 §2.2: jti and client_id are REQUIRED claims"},
     {"wrong-token-type", "RFC 8693 §2.2.1 / RFC 6749 §7.1: token_type is Bearer for access tokens"},
     {"text-plain-response", "RFC 6749 §5.1: responses are application/json"},
-    {"accept-relative-resource", "RFC 8707 §2: resource must be an absolute URI the client may reach"},
-    {"ignore-requested-token-type", "RFC 8693 §3 / §2.2.2: requested_token_type is honoured or refused"},
+    {"accept-relative-resource",
+     "RFC 8707 §2: resource must be an absolute URI the client may reach"},
+    {"ignore-requested-token-type",
+     "RFC 8693 §3 / §2.2.2: requested_token_type is honoured or refused"},
     // token acceptance: forgeries of the subject token
-    {"accept-unknown-kid", "RFC 7515 §5.2: a kid the issuer never published cannot verify anything"},
+    {"accept-unknown-kid",
+     "RFC 7515 §5.2: a kid the issuer never published cannot verify anything"},
     {"accept-foreign-key-real-kid", "RFC 7515 §5.2: the signature must verify under the kid's key"},
     {"accept-missing-kid", "RFC 7515 §5.2: without a kid the signature must still verify"},
-    {"accept-hs256-public-key", "RFC 8725 §3.1: a public key is never an HMAC secret (algorithm confusion)"},
+    {"accept-hs256-public-key",
+     "RFC 8725 §3.1: a public key is never an HMAC secret (algorithm confusion)"},
     {"trust-embedded-jwk", "RFC 8725 §3.10: a key carried in the jwk header is the forger's"},
     {"trust-jku", "RFC 8725 §3.10: keys are not fetched from a URL the token names (jku)"},
     {"trust-x5u", "RFC 8725 §3.10: certificates are not fetched from a URL the token names (x5u)"},
     {"trust-x5c", "RFC 8725 §3.10: a certificate carried in x5c is the forger's"},
     {"alg-none-case-sensitive", "RFC 8725 §3.2: 'None' and 'NONE' are as unsecured as 'none'"},
     {"accept-empty-signature", "RFC 7515 §5.2: a JWS without signature bytes is invalid"},
-    {"jwt-type-skips-signature", "RFC 7515 §5.2: subject_token_type jwt is verified like access_token"},
+    {"jwt-type-skips-signature",
+     "RFC 7515 §5.2: subject_token_type jwt is verified like access_token"},
     {"jwt-type-skips-audience", "RFC 7519 §4.1.3: subject_token_type jwt is audience-checked too"},
     // token acceptance: claims (signed with a trusted key)
     {"ignore-crit", "RFC 7515 §4.1.11: unknown critical header extensions make the JWS invalid"},
     {"accept-not-yet-valid", "RFC 7519 §4.1.5: a token before its nbf is not accepted"},
     {"accept-missing-exp", "RFC 9068 §2.2: access tokens without exp are invalid"},
     {"issuer-key-mixup", "RFC 8725 §3.8: the key must belong to the issuer the token names"},
-    {"untrusted-issuer-trusted-key", "RFC 8725 §3.8: a trusted key does not make an untrusted iss trusted"},
-    {"trust-token-issuer-discovery", "RFC 8725 §3.8: keys found through an unconfigured iss's discovery are the forger's"},
-    {"accept-reissued-token", "RFC 7519 §4.1.3: a token for the client's target audience is not a subject token for it"},
+    {"untrusted-issuer-trusted-key",
+     "RFC 8725 §3.8: a trusted key does not make an untrusted iss trusted"},
+    {"trust-token-issuer-discovery",
+     "RFC 8725 §3.8: keys found through an unconfigured iss's discovery are the forger's"},
+    {"accept-reissued-token",
+     "RFC 7519 §4.1.3: a token for the client's target audience is not a subject token for it"},
     // token acceptance: the actor token
-    {"actor-skip-signature", "RFC 7515 §5.2 / RFC 8693 §2.2.2: an actor_token whose signature fails is refused"},
+    {"actor-skip-signature",
+     "RFC 7515 §5.2 / RFC 8693 §2.2.2: an actor_token whose signature fails is refused"},
     {"actor-accept-expired", "RFC 7519 §4.1.4: expired actor tokens are invalid"},
-    {"actor-trust-any-issuer", "RFC 8725 §3.8 / RFC 8693 §2.2.2: actor tokens from untrusted issuers are refused"},
-    {"actor-ignore-crit", "RFC 7515 §4.1.11: unknown critical extensions invalidate actor tokens too"},
+    {"actor-trust-any-issuer",
+     "RFC 8725 §3.8 / RFC 8693 §2.2.2: actor tokens from untrusted issuers are refused"},
+    {"actor-ignore-crit",
+     "RFC 7515 §4.1.11: unknown critical extensions invalidate actor tokens too"},
     {"actor-jwt-alg-none", "RFC 8725 §3.2: actor_token_type jwt never accepts alg none"},
     // decisions and the issued token
-    {"grant-requested-scope", "RFC 6749 §3.3: a requested scope beyond the subject's is invalid_scope"},
-    {"narrow-scope-silently", "RFC 6749 §3.3 / RFC 8693 §2.2.1: a narrowed scope is reported in scope"},
+    {"grant-requested-scope",
+     "RFC 6749 §3.3: a requested scope beyond the subject's is invalid_scope"},
+    {"narrow-scope-silently",
+     "RFC 6749 §3.3 / RFC 8693 §2.2.1: a narrowed scope is reported in scope"},
     {"copy-subject-jti", "RFC 7519 §4.1.7: the issued token has its own jti"},
     {"constant-jti", "RFC 7519 §4.1.7: jti values are unique per token"},
     {"drop-prior-act", "RFC 8693 §4.1: earlier actors stay nested in act"},
@@ -93,15 +112,19 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     // response body
     {"expires-in-string", "RFC 6749 §5.1: numerical values are JSON numbers"},
     {"expires-in-mismatch", "RFC 8693 §2.2.1: expires_in is the token's validity lifetime"},
-    {"issued-type-refresh-label", "RFC 8693 §2.2.1: issued_token_type names what was issued (not refresh_token)"},
-    {"issued-type-id-token-label", "RFC 8693 §2.2.1: issued_token_type names what was issued (not id_token)"},
+    {"issued-type-refresh-label",
+     "RFC 8693 §2.2.1: issued_token_type names what was issued (not refresh_token)"},
+    {"issued-type-id-token-label",
+     "RFC 8693 §2.2.1: issued_token_type names what was issued (not id_token)"},
     {"scope-as-array", "RFC 6749 §5.1: scope is a space-delimited JSON string"},
     // client authentication and errors
-    {"unknown-client-no-challenge", "RFC 6749 §5.2: 401 for Basic carries WWW-Authenticate, unknown clients too"},
+    {"unknown-client-no-challenge",
+     "RFC 6749 §5.2: 401 for Basic carries WWW-Authenticate, unknown clients too"},
     {"accept-empty-secret", "RFC 6749 §5.2: an empty password is failed client authentication"},
     {"post-secret-unchecked", "RFC 6749 §2.3.1: client_secret in the body is checked"},
     {"basic-not-urldecoded", "RFC 6749 §2.3.1: Basic credentials are form-urldecoded"},
-    {"raw-error-description", "RFC 6749 §5.2: error_description within %x20-21 / %x23-5B / %x5D-7E"},
+    {"raw-error-description",
+     "RFC 6749 §5.2: error_description within %x20-21 / %x23-5B / %x5D-7E"},
 };
 
 // Legal behaviour real servers show; the suite must stay at 0 FAILED with all of them on.
@@ -111,7 +134,8 @@ inline constexpr AsDefectInfo kAsQuirks[] = {
     {"quirk-aud-string", "aud as a single string (RFC 7519 §4.1.3)"},
     {"quirk-extra-members", "extra response members (RFC 6749 §5.1: clients ignore unknown ones)"},
     {"quirk-cache-control-no-cache-no-store", "Cache-Control: no-cache, no-store"},
-    {"quirk-invalid-request-for-bad-subject", "invalid_request for a bad subject token (RFC 8693 §2.2.2's own code)"},
+    {"quirk-invalid-request-for-bad-subject",
+     "invalid_request for a bad subject token (RFC 8693 §2.2.2's own code)"},
 };
 
 inline bool has_defect(const AsDefects& defects, std::string_view name) {
@@ -128,7 +152,8 @@ struct TokenContext {
   bool jwt_type = false;  // subject_token_type / actor_token_type was ...:jwt
   std::vector<std::string> client_audiences;
   // A trusted issuer's key by issuer and kid (nullopt when none).
-  std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)> issuer_key;
+  std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>
+      issuer_key;
   // Every trusted issuer's key with this kid (for the mix-up defects).
   std::function<std::vector<jose::Key>(const std::string& kid)> any_trusted_key;
   // GET a URL (jku / x5u defects only); "" on failure.
@@ -137,7 +162,8 @@ struct TokenContext {
 
 // After the strict verifier refused `token` with `strict`: the claims a defect accepts it
 // with, or nullopt (the token stays refused).
-std::optional<nlohmann::json> accept_anyway(const AsDefects& d, const TokenContext& ctx, std::string_view token,
+std::optional<nlohmann::json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
+                                            std::string_view token,
                                             const jose::VerifiedJwt& strict);
 
 // ---- the token-exchange pipeline's seams (actors/exchange_rules.h) ----
@@ -146,19 +172,22 @@ std::optional<nlohmann::json> accept_anyway(const AsDefects& d, const TokenConte
 // as targets without any check.
 std::vector<std::string> on_form(const AsDefects& d, http::FormParams& form);
 // The client's registration as targets() sees it (every requested target allowed).
-void on_targets(const AsDefects& d, const std::vector<std::string>& requested, ClientRegistration& client);
+void on_targets(const AsDefects& d, const std::vector<std::string>& requested,
+                ClientRegistration& client);
 // What decide() sees: the subject's claims (no may_act, no prior act, no exp, the client's whole
 // scope), the request (a scope beyond the grant narrowed).
-void before_decide(const AsDefects& d, const ClientRegistration& client, std::vector<std::string>* requested_scope,
-                   nlohmann::json& subject);
+void before_decide(const AsDefects& d, const ClientRegistration& client,
+                   std::vector<std::string>* requested_scope, nlohmann::json& subject);
 // What decide() decided (act dropped, a narrowed scope not reported).
-void after_decide(const AsDefects& d, bool scope_was_narrowed, nlohmann::json& act, bool& report_scope);
+void after_decide(const AsDefects& d, bool scope_was_narrowed, nlohmann::json& act,
+                  bool& report_scope);
 // The code for bad subject and actor tokens (the quirk: invalid_request whatever the policy).
 void on_bad_token_error(const AsDefects& d, TokenError& error);
 // A refusal's wire form (a 500 or the wrong code for a missing parameter).
 void on_refusal(const AsDefects& d, std::string_view status, TokenError& error);
 // The issued token's claims (subject claims and client for reference), and its typ.
-void on_claims(const AsDefects& d, nlohmann::json& claims, const nlohmann::json& subject_claims, const std::string& client_id = {});
+void on_claims(const AsDefects& d, nlohmann::json& claims, const nlohmann::json& subject_claims,
+               const std::string& client_id = {});
 std::string access_token_typ(const AsDefects& d);
 // The token response body.
 void on_response(const AsDefects& d, nlohmann::json& body);
@@ -180,7 +209,8 @@ bool accepts_duplicate_parameters(const AsDefects& d);
 TokenError unknown_grant_error(const AsDefects& d);
 bool grant_check_skipped(const AsDefects& d, std::string_view grant);
 // Client authentication: credentials as compared (Basic not decoded) and secrets accepted.
-void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id, std::string& secret);
+void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id,
+                          std::string& secret);
 bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& secret);
 
 // ---- gateways and resource servers (the bearer guard) ----
@@ -189,9 +219,10 @@ bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& se
 // every issuer).
 void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy);
 bool edge_jwks_union(const std::vector<std::string>& d);
-std::optional<nlohmann::json> edge_accept_anyway(const std::vector<std::string>& d, std::string_view token,
-                                                 const jose::VerifiedJwt& strict,
-                                                 const std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>& key);
+std::optional<nlohmann::json> edge_accept_anyway(
+    const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
+    const std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>&
+        key);
 
 }  // namespace defects
 

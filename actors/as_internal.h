@@ -74,9 +74,10 @@ struct AuthorizationServer::Impl {
   std::vector<std::shared_ptr<RemoteJwks>> sources;
   // Every trusted issuer's key source by issuer (subject and actor trust), for the defect seam.
   std::map<std::string, std::shared_ptr<jose::KeySource>> trusted_sources;
-  std::unique_ptr<jose::JwtVerifier> access_verifier;  // subject_token_type access_token: typ at+jwt
-  std::unique_ptr<jose::JwtVerifier> jwt_verifier;     // subject_token_type jwt: any typ
-  std::unique_ptr<jose::JwtVerifier> actor_verifier;   // actor tokens: any typ, no aud rule
+  std::unique_ptr<jose::JwtVerifier>
+      access_verifier;                                // subject_token_type access_token: typ at+jwt
+  std::unique_ptr<jose::JwtVerifier> jwt_verifier;    // subject_token_type jwt: any typ
+  std::unique_ptr<jose::JwtVerifier> actor_verifier;  // actor tokens: any typ, no aud rule
   as_detail::JtiCache assertion_jtis;
   std::unique_ptr<ExchangeCache> broker_cache;  // the back channel's answers (BrokerRule::cache)
 };

@@ -43,7 +43,9 @@ std::string join_scope(const std::vector<std::string>& v) {
   return out;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 bool valid_scope_token(const std::string& t) {
@@ -52,7 +54,9 @@ bool valid_scope_token(const std::string& t) {
   return !t.empty();
 }
 
-Json audience_claim(const std::vector<std::string>& aud) { return aud.size() == 1 ? Json(aud.front()) : Json(aud); }
+Json audience_claim(const std::vector<std::string>& aud) {
+  return aud.size() == 1 ? Json(aud.front()) : Json(aud);
+}
 
 bool is_absolute_uri(const std::string& s) {
   // RFC 3986 §4.3: scheme ":" hier-part, no fragment (RFC 8707 §2).
@@ -61,7 +65,8 @@ bool is_absolute_uri(const std::string& s) {
   if (!std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   for (size_t i = 1; i < colon; ++i) {
     const char c = s[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return false;
   }
   return colon + 1 < s.size();
 }
@@ -80,7 +85,8 @@ int act_depth(const Json& act) {
 
 bool JtiCache::remember(const std::string& jti, int64_t exp_s, int64_t now_s) {
   std::lock_guard lock(mu_);
-  for (auto it = seen_.begin(); it != seen_.end();) it = it->second < now_s ? seen_.erase(it) : std::next(it);
+  for (auto it = seen_.begin(); it != seen_.end();)
+    it = it->second < now_s ? seen_.erase(it) : std::next(it);
   if (seen_.size() > 100000) return false;  // bounded: refuse rather than grow without limit
   return seen_.emplace(jti, exp_s).second;
 }
@@ -92,18 +98,24 @@ using namespace as_detail;
 AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec spec)
     : Role(std::move(env)),
       spec_(std::move(spec)),
-      keys_({spec_.signing_key ? *spec_.signing_key : jose::Key::generate(*jose::alg_from_string(spec_.alg))}),
+      keys_({spec_.signing_key ? *spec_.signing_key
+                               : jose::Key::generate(*jose::alg_from_string(spec_.alg))}),
       impl_(std::make_unique<Impl>()) {
   on_post("/token", [this](const auto& req, auto& res) { handle_token(req, res); });
   on_get("/jwks", [this](const auto& req, auto& res) { handle_jwks(req, res); });
-  on_get("/.well-known/oauth-authorization-server", [this](const auto& req, auto& res) { handle_metadata(req, res); });
-  on_get("/.well-known/openid-configuration", [this](const auto& req, auto& res) { handle_metadata(req, res); });
+  on_get("/.well-known/oauth-authorization-server",
+         [this](const auto& req, auto& res) { handle_metadata(req, res); });
+  on_get("/.well-known/openid-configuration",
+         [this](const auto& req, auto& res) { handle_metadata(req, res); });
   on_get("/audit", [this](const auto& req, auto& res) { handle_audit(req, res); });
   on_post("/revoke", [this](const auto& req, auto& res) { handle_revoke(req, res); });
   on_post("/introspect", [this](const auto& req, auto& res) { handle_introspect(req, res); });
-  on_post(R"(/admin/clients/([^/]+)/rotate-secret)", [this](const auto& req, auto& res) { handle_rotate_secret(req, res); });
-  on_post("/admin/rotate-key", [this](const auto& req, auto& res) { handle_key_admin(req, res, true); });
-  on_post("/admin/retire-old-keys", [this](const auto& req, auto& res) { handle_key_admin(req, res, false); });
+  on_post(R"(/admin/clients/([^/]+)/rotate-secret)",
+          [this](const auto& req, auto& res) { handle_rotate_secret(req, res); });
+  on_post("/admin/rotate-key",
+          [this](const auto& req, auto& res) { handle_key_admin(req, res, true); });
+  on_post("/admin/retire-old-keys",
+          [this](const auto& req, auto& res) { handle_key_admin(req, res, false); });
   admin_key_ = random_jti();
   for (const auto& c : spec_.clients) secrets_[c.id] = c.secret;
   if (spec_.exchange && spec_.exchange->broker && spec_.exchange->broker->cache) {
@@ -131,8 +143,10 @@ std::optional<std::string> AuthorizationServer::rotate_secret(const std::string&
 bool AuthorizationServer::set_client_enabled(const std::string& client_id, bool enabled) {
   std::lock_guard lock(secrets_mu_);
   if (!secrets_.count(client_id)) return false;
-  if (enabled) disabled_.erase(client_id);
-  else disabled_.insert(client_id);
+  if (enabled)
+    disabled_.erase(client_id);
+  else
+    disabled_.insert(client_id);
   return true;
 }
 
@@ -154,7 +168,8 @@ size_t AuthorizationServer::revoke_issued(const std::string& client_id) {
   return n;
 }
 
-void AuthorizationServer::change_policy(const std::function<void(AuthorizationServerSpec&)>& change) {
+void AuthorizationServer::change_policy(
+    const std::function<void(AuthorizationServerSpec&)>& change) {
   std::unique_lock lock(policy_mu_);
   change(spec_);
 }
@@ -166,8 +181,9 @@ bool AuthorizationServer::is_revoked(const std::string& jti) const {
 
 AuthorizationServer::~AuthorizationServer() { stop(); }
 
-std::string AuthorizationServer::issuer() const { return spec_.issuer.empty() ? base_url() : spec_.issuer; }
-
+std::string AuthorizationServer::issuer() const {
+  return spec_.issuer.empty() ? base_url() : spec_.issuer;
+}
 
 std::vector<AuditEntry> AuthorizationServer::audit() const {
   std::lock_guard lock(audit_mu_);
@@ -185,10 +201,12 @@ size_t AuthorizationServer::audit_dropped() const {
   return audit_dropped_;
 }
 
-void AuthorizationServer::record(const std::string& grant, const std::string& client_id, const std::string& subject_jti,
-                                 const std::string& issued_jti, const std::vector<std::string>& audience) {
+void AuthorizationServer::record(const std::string& grant, const std::string& client_id,
+                                 const std::string& subject_jti, const std::string& issued_jti,
+                                 const std::vector<std::string>& audience) {
   std::lock_guard lock(audit_mu_);
-  audit_.push_back({id(), CallScope::current(), grant, client_id, subject_jti, issued_jti, audience, env_.clock->now_s()});
+  audit_.push_back({id(), CallScope::current(), grant, client_id, subject_jti, issued_jti, audience,
+                    env_.clock->now_s()});
   ++issued_by_grant_[grant];
   // Bounded, so memory stays flat under load; drops are counted and reported.
   while (audit_.size() > spec_.audit_max_entries) {
@@ -219,7 +237,8 @@ void AuthorizationServer::retire_old_keys() {
 }
 
 std::string AuthorizationServer::sign(const Json& claims, const std::string& typ) const {
-  return jose::sign_compact(signing_key(), typ.empty() ? Json::object() : Json{{"typ", typ}}, safe_dump(claims));
+  return jose::sign_compact(signing_key(), typ.empty() ? Json::object() : Json{{"typ", typ}},
+                            safe_dump(claims));
 }
 
 void AuthorizationServer::handle_jwks(const httplib::Request& req, httplib::Response& res) const {
@@ -231,7 +250,9 @@ void AuthorizationServer::handle_jwks(const httplib::Request& req, httplib::Resp
   }
   etag += "\"";
   // RFC 9111: max-age lets verifiers cache; the ETag lets them revalidate cheaply (304).
-  res.set_header("Cache-Control", spec_.jwks_max_age_s > 0 ? "public, max-age=" + std::to_string(spec_.jwks_max_age_s) : "no-cache");
+  res.set_header("Cache-Control", spec_.jwks_max_age_s > 0
+                                      ? "public, max-age=" + std::to_string(spec_.jwks_max_age_s)
+                                      : "no-cache");
   res.set_header("ETag", etag);
   if (req.get_header_value("If-None-Match") == etag) {
     res.status = 304;
@@ -240,11 +261,15 @@ void AuthorizationServer::handle_jwks(const httplib::Request& req, httplib::Resp
   reply_json(res, 200, safe_dump(Json{{"keys", list}}));
 }
 
-void AuthorizationServer::handle_key_admin(const httplib::Request& req, httplib::Response& res, bool rotate) {
+void AuthorizationServer::handle_key_admin(const httplib::Request& req, httplib::Response& res,
+                                           bool rotate) {
   if (req.get_header_value("X-Txlab-Admin") != admin_key_)
-    return reply_json(res, 403, R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
-  if (rotate) rotate_key();
-  else retire_old_keys();
+    return reply_json(res, 403,
+                      R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
+  if (rotate)
+    rotate_key();
+  else
+    retire_old_keys();
   Json kids = Json::array();
   for (const auto& k : keys()) kids.push_back(k.kid());
   reply_json(res, 200, safe_dump(Json{{"kids", kids}}));
@@ -259,7 +284,8 @@ void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Resp
       {"token_endpoint", token_endpoint()},
       {"jwks_uri", base_url() + "/jwks"},
       {"grant_types_supported", grants},
-      {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"token_endpoint_auth_methods_supported",
+       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
       {"token_endpoint_auth_signing_alg_values_supported", {"ES256", "RS256", "PS256", "EdDSA"}},
       {"response_types_supported", Json::array()},
       {"subject_types_supported", {"public"}},
@@ -271,8 +297,13 @@ void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Resp
 void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Response& res) const {
   Json entries = Json::array();
   for (const auto& e : audit()) {
-    entries.push_back({{"as", e.as}, {"call", e.call}, {"grant", e.grant}, {"client_id", e.client_id},
-                       {"subject_jti", e.subject_jti}, {"issued_jti", e.issued_jti}, {"audience", e.audience},
+    entries.push_back({{"as", e.as},
+                       {"call", e.call},
+                       {"grant", e.grant},
+                       {"client_id", e.client_id},
+                       {"subject_jti", e.subject_jti},
+                       {"issued_jti", e.issued_jti},
+                       {"audience", e.audience},
                        {"at", e.at_s}});
   }
   reply_json(res, 200, safe_dump(Json{{"entries", entries}}));
@@ -300,23 +331,27 @@ void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) 
     if (challenge) res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
   }
   Json body = {{"error", std::string(w.code)}};
-  if (!f.description.empty()) body["error_description"] = defects::description(spec_.defects, f.description);
+  if (!f.description.empty())
+    body["error_description"] = defects::description(spec_.defects, f.description);
   reply(res, status, safe_dump(body));
 }
 
-bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* tr, Failure* failure) const {
+bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* tr,
+                                    Failure* failure) const {
   auto fail = [&](std::string d) {
     *failure = {TokenError::kInvalidRequest, std::move(d)};
     return false;
   };
   // RFC 6749 §3.2: the token endpoint takes application/x-www-form-urlencoded.
   const std::string ct = req.get_header_value("Content-Type");
-  if (ct.rfind("application/x-www-form-urlencoded", 0) != 0) return fail("content type must be application/x-www-form-urlencoded");
+  if (ct.rfind("application/x-www-form-urlencoded", 0) != 0)
+    return fail("content type must be application/x-www-form-urlencoded");
   auto form = http::parse_form(req.body);
   if (!form) return fail("malformed form body");
   tr->form = std::move(*form);
   for (const auto& [name, value] : tr->form)
-    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value)) return fail("form parameters must be UTF-8");
+    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value))
+      return fail("form parameters must be UTF-8");
   // RFC 6749 §3.2: parameters MUST NOT be included more than once; RFC 8693 §2.1 allows
   // repeated audience and resource.
   if (!defects::accepts_duplicate_parameters(spec_.defects)) {
@@ -349,16 +384,20 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
   } else if (*grant == "refresh_token" && spec_.exchange && spec_.exchange->refresh_tokens) {
     grant_name = "refresh_token";
   } else {
-    return fail({defects::unknown_grant_error(spec_.defects), "grant_type '" + *grant + "' is not supported"});
+    return fail({defects::unknown_grant_error(spec_.defects),
+                 "grant_type '" + *grant + "' is not supported"});
   }
-  if (!contains(client->grants, grant_name) && !defects::grant_check_skipped(spec_.defects, grant_name))
+  if (!contains(client->grants, grant_name) &&
+      !defects::grant_check_skipped(spec_.defects, grant_name))
     return fail({TokenError::kUnauthorizedClient, "client may not use grant " + grant_name});
   if (grant_name == "token-exchange" && !spec_.exchange)
-    return fail({TokenError::kUnauthorizedClient, "this authorization server does not perform token exchange"});
+    return fail({TokenError::kUnauthorizedClient,
+                 "this authorization server does not perform token exchange"});
 
-  const std::string body = grant_name == "client_credentials" ? client_credentials(*client, tr, &failure)
-                           : grant_name == "refresh_token"    ? refresh(*client, tr, &failure)
-                                                              : token_exchange(*client, tr, &failure);
+  const std::string body = grant_name == "client_credentials"
+                               ? client_credentials(*client, tr, &failure)
+                           : grant_name == "refresh_token" ? refresh(*client, tr, &failure)
+                                                           : token_exchange(*client, tr, &failure);
   if (body.empty()) return fail(failure);
   reply(res, 200, body);
 }
@@ -366,8 +405,8 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
 namespace {
 
 // Verifies a token issued by this AS (any typ, any audience), for revocation and introspection.
-jose::VerifiedJwt verify_own(const std::vector<jose::Key>& keys, const std::string& issuer, const Clock& clock, int64_t leeway_s,
-                             const std::string& token) {
+jose::VerifiedJwt verify_own(const std::vector<jose::Key>& keys, const std::string& issuer,
+                             const Clock& clock, int64_t leeway_s, const std::string& token) {
   jose::VerifyPolicy policy;
   policy.typ.reset();
   policy.require_audience = false;
@@ -379,7 +418,8 @@ jose::VerifiedJwt verify_own(const std::vector<jose::Key>& keys, const std::stri
 
 }  // namespace
 
-std::string AuthorizationServer::new_refresh_family(const std::string& client_id, const Json& claims, int64_t access_ttl_s) {
+std::string AuthorizationServer::new_refresh_family(const std::string& client_id,
+                                                    const Json& claims, int64_t access_ttl_s) {
   Json c = claims;
   for (const char* k : {"iat", "exp", "jti"}) c.erase(k);
   const std::string family = random_jti();
@@ -397,7 +437,8 @@ std::string AuthorizationServer::new_refresh_family(const std::string& client_id
   return token;
 }
 
-std::string AuthorizationServer::refresh(const ClientRegistration& client, const TokenRequest& tr, Failure* failure) {
+std::string AuthorizationServer::refresh(const ClientRegistration& client, const TokenRequest& tr,
+                                         Failure* failure) {
   // RFC 6749 §6 with rotation: every use returns a new refresh token; presenting a rotated one
   // again is treated as theft and revokes the whole family (OAuth 2.0 Security BCP §4.14).
   auto fail = [&](std::string d) {
@@ -449,10 +490,15 @@ std::string AuthorizationServer::refresh(const ClientRegistration& client, const
   f.current = "rt." + random_jti() + random_jti();
   refresh_index_[f.current] = idx->second;
   std::vector<std::string> aud;
-  if (c["aud"].is_string()) aud.push_back(c["aud"]);
-  else for (const auto& a : c["aud"]) aud.push_back(a);
+  if (c["aud"].is_string())
+    aud.push_back(c["aud"]);
+  else
+    for (const auto& a : c["aud"]) aud.push_back(a);
   record("refresh_token", client.id, "", jti, aud);
-  Json body = {{"access_token", sign(c)}, {"token_type", "Bearer"}, {"expires_in", f.access_ttl_s}, {"refresh_token", f.current},
+  Json body = {{"access_token", sign(c)},
+               {"token_type", "Bearer"},
+               {"expires_in", f.access_ttl_s},
+               {"refresh_token", f.current},
                {"issued_token_type", kTypeAccessToken}};
   if (!scope.empty()) body["scope"] = join_scope(scope);
   return safe_dump(body);
@@ -487,23 +533,28 @@ void AuthorizationServer::handle_introspect(const httplib::Request& req, httplib
   const auto token = tr.param("token");
   if (!token) return reply_error(res, {TokenError::kInvalidRequest, "missing token"});
   auto v = verify_own(keys(), issuer(), *env_.clock, 0, *token);
-  if (!v.ok() || is_revoked(json_str(v.claims, "jti"))) return reply(res, 200, R"({"active":false})");
+  if (!v.ok() || is_revoked(json_str(v.claims, "jti")))
+    return reply(res, 200, R"({"active":false})");
   Json body = {{"active", true}, {"token_type", "Bearer"}};
-  for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "sub_id"})
+  for (const char* k :
+       {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "sub_id"})
     if (v.claims.contains(k)) body[k] = v.claims[k];
   reply(res, 200, safe_dump(body));
 }
 
-void AuthorizationServer::handle_rotate_secret(const httplib::Request& req, httplib::Response& res) {
+void AuthorizationServer::handle_rotate_secret(const httplib::Request& req,
+                                               httplib::Response& res) {
   if (req.get_header_value("X-Txlab-Admin") != admin_key_)
-    return reply_json(res, 403, R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
+    return reply_json(res, 403,
+                      R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
   const std::string client_id = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
   auto secret = rotate_secret(client_id);
   if (!secret) return reply_json(res, 404, R"({"error":"not_found"})");
   reply(res, 200, safe_dump(Json{{"client_id", client_id}, {"client_secret", *secret}}));
 }
 
-std::string AuthorizationServer::client_credentials(const ClientRegistration& client, const TokenRequest& tr, Failure* failure) {
+std::string AuthorizationServer::client_credentials(const ClientRegistration& client,
+                                                    const TokenRequest& tr, Failure* failure) {
   auto fail = [&](TokenError e, std::string d) {
     *failure = {e, std::move(d)};
     return std::string();
@@ -513,26 +564,37 @@ std::string AuthorizationServer::client_credentials(const ClientRegistration& cl
     auto requested = split_scope(*s);
     for (const auto& t : requested) {
       if (!valid_scope_token(t)) return fail(TokenError::kInvalidScope, "malformed scope token");
-      if (!contains(client.scopes, t)) return fail(TokenError::kInvalidScope, "scope '" + t + "' is not allowed for this client");
+      if (!contains(client.scopes, t))
+        return fail(TokenError::kInvalidScope, "scope '" + t + "' is not allowed for this client");
     }
     scope = requested;
   }
   std::vector<std::string> audiences = tr.values("audience");
   for (const auto& r : tr.values("resource")) audiences.push_back(r);
   for (const auto& a : audiences)
-    if (!contains(client.audiences, a)) return fail(TokenError::kInvalidTarget, "audience '" + a + "' is not allowed for this client");
+    if (!contains(client.audiences, a))
+      return fail(TokenError::kInvalidTarget,
+                  "audience '" + a + "' is not allowed for this client");
   if (audiences.empty()) audiences = client.audiences;
-  if (audiences.empty()) return fail(TokenError::kInvalidTarget, "no audience requested and none registered for this client");
+  if (audiences.empty())
+    return fail(TokenError::kInvalidTarget,
+                "no audience requested and none registered for this client");
 
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti (and scope).
   const int64_t now = env_.clock->now_s();
   const std::string jti = random_jti();
-  Json claims = {{"iss", issuer()}, {"sub", client.id}, {"aud", audience_claim(audiences)},
-                 {"exp", now + spec_.access_token_ttl_s}, {"iat", now}, {"jti", jti}, {"client_id", client.id}};
+  Json claims = {{"iss", issuer()},
+                 {"sub", client.id},
+                 {"aud", audience_claim(audiences)},
+                 {"exp", now + spec_.access_token_ttl_s},
+                 {"iat", now},
+                 {"jti", jti},
+                 {"client_id", client.id}};
   if (!scope.empty()) claims["scope"] = join_scope(scope);
   const std::string token = sign(claims);
   record("client_credentials", client.id, "", jti, audiences);
-  Json body = {{"access_token", token}, {"token_type", "Bearer"}, {"expires_in", spec_.access_token_ttl_s}};
+  Json body = {
+      {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", spec_.access_token_ttl_s}};
   if (!scope.empty()) body["scope"] = join_scope(scope);
   return safe_dump(body);
 }

@@ -5,13 +5,13 @@
 // the back channel, JWKS, RFC 8414 / OIDC metadata, and an audit log of every exchange.
 #pragma once
 
-#include <map>
-#include <memory>
-#include <optional>
 #include <deque>
 #include <functional>
-#include <set>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -67,7 +67,9 @@ class AuthorizationServer : public Role {
   std::string sign(const nlohmann::json& claims, const std::string& typ = "at+jwt") const;
   std::string token_endpoint() const { return base_url() + "/token"; }
   // POST /token without sockets, for benchmarks that separate the handler's cost from HTTP's.
-  void token_endpoint_in_process(const httplib::Request& req, httplib::Response& res) { handle_token(req, res); }
+  void token_endpoint_in_process(const httplib::Request& req, httplib::Response& res) {
+    handle_token(req, res);
+  }
 
   // Administration (the caller must present admin_key() in X-Txlab-Admin over HTTP, or be
   // in-process): rotate a client's secret; the old one stops working at once.
@@ -97,24 +99,29 @@ class AuthorizationServer : public Role {
   void handle_rotate_secret(const httplib::Request& req, httplib::Response& res);
   void handle_key_admin(const httplib::Request& req, httplib::Response& res, bool rotate);
   // Form parsing shared by /token, /revoke and /introspect (RFC 6749 §3.2 rules).
-  bool read_form(const httplib::Request& req, as_detail::TokenRequest* out, as_detail::Failure* failure) const;
+  bool read_form(const httplib::Request& req, as_detail::TokenRequest* out,
+                 as_detail::Failure* failure) const;
   void reply(httplib::Response& res, int status, const std::string& body) const;
   void reply_error(httplib::Response& res, const as_detail::Failure& failure) const;
   std::string current_secret(const std::string& client_id) const;
   // Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2). Returns the registration or a failure.
-  const ClientRegistration* authenticate(const httplib::Request& req, const as_detail::TokenRequest& tr,
+  const ClientRegistration* authenticate(const httplib::Request& req,
+                                         const as_detail::TokenRequest& tr,
                                          as_detail::Failure* failure);
   // The grants. Each returns the JSON body of a success, or sets *failure.
-  std::string client_credentials(const ClientRegistration& client, const as_detail::TokenRequest& tr,
-                                 as_detail::Failure* failure);
+  std::string client_credentials(const ClientRegistration& client,
+                                 const as_detail::TokenRequest& tr, as_detail::Failure* failure);
   std::string token_exchange(const ClientRegistration& client, const as_detail::TokenRequest& tr,
                              as_detail::Failure* failure);
-  std::string refresh(const ClientRegistration& client, const as_detail::TokenRequest& tr, as_detail::Failure* failure);
+  std::string refresh(const ClientRegistration& client, const as_detail::TokenRequest& tr,
+                      as_detail::Failure* failure);
   // Starts a refresh-token family for claims issued to `client_id`; returns the first token.
-  std::string new_refresh_family(const std::string& client_id, const nlohmann::json& claims, int64_t access_ttl_s);
+  std::string new_refresh_family(const std::string& client_id, const nlohmann::json& claims,
+                                 int64_t access_ttl_s);
   void ensure_trust();
-  void record(const std::string& grant, const std::string& client_id, const std::string& subject_jti,
-              const std::string& issued_jti, const std::vector<std::string>& audience);
+  void record(const std::string& grant, const std::string& client_id,
+              const std::string& subject_jti, const std::string& issued_jti,
+              const std::vector<std::string>& audience);
 
   AuthorizationServerSpec spec_;
   mutable std::shared_mutex policy_mu_;  // shared by requests, exclusive for change_policy
@@ -137,7 +144,8 @@ class AuthorizationServer : public Role {
     std::vector<std::string> issued_jtis;
   };
   std::mutex refresh_mu_;
-  std::map<std::string, std::string> refresh_index_;  // every refresh token ever issued -> family id
+  std::map<std::string, std::string>
+      refresh_index_;  // every refresh token ever issued -> family id
   std::map<std::string, RefreshFamily> families_;
   mutable std::mutex audit_mu_;
   std::deque<AuditEntry> audit_;  // the newest spec_.audit_max_entries

@@ -14,8 +14,8 @@
 namespace txlab {
 
 BearerGuard::BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
-                         std::vector<std::string> audiences, std::string required_scope, std::vector<std::string> defects,
-                         bool verified_cache)
+                         std::vector<std::string> audiences, std::string required_scope,
+                         std::vector<std::string> defects, bool verified_cache)
     : env_(&env),
       outbound_(&outbound),
       trust_(std::move(trust)),
@@ -35,7 +35,9 @@ void BearerGuard::ensure_trust() {
       // The defect: one key set made of every AS's keys, accepted for any of their issuers.
       std::vector<std::shared_ptr<jose::KeySource>> all;
       for (const auto& role : env_->directory.authorization_servers())
-        all.push_back(std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock, jwks_options(env_->jwks)));
+        all.push_back(std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role),
+                                                   "/jwks", *env_->clock,
+                                                   jwks_options(env_->jwks)));
       struct Union : jose::KeySource {
         std::vector<std::shared_ptr<jose::KeySource>> parts;
         jose::KeyLookup find(const std::string& kid) override {
@@ -46,23 +48,27 @@ void BearerGuard::ensure_trust() {
       };
       auto u = std::make_shared<Union>();
       u->parts = all;
-      for (const auto& role : env_->directory.authorization_servers()) verifier_->trust(env_->directory.issuer_of(role), u);
+      for (const auto& role : env_->directory.authorization_servers())
+        verifier_->trust(env_->directory.issuer_of(role), u);
       return;
     }
     for (const auto& role : trust_) {
-      auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role), "/jwks", *env_->clock, jwks_options(env_->jwks));
+      auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role),
+                                              "/jwks", *env_->clock, jwks_options(env_->jwks));
       verifier_->trust(env_->directory.issuer_of(role), src);
       sources_[env_->directory.issuer_of(role)] = src;
     }
   });
 }
 
-void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm, const std::string& raw_description) {
+void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm,
+                      const std::string& raw_description) {
   const WireError w = to_wire(e);
   // RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (it sits inside a
   // quoted string of WWW-Authenticate too).
   const std::string description = safe_error_description(raw_description);
-  if (w.http_status == 401 || e == EdgeError::kInsufficientScope || e == EdgeError::kInvalidRequest) {
+  if (w.http_status == 401 || e == EdgeError::kInsufficientScope ||
+      e == EdgeError::kInvalidRequest) {
     // RFC 6750 §3: WWW-Authenticate: Bearer realm, error, error_description.
     std::string v = "Bearer realm=\"" + realm + "\"";
     if (!w.code.empty()) v += ", error=\"" + std::string(w.code) + "\"";
@@ -87,7 +93,8 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
   const std::string authz = req.get_header_value("Authorization");
   auto token = http::parse_bearer_authorization(authz);
   if (count > 1 || !token) {
-    reply_edge_error(res, EdgeError::kInvalidRequest, realm, "Authorization must be a single Bearer token");
+    reply_edge_error(res, EdgeError::kInvalidRequest, realm,
+                     "Authorization must be a single Bearer token");
     return out;
   }
   ensure_trust();
@@ -98,7 +105,8 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
     if (auto it = verified_.find(*token); it != verified_.end()) {
       // Until exp, and only while the key that verified it is still published (a rotation
       // that withdraws a key must not be outlived by cached results).
-      if (now <= json_int(it->second.claims, "exp").value_or(0) && verifier_->key_still_published(it->second)) {
+      if (now <= json_int(it->second.claims, "exp").value_or(0) &&
+          verifier_->key_still_published(it->second)) {
         out.jwt = it->second;
         cached = true;
         ++cache_hits_;
@@ -111,7 +119,8 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
     out.jwt = verifier_->verify(*token);
     if (!out.jwt.ok() && !defects_.empty()) {
       // Deliberate defects (attack self-checks only) may accept what the strict verifier refused.
-      auto key = [this](const std::string& iss, const std::string& kid) -> std::optional<jose::Key> {
+      auto key = [this](const std::string& iss,
+                        const std::string& kid) -> std::optional<jose::Key> {
         auto it = sources_.find(iss);
         return it == sources_.end() ? std::nullopt : it->second->find(kid).key;
       };
@@ -126,13 +135,15 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
     if (verified_.size() >= 10000) {
       // Bounded: drop expired entries, and everything if that is not enough.
       for (auto it = verified_.begin(); it != verified_.end();)
-        it = now > json_int(it->second.claims, "exp").value_or(0) ? verified_.erase(it) : std::next(it);
+        it = now > json_int(it->second.claims, "exp").value_or(0) ? verified_.erase(it)
+                                                                  : std::next(it);
       if (verified_.size() >= 10000) verified_.clear();
     }
     verified_[*token] = out.jwt;
   }
   if (!out.jwt.ok()) {
-    reply_edge_error(res, EdgeError::kInvalidToken, realm, std::string(jose::describe(out.jwt.status)));
+    reply_edge_error(res, EdgeError::kInvalidToken, realm,
+                     std::string(jose::describe(out.jwt.status)));
     return out;
   }
   if (!required_scope_.empty()) {
@@ -140,7 +151,8 @@ GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& r
     bool has = false;
     for (std::string t; in >> t;) has = has || t == required_scope_;
     if (!has) {
-      reply_edge_error(res, EdgeError::kInsufficientScope, realm, "scope '" + required_scope_ + "' required");
+      reply_edge_error(res, EdgeError::kInsufficientScope, realm,
+                       "scope '" + required_scope_ + "' required");
       return out;
     }
   }

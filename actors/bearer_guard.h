@@ -26,8 +26,9 @@ struct GuardResult {
 
 class BearerGuard {
  public:
-  BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust, std::vector<std::string> audiences,
-              std::string required_scope = {}, std::vector<std::string> defects = {}, bool verified_cache = false);
+  BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
+              std::vector<std::string> audiences, std::string required_scope = {},
+              std::vector<std::string> defects = {}, bool verified_cache = false);
 
   // Verifies the request's bearer token. On failure the response is already written.
   GuardResult check(const httplib::Request& req, httplib::Response& res);
@@ -40,7 +41,8 @@ class BearerGuard {
   std::vector<std::string> trust_, audiences_;
   std::string required_scope_;
   std::vector<std::string> defects_;
-  std::map<std::string, std::shared_ptr<jose::KeySource>> sources_;  // by issuer (the defect seam's key lookup)
+  std::map<std::string, std::shared_ptr<jose::KeySource>>
+      sources_;  // by issuer (the defect seam's key lookup)
   // Verified-token cache (like Envoy's jwt_cache): token hash -> verified result until exp.
   bool verified_cache_ = false;
   std::mutex cache_mu_;
@@ -57,6 +59,7 @@ class BearerGuard {
 };
 
 // Writes an RFC 6750 §3 error (or a gateway error with a JSON body).
-void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm, const std::string& description);
+void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm,
+                      const std::string& description);
 
 }  // namespace txlab

@@ -25,9 +25,12 @@ std::string ClientApp::access_token(std::string* error_json) {
   http::FormParams p = {{"grant_type", "client_credentials"}};
   for (const auto& a : spec_.audiences) p.emplace_back("audience", a);
   if (!spec_.scope.empty()) p.emplace_back("scope", spec_.scope);
-  auto t = request_token(outbound_, env_.directory, spec_.credentials, std::move(p), "POST /token client_credentials");
+  auto t = request_token(outbound_, env_.directory, spec_.credentials, std::move(p),
+                         "POST /token client_credentials");
   if (!t.ok()) {
-    *error_json = safe_dump(Json{{"stage", "client_credentials"}, {"as_status", t.status}, {"error", t.error},
+    *error_json = safe_dump(Json{{"stage", "client_credentials"},
+                                 {"as_status", t.status},
+                                 {"error", t.error},
                                  {"error_description", t.error_description}});
     return {};
   }
@@ -43,18 +46,29 @@ void ClientApp::handle_invoke(const httplib::Request& req, httplib::Response& re
   std::string method = json_str(in, "method");
   if (path.empty()) path = "/";
   if (method.empty()) method = "GET";
-  if (to.empty() || path[0] != '/' || (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE"))
-    return reply_json(res, 400, safe_dump(Json{{"error", "invalid_request"}, {"error_description", "body must be {\"to\": ROLE, \"path\": \"/...\", \"method\": GET|POST|PUT|DELETE}"}}));
+  if (to.empty() || path[0] != '/' ||
+      (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE"))
+    return reply_json(
+        res, 400,
+        safe_dump(Json{
+            {"error", "invalid_request"},
+            {"error_description",
+             "body must be {\"to\": ROLE, \"path\": \"/...\", \"method\": GET|POST|PUT|DELETE}"}}));
   std::string url;
   try {
     url = env_.directory.url_of(to);
   } catch (const std::exception&) {
   }
-  if (url.empty()) return reply_json(res, 400, safe_dump(Json{{"error", "invalid_request"}, {"error_description", "unknown role '" + to + "'"}}));
+  if (url.empty())
+    return reply_json(res, 400,
+                      safe_dump(Json{{"error", "invalid_request"},
+                                     {"error_description", "unknown role '" + to + "'"}}));
 
   std::string token_error;
   const std::string token = access_token(&token_error);
-  if (token.empty()) return reply_json(res, 200, safe_dump(Json{{"status", 0}, {"token_error", Json::parse(token_error)}}));
+  if (token.empty())
+    return reply_json(res, 200,
+                      safe_dump(Json{{"status", 0}, {"token_error", Json::parse(token_error)}}));
 
   http::OutboundRequest call;
   call.method = method;

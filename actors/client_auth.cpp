@@ -15,7 +15,8 @@ using as_detail::TokenRequest;
 
 namespace {
 
-constexpr const char* kJwtBearerAssertion = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+constexpr const char* kJwtBearerAssertion =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -23,15 +24,17 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-const ClientRegistration* AuthorizationServer::authenticate(const httplib::Request& req, const TokenRequest& tr,
-                                                           Failure* failure) {
+const ClientRegistration* AuthorizationServer::authenticate(const httplib::Request& req,
+                                                            const TokenRequest& tr,
+                                                            Failure* failure) {
   auto fail = [&](TokenError e, std::string d) -> const ClientRegistration* {
     *failure = {e, std::move(d)};
     return nullptr;
   };
   auto find = [&](const std::string& id) -> const ClientRegistration* {
     for (const auto& c : spec_.clients)
-      if (c.id == id) return client_enabled(id) ? &c : nullptr;  // a revoked client fails like an unknown one
+      if (c.id == id)
+        return client_enabled(id) ? &c : nullptr;  // a revoked client fails like an unknown one
     return nullptr;
   };
 
@@ -39,19 +42,24 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   const auto body_secret = tr.param("client_secret");
   const auto assertion = tr.param("client_assertion");
   const auto assertion_type = tr.param("client_assertion_type");
-  const int methods = (!authz.empty() ? 1 : 0) + (body_secret ? 1 : 0) + (assertion || assertion_type ? 1 : 0);
+  const int methods =
+      (!authz.empty() ? 1 : 0) + (body_secret ? 1 : 0) + (assertion || assertion_type ? 1 : 0);
   // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
-  if (methods > 1) return fail(TokenError::kInvalidRequest, "more than one client authentication method used");
+  if (methods > 1)
+    return fail(TokenError::kInvalidRequest, "more than one client authentication method used");
 
   if (assertion || assertion_type) {
     // RFC 7523 §2.2 and §3.
     if (!assertion || assertion_type != std::string(kJwtBearerAssertion))
-      return fail(TokenError::kInvalidClient, "client_assertion_type must be " + std::string(kJwtBearerAssertion));
+      return fail(TokenError::kInvalidClient,
+                  "client_assertion_type must be " + std::string(kJwtBearerAssertion));
     auto decoded = jose::decode_unverified(*assertion);
     const std::string iss = decoded ? json_str(decoded->second, "iss") : "";
     const ClientRegistration* reg = find(iss);
-    if (!reg || reg->auth != ClientAuthMethod::kPrivateKeyJwt) return fail(TokenError::kInvalidClient, "client authentication failed");
-    if (auto id = tr.param("client_id"); id && *id != reg->id) return fail(TokenError::kInvalidClient, "client_id does not match the assertion");
+    if (!reg || reg->auth != ClientAuthMethod::kPrivateKeyJwt)
+      return fail(TokenError::kInvalidClient, "client authentication failed");
+    if (auto id = tr.param("client_id"); id && *id != reg->id)
+      return fail(TokenError::kInvalidClient, "client_id does not match the assertion");
     std::string err;
     auto key = jose::Key::from_jwk(Json::parse(reg->public_jwk, nullptr, false), &err);
     if (!key) return fail(TokenError::kInvalidClient, "client key unusable: " + err);
@@ -62,11 +70,15 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
     jose::JwtVerifier verifier(policy, *env_.clock);
     verifier.trust(reg->id, std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{*key}));
     auto v = verifier.verify(*assertion);
-    if (!v.ok()) return fail(TokenError::kInvalidClient, "client assertion: " + std::string(jose::describe(v.status)));
-    if (json_str(v.claims, "sub") != reg->id) return fail(TokenError::kInvalidClient, "client assertion sub must equal iss");
+    if (!v.ok())
+      return fail(TokenError::kInvalidClient,
+                  "client assertion: " + std::string(jose::describe(v.status)));
+    if (json_str(v.claims, "sub") != reg->id)
+      return fail(TokenError::kInvalidClient, "client assertion sub must equal iss");
     const std::string jti = json_str(v.claims, "jti");
     if (jti.empty()) return fail(TokenError::kInvalidClient, "client assertion needs jti");
-    if (!impl_->assertion_jtis.remember(jti, json_int(v.claims, "exp").value_or(0), env_.clock->now_s()))
+    if (!impl_->assertion_jtis.remember(jti, json_int(v.claims, "exp").value_or(0),
+                                        env_.clock->now_s()))
       return fail(TokenError::kInvalidClient, "client assertion replayed");
     return reg;
   }
@@ -87,11 +99,15 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
     *failure = {TokenError::kInvalidClient, "client authentication failed", true};
     return nullptr;
   }
-  const bool secret_ok = constant_time_equal(current_secret(reg->id), creds->client_secret) ||
-                         defects::secret_accepted_anyway(spec_.defects, method == ClientAuthMethod::kClientSecretPost, creds->client_secret);
-  if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || !secret_ok) return fail(TokenError::kInvalidClient, "client authentication failed");
+  const bool secret_ok =
+      constant_time_equal(current_secret(reg->id), creds->client_secret) ||
+      defects::secret_accepted_anyway(spec_.defects, method == ClientAuthMethod::kClientSecretPost,
+                                      creds->client_secret);
+  if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || !secret_ok)
+    return fail(TokenError::kInvalidClient, "client authentication failed");
   if (reg->auth != method)
-    return fail(TokenError::kInvalidClient, "client must authenticate with " + std::string(to_string(reg->auth)));
+    return fail(TokenError::kInvalidClient,
+                "client must authenticate with " + std::string(to_string(reg->auth)));
   return reg;
 }
 

@@ -23,17 +23,17 @@ enum class TokenError {
 
 // Gateway and resource-server outcomes (RFC 6750 §3.1 for the bearer side).
 enum class EdgeError {
-  kNoToken,               // 401, WWW-Authenticate: Bearer (no error code, RFC 6750 §3.1)
-  kInvalidToken,          // 401 invalid_token
-  kInvalidRequest,        // 400 invalid_request (malformed Authorization)
-  kInsufficientScope,     // 403 insufficient_scope
-  kExchangeDenied,        // 403: the AS refused the token exchange for this caller
-  kExchangeFailed,        // 502: the AS answered in a way the gateway cannot use
-  kExchangeUnavailable,   // 503: the AS could not be reached
-  kNoRoute,               // 404: no route for this path
-  kUpstreamUnavailable,   // 503: upstream refused the connection
-  kUpstreamTimeout,       // 504: upstream did not answer in time
-  kUpstreamBadResponse,   // 502: upstream broke the connection
+  kNoToken,              // 401, WWW-Authenticate: Bearer (no error code, RFC 6750 §3.1)
+  kInvalidToken,         // 401 invalid_token
+  kInvalidRequest,       // 400 invalid_request (malformed Authorization)
+  kInsufficientScope,    // 403 insufficient_scope
+  kExchangeDenied,       // 403: the AS refused the token exchange for this caller
+  kExchangeFailed,       // 502: the AS answered in a way the gateway cannot use
+  kExchangeUnavailable,  // 503: the AS could not be reached
+  kNoRoute,              // 404: no route for this path
+  kUpstreamUnavailable,  // 503: upstream refused the connection
+  kUpstreamTimeout,      // 504: upstream did not answer in time
+  kUpstreamBadResponse,  // 502: upstream broke the connection
 };
 
 struct WireError {

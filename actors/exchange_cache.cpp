@@ -15,7 +15,8 @@ std::string ExchangeCache::key_of(const std::string& subject_token, const std::s
 }
 
 ExchangeCache::Result ExchangeCache::get_or_exchange(const std::string& key, int64_t now_s,
-                                                     const std::function<Result()>& exchange, bool* from_cache) {
+                                                     const std::function<Result()>& exchange,
+                                                     bool* from_cache) {
   std::unique_lock lock(mu_);
   *from_cache = false;
   if (auto it = entries_.find(key); it != entries_.end()) {

@@ -47,7 +47,8 @@ class ExchangeCache {
 
   // Returns a cached token valid at `now_s`, or runs `exchange` once for all concurrent callers
   // with the same key. `from_cache` tells whether the token was already cached.
-  Result get_or_exchange(const std::string& key, int64_t now_s, const std::function<Result()>& exchange, bool* from_cache);
+  Result get_or_exchange(const std::string& key, int64_t now_s,
+                         const std::function<Result()>& exchange, bool* from_cache);
   void invalidate(const std::string& key);
   ExchangeCacheStats stats() const;
   size_t size() const;

@@ -13,62 +13,109 @@ using namespace as_detail;
 
 std::string_view to_string(Status s) {
   switch (s) {
-    case Status::kMissingSubjectToken: return "missing_subject_token";
-    case Status::kMissingSubjectTokenType: return "missing_subject_token_type";
-    case Status::kUnsupportedSubjectTokenType: return "unsupported_subject_token_type";
-    case Status::kActorTokenTypeRequired: return "actor_token_type_required";
-    case Status::kActorTokenTypeWithoutToken: return "actor_token_type_without_token";
-    case Status::kUnsupportedActorTokenType: return "unsupported_actor_token_type";
-    case Status::kActorTokenNotAccepted: return "actor_token_not_accepted";
-    case Status::kUnsupportedRequestedTokenType: return "unsupported_requested_token_type";
-    case Status::kResourceNotAbsolute: return "resource_not_absolute";
-    case Status::kMalformedScope: return "malformed_scope";
-    case Status::kTargetNotAllowed: return "target_not_allowed";
-    case Status::kNoTarget: return "no_target";
-    case Status::kMixedBrokeredTargets: return "mixed_brokered_targets";
-    case Status::kSubjectTokenInvalid: return "subject_token_invalid";
-    case Status::kActorTokenInvalid: return "actor_token_invalid";
-    case Status::kMayActRefuses: return "may_act_refuses";
-    case Status::kScopeExceeds: return "scope_exceeds";
-    case Status::kSubjectExpiresTooSoon: return "subject_expires_too_soon";
-    case Status::kActChainTooDeep: return "act_chain_too_deep";
-    case Status::kBackChannelUnreachable: return "back_channel_unreachable";
-    case Status::kBackChannelRefused: return "back_channel_refused";
-    case Status::kBackChannelFailed: return "back_channel_failed";
+    case Status::kMissingSubjectToken:
+      return "missing_subject_token";
+    case Status::kMissingSubjectTokenType:
+      return "missing_subject_token_type";
+    case Status::kUnsupportedSubjectTokenType:
+      return "unsupported_subject_token_type";
+    case Status::kActorTokenTypeRequired:
+      return "actor_token_type_required";
+    case Status::kActorTokenTypeWithoutToken:
+      return "actor_token_type_without_token";
+    case Status::kUnsupportedActorTokenType:
+      return "unsupported_actor_token_type";
+    case Status::kActorTokenNotAccepted:
+      return "actor_token_not_accepted";
+    case Status::kUnsupportedRequestedTokenType:
+      return "unsupported_requested_token_type";
+    case Status::kResourceNotAbsolute:
+      return "resource_not_absolute";
+    case Status::kMalformedScope:
+      return "malformed_scope";
+    case Status::kTargetNotAllowed:
+      return "target_not_allowed";
+    case Status::kNoTarget:
+      return "no_target";
+    case Status::kMixedBrokeredTargets:
+      return "mixed_brokered_targets";
+    case Status::kSubjectTokenInvalid:
+      return "subject_token_invalid";
+    case Status::kActorTokenInvalid:
+      return "actor_token_invalid";
+    case Status::kMayActRefuses:
+      return "may_act_refuses";
+    case Status::kScopeExceeds:
+      return "scope_exceeds";
+    case Status::kSubjectExpiresTooSoon:
+      return "subject_expires_too_soon";
+    case Status::kActChainTooDeep:
+      return "act_chain_too_deep";
+    case Status::kBackChannelUnreachable:
+      return "back_channel_unreachable";
+    case Status::kBackChannelRefused:
+      return "back_channel_refused";
+    case Status::kBackChannelFailed:
+      return "back_channel_failed";
   }
   return "?";
 }
 
 WireRefusal to_wire(const Refusal& r, TokenError bad_token_error) {
   switch (r.status) {
-    case Status::kMissingSubjectToken: return {TokenError::kInvalidRequest, "missing subject_token"};
-    case Status::kMissingSubjectTokenType: return {TokenError::kInvalidRequest, "missing subject_token_type"};
-    case Status::kUnsupportedSubjectTokenType: return {TokenError::kInvalidRequest, "unsupported subject_token_type '" + r.detail + "'"};
-    case Status::kActorTokenTypeRequired: return {TokenError::kInvalidRequest, "actor_token_type is required with actor_token"};
-    case Status::kActorTokenTypeWithoutToken: return {TokenError::kInvalidRequest, "actor_token_type without actor_token"};
-    case Status::kUnsupportedActorTokenType: return {TokenError::kInvalidRequest, "unsupported actor_token_type '" + r.detail + "'"};
+    case Status::kMissingSubjectToken:
+      return {TokenError::kInvalidRequest, "missing subject_token"};
+    case Status::kMissingSubjectTokenType:
+      return {TokenError::kInvalidRequest, "missing subject_token_type"};
+    case Status::kUnsupportedSubjectTokenType:
+      return {TokenError::kInvalidRequest, "unsupported subject_token_type '" + r.detail + "'"};
+    case Status::kActorTokenTypeRequired:
+      return {TokenError::kInvalidRequest, "actor_token_type is required with actor_token"};
+    case Status::kActorTokenTypeWithoutToken:
+      return {TokenError::kInvalidRequest, "actor_token_type without actor_token"};
+    case Status::kUnsupportedActorTokenType:
+      return {TokenError::kInvalidRequest, "unsupported actor_token_type '" + r.detail + "'"};
     case Status::kActorTokenNotAccepted:
-      return {TokenError::kInvalidRequest, "this AS performs impersonation only; actor_token is not accepted"};
+      return {TokenError::kInvalidRequest,
+              "this AS performs impersonation only; actor_token is not accepted"};
     case Status::kUnsupportedRequestedTokenType:
-      return {TokenError::kInvalidRequest, "requested_token_type '" + r.detail + "' is not issued by this AS"};
+      return {TokenError::kInvalidRequest,
+              "requested_token_type '" + r.detail + "' is not issued by this AS"};
     case Status::kResourceNotAbsolute:
-      return {TokenError::kInvalidTarget, "resource '" + r.detail + "' is not an absolute URI without fragment (RFC 8707 §2)"};
-    case Status::kMalformedScope: return {TokenError::kInvalidScope, "malformed scope token"};
-    case Status::kTargetNotAllowed: return {TokenError::kInvalidTarget, "target '" + r.detail + "' is not allowed for this client"};
-    case Status::kNoTarget: return {TokenError::kInvalidTarget, "no audience requested and none registered for this client"};
+      return {TokenError::kInvalidTarget,
+              "resource '" + r.detail + "' is not an absolute URI without fragment (RFC 8707 §2)"};
+    case Status::kMalformedScope:
+      return {TokenError::kInvalidScope, "malformed scope token"};
+    case Status::kTargetNotAllowed:
+      return {TokenError::kInvalidTarget,
+              "target '" + r.detail + "' is not allowed for this client"};
+    case Status::kNoTarget:
+      return {TokenError::kInvalidTarget,
+              "no audience requested and none registered for this client"};
     case Status::kMixedBrokeredTargets:
-      return {TokenError::kInvalidTarget, "cannot mix targets served by '" + r.detail + "' with local ones"};
-    case Status::kSubjectTokenInvalid: return {bad_token_error, "subject_token: " + r.detail};
-    case Status::kActorTokenInvalid: return {bad_token_error, "actor_token: " + r.detail};
+      return {TokenError::kInvalidTarget,
+              "cannot mix targets served by '" + r.detail + "' with local ones"};
+    case Status::kSubjectTokenInvalid:
+      return {bad_token_error, "subject_token: " + r.detail};
+    case Status::kActorTokenInvalid:
+      return {bad_token_error, "actor_token: " + r.detail};
     case Status::kMayActRefuses:
-      return {bad_token_error, "may_act of the subject token does not permit actor '" + r.detail + "'"};
+      return {bad_token_error,
+              "may_act of the subject token does not permit actor '" + r.detail + "'"};
     case Status::kScopeExceeds:
-      return {TokenError::kInvalidScope, "scope '" + r.detail + "' exceeds the subject token or the client's registration"};
-    case Status::kSubjectExpiresTooSoon: return {bad_token_error, "subject_token expires too soon to be exchanged"};
-    case Status::kActChainTooDeep: return {TokenError::kInvalidRequest, "delegation chain deeper than " + r.detail};
-    case Status::kBackChannelUnreachable: return {TokenError::kTemporarilyUnavailable, "back-channel AS '" + r.detail + "' unreachable"};
-    case Status::kBackChannelRefused: return {r.relayed, "back-channel exchange at " + r.detail};
-    case Status::kBackChannelFailed: return {TokenError::kServerError, "back-channel exchange at " + r.detail};
+      return {TokenError::kInvalidScope,
+              "scope '" + r.detail + "' exceeds the subject token or the client's registration"};
+    case Status::kSubjectExpiresTooSoon:
+      return {bad_token_error, "subject_token expires too soon to be exchanged"};
+    case Status::kActChainTooDeep:
+      return {TokenError::kInvalidRequest, "delegation chain deeper than " + r.detail};
+    case Status::kBackChannelUnreachable:
+      return {TokenError::kTemporarilyUnavailable,
+              "back-channel AS '" + r.detail + "' unreachable"};
+    case Status::kBackChannelRefused:
+      return {r.relayed, "back-channel exchange at " + r.detail};
+    case Status::kBackChannelFailed:
+      return {TokenError::kServerError, "back-channel exchange at " + r.detail};
   }
   return {TokenError::kServerError, r.detail};
 }
@@ -91,7 +138,8 @@ Result<Request> parse(const http::FormParams& form, const ParsePolicy& policy) {
   const auto subject_type = one(form, "subject_token_type");
   if (!subject_token || subject_token->empty()) return Refusal{Status::kMissingSubjectToken, ""};
   if (!subject_type || subject_type->empty()) return Refusal{Status::kMissingSubjectTokenType, ""};
-  if (!token_type_accepted(*subject_type)) return Refusal{Status::kUnsupportedSubjectTokenType, *subject_type};
+  if (!token_type_accepted(*subject_type))
+    return Refusal{Status::kUnsupportedSubjectTokenType, *subject_type};
   r.subject_token = *subject_token;
   r.subject_type = *subject_type;
   // actor_token_type is REQUIRED when actor_token is present and MUST NOT be sent otherwise.
@@ -99,12 +147,16 @@ Result<Request> parse(const http::FormParams& form, const ParsePolicy& policy) {
   r.actor_type = one(form, "actor_token_type");
   if (r.actor_token && !r.actor_type) return Refusal{Status::kActorTokenTypeRequired, ""};
   if (r.actor_type && !r.actor_token) return Refusal{Status::kActorTokenTypeWithoutToken, ""};
-  if (r.actor_type && !token_type_accepted(*r.actor_type)) return Refusal{Status::kUnsupportedActorTokenType, *r.actor_type};
+  if (r.actor_type && !token_type_accepted(*r.actor_type))
+    return Refusal{Status::kUnsupportedActorTokenType, *r.actor_type};
   if (r.actor_token && !policy.delegation) return Refusal{Status::kActorTokenNotAccepted, ""};
   // RFC 8693 §3: the types this AS issues.
   if (auto rt = one(form, "requested_token_type")) {
-    if (*rt == kTypeJwt || *rt == kTypeIdToken || (*rt == kTypeRefreshToken && policy.refresh_tokens)) r.issued_type = *rt;
-    else if (*rt != kTypeAccessToken) return Refusal{Status::kUnsupportedRequestedTokenType, *rt};
+    if (*rt == kTypeJwt || *rt == kTypeIdToken ||
+        (*rt == kTypeRefreshToken && policy.refresh_tokens))
+      r.issued_type = *rt;
+    else if (*rt != kTypeAccessToken)
+      return Refusal{Status::kUnsupportedRequestedTokenType, *rt};
   }
   // Targets: resource values (RFC 8707 absolute URIs) and audience values (logical names).
   for (const auto& v : http::form_values(form, "resource")) {
@@ -145,7 +197,8 @@ Result<Decision> decide(const Inputs& in) {
   if (sc.contains("may_act")) {
     const Json& may = sc["may_act"];
     const bool sub_ok = may.is_object() && may.contains("sub") && may["sub"] == d.actor["sub"];
-    const bool iss_ok = !may.is_object() || !may.contains("iss") || (d.actor.contains("iss") && may["iss"] == d.actor["iss"]);
+    const bool iss_ok = !may.is_object() || !may.contains("iss") ||
+                        (d.actor.contains("iss") && may["iss"] == d.actor["iss"]);
     if (!sub_ok || !iss_ok) return Refusal{Status::kMayActRefuses, json_str(d.actor, "sub")};
   }
 

@@ -26,35 +26,35 @@ enum class Status {
   kMissingSubjectToken,
   kMissingSubjectTokenType,
   kUnsupportedSubjectTokenType,
-  kActorTokenTypeRequired,     // actor_token without actor_token_type
-  kActorTokenTypeWithoutToken, // actor_token_type without actor_token
+  kActorTokenTypeRequired,      // actor_token without actor_token_type
+  kActorTokenTypeWithoutToken,  // actor_token_type without actor_token
   kUnsupportedActorTokenType,
-  kActorTokenNotAccepted,      // impersonation-only policy (RFC 8693 §1.1)
+  kActorTokenNotAccepted,          // impersonation-only policy (RFC 8693 §1.1)
   kUnsupportedRequestedTokenType,  // RFC 8693 §2.1 requested_token_type, §3
-  kResourceNotAbsolute,        // RFC 8707 §2
-  kMalformedScope,             // RFC 6749 §3.3 scope-token syntax
+  kResourceNotAbsolute,            // RFC 8707 §2
+  kMalformedScope,                 // RFC 6749 §3.3 scope-token syntax
   // targets: RFC 8693 §2.2.2 invalid_target
   kTargetNotAllowed,
   kNoTarget,
   kMixedBrokeredTargets,
   // decide
-  kSubjectTokenInvalid,        // the verifier's status is in the detail (RFC 8693 §2.2.2)
+  kSubjectTokenInvalid,  // the verifier's status is in the detail (RFC 8693 §2.2.2)
   kActorTokenInvalid,
-  kMayActRefuses,              // RFC 8693 §4.4
-  kScopeExceeds,               // RFC 6749 §3.3 / §5.2 invalid_scope
-  kSubjectExpiresTooSoon,      // lifetime capped to the subject's exp leaves nothing
-  kActChainTooDeep,            // RFC 8693 §4.1 nesting bounded by policy
+  kMayActRefuses,          // RFC 8693 §4.4
+  kScopeExceeds,           // RFC 6749 §3.3 / §5.2 invalid_scope
+  kSubjectExpiresTooSoon,  // lifetime capped to the subject's exp leaves nothing
+  kActChainTooDeep,        // RFC 8693 §4.1 nesting bounded by policy
   // issue: the brokered second exchange
   kBackChannelUnreachable,
-  kBackChannelRefused,         // the next AS refused; its code is relayed
-  kBackChannelFailed,          // the next AS answered in a way that cannot be relayed
+  kBackChannelRefused,  // the next AS refused; its code is relayed
+  kBackChannelFailed,   // the next AS answered in a way that cannot be relayed
 };
 
 std::string_view to_string(Status s);
 
 struct Refusal {
   Status status;
-  std::string detail;           // specifics for error_description
+  std::string detail;                             // specifics for error_description
   TokenError relayed = TokenError::kServerError;  // kBackChannelRefused: the next AS's code
 };
 
@@ -76,8 +76,8 @@ struct Request {
 };
 
 struct ParsePolicy {
-  bool delegation = true;      // actor tokens accepted
-  bool refresh_tokens = false; // requested_token_type refresh_token can be issued
+  bool delegation = true;       // actor tokens accepted
+  bool refresh_tokens = false;  // requested_token_type refresh_token can be issued
 };
 
 template <typename T>
@@ -93,18 +93,18 @@ Result<std::vector<std::string>> targets(const Request& r, const ClientRegistrat
 // What the AS issues, decided from verified inputs.
 struct Decision {
   std::vector<std::string> scope;  // issued scope (⊆ subject ∩ client)
-  bool report_scope = true;        // RFC 8693 §2.2.1: scope returned when it differs from the request
+  bool report_scope = true;  // RFC 8693 §2.2.1: scope returned when it differs from the request
   int64_t ttl_s = 0;
-  nlohmann::json actor;            // {"sub", "iss"?}: who acts (the client without actor_token)
-  nlohmann::json act;              // the issued act claim, or null (impersonation)
+  nlohmann::json actor;  // {"sub", "iss"?}: who acts (the client without actor_token)
+  nlohmann::json act;    // the issued act claim, or null (impersonation)
 };
 
 struct Inputs {
   const Request& request;
   const ClientRegistration& client;
   const ExchangePolicy& policy;
-  const nlohmann::json& subject;     // verified subject token claims
-  const nlohmann::json* actor;       // verified actor token claims, when actor_token was sent
+  const nlohmann::json& subject;  // verified subject token claims
+  const nlohmann::json* actor;    // verified actor token claims, when actor_token was sent
   int64_t now_s;
 };
 

@@ -18,12 +18,15 @@ namespace txlab {
 Gateway::Gateway(RoleEnv env, GatewaySpec spec)
     : Role(std::move(env)),
       spec_(std::move(spec)),
-      own_pool_(http::ClientOptions{static_cast<int>(spec_.timeout_ms), static_cast<int>(spec_.timeout_ms), 64}),
+      own_pool_(http::ClientOptions{static_cast<int>(spec_.timeout_ms),
+                                    static_cast<int>(spec_.timeout_ms), 64}),
       own_outbound_(env_.id, own_pool_, *env_.trace),
-      guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects, spec_.verified_token_cache) {
+      guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects,
+             spec_.verified_token_cache) {
   on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
-    cache_ = std::make_unique<ExchangeCache>(ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
+    cache_ = std::make_unique<ExchangeCache>(
+        ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
 }
 
 ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
@@ -34,7 +37,8 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
                         {"requested_token_type", kTypeAccessToken}};
   for (const auto& a : ex.audiences) p.emplace_back("audience", a);
   if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
-  auto t = request_token(own_outbound_, env_.directory, ex.client, std::move(p), "POST /token token-exchange");
+  auto t = request_token(own_outbound_, env_.directory, ex.client, std::move(p),
+                         "POST /token token-exchange");
   ExchangeCache::Result r;
   r.ok = t.ok();
   r.token = t.access_token;
@@ -51,19 +55,24 @@ Gateway::~Gateway() {
   stop();
 }
 
-http::InboundResponse Gateway::send_with_retries(const std::string& to, http::OutboundRequest req, const std::string& what,
+http::InboundResponse Gateway::send_with_retries(const std::string& to, http::OutboundRequest req,
+                                                 const std::string& what,
                                                  const std::string& token) {
   const bool idempotent = req.method == "GET" || req.method == "PUT" || req.method == "DELETE";
   http::InboundResponse r;
   for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
     if (attempt > 0) {
-      const uint64_t draw = splitmix64(derive_seed(env_.seed, "retry-jitter") ^ jitter_draws_.fetch_add(1));
+      const uint64_t draw =
+          splitmix64(derive_seed(env_.seed, "retry-jitter") ^ jitter_draws_.fetch_add(1));
       const int64_t base_ms = 20LL << (attempt - 1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + static_cast<int64_t>(draw % static_cast<uint64_t>(base_ms))));
+      std::this_thread::sleep_for(std::chrono::milliseconds(
+          base_ms + static_cast<int64_t>(draw % static_cast<uint64_t>(base_ms))));
     }
-    r = own_outbound_.send(to, env_.directory.url_of(to), req, what + (attempt ? " (retry)" : ""), token);
-    const bool retryable = r.status == 0 && (r.error == http::TransportError::kConnect ||
-                                             (idempotent && r.error != http::TransportError::kTimeout));
+    r = own_outbound_.send(to, env_.directory.url_of(to), req, what + (attempt ? " (retry)" : ""),
+                           token);
+    const bool retryable =
+        r.status == 0 && (r.error == http::TransportError::kConnect ||
+                          (idempotent && r.error != http::TransportError::kTimeout));
     if (!retryable) break;
   }
   return r;
@@ -76,7 +85,8 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
   // Longest matching route prefix.
   const Route* route = nullptr;
   for (const auto& r : spec_.routes)
-    if (req.path.rfind(r.prefix, 0) == 0 && (!route || r.prefix.size() > route->prefix.size())) route = &r;
+    if (req.path.rfind(r.prefix, 0) == 0 && (!route || r.prefix.size() > route->prefix.size()))
+      route = &r;
   if (!route) return reply_edge_error(res, EdgeError::kNoRoute, id(), "no route for " + req.path);
 
   if (route->introspect && spec_.introspection) {
@@ -89,11 +99,15 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     const auto& c = *spec_.introspection;
     q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
     auto r = own_outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
-    if (r.status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "introspection: AS unreachable");
+    if (r.status == 0)
+      return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
+                              "introspection: AS unreachable");
     auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (r.status != 200 || !j.is_object()) return reply_edge_error(res, EdgeError::kExchangeFailed, id(), "introspection failed");
+    if (r.status != 200 || !j.is_object())
+      return reply_edge_error(res, EdgeError::kExchangeFailed, id(), "introspection failed");
     const bool active = j.contains("active") && j["active"].is_boolean() && j["active"].get<bool>();
-    if (!active) return reply_edge_error(res, EdgeError::kInvalidToken, id(), "token is not active (revoked)");
+    if (!active)
+      return reply_edge_error(res, EdgeError::kInvalidToken, id(), "token is not active (revoked)");
   }
 
   // Exchange (or reuse a cached exchange), then forward. A 401 from upstream on a cached token
@@ -101,7 +115,8 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
   std::string cache_key;
   if (cache_) {
     const auto& ex = *spec_.exchange;
-    std::string params = ex.client.as_role + "|" + ex.client.client_id + "|" + ex.scope + "|access_token";
+    std::string params =
+        ex.client.as_role + "|" + ex.client.client_id + "|" + ex.scope + "|access_token";
     for (const auto& a : ex.audiences) params += "|" + a;
     cache_key = ExchangeCache::key_of(inbound.token, params);
   }
@@ -110,24 +125,31 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     std::string outbound_token = inbound.token;
     bool from_cache = false;
     if (spec_.exchange) {
-      ExchangeCache::Result t = cache_ ? cache_->get_or_exchange(cache_key, env_.clock->now_s(),
-                                                                 [&] { return exchange(inbound.token); }, &from_cache)
+      ExchangeCache::Result t = cache_ ? cache_->get_or_exchange(
+                                             cache_key, env_.clock->now_s(),
+                                             [&] { return exchange(inbound.token); }, &from_cache)
                                        : exchange(inbound.token);
       if (!t.ok) {
         const int status = t.status;
         const std::string& description = t.description;
-        if (status == 0) return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(), "token exchange: AS unreachable");
+        if (status == 0)
+          return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
+                                  "token exchange: AS unreachable");
         // The AS is up but its own upstream is not (a broker's back channel): still unavailable,
         // worth retrying later (503 + Retry-After), not a failed exchange.
         if (status == 503 || t.code == TokenError::kTemporarilyUnavailable)
           return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
-                                  "token exchange: AS temporarily unavailable" + (description.empty() ? "" : " (" + description + ")"));
+                                  "token exchange: AS temporarily unavailable" +
+                                      (description.empty() ? "" : " (" + description + ")"));
         // The AS refused this caller's exchange (a client mistake on our side is not the caller's).
-        if (status == 400 && t.code && *t.code != TokenError::kInvalidClient && *t.code != TokenError::kUnauthorizedClient)
+        if (status == 400 && t.code && *t.code != TokenError::kInvalidClient &&
+            *t.code != TokenError::kUnauthorizedClient)
           return reply_edge_error(res, EdgeError::kExchangeDenied, id(),
-                                  "token exchange refused: " + t.error + (description.empty() ? "" : " (" + description + ")"));
+                                  "token exchange refused: " + t.error +
+                                      (description.empty() ? "" : " (" + description + ")"));
         return reply_edge_error(res, EdgeError::kExchangeFailed, id(),
-                                "token exchange failed: " + (t.error.empty() ? "HTTP " + std::to_string(status) : t.error));
+                                "token exchange failed: " +
+                                    (t.error.empty() ? "HTTP " + std::to_string(status) : t.error));
       }
       outbound_token = t.token;
     }
@@ -145,10 +167,12 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     break;
   }
   if (up.status == 0) {
-    const EdgeError e = up.error == http::TransportError::kConnect   ? EdgeError::kUpstreamUnavailable
-                        : up.error == http::TransportError::kTimeout ? EdgeError::kUpstreamTimeout
-                                                                      : EdgeError::kUpstreamBadResponse;
-    return reply_edge_error(res, e, id(), "upstream '" + route->to + "': " + std::string(http::to_string(up.error)));
+    const EdgeError e = up.error == http::TransportError::kConnect ? EdgeError::kUpstreamUnavailable
+                        : up.error == http::TransportError::kTimeout
+                            ? EdgeError::kUpstreamTimeout
+                            : EdgeError::kUpstreamBadResponse;
+    return reply_edge_error(
+        res, e, id(), "upstream '" + route->to + "': " + std::string(http::to_string(up.error)));
   }
   res.status = up.status;
   if (auto w = up.header("WWW-Authenticate"); !w.empty()) res.set_header("WWW-Authenticate", w);

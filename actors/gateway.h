@@ -30,8 +30,8 @@ class Gateway : public Role {
   // Sends with the gateway's timeout and bounded retries: a request that never reached the
   // peer (connect error) is always safe to retry; other transport errors only for idempotent
   // methods. Backoff doubles from 20 ms with jitter.
-  http::InboundResponse send_with_retries(const std::string& to, http::OutboundRequest req, const std::string& what,
-                                          const std::string& token);
+  http::InboundResponse send_with_retries(const std::string& to, http::OutboundRequest req,
+                                          const std::string& what, const std::string& token);
 
   GatewaySpec spec_;
   http::HttpClientPool own_pool_;

@@ -15,8 +15,12 @@ Role::Handler Role::in_call(Handler handler) {
   };
 }
 
-void Role::on_get(const std::string& pattern, Handler handler) { server_.routes().Get(pattern, in_call(std::move(handler))); }
-void Role::on_post(const std::string& pattern, Handler handler) { server_.routes().Post(pattern, in_call(std::move(handler))); }
+void Role::on_get(const std::string& pattern, Handler handler) {
+  server_.routes().Get(pattern, in_call(std::move(handler)));
+}
+void Role::on_post(const std::string& pattern, Handler handler) {
+  server_.routes().Post(pattern, in_call(std::move(handler)));
+}
 void Role::on_any(const std::string& pattern, Handler handler) {
   auto h = in_call(std::move(handler));
   server_.routes().Get(pattern, h);

@@ -17,8 +17,8 @@ namespace txlab {
 
 // How a role finds its peers. Resolved lazily: every role is started before the first call.
 struct Directory {
-  std::function<std::string(const std::string& role)> url_of;     // base URL
-  std::function<std::string(const std::string& role)> issuer_of;  // `iss` of an AS role
+  std::function<std::string(const std::string& role)> url_of;       // base URL
+  std::function<std::string(const std::string& role)> issuer_of;    // `iss` of an AS role
   std::function<std::vector<std::string>()> authorization_servers;  // every AS role id
 };
 
@@ -44,7 +44,9 @@ class Role {
   const std::string& id() const { return env_.id; }
   void start() { server_.start(); }
   void stop() { server_.stop(); }
-  bool restart() { return server_.restart(); }  // same port, state kept (a process restart with its data)
+  bool restart() {
+    return server_.restart();
+  }  // same port, state kept (a process restart with its data)
   bool running() const { return server_.running(); }
   // Closes the role's own idle outbound connections (before any server stops, so no server
   // waits for them to time out).

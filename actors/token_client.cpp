@@ -6,21 +6,23 @@
 
 namespace txlab {
 
-TokenResponse request_token(Outbound& outbound, const Directory& directory, const ClientCredentials& credentials,
-                            http::FormParams params, const std::string& what, const std::string& presented_token) {
+TokenResponse request_token(Outbound& outbound, const Directory& directory,
+                            const ClientCredentials& credentials, http::FormParams params,
+                            const std::string& what, const std::string& presented_token) {
   http::OutboundRequest req;
   req.method = "POST";
   req.path = "/token";
   req.content_type = "application/x-www-form-urlencoded";
   if (credentials.auth != ClientAuthMethod::kClientSecretPost) {
-    req.headers.emplace_back("Authorization", http::basic_authorization(credentials.client_id, credentials.secret));
+    req.headers.emplace_back("Authorization",
+                             http::basic_authorization(credentials.client_id, credentials.secret));
   } else {
     params.emplace_back("client_id", credentials.client_id);
     params.emplace_back("client_secret", credentials.secret);
   }
   req.body = http::encode_form(params);
-  auto res = outbound.send(credentials.as_role, directory.url_of(credentials.as_role), std::move(req), what,
-                           presented_token);
+  auto res = outbound.send(credentials.as_role, directory.url_of(credentials.as_role),
+                           std::move(req), what, presented_token);
   TokenResponse out;
   out.status = res.status;
   out.transport = res.error;

@@ -12,7 +12,8 @@
 
 namespace txlab {
 
-inline constexpr const char* kGrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+inline constexpr const char* kGrantTokenExchange =
+    "urn:ietf:params:oauth:grant-type:token-exchange";
 inline constexpr const char* kTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token";
 inline constexpr const char* kTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token";
 inline constexpr const char* kTypeIdToken = "urn:ietf:params:oauth:token-type:id_token";
@@ -25,17 +26,17 @@ struct TokenResponse {
   std::string issued_token_type;
   std::string token_type;
   int64_t expires_in = 0;
-  std::string error;              // OAuth error code when status != 200 (as sent)
+  std::string error;               // OAuth error code when status != 200 (as sent)
   std::optional<TokenError> code;  // the same, typed, when it is a code this project knows
   std::string error_description;
-  std::string body;               // raw body, for relaying and diagnostics
+  std::string body;  // raw body, for relaying and diagnostics
   bool ok() const { return status == 200 && !access_token.empty(); }
 };
 
 // POSTs `params` to the AS's /token with the credentials' authentication method.
 // `presented_token` (a subject token) is recorded in the trace.
-TokenResponse request_token(Outbound& outbound, const Directory& directory, const ClientCredentials& credentials,
-                            http::FormParams params, const std::string& what,
-                            const std::string& presented_token = {});
+TokenResponse request_token(Outbound& outbound, const Directory& directory,
+                            const ClientCredentials& credentials, http::FormParams params,
+                            const std::string& what, const std::string& presented_token = {});
 
 }  // namespace txlab

@@ -51,7 +51,8 @@ void AuthorizationServer::ensure_trust() {
     auto source_for = [&](const std::string& role) {
       for (const auto& s : impl_->sources)
         if (s->issuer_role() == role) return s;
-      auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role), "/jwks", *env_.clock, jwks_options(env_.jwks));
+      auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role), "/jwks",
+                                              *env_.clock, jwks_options(env_.jwks));
       impl_->sources.push_back(src);
       return src;
     };
@@ -71,7 +72,9 @@ void AuthorizationServer::ensure_trust() {
         // This AS's own keys, read live so that rotation is honoured.
         struct Own : jose::KeySource {
           const AuthorizationServer* as;
-          jose::KeyLookup find(const std::string& kid) override { return jose::StaticKeySource(as->keys()).find(kid); }
+          jose::KeyLookup find(const std::string& kid) override {
+            return jose::StaticKeySource(as->keys()).find(kid);
+          }
         };
         auto own = std::make_shared<Own>();
         own->as = this;
@@ -86,11 +89,14 @@ void AuthorizationServer::ensure_trust() {
   });
 }
 
-std::string AuthorizationServer::token_exchange(const ClientRegistration& client, const TokenRequest& tr, Failure* failure) {
+std::string AuthorizationServer::token_exchange(const ClientRegistration& client,
+                                                const TokenRequest& tr, Failure* failure) {
   const ExchangePolicy& policy = *spec_.exchange;
   // Bad subject and actor tokens: invalid_grant (common practice) or RFC 8693 §2.2.2's
   // invalid_request, as the policy says.
-  TokenError bad_token = policy.invalid_subject_error == "invalid_request" ? TokenError::kInvalidRequest : TokenError::kInvalidGrant;
+  TokenError bad_token = policy.invalid_subject_error == "invalid_request"
+                             ? TokenError::kInvalidRequest
+                             : TokenError::kInvalidGrant;
   defects::on_bad_token_error(spec_.defects, bad_token);
   // Every refusal goes through the one table (exchange::to_wire).
   auto refuse = [&](const exchange::Refusal& r) {
@@ -125,14 +131,17 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   // It must be meant for this exchange: its aud names the requesting client, this AS, or an
   // audience the client's registration lists as its own.
   std::vector<std::string> accepted_aud = {client.id, issuer()};
-  accepted_aud.insert(accepted_aud.end(), client.subject_audiences.begin(), client.subject_audiences.end());
-  const auto& verifier = req.subject_type == kTypeAccessToken ? *impl_->access_verifier : *impl_->jwt_verifier;
+  accepted_aud.insert(accepted_aud.end(), client.subject_audiences.begin(),
+                      client.subject_audiences.end());
+  const auto& verifier =
+      req.subject_type == kTypeAccessToken ? *impl_->access_verifier : *impl_->jwt_verifier;
   auto subject = verifier.verify(req.subject_token, accepted_aud);
   // Deliberate defects (self-check only) may accept what the strict verifier refused.
   defects::TokenContext defect_ctx;
   if (!spec_.defects.empty()) {
     defect_ctx.client_audiences = client.audiences;
-    defect_ctx.issuer_key = [this](const std::string& iss, const std::string& kid) -> std::optional<jose::Key> {
+    defect_ctx.issuer_key = [this](const std::string& iss,
+                                   const std::string& kid) -> std::optional<jose::Key> {
       auto it = impl_->trusted_sources.find(iss);
       if (it == impl_->trusted_sources.end()) return std::nullopt;
       return it->second->find(kid).key;
@@ -167,7 +176,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       defect_ctx.slot = defects::Slot::kActor;
       defect_ctx.jwt_type = req.actor_type && *req.actor_type == kTypeJwt;
       auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *req.actor_token, a);
-      if (!excused) return refuse({exchange::Status::kActorTokenInvalid, std::string(jose::describe(a.status))});
+      if (!excused)
+        return refuse(
+            {exchange::Status::kActorTokenInvalid, std::string(jose::describe(a.status))});
       a.claims = *excused;
     }
     actor_claims = a.claims;
@@ -184,7 +195,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       defects::before_decide(spec_.defects, client, req.scope ? &scope : nullptr, subject_view);
       if (req.scope) req_view.scope = scope;
     }
-    auto d = exchange::decide({req_view, client, policy, subject_view, actor_claims ? &*actor_claims : nullptr, now});
+    auto d = exchange::decide(
+        {req_view, client, policy, subject_view, actor_claims ? &*actor_claims : nullptr, now});
     if (const auto* r = std::get_if<exchange::Refusal>(&d)) return refuse(*r);
     decision = std::get<exchange::Decision>(std::move(d));
     const bool narrowed = req.scope && req_view.scope != req.scope;
@@ -199,13 +211,16 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   const std::string* subject_token = &req.subject_token;
 
   auto claims_for = [&](const std::vector<std::string>& aud, const std::string& jti) {
-    Json c = {{"iss", issuer()}, {"aud", audience_claim(aud)}, {"exp", now + ttl}, {"iat", now}, {"jti", jti}, {"client_id", client.id}};
+    Json c = {{"iss", issuer()}, {"aud", audience_claim(aud)}, {"exp", now + ttl}, {"iat", now},
+              {"jti", jti},      {"client_id", client.id}};
     if (!scope.empty()) c["scope"] = join_scope(scope);
     if (policy.act_style == ActStyle::kRfc8693) {
       c["sub"] = sc.value("sub", Json());
       // RFC 9493: keep the original caller's issuer.
       c["sub_id"] = sc.contains("sub_id") ? sc["sub_id"]
-                                          : Json{{"format", "iss_sub"}, {"iss", sc.value("iss", Json())}, {"sub", sc.value("sub", Json())}};
+                                          : Json{{"format", "iss_sub"},
+                                                 {"iss", sc.value("iss", Json())},
+                                                 {"sub", sc.value("sub", Json())}};
     } else {
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
@@ -219,8 +234,10 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   // the back channel (the broker topology's AT2 -> AT3).
   if (policy.broker) {
     const auto& rule = *policy.broker;
-    const size_t brokered = std::count_if(targets.begin(), targets.end(), [&](const auto& a) { return contains(rule.audiences, a); });
-    if (brokered > 0 && brokered != targets.size()) return refuse({exchange::Status::kMixedBrokeredTargets, rule.via.as_role});
+    const size_t brokered = std::count_if(
+        targets.begin(), targets.end(), [&](const auto& a) { return contains(rule.audiences, a); });
+    if (brokered > 0 && brokered != targets.size())
+      return refuse({exchange::Status::kMixedBrokeredTargets, rule.via.as_role});
     if (brokered > 0) {
       const std::vector<std::string> next_aud = {env_.directory.issuer_of(rule.via.as_role)};
       // One back-channel exchange: mint the intermediate token, exchange it at the next AS.
@@ -234,7 +251,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
                               {"requested_token_type", issued_type}};
         for (const auto& a : targets) p.emplace_back("audience", a);
         if (!scope.empty()) p.emplace_back("scope", join_scope(scope));
-        auto t = request_token(outbound_, env_.directory, rule.via, std::move(p), "POST /token token-exchange (back channel)", intermediate);
+        auto t = request_token(outbound_, env_.directory, rule.via, std::move(p),
+                               "POST /token token-exchange (back channel)", intermediate);
         ExchangeCache::Result r;
         r.ok = t.ok();
         r.token = t.body;  // the whole answer: relayed as is
@@ -250,10 +268,12 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       if (impl_->broker_cache) {
         // Keyed by everything that shapes the answer; a different subject, client, target,
         // scope, token type or actor can never share an entry.
-        std::string params = client.id + "|" + issued_type + "|" + join_scope(scope) + "|" + actor_token.value_or("");
+        std::string params = client.id + "|" + issued_type + "|" + join_scope(scope) + "|" +
+                             actor_token.value_or("");
         for (const auto& a : targets) params += "|" + a;
-        next = impl_->broker_cache->get_or_exchange(ExchangeCache::key_of(*subject_token, params), env_.clock->now_s(), exchange_next,
-                                                    &from_cache);
+        next =
+            impl_->broker_cache->get_or_exchange(ExchangeCache::key_of(*subject_token, params),
+                                                 env_.clock->now_s(), exchange_next, &from_cache);
       } else {
         next = exchange_next();
       }
@@ -261,22 +281,30 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         // RFC 8693 §2.2.1: our client's request decides whether scope must be returned.
         Json relayed = Json::parse(next.token, nullptr, false);
         if (!relayed.is_object())
-          return refuse({exchange::Status::kBackChannelFailed, "'" + rule.via.as_role + "' failed: the answer is not JSON"});
+          return refuse({exchange::Status::kBackChannelFailed,
+                         "'" + rule.via.as_role + "' failed: the answer is not JSON"});
         if (decision.report_scope) relayed["scope"] = join_scope(scope);
         if (from_cache) {
-          relayed["expires_in"] = std::max<int64_t>(0, next.exp_s - env_.clock->now_s());  // what is left of it
+          relayed["expires_in"] =
+              std::max<int64_t>(0, next.exp_s - env_.clock->now_s());  // what is left of it
           std::string served_jti;
-          if (auto d = jose::decode_unverified(json_str(relayed, "access_token"))) served_jti = json_str(d->second, "jti");
-          record("token-exchange (back-channel cache)", client.id, subject_jti, served_jti, targets);
+          if (auto d = jose::decode_unverified(json_str(relayed, "access_token")))
+            served_jti = json_str(d->second, "jti");
+          record("token-exchange (back-channel cache)", client.id, subject_jti, served_jti,
+                 targets);
         }
         return safe_dump(relayed);
       }
-      if (next.status == 0) return refuse({exchange::Status::kBackChannelUnreachable, rule.via.as_role});
-      if (next.code && *next.code != TokenError::kInvalidClient && *next.code != TokenError::kUnauthorizedClient &&
-          *next.code != TokenError::kServerError)
-        return refuse({exchange::Status::kBackChannelRefused, "'" + rule.via.as_role + "': " + next.description, *next.code});
-      return refuse({exchange::Status::kBackChannelFailed, "'" + rule.via.as_role + "' failed: " +
-                                                               (next.error.empty() ? "HTTP " + std::to_string(next.status) : next.error)});
+      if (next.status == 0)
+        return refuse({exchange::Status::kBackChannelUnreachable, rule.via.as_role});
+      if (next.code && *next.code != TokenError::kInvalidClient &&
+          *next.code != TokenError::kUnauthorizedClient && *next.code != TokenError::kServerError)
+        return refuse({exchange::Status::kBackChannelRefused,
+                       "'" + rule.via.as_role + "': " + next.description, *next.code});
+      return refuse(
+          {exchange::Status::kBackChannelFailed,
+           "'" + rule.via.as_role + "' failed: " +
+               (next.error.empty() ? "HTTP " + std::to_string(next.status) : next.error)});
     }
   }
 
@@ -285,7 +313,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   std::string token_type = "Bearer";
   if (issued_type == kTypeIdToken) {
     // RFC 8693 §3 / §2.2.1: an ID token is not an access token: token_type N_A.
-    Json c = {{"iss", issuer()}, {"sub", sc.value("sub", Json())}, {"aud", client.id}, {"exp", now + ttl}, {"iat", now}, {"jti", jti}};
+    Json c = {{"iss", issuer()},  {"sub", sc.value("sub", Json())},
+              {"aud", client.id}, {"exp", now + ttl},
+              {"iat", now},       {"jti", jti}};
     token = sign(c, "JWT");
     token_type = "N_A";
   } else {
@@ -303,7 +333,10 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   }
   record("token-exchange", client.id, subject_jti, jti, targets);
   // RFC 8693 §2.2.1: issued_token_type is REQUIRED; scope when it differs from the request.
-  Json body = {{"access_token", token}, {"token_type", token_type}, {"expires_in", ttl}, {"issued_token_type", issued_type}};
+  Json body = {{"access_token", token},
+               {"token_type", token_type},
+               {"expires_in", ttl},
+               {"issued_token_type", issued_type}};
   if (decision.report_scope) body["scope"] = join_scope(scope);
   if (!refresh_token.empty()) body["refresh_token"] = refresh_token;
   defects::on_response(spec_.defects, body);

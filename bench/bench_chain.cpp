@@ -41,8 +41,8 @@ World& world(const std::string& name, bool cached, bool verified = false) {
   return *w;
 }
 
-http::InboundResponse post_form(World& w, const std::string& role, const http::FormParams& form, const std::string& id,
-                                const std::string& secret) {
+http::InboundResponse post_form(World& w, const std::string& role, const http::FormParams& form,
+                                const std::string& id, const std::string& secret) {
   return w.http().send(w.url_of(role), http::form_post("/token", form, id, secret));
 }
 
@@ -54,7 +54,8 @@ std::string at1(World& w) {
 // Runs one traced call to count round trips and tokens, then disables the trace.
 void count_call(benchmark::State& state, World& w) {
   w.trace().set_enabled(true);
-  auto r = run_call(w, w.scenario().workload.front(), "count-" + std::to_string(reinterpret_cast<uintptr_t>(&state)));
+  auto r = run_call(w, w.scenario().workload.front(),
+                    "count-" + std::to_string(reinterpret_cast<uintptr_t>(&state)));
   size_t trips = 0;
   for (const auto& h : r.hops) trips += h.what.find("JWKS") == std::string::npos ? 1 : 0;
   state.counters["round_trips"] = static_cast<double>(trips);
@@ -79,8 +80,10 @@ static void BM_AsTokenExchange(benchmark::State& state) {
   World& w = world("direct", false);
   w.trace().set_enabled(false);
   const std::string subject = at1(w);
-  const http::FormParams form = {{"grant_type", kGrantTokenExchange}, {"subject_token", subject},
-                                 {"subject_token_type", kTypeAccessToken}, {"audience", "api://pba"}};
+  const http::FormParams form = {{"grant_type", kGrantTokenExchange},
+                                 {"subject_token", subject},
+                                 {"subject_token_type", kTypeAccessToken},
+                                 {"audience", "api://pba"}};
   for (auto _ : state) {
     auto r = post_form(w, "as-c2pe", form, "gateway-c2p", "gw-c2p-secret");
     if (r.status != 200) state.SkipWithError("token exchange failed");
@@ -100,8 +103,10 @@ static void BM_AsInProcess(benchmark::State& state) {
   req.set_header("Content-Type", "application/x-www-form-urlencoded");
   if (exchange) {
     req.set_header("Authorization", http::basic_authorization("gateway-c2p", "gw-c2p-secret"));
-    req.body = http::encode_form({{"grant_type", kGrantTokenExchange}, {"subject_token", at1(w)},
-                                  {"subject_token_type", kTypeAccessToken}, {"audience", "api://pba"}});
+    req.body = http::encode_form({{"grant_type", kGrantTokenExchange},
+                                  {"subject_token", at1(w)},
+                                  {"subject_token_type", kTypeAccessToken},
+                                  {"audience", "api://pba"}});
   } else {
     req.set_header("Authorization", http::basic_authorization("svc-cfa", "cfa-secret"));
     req.body = http::encode_form({{"grant_type", "client_credentials"}});
@@ -136,7 +141,8 @@ BENCHMARK(BM_GatewayPassThrough)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
 // The whole chain from the client's /invoke: broker (0) or direct (1); cold (0), warm (1:
 // exchanged-token cache) or warm with verified-token caches too (2).
 static void BM_Chain(benchmark::State& state) {
-  const bool broker = state.range(0) == 0, warm = state.range(1) >= 1, verified = state.range(1) == 2;
+  const bool broker = state.range(0) == 0, warm = state.range(1) >= 1,
+             verified = state.range(1) == 2;
   World& w = world(broker ? "broker" : "direct", warm, verified);
   count_call(state, w);
   http::OutboundRequest req;
@@ -146,11 +152,21 @@ static void BM_Chain(benchmark::State& state) {
   req.body = R"({"to":"gw-c2p","path":"/orders/42"})";
   for (auto _ : state) {
     auto r = w.http().send(w.url_of("cfa"), req);
-    if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos) state.SkipWithError("chain failed");
+    if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos)
+      state.SkipWithError("chain failed");
   }
-  state.SetLabel(std::string(broker ? "broker" : "direct") + (verified ? " warm + verified" : warm ? " warm" : " cold"));
+  state.SetLabel(std::string(broker ? "broker" : "direct") + (verified ? " warm + verified"
+                                                              : warm   ? " warm"
+                                                                       : " cold"));
 }
-BENCHMARK(BM_Chain)->Args({0, 0})->Args({0, 1})->Args({0, 2})->Args({1, 0})->Args({1, 1})->Args({1, 2})->UseRealTime();
+BENCHMARK(BM_Chain)
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({0, 2})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({1, 2})
+    ->UseRealTime();
 
 // The reference: the same HTTP stack forwarding client -> D -> A -> B -> C with no auth at all
 // (as many hops as the warm chain: client's /invoke -> gateway -> gateway -> backend).
@@ -159,7 +175,9 @@ static void BM_PlainChain(benchmark::State& state) {
   static http::LoopbackServer c, b, a, d;
   static bool started = false;
   if (!started) {
-    c.routes().Get(R"(/.*)", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"ok":true})", "application/json"); });
+    c.routes().Get(R"(/.*)", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"ok":true})", "application/json");
+    });
     c.start();
     // Each hop forwards the path to the next server, nothing else.
     auto forward_to = [](http::LoopbackServer& next) {

@@ -19,16 +19,22 @@ namespace {
 const Alg kAlgs[] = {Alg::kES256, Alg::kRS256, Alg::kPS256, Alg::kEdDSA};
 
 const Key& key_for(Alg alg) {
-  static const Key keys[] = {Key::generate(Alg::kES256), Key::generate(Alg::kRS256), Key::generate(Alg::kPS256),
-                             Key::generate(Alg::kEdDSA)};
+  static const Key keys[] = {Key::generate(Alg::kES256), Key::generate(Alg::kRS256),
+                             Key::generate(Alg::kPS256), Key::generate(Alg::kEdDSA)};
   return keys[static_cast<int>(alg)];
 }
 
 std::string claims_json() {
   Clock clock;
   const int64_t now = clock.now_s();
-  return nlohmann::json{{"iss", "https://auth.c2pe.edge"}, {"sub", "svc-cfa"}, {"aud", "gateway-c2pe"}, {"exp", now + 3600},
-                        {"iat", now}, {"jti", "bench"}, {"client_id", "gateway-c2p"}, {"scope", "orders.read"},
+  return nlohmann::json{{"iss", "https://auth.c2pe.edge"},
+                        {"sub", "svc-cfa"},
+                        {"aud", "gateway-c2pe"},
+                        {"exp", now + 3600},
+                        {"iat", now},
+                        {"jti", "bench"},
+                        {"client_id", "gateway-c2p"},
+                        {"scope", "orders.read"},
                         {"act", {{"sub", "gateway-c2p"}}}}
       .dump();
 }

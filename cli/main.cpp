@@ -19,35 +19,36 @@
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/json_util.h"
+#include "sim/scenario.h"
+#include "sim/tls.h"
 #include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
 #include "world/timeline.h"
-#include "sim/tls.h"
-#include "sim/scenario.h"
 #include "world/world.h"
 
 namespace {
 
 using namespace txlab;
 
-constexpr const char* kUsage = R"(txlab — run and check cross-zone OAuth 2.0 Token Exchange (RFC 8693) topologies
+constexpr const char* kUsage =
+    R"(txlab — run and check cross-zone OAuth 2.0 Token Exchange (RFC 8693) topologies
 
 usage:
   txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--quiet]
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
         exits 1 when any expectation fails
-  txlab serve SCENARIO [--tls DIR] [--json FILE]
+  txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
         per-run CA and certificate in DIR and serves every role over https too; --json FILE
         writes the roles' URLs once they listen
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
-  txlab load SCENARIO [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
+  txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
         drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
-  txlab attack SCENARIO [--json FILE|-] [--junit FILE]
+  txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE]
         run the attack catalogue against the live topology; exits 1 if any attack is not rejected
-  txlab conform --scenario SCENARIO --target ROLE [options]
+  txlab conform --scenario SCENARIO --target ROLE [--seed S] [options]
   txlab conform --target-url BASE --exchanger-client ID:SECRET [options]
         grade an authorization server's RFC 8693 token exchange, case by case
         --token-endpoint URL, --jwks-uri URL   instead of / besides discovery under BASE
@@ -81,10 +82,12 @@ struct Args {
   uint64_t seed = 1;
   bool quiet = false;
   // conform
-  std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client, audience,
-      forbidden_audience, profile = "common", junit_out, only, subject_audience, subject_scope, unauthorized_client, semantics;
+  std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
+      audience, forbidden_audience, profile = "common", junit_out, only, subject_audience,
+                                    subject_scope, unauthorized_client, semantics;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
-  bool strict = false, list = false, jwt_access_tokens = false, progress = false, honours_may_act = false;
+  bool strict = false, list = false, jwt_access_tokens = false, progress = false,
+       honours_may_act = false;
   int timeout_ms = 5000, serve_issuer_port = 0, budget_s = 600;
   // load
   int concurrency = 4;
@@ -127,16 +130,26 @@ Args parse(int argc, char** argv) {
     };
     // Options that take a string value, by the member they set.
     static const std::pair<const char*, std::string Args::*> kStringOptions[] = {
-        {"--json", &Args::json_out},           {"--mermaid", &Args::mermaid_out},
-        {"--scenario", &Args::scenario},       {"--target", &Args::target_role},
-        {"--target-url", &Args::target_url},   {"--token-endpoint", &Args::token_endpoint},
-        {"--jwks-uri", &Args::jwks_uri},       {"--exchanger-client", &Args::exchanger},
-        {"--subject-client", &Args::subject_client}, {"--audience", &Args::audience},
-        {"--forbidden-audience", &Args::forbidden_audience}, {"--profile", &Args::profile},
-        {"--junit", &Args::junit_out},         {"--only", &Args::only},
-        {"--svg", &Args::svg_out},             {"--tls", &Args::tls_dir},
-        {"--subject-audience", &Args::subject_audience}, {"--subject-scope", &Args::subject_scope},
-        {"--unauthorized-client", &Args::unauthorized_client}, {"--semantics", &Args::semantics}};
+        {"--json", &Args::json_out},
+        {"--mermaid", &Args::mermaid_out},
+        {"--scenario", &Args::scenario},
+        {"--target", &Args::target_role},
+        {"--target-url", &Args::target_url},
+        {"--token-endpoint", &Args::token_endpoint},
+        {"--jwks-uri", &Args::jwks_uri},
+        {"--exchanger-client", &Args::exchanger},
+        {"--subject-client", &Args::subject_client},
+        {"--audience", &Args::audience},
+        {"--forbidden-audience", &Args::forbidden_audience},
+        {"--profile", &Args::profile},
+        {"--junit", &Args::junit_out},
+        {"--only", &Args::only},
+        {"--svg", &Args::svg_out},
+        {"--tls", &Args::tls_dir},
+        {"--subject-audience", &Args::subject_audience},
+        {"--subject-scope", &Args::subject_scope},
+        {"--unauthorized-client", &Args::unauthorized_client},
+        {"--semantics", &Args::semantics}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
       if (s == flag) {
@@ -145,31 +158,49 @@ Args parse(int argc, char** argv) {
       }
     }
     if (matched) continue;
-    if (s == "--calls") a.calls = static_cast<int>(number("--calls"));
-    else if (s == "--seed") a.seed = static_cast<uint64_t>(number("--seed"));
-    else if (s == "--quiet" || s == "-q") a.quiet = true;
-    else if (s == "--timeout-ms") a.timeout_ms = static_cast<int>(number("--timeout-ms"));
-    else if (s == "--strict") a.strict = true;
-    else if (s == "--concurrency") a.concurrency = static_cast<int>(number("--concurrency"));
-    else if (s == "--duration") a.duration_s = static_cast<double>(number("--duration"));
-    else if (s == "--rate") a.rate = static_cast<double>(number("--rate"));
-    else if (s == "--list") a.list = true;
-    else if (s == "--issuer-key") a.issuer_keys.push_back(value("--issuer-key"));
-    else if (s == "--issuer") a.issuers.push_back(value("--issuer"));
-    else if (s == "--scope-beyond") a.scopes_beyond.push_back(value("--scope-beyond"));
-    else if (s == "--jwt-access-tokens") a.jwt_access_tokens = true;
-    else if (s == "--honours-may-act") a.honours_may_act = true;
-    else if (s == "--progress") a.progress = true;
+    if (s == "--calls")
+      a.calls = static_cast<int>(number("--calls"));
+    else if (s == "--seed")
+      a.seed = static_cast<uint64_t>(number("--seed"));
+    else if (s == "--quiet" || s == "-q")
+      a.quiet = true;
+    else if (s == "--timeout-ms")
+      a.timeout_ms = static_cast<int>(number("--timeout-ms"));
+    else if (s == "--strict")
+      a.strict = true;
+    else if (s == "--concurrency")
+      a.concurrency = static_cast<int>(number("--concurrency"));
+    else if (s == "--duration")
+      a.duration_s = static_cast<double>(number("--duration"));
+    else if (s == "--rate")
+      a.rate = static_cast<double>(number("--rate"));
+    else if (s == "--list")
+      a.list = true;
+    else if (s == "--issuer-key")
+      a.issuer_keys.push_back(value("--issuer-key"));
+    else if (s == "--issuer")
+      a.issuers.push_back(value("--issuer"));
+    else if (s == "--scope-beyond")
+      a.scopes_beyond.push_back(value("--scope-beyond"));
+    else if (s == "--jwt-access-tokens")
+      a.jwt_access_tokens = true;
+    else if (s == "--honours-may-act")
+      a.honours_may_act = true;
+    else if (s == "--progress")
+      a.progress = true;
     else if (s == "--serve-issuer") {
       const long long port = number("--serve-issuer");
       if (port < 1 || port > 65535) usage_error("--serve-issuer needs a port from 1 to 65535");
       a.serve_issuer_port = static_cast<int>(port);
-    } else if (s == "--budget") a.budget_s = static_cast<int>(number("--budget"));
-    else if (!s.empty() && s[0] == '-') usage_error("unknown option " + s);
-    else positional.push_back(s);
+    } else if (s == "--budget")
+      a.budget_s = static_cast<int>(number("--budget"));
+    else if (!s.empty() && s[0] == '-')
+      usage_error("unknown option " + s);
+    else
+      positional.push_back(s);
   }
-  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" && a.command != "attack" &&
-      a.command != "load")
+  if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" &&
+      a.command != "attack" && a.command != "load")
     usage_error("unknown command '" + a.command + "'");
   if (a.command == "conform") {
     if (!positional.empty()) usage_error("conform takes options only (see usage)");
@@ -206,16 +237,20 @@ int cmd_run(const Args& a, Scenario s) {
   world.start();
   if (world.scenario().timeline) {
     // The workload is the traffic mix; windows and whole-run expectations judge the run.
-    if (a.calls > 0) usage_error("--calls does not apply to a scenario with a timeline (set calls_per_step)");
+    if (a.calls > 0)
+      usage_error("--calls does not apply to a scenario with a timeline (set calls_per_step)");
     TimelineResult tl = run_timeline(world);
     const bool to_stdout = a.json_out == "-" || a.mermaid_out == "-";
     if (!a.quiet && !to_stdout) std::cout << render_text(world, tl);
     bool written = true;
-    if (!a.json_out.empty()) written = write_output(a.json_out, safe_dump(render_json(world, tl), 2) + "\n");
+    if (!a.json_out.empty())
+      written = write_output(a.json_out, safe_dump(render_json(world, tl), 2) + "\n");
     // The diagram shows the run's first call (and its first failed one).
-    if (!a.mermaid_out.empty()) written = write_output(a.mermaid_out, render_mermaid(world, *tl.sample)) && written;
+    if (!a.mermaid_out.empty())
+      written = write_output(a.mermaid_out, render_mermaid(world, *tl.sample)) && written;
     if ((to_stdout || a.quiet || a.mermaid_out == "-") && !tl.ok())
-      std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file << " --seed " << tl.seed << "\n";
+      std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
+                << " --seed " << tl.seed << "\n";
     return tl.ok() && written ? 0 : 1;
   }
   RunOptions opts;
@@ -228,10 +263,12 @@ int cmd_run(const Args& a, Scenario s) {
   const bool mermaid_to_stdout = a.mermaid_out == "-";
   if (!a.quiet && !json_to_stdout && !mermaid_to_stdout) std::cout << render_text(world, run, text);
   bool ok = true;
-  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(render_json(world, run), 2) + "\n") && ok;
+  if (!a.json_out.empty())
+    ok = write_output(a.json_out, safe_dump(render_json(world, run), 2) + "\n") && ok;
   if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;
   if ((json_to_stdout || mermaid_to_stdout || a.quiet) && !run.ok())
-    std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file << " --seed " << run.seed << "\n";
+    std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
+              << " --seed " << run.seed << "\n";
   return run.ok() && ok ? 0 : 1;
 }
 
@@ -251,18 +288,28 @@ int cmd_serve(const Args& a, Scenario s) {
     if (!tls_url.empty()) std::cout << "\t" << tls_url;
     if (!r.issuer.empty()) std::cout << "\tiss " << r.issuer;
     std::cout << "\n";
-    roles.push_back({{"id", r.id}, {"kind", to_string(r.kind)}, {"zone", r.zone}, {"url", r.url}, {"tls_url", tls_url}, {"issuer", r.issuer}});
+    roles.push_back({{"id", r.id},
+                     {"kind", to_string(r.kind)},
+                     {"zone", r.zone},
+                     {"url", r.url},
+                     {"tls_url", tls_url},
+                     {"issuer", r.issuer}});
   }
-  if (!a.tls_dir.empty()) std::cout << "TLS: every role also serves https (CA: " << tls.ca_cert_path << ")\n";
+  if (!a.tls_dir.empty())
+    std::cout << "TLS: every role also serves https (CA: " << tls.ca_cert_path << ")\n";
   // Written once every role listens: scripts wait for this file.
   if (!a.json_out.empty() &&
-      !write_output(a.json_out, safe_dump(nlohmann::json{{"scenario", world.scenario().name}, {"roles", roles}, {"ca", tls.ca_cert_path}}, 2) + "\n"))
+      !write_output(a.json_out, safe_dump(nlohmann::json{{"scenario", world.scenario().name},
+                                                         {"roles", roles},
+                                                         {"ca", tls.ca_cert_path}},
+                                          2) +
+                                    "\n"))
     return 3;
   for (const auto& r : world.roles()) {
     if (r.kind == RoleKind::kClient && !world.scenario().workload.empty()) {
       const auto& w = world.scenario().workload.front();
-      std::cout << "\ntry: curl -s -X POST " << world.url_of(w.from) << "/invoke -d '{\"to\":\"" << w.to << "\",\"path\":\""
-                << w.path << "\"}'\n";
+      std::cout << "\ntry: curl -s -X POST " << world.url_of(w.from) << "/invoke -d '{\"to\":\""
+                << w.to << "\",\"path\":\"" << w.path << "\"}'\n";
       break;
     }
   }
@@ -277,8 +324,9 @@ int cmd_serve(const Args& a, Scenario s) {
 int cmd_load(const Args& a, Scenario s) {
   if (a.concurrency < 1 || a.concurrency > 512) usage_error("--concurrency must be 1..512");
   if (a.duration_s < 1 || a.duration_s > 3600) usage_error("--duration must be 1..3600 seconds");
-  World world(std::move(s));
+  World world(std::move(s), a.seed);
   world.start();
+  if (a.json_out != "-") std::cout << "txlab load · seed " << a.seed << "\n";
   LoadOptions o;
   o.concurrency = a.concurrency;
   o.duration_s = a.duration_s;
@@ -286,19 +334,25 @@ int cmd_load(const Args& a, Scenario s) {
   const LoadReport r = run_load(world, o);
   if (a.json_out != "-") std::cout << render_text(r);
   bool ok = true;
-  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(render_json(r), 2) + "\n") && ok;
+  if (!a.json_out.empty()) {
+    auto j = render_json(r);
+    j["seed"] = a.seed;
+    ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
+  }
   if (!a.svg_out.empty()) ok = write_output(a.svg_out, render_svg(r)) && ok;
   return r.errors() == 0 && ok ? 0 : 1;
 }
 
 int cmd_attack(const Args& a, Scenario s) {
-  World world(std::move(s));
+  World world(std::move(s), a.seed);
   world.start();
+  if (a.json_out != "-") std::cout << "txlab attack · seed " << a.seed << "\n";
   // Isolation first: the attack run ends by rotating a live client secret.
   const auto isolation = conformance::check_isolation(world);
   const auto report = conformance::run_attacks(world);
   if (a.json_out != "-") {
-    std::cout << "trust isolation · every token at every verifier (accept / reject; ! = not what the trust configuration allows)\n"
+    std::cout << "trust isolation · every token at every verifier (accept / reject; ! = not what "
+                 "the trust configuration allows)\n"
               << conformance::render_text(isolation) << "\n"
               << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
   }
@@ -307,9 +361,14 @@ int cmd_attack(const Args& a, Scenario s) {
     auto j = conformance::render_json(report);
     nlohmann::json cells = nlohmann::json::array();
     for (const auto& c : isolation.cells)
-      cells.push_back({{"token", c.token}, {"verifier", c.verifier}, {"expected", c.expected ? "accept" : "reject"},
-                       {"actual", c.actual ? "accept" : "reject"}, {"observed", c.observed}, {"reason", c.reason}});
+      cells.push_back({{"token", c.token},
+                       {"verifier", c.verifier},
+                       {"expected", c.expected ? "accept" : "reject"},
+                       {"actual", c.actual ? "accept" : "reject"},
+                       {"observed", c.observed},
+                       {"reason", c.reason}});
     j["isolation"] = {{"mismatches", isolation.mismatches()}, {"cells", cells}};
+    j["seed"] = a.seed;
     ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
   }
   if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
@@ -332,7 +391,8 @@ int cmd_conform(const Args& a) {
   }
   const auto profile = conformance::profile_from_string(a.profile);
   if (!profile) usage_error("--profile must be rfc8693, common or keycloak");
-  if (a.issuers.size() > a.issuer_keys.size()) usage_error("--issuer names the issuer of an --issuer-key; give the key too");
+  if (a.issuers.size() > a.issuer_keys.size())
+    usage_error("--issuer names the issuer of an --issuer-key; give the key too");
   if (a.issuer_keys.size() > 2) usage_error("at most two --issuer-key");
   if (a.budget_s <= 0) usage_error("--budget needs a positive number of seconds");
   // Issuer keys: from files, and/or served on loopback.
@@ -345,28 +405,34 @@ int cmd_conform(const Args& a) {
       return 2;
     }
     if (i >= a.issuers.size() && a.serve_issuer_port == 0)
-      usage_error("--issuer-key " + a.issuer_keys[i] + " needs --issuer NAME (the iss its tokens carry)");
+      usage_error("--issuer-key " + a.issuer_keys[i] +
+                  " needs --issuer NAME (the iss its tokens carry)");
     keys.push_back({i < a.issuers.size() ? a.issuers[i] : "", std::make_shared<jose::Key>(*key)});
   }
   conformance::ServedIssuers served;
   if (a.serve_issuer_port > 0) {
     if (!a.scenario.empty()) usage_error("--serve-issuer is for remote targets (--target-url)");
     try {
-      served.start(a.serve_issuer_port, keys.empty() ? std::nullopt : std::optional<jose::Key>(*keys[0].key),
+      served.start(a.serve_issuer_port,
+                   keys.empty() ? std::nullopt : std::optional<jose::Key>(*keys[0].key),
                    keys.empty() ? "" : keys[0].issuer);
     } catch (const std::exception& e) {
       std::cerr << "txlab conform: --serve-issuer: " << e.what() << "\n";
       return 2;
     }
     keys = served.keys();
-    std::cerr << "txlab conform: serving issuer " << served.issuer(0) << " (JWKS " << served.jwks_uri(0) << ") and "
-              << served.issuer(1) << " (JWKS " << served.jwks_uri(1) << "); the target must trust them\n";
+    std::cerr << "txlab conform: serving issuer " << served.issuer(0) << " (JWKS "
+              << served.jwks_uri(0) << ") and " << served.issuer(1) << " (JWKS "
+              << served.jwks_uri(1) << "); the target must trust them\n";
   }
   std::unique_ptr<World> world;
   conformance::Target target;
   if (!a.scenario.empty()) {
     if (a.target_role.empty()) usage_error("--scenario needs --target ROLE");
-    if (!a.target_url.empty() || !keys.empty()) usage_error("--scenario targets use the scenario's own issuers; --target-url/--issuer-key are for remote targets");
+    if (!a.target_url.empty() || !keys.empty())
+      usage_error(
+          "--scenario targets use the scenario's own issuers; --target-url/--issuer-key are for "
+          "remote targets");
     Scenario s;
     try {
       s = load_scenario(a.scenario);
@@ -374,7 +440,10 @@ int cmd_conform(const Args& a) {
       std::cerr << e.what() << "\n";
       return 2;
     }
-    world = std::make_unique<World>(std::move(s));
+    world = std::make_unique<World>(std::move(s), a.seed);
+    if (a.json_out != "-")
+      std::cout << "txlab conform · scenario " << world->scenario().name << " · seed " << a.seed
+                << "\n";
     world->start();
     try {
       target = conformance::target_from_world(*world, a.target_role, *profile);
@@ -382,7 +451,8 @@ int cmd_conform(const Args& a) {
       usage_error(std::string("--target: ") + e.what());
     }
   } else {
-    if (a.target_url.empty() && a.token_endpoint.empty()) usage_error("conform needs --scenario/--target or --target-url");
+    if (a.target_url.empty() && a.token_endpoint.empty())
+      usage_error("conform needs --scenario/--target or --target-url");
     conformance::RemoteOptions o;
     o.base_url = a.target_url;
     o.token_endpoint = a.token_endpoint;
@@ -403,7 +473,8 @@ int cmd_conform(const Args& a) {
     if (a.jwt_access_tokens) o.jwt_access_tokens = true;
     if (a.honours_may_act) o.honours_may_act = true;
     if (!a.semantics.empty()) {
-      if (a.semantics != "delegation" && a.semantics != "impersonation") usage_error("--semantics must be delegation or impersonation");
+      if (a.semantics != "delegation" && a.semantics != "impersonation")
+        usage_error("--semantics must be delegation or impersonation");
       o.expects_delegation = a.semantics == "delegation";
     }
     std::string error;
@@ -423,19 +494,24 @@ int cmd_conform(const Args& a) {
   if ((a.progress || tty) && !a.quiet) {
     run.progress = [tty](size_t done, size_t total, const conformance::CaseResult& r) {
       const std::string line = "[" + std::to_string(done) + "/" + std::to_string(total) + "] " +
-                               std::string(conformance::to_string(r.finding.grade)) + " " + r.c->info.id;
-      if (tty) std::cerr << "\r\033[K" << line << (done == total ? "\n" : "") << std::flush;
-      else std::cerr << line << "\n";
+                               std::string(conformance::to_string(r.finding.grade)) + " " +
+                               r.c->info.id;
+      if (tty)
+        std::cerr << "\r\033[K" << line << (done == total ? "\n" : "") << std::flush;
+      else
+        std::cerr << line << "\n";
     };
   }
   const auto report = conformance::run_suite(target, run);
   const bool json_to_stdout = a.json_out == "-";
   if (!json_to_stdout) std::cout << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
   bool ok = true;
-  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(conformance::render_json(report), 2) + "\n") && ok;
+  if (!a.json_out.empty())
+    ok = write_output(a.json_out, safe_dump(conformance::render_json(report), 2) + "\n") && ok;
   if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
   if (!ok) return 2;
-  if (report.verdict != conformance::Verdict::kGraded) return conformance::exit_code(report.verdict);
+  if (report.verdict != conformance::Verdict::kGraded)
+    return conformance::exit_code(report.verdict);
   return report.passed() ? 0 : 1;
 }
 
@@ -461,8 +537,8 @@ int main(int argc, char** argv) {
   print_warnings(s);
   try {
     if (a.command == "lint") {
-      std::cout << s.file << ": ok (" << s.roles.size() << " roles, " << s.workload.size() << " workload calls, "
-                << s.warnings.size() << " warnings)\n";
+      std::cout << s.file << ": ok (" << s.roles.size() << " roles, " << s.workload.size()
+                << " workload calls, " << s.warnings.size() << " warnings)\n";
       return 0;
     }
     if (a.command == "serve") return cmd_serve(a, std::move(s));

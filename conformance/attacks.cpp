@@ -12,11 +12,11 @@
 #include "actors/token_client.h"
 #include "conformance/judge.h"
 #include "sim/http/form.h"
+#include "sim/http/oauth_error.h"
 #include "sim/http/server.h"
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
-#include "sim/http/oauth_error.h"
 #include "sim/json_util.h"
 #include "world/world.h"
 
@@ -53,19 +53,19 @@ Observed observe(const http::InboundResponse& r) {
 
 // What the topology offers to attack.
 struct Topology {
-  std::string entry_gw;   // a gateway that exchanges (clients call it)
-  std::string entry_as;   // the AS the entry gateway trusts (issues AT1)
+  std::string entry_gw;                  // a gateway that exchanges (clients call it)
+  std::string entry_as;                  // the AS the entry gateway trusts (issues AT1)
   std::string client_id, client_secret;  // a client of entry_as
   std::vector<std::string> client_audiences;
   std::string entry_audience;  // aud the entry gateway requires
   std::string exchange_as;     // where the entry gateway exchanges
   ClientCredentials exchanger;
   std::vector<std::string> exchanger_audiences;
-  std::string edge_gw;         // a gateway that does not exchange ("" if none)
-  std::string edge_as;         // the AS the edge gateway trusts
+  std::string edge_gw;  // a gateway that does not exchange ("" if none)
+  std::string edge_as;  // the AS the edge gateway trusts
   std::string edge_audience;
-  std::string backend;         // a resource server ("" if none)
-  std::string foreign_as;      // an AS the entry gateway does not trust ("" if none)
+  std::string backend;     // a resource server ("" if none)
+  std::string foreign_as;  // an AS the entry gateway does not trust ("" if none)
 };
 
 Topology discover(World& w) {
@@ -88,7 +88,8 @@ Topology discover(World& w) {
       t.edge_audience = r.gateway.audiences.front();
     }
     if (r.kind == RoleKind::kResourceServer && t.backend.empty()) t.backend = r.id;
-    if (r.kind == RoleKind::kClient && t.client_id.empty() && r.client.credentials.as_role == t.entry_as) {
+    if (r.kind == RoleKind::kClient && t.client_id.empty() &&
+        r.client.credentials.as_role == t.entry_as) {
       t.client_id = r.client.credentials.client_id;
       t.client_secret = r.client.credentials.secret;
       t.client_audiences = r.client.audiences;
@@ -97,7 +98,9 @@ Topology discover(World& w) {
   if (const RoleSpec* g = s.find_role(t.entry_gw)) {
     for (const auto& r : s.roles)
       if (r.kind == RoleKind::kAuthorizationServer &&
-          std::find(g->gateway.trust.begin(), g->gateway.trust.end(), r.id) == g->gateway.trust.end() && t.foreign_as.empty())
+          std::find(g->gateway.trust.begin(), g->gateway.trust.end(), r.id) ==
+              g->gateway.trust.end() &&
+          t.foreign_as.empty())
         t.foreign_as = r.id;
   }
   return t;
@@ -114,14 +117,20 @@ class Runner {
 
   Json access_claims(const std::string& as, const std::string& aud) {
     const int64_t n = now(as);
-    return {{"iss", w_.issuer_of(as)}, {"sub", t_.client_id}, {"aud", aud}, {"client_id", t_.client_id},
-            {"iat", n}, {"exp", n + 300}, {"jti", "attack-" + std::to_string(++jti_)}};
+    return {{"iss", w_.issuer_of(as)},
+            {"sub", t_.client_id},
+            {"aud", aud},
+            {"client_id", t_.client_id},
+            {"iat", n},
+            {"exp", n + 300},
+            {"jti", "attack-" + std::to_string(++jti_)}};
   }
   std::string sign(const std::string& as, const Json& claims, const std::string& typ = "at+jwt") {
     return w_.authorization_server(as).sign(claims, typ);
   }
   std::string raw_token(const Json& header, const Json& claims, const std::string& sig) {
-    return jose::base64url_encode(header.dump()) + "." + jose::base64url_encode(claims.dump()) + "." + jose::base64url_encode(sig);
+    return jose::base64url_encode(header.dump()) + "." + jose::base64url_encode(claims.dump()) +
+           "." + jose::base64url_encode(sig);
   }
   std::string at1() {
     http::FormParams f = {{"grant_type", "client_credentials"}};
@@ -136,21 +145,25 @@ class Runner {
     if (pad_header) req.headers.emplace_back("X-Padding", std::string(pad_header, 'a'));
     return observe(w_.http().send(w_.url_of(role), req));
   }
-  Observed post(const std::string& role, const std::string& path, const http::FormParams& form, const std::string& id,
-                const std::string& secret) {
+  Observed post(const std::string& role, const std::string& path, const http::FormParams& form,
+                const std::string& id, const std::string& secret) {
     return observe(w_.http().send(w_.url_of(role), http::form_post(path, form, id, secret)));
   }
-  Observed exchange(const http::FormParams& extra, const std::string& subject, const std::string& type = kTypeAccessToken,
+  Observed exchange(const http::FormParams& extra, const std::string& subject,
+                    const std::string& type = kTypeAccessToken,
                     const std::string& secret_override = {}) {
-    http::FormParams f = {{"grant_type", kGrantTokenExchange}, {"subject_token", subject}, {"subject_token_type", type}};
+    http::FormParams f = {{"grant_type", kGrantTokenExchange},
+                          {"subject_token", subject},
+                          {"subject_token_type", type}};
     for (const auto& kv : extra) f.push_back(kv);
     return post(t_.exchange_as, "/token", f, t_.exchanger.client_id,
                 secret_override.empty() ? t_.exchanger.secret : secret_override);
   }
 
   // Records one attack. `expect` returns "" when the observation is the expected one.
-  void add(const std::string& id, const std::string& category, const std::string& title, const std::string& target,
-           const std::string& expected, const std::function<Observed()>& attack,
+  void add(const std::string& id, const std::string& category, const std::string& title,
+           const std::string& target, const std::string& expected,
+           const std::function<Observed()>& attack,
            const std::function<bool(const Observed&)>& as_expected) {
     AttackResult r{id, category, title, target, expected, "", false, ""};
     try {
@@ -162,14 +175,20 @@ class Runner {
     }
     report_.results.push_back(std::move(r));
   }
-  void bearer_refused(const std::string& id, const std::string& category, const std::string& title, const std::string& role,
-                      const std::function<std::string()> token, size_t pad = 0) {
-    add(id, category, title, role, "401 invalid_token", [&, token, pad] { return bearer(role, token(), pad); },
+  void bearer_refused(const std::string& id, const std::string& category, const std::string& title,
+                      const std::string& role, const std::function<std::string()> token,
+                      size_t pad = 0) {
+    add(
+        id, category, title, role, "401 invalid_token",
+        [&, token, pad] { return bearer(role, token(), pad); },
         [](const Observed& o) { return o.status == 401 && o.error == "invalid_token"; });
   }
-  void bearer_4xx(const std::string& id, const std::string& category, const std::string& title, const std::string& role,
-                  const std::function<std::string()> token, size_t pad = 0) {
-    add(id, category, title, role, "4xx, no crash", [&, token, pad] { return bearer(role, token(), pad); },
+  void bearer_4xx(const std::string& id, const std::string& category, const std::string& title,
+                  const std::string& role, const std::function<std::string()> token,
+                  size_t pad = 0) {
+    add(
+        id, category, title, role, "4xx, no crash",
+        [&, token, pad] { return bearer(role, token(), pad); },
         [](const Observed& o) { return o.status >= 400 && o.status < 500; });
   }
 
@@ -181,98 +200,153 @@ class Runner {
 
 void Runner::run() {
   if (t_.entry_gw.empty() || t_.client_id.empty()) {
-    report_.results.push_back({"setup/topology", "setup", "the scenario has an exchanging gateway and a client of its AS", "-",
+    report_.results.push_back({"setup/topology", "setup",
+                               "the scenario has an exchanging gateway and a client of its AS", "-",
                                "an entry gateway and a client", "none found", false, ""});
     return;
   }
   const std::string G = t_.entry_gw, A = t_.entry_as, X = t_.exchange_as;
-  const std::string kType = "Token-type confusion (seed 004 #1)", kMix = "Issuer mix-up (seed 004 #2)",
-                    kLeak = "Leaked client credentials (seed 004 #3)", kJwt = "JWT attacks (RFC 8725)",
-                    kReplay = "Cross-zone replay", kRev = "Revocation and introspection (RFC 7009, RFC 7662)";
+  const std::string kType = "Token-type confusion (seed 004 #1)",
+                    kMix = "Issuer mix-up (seed 004 #2)",
+                    kLeak = "Leaked client credentials (seed 004 #3)",
+                    kJwt = "JWT attacks (RFC 8725)", kReplay = "Cross-zone replay",
+                    kRev = "Revocation and introspection (RFC 7009, RFC 7662)";
 
   // Control: the legitimate token passes, so the rejections below mean something.
-  add("control/legitimate-token-accepted", "Control", "A legitimate AT1 passes the entry gateway's verification", G,
-      "not 401", [&] { return bearer(G, at1()); }, [](const Observed& o) { return o.status != 401 && o.status != 0; });
+  add(
+      "control/legitimate-token-accepted", "Control",
+      "A legitimate AT1 passes the entry gateway's verification", G, "not 401",
+      [&] { return bearer(G, at1()); },
+      [](const Observed& o) { return o.status != 401 && o.status != 0; });
 
   // ---- 1. token-type confusion ----
-  bearer_refused("type/id-token-as-access-token", kType, "An ID token (typ JWT) used as a bearer access token", G, [&] {
-    Json c = access_claims(A, t_.entry_audience);
-    c.erase("client_id");
-    c["nonce"] = "n-0S6_WzA2Mj";
-    return sign(A, c, "JWT");
-  });
-  bearer_refused("type/untyped-access-token", kType, "An access token without typ at+jwt (RFC 9068 §2.1)", G,
+  bearer_refused("type/id-token-as-access-token", kType,
+                 "An ID token (typ JWT) used as a bearer access token", G, [&] {
+                   Json c = access_claims(A, t_.entry_audience);
+                   c.erase("client_id");
+                   c["nonce"] = "n-0S6_WzA2Mj";
+                   return sign(A, c, "JWT");
+                 });
+  bearer_refused("type/untyped-access-token", kType,
+                 "An access token without typ at+jwt (RFC 9068 §2.1)", G,
                  [&] { return sign(A, access_claims(A, t_.entry_audience), ""); });
-  bearer_refused("type/refresh-token-as-access-token", kType, "A refresh-token-typed JWT used as a bearer token", G,
+  bearer_refused("type/refresh-token-as-access-token", kType,
+                 "A refresh-token-typed JWT used as a bearer token", G,
                  [&] { return sign(A, access_claims(A, t_.entry_audience), "rt+jwt"); });
   for (const auto& [type, name] : std::vector<std::pair<std::string, std::string>>{
            {kTypeIdToken, "id_token"}, {kTypeRefreshToken, "refresh_token"}}) {
-    add("type/access-token-declared-" + name, kType, "An access token declared as subject_token_type " + name, X,
-        "400 invalid_request", [&, type = type] { return exchange({}, at1(), type); },
+    add(
+        "type/access-token-declared-" + name, kType,
+        "An access token declared as subject_token_type " + name, X, "400 invalid_request",
+        [&, type = type] { return exchange({}, at1(), type); },
         [](const Observed& o) { return o.status == 400 && o.error == "invalid_request"; });
   }
-  add("type/id-token-as-subject-access-token", kType, "An ID token sent as subject_token_type access_token", X,
-      "400 invalid_grant or invalid_request", [&] {
+  add(
+      "type/id-token-as-subject-access-token", kType,
+      "An ID token sent as subject_token_type access_token", X,
+      "400 invalid_grant or invalid_request",
+      [&] {
         Json c = access_claims(A, t_.exchanger.client_id);
         return exchange({}, sign(A, c, "JWT"));
       },
-      [](const Observed& o) { return o.status == 400 && (o.error == "invalid_grant" || o.error == "invalid_request"); });
+      [](const Observed& o) {
+        return o.status == 400 && (o.error == "invalid_grant" || o.error == "invalid_request");
+      });
 
   // ---- 2. issuer mix-up ----
   if (!t_.foreign_as.empty()) {
-    bearer_refused("mixup/same-sub-other-issuer", kMix, "Another issuer's genuine token claiming the same sub", G,
-                   [&] { return sign(t_.foreign_as, access_claims(t_.foreign_as, t_.entry_audience)); });
+    bearer_refused(
+        "mixup/same-sub-other-issuer", kMix, "Another issuer's genuine token claiming the same sub",
+        G, [&] { return sign(t_.foreign_as, access_claims(t_.foreign_as, t_.entry_audience)); });
   }
-  bearer_refused("mixup/trusted-key-other-iss", kMix, "Signed with the trusted key but carrying another iss", G, [&] {
-    Json c = access_claims(A, t_.entry_audience);
-    c["iss"] = "https://evil.example";
-    return sign(A, c);
-  });
-  bearer_refused("mixup/spoofed-iss-untrusted-key", kMix, "iss spoofed to the trusted value, signed by an untrusted key", G, [&] {
-    return signed_by_stranger({{"typ", "at+jwt"}, {"kid", w_.authorization_server(A).signing_key().kid()}},
-                              access_claims(A, t_.entry_audience));
-  });
-  add("mixup/identity-keyed-by-iss-sub", kMix, "Exchanged tokens keep the original issuer with the subject (RFC 9493 sub_id)", X,
-      "200 with sub_id.iss = " + w_.issuer_of(A), [&] {
+  bearer_refused("mixup/trusted-key-other-iss", kMix,
+                 "Signed with the trusted key but carrying another iss", G, [&] {
+                   Json c = access_claims(A, t_.entry_audience);
+                   c["iss"] = "https://evil.example";
+                   return sign(A, c);
+                 });
+  bearer_refused("mixup/spoofed-iss-untrusted-key", kMix,
+                 "iss spoofed to the trusted value, signed by an untrusted key", G, [&] {
+                   return signed_by_stranger(
+                       {{"typ", "at+jwt"}, {"kid", w_.authorization_server(A).signing_key().kid()}},
+                       access_claims(A, t_.entry_audience));
+                 });
+  add(
+      "mixup/identity-keyed-by-iss-sub", kMix,
+      "Exchanged tokens keep the original issuer with the subject (RFC 9493 sub_id)", X,
+      "200 with sub_id.iss = " + w_.issuer_of(A),
+      [&] {
         http::FormParams extra;
-        if (!t_.exchanger_audiences.empty()) extra.emplace_back("audience", t_.exchanger_audiences.front());
+        if (!t_.exchanger_audiences.empty())
+          extra.emplace_back("audience", t_.exchanger_audiences.front());
         return exchange(extra, at1());
       },
       [&](const Observed& o) {
-        const Json c = o.status == 200 ? jose::decode_unverified(json_str(o.body, "access_token")).value_or(std::make_pair(Json(), Json())).second : Json();
+        const Json c = o.status == 200 ? jose::decode_unverified(json_str(o.body, "access_token"))
+                                             .value_or(std::make_pair(Json(), Json()))
+                                             .second
+                                       : Json();
         const Json* iss = json_path(c, "sub_id.iss");
         const Json* act_iss = json_path(c, "act.iss");
-        return o.status == 200 && ((iss && *iss == w_.issuer_of(A)) || (act_iss && c.contains("act")));
+        return o.status == 200 &&
+               ((iss && *iss == w_.issuer_of(A)) || (act_iss && c.contains("act")));
       });
 
   // ---- 3. leaked client credentials: the gateway's exchange registration ----
-  add("leak/other-audience", kLeak, "A leaked exchanger secret cannot reach an unregistered audience", X, "400 invalid_target",
-      [&] { return exchange({{"audience", "api://not-registered"}}, at1()); },
+  add(
+      "leak/other-audience", kLeak,
+      "A leaked exchanger secret cannot reach an unregistered audience", X, "400 invalid_target",
+      [&] {
+        return exchange({{"audience", "api://not-registered"}}, at1());
+      },
       [](const Observed& o) { return o.status == 400 && o.error == "invalid_target"; });
-  add("leak/broader-scope", kLeak, "A leaked exchanger secret cannot obtain a broader scope", X, "400 invalid_scope",
-      [&] { return exchange({{"scope", "admin"}}, at1()); }, [](const Observed& o) { return o.status == 400 && o.error == "invalid_scope"; });
-  add("leak/other-grant", kLeak, "A leaked exchanger secret cannot use an unregistered grant", X, "400 unauthorized_client",
-      [&] { return post(X, "/token", {{"grant_type", "client_credentials"}}, t_.exchanger.client_id, t_.exchanger.secret); },
+  add(
+      "leak/broader-scope", kLeak, "A leaked exchanger secret cannot obtain a broader scope", X,
+      "400 invalid_scope",
+      [&] {
+        return exchange({{"scope", "admin"}}, at1());
+      },
+      [](const Observed& o) { return o.status == 400 && o.error == "invalid_scope"; });
+  add(
+      "leak/other-grant", kLeak, "A leaked exchanger secret cannot use an unregistered grant", X,
+      "400 unauthorized_client",
+      [&] {
+        return post(X, "/token", {{"grant_type", "client_credentials"}}, t_.exchanger.client_id,
+                    t_.exchanger.secret);
+      },
       [](const Observed& o) { return o.status == 400 && o.error == "unauthorized_client"; });
-  add("leak/no-subject-no-token", kLeak, "A leaked exchanger secret alone yields nothing without a valid subject token", X,
+  add(
+      "leak/no-subject-no-token", kLeak,
+      "A leaked exchanger secret alone yields nothing without a valid subject token", X,
       "400 invalid_grant or invalid_request", [&] { return exchange({}, "forged"); },
-      [](const Observed& o) { return o.status == 400 && (o.error == "invalid_grant" || o.error == "invalid_request"); });
+      [](const Observed& o) {
+        return o.status == 400 && (o.error == "invalid_grant" || o.error == "invalid_request");
+      });
 
   // ---- 4. JWT attacks (RFC 8725) at the entry gateway ----
   auto legit = [&] { return access_claims(A, t_.entry_audience); };
   const std::string kid = w_.authorization_server(A).signing_key().kid();
-  bearer_refused("jwt/alg-none", kJwt, "alg none (RFC 8725 §3.2)", G,
-                 [&] { return raw_token({{"alg", "none"}, {"typ", "at+jwt"}, {"kid", kid}}, legit(), ""); });
-  bearer_refused("jwt/hs256-key-confusion", kJwt, "ES/RS -> HS256 confusion keyed with the published public JWK (RFC 8725 §2.1)", G, [&] {
-    const Json h = {{"alg", "HS256"}, {"typ", "at+jwt"}, {"kid", kid}};
-    const std::string input = jose::base64url_encode(h.dump()) + "." + jose::base64url_encode(legit().dump());
-    return input + "." + jose::base64url_encode(jose::hmac_sha256(w_.authorization_server(A).signing_key().public_jwk().dump(), input));
+  bearer_refused("jwt/alg-none", kJwt, "alg none (RFC 8725 §3.2)", G, [&] {
+    return raw_token({{"alg", "none"}, {"typ", "at+jwt"}, {"kid", kid}}, legit(), "");
   });
+  bearer_refused("jwt/hs256-key-confusion", kJwt,
+                 "ES/RS -> HS256 confusion keyed with the published public JWK (RFC 8725 §2.1)", G,
+                 [&] {
+                   const Json h = {{"alg", "HS256"}, {"typ", "at+jwt"}, {"kid", kid}};
+                   const std::string input = jose::base64url_encode(h.dump()) + "." +
+                                             jose::base64url_encode(legit().dump());
+                   return input + "." +
+                          jose::base64url_encode(jose::hmac_sha256(
+                              w_.authorization_server(A).signing_key().public_jwk().dump(), input));
+                 });
   for (const auto& [name, bad_kid] : std::vector<std::pair<std::string, std::string>>{
-           {"unknown", "no-such-key"}, {"path-traversal", "../../../../etc/passwd"}, {"sql-injection", "' OR '1'='1' --"}}) {
-    bearer_refused("jwt/kid-" + name, kJwt, "kid " + name + " (" + bad_kid + ")", G, [&, bad_kid = bad_kid] {
-      return signed_by_stranger({{"typ", "at+jwt"}, {"kid", bad_kid}}, legit());
-    });
+           {"unknown", "no-such-key"},
+           {"path-traversal", "../../../../etc/passwd"},
+           {"sql-injection", "' OR '1'='1' --"}}) {
+    bearer_refused("jwt/kid-" + name, kJwt, "kid " + name + " (" + bad_kid + ")", G,
+                   [&, bad_kid = bad_kid] {
+                     return signed_by_stranger({{"typ", "at+jwt"}, {"kid", bad_kid}}, legit());
+                   });
   }
   // An attacker's JWKS on loopback, advertised through jku / x5u, or the key inlined as jwk.
   static const jose::Key attacker = jose::Key::generate(jose::Alg::kES256);
@@ -287,14 +361,19 @@ void Runner::run() {
            {"jku", {{"jku", evil.base_url() + "/jwks"}}},
            {"x5u", {{"x5u", evil.base_url() + "/cert.pem"}}},
            {"embedded-jwk", {{"jwk", attacker.public_jwk()}}}}) {
-    add("jwt/" + name + "-attacker-key", kJwt, name + " header pointing at the attacker's key (RFC 8725 §3.10)", G,
-        "401 invalid_token, attacker URL never fetched", [&, header = header] {
+    add(
+        "jwt/" + name + "-attacker-key", kJwt,
+        name + " header pointing at the attacker's key (RFC 8725 §3.10)", G,
+        "401 invalid_token, attacker URL never fetched",
+        [&, header = header] {
           Json h = header;
           h["typ"] = "at+jwt";
           h["kid"] = attacker.kid();
           return bearer(G, jose::sign_compact(attacker, h, legit().dump()));
         },
-        [&](const Observed& o) { return o.status == 401 && o.error == "invalid_token" && evil_hits == 0; });
+        [&](const Observed& o) {
+          return o.status == 401 && o.error == "invalid_token" && evil_hits == 0;
+        });
   }
   bearer_refused("jwt/signature-stripped", kJwt, "Signature removed", G, [&] {
     const std::string t = sign(A, legit());
@@ -319,11 +398,12 @@ void Runner::run() {
     c["exp"] = now(A) - 3600;
     return sign(A, c);
   });
-  bearer_refused("jwt/not-yet-valid", kJwt, "nbf in the future beyond the leeway (RFC 7519 §4.1.5)", G, [&] {
-    Json c = legit();
-    c["nbf"] = now(A) + 3600;
-    return sign(A, c);
-  });
+  bearer_refused("jwt/not-yet-valid", kJwt, "nbf in the future beyond the leeway (RFC 7519 §4.1.5)",
+                 G, [&] {
+                   Json c = legit();
+                   c["nbf"] = now(A) + 3600;
+                   return sign(A, c);
+                 });
   bearer_refused("jwt/iat-in-future", kJwt, "iat far in the future", G, [&] {
     Json c = legit();
     c["iat"] = now(A) + 86400;
@@ -335,35 +415,41 @@ void Runner::run() {
     c.erase("exp");
     return sign(A, c);
   });
-  bearer_refused("jwt/malformed-base64", kJwt, "Malformed base64url in the header", G, [] { return std::string("e30=.e30.AAAA"); });
+  bearer_refused("jwt/malformed-base64", kJwt, "Malformed base64url in the header", G,
+                 [] { return std::string("e30=.e30.AAAA"); });
   bearer_refused("jwt/duplicate-json-keys", kJwt, "Duplicate header members (alg twice)", G, [&] {
     const std::string h = R"({"alg":"ES256","typ":"at+jwt","alg":"none","kid":")" + kid + "\"}";
     return jose::base64url_encode(h) + "." + jose::base64url_encode(legit().dump()) + ".";
   });
-  bearer_refused("jwt/deep-nesting", kJwt, "Claims nested 1,000 levels deep (within the size bound)", G, [&] {
-    std::string deep(1000, '[');
-    deep += std::string(1000, ']');
-    return jose::base64url_encode(R"({"alg":"ES256","typ":"at+jwt"})") + "." + jose::base64url_encode("{\"a\":" + deep + "}") + ".AAAA";
-  });
+  bearer_refused("jwt/deep-nesting", kJwt,
+                 "Claims nested 1,000 levels deep (within the size bound)", G, [&] {
+                   std::string deep(1000, '[');
+                   deep += std::string(1000, ']');
+                   return jose::base64url_encode(R"({"alg":"ES256","typ":"at+jwt"})") + "." +
+                          jose::base64url_encode("{\"a\":" + deep + "}") + ".AAAA";
+                 });
   bearer_4xx("jwt/oversized-token", kJwt, "A 40 KB token is bounded (4xx, no crash)", G, [&] {
     Json c = legit();
     c["padding"] = std::string(40000, 'x');
     return sign(A, c);
   });
-  bearer_4xx("jwt/oversized-header", kJwt, "A 64 KB header section is bounded (4xx, no crash)", G, [&] { return at1(); },
-             64 * 1024);
+  bearer_4xx(
+      "jwt/oversized-header", kJwt, "A 64 KB header section is bounded (4xx, no crash)", G,
+      [&] { return at1(); }, 64 * 1024);
 
   // ---- cross-zone replay ----
   if (!t_.edge_gw.empty()) {
-    bearer_refused("replay/at1-at-edge-gateway", kReplay, "AT1 replayed at the on-prem gateway", t_.edge_gw, [&] { return at1(); });
+    bearer_refused("replay/at1-at-edge-gateway", kReplay, "AT1 replayed at the on-prem gateway",
+                   t_.edge_gw, [&] { return at1(); });
     bearer_refused("replay/token-for-another-gateway", kReplay,
-                   "A genuine edge-zone token whose aud names another gateway", t_.edge_gw, [&] {
-                     return sign(t_.edge_as, access_claims(t_.edge_as, t_.entry_audience));
-                   });
+                   "A genuine edge-zone token whose aud names another gateway", t_.edge_gw,
+                   [&] { return sign(t_.edge_as, access_claims(t_.edge_as, t_.entry_audience)); });
   }
   if (!t_.backend.empty())
-    bearer_refused("replay/at1-at-backend", kReplay, "AT1 replayed straight at the backend", t_.backend, [&] { return at1(); });
-  bearer_refused("replay/wrong-audience-at-entry", kReplay, "A genuine cloud token for another audience at the entry gateway", G,
+    bearer_refused("replay/at1-at-backend", kReplay, "AT1 replayed straight at the backend",
+                   t_.backend, [&] { return at1(); });
+  bearer_refused("replay/wrong-audience-at-entry", kReplay,
+                 "A genuine cloud token for another audience at the entry gateway", G,
                  [&] { return sign(A, access_claims(A, "urn:txlab:someone-else")); });
 
   // ---- refresh tokens (seed 003): rotation, reuse detection, never a bearer token ----
@@ -371,7 +457,9 @@ void Runner::run() {
   if (xs && xs->as.exchange && xs->as.exchange->refresh_tokens) {
     const std::string kRt = "Refresh tokens (seed 003, RFC 6749 §6)";
     std::string rt1, rt2, at_from_rt2;
-    add("rt/issued-with-exchange", kRt, "A token exchange returns a refresh token", X, "200 with refresh_token",
+    add(
+        "rt/issued-with-exchange", kRt, "A token exchange returns a refresh token", X,
+        "200 with refresh_token",
         [&] {
           Observed o = exchange({}, at1());
           rt1 = json_str(o.body, "refresh_token");
@@ -379,50 +467,79 @@ void Runner::run() {
         },
         [&](const Observed& o) { return o.status == 200 && !rt1.empty(); });
     auto refresh_with = [&](const std::string& rt) {
-      return post(X, "/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt}}, t_.exchanger.client_id, t_.exchanger.secret);
+      return post(X, "/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt}},
+                  t_.exchanger.client_id, t_.exchanger.secret);
     };
-    add("rt/rotation-on-use", kRt, "Each use returns a new refresh token", X, "200 with a different refresh_token",
+    add(
+        "rt/rotation-on-use", kRt, "Each use returns a new refresh token", X,
+        "200 with a different refresh_token",
         [&] {
           Observed o = refresh_with(rt1);
           rt2 = json_str(o.body, "refresh_token");
           at_from_rt2 = json_str(o.body, "access_token");
           return o;
         },
-        [&](const Observed& o) { return o.status == 200 && !rt2.empty() && rt2 != rt1 && !at_from_rt2.empty(); });
-    bearer_refused("rt/not-a-bearer-token", kRt, "A refresh token presented as a bearer token", G, [&] { return rt2; });
-    add("rt/reuse-rejected", kRt, "Reusing a rotated refresh token is refused", X, "400 invalid_grant",
-        [&] { return refresh_with(rt1); }, [](const Observed& o) { return o.status == 400 && o.error == "invalid_grant"; });
-    add("rt/reuse-revokes-family", kRt, "After reuse, the newest refresh token of the family is dead too", X, "400 invalid_grant",
-        [&] { return refresh_with(rt2); }, [](const Observed& o) { return o.status == 400 && o.error == "invalid_grant"; });
-    add("rt/reuse-revokes-access-tokens", kRt, "Access tokens of the revoked family are inactive at introspection", X,
-        "200 active false",
-        [&] { return post(X, "/introspect", {{"token", at_from_rt2}}, t_.exchanger.client_id, t_.exchanger.secret); },
-        [](const Observed& o) { return o.status == 200 && o.body.is_object() && o.body.value("active", true) == false; });
+        [&](const Observed& o) {
+          return o.status == 200 && !rt2.empty() && rt2 != rt1 && !at_from_rt2.empty();
+        });
+    bearer_refused("rt/not-a-bearer-token", kRt, "A refresh token presented as a bearer token", G,
+                   [&] { return rt2; });
+    add(
+        "rt/reuse-rejected", kRt, "Reusing a rotated refresh token is refused", X,
+        "400 invalid_grant", [&] { return refresh_with(rt1); },
+        [](const Observed& o) { return o.status == 400 && o.error == "invalid_grant"; });
+    add(
+        "rt/reuse-revokes-family", kRt,
+        "After reuse, the newest refresh token of the family is dead too", X, "400 invalid_grant",
+        [&] { return refresh_with(rt2); },
+        [](const Observed& o) { return o.status == 400 && o.error == "invalid_grant"; });
+    add(
+        "rt/reuse-revokes-access-tokens", kRt,
+        "Access tokens of the revoked family are inactive at introspection", X, "200 active false",
+        [&] {
+          return post(X, "/introspect", {{"token", at_from_rt2}}, t_.exchanger.client_id,
+                      t_.exchanger.secret);
+        },
+        [](const Observed& o) {
+          return o.status == 200 && o.body.is_object() && o.body.value("active", true) == false;
+        });
   }
 
   // ---- revocation and introspection ----
-  auto introspect = [&](const std::string& token, const std::string& id, const std::string& secret) {
+  auto introspect = [&](const std::string& token, const std::string& id,
+                        const std::string& secret) {
     return post(A, "/introspect", {{"token", token}}, id, secret);
   };
-  add("revoke/introspection-active", kRev, "Introspection reports a live token active (RFC 7662 §2.2)", A, "200 active true",
+  add(
+      "revoke/introspection-active", kRev,
+      "Introspection reports a live token active (RFC 7662 §2.2)", A, "200 active true",
       [&] { return introspect(at1(), t_.client_id, t_.client_secret); },
       [](const Observed& o) { return o.status == 200 && o.body.value("active", false); });
-  add("revoke/revoked-token-inactive", kRev, "A revoked token is reported inactive (RFC 7009 §2, RFC 7662 §2.2)", A,
-      "200 active false", [&] {
+  add(
+      "revoke/revoked-token-inactive", kRev,
+      "A revoked token is reported inactive (RFC 7009 §2, RFC 7662 §2.2)", A, "200 active false",
+      [&] {
         // A token of its own, so the rest of the run keeps a valid AT1.
-        Json c = access_claims(A, t_.client_audiences.empty() ? t_.entry_audience : t_.client_audiences.front());
+        Json c = access_claims(
+            A, t_.client_audiences.empty() ? t_.entry_audience : t_.client_audiences.front());
         const std::string tok = sign(A, c);
         post(A, "/revoke", {{"token", tok}}, t_.client_id, t_.client_secret);
         return introspect(tok, t_.client_id, t_.client_secret);
       },
-      [](const Observed& o) { return o.status == 200 && o.body.is_object() && o.body.value("active", true) == false; });
-  add("revoke/introspection-needs-client-auth", kRev, "Introspection is a protected endpoint (RFC 7662 §2.1)", A,
-      "401 invalid_client", [&] { return introspect(at1(), "", ""); },
+      [](const Observed& o) {
+        return o.status == 200 && o.body.is_object() && o.body.value("active", true) == false;
+      });
+  add(
+      "revoke/introspection-needs-client-auth", kRev,
+      "Introspection is a protected endpoint (RFC 7662 §2.1)", A, "401 invalid_client",
+      [&] { return introspect(at1(), "", ""); },
       [](const Observed& o) { return o.status == 401 && o.error == "invalid_client"; });
 
   // ---- secret rotation (last: it changes a live credential) ----
   std::string rotated;
-  add("leak/rotation-old-secret-fails", kLeak, "After rotation the old secret fails at once", X, "401 invalid_client",
+  add(
+      "leak/rotation-old-secret-fails", kLeak, "After rotation the old secret fails at once", X,
+      "401 invalid_client",
       [&] {
         http::OutboundRequest req;
         req.method = "POST";
@@ -432,15 +549,22 @@ void Runner::run() {
         rotated = json_str(Json::parse(r.body, nullptr, false), "client_secret");
         return exchange({}, at1());
       },
-      [&](const Observed& o) { return !rotated.empty() && o.status == 401 && o.error == "invalid_client"; });
-  add("leak/rotation-new-secret-works", kLeak, "The new secret works right after rotation", X, "not invalid_client",
+      [&](const Observed& o) {
+        return !rotated.empty() && o.status == 401 && o.error == "invalid_client";
+      });
+  add(
+      "leak/rotation-new-secret-works", kLeak, "The new secret works right after rotation", X,
+      "not invalid_client",
       [&] { return exchange({}, at1(), kTypeAccessToken, rotated.empty() ? "none" : rotated); },
       [](const Observed& o) { return o.status != 401 && o.status != 0; });
-  add("leak/usage-audited", kLeak, "Every exchange by the client is in the AS's audit log", X,
-      "audit entries for " + t_.exchanger.client_id, [&] {
+  add(
+      "leak/usage-audited", kLeak, "Every exchange by the client is in the AS's audit log", X,
+      "audit entries for " + t_.exchanger.client_id,
+      [&] {
         Observed o;
         size_t n = 0;
-        for (const auto& e : w_.authorization_server(X).audit()) n += e.client_id == t_.exchanger.client_id ? 1 : 0;
+        for (const auto& e : w_.authorization_server(X).audit())
+          n += e.client_id == t_.exchanger.client_id ? 1 : 0;
         o.status = 200;
         o.error = std::to_string(n) + " entries";
         return o;
@@ -448,16 +572,23 @@ void Runner::run() {
       [](const Observed& o) { return o.error != "0 entries"; });
 }
 
-std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
+std::string pad(const std::string& s, size_t w) {
+  return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
+}
 
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -475,7 +606,8 @@ std::string render_text(const AttackReport& report, bool color) {
   std::ostringstream o;
   o << "txlab attack · scenario " << report.scenario << "\n";
   std::string category;
-  o << "\n  " << pad("attack", 42) << pad("target", 9) << pad("expected", 48) << pad("observed", 24) << "verdict\n";
+  o << "\n  " << pad("attack", 42) << pad("target", 9) << pad("expected", 48) << pad("observed", 24)
+    << "verdict\n";
   for (const auto& r : report.results) {
     if (r.category != category) {
       category = r.category;
@@ -486,26 +618,33 @@ std::string render_text(const AttackReport& report, bool color) {
       << (color ? (r.passed ? "\033[32m" : "\033[31m") + verdict + "\033[0m" : verdict) << "\n";
     if (!r.passed) o << "      " << r.title << "\n";
   }
-  o << "\n" << report.results.size() << " attacks: " << report.results.size() - report.failed() << " behaved as expected, "
-    << report.failed() << " did not\n";
+  o << "\n"
+    << report.results.size() << " attacks: " << report.results.size() - report.failed()
+    << " behaved as expected, " << report.failed() << " did not\n";
   return o.str();
 }
 
 Json render_json(const AttackReport& report) {
   Json rows = Json::array();
   for (const auto& r : report.results)
-    rows.push_back({{"id", r.id}, {"category", r.category}, {"title", r.title}, {"target", r.target},
-                    {"expected", r.expected}, {"observed", r.observed}, {"passed", r.passed}});
+    rows.push_back({{"id", r.id},
+                    {"category", r.category},
+                    {"title", r.title},
+                    {"target", r.target},
+                    {"expected", r.expected},
+                    {"observed", r.observed},
+                    {"passed", r.passed}});
   return {{"scenario", report.scenario}, {"failed", report.failed()}, {"attacks", rows}};
 }
 
 std::string render_junit(const AttackReport& report) {
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab attack\">\n";
-  o << "  <testsuite name=\"" << xml_escape(report.scenario) << "\" tests=\"" << report.results.size() << "\" failures=\""
-    << report.failed() << "\">\n";
+  o << "  <testsuite name=\"" << xml_escape(report.scenario) << "\" tests=\""
+    << report.results.size() << "\" failures=\"" << report.failed() << "\">\n";
   for (const auto& r : report.results) {
-    o << "    <testcase classname=\"" << xml_escape(r.category) << "\" name=\"" << xml_escape(r.id) << "\">";
+    o << "    <testcase classname=\"" << xml_escape(r.category) << "\" name=\"" << xml_escape(r.id)
+      << "\">";
     if (!r.passed)
       o << "<failure message=\"" << xml_escape(r.title) << "\">expected: " << xml_escape(r.expected)
         << "\nobserved: " << xml_escape(r.observed) << "</failure>";

@@ -21,7 +21,7 @@ struct AttackResult {
   std::string target;    // role attacked
   std::string expected;  // "401 invalid_token"
   std::string observed;
-  bool passed = false;   // the attack was rejected as expected
+  bool passed = false;  // the attack was rejected as expected
   std::string note;
 };
 

@@ -38,7 +38,7 @@ struct Credentials {
 // it for the checks that need a validly signed token with one thing wrong (expired, wrong aud,
 // unknown crit, issuer/key mix-up ...).
 struct IssuerKey {
-  std::string issuer;  // the iss it signs for
+  std::string issuer;                    // the iss it signs for
   std::shared_ptr<const jose::Key> key;  // private; its kid is what the target's JWKS publishes
 };
 
@@ -47,10 +47,12 @@ struct Target {
   std::string name;            // for reports
   std::string token_endpoint;  // absolute URL
   std::string issuer;          // the AS's issuer; empty if unknown
-  std::vector<std::string> accepted_issuers;  // iss values its exchanged tokens may carry (broker: the next AS)
-  std::vector<std::string> jwks_uris;  // keys of accepted_issuers, for signature checks of issued tokens
-  Credentials exchanger;       // the client that performs exchanges
-  std::string audience;        // a target the exchanger may request
+  std::vector<std::string>
+      accepted_issuers;  // iss values its exchanged tokens may carry (broker: the next AS)
+  std::vector<std::string>
+      jwks_uris;          // keys of accepted_issuers, for signature checks of issued tokens
+  Credentials exchanger;  // the client that performs exchanges
+  std::string audience;   // a target the exchanger may request
   std::string forbidden_audience = "urn:txlab:conformance:forbidden";
   // True when forbidden_audience is known to be refused by policy (built-in targets,
   // --forbidden-audience); a guess otherwise, and issuing for it is then NON-STRICT, not FAILED.
@@ -105,8 +107,8 @@ struct Finding {
 };
 
 struct CaseInfo {
-  std::string id;           // "rfc8693/2.2.2/unknown-audience-invalid-target"
-  std::string section;      // "RFC 8693 §2.2.2"
+  std::string id;              // "rfc8693/2.2.2/unknown-audience-invalid-target"
+  std::string section;         // "RFC 8693 §2.2.2"
   Level level = Level::kMust;  // the keyword of the quoted sentence
   std::string title;
   std::string requirement;  // quoted text

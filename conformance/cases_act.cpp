@@ -12,8 +12,10 @@ using Json = nlohmann::json;
 namespace {
 
 const char* kActText =
-    "The act (actor) claim provides a means within a JWT to express that delegation has occurred and identify the acting "
-    "party to whom authority has been delegated. ... the subject of the JWT (sub) is the party on whose behalf the actor is "
+    "The act (actor) claim provides a means within a JWT to express that delegation has occurred "
+    "and identify the acting "
+    "party to whom authority has been delegated. ... the subject of the JWT (sub) is the party on "
+    "whose behalf the actor is "
     "acting ... A chain of delegation can be expressed by nesting one act claim within another.";
 
 // True when the act chain's current actor is `who`, directly or behind a known intermediary
@@ -23,7 +25,8 @@ bool acts(const Probe& p, const Json& act, const Json& who) {
   if (act.value("sub", Json()) == who) return true;
   const auto& mids = p.target().intermediaries;
   const std::string cur = act.value("sub", Json()).is_string() ? act["sub"].get<std::string>() : "";
-  return std::find(mids.begin(), mids.end(), cur) != mids.end() && act.contains("act") && act["act"].value("sub", Json()) == who;
+  return std::find(mids.begin(), mids.end(), cur) != mids.end() && act.contains("act") &&
+         act["act"].value("sub", Json()) == who;
 }
 
 // True when `prior` is the innermost act of the chain.
@@ -42,7 +45,8 @@ bool caller_in_act(const Probe& p, const Json& issued) {
   const Json sub = issued.value("sub", Json());
   const auto& mids = p.target().intermediaries;
   const bool sub_is_client = sub == Json(p.target().exchanger.id) ||
-                             (sub.is_string() && std::find(mids.begin(), mids.end(), sub.get<std::string>()) != mids.end());
+                             (sub.is_string() && std::find(mids.begin(), mids.end(),
+                                                           sub.get<std::string>()) != mids.end());
   if (!sub_is_client || !issued.contains("act")) return false;
   const Json caller = p.subject_claims().value("sub", Json());
   const Json* cur = &issued["act"];
@@ -56,155 +60,186 @@ bool caller_in_act(const Probe& p, const Json& issued) {
 
 // The caller-in-act convention contradicts RFC 8693 §4.1: FAILED under the RFC's own profile,
 // NON-STRICT (with the reason) where common practice is accepted.
-Finding caller_in_act_finding(const Probe& p, std::string expected, std::string actual, std::string note) {
-  if (is_profile(p, Profile::kRfc8693)) return failed(std::move(expected), std::move(actual), std::move(note));
+Finding caller_in_act_finding(const Probe& p, std::string expected, std::string actual,
+                              std::string note) {
+  if (is_profile(p, Profile::kRfc8693))
+    return failed(std::move(expected), std::move(actual), std::move(note));
   return non_strict(std::move(expected), std::move(actual), std::move(note));
 }
 
 }  // namespace
 
 void add_act_cases(std::vector<Case>& out) {
-  out.push_back({{"rfc8693/4.1/sub-is-subject", "RFC 8693 §4.1", Level::kMust,
-                  "The issued token's sub is the subject token's sub", kActText},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     const Json want = p.subject_claims().value("sub", Json());
-                     const Json got = jwt->second.value("sub", Json());
-                     if (got == want) return ok(got.dump());
-                     if (caller_in_act(p, jwt->second))
-                       return caller_in_act_finding(p, "sub " + want.dump(), got.dump(),
-                                                    "caller-in-act convention: the exchanging client is sub and the caller is act, "
-                                                    "the inverse of RFC 8693 §4.1");
-                     return failed("sub " + want.dump(), got.dump());
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/4.1/sub-is-subject", "RFC 8693 §4.1", Level::kMust,
+        "The issued token's sub is the subject token's sub", kActText},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           const Json want = p.subject_claims().value("sub", Json());
+           const Json got = jwt->second.value("sub", Json());
+           if (got == want) return ok(got.dump());
+           if (caller_in_act(p, jwt->second))
+             return caller_in_act_finding(
+                 p, "sub " + want.dump(), got.dump(),
+                 "caller-in-act convention: the exchanging client is sub and the caller is act, "
+                 "the inverse of RFC 8693 §4.1");
+           return failed("sub " + want.dump(), got.dump());
+         });
+       }});
 
-  out.push_back({{"rfc8693/4.1/act-names-actor", "RFC 8693 §4.1", Level::kMust,
-                  "In delegation, act names the requesting client as the current actor", kActText},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     const Json& c = jwt->second;
-                     const auto expects = p.target().expects_delegation;
-                     if (!c.contains("act")) {
-                       if (expects && *expects) return failed("act {\"sub\": \"" + p.target().exchanger.id + "\"}", "(absent)");
-                       if (expects && !*expects) return ok("impersonation: no act");
-                       if (is_profile(p, Profile::kKeycloak)) return unimplemented("Keycloak V2 performs impersonation only");
-                       return informational("no act: impersonation semantics (RFC 8693 §1.1)");
-                     }
-                     if (expects && !*expects) return failed("no act (the AS is configured for impersonation)", c["act"].dump());
-                     if (caller_in_act(p, c))
-                       return caller_in_act_finding(p, "act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump(),
-                                                    "caller-in-act convention: act names the original caller, not the actor");
-                     if (acts(p, c["act"], Json(p.target().exchanger.id))) return ok(c["act"].dump());
-                     return failed("act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump());
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/4.1/act-names-actor", "RFC 8693 §4.1", Level::kMust,
+        "In delegation, act names the requesting client as the current actor", kActText},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           const Json& c = jwt->second;
+           const auto expects = p.target().expects_delegation;
+           if (!c.contains("act")) {
+             if (expects && *expects)
+               return failed("act {\"sub\": \"" + p.target().exchanger.id + "\"}", "(absent)");
+             if (expects && !*expects) return ok("impersonation: no act");
+             if (is_profile(p, Profile::kKeycloak))
+               return unimplemented("Keycloak V2 performs impersonation only");
+             return informational("no act: impersonation semantics (RFC 8693 §1.1)");
+           }
+           if (expects && !*expects)
+             return failed("no act (the AS is configured for impersonation)", c["act"].dump());
+           if (caller_in_act(p, c))
+             return caller_in_act_finding(
+                 p, "act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump(),
+                 "caller-in-act convention: act names the original caller, not the actor");
+           if (acts(p, c["act"], Json(p.target().exchanger.id))) return ok(c["act"].dump());
+           return failed("act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump());
+         });
+       }});
 
-  out.push_back({{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
-                  "With actor_token, the issued act names the actor token's subject", kActText},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     if (!p.target().actor_token) return informational("no actor token available");
-                     std::string err;
-                     auto actor = p.target().actor_token(&err);
-                     if (!actor) return failed("an actor token", "none", "precondition failed: " + err);
-                     auto ad = jose::decode_unverified(*actor);
-                     const Json actor_sub = ad ? ad->second.value("sub", Json()) : Json();
-                     if (!actor_sub.is_string()) return informational(ad ? "the actor token carries no sub to look for in act" : "the actor token is not a JWT: its sub cannot be read");
-                     Answer a = p.post(with(with(f, "actor_token", *actor), "actor_token_type", kTypeAccess));
-                     if (a.status == 400 && a.error() == "invalid_request")
-                       return unimplemented("the server refuses actor_token (no delegation)", a.describe());
-                     if (a.status != 200) return failed("200", a.describe());
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     const Json& c = jwt->second;
-                     if (is_profile(p, Profile::kKeycloak) && !c.contains("act"))
-                       return unimplemented("Keycloak V2 ignores actor_token");
-                     if (!c.contains("act")) {
-                       if (p.target().expects_delegation.value_or(false)) return failed("act {\"sub\": " + actor_sub.dump() + "}", "(absent)");
-                       return non_strict("act {\"sub\": " + actor_sub.dump() + "}", "(absent)",
-                                         "the actor token was accepted, yet the issued token does not say who acts (RFC 8693 §4.1): "
-                                         "impersonation");
-                     }
-                     if (acts(p, c["act"], actor_sub)) return ok(c["act"].dump());
-                     if (c.value("sub", Json()) == actor_sub)
-                       return caller_in_act_finding(p, "act.sub " + actor_sub.dump(), c["act"].dump(), "caller-in-act convention");
-                     return failed("act.sub " + actor_sub.dump(), c["act"].dump());
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
+        "With actor_token, the issued act names the actor token's subject", kActText},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           if (!p.target().actor_token) return informational("no actor token available");
+           std::string err;
+           auto actor = p.target().actor_token(&err);
+           if (!actor) return failed("an actor token", "none", "precondition failed: " + err);
+           auto ad = jose::decode_unverified(*actor);
+           const Json actor_sub = ad ? ad->second.value("sub", Json()) : Json();
+           if (!actor_sub.is_string())
+             return informational(ad ? "the actor token carries no sub to look for in act"
+                                     : "the actor token is not a JWT: its sub cannot be read");
+           Answer a = p.post(with(with(f, "actor_token", *actor), "actor_token_type", kTypeAccess));
+           if (a.status == 400 && a.error() == "invalid_request")
+             return unimplemented("the server refuses actor_token (no delegation)", a.describe());
+           if (a.status != 200) return failed("200", a.describe());
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           const Json& c = jwt->second;
+           if (is_profile(p, Profile::kKeycloak) && !c.contains("act"))
+             return unimplemented("Keycloak V2 ignores actor_token");
+           if (!c.contains("act")) {
+             if (p.target().expects_delegation.value_or(false))
+               return failed("act {\"sub\": " + actor_sub.dump() + "}", "(absent)");
+             return non_strict("act {\"sub\": " + actor_sub.dump() + "}", "(absent)",
+                               "the actor token was accepted, yet the issued token does not say "
+                               "who acts (RFC 8693 §4.1): "
+                               "impersonation");
+           }
+           if (acts(p, c["act"], actor_sub)) return ok(c["act"].dump());
+           if (c.value("sub", Json()) == actor_sub)
+             return caller_in_act_finding(p, "act.sub " + actor_sub.dump(), c["act"].dump(),
+                                          "caller-in-act convention");
+           return failed("act.sub " + actor_sub.dump(), c["act"].dump());
+         });
+       }});
 
-  out.push_back({{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kMust,
-                  "An act already in the subject token is kept, nested under the new actor", kActText},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     const Json prior = {{"sub", "txlab-conformance-upstream-actor"}};
-                     const std::string subject = mint(p, {{"act", prior}});
-                     if (subject.empty()) return informational(needs_key_note());
-                     Answer a = p.post(replaced(f, "subject_token", subject));
-                     if (a.status != 200) return failed("200", a.describe());
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     const Json& c = jwt->second;
-                     if (!c.contains("act")) {
-                       if (p.target().expects_delegation.value_or(false)) return failed("act.act " + prior.dump(), "(no act)");
-                       return informational("no act in the issued token: impersonation semantics (RFC 8693 §1.1)");
-                     }
-                     if (innermost_is(c["act"], prior)) return ok(c["act"].dump());
-                     return failed("act.act " + prior.dump(), c["act"].dump(), "the delegation history was lost");
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kMust,
+        "An act already in the subject token is kept, nested under the new actor", kActText},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           const Json prior = {{"sub", "txlab-conformance-upstream-actor"}};
+           const std::string subject = mint(p, {{"act", prior}});
+           if (subject.empty()) return informational(needs_key_note());
+           Answer a = p.post(replaced(f, "subject_token", subject));
+           if (a.status != 200) return failed("200", a.describe());
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           const Json& c = jwt->second;
+           if (!c.contains("act")) {
+             if (p.target().expects_delegation.value_or(false))
+               return failed("act.act " + prior.dump(), "(no act)");
+             return informational(
+                 "no act in the issued token: impersonation semantics (RFC 8693 §1.1)");
+           }
+           if (innermost_is(c["act"], prior)) return ok(c["act"].dump());
+           return failed("act.act " + prior.dump(), c["act"].dump(),
+                         "the delegation history was lost");
+         });
+       }});
 
   out.push_back({{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kShould,
                   "An absurdly deep delegation chain is refused rather than extended",
-                  "A chain of delegation can be expressed by nesting one act claim within another. (RFC 8693 §4.1) A bound "
-                  "on that nesting is RECOMMENDED by txlab: every exchange adds a level, and an unbounded chain grows tokens without "
+                  "A chain of delegation can be expressed by nesting one act claim within another. "
+                  "(RFC 8693 §4.1) A bound "
+                  "on that nesting is RECOMMENDED by txlab: every exchange adds a level, and an "
+                  "unbounded chain grows tokens without "
                   "limit."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Json deep = {{"sub", "actor-0"}};
-                     for (int i = 1; i < 12; ++i) deep = {{"sub", "actor-" + std::to_string(i)}, {"act", deep}};
+                     for (int i = 1; i < 12; ++i)
+                       deep = {{"sub", "actor-" + std::to_string(i)}, {"act", deep}};
                      const std::string subject = mint(p, {{"act", deep}});
                      if (subject.empty()) return informational(needs_key_note());
                      Answer a = p.post(replaced(f, "subject_token", subject));
                      if (a.status == 400) return ok(a.describe());
-                     return non_strict("400 (chain too deep)", a.describe(), "unbounded act nesting grows tokens without limit");
+                     return non_strict("400 (chain too deep)", a.describe(),
+                                       "unbounded act nesting grows tokens without limit");
                    });
                  }});
 
   const char* may_act_text =
-      "The may_act claim makes a statement that one party is authorized to become the actor and act on behalf of another "
-      "party. ... may_act claim in the subject token can be used by the authorization server to determine whether the client "
-      "(or party identified in the actor_token) is authorized to engage in the requested delegation or impersonation. (A "
+      "The may_act claim makes a statement that one party is authorized to become the actor and "
+      "act on behalf of another "
+      "party. ... may_act claim in the subject token can be used by the authorization server to "
+      "determine whether the client "
+      "(or party identified in the actor_token) is authorized to engage in the requested "
+      "delegation or impersonation. (A "
       "server MAY apply it; one that does MUST refuse an actor it does not name.)";
 
-  out.push_back({{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kMust,
-                  "may_act naming the requesting client permits the exchange", may_act_text},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     const std::string subject = mint(p, {{"may_act", {{"sub", p.target().exchanger.id}}}});
-                     if (subject.empty()) return informational(needs_key_note());
-                     Answer a = p.post(replaced(f, "subject_token", subject));
-                     if (a.status == 200) return ok();
-                     return failed("200", a.describe());
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kMust,
+        "may_act naming the requesting client permits the exchange", may_act_text},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           const std::string subject = mint(p, {{"may_act", {{"sub", p.target().exchanger.id}}}});
+           if (subject.empty()) return informational(needs_key_note());
+           Answer a = p.post(replaced(f, "subject_token", subject));
+           if (a.status == 200) return ok();
+           return failed("200", a.describe());
+         });
+       }});
 
   out.push_back({{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kMay,
                   "may_act naming someone else refuses the exchange", may_act_text},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     const std::string subject = mint(p, {{"may_act", {{"sub", "txlab-conformance-someone-else"}}}});
+                     const std::string subject =
+                         mint(p, {{"may_act", {{"sub", "txlab-conformance-someone-else"}}}});
                      if (subject.empty()) return informational(needs_key_note());
                      Answer a = p.post(replaced(f, "subject_token", subject));
-                     if (a.status == 200 && is_profile(p, Profile::kKeycloak)) return unimplemented("Keycloak V2 ignores may_act");
-                     // §4.4: may_act "can be used by the authorization server": a MAY, unless the target
-                     // is known to honour it.
+                     if (a.status == 200 && is_profile(p, Profile::kKeycloak))
+                       return unimplemented("Keycloak V2 ignores may_act");
+                     // §4.4: may_act "can be used by the authorization server": a MAY, unless the
+                     // target is known to honour it.
                      if (a.status == 200 && !p.target().honours_may_act.value_or(false))
-                       return unimplemented("the server does not apply may_act (RFC 8693 §4.4: it can be used)", a.describe());
+                       return unimplemented(
+                           "the server does not apply may_act (RFC 8693 §4.4: it can be used)",
+                           a.describe());
                      return expect_invalid_subject(p, a);
                    });
                  }});

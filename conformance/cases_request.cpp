@@ -10,8 +10,10 @@ using Json = nlohmann::json;
 namespace {
 
 const char* kBasic401 =
-    "If the client attempted to authenticate via the \"Authorization\" request header field, the authorization server MUST "
-    "respond with an HTTP 401 (Unauthorized) status code and include the \"WWW-Authenticate\" response header field matching "
+    "If the client attempted to authenticate via the \"Authorization\" request header field, the "
+    "authorization server MUST "
+    "respond with an HTTP 401 (Unauthorized) status code and include the \"WWW-Authenticate\" "
+    "response header field matching "
     "the authentication scheme used by the client.";
 
 Finding expect_basic_401(const Probe& p, const Answer& a) {
@@ -24,7 +26,10 @@ Finding expect_basic_401(const Probe& p, const Answer& a) {
                   "401 invalid_client, WWW-Authenticate: '" + a.www_authenticate + "'");
   }
   return expect_error(p, a, 401, "invalid_client",
-                      {{{Profile::kKeycloak}, 401, "unauthorized_client", Grade::kNonStrict,
+                      {{{Profile::kKeycloak},
+                        401,
+                        "unauthorized_client",
+                        Grade::kNonStrict,
                         "Keycloak answers failed client authentication with unauthorized_client"}});
 }
 
@@ -33,51 +38,70 @@ Finding expect_basic_401(const Probe& p, const Answer& a) {
 void add_request_cases(std::vector<Case>& out) {
   out.push_back({{"rfc8693/2.1/valid-request-succeeds", "RFC 8693 §2.1", Level::kMust,
                   "A well-formed exchange by an authorized client succeeds",
-                  "The client makes a token exchange request to the token endpoint ... grant_type REQUIRED ... subject_token REQUIRED ... subject_token_type REQUIRED."},
+                  "The client makes a token exchange request to the token endpoint ... grant_type "
+                  "REQUIRED ... subject_token REQUIRED ... subject_token_type REQUIRED."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Answer a = p.post(f);
-                     if (a.status == 200 && a.json() && !a.body.value("access_token", "").empty()) return ok(a.describe());
-                     return failed("200 with an access_token", a.describe() + " " + a.raw.substr(0, 200));
+                     if (a.status == 200 && a.json() && !a.body.value("access_token", "").empty())
+                       return ok(a.describe());
+                     return failed("200 with an access_token",
+                                   a.describe() + " " + a.raw.substr(0, 200));
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.1/missing-subject-token", "RFC 8693 §2.1", Level::kMust, "subject_token is REQUIRED",
-                  "subject_token REQUIRED. A security token that represents the identity of the party on behalf of whom the request is being made."},
+  out.push_back({{"rfc8693/2.1/missing-subject-token", "RFC 8693 §2.1", Level::kMust,
+                  "subject_token is REQUIRED",
+                  "subject_token REQUIRED. A security token that represents the identity of the "
+                  "party on behalf of whom the request is being made."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     return expect_error(p, p.post(without(f, "subject_token")), 400, "invalid_request");
+                     return expect_error(p, p.post(without(f, "subject_token")), 400,
+                                         "invalid_request");
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.1/missing-subject-token-type", "RFC 8693 §2.1", Level::kMust, "subject_token_type is REQUIRED",
-                  "subject_token_type REQUIRED. An identifier, as described in Section 3, that indicates the type of the security token in the subject_token parameter."},
+  out.push_back({{"rfc8693/2.1/missing-subject-token-type", "RFC 8693 §2.1", Level::kMust,
+                  "subject_token_type is REQUIRED",
+                  "subject_token_type REQUIRED. An identifier, as described in Section 3, that "
+                  "indicates the type of the security token in the subject_token parameter."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     return expect_error(p, p.post(without(f, "subject_token_type")), 400, "invalid_request");
+                     return expect_error(p, p.post(without(f, "subject_token_type")), 400,
+                                         "invalid_request");
                    });
                  }});
 
   out.push_back({{"rfc8693/2.2.2/mismatched-subject-token-type", "RFC 8693 §2.2.2", Level::kMust,
                   "A subject_token_type that does not describe the token is refused",
-                  "If the request itself is not valid or if either the subject_token or actor_token are invalid for any reason, or are unacceptable based on policy, the authorization server MUST construct an error response ... invalid_request."},
+                  "If the request itself is not valid or if either the subject_token or "
+                  "actor_token are invalid for any reason, or are unacceptable based on policy, "
+                  "the authorization server MUST construct an error response ... invalid_request."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     return expect_invalid_subject(p, p.post(replaced(f, "subject_token_type", kTypeSaml2)));
+                     return expect_invalid_subject(
+                         p, p.post(replaced(f, "subject_token_type", kTypeSaml2)));
                    });
                  }});
 
   out.push_back({{"rfc8693/2.1/actor-token-requires-type", "RFC 8693 §2.1", Level::kMust,
                   "actor_token_type is REQUIRED when actor_token is present",
-                  "actor_token_type ... This is REQUIRED when the actor_token parameter is present in the request but MUST NOT be included otherwise."},
+                  "actor_token_type ... This is REQUIRED when the actor_token parameter is present "
+                  "in the request but MUST NOT be included otherwise."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      std::string err;
-                     std::string actor = p.target().actor_token ? p.target().actor_token(&err).value_or("") : "";
-                     if (actor.empty()) actor = f[1].second;  // the subject token itself, as an actor token
+                     std::string actor =
+                         p.target().actor_token ? p.target().actor_token(&err).value_or("") : "";
+                     if (actor.empty())
+                       actor = f[1].second;  // the subject token itself, as an actor token
                      Answer a = p.post(with(f, "actor_token", actor));
                      return expect_error(p, a, 400, "invalid_request",
-                                         {{{Profile::kKeycloak}, 200, "", Grade::kUnimplemented, "Keycloak V2 ignores actor_token"}});
+                                         {{{Profile::kKeycloak},
+                                           200,
+                                           "",
+                                           Grade::kUnimplemented,
+                                           "Keycloak V2 ignores actor_token"}});
                    });
                  }});
 
@@ -88,7 +112,11 @@ void add_request_cases(std::vector<Case>& out) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Answer a = p.post(with(f, "actor_token_type", kTypeAccess));
                      return expect_error(p, a, 400, "invalid_request",
-                                         {{{Profile::kKeycloak}, 200, "", Grade::kUnimplemented, "Keycloak V2 ignores actor_token parameters"}});
+                                         {{{Profile::kKeycloak},
+                                           200,
+                                           "",
+                                           Grade::kUnimplemented,
+                                           "Keycloak V2 ignores actor_token parameters"}});
                    });
                  }});
 
@@ -97,53 +125,67 @@ void add_request_cases(std::vector<Case>& out) {
                   "Request and response parameters MUST NOT be included more than once."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     return expect_error(p, p.post(with(f, "subject_token_type", kTypeAccess)), 400, "invalid_request");
+                     return expect_error(p, p.post(with(f, "subject_token_type", kTypeAccess)), 400,
+                                         "invalid_request");
                    });
                  }});
 
   out.push_back({{"rfc8693/2.1/audience-is-repeatable", "RFC 8693 §2.1", Level::kMay,
                   "audience may be repeated; repetition alone is not an error",
-                  "audience OPTIONAL ... Multiple audience parameters may be used to indicate that the issued token is intended to be used at the multiple audiences listed."},
+                  "audience OPTIONAL ... Multiple audience parameters may be used to indicate that "
+                  "the issued token is intended to be used at the multiple audiences listed."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     if (p.target().audience.empty()) return informational("no --audience given: nothing to repeat");
+                     if (p.target().audience.empty())
+                       return informational("no --audience given: nothing to repeat");
                      Answer a = p.post(with(f, "audience", p.target().audience));
                      if (a.status == 200 || a.error() == "invalid_target") return ok(a.describe());
                      if (a.status >= 400 && a.status < 500 && a.json())
-                       return non_strict("200 (or invalid_target by policy)", a.describe(), "repeating audience is allowed by RFC 8693 §2.1");
-                     return failed("200 (or invalid_target by policy)", a.describe(), "repeating audience is allowed by RFC 8693 §2.1");
+                       return non_strict("200 (or invalid_target by policy)", a.describe(),
+                                         "repeating audience is allowed by RFC 8693 §2.1");
+                     return failed("200 (or invalid_target by policy)", a.describe(),
+                                   "repeating audience is allowed by RFC 8693 §2.1");
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.2.2/unsupported-requested-token-type", "RFC 8693 §2.2.2", Level::kMust,
-                  "An unknown requested_token_type is refused",
-                  "If the request itself is not valid ... the authorization server MUST construct an error response ... The value of the error parameter MUST be the invalid_request error code."},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     return expect_error(p, p.post(with(f, "requested_token_type", "urn:txlab:conformance:no-such-type")), 400,
-                                         "invalid_request");
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.2/unsupported-requested-token-type", "RFC 8693 §2.2.2", Level::kMust,
+        "An unknown requested_token_type is refused",
+        "If the request itself is not valid ... the authorization server MUST construct an error "
+        "response ... The value of the error parameter MUST be the invalid_request error code."},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           return expect_error(
+               p, p.post(with(f, "requested_token_type", "urn:txlab:conformance:no-such-type")),
+               400, "invalid_request");
+         });
+       }});
 
   out.push_back({{"rfc6749/5.2/unsupported-grant-type", "RFC 6749 §5.2", Level::kMust,
                   "An unknown grant_type is unsupported_grant_type",
-                  "unsupported_grant_type: The authorization grant type is not supported by the authorization server.", false},
+                  "unsupported_grant_type: The authorization grant type is not supported by the "
+                  "authorization server.",
+                  false},
                  [](Probe& p) {
-                   return expect_error(p, p.post({{"grant_type", "urn:txlab:conformance:no-such-grant"}}), 400, "unsupported_grant_type");
+                   return expect_error(
+                       p, p.post({{"grant_type", "urn:txlab:conformance:no-such-grant"}}), 400,
+                       "unsupported_grant_type");
                  }});
 
-  out.push_back({{"rfc6749/5.2/invalid-client-401", "RFC 6749 §5.2", Level::kMust,
-                  "Failed Basic client authentication is 401 invalid_client with WWW-Authenticate",
-                  kBasic401, false},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     Credentials wrong{p.target().exchanger.id, p.target().exchanger.secret + "-wrong"};
-                     return expect_basic_401(p, p.post(f, Auth::kBasic, &wrong));
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/5.2/invalid-client-401", "RFC 6749 §5.2", Level::kMust,
+        "Failed Basic client authentication is 401 invalid_client with WWW-Authenticate", kBasic401,
+        false},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           Credentials wrong{p.target().exchanger.id, p.target().exchanger.secret + "-wrong"};
+           return expect_basic_401(p, p.post(f, Auth::kBasic, &wrong));
+         });
+       }});
 
   out.push_back({{"rfc6749/5.2/unknown-client-401", "RFC 6749 §5.2", Level::kMust,
-                  "An unknown client id over Basic is 401 invalid_client with WWW-Authenticate", kBasic401, false},
+                  "An unknown client id over Basic is 401 invalid_client with WWW-Authenticate",
+                  kBasic401, false},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Credentials unknown{"txlab-conformance-unknown-client", "not-a-secret"};
@@ -152,157 +194,207 @@ void add_request_cases(std::vector<Case>& out) {
                  }});
 
   out.push_back({{"rfc6749/5.2/empty-secret-basic-401", "RFC 6749 §5.2", Level::kMust,
-                  "The exchanger's id with an empty password over Basic is 401 invalid_client", kBasic401, false},
+                  "The exchanger's id with an empty password over Basic is 401 invalid_client",
+                  kBasic401, false},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     if (p.target().exchanger.secret.empty()) return informational("the exchanger has no secret");
+                     if (p.target().exchanger.secret.empty())
+                       return informational("the exchanger has no secret");
                      return expect_basic_401(p, p.post_basic_raw(f, p.target().exchanger.id + ":"));
                    });
                  }});
 
   out.push_back({{"rfc6749/2.3.1/wrong-secret-post", "RFC 6749 §2.3.1", Level::kMust,
                   "A wrong client_secret in the request body is invalid_client",
-                  "invalid_client: Client authentication failed (e.g., unknown client, no client authentication included, or "
+                  "invalid_client: Client authentication failed (e.g., unknown client, no client "
+                  "authentication included, or "
                   "unsupported authentication method). (RFC 6749 §5.2)",
                   false},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      // Only where the client may use client_secret_post at all.
-                     const Credentials& client = p.target().post_client ? *p.target().post_client : p.target().exchanger;
+                     const Credentials& client =
+                         p.target().post_client ? *p.target().post_client : p.target().exchanger;
                      Answer right = p.post(f, Auth::kPost, &client);
                      if (right.status == 400 || right.status == 401) {
-                       if (right.error() == "invalid_client" || right.error() == "unauthorized_client" || right.error() == "invalid_request")
-                         return unimplemented("'" + client.id + "' cannot authenticate with client_secret_post", right.describe());
+                       if (right.error() == "invalid_client" ||
+                           right.error() == "unauthorized_client" ||
+                           right.error() == "invalid_request")
+                         return unimplemented(
+                             "'" + client.id + "' cannot authenticate with client_secret_post",
+                             right.describe());
                      }
                      std::string err;
                      auto f2 = p.valid_exchange(&err);
-                     if (!f2) return failed("a subject token for the request", "none", "precondition failed: " + err);
+                     if (!f2)
+                       return failed("a subject token for the request", "none",
+                                     "precondition failed: " + err);
                      Credentials wrong{client.id, client.secret + "-wrong"};
                      Answer a = p.post(*f2, Auth::kPost, &wrong);
                      return expect_error(p, a, 401, "invalid_client",
                                          {{{}, 400, "invalid_client", Grade::kOk, ""},
-                                          {{Profile::kKeycloak}, 401, "unauthorized_client", Grade::kNonStrict, "Keycloak's code"},
-                                          {{Profile::kKeycloak}, 400, "unauthorized_client", Grade::kNonStrict, "Keycloak's code"}});
+                                          {{Profile::kKeycloak},
+                                           401,
+                                           "unauthorized_client",
+                                           Grade::kNonStrict,
+                                           "Keycloak's code"},
+                                          {{Profile::kKeycloak},
+                                           400,
+                                           "unauthorized_client",
+                                           Grade::kNonStrict,
+                                           "Keycloak's code"}});
                    });
                  }});
 
-  out.push_back({{"rfc6749/5.2/error-description-charset", "RFC 6749 §5.2", Level::kMust,
-                  "error_description stays within the RFC's character set, whatever the request held",
-                  "Values for the \"error_description\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / "
-                  "%x5D-7E.",
-                  false},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     const std::string hostile = "urn:txlab:\"quoted\"\\back\nline\t\xc3\xa9";
-                     const std::vector<http::FormParams> probes = {
-                         replaced(f, "subject_token_type", hostile),
-                         replaced(f, "requested_token_type", hostile),
-                         replaced(f, "audience", hostile),
-                         replaced(f, "grant_type", hostile),
-                         replaced(f, "subject_token", hostile),
-                     };
-                     size_t seen = 0;
-                     for (const auto& form : probes) {
-                       Answer a = p.post(form);
-                       if (!a.json()) continue;
-                       for (const char* member : {"error", "error_description"}) {
-                         if (!a.body.contains(member)) continue;
-                         ++seen;
-                         if (!a.body[member].is_string()) return failed(std::string(member) + " as a string", a.body[member].dump());
-                         const std::string d = a.body[member].get<std::string>();
-                         for (unsigned char c : d)
-                           if (!(c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E)))
-                             return failed(std::string(member) + " in %x20-21 / %x23-5B / %x5D-7E",
-                                           a.describe() + ": " + Json(d).dump());
-                       }
-                     }
-                     if (seen == 0) return informational("no error response to inspect");
-                     return ok(std::to_string(seen) + " error members checked");
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/5.2/error-description-charset", "RFC 6749 §5.2", Level::kMust,
+        "error_description stays within the RFC's character set, whatever the request held",
+        "Values for the \"error_description\" parameter MUST NOT include characters outside the "
+        "set %x20-21 / %x23-5B / "
+        "%x5D-7E.",
+        false},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           const std::string hostile = "urn:txlab:\"quoted\"\\back\nline\t\xc3\xa9";
+           const std::vector<http::FormParams> probes = {
+               replaced(f, "subject_token_type", hostile),
+               replaced(f, "requested_token_type", hostile),
+               replaced(f, "audience", hostile),
+               replaced(f, "grant_type", hostile),
+               replaced(f, "subject_token", hostile),
+           };
+           size_t seen = 0;
+           for (const auto& form : probes) {
+             Answer a = p.post(form);
+             if (!a.json()) continue;
+             for (const char* member : {"error", "error_description"}) {
+               if (!a.body.contains(member)) continue;
+               ++seen;
+               if (!a.body[member].is_string())
+                 return failed(std::string(member) + " as a string", a.body[member].dump());
+               const std::string d = a.body[member].get<std::string>();
+               for (unsigned char c : d)
+                 if (!(c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) ||
+                       (c >= 0x5D && c <= 0x7E)))
+                   return failed(std::string(member) + " in %x20-21 / %x23-5B / %x5D-7E",
+                                 a.describe() + ": " + Json(d).dump());
+             }
+           }
+           if (seen == 0) return informational("no error response to inspect");
+           return ok(std::to_string(seen) + " error members checked");
+         });
+       }});
 
-  out.push_back({{"rfc6749/5.2/unauthorized-client", "RFC 6749 §5.2", Level::kMust,
-                  "A client not allowed to use token exchange is unauthorized_client",
-                  "unauthorized_client: The authenticated client is not authorized to use this authorization grant type."},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     if (!p.target().unauthorized_client)
-                       return informational("no client known to lack the grant: --unauthorized-client ID:SECRET names one");
-                     // A subject token the unauthorized client could otherwise use (addressed to it too), so
-                     // that only the grant check can refuse it.
-                     http::FormParams form = f;
-                     Json aud = Json::array({p.target().exchanger.id, p.target().unauthorized_client->id});
-                     if (!p.target().issuer.empty()) aud.push_back(p.target().issuer);
-                     if (const std::string minted = mint(p, {{"aud", aud}}); !minted.empty())
-                       form = replaced(form, "subject_token", minted);
-                     Answer a = p.post(form, Auth::kBasic, &*p.target().unauthorized_client);
-                     Finding r = expect_error(p, a, 400, "unauthorized_client");
-                     if (r.grade == Grade::kFailed && a.status >= 400 && a.status < 500 && a.json() && !a.error().empty())
-                       return non_strict("400 unauthorized_client", a.describe(),
-                                         a.error() == "invalid_client"
-                                             ? "refused, but the client did authenticate: unauthorized_client is the code for a grant it may not use"
-                                             : "refused; unauthorized_client is the precise code");
-                     return r;
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/5.2/unauthorized-client", "RFC 6749 §5.2", Level::kMust,
+        "A client not allowed to use token exchange is unauthorized_client",
+        "unauthorized_client: The authenticated client is not authorized to use this authorization "
+        "grant type."},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           if (!p.target().unauthorized_client)
+             return informational(
+                 "no client known to lack the grant: --unauthorized-client ID:SECRET names one");
+           // A subject token the unauthorized client could otherwise use (addressed to it too), so
+           // that only the grant check can refuse it.
+           http::FormParams form = f;
+           Json aud = Json::array({p.target().exchanger.id, p.target().unauthorized_client->id});
+           if (!p.target().issuer.empty()) aud.push_back(p.target().issuer);
+           if (const std::string minted = mint(p, {{"aud", aud}}); !minted.empty())
+             form = replaced(form, "subject_token", minted);
+           Answer a = p.post(form, Auth::kBasic, &*p.target().unauthorized_client);
+           Finding r = expect_error(p, a, 400, "unauthorized_client");
+           if (r.grade == Grade::kFailed && a.status >= 400 && a.status < 500 && a.json() &&
+               !a.error().empty())
+             return non_strict("400 unauthorized_client", a.describe(),
+                               a.error() == "invalid_client"
+                                   ? "refused, but the client did authenticate: "
+                                     "unauthorized_client is the code for a grant it may not use"
+                                   : "refused; unauthorized_client is the precise code");
+           return r;
+         });
+       }});
 
   out.push_back({{"rfc6749/3.2.1/no-client-authentication", "RFC 6749 §3.2.1", Level::kMust,
                   "A confidential client that does not authenticate is refused",
-                  "Confidential clients ... MUST authenticate with the authorization server as described in Section 2.3 when making requests to the token endpoint.", false},
+                  "Confidential clients ... MUST authenticate with the authorization server as "
+                  "described in Section 2.3 when making requests to the token endpoint.",
+                  false},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Answer a = p.post(f, Auth::kNone);
                      return expect_error(p, a, 401, "invalid_client",
                                          {{{}, 400, "invalid_client", Grade::kOk, ""},
-                                          {{}, 400, "invalid_request", Grade::kNonStrict, "invalid_client is the precise code"},
-                                          {{Profile::kKeycloak}, 401, "unauthorized_client", Grade::kNonStrict, "Keycloak's code"}});
+                                          {{},
+                                           400,
+                                           "invalid_request",
+                                           Grade::kNonStrict,
+                                           "invalid_client is the precise code"},
+                                          {{Profile::kKeycloak},
+                                           401,
+                                           "unauthorized_client",
+                                           Grade::kNonStrict,
+                                           "Keycloak's code"}});
                    });
                  }});
 
-  out.push_back({{"rfc6749/2.3.1/basic-credentials-form-urlencoded", "RFC 6749 §2.3.1", Level::kMust,
-                  "client_secret_basic credentials are form-urldecoded by the server",
-                  "The client identifier is encoded using the \"application/x-www-form-urlencoded\" encoding algorithm ... and the encoded value is used as the username; the client password is encoded using the same algorithm and used as the password."},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     // Percent-encode every non-alphanumeric character, as openid-client does ("-" -> %2D).
-                     auto encode_all = [](const std::string& s) {
-                       static const char* hex = "0123456789ABCDEF";
-                       std::string out;
-                       for (unsigned char c : s) {
-                         if (std::isalnum(c)) out.push_back(static_cast<char>(c));
-                         else { out += '%'; out += hex[c >> 4]; out += hex[c & 15]; }
-                       }
-                       return out;
-                     };
-                     const auto& c = p.target().exchanger;
-                     std::string id = encode_all(c.id), secret = encode_all(c.secret);
-                     if (id == c.id && secret == c.secret && !c.id.empty()) {
-                       // Nothing needs encoding: percent-encode one letter, which form-urldecoding
-                       // turns back into itself ("%65x" is "ex").
-                       static const char* hex = "0123456789ABCDEF";
-                       const unsigned char first = static_cast<unsigned char>(c.id[0]);
-                       id = std::string("%") + hex[first >> 4] + hex[first & 15] + c.id.substr(1);
-                     }
-                     // Sent through Basic as is, without our encoder's own (lighter) encoding.
-                     Answer a = p.post_basic_raw(f, id + ":" + secret);
-                     if (a.status == 200) return ok(a.describe());
-                     return failed("200 (credentials decoded per RFC 6749 §2.3.1)", a.describe(),
-                                   "clients such as openid-client send '-' as %2D in Basic credentials");
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/2.3.1/basic-credentials-form-urlencoded", "RFC 6749 §2.3.1", Level::kMust,
+        "client_secret_basic credentials are form-urldecoded by the server",
+        "The client identifier is encoded using the \"application/x-www-form-urlencoded\" encoding "
+        "algorithm ... and the encoded value is used as the username; the client password is "
+        "encoded using the same algorithm and used as the password."},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           // Percent-encode every non-alphanumeric character, as openid-client does ("-" -> %2D).
+           auto encode_all = [](const std::string& s) {
+             static const char* hex = "0123456789ABCDEF";
+             std::string out;
+             for (unsigned char c : s) {
+               if (std::isalnum(c))
+                 out.push_back(static_cast<char>(c));
+               else {
+                 out += '%';
+                 out += hex[c >> 4];
+                 out += hex[c & 15];
+               }
+             }
+             return out;
+           };
+           const auto& c = p.target().exchanger;
+           std::string id = encode_all(c.id), secret = encode_all(c.secret);
+           if (id == c.id && secret == c.secret && !c.id.empty()) {
+             // Nothing needs encoding: percent-encode one letter, which form-urldecoding
+             // turns back into itself ("%65x" is "ex").
+             static const char* hex = "0123456789ABCDEF";
+             const unsigned char first = static_cast<unsigned char>(c.id[0]);
+             id = std::string("%") + hex[first >> 4] + hex[first & 15] + c.id.substr(1);
+           }
+           // Sent through Basic as is, without our encoder's own (lighter) encoding.
+           Answer a = p.post_basic_raw(f, id + ":" + secret);
+           if (a.status == 200) return ok(a.describe());
+           return failed("200 (credentials decoded per RFC 6749 §2.3.1)", a.describe(),
+                         "clients such as openid-client send '-' as %2D in Basic credentials");
+         });
+       }});
 }
 
 void add_summary_cases(std::vector<Case>& out) {
   out.push_back({{"rfc6749/5.2/error-members-charset-everywhere", "RFC 6749 §5.2", Level::kMust,
-                  "Every error answer of the run kept error, error_description and error_uri in the RFC's character set",
-                  "Values for the \"error\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E. ... "
-                  "Values for the \"error_description\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / "
+                  "Every error answer of the run kept error, error_description and error_uri in "
+                  "the RFC's character set",
+                  "Values for the \"error\" parameter MUST NOT include characters outside the set "
+                  "%x20-21 / %x23-5B / %x5D-7E. ... "
+                  "Values for the \"error_description\" parameter MUST NOT include characters "
+                  "outside the set %x20-21 / %x23-5B / "
                   "%x5D-7E.",
                   false},
                  [](Probe& p) {
-                   if (p.error_members_seen() == 0) return informational("no error answer was seen in this run");
+                   if (p.error_members_seen() == 0)
+                     return informational("no error answer was seen in this run");
                    if (!p.charset_violation().empty())
-                     return failed("error members within %x20-21 / %x23-5B / %x5D-7E", p.charset_violation());
+                     return failed("error members within %x20-21 / %x23-5B / %x5D-7E",
+                                   p.charset_violation());
                    return ok(std::to_string(p.error_members_seen()) + " error members checked");
                  }});
 }

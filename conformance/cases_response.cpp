@@ -5,8 +5,8 @@
 #include "conformance/cases.h"
 #include "conformance/judge.h"
 #include "sim/jose/jwt_verifier.h"
-#include "sim/jwks_source.h"
 #include "sim/json_util.h"
+#include "sim/jwks_source.h"
 
 namespace txlab::conformance {
 
@@ -14,7 +14,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-bool is_access_token_answer(const Answer& a) { return json_str(a.body, "issued_token_type") == kTypeAccess; }
+bool is_access_token_answer(const Answer& a) {
+  return json_str(a.body, "issued_token_type") == kTypeAccess;
+}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -30,11 +32,14 @@ Finding truthful_type(const Answer& a, const std::string& t) {
   const bool at_jwt = typ == "at+jwt" || typ == "application/at+jwt";
   if (at_jwt && t != kTypeAccess && t != kTypeJwt)
     return failed("issued_token_type access_token (or jwt) for a typ at+jwt token", t);
-  if ((t == kTypeJwt || t == kTypeId) && !jwt) return failed("a JWT, as issued_token_type " + t + " says", "a token that is not a JWT");
+  if ((t == kTypeJwt || t == kTypeId) && !jwt)
+    return failed("a JWT, as issued_token_type " + t + " says", "a token that is not a JWT");
   if (t == kTypeId && lower(json_str(a.body, "token_type")) == "bearer")
     return failed("token_type N_A for an ID token (RFC 8693 §2.2.1)", "Bearer");
-  if (t == kTypeRefresh && jwt && lower(json_str(a.body, "token_type")) == "bearer" && jwt->second.contains("aud"))
-    return failed("a refresh token, as issued_token_type says", "a bearer JWT with an audience (an access token)");
+  if (t == kTypeRefresh && jwt && lower(json_str(a.body, "token_type")) == "bearer" &&
+      jwt->second.contains("aud"))
+    return failed("a refresh token, as issued_token_type says",
+                  "a bearer JWT with an audience (an access token)");
   return ok(t);
 }
 
@@ -49,8 +54,10 @@ bool claims_rfc9068(const Probe& p, const Answer& a) {
 }  // namespace
 
 void add_response_cases(std::vector<Case>& out) {
-  out.push_back({{"rfc8693/2.2.1/access-token-present", "RFC 8693 §2.2.1", Level::kMust, "access_token is REQUIRED",
-                  "access_token REQUIRED. The security token issued by the authorization server in response to the token exchange request."},
+  out.push_back({{"rfc8693/2.2.1/access-token-present", "RFC 8693 §2.2.1", Level::kMust,
+                  "access_token is REQUIRED",
+                  "access_token REQUIRED. The security token issued by the authorization server in "
+                  "response to the token exchange request."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      if (!json_str(a.body, "access_token").empty()) return ok();
@@ -58,186 +65,241 @@ void add_response_cases(std::vector<Case>& out) {
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.2.1/issued-token-type-present", "RFC 8693 §2.2.1", Level::kMust, "issued_token_type is REQUIRED",
-                  "issued_token_type REQUIRED. An identifier, as described in Section 3, for the representation of the issued security token."},
+  out.push_back({{"rfc8693/2.2.1/issued-token-type-present", "RFC 8693 §2.2.1", Level::kMust,
+                  "issued_token_type is REQUIRED",
+                  "issued_token_type REQUIRED. An identifier, as described in Section 3, for the "
+                  "representation of the issued security token."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      const std::string t = json_str(a.body, "issued_token_type");
-                     if (t.rfind("urn:", 0) == 0 || t.find("://") != std::string::npos) return ok(t);
-                     return failed("issued_token_type with a token type URI", t.empty() ? "(absent)" : t);
+                     if (t.rfind("urn:", 0) == 0 || t.find("://") != std::string::npos)
+                       return ok(t);
+                     return failed("issued_token_type with a token type URI",
+                                   t.empty() ? "(absent)" : t);
                    });
                  }});
 
   out.push_back({{"rfc8693/2.2.1/token-type-bearer", "RFC 8693 §2.2.1", Level::kMust,
                   "token_type is REQUIRED; Bearer for a bearer access token",
-                  "token_type REQUIRED. A case-insensitive value specifying the method of using the access token issued, as specified in Section 7.1 of [RFC6749]."},
+                  "token_type REQUIRED. A case-insensitive value specifying the method of using "
+                  "the access token issued, as specified in Section 7.1 of [RFC6749]."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      std::string t = json_str(a.body, "token_type");
                      std::string lower = t;
-                     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                     if (lower == "bearer" || (lower == "n_a" && !is_access_token_answer(a))) return ok(t);
+                     for (auto& c : lower)
+                       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                     if (lower == "bearer" || (lower == "n_a" && !is_access_token_answer(a)))
+                       return ok(t);
                      if (lower == "dpop") return informational("DPoP-bound token (RFC 9449)");
                      return failed("token_type Bearer", t.empty() ? "(absent)" : t);
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.2.1/expires-in", "RFC 8693 §2.2.1", Level::kShould, "expires_in is RECOMMENDED",
-                  "expires_in RECOMMENDED. The validity lifetime, in seconds, of the token issued by the authorization server."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     if (!a.body.contains("expires_in")) return non_strict("expires_in", "(absent)", "RECOMMENDED, not required");
-                     const Json& e = a.body["expires_in"];
-                     if (!e.is_number()) return failed("expires_in as a JSON number (RFC 6749 §5.1)", e.dump());
-                     if (e.get<double>() <= 0) return failed("a positive lifetime", e.dump());
-                     return ok(e.dump());
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.1/expires-in", "RFC 8693 §2.2.1", Level::kShould, "expires_in is RECOMMENDED",
+        "expires_in RECOMMENDED. The validity lifetime, in seconds, of the token issued by the "
+        "authorization server."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           if (!a.body.contains("expires_in"))
+             return non_strict("expires_in", "(absent)", "RECOMMENDED, not required");
+           const Json& e = a.body["expires_in"];
+           if (!e.is_number())
+             return failed("expires_in as a JSON number (RFC 6749 §5.1)", e.dump());
+           if (e.get<double>() <= 0) return failed("a positive lifetime", e.dump());
+           return ok(e.dump());
+         });
+       }});
 
-  out.push_back({{"rfc6749/5.1/member-types", "RFC 6749 §5.1", Level::kMust,
-                  "Every token response member has its JSON type (strings; expires_in a number)",
-                  "The parameters are serialized into a JavaScript Object Notation (JSON) structure by adding each parameter at the "
-                  "highest structure level. Parameter names and string values are included as JSON strings. Numerical values are "
-                  "included as JSON numbers."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     for (const char* name : {"access_token", "token_type", "issued_token_type", "refresh_token", "scope"})
-                       if (a.body.contains(name) && !a.body[name].is_string())
-                         return failed(std::string(name) + " as a JSON string", a.body[name].dump());
-                     if (a.body.contains("expires_in") && !a.body["expires_in"].is_number())
-                       return failed("expires_in as a JSON number", a.body["expires_in"].dump());
-                     return ok();
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/5.1/member-types", "RFC 6749 §5.1", Level::kMust,
+        "Every token response member has its JSON type (strings; expires_in a number)",
+        "The parameters are serialized into a JavaScript Object Notation (JSON) structure by "
+        "adding each parameter at the "
+        "highest structure level. Parameter names and string values are included as JSON strings. "
+        "Numerical values are "
+        "included as JSON numbers."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           for (const char* name :
+                {"access_token", "token_type", "issued_token_type", "refresh_token", "scope"})
+             if (a.body.contains(name) && !a.body[name].is_string())
+               return failed(std::string(name) + " as a JSON string", a.body[name].dump());
+           if (a.body.contains("expires_in") && !a.body["expires_in"].is_number())
+             return failed("expires_in as a JSON number", a.body["expires_in"].dump());
+           return ok();
+         });
+       }});
 
-  out.push_back({{"rfc8693/2.2.1/expires-in-matches-token", "RFC 8693 §2.2.1", Level::kMust,
-                  "expires_in states the issued token's real lifetime (its exp)",
-                  "expires_in ... The validity lifetime, in seconds, of the token issued by the authorization server. (RFC 8693 "
-                  "§2.2.1) The \"exp\" (expiration time) claim identifies the expiration time on or after which the JWT MUST NOT be "
-                  "accepted for processing. (RFC 7519 §4.1.4) Both state one lifetime."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     if (!a.body.contains("expires_in") || !a.body["expires_in"].is_number())
-                       return informational("no numeric expires_in to compare");
-                     auto jwt = a.issued_jwt();
-                     if (!jwt || !jwt->second.contains("exp") || !jwt->second["exp"].is_number())
-                       return informational("the issued token's exp cannot be read");
-                     const int64_t stated = static_cast<int64_t>(a.body["expires_in"].get<double>());
-                     const int64_t exp = static_cast<int64_t>(jwt->second["exp"].get<double>());
-                     // Against the token's own iat when it has one, else against the clock.
-                     const int64_t from = jwt->second.contains("iat") && jwt->second["iat"].is_number()
-                                              ? static_cast<int64_t>(jwt->second["iat"].get<double>())
-                                              : target_now(p);
-                     const int64_t real = exp - from;
-                     const int64_t slack = 60;
-                     if (stated <= real + slack && stated >= real - slack) return ok("expires_in " + std::to_string(stated) + ", exp - iat " + std::to_string(real));
-                     // A cached answer reports what is left: exp - now.
-                     const int64_t left = exp - target_now(p);
-                     if (stated <= left + slack && stated >= left - slack) return ok("expires_in " + std::to_string(stated) + " = what is left");
-                     return failed("expires_in ≈ " + std::to_string(real) + " (the token's exp - iat)", "expires_in " + std::to_string(stated));
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.1/expires-in-matches-token", "RFC 8693 §2.2.1", Level::kMust,
+        "expires_in states the issued token's real lifetime (its exp)",
+        "expires_in ... The validity lifetime, in seconds, of the token issued by the "
+        "authorization server. (RFC 8693 "
+        "§2.2.1) The \"exp\" (expiration time) claim identifies the expiration time on or after "
+        "which the JWT MUST NOT be "
+        "accepted for processing. (RFC 7519 §4.1.4) Both state one lifetime."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           if (!a.body.contains("expires_in") || !a.body["expires_in"].is_number())
+             return informational("no numeric expires_in to compare");
+           auto jwt = a.issued_jwt();
+           if (!jwt || !jwt->second.contains("exp") || !jwt->second["exp"].is_number())
+             return informational("the issued token's exp cannot be read");
+           const int64_t stated = static_cast<int64_t>(a.body["expires_in"].get<double>());
+           const int64_t exp = static_cast<int64_t>(jwt->second["exp"].get<double>());
+           // Against the token's own iat when it has one, else against the clock.
+           const int64_t from = jwt->second.contains("iat") && jwt->second["iat"].is_number()
+                                    ? static_cast<int64_t>(jwt->second["iat"].get<double>())
+                                    : target_now(p);
+           const int64_t real = exp - from;
+           const int64_t slack = 60;
+           if (stated <= real + slack && stated >= real - slack)
+             return ok("expires_in " + std::to_string(stated) + ", exp - iat " +
+                       std::to_string(real));
+           // A cached answer reports what is left: exp - now.
+           const int64_t left = exp - target_now(p);
+           if (stated <= left + slack && stated >= left - slack)
+             return ok("expires_in " + std::to_string(stated) + " = what is left");
+           return failed("expires_in ≈ " + std::to_string(real) + " (the token's exp - iat)",
+                         "expires_in " + std::to_string(stated));
+         });
+       }});
 
   out.push_back({{"rfc7519/4.1.7/fresh-jti", "RFC 7519 §4.1.7", Level::kMust,
                   "Every issued token has its own jti, never the subject token's",
-                  "The identifier value MUST be assigned in a manner that ensures that there is a negligible probability that the "
+                  "The identifier value MUST be assigned in a manner that ensures that there is a "
+                  "negligible probability that the "
                   "same value will be accidentally assigned to a different data object."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      auto jwt = a.issued_jwt();
                      if (!jwt) return informational("issued token is not a JWT");
-                     if (!jwt->second.contains("jti")) return informational("the issued token has no jti");
+                     if (!jwt->second.contains("jti"))
+                       return informational("the issued token has no jti");
                      const Json jti = jwt->second["jti"];
                      const Json subject_jti = p.subject_claims().value("jti", Json());
-                     if (!subject_jti.is_null() && jti == subject_jti) return failed("a new jti", jti.dump() + " (copied from the subject token)");
+                     if (!subject_jti.is_null() && jti == subject_jti)
+                       return failed("a new jti", jti.dump() + " (copied from the subject token)");
                      std::string err;
                      auto f2 = p.valid_exchange(&err);
-                     if (!f2) return failed("a subject token for the request", "none", "precondition failed: " + err);
+                     if (!f2)
+                       return failed("a subject token for the request", "none",
+                                     "precondition failed: " + err);
                      Answer b = p.post(*f2);
                      auto jwt2 = b.issued_jwt();
-                     if (b.status != 200 || !jwt2) return failed("200 with a JWT for the second exchange", b.describe());
-                     if (jwt2->second.value("jti", Json()) == jti) return failed("two exchanges, two jti values", "both " + jti.dump());
+                     if (b.status != 200 || !jwt2)
+                       return failed("200 with a JWT for the second exchange", b.describe());
+                     if (jwt2->second.value("jti", Json()) == jti)
+                       return failed("two exchanges, two jti values", "both " + jti.dump());
                      return ok(jti.dump());
                    });
                  }});
 
-  out.push_back({{"rfc8693/2.2.1/issued-token-type-truthful", "RFC 8693 §2.2.1", Level::kMust,
-                  "issued_token_type names what was really issued",
-                  "issued_token_type REQUIRED. An identifier, as described in Section 3, for the representation of the issued "
-                  "security token."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     const std::string t = json_str(a.body, "issued_token_type");
-                     if (t.empty()) return informational("no issued_token_type (graded by rfc8693/2.2.1/issued-token-type-present)");
-                     return truthful_type(a, t);
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.1/issued-token-type-truthful", "RFC 8693 §2.2.1", Level::kMust,
+        "issued_token_type names what was really issued",
+        "issued_token_type REQUIRED. An identifier, as described in Section 3, for the "
+        "representation of the issued "
+        "security token."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           const std::string t = json_str(a.body, "issued_token_type");
+           if (t.empty())
+             return informational(
+                 "no issued_token_type (graded by rfc8693/2.2.1/issued-token-type-present)");
+           return truthful_type(a, t);
+         });
+       }});
 
-  out.push_back({{"rfc8693/2.2.1/scope-when-different", "RFC 8693 §2.2.1", Level::kMust,
-                  "scope is returned when the issued scope differs from the request",
-                  "scope OPTIONAL if the scope of the issued security token is identical to the scope requested by the client; otherwise, it is REQUIRED."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const http::FormParams& f) {
-                     (void)f;  // the valid request carries no scope
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT: its scope cannot be read");
-                     const std::string token_scope = json_str(jwt->second, "scope");
-                     if (token_scope.empty()) return ok("no scope issued");
-                     if (a.body.contains("scope")) return ok();
-                     return failed("scope in the response (none was requested, '" + token_scope + "' was issued)", "(absent)");
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.1/scope-when-different", "RFC 8693 §2.2.1", Level::kMust,
+        "scope is returned when the issued scope differs from the request",
+        "scope OPTIONAL if the scope of the issued security token is identical to the scope "
+        "requested by the client; otherwise, it is REQUIRED."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const http::FormParams& f) {
+           (void)f;  // the valid request carries no scope
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT: its scope cannot be read");
+           const std::string token_scope = json_str(jwt->second, "scope");
+           if (token_scope.empty()) return ok("no scope issued");
+           if (a.body.contains("scope")) return ok();
+           return failed(
+               "scope in the response (none was requested, '" + token_scope + "' was issued)",
+               "(absent)");
+         });
+       }});
 
-  out.push_back({{"rfc6749/5.1/cache-control-no-store", "RFC 6749 §5.1", Level::kMust, "Token responses are not cached",
-                  "The authorization server MUST include the HTTP \"Cache-Control\" response header field [RFC2616] with a value of \"no-store\" in any response containing tokens."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     if (a.cache_control.find("no-store") != std::string::npos) return ok(a.cache_control);
-                     return failed("Cache-Control: no-store", a.cache_control.empty() ? "(absent)" : a.cache_control);
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/5.1/cache-control-no-store", "RFC 6749 §5.1", Level::kMust,
+        "Token responses are not cached",
+        "The authorization server MUST include the HTTP \"Cache-Control\" response header field "
+        "[RFC2616] with a value of \"no-store\" in any response containing tokens."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           if (a.cache_control.find("no-store") != std::string::npos) return ok(a.cache_control);
+           return failed("Cache-Control: no-store",
+                         a.cache_control.empty() ? "(absent)" : a.cache_control);
+         });
+       }});
 
-  out.push_back({{"rfc6749/5.1/pragma-no-cache", "RFC 6749 §5.1", Level::kMust, "Pragma: no-cache for HTTP/1.0 caches",
-                  "The authorization server MUST include the HTTP \"Cache-Control\" response header field [RFC2616] with a value of "
-                  "\"no-store\" in any response containing tokens, credentials, or other sensitive information, as well as the "
+  out.push_back({{"rfc6749/5.1/pragma-no-cache", "RFC 6749 §5.1", Level::kMust,
+                  "Pragma: no-cache for HTTP/1.0 caches",
+                  "The authorization server MUST include the HTTP \"Cache-Control\" response "
+                  "header field [RFC2616] with a value of "
+                  "\"no-store\" in any response containing tokens, credentials, or other sensitive "
+                  "information, as well as the "
                   "\"Pragma\" response header field [RFC2616] with a value of \"no-cache\"."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      if (a.pragma.find("no-cache") != std::string::npos) return ok(a.pragma);
                      return non_strict("Pragma: no-cache", a.pragma.empty() ? "(absent)" : a.pragma,
-                                       "RFC 6749 §5.1 requires it, but RFC 9111 §5.4 deprecates Pragma and OAuth 2.1 drops it");
+                                       "RFC 6749 §5.1 requires it, but RFC 9111 §5.4 deprecates "
+                                       "Pragma and OAuth 2.1 drops it");
                    });
                  }});
 
-  out.push_back({{"rfc6749/5.1/json-content-type", "RFC 6749 §5.1", Level::kMust, "Token responses are application/json",
-                  "The parameters are included in the entity-body of the HTTP response using the \"application/json\" media type."},
+  out.push_back({{"rfc6749/5.1/json-content-type", "RFC 6749 §5.1", Level::kMust,
+                  "Token responses are application/json",
+                  "The parameters are included in the entity-body of the HTTP response using the "
+                  "\"application/json\" media type."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     if (a.content_type.rfind("application/json", 0) == 0) return ok(a.content_type);
-                     return failed("Content-Type: application/json", a.content_type.empty() ? "(absent)" : a.content_type);
+                     if (a.content_type.rfind("application/json", 0) == 0)
+                       return ok(a.content_type);
+                     return failed("Content-Type: application/json",
+                                   a.content_type.empty() ? "(absent)" : a.content_type);
                    });
                  }});
 
-  out.push_back({{"rfc6749/5.2/error-response-shape", "RFC 6749 §5.2", Level::kMust,
-                  "Error responses are JSON objects with a registered-charset error code",
-                  "The authorization server responds with an HTTP 400 (Bad Request) status code ... and includes the following parameters with the response: error REQUIRED ... Values for the \"error\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E."},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     Answer a = p.post(without(f, "subject_token"));
-                     if (!a.json()) return failed("a JSON object body", a.raw.substr(0, 120));
-                     if (a.content_type.rfind("application/json", 0) != 0) return failed("Content-Type: application/json", a.content_type);
-                     const std::string e = a.error();
-                     if (e.empty()) return failed("a string error member", a.raw.substr(0, 120));
-                     for (unsigned char c : e)
-                       if (!(c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E)))
-                         return failed("error in %x20-21 / %x23-5B / %x5D-7E", e);
-                     return ok(a.describe());
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/5.2/error-response-shape", "RFC 6749 §5.2", Level::kMust,
+        "Error responses are JSON objects with a registered-charset error code",
+        "The authorization server responds with an HTTP 400 (Bad Request) status code ... and "
+        "includes the following parameters with the response: error REQUIRED ... Values for the "
+        "\"error\" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / "
+        "%x5D-7E."},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           Answer a = p.post(without(f, "subject_token"));
+           if (!a.json()) return failed("a JSON object body", a.raw.substr(0, 120));
+           if (a.content_type.rfind("application/json", 0) != 0)
+             return failed("Content-Type: application/json", a.content_type);
+           const std::string e = a.error();
+           if (e.empty()) return failed("a string error member", a.raw.substr(0, 120));
+           for (unsigned char c : e)
+             if (!(c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E)))
+               return failed("error in %x20-21 / %x23-5B / %x5D-7E", e);
+           return ok(a.describe());
+         });
+       }});
 
   out.push_back({{"rfc8693/2.1/audience-honoured", "RFC 8693 §2.1", Level::kMust,
                   "The issued token's aud covers the requested audience and nothing else",
-                  "audience ... The logical name of the target service where the client intends to use the requested security token."},
+                  "audience ... The logical name of the target service where the client intends to "
+                  "use the requested security token."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      if (p.target().audience.empty()) return informational("no audience requested");
@@ -250,110 +312,137 @@ void add_response_cases(std::vector<Case>& out) {
                    });
                  }});
 
-  out.push_back({{"rfc9068/2.1/typ-at-jwt", "RFC 9068 §2.1", Level::kMust, "JWT access tokens are typed at+jwt",
-                  "Resource servers MUST verify that the \"typ\" header value is \"at+jwt\" or \"application/at+jwt\" and reject tokens carrying any other value."},
+  out.push_back({{"rfc9068/2.1/typ-at-jwt", "RFC 9068 §2.1", Level::kMust,
+                  "JWT access tokens are typed at+jwt",
+                  "Resource servers MUST verify that the \"typ\" header value is \"at+jwt\" or "
+                  "\"application/at+jwt\" and reject tokens carrying any other value."},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
                      auto jwt = a.issued_jwt();
                      if (!jwt) return informational("issued token is not a JWT");
                      const std::string typ = json_str(jwt->first, "typ");
                      std::string lower = typ;
-                     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                     for (auto& c : lower)
+                       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                      if (lower == "at+jwt" || lower == "application/at+jwt") return ok(typ);
                      if (!claims_rfc9068(p, a) && !is_profile(p, Profile::kKeycloak))
-                       return informational("the target does not claim RFC 9068 JWT access tokens (typ " +
-                                            (typ.empty() ? std::string("absent") : typ) + "); --jwt-access-tokens asserts it does");
+                       return informational(
+                           "the target does not claim RFC 9068 JWT access tokens (typ " +
+                           (typ.empty() ? std::string("absent") : typ) +
+                           "); --jwt-access-tokens asserts it does");
                      if (is_profile(p, Profile::kKeycloak))
-                       return non_strict("typ at+jwt", typ.empty() ? "(absent)" : typ, "Keycloak issues typ JWT with a typ claim of Bearer");
+                       return non_strict("typ at+jwt", typ.empty() ? "(absent)" : typ,
+                                         "Keycloak issues typ JWT with a typ claim of Bearer");
                      return failed("typ at+jwt", typ.empty() ? "(absent)" : typ);
                    });
                  }});
 
-  out.push_back({{"rfc9068/2.2/required-claims", "RFC 9068 §2.2", Level::kMust,
-                  "JWT access tokens carry iss, exp, aud, sub, client_id, iat and jti",
-                  "iss REQUIRED ... exp REQUIRED ... aud REQUIRED ... sub REQUIRED ... client_id REQUIRED ... iat REQUIRED ... jti REQUIRED."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     if (!claims_rfc9068(p, a) && !is_profile(p, Profile::kKeycloak))
-                       return informational("the target does not claim RFC 9068 JWT access tokens; --jwt-access-tokens asserts it does");
-                     std::string missing;
-                     for (const char* c : {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"})
-                       if (!jwt->second.contains(c)) missing += (missing.empty() ? "" : ", ") + std::string(c);
-                     if (missing.empty()) return ok();
-                     if (is_profile(p, Profile::kKeycloak) && missing == "client_id")
-                       return non_strict("client_id", "(absent)", "Keycloak names the client in azp");
-                     return failed("all of iss, exp, aud, sub, client_id, iat, jti", "missing " + missing);
-                   });
-                 }});
+  out.push_back(
+      {{"rfc9068/2.2/required-claims", "RFC 9068 §2.2", Level::kMust,
+        "JWT access tokens carry iss, exp, aud, sub, client_id, iat and jti",
+        "iss REQUIRED ... exp REQUIRED ... aud REQUIRED ... sub REQUIRED ... client_id REQUIRED "
+        "... iat REQUIRED ... jti REQUIRED."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           if (!claims_rfc9068(p, a) && !is_profile(p, Profile::kKeycloak))
+             return informational(
+                 "the target does not claim RFC 9068 JWT access tokens; --jwt-access-tokens "
+                 "asserts it does");
+           std::string missing;
+           for (const char* c : {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"})
+             if (!jwt->second.contains(c))
+               missing += (missing.empty() ? "" : ", ") + std::string(c);
+           if (missing.empty()) return ok();
+           if (is_profile(p, Profile::kKeycloak) && missing == "client_id")
+             return non_strict("client_id", "(absent)", "Keycloak names the client in azp");
+           return failed("all of iss, exp, aud, sub, client_id, iat, jti", "missing " + missing);
+         });
+       }});
 
-  out.push_back({{"rfc9068/4/signature-verifies", "RFC 9068 §4", Level::kMust,
-                  "The issued token is signed by an accepted issuer's published key, never alg none",
-                  "The resource server MUST validate the signature of all incoming JWT access tokens according to [RFC7515] using the algorithm specified in the JWT \"alg\" Header Parameter. ... reject any JWT in which the value of \"alg\" is \"none\"."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     if (json_str(jwt->first, "alg") == "none") return failed("a signed token", "alg none");
-                     if (p.jwks().empty()) return informational("no JWKS available to check the signature");
-                     Clock clock;
-                     jose::VerifyPolicy policy;
-                     policy.typ.reset();
-                     policy.require_audience = false;
-                     jose::JwtVerifier v(policy, clock);
-                     const std::string iss = json_str(jwt->second, "iss");
-                     std::vector<jose::Key> keys;
-                     for (const auto& set : p.jwks()) {
-                       std::string err;
-                       for (auto& k : parse_jwks(set.dump(), &err)) keys.push_back(std::move(k));
-                     }
-                     v.trust(iss, std::make_shared<jose::StaticKeySource>(keys));
-                     auto r = v.verify(json_str(a.body, "access_token"));
-                     if (r.ok()) return ok(json_str(jwt->first, "alg"));
-                     return failed("signature valid under the published JWKS", std::string(jose::to_string(r.status)));
-                   });
-                 }});
+  out.push_back(
+      {{"rfc9068/4/signature-verifies", "RFC 9068 §4", Level::kMust,
+        "The issued token is signed by an accepted issuer's published key, never alg none",
+        "The resource server MUST validate the signature of all incoming JWT access tokens "
+        "according to [RFC7515] using the algorithm specified in the JWT \"alg\" Header Parameter. "
+        "... reject any JWT in which the value of \"alg\" is \"none\"."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           if (json_str(jwt->first, "alg") == "none") return failed("a signed token", "alg none");
+           if (p.jwks().empty()) return informational("no JWKS available to check the signature");
+           Clock clock;
+           jose::VerifyPolicy policy;
+           policy.typ.reset();
+           policy.require_audience = false;
+           jose::JwtVerifier v(policy, clock);
+           const std::string iss = json_str(jwt->second, "iss");
+           std::vector<jose::Key> keys;
+           for (const auto& set : p.jwks()) {
+             std::string err;
+             for (auto& k : parse_jwks(set.dump(), &err)) keys.push_back(std::move(k));
+           }
+           v.trust(iss, std::make_shared<jose::StaticKeySource>(keys));
+           auto r = v.verify(json_str(a.body, "access_token"));
+           if (r.ok()) return ok(json_str(jwt->first, "alg"));
+           return failed("signature valid under the published JWKS",
+                         std::string(jose::to_string(r.status)));
+         });
+       }});
 
-  out.push_back({{"rfc8693/2.2.1/issuer-expected", "RFC 8693 §2.2.1", Level::kMust,
-                  "The issued token's iss is the AS (or the AS it brokers to)",
-                  "The authorization server issues the token; its iss identifies it (RFC 7519 §4.1.1)."},
-                 [](Probe& p) {
-                   return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     if (p.target().accepted_issuers.empty()) return informational("issuer unknown (no discovery metadata)");
-                     auto jwt = a.issued_jwt();
-                     if (!jwt) return informational("issued token is not a JWT");
-                     const std::string iss = json_str(jwt->second, "iss");
-                     for (const auto& i : p.target().accepted_issuers)
-                       if (i == iss) return ok(iss);
-                     return failed("iss one of the AS's issuers", iss);
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.1/issuer-expected", "RFC 8693 §2.2.1", Level::kMust,
+        "The issued token's iss is the AS (or the AS it brokers to)",
+        "The authorization server issues the token; its iss identifies it (RFC 7519 §4.1.1)."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           if (p.target().accepted_issuers.empty())
+             return informational("issuer unknown (no discovery metadata)");
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           const std::string iss = json_str(jwt->second, "iss");
+           for (const auto& i : p.target().accepted_issuers)
+             if (i == iss) return ok(iss);
+           return failed("iss one of the AS's issuers", iss);
+         });
+       }});
 
   auto type_case = [&](const char* id, const char* type, const char* title, bool id_token) {
-    out.push_back({{id, "RFC 8693 §3", Level::kMay, title,
-                    "requested_token_type OPTIONAL. An identifier, as described in Section 3, for the type of the requested security token. ... issued_token_type REQUIRED."},
-                   [type, id_token](Probe& p) {
-                     return with_valid_exchange(p, [&](const http::FormParams& f) {
-                       Answer a = p.post(with(f, "requested_token_type", type));
-                       if (a.status == 400 && (a.error() == "invalid_request" || a.error() == "invalid_target"))
-                         return unimplemented("the server does not issue this token type", a.describe());
-                       if (a.status != 200) return failed("200 or invalid_request (unsupported)", a.describe());
-                       const std::string issued = json_str(a.body, "issued_token_type");
-                       if (issued.empty())
-                         return informational("no issued_token_type, so what was issued cannot be told (graded by rfc8693/2.2.1/issued-token-type-present)");
-                       if (issued != type)
-                         return failed(std::string("issued_token_type ") + type + " (or a refusal)", issued,
-                                       "a requested type is not at the server's discretion (RFC 8693 §2.1 requested_token_type)");
-                       if (id_token && json_str(a.body, "token_type") != "N_A")
-                         return failed("token_type N_A for an ID token", json_str(a.body, "token_type"));
-                       return truthful_type(a, issued);
-                     });
-                   }});
+    out.push_back(
+        {{id, "RFC 8693 §3", Level::kMay, title,
+          "requested_token_type OPTIONAL. An identifier, as described in Section 3, for the type "
+          "of the requested security token. ... issued_token_type REQUIRED."},
+         [type, id_token](Probe& p) {
+           return with_valid_exchange(p, [&](const http::FormParams& f) {
+             Answer a = p.post(with(f, "requested_token_type", type));
+             if (a.status == 400 &&
+                 (a.error() == "invalid_request" || a.error() == "invalid_target"))
+               return unimplemented("the server does not issue this token type", a.describe());
+             if (a.status != 200)
+               return failed("200 or invalid_request (unsupported)", a.describe());
+             const std::string issued = json_str(a.body, "issued_token_type");
+             if (issued.empty())
+               return informational(
+                   "no issued_token_type, so what was issued cannot be told (graded by "
+                   "rfc8693/2.2.1/issued-token-type-present)");
+             if (issued != type)
+               return failed(std::string("issued_token_type ") + type + " (or a refusal)", issued,
+                             "a requested type is not at the server's discretion (RFC 8693 §2.1 "
+                             "requested_token_type)");
+             if (id_token && json_str(a.body, "token_type") != "N_A")
+               return failed("token_type N_A for an ID token", json_str(a.body, "token_type"));
+             return truthful_type(a, issued);
+           });
+         }});
   };
-  type_case("rfc8693/3/requested-jwt", kTypeJwt, "requested_token_type jwt is honoured or refused", false);
-  type_case("rfc8693/3/requested-id-token", kTypeId, "requested_token_type id_token yields token_type N_A", true);
-  type_case("rfc8693/3/requested-refresh-token", kTypeRefresh, "requested_token_type refresh_token is honoured or refused", false);
+  type_case("rfc8693/3/requested-jwt", kTypeJwt, "requested_token_type jwt is honoured or refused",
+            false);
+  type_case("rfc8693/3/requested-id-token", kTypeId,
+            "requested_token_type id_token yields token_type N_A", true);
+  type_case("rfc8693/3/requested-refresh-token", kTypeRefresh,
+            "requested_token_type refresh_token is honoured or refused", false);
 }
 
 }  // namespace txlab::conformance

@@ -37,9 +37,11 @@ std::set<std::string> granted(const Answer& a, const std::string& requested, std
     *source = "response scope '" + a.body["scope"].get<std::string>() + "'";
   } else {
     g = scope_set(requested);
-    *source = "no scope in the response, which means the requested '" + requested + "' was granted (RFC 6749 §5.1)";
+    *source = "no scope in the response, which means the requested '" + requested +
+              "' was granted (RFC 6749 §5.1)";
   }
-  if (auto jwt = a.issued_jwt(); jwt && jwt->second.contains("scope") && jwt->second["scope"].is_string()) {
+  if (auto jwt = a.issued_jwt();
+      jwt && jwt->second.contains("scope") && jwt->second["scope"].is_string()) {
     for (const auto& t : scope_set(jwt->second["scope"].get<std::string>())) g.insert(t);
     *source += "; token scope '" + jwt->second["scope"].get<std::string>() + "'";
   }
@@ -51,7 +53,8 @@ std::set<std::string> granted(const Answer& a, const std::string& requested, std
 std::vector<std::string> beyond(const Probe& p, const std::set<std::string>& subject) {
   std::vector<std::string> out;
   auto add = [&](const std::string& s) {
-    if (!s.empty() && !subject.count(s) && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    if (!s.empty() && !subject.count(s) && std::find(out.begin(), out.end(), s) == out.end())
+      out.push_back(s);
   };
   for (const auto& s : p.target().scopes_beyond_subject) add(s);
   for (const auto& s : p.target().scopes_supported)
@@ -62,13 +65,17 @@ std::vector<std::string> beyond(const Probe& p, const std::set<std::string>& sub
 }
 
 const char* kInvalidScope =
-    "invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner. "
-    "(RFC 6749 §5.2) ... If the issued access token scope is different from the one requested by the client, the "
-    "authorization server MUST include the \"scope\" response parameter to inform the client of the actual scope granted "
+    "invalid_scope: The requested scope is invalid, unknown, malformed, or exceeds the scope "
+    "granted by the resource owner. "
+    "(RFC 6749 §5.2) ... If the issued access token scope is different from the one requested by "
+    "the client, the "
+    "authorization server MUST include the \"scope\" response parameter to inform the client of "
+    "the actual scope granted "
     "(RFC 6749 §3.3).";
 
 // Asks for `requested`; OK when refused (invalid_scope) or granted within the subject's scope.
-Finding wider(Probe& p, const http::FormParams& f, const std::set<std::string>& subject, const std::string& requested) {
+Finding wider(Probe& p, const http::FormParams& f, const std::set<std::string>& subject,
+              const std::string& requested) {
   Answer a = p.post(with(without(f, "scope"), "scope", requested));
   if (a.status == 400 && a.error() == "invalid_scope") return ok(a.describe());
   if (a.status != 200) {
@@ -82,91 +89,112 @@ Finding wider(Probe& p, const http::FormParams& f, const std::set<std::string>& 
   for (const auto& t : granted(a, requested, &source))
     if (!subject.count(t)) extra.insert(t);
   if (extra.empty()) return ok("200 narrowed: " + source);
-  return failed("invalid_scope, or a grant within the subject token's '" + join(subject) + "' reported in scope",
+  return failed("invalid_scope, or a grant within the subject token's '" + join(subject) +
+                    "' reported in scope",
                 "200 granting '" + join(extra) + "' (" + source + ")");
 }
 
 }  // namespace
 
 void add_scope_cases(std::vector<Case>& out) {
-  out.push_back({{"rfc6749/3.3/wider-scope-alone", "RFC 6749 §3.3", Level::kMust,
-                  "A scope the subject token does not hold is refused or narrowed, never granted", kInvalidScope},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     if (!p.subject_claims().contains("scope")) return informational("the subject token carries no scope claim to compare with");
-                     const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
-                     Finding worst = ok();
-                     bool first = true;
-                     for (const auto& s : beyond(p, subject)) {
-                       std::string err;
-                       auto fresh = first ? std::optional<http::FormParams>(f) : p.valid_exchange(&err);
-                       first = false;
-                       if (!fresh) return failed("a subject token for the request", "none", "precondition failed: " + err);
-                       Finding r = wider(p, *fresh, subject, s);
-                       if (r.grade == Grade::kFailed) return r;
-                       if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
-                     }
-                     return worst;
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/3.3/wider-scope-alone", "RFC 6749 §3.3", Level::kMust,
+        "A scope the subject token does not hold is refused or narrowed, never granted",
+        kInvalidScope},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           if (!p.subject_claims().contains("scope"))
+             return informational("the subject token carries no scope claim to compare with");
+           const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
+           Finding worst = ok();
+           bool first = true;
+           for (const auto& s : beyond(p, subject)) {
+             std::string err;
+             auto fresh = first ? std::optional<http::FormParams>(f) : p.valid_exchange(&err);
+             first = false;
+             if (!fresh)
+               return failed("a subject token for the request", "none",
+                             "precondition failed: " + err);
+             Finding r = wider(p, *fresh, subject, s);
+             if (r.grade == Grade::kFailed) return r;
+             if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
+           }
+           return worst;
+         });
+       }});
 
-  out.push_back({{"rfc6749/3.3/wider-scope-superset", "RFC 6749 §3.3", Level::kMust,
-                  "The subject's scope plus one more is refused, or narrowed and reported", kInvalidScope},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     if (!p.subject_claims().contains("scope")) return informational("the subject token carries no scope claim to compare with");
-                     const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
-                     Finding worst = ok();
-                     size_t n = 0;
-                     for (const auto& s : beyond(p, subject)) {
-                       if (++n > 3) break;
-                       std::set<std::string> req = subject;
-                       req.insert(s);
-                       std::string err;
-                       auto fresh = p.valid_exchange(&err);
-                       if (!fresh) return failed("a subject token for the request", "none", "precondition failed: " + err);
-                       Finding r = wider(p, *fresh, subject, join(req));
-                       if (r.grade == Grade::kFailed) return r;
-                       if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
-                     }
-                     (void)f;
-                     return worst;
-                   });
-                 }});
+  out.push_back(
+      {{"rfc6749/3.3/wider-scope-superset", "RFC 6749 §3.3", Level::kMust,
+        "The subject's scope plus one more is refused, or narrowed and reported", kInvalidScope},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           if (!p.subject_claims().contains("scope"))
+             return informational("the subject token carries no scope claim to compare with");
+           const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
+           Finding worst = ok();
+           size_t n = 0;
+           for (const auto& s : beyond(p, subject)) {
+             if (++n > 3) break;
+             std::set<std::string> req = subject;
+             req.insert(s);
+             std::string err;
+             auto fresh = p.valid_exchange(&err);
+             if (!fresh)
+               return failed("a subject token for the request", "none",
+                             "precondition failed: " + err);
+             Finding r = wider(p, *fresh, subject, join(req));
+             if (r.grade == Grade::kFailed) return r;
+             if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
+           }
+           (void)f;
+           return worst;
+         });
+       }});
 
-  out.push_back({{"rfc8693/2.2.1/narrowed-scope-reported", "RFC 8693 §2.2.1", Level::kMust,
-                  "A narrower requested scope is issued as asked, or the difference is reported",
-                  "scope OPTIONAL if the scope of the issued security token is identical to the scope requested by the client; "
-                  "otherwise, it is REQUIRED."},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
-                     if (subject.empty()) return informational("subject token has no scope to narrow");
-                     const std::string one = *subject.begin();
-                     Answer a = p.post(with(f, "scope", one));
-                     if (a.status == 400 && a.error() == "invalid_scope") return informational("server refused the narrower scope by policy");
-                     if (a.status != 200) return failed("200", a.describe());
-                     const std::string reported = a.body.contains("scope") && a.body["scope"].is_string() ? a.body["scope"].get<std::string>() : "";
-                     auto jwt = a.issued_jwt();
-                     if (jwt && jwt->second.contains("scope")) {
-                       const auto in_token = scope_set(json_str(jwt->second, "scope"));
-                       if (in_token != std::set<std::string>{one} && scope_set(reported) != in_token)
-                         return failed("scope '" + one + "', or the issued '" + join(in_token) + "' reported in scope",
-                                       reported.empty() ? "(no scope member)" : "scope '" + reported + "'");
-                     }
-                     if (!reported.empty()) {
-                       for (const auto& t : scope_set(reported))
-                         if (t != one) return failed("no more than the requested '" + one + "'", "scope '" + reported + "'");
-                     }
-                     return ok(reported.empty() ? "issued as requested" : "scope '" + reported + "'");
-                   });
-                 }});
+  out.push_back(
+      {{"rfc8693/2.2.1/narrowed-scope-reported", "RFC 8693 §2.2.1", Level::kMust,
+        "A narrower requested scope is issued as asked, or the difference is reported",
+        "scope OPTIONAL if the scope of the issued security token is identical to the scope "
+        "requested by the client; "
+        "otherwise, it is REQUIRED."},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
+           if (subject.empty()) return informational("subject token has no scope to narrow");
+           const std::string one = *subject.begin();
+           Answer a = p.post(with(f, "scope", one));
+           if (a.status == 400 && a.error() == "invalid_scope")
+             return informational("server refused the narrower scope by policy");
+           if (a.status != 200) return failed("200", a.describe());
+           const std::string reported = a.body.contains("scope") && a.body["scope"].is_string()
+                                            ? a.body["scope"].get<std::string>()
+                                            : "";
+           auto jwt = a.issued_jwt();
+           if (jwt && jwt->second.contains("scope")) {
+             const auto in_token = scope_set(json_str(jwt->second, "scope"));
+             if (in_token != std::set<std::string>{one} && scope_set(reported) != in_token)
+               return failed(
+                   "scope '" + one + "', or the issued '" + join(in_token) + "' reported in scope",
+                   reported.empty() ? "(no scope member)" : "scope '" + reported + "'");
+           }
+           if (!reported.empty()) {
+             for (const auto& t : scope_set(reported))
+               if (t != one)
+                 return failed("no more than the requested '" + one + "'",
+                               "scope '" + reported + "'");
+           }
+           return ok(reported.empty() ? "issued as requested" : "scope '" + reported + "'");
+         });
+       }});
 
   out.push_back({{"rfc8693/2.1/default-scope-within-subject", "RFC 6749 §3.3", Level::kMust,
-                  "Without a scope parameter, the issued scope never exceeds the subject token's", kInvalidScope},
+                  "Without a scope parameter, the issued scope never exceeds the subject token's",
+                  kInvalidScope},
                  [](Probe& p) {
                    return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-                     if (!p.subject_claims().contains("scope")) return informational("the subject token carries no scope claim to compare with");
+                     if (!p.subject_claims().contains("scope"))
+                       return informational(
+                           "the subject token carries no scope claim to compare with");
                      const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
                      std::set<std::string> issued;
                      std::string source;
@@ -175,15 +203,18 @@ void add_scope_cases(std::vector<Case>& out) {
                        source = "response scope";
                      }
                      if (auto jwt = a.issued_jwt(); jwt && jwt->second.contains("scope")) {
-                       for (const auto& t : scope_set(json_str(jwt->second, "scope"))) issued.insert(t);
+                       for (const auto& t : scope_set(json_str(jwt->second, "scope")))
+                         issued.insert(t);
                        source += source.empty() ? "token scope" : " and token scope";
                      }
-                     if (source.empty()) return informational("neither the response nor the token states a scope");
+                     if (source.empty())
+                       return informational("neither the response nor the token states a scope");
                      std::set<std::string> extra;
                      for (const auto& t : issued)
                        if (!subject.count(t)) extra.insert(t);
                      if (extra.empty()) return ok(join(issued));
-                     return failed("scope within '" + join(subject) + "'", "also '" + join(extra) + "' (" + source + ")");
+                     return failed("scope within '" + join(subject) + "'",
+                                   "also '" + join(extra) + "' (" + source + ")");
                    });
                  }});
 }

@@ -12,21 +12,31 @@ using Json = nlohmann::json;
 namespace {
 
 const char* kSignature =
-    "Validate the JWS Signature against the JWS Signing Input ... in the manner defined for the algorithm being used, "
-    "which MUST be accurately represented by the value of the \"alg\" (algorithm) Header Parameter ... If the JWS "
-    "Signature was not successfully validated, the JWS MUST be rejected. (RFC 7515 §5.2; RFC 8693 §2.2.2: an invalid "
+    "Validate the JWS Signature against the JWS Signing Input ... in the manner defined for the "
+    "algorithm being used, "
+    "which MUST be accurately represented by the value of the \"alg\" (algorithm) Header Parameter "
+    "... If the JWS "
+    "Signature was not successfully validated, the JWS MUST be rejected. (RFC 7515 §5.2; RFC 8693 "
+    "§2.2.2: an invalid "
     "subject_token or actor_token MUST be answered with an error.)";
 const char* kKeyLocation =
-    "The key used to verify a JWS MUST come from the issuer's configured keys; a key or key location carried in the "
-    "token itself is chosen by whoever made the token. \"When used with a JWK, the key MUST be ... validated\" and RFC "
-    "8725 §3.10: \"the recipient MUST NOT trust\" key material it did not obtain from a trusted source.";
+    "The key used to verify a JWS MUST come from the issuer's configured keys; a key or key "
+    "location carried in the "
+    "token itself is chosen by whoever made the token. \"When used with a JWK, the key MUST be ... "
+    "validated\" and RFC "
+    "8725 §3.10: \"the recipient MUST NOT trust\" key material it did not obtain from a trusted "
+    "source.";
 const char* kAlgNone =
-    "RFC 8725 §3.2: \"Libraries MUST enable the caller to specify a supported set of algorithms and MUST NOT use any "
-    "other algorithms when performing cryptographic operations.\" An unsecured JWS (alg none, any letter case) is "
+    "RFC 8725 §3.2: \"Libraries MUST enable the caller to specify a supported set of algorithms "
+    "and MUST NOT use any "
+    "other algorithms when performing cryptographic operations.\" An unsecured JWS (alg none, any "
+    "letter case) is "
     "never acceptable as a subject or actor token.";
 const char* kAlgConfusion =
-    "RFC 8725 §3.1: \"Each key MUST be used with exactly one algorithm, and this MUST be checked when the "
-    "cryptographic operation is performed.\" An RS/ES/EdDSA public key used as an HMAC secret is the classic "
+    "RFC 8725 §3.1: \"Each key MUST be used with exactly one algorithm, and this MUST be checked "
+    "when the "
+    "cryptographic operation is performed.\" An RS/ES/EdDSA public key used as an HMAC secret is "
+    "the classic "
     "confusion.";
 
 struct Parts {
@@ -39,8 +49,8 @@ std::optional<Parts> parts_of(const std::string& token) {
   auto split = jose::split_compact(token);
   auto decoded = jose::decode_unverified(token);
   if (!split || !decoded) return std::nullopt;
-  return Parts{decoded->first, decoded->second, std::string(split->header_b64), std::string(split->payload_b64),
-               std::string(split->signature_b64)};
+  return Parts{decoded->first, decoded->second, std::string(split->header_b64),
+               std::string(split->payload_b64), std::string(split->signature_b64)};
 }
 
 // The token's header with the signing-relevant members replaced.
@@ -50,12 +60,15 @@ Json base_header(const Json& h) {
   return out;
 }
 
-std::string unsigned_token(const Json& header, const Json& claims, const std::string& signature = "") {
-  return jose::base64url_encode(header.dump()) + "." + jose::base64url_encode(claims.dump()) + "." + signature;
+std::string unsigned_token(const Json& header, const Json& claims,
+                           const std::string& signature = "") {
+  return jose::base64url_encode(header.dump()) + "." + jose::base64url_encode(claims.dump()) + "." +
+         signature;
 }
 
 std::string hs256(const std::string& secret, const Json& header, const Json& claims) {
-  const std::string input = jose::base64url_encode(header.dump()) + "." + jose::base64url_encode(claims.dump());
+  const std::string input =
+      jose::base64url_encode(header.dump()) + "." + jose::base64url_encode(claims.dump());
   return input + "." + jose::base64url_encode(jose::hmac_sha256(secret, input));
 }
 
@@ -76,7 +89,8 @@ std::string python_json(const nlohmann::ordered_json& j) {
     std::string out = "{";
     bool first = true;
     for (auto it = j.begin(); it != j.end(); ++it) {
-      out += (first ? "" : ", ") + nlohmann::ordered_json(it.key()).dump() + ": " + python_json(it.value());
+      out += (first ? "" : ", ") + nlohmann::ordered_json(it.key()).dump() + ": " +
+             python_json(it.value());
       first = false;
     }
     return out + "}";
@@ -100,23 +114,36 @@ std::string std_base64(const std::string& bytes) {
 
 const std::vector<Forgery>& all_forgeries() {
   static const std::vector<Forgery> v = {
-      {Kind::kUnknownKid, "unknown-kid", "RFC 7515 §5.2", "signed by an unknown key under an unpublished kid", kSignature},
-      {Kind::kForeignKeyRealKid, "foreign-key-real-kid", "RFC 7515 §5.2", "signed by a foreign key under the issuer's real kid",
+      {Kind::kUnknownKid, "unknown-kid", "RFC 7515 §5.2",
+       "signed by an unknown key under an unpublished kid", kSignature},
+      {Kind::kForeignKeyRealKid, "foreign-key-real-kid", "RFC 7515 §5.2",
+       "signed by a foreign key under the issuer's real kid", kSignature},
+      {Kind::kNoKid, "no-kid", "RFC 7515 §5.2", "signed by a foreign key, no kid header",
        kSignature},
-      {Kind::kNoKid, "no-kid", "RFC 7515 §5.2", "signed by a foreign key, no kid header", kSignature},
-      {Kind::kHs256PublicKey, "hs256-public-key", "RFC 8725 §3.1", "HS256 keyed with the issuer's public key (algorithm confusion)",
-       kAlgConfusion},
-      {Kind::kEmbeddedJwk, "embedded-jwk", "RFC 8725 §3.10", "verification key carried in the jwk header", kKeyLocation},
-      {Kind::kJku, "jku-header", "RFC 8725 §3.10", "verification keys fetched from a jku URL in the token", kKeyLocation},
-      {Kind::kX5u, "x5u-header", "RFC 8725 §3.10", "verification certificate fetched from an x5u URL in the token", kKeyLocation},
-      {Kind::kX5c, "x5c-header", "RFC 8725 §3.10", "verification certificate carried in the x5c header", kKeyLocation},
-      {Kind::kAlgNone, "alg-none", "RFC 8725 §3.2", "unsecured: alg none in every letter case", kAlgNone},
-      {Kind::kTamperedPayload, "tampered-payload", "RFC 7515 §5.2", "claims altered after signing", kSignature},
-      {Kind::kEmptySignature, "empty-signature", "RFC 7515 §5.2", "the signature removed", kSignature},
-      {Kind::kAttackerIssuer, "attacker-issuer", "RFC 8725 §3.8", "an issuer nobody configured, whose keys its discovery names",
-       "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the cryptographic keys used for the "
-       "cryptographic operations in the JWT belong to the issuer. (RFC 8725 §3.8) Only configured issuers are trusted: keys "
-       "found by following an unknown iss to its discovery document belong to whoever wrote the token."},
+      {Kind::kHs256PublicKey, "hs256-public-key", "RFC 8725 §3.1",
+       "HS256 keyed with the issuer's public key (algorithm confusion)", kAlgConfusion},
+      {Kind::kEmbeddedJwk, "embedded-jwk", "RFC 8725 §3.10",
+       "verification key carried in the jwk header", kKeyLocation},
+      {Kind::kJku, "jku-header", "RFC 8725 §3.10",
+       "verification keys fetched from a jku URL in the token", kKeyLocation},
+      {Kind::kX5u, "x5u-header", "RFC 8725 §3.10",
+       "verification certificate fetched from an x5u URL in the token", kKeyLocation},
+      {Kind::kX5c, "x5c-header", "RFC 8725 §3.10",
+       "verification certificate carried in the x5c header", kKeyLocation},
+      {Kind::kAlgNone, "alg-none", "RFC 8725 §3.2", "unsecured: alg none in every letter case",
+       kAlgNone},
+      {Kind::kTamperedPayload, "tampered-payload", "RFC 7515 §5.2", "claims altered after signing",
+       kSignature},
+      {Kind::kEmptySignature, "empty-signature", "RFC 7515 §5.2", "the signature removed",
+       kSignature},
+      {Kind::kAttackerIssuer, "attacker-issuer", "RFC 8725 §3.8",
+       "an issuer nobody configured, whose keys its discovery names",
+       "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the "
+       "cryptographic keys used for the "
+       "cryptographic operations in the JWT belong to the issuer. (RFC 8725 §3.8) Only configured "
+       "issuers are trusted: keys "
+       "found by following an unknown iss to its discovery document belong to whoever wrote the "
+       "token."},
   };
   return v;
 }
@@ -124,7 +151,8 @@ const std::vector<Forgery>& all_forgeries() {
 std::string sign_with(const jose::Key& key, const Json& header, const Json& claims) {
   Json h = header;
   if (!h.contains("alg")) h["alg"] = std::string(jose::to_string(key.alg()));
-  const std::string input = jose::base64url_encode(h.dump()) + "." + jose::base64url_encode(claims.dump());
+  const std::string input =
+      jose::base64url_encode(h.dump()) + "." + jose::base64url_encode(claims.dump());
   auto sig = jose::sign_bytes(key, input);
   return input + "." + (sig ? jose::base64url_encode(*sig) : std::string());
 }
@@ -132,7 +160,9 @@ std::string sign_with(const jose::Key& key, const Json& header, const Json& clai
 const nlohmann::ordered_json* published_key_for(const std::string& token, const Materials& m) {
   if (m.published.empty()) return nullptr;
   auto d = jose::decode_unverified(token);
-  const std::string kid = d && d->first.contains("kid") && d->first["kid"].is_string() ? d->first["kid"].get<std::string>() : "";
+  const std::string kid = d && d->first.contains("kid") && d->first["kid"].is_string()
+                              ? d->first["kid"].get<std::string>()
+                              : "";
   for (const auto& k : m.published)
     if (k.contains("kid") && k["kid"].is_string() && k["kid"].get<std::string>() == kid) return &k;
   return &m.published.front();
@@ -143,7 +173,8 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
   if (!p) return {};
   const Json& h = p->header;
   const Json& c = p->claims;
-  const std::string real_kid = h.contains("kid") && h["kid"].is_string() ? h["kid"].get<std::string>() : "";
+  const std::string real_kid =
+      h.contains("kid") && h["kid"].is_string() ? h["kid"].get<std::string>() : "";
   std::vector<std::string> out;
   const jose::Key* s = m.stranger;
   switch (kind) {
@@ -176,8 +207,9 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
       if (!real_kid.empty()) hh["kid"] = real_kid;
       // The key's text as the server may hold it: the JWK as published (compact, or with the
       // separators of Python's json.dumps), sorted, and the key's PEM/DER/raw forms.
-      std::vector<std::string> secrets = {pub->dump(), Json::parse(pub->dump()).dump(), python_json(*pub),
-                                          python_json(nlohmann::ordered_json::parse(Json::parse(pub->dump()).dump()))};
+      std::vector<std::string> secrets = {
+          pub->dump(), Json::parse(pub->dump()).dump(), python_json(*pub),
+          python_json(nlohmann::ordered_json::parse(Json::parse(pub->dump()).dump()))};
       if (key) {
         const std::string pem = key->public_pem();
         secrets.push_back(pem);
@@ -239,11 +271,15 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
     case Kind::kTamperedPayload: {
       Json c1 = c;
       c1["sub"] = "txlab-conformance-attacker";
-      out.push_back(p->header_b64 + "." + jose::base64url_encode(c1.dump()) + "." + p->signature_b64);
+      out.push_back(p->header_b64 + "." + jose::base64url_encode(c1.dump()) + "." +
+                    p->signature_b64);
       Json c2 = c;
-      if (c2.contains("exp") && c2["exp"].is_number_integer()) c2["exp"] = c2["exp"].get<int64_t>() + 86400;
-      c2["scope"] = c.value("scope", std::string()) + (c.contains("scope") ? " " : "") + "txlab-conformance-admin";
-      out.push_back(p->header_b64 + "." + jose::base64url_encode(c2.dump()) + "." + p->signature_b64);
+      if (c2.contains("exp") && c2["exp"].is_number_integer())
+        c2["exp"] = c2["exp"].get<int64_t>() + 86400;
+      c2["scope"] = c.value("scope", std::string()) + (c.contains("scope") ? " " : "") +
+                    "txlab-conformance-admin";
+      out.push_back(p->header_b64 + "." + jose::base64url_encode(c2.dump()) + "." +
+                    p->signature_b64);
       break;
     }
     case Kind::kEmptySignature: {

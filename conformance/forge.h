@@ -17,25 +17,27 @@ namespace txlab::conformance::forge {
 struct Materials {
   const jose::Key* stranger = nullptr;  // an ES256 key nobody trusts (private)
   std::string stranger_cert_der;        // a self-signed certificate for it (x5c / x5u)
-  std::vector<nlohmann::ordered_json> published;  // the issuer's JWKS keys, members in published order
+  std::vector<nlohmann::ordered_json>
+      published;                  // the issuer's JWKS keys, members in published order
   std::string attacker_jwks_url;  // serves {"keys":[stranger]} (jku)
   std::string attacker_x5u_url;   // serves the stranger's certificate as PEM (x5u)
-  std::string attacker_issuer;    // serves RFC 8414 / OIDC discovery whose jwks_uri has the stranger's key
+  std::string
+      attacker_issuer;  // serves RFC 8414 / OIDC discovery whose jwks_uri has the stranger's key
 };
 
 enum class Kind {
-  kUnknownKid,        // signed by the stranger, a kid the issuer never published
-  kForeignKeyRealKid, // signed by the stranger, the issuer's real kid
-  kNoKid,             // signed by the stranger, no kid at all
-  kHs256PublicKey,    // HS256 keyed with the issuer's public key (PEM, DER, JWK text)
-  kEmbeddedJwk,       // the stranger's key carried in the jwk header (RFC 7515 §4.1.3)
-  kJku,               // the stranger's JWKS URL in jku (RFC 7515 §4.1.2)
-  kX5u,               // the stranger's certificate URL in x5u (RFC 7515 §4.1.5)
-  kX5c,               // the stranger's certificate in x5c (RFC 7515 §4.1.6)
-  kAlgNone,           // alg none in several letter cases, empty signature (RFC 8725 §3.2)
-  kTamperedPayload,   // the issuer's signature kept, claims changed (RFC 7515 §5.2)
-  kEmptySignature,    // the issuer's header and claims, no signature bytes
-  kAttackerIssuer,    // iss = the attacker's own issuer (discovery + JWKS on loopback), signed by it
+  kUnknownKid,         // signed by the stranger, a kid the issuer never published
+  kForeignKeyRealKid,  // signed by the stranger, the issuer's real kid
+  kNoKid,              // signed by the stranger, no kid at all
+  kHs256PublicKey,     // HS256 keyed with the issuer's public key (PEM, DER, JWK text)
+  kEmbeddedJwk,        // the stranger's key carried in the jwk header (RFC 7515 §4.1.3)
+  kJku,                // the stranger's JWKS URL in jku (RFC 7515 §4.1.2)
+  kX5u,                // the stranger's certificate URL in x5u (RFC 7515 §4.1.5)
+  kX5c,                // the stranger's certificate in x5c (RFC 7515 §4.1.6)
+  kAlgNone,            // alg none in several letter cases, empty signature (RFC 8725 §3.2)
+  kTamperedPayload,    // the issuer's signature kept, claims changed (RFC 7515 §5.2)
+  kEmptySignature,     // the issuer's header and claims, no signature bytes
+  kAttackerIssuer,  // iss = the attacker's own issuer (discovery + JWKS on loopback), signed by it
 };
 
 struct Forgery {
@@ -55,7 +57,8 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
 
 // Signs header+claims with `key` (alg and kid taken from `header` as given; "alg" is set from the
 // key unless the header already names one).
-std::string sign_with(const jose::Key& key, const nlohmann::json& header, const nlohmann::json& claims);
+std::string sign_with(const jose::Key& key, const nlohmann::json& header,
+                      const nlohmann::json& claims);
 
 // PEM text of a DER certificate (for an x5u document).
 std::string certificate_pem(const std::string& der);

@@ -6,8 +6,8 @@
 #include "actors/authorization_server.h"
 #include "actors/token_client.h"
 #include "sim/http/form.h"
-#include "sim/jose/jwt_verifier.h"
 #include "sim/http/oauth_error.h"
+#include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 #include "world/runner.h"
 #include "world/world.h"
@@ -40,13 +40,15 @@ bool typ_is_at_jwt(const Json& header) {
 
 std::string observed_of(const http::InboundResponse& r) {
   std::string s = std::to_string(r.status);
-  const std::string e = http::parse_oauth_error(r.status, r.body, r.header("WWW-Authenticate")).error;
+  const std::string e =
+      http::parse_oauth_error(r.status, r.body, r.header("WWW-Authenticate")).error;
   return e.empty() ? s : s + " " + e;
 }
 
 }  // namespace
 
-bool isolation_expected(World& w, const std::string& verifier, const Json& header, const Json& claims, std::string* reason) {
+bool isolation_expected(World& w, const std::string& verifier, const Json& header,
+                        const Json& claims, std::string* reason) {
   const RoleSpec* v = w.scenario().find_role(verifier);
   std::vector<std::string> trust, audiences;
   if (v->kind == RoleKind::kGateway) {
@@ -73,7 +75,8 @@ bool isolation_expected(World& w, const std::string& verifier, const Json& heade
     return false;
   }
   bool aud = false;
-  for (const auto& a : audiences) aud = aud || jose::audience_contains(claims.value("aud", Json()), a);
+  for (const auto& a : audiences)
+    aud = aud || jose::audience_contains(claims.value("aud", Json()), a);
   if (!aud) {
     *reason = "aud " + claims.value("aud", Json()).dump() + " not for this verifier";
     return false;
@@ -91,16 +94,20 @@ std::vector<IsolationToken> collect_tokens(World& w) {
     if (!d) return;
     out.push_back({label, token, d->first, d->second});
   };
-  auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id, const std::string& secret) {
-    return json_str(Json::parse(w.http().send(w.url_of(as), http::form_post("/token", form, id, secret)).body, nullptr, false),
-                    "access_token");
+  auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id,
+                  const std::string& secret) {
+    return json_str(
+        Json::parse(w.http().send(w.url_of(as), http::form_post("/token", form, id, secret)).body,
+                    nullptr, false),
+        "access_token");
   };
   // Every client's own token.
   for (const auto& r : w.scenario().roles)
     if (r.kind == RoleKind::kClient) {
       http::FormParams f = {{"grant_type", "client_credentials"}};
       for (const auto& a : r.client.audiences) f.emplace_back("audience", a);
-      add("AT(" + r.id + ")", post(r.client.credentials.as_role, f, r.client.credentials.client_id, r.client.credentials.secret));
+      add("AT(" + r.id + ")", post(r.client.credentials.as_role, f, r.client.credentials.client_id,
+                                   r.client.credentials.secret));
     }
   // Every token of the first successful call of each workload entry (AT1, AT2, AT3 ...).
   int n = 0;
@@ -114,10 +121,13 @@ std::vector<IsolationToken> collect_tokens(World& w) {
     if (g.kind != RoleKind::kGateway || !g.gateway.exchange) continue;
     for (const auto& t : std::vector<IsolationToken>(out)) {
       if (t.label.rfind("AT(", 0) != 0) continue;
-      http::FormParams f = {{"grant_type", kGrantTokenExchange}, {"subject_token", t.token},
-                            {"subject_token_type", kTypeAccessToken}, {"requested_token_type", kTypeIdToken}};
+      http::FormParams f = {{"grant_type", kGrantTokenExchange},
+                            {"subject_token", t.token},
+                            {"subject_token_type", kTypeAccessToken},
+                            {"requested_token_type", kTypeIdToken}};
       add("id_token(" + g.gateway.exchange->client.as_role + ")",
-          post(g.gateway.exchange->client.as_role, f, g.gateway.exchange->client.client_id, g.gateway.exchange->client.secret));
+          post(g.gateway.exchange->client.as_role, f, g.gateway.exchange->client.client_id,
+               g.gateway.exchange->client.secret));
       break;
     }
   }
@@ -130,8 +140,10 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
   IsolationMatrix m;
   for (const auto& t : tokens) m.tokens.push_back(t.label);
   for (const auto& r : w.scenario().roles) {
-    const bool exchanging_as = r.kind == RoleKind::kAuthorizationServer && r.as.exchange && exchanger_of(r);
-    if (r.kind == RoleKind::kGateway || r.kind == RoleKind::kResourceServer || exchanging_as) m.verifiers.push_back(r.id);
+    const bool exchanging_as =
+        r.kind == RoleKind::kAuthorizationServer && r.as.exchange && exchanger_of(r);
+    if (r.kind == RoleKind::kGateway || r.kind == RoleKind::kResourceServer || exchanging_as)
+      m.verifiers.push_back(r.id);
   }
   for (const auto& t : tokens) {
     for (const auto& v : m.verifiers) {
@@ -143,14 +155,17 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
       http::OutboundRequest req;
       if (spec->kind == RoleKind::kAuthorizationServer) {
         const ClientRegistration* ex = exchanger_of(*spec);
-        req = http::form_post(
-            "/token", {{"grant_type", kGrantTokenExchange}, {"subject_token", t.token}, {"subject_token_type", kTypeAccessToken}},
-            ex->id, ex->secret);
+        req = http::form_post("/token",
+                              {{"grant_type", kGrantTokenExchange},
+                               {"subject_token", t.token},
+                               {"subject_token_type", kTypeAccessToken}},
+                              ex->id, ex->secret);
         auto res = w.http().send(w.url_of(v), req);
         c.observed = observed_of(res);
         const std::string e = json_str(Json::parse(res.body, nullptr, false), "error");
         // Accepted as a subject token: issued, or refused for a reason other than the token.
-        c.actual = res.status == 200 || (res.status >= 400 && e != "invalid_grant" && e != "invalid_request" && e != "invalid_client");
+        c.actual = res.status == 200 || (res.status >= 400 && e != "invalid_grant" &&
+                                         e != "invalid_request" && e != "invalid_client");
       } else {
         req.path = "/isolation/probe";
         req.headers.emplace_back("Authorization", "Bearer " + t.token);
@@ -169,7 +184,9 @@ std::string render_text(const IsolationMatrix& m) {
   size_t w = 6;
   for (const auto& t : m.tokens) w = std::max(w, t.size() + 2);
   auto col = [](const std::string& v) { return std::max<size_t>(v.size(), 7) + 2; };
-  auto pad = [](const std::string& s, size_t n) { return s.size() >= n ? s + " " : s + std::string(n - s.size(), ' '); };
+  auto pad = [](const std::string& s, size_t n) {
+    return s.size() >= n ? s + " " : s + std::string(n - s.size(), ' ');
+  };
   o << std::string(w, ' ');
   for (const auto& v : m.verifiers) o << pad(v, col(v));
   o << "\n";
@@ -178,13 +195,16 @@ std::string render_text(const IsolationMatrix& m) {
     for (const auto& v : m.verifiers)
       for (const auto& c : m.cells)
         if (c.token == t && c.verifier == v)
-          o << pad(std::string(c.actual ? "accept" : "reject") + (c.actual != c.expected ? "!" : ""), col(v));
+          o << pad(
+              std::string(c.actual ? "accept" : "reject") + (c.actual != c.expected ? "!" : ""),
+              col(v));
     o << "\n";
   }
   for (const auto& c : m.cells)
     if (c.actual != c.expected)
-      o << "MISMATCH " << c.token << " at " << c.verifier << ": expected " << (c.expected ? "accept" : "reject (" + c.reason + ")")
-        << ", observed " << c.observed << "\n";
+      o << "MISMATCH " << c.token << " at " << c.verifier << ": expected "
+        << (c.expected ? "accept" : "reject (" + c.reason + ")") << ", observed " << c.observed
+        << "\n";
   o << m.cells.size() << " cells, " << m.mismatches() << " mismatches\n";
   return o.str();
 }

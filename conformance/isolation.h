@@ -15,7 +15,7 @@ class World;
 namespace txlab::conformance {
 
 struct IsolationToken {
-  std::string label;   // "AT1(cfa)", "call c1 AT2", "id_token(as-c2p)"
+  std::string label;  // "AT1(cfa)", "call c1 AT2", "id_token(as-c2p)"
   std::string token;
   nlohmann::json header, claims;
 };

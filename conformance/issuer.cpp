@@ -27,13 +27,14 @@ void ServedIssuers::start(int port, std::optional<jose::Key> first_key, const st
     keys_.push_back({iss, std::make_shared<jose::Key>(key)});
     jwks_.push_back(base + prefixes[i] + "/jwks");
     const std::string jwks = Json{{"keys", Json::array({key.public_jwk()})}}.dump();
-    const std::string meta = Json{{"issuer", iss},
-                                  {"jwks_uri", base + prefixes[i] + "/jwks"},
-                                  {"token_endpoint", base + prefixes[i] + "/token"},
-                                  {"response_types_supported", Json::array()},
-                                  {"subject_types_supported", {"public"}},
-                                  {"id_token_signing_alg_values_supported", {std::string(jose::to_string(key.alg()))}}}
-                                 .dump();
+    const std::string meta =
+        Json{{"issuer", iss},
+             {"jwks_uri", base + prefixes[i] + "/jwks"},
+             {"token_endpoint", base + prefixes[i] + "/token"},
+             {"response_types_supported", Json::array()},
+             {"subject_types_supported", {"public"}},
+             {"id_token_signing_alg_values_supported", {std::string(jose::to_string(key.alg()))}}}
+            .dump();
     auto serve = [](const std::string& body) {
       return [body](const httplib::Request&, httplib::Response& res) {
         res.set_header("Cache-Control", "no-cache");
@@ -43,7 +44,8 @@ void ServedIssuers::start(int port, std::optional<jose::Key> first_key, const st
     server_->routes().Get(prefixes[i] + "/jwks", serve(jwks));
     server_->routes().Get(prefixes[i] + "/.well-known/openid-configuration", serve(meta));
     server_->routes().Get(prefixes[i] + "/.well-known/oauth-authorization-server", serve(meta));
-    if (i == 1) server_->routes().Get("/.well-known/oauth-authorization-server/second", serve(meta));
+    if (i == 1)
+      server_->routes().Get("/.well-known/oauth-authorization-server/second", serve(meta));
   }
   server_->start_on(port);
 }

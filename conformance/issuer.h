@@ -30,7 +30,8 @@ class ServedIssuers {
   ~ServedIssuers();
   // Starts listening; throws std::runtime_error when the port cannot be bound. `first_key`
   // replaces the first issuer's generated key (its issuer name stays the URL unless `name` is set).
-  void start(int port, std::optional<jose::Key> first_key = std::nullopt, const std::string& name = {});
+  void start(int port, std::optional<jose::Key> first_key = std::nullopt,
+             const std::string& name = {});
   std::vector<IssuerKey> keys() const;
   std::string issuer(size_t i) const;
   std::string jwks_uri(size_t i) const;

@@ -45,7 +45,8 @@ template <typename Fn>
 Finding with_valid_exchange(Probe& p, Fn&& fn) {
   std::string error;
   auto form = p.valid_exchange(&error);
-  if (!form) return failed("a subject token for the request", "none", "precondition failed: " + error);
+  if (!form)
+    return failed("a subject token for the request", "none", "precondition failed: " + error);
   return fn(*form);
 }
 
@@ -54,7 +55,9 @@ template <typename Fn>
 Finding with_successful_exchange(Probe& p, Fn&& fn) {
   return with_valid_exchange(p, [&](const http::FormParams& form) {
     Answer a = p.post(form);
-    if (a.status != 200 || !a.json()) return failed("200 with a JSON body", a.describe(), "precondition: a valid exchange must succeed");
+    if (a.status != 200 || !a.json())
+      return failed("200 with a JSON body", a.describe(),
+                    "precondition: a valid exchange must succeed");
     return fn(a, form);
   });
 }
@@ -67,7 +70,8 @@ Finding expect_refused(const Probe& p, const Answer& a, std::vector<Deviation> e
 
 // A target the client may not obtain: 200 is FAILED (a token was issued for it); invalid_target
 // OK; another OAuth refusal NON-STRICT (RFC 8693 §2.2.2 and RFC 8707 §2: invalid_target SHOULD).
-Finding expect_target_refused(const Probe& p, const Answer& a, const std::vector<Deviation>& deviations = {});
+Finding expect_target_refused(const Probe& p, const Answer& a,
+                              const std::vector<Deviation>& deviations = {});
 
 bool is_profile(const Probe& p, Profile profile);
 // A token equal to `token` but with claims changed (and the original signature kept).
@@ -77,8 +81,8 @@ std::string signed_by_stranger(const nlohmann::json& header, const nlohmann::jso
 // A subject token signed with trusted issuer key `key` (0: the subject issuer): the target's
 // template claims with fresh iat/exp/jti, merged with `overrides` (a null value removes the
 // claim), header typ + kid merged with `header` likewise. "" when the target has no such key.
-std::string mint(const Probe& p, const nlohmann::json& overrides, const nlohmann::json& header = nlohmann::json::object(),
-                 size_t key = 0);
+std::string mint(const Probe& p, const nlohmann::json& overrides,
+                 const nlohmann::json& header = nlohmann::json::object(), size_t key = 0);
 bool can_mint(const Probe& p, size_t key = 0);
 // The INFORMATIONAL note of a case that needs an issuer key it does not have.
 std::string needs_key_note(size_t key = 0);

@@ -21,29 +21,40 @@ constexpr const char* kAccessToken = "urn:ietf:params:oauth:token-type:access_to
 
 std::string_view to_string(Level l) {
   switch (l) {
-    case Level::kMust: return "MUST";
-    case Level::kShould: return "SHOULD";
-    case Level::kMay: return "MAY";
+    case Level::kMust:
+      return "MUST";
+    case Level::kShould:
+      return "SHOULD";
+    case Level::kMay:
+      return "MAY";
   }
   return "?";
 }
 
 std::string_view to_string(Grade g) {
   switch (g) {
-    case Grade::kOk: return "OK";
-    case Grade::kNonStrict: return "NON-STRICT";
-    case Grade::kInformational: return "INFORMATIONAL";
-    case Grade::kUnimplemented: return "UNIMPLEMENTED";
-    case Grade::kFailed: return "FAILED";
+    case Grade::kOk:
+      return "OK";
+    case Grade::kNonStrict:
+      return "NON-STRICT";
+    case Grade::kInformational:
+      return "INFORMATIONAL";
+    case Grade::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case Grade::kFailed:
+      return "FAILED";
   }
   return "?";
 }
 
 std::string_view to_string(Profile p) {
   switch (p) {
-    case Profile::kRfc8693: return "rfc8693";
-    case Profile::kCommon: return "common";
-    case Profile::kKeycloak: return "keycloak";
+    case Profile::kRfc8693:
+      return "rfc8693";
+    case Profile::kCommon:
+      return "common";
+    case Profile::kKeycloak:
+      return "keycloak";
   }
   return "?";
 }
@@ -65,7 +76,8 @@ bool split_url(const std::string& url, std::string* base, std::string* path) {
 }
 
 http::FormParams without(http::FormParams f, const std::string& name) {
-  f.erase(std::remove_if(f.begin(), f.end(), [&](const auto& kv) { return kv.first == name; }), f.end());
+  f.erase(std::remove_if(f.begin(), f.end(), [&](const auto& kv) { return kv.first == name; }),
+          f.end());
   return f;
 }
 
@@ -104,8 +116,7 @@ struct Probe::Attacker {
 };
 
 Probe::Probe(const Target& target)
-    : target_(target),
-      pool_(http::ClientOptions{target.timeout_ms, target.timeout_ms, 4}) {
+    : target_(target), pool_(http::ClientOptions{target.timeout_ms, target.timeout_ms, 4}) {
   if (!split_url(target.token_endpoint, &base_, &path_)) base_.clear();
 }
 
@@ -133,7 +144,10 @@ const forge::Materials& Probe::materials() {
   auto discovery = [&a](const httplib::Request&, httplib::Response& res) {
     ++a.fetches;
     const std::string base = a.server.base_url();
-    res.set_content(Json{{"issuer", base}, {"jwks_uri", base + "/jwks.json"}, {"token_endpoint", base + "/token"}}.dump(),
+    res.set_content(Json{{"issuer", base},
+                         {"jwks_uri", base + "/jwks.json"},
+                         {"token_endpoint", base + "/token"}}
+                        .dump(),
                     "application/json");
   };
   a.server.routes().Get("/.well-known/openid-configuration", discovery);
@@ -188,7 +202,8 @@ std::optional<http::FormParams> Probe::valid_exchange(std::string* error) {
   if (!token) return std::nullopt;
   auto d = jose::decode_unverified(*token);
   subject_claims_ = d ? d->second : Json::object();
-  http::FormParams f = {{"grant_type", kGrant}, {"subject_token", *token}, {"subject_token_type", kAccessToken}};
+  http::FormParams f = {
+      {"grant_type", kGrant}, {"subject_token", *token}, {"subject_token_type", kAccessToken}};
   if (!target_.audience.empty()) f.emplace_back("audience", target_.audience);
   return f;
 }
@@ -197,7 +212,8 @@ Answer Probe::post(const http::FormParams& form, Auth auth, const Credentials* c
   const Credentials& c = credentials ? *credentials : target_.exchanger;
   http::FormParams f = form;
   std::vector<std::pair<std::string, std::string>> headers;
-  if (auth == Auth::kBasic) headers.emplace_back("Authorization", http::basic_authorization(c.id, c.secret));
+  if (auth == Auth::kBasic)
+    headers.emplace_back("Authorization", http::basic_authorization(c.id, c.secret));
   if (auth == Auth::kPost) {
     f.emplace_back("client_id", c.id);
     f.emplace_back("client_secret", c.secret);
@@ -214,7 +230,8 @@ Answer Probe::post_authorization(const http::FormParams& form, const std::string
   return send(form, {{"Authorization", authorization}});
 }
 
-Answer Probe::send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers) {
+Answer Probe::send(const http::FormParams& form,
+                   std::vector<std::pair<std::string, std::string>> headers) {
   Answer a;
   if (base_.empty()) {
     a.transport_error = "token endpoint is not an http(s) URL";

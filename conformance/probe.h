@@ -22,13 +22,15 @@ class LoopbackServer;
 namespace txlab::conformance {
 
 struct Answer {
-  int status = 0;                // 0: no HTTP answer
-  std::string transport_error;   // when status == 0
-  nlohmann::json body;           // discarded() when not JSON
+  int status = 0;               // 0: no HTTP answer
+  std::string transport_error;  // when status == 0
+  nlohmann::json body;          // discarded() when not JSON
   std::string raw;
   std::string content_type, cache_control, pragma, www_authenticate;
   bool json() const { return body.is_object(); }
-  bool timed_out() const { return status == 0 && transport_error.find("timeout") != std::string::npos; }
+  bool timed_out() const {
+    return status == 0 && transport_error.find("timeout") != std::string::npos;
+  }
   std::string error() const;     // OAuth error code or ""
   std::string describe() const;  // "400 invalid_request" / "200" / "no answer (timeout)"
   // Header and claims of the issued access_token, when it is a JWT.
@@ -46,7 +48,8 @@ class Probe {
   // A valid exchange request: grant_type, subject_token (fresh), subject_token_type, audience.
   // nullopt (and *error) when no subject token could be obtained.
   std::optional<http::FormParams> valid_exchange(std::string* error);
-  Answer post(const http::FormParams& form, Auth auth = Auth::kBasic, const Credentials* credentials = nullptr);
+  Answer post(const http::FormParams& form, Auth auth = Auth::kBasic,
+              const Credentials* credentials = nullptr);
   // Basic authentication with a pre-encoded "id:secret" (no further form-encoding).
   Answer post_basic_raw(const http::FormParams& form, const std::string& userpass);
   // Any Authorization header value (or none when empty).
@@ -77,7 +80,8 @@ class Probe {
   size_t timeouts() const { return timeouts_; }
 
  private:
-  Answer send(const http::FormParams& form, std::vector<std::pair<std::string, std::string>> headers);
+  Answer send(const http::FormParams& form,
+              std::vector<std::pair<std::string, std::string>> headers);
   std::string get(const std::string& url);  // body of a 200 GET, else ""
   const Target& target_;
   http::HttpClientPool pool_;

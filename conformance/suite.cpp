@@ -33,23 +33,34 @@ const std::vector<Case>& all_cases() {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::kGraded: return "graded";
-    case Verdict::kExchangeUnsupported: return "token exchange not supported";
-    case Verdict::kExchangeRefused: return "a valid exchange is refused";
-    case Verdict::kUnreachable: return "target unreachable";
-    case Verdict::kTimedOut: return "timed out";
-    case Verdict::kBudgetExhausted: return "time budget exhausted";
-    case Verdict::kNoSubjectToken: return "no subject token";
+    case Verdict::kGraded:
+      return "graded";
+    case Verdict::kExchangeUnsupported:
+      return "token exchange not supported";
+    case Verdict::kExchangeRefused:
+      return "a valid exchange is refused";
+    case Verdict::kUnreachable:
+      return "target unreachable";
+    case Verdict::kTimedOut:
+      return "timed out";
+    case Verdict::kBudgetExhausted:
+      return "time budget exhausted";
+    case Verdict::kNoSubjectToken:
+      return "no subject token";
   }
   return "?";
 }
 
 int exit_code(Verdict v) {
   switch (v) {
-    case Verdict::kGraded: return 0;
-    case Verdict::kExchangeUnsupported: return 3;
-    case Verdict::kExchangeRefused: return 1;
-    default: return 4;
+    case Verdict::kGraded:
+      return 0;
+    case Verdict::kExchangeUnsupported:
+      return 3;
+    case Verdict::kExchangeRefused:
+      return 1;
+    default:
+      return 4;
   }
 }
 
@@ -66,7 +77,8 @@ size_t Report::count(Grade g) const {
 }
 
 bool Report::passed(bool strict_mode) const {
-  return verdict == Verdict::kGraded && count(Grade::kFailed) == 0 && (!strict_mode || count(Grade::kNonStrict) == 0);
+  return verdict == Verdict::kGraded && count(Grade::kFailed) == 0 &&
+         (!strict_mode || count(Grade::kNonStrict) == 0);
 }
 
 namespace {
@@ -75,10 +87,12 @@ namespace {
 // gets one verdict instead of a cascade.
 Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
   if (t.grant_types_supported &&
-      std::find(t.grant_types_supported->begin(), t.grant_types_supported->end(), kGrantTe) == t.grant_types_supported->end()) {
+      std::find(t.grant_types_supported->begin(), t.grant_types_supported->end(), kGrantTe) ==
+          t.grant_types_supported->end()) {
     std::string list;
     for (const auto& g : *t.grant_types_supported) list += (list.empty() ? "" : ", ") + g;
-    *detail = "the discovery document's grant_types_supported lacks " + std::string(kGrantTe) + " (it lists: " + list + ")";
+    *detail = "the discovery document's grant_types_supported lacks " + std::string(kGrantTe) +
+              " (it lists: " + list + ")";
     return Verdict::kExchangeUnsupported;
   }
   std::string err;
@@ -94,7 +108,9 @@ Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
   if (a.status == 0) return a.timed_out() ? Verdict::kTimedOut : Verdict::kUnreachable;
   if (a.error() == "unsupported_grant_type") return Verdict::kExchangeUnsupported;
   if (a.status != 200) {
-    *detail += " (check --exchanger-client, --subject-client and --audience; rfc8693/2.1/valid-request-succeeds shows the answer)";
+    *detail +=
+        " (check --exchanger-client, --subject-client and --audience; "
+        "rfc8693/2.1/valid-request-succeeds shows the answer)";
     return Verdict::kExchangeRefused;
   }
   return Verdict::kGraded;
@@ -124,13 +140,17 @@ Report run_suite(const Target& target, const RunOptions& options) {
     const Case& c = *selected[i];
     CaseResult r;
     r.c = &c;
-    const bool partial = report.verdict == Verdict::kExchangeUnsupported || report.verdict == Verdict::kExchangeRefused;
+    const bool partial = report.verdict == Verdict::kExchangeUnsupported ||
+                         report.verdict == Verdict::kExchangeRefused;
     const bool run = report.verdict == Verdict::kGraded || (partial && !c.info.needs_exchange) ||
-                     (report.verdict == Verdict::kExchangeRefused && c.info.id == "rfc8693/2.1/valid-request-succeeds");
+                     (report.verdict == Verdict::kExchangeRefused &&
+                      c.info.id == "rfc8693/2.1/valid-request-succeeds");
     if (report.verdict == Verdict::kGraded && (monotonic_us() - start) / 1e6 > options.budget_s) {
       report.verdict = Verdict::kBudgetExhausted;
-      report.verdict_detail = "the run's budget of " + std::to_string(static_cast<int>(options.budget_s)) + " s ran out after " +
-                              std::to_string(i) + " of " + std::to_string(selected.size()) + " cases (--budget)";
+      report.verdict_detail = "the run's budget of " +
+                              std::to_string(static_cast<int>(options.budget_s)) +
+                              " s ran out after " + std::to_string(i) + " of " +
+                              std::to_string(selected.size()) + " cases (--budget)";
     }
     if (!run || report.verdict == Verdict::kBudgetExhausted) {
       r.finding = unimplemented("not run: " + std::string(to_string(report.verdict)));
@@ -140,13 +160,16 @@ Report run_suite(const Target& target, const RunOptions& options) {
       try {
         r.finding = c.check(probe);
       } catch (const std::exception& e) {
-        r.finding = {Grade::kFailed, "a gradable answer", std::string("case aborted: ") + e.what(), ""};
+        r.finding = {Grade::kFailed, "a gradable answer", std::string("case aborted: ") + e.what(),
+                     ""};
       }
       r.us = monotonic_us() - case_start;
       const size_t sent = probe.requests() - requests, late = probe.timeouts() - timeouts;
       if (late > 0) {
-        r.finding = failed("an answer within " + std::to_string(target.timeout_ms) + " ms", "timed out",
-                           std::to_string(late) + " of " + std::to_string(sent) + " requests of this case timed out");
+        r.finding =
+            failed("an answer within " + std::to_string(target.timeout_ms) + " ms", "timed out",
+                   std::to_string(late) + " of " + std::to_string(sent) +
+                       " requests of this case timed out");
       }
       // A target that stops answering ends the run with one verdict, not a failure per case.
       stalled = late > 0 && late == sent ? stalled + 1 : 0;
@@ -172,14 +195,20 @@ Report run_suite(const Target& target, const RunOptions& options) {
 
 namespace {
 
-std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
+std::string pad(const std::string& s, size_t w) {
+  return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
+}
 
 const char* color_of(Grade g) {
   switch (g) {
-    case Grade::kOk: return "\033[32m";
-    case Grade::kFailed: return "\033[31m";
-    case Grade::kNonStrict: return "\033[33m";
-    default: return "\033[36m";
+    case Grade::kOk:
+      return "\033[32m";
+    case Grade::kFailed:
+      return "\033[31m";
+    case Grade::kNonStrict:
+      return "\033[33m";
+    default:
+      return "\033[36m";
   }
 }
 
@@ -191,22 +220,32 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+          out += ' ';
+        else
+          out += c;
     }
   }
   return out;
 }
 
-
 // Results grouped by section, sections in order of first appearance.
 template <typename T, typename SectionOf>
-std::vector<std::pair<std::string, std::vector<const T*>>> by_section(const std::vector<T>& items, SectionOf section_of) {
+std::vector<std::pair<std::string, std::vector<const T*>>> by_section(const std::vector<T>& items,
+                                                                      SectionOf section_of) {
   std::vector<std::pair<std::string, std::vector<const T*>>> out;
   for (const auto& item : items) {
     const std::string& s = section_of(item);
@@ -221,29 +260,36 @@ std::vector<std::pair<std::string, std::vector<const T*>>> by_section(const std:
 
 std::string render_text(const Report& report, bool color) {
   std::ostringstream o;
-  o << "txlab conform · " << report.target << " · profile " << to_string(report.profile) << (report.strict ? " · strict" : "") << "\n";
+  o << "txlab conform · " << report.target << " · profile " << to_string(report.profile)
+    << (report.strict ? " · strict" : "") << "\n";
   if (report.verdict != Verdict::kGraded)
     o << "\nVERDICT: " << to_string(report.verdict) << " — " << report.verdict_detail << "\n";
-  for (const auto& [section, group] : by_section(report.results, [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
+  for (const auto& [section, group] :
+       by_section(report.results,
+                  [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
     o << "\n" << section << "\n";
     for (const CaseResult* rp : group) {
-    const CaseResult& r = *rp;
-    const std::string grade(to_string(r.finding.grade));
-    o << "  " << (color ? color_of(r.finding.grade) + pad(grade, 14) + "\033[0m" : pad(grade, 14)) << pad(std::string(to_string(r.c->info.level)), 7)
-      << r.c->info.id << "\n";
-    if (r.finding.grade == Grade::kFailed || r.finding.grade == Grade::kNonStrict) {
-      o << "      " << r.c->info.title << "\n";
-      if (!r.finding.expected.empty()) o << "      expected: " << r.finding.expected << "\n";
-      if (!r.finding.actual.empty()) o << "      actual:   " << r.finding.actual << "\n";
-    }
-    if (!r.finding.note.empty() && r.finding.grade != Grade::kOk) o << "      note:     " << r.finding.note << "\n";
+      const CaseResult& r = *rp;
+      const std::string grade(to_string(r.finding.grade));
+      o << "  " << (color ? color_of(r.finding.grade) + pad(grade, 14) + "\033[0m" : pad(grade, 14))
+        << pad(std::string(to_string(r.c->info.level)), 7) << r.c->info.id << "\n";
+      if (r.finding.grade == Grade::kFailed || r.finding.grade == Grade::kNonStrict) {
+        o << "      " << r.c->info.title << "\n";
+        if (!r.finding.expected.empty()) o << "      expected: " << r.finding.expected << "\n";
+        if (!r.finding.actual.empty()) o << "      actual:   " << r.finding.actual << "\n";
+      }
+      if (!r.finding.note.empty() && r.finding.grade != Grade::kOk)
+        o << "      note:     " << r.finding.note << "\n";
     }
   }
-  o << "\n" << report.results.size() << " cases: " << report.count(Grade::kOk) << " OK, " << report.count(Grade::kNonStrict)
-    << " NON-STRICT, " << report.count(Grade::kInformational) << " INFORMATIONAL, " << report.count(Grade::kUnimplemented)
-    << " UNIMPLEMENTED, " << report.count(Grade::kFailed) << " FAILED\n";
+  o << "\n"
+    << report.results.size() << " cases: " << report.count(Grade::kOk) << " OK, "
+    << report.count(Grade::kNonStrict) << " NON-STRICT, " << report.count(Grade::kInformational)
+    << " INFORMATIONAL, " << report.count(Grade::kUnimplemented) << " UNIMPLEMENTED, "
+    << report.count(Grade::kFailed) << " FAILED\n";
   if (report.verdict != Verdict::kGraded) o << "verdict: " << to_string(report.verdict) << "\n";
-  o << (report.passed() ? "PASSED" : "NOT PASSED") << (report.strict ? " (strict: NON-STRICT counts as failure)" : "") << "\n";
+  o << (report.passed() ? "PASSED" : "NOT PASSED")
+    << (report.strict ? " (strict: NON-STRICT counts as failure)" : "") << "\n";
   return o.str();
 }
 
@@ -262,7 +308,8 @@ Json render_json(const Report& report) {
                      {"us", r.us}});
   }
   Json counts = Json::object();
-  for (Grade g : {Grade::kOk, Grade::kNonStrict, Grade::kInformational, Grade::kUnimplemented, Grade::kFailed})
+  for (Grade g : {Grade::kOk, Grade::kNonStrict, Grade::kInformational, Grade::kUnimplemented,
+                  Grade::kFailed})
     counts[std::string(to_string(g))] = report.count(g);
   return {{"target", report.target},
           {"profile", std::string(to_string(report.profile))},
@@ -270,7 +317,8 @@ Json render_json(const Report& report) {
           {"verdict_detail", report.verdict_detail},
           {"strict", report.strict},
           {"passed", report.passed()},
-          {"exit_code", report.verdict == Verdict::kGraded ? (report.passed() ? 0 : 1) : exit_code(report.verdict)},
+          {"exit_code", report.verdict == Verdict::kGraded ? (report.passed() ? 0 : 1)
+                                                           : exit_code(report.verdict)},
           {"counts", counts},
           {"cases", cases}};
 }
@@ -293,30 +341,42 @@ std::string render_junit(const Report& report) {
   o << "<testsuites name=\"txlab conform\">\n";
   if (report.verdict != Verdict::kGraded) {
     o << "  <testsuite name=\"txlab.verdict\" tests=\"1\" failures=\"1\" skipped=\"0\">\n";
-    o << "    <testcase classname=\"txlab.verdict\" name=\"" << xml_escape(std::string(to_string(report.verdict)))
-      << "\" time=\"0\">\n      <failure message=\"" << xml_escape(std::string(to_string(report.verdict))) << "\">"
+    o << "    <testcase classname=\"txlab.verdict\" name=\""
+      << xml_escape(std::string(to_string(report.verdict)))
+      << "\" time=\"0\">\n      <failure message=\""
+      << xml_escape(std::string(to_string(report.verdict))) << "\">"
       << xml_escape(report.verdict_detail) << "</failure>\n    </testcase>\n  </testsuite>\n";
   }
-  for (const auto& [section, rs] : by_section(report.results, [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
+  for (const auto& [section, rs] :
+       by_section(report.results,
+                  [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
     size_t failures = 0, skipped = 0;
     auto is_failure = [&](const CaseResult* r) {
-      return r->finding.grade == Grade::kFailed || (report.strict && r->finding.grade == Grade::kNonStrict);
+      return r->finding.grade == Grade::kFailed ||
+             (report.strict && r->finding.grade == Grade::kNonStrict);
     };
     for (const auto* r : rs) {
       failures += is_failure(r) ? 1 : 0;
-      skipped += (r->finding.grade == Grade::kUnimplemented || r->finding.grade == Grade::kInformational) ? 1 : 0;
+      skipped +=
+          (r->finding.grade == Grade::kUnimplemented || r->finding.grade == Grade::kInformational)
+              ? 1
+              : 0;
     }
-    o << "  <testsuite name=\"" << xml_escape(section) << "\" tests=\"" << rs.size() << "\" failures=\"" << failures
-      << "\" skipped=\"" << skipped << "\">\n";
+    o << "  <testsuite name=\"" << xml_escape(section) << "\" tests=\"" << rs.size()
+      << "\" failures=\"" << failures << "\" skipped=\"" << skipped << "\">\n";
     for (const auto* r : rs) {
-      o << "    <testcase classname=\"" << xml_escape(junit_class(section)) << "\" name=\"" << xml_escape(r->c->info.id) << "\" time=\""
-        << (r->us / 1e6) << "\">\n";
+      o << "    <testcase classname=\"" << xml_escape(junit_class(section)) << "\" name=\""
+        << xml_escape(r->c->info.id) << "\" time=\"" << (r->us / 1e6) << "\">\n";
       const std::string grade(to_string(r->finding.grade));
       if (is_failure(r)) {
-        o << "      <failure message=\"" << grade << ": " << xml_escape(r->c->info.title) << "\">expected: " << xml_escape(r->finding.expected)
-          << "\nactual: " << xml_escape(r->finding.actual) << "\n" << xml_escape(r->finding.note) << "</failure>\n";
-      } else if (r->finding.grade == Grade::kUnimplemented || r->finding.grade == Grade::kInformational) {
-        o << "      <skipped message=\"" << grade << ": " << xml_escape(r->finding.note) << "\"/>\n";
+        o << "      <failure message=\"" << grade << ": " << xml_escape(r->c->info.title)
+          << "\">expected: " << xml_escape(r->finding.expected)
+          << "\nactual: " << xml_escape(r->finding.actual) << "\n"
+          << xml_escape(r->finding.note) << "</failure>\n";
+      } else if (r->finding.grade == Grade::kUnimplemented ||
+                 r->finding.grade == Grade::kInformational) {
+        o << "      <skipped message=\"" << grade << ": " << xml_escape(r->finding.note)
+          << "\"/>\n";
       } else if (r->finding.grade == Grade::kNonStrict) {
         o << "      <system-out>NON-STRICT: " << xml_escape(r->finding.note) << "</system-out>\n";
       }
@@ -333,10 +393,12 @@ std::string render_list(const std::string& only) {
   std::vector<Case> cases;
   for (const auto& c : all_cases())
     if (only.empty() || c.info.id.rfind(only, 0) == 0) cases.push_back(c);
-  for (const auto& [section, group] : by_section(cases, [](const Case& c) -> const std::string& { return c.info.section; })) {
+  for (const auto& [section, group] :
+       by_section(cases, [](const Case& c) -> const std::string& { return c.info.section; })) {
     o << "\n" << section << "\n";
     for (const Case* c : group)
-      o << "  " << pad(std::string(to_string(c->info.level)), 7) << pad(c->info.id, 58) << c->info.title << "\n";
+      o << "  " << pad(std::string(to_string(c->info.level)), 7) << pad(c->info.id, 58)
+        << c->info.title << "\n";
   }
   o << "\n" << cases.size() << " cases\n";
   return o.str();

@@ -21,13 +21,13 @@ struct CaseResult {
 // The run as a whole, decided before (and while) cases run, so that a target that cannot be
 // graded gets one verdict instead of a cascade of failures.
 enum class Verdict {
-  kGraded,              // the cases ran
-  kExchangeUnsupported, // discovery or the target itself says it has no token-exchange grant
-  kExchangeRefused,     // a valid exchange is refused: nothing that builds on one can be judged
-  kUnreachable,         // no HTTP answer at all (connection refused, DNS ...)
-  kTimedOut,            // the target did not answer in time
-  kBudgetExhausted,     // the run's time budget ran out; the remaining cases did not run
-  kNoSubjectToken,      // no subject token could be obtained to start from
+  kGraded,               // the cases ran
+  kExchangeUnsupported,  // discovery or the target itself says it has no token-exchange grant
+  kExchangeRefused,      // a valid exchange is refused: nothing that builds on one can be judged
+  kUnreachable,          // no HTTP answer at all (connection refused, DNS ...)
+  kTimedOut,             // the target did not answer in time
+  kBudgetExhausted,      // the run's time budget ran out; the remaining cases did not run
+  kNoSubjectToken,       // no subject token could be obtained to start from
 };
 std::string_view to_string(Verdict v);
 // The CLI's exit code for a verdict (0/1 for graded runs: pass/fail).
@@ -47,9 +47,9 @@ struct Report {
 };
 
 struct RunOptions {
-  std::string only;        // case id prefix; empty: all
+  std::string only;  // case id prefix; empty: all
   bool strict = false;
-  double budget_s = 600;   // the whole run; cases not started in time are not run
+  double budget_s = 600;  // the whole run; cases not started in time are not run
   // Called after each case (progress lines); may be empty.
   std::function<void(size_t done, size_t total, const CaseResult&)> progress;
 };

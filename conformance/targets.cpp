@@ -21,7 +21,8 @@ using Json = nlohmann::json;
 Target target_from_world(World& world, const std::string& as_role, Profile profile) {
   AuthorizationServer& as = world.authorization_server(as_role);
   const auto& spec = as.spec();
-  if (!spec.exchange) throw std::invalid_argument("role '" + as_role + "' does not perform token exchange");
+  if (!spec.exchange)
+    throw std::invalid_argument("role '" + as_role + "' does not perform token exchange");
   const ClientRegistration* exchanger = nullptr;
   for (const auto& c : spec.clients) {
     const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
@@ -30,7 +31,9 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
       break;
     }
   }
-  if (!exchanger) throw std::invalid_argument("role '" + as_role + "' has no client_secret_basic client with the token-exchange grant");
+  if (!exchanger)
+    throw std::invalid_argument(
+        "role '" + as_role + "' has no client_secret_basic client with the token-exchange grant");
   const auto& policy = *spec.exchange;
 
   Target t;
@@ -57,16 +60,20 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   World* w = &world;
   t.clock = &world.clock(trusted);
   for (const auto& role : policy.trust) {
-    t.issuer_keys.push_back({world.issuer_of(role), std::make_shared<jose::Key>(world.authorization_server(role).signing_key())});
+    t.issuer_keys.push_back(
+        {world.issuer_of(role),
+         std::make_shared<jose::Key>(world.authorization_server(role).signing_key())});
     t.subject_jwks_uris.push_back(world.url_of(role) + "/jwks");
   }
   t.jwt_access_tokens = true;  // the built-in AS issues RFC 9068 tokens
   t.scopes_beyond_subject = exchanger->scopes;
   for (const auto& c : spec.clients) {
     const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
-    if (!te && c.auth == ClientAuthMethod::kClientSecretBasic && !c.secret.empty() && !t.unauthorized_client)
+    if (!te && c.auth == ClientAuthMethod::kClientSecretBasic && !c.secret.empty() &&
+        !t.unauthorized_client)
       t.unauthorized_client = Credentials{c.id, c.secret};
-    if (te && c.auth == ClientAuthMethod::kClientSecretPost && !t.post_client) t.post_client = Credentials{c.id, c.secret};
+    if (te && c.auth == ClientAuthMethod::kClientSecretPost && !t.post_client)
+      t.post_client = Credentials{c.id, c.secret};
   }
   // The subject holds one scope fewer than the exchanger may hold when it can (so that a
   // server widening scope is caught).
@@ -74,8 +81,10 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   if (scopes.size() > 1) scopes.resize(1);
   std::string scope;
   for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
-  t.mint_template = {{"iss", world.issuer_of(trusted)}, {"sub", "txlab-conformance-subject"},
-                     {"aud", exchanger->id},            {"client_id", "txlab-conformance-subject"}};
+  t.mint_template = {{"iss", world.issuer_of(trusted)},
+                     {"sub", "txlab-conformance-subject"},
+                     {"aud", exchanger->id},
+                     {"client_id", "txlab-conformance-subject"}};
   if (!scope.empty()) t.mint_template["scope"] = scope;
   auto mint_fresh = [w, trusted](Json claims) {
     const int64_t now = w->clock(trusted).now_s();
@@ -86,11 +95,15 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
     return w->authorization_server(trusted).sign(claims);
   };
   const Json subject_template = t.mint_template;
-  t.subject_token = [mint_fresh, subject_template](std::string*) -> std::optional<std::string> { return mint_fresh(subject_template); };
+  t.subject_token = [mint_fresh, subject_template](std::string*) -> std::optional<std::string> {
+    return mint_fresh(subject_template);
+  };
   Json actor = subject_template;
   actor["sub"] = "txlab-conformance-actor";
   actor["client_id"] = "txlab-conformance-actor";
-  t.actor_token = [mint_fresh, actor](std::string*) -> std::optional<std::string> { return mint_fresh(actor); };
+  t.actor_token = [mint_fresh, actor](std::string*) -> std::optional<std::string> {
+    return mint_fresh(actor);
+  };
   return t;
 }
 
@@ -140,7 +153,8 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
                                            base + "/.well-known/openid-configuration"};
     // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first.
     if (split_url(base, &scheme_host, &path) && path != "/")
-      candidates.insert(candidates.begin() + 1, scheme_host + "/.well-known/oauth-authorization-server" + path);
+      candidates.insert(candidates.begin() + 1,
+                        scheme_host + "/.well-known/oauth-authorization-server" + path);
     for (const auto& url : candidates) {
       auto f = get_json(pool, url);
       if (f.status == 200 && f.body.is_object() && !json_str(f.body, "token_endpoint").empty()) {
@@ -192,16 +206,18 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
       return std::nullopt;
     }
     http::HttpClientPool pool(http::ClientOptions{timeout, timeout, 1});
-    auto res = pool.send(base, http::form_post(path, {{"grant_type", "client_credentials"}}, subject.id, subject.secret));
+    auto res = pool.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
+                                               subject.id, subject.secret));
     auto j = Json::parse(res.body, nullptr, false);
     const std::string token = json_str(j, "access_token");
     if (res.status == 0) {
-      *err = "client_credentials for subject client '" + subject.id + "': no answer (" + std::string(http::to_string(res.error)) + ")";
+      *err = "client_credentials for subject client '" + subject.id + "': no answer (" +
+             std::string(http::to_string(res.error)) + ")";
       return std::nullopt;
     }
     if (res.status != 200 || token.empty()) {
-      *err = "client_credentials for subject client '" + subject.id + "' failed: HTTP " + std::to_string(res.status) + " " +
-             json_str(j, "error");
+      *err = "client_credentials for subject client '" + subject.id + "' failed: HTTP " +
+             std::to_string(res.status) + " " + json_str(j, "error");
       return std::nullopt;
     }
     return token;
@@ -215,10 +231,12 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     std::string base, path;
     if (split_url(endpoint, &base, &path)) {
       http::HttpClientPool own(http::ClientOptions{timeout, timeout, 1});
-      auto res = own.send(base, http::form_post(path, {{"grant_type", "client_credentials"}}, o.exchanger.id, o.exchanger.secret));
+      auto res = own.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
+                                                o.exchanger.id, o.exchanger.secret));
       auto j = Json::parse(res.body, nullptr, false);
       std::string scope = json_str(j, "scope");
-      if (auto d = jose::decode_unverified(json_str(j, "access_token")); d && scope.empty()) scope = json_str(d->second, "scope");
+      if (auto d = jose::decode_unverified(json_str(j, "access_token")); d && scope.empty())
+        scope = json_str(d->second, "scope");
       std::istringstream in(scope);
       for (std::string s1; in >> s1;) t.scopes_beyond_subject.push_back(s1);
     }
@@ -239,7 +257,8 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     }
     for (const char* k : {"iat", "exp", "nbf", "jti", "act", "may_act", "cnf"}) claims.erase(k);
     if (!claims.contains("sub")) claims["sub"] = "txlab-conformance-subject";
-    if (!claims.contains("client_id")) claims["client_id"] = o.subject_client.value_or(o.exchanger).id;
+    if (!claims.contains("client_id"))
+      claims["client_id"] = o.subject_client.value_or(o.exchanger).id;
     Json aud = Json::array();
     auto add_aud = [&](const Json& v) {
       if (v.is_string() && std::find(aud.begin(), aud.end(), v) == aud.end()) aud.push_back(v);
@@ -247,7 +266,8 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     if (claims.contains("aud")) {
       if (claims["aud"].is_array())
         for (const auto& v : claims["aud"]) add_aud(v);
-      else add_aud(claims["aud"]);
+      else
+        add_aud(claims["aud"]);
     }
     add_aud(Json(o.exchanger.id));
     if (!t.issuer.empty()) add_aud(Json(t.issuer));

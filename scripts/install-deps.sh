@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkgconf ccache
   libssl-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  python3 python3-jwcrypto
+  python3 python3-jwcrypto clang-format
 )
 
 missing=()

@@ -44,12 +44,16 @@ struct FaultProxy::Impl : detail::AsioLoopback {
     // Draw every number every time, so decisions depend only on the seed and the order.
     std::uniform_real_distribution<double> u(0, 1);
     const double r = u(rng);
-    const int64_t jitter = spec.jitter_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spec.jitter_ms)(rng) : 0;
+    const int64_t jitter =
+        spec.jitter_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spec.jitter_ms)(rng) : 0;
     d.fault = "none";
     if (active) {
-      if (r < spec.down) d.fault = "down";
-      else if (r < spec.down + spec.stall) d.fault = "stall";
-      else if (r < spec.down + spec.stall + spec.reset) d.fault = "reset";
+      if (r < spec.down)
+        d.fault = "down";
+      else if (r < spec.down + spec.stall)
+        d.fault = "stall";
+      else if (r < spec.down + spec.stall + spec.reset)
+        d.fault = "reset";
       d.latency_ms = spec.latency_ms + jitter;
       d.bandwidth_kbps = spec.bandwidth_kbps;
       d.slow_close_ms = spec.slow_close_ms;
@@ -93,12 +97,15 @@ struct FaultProxy::Impl : detail::AsioLoopback {
     // Copies from one socket to the other, delaying each chunk by the decided latency.
     void pump(tcp::socket& from, tcp::socket& to, bool response) {
       auto buf = std::make_shared<std::array<char, 16384>>();
-      from.async_read_some(asio::buffer(*buf), [self = shared_from_this(), buf, &from, &to, response](boost::system::error_code ec, size_t n) {
+      from.async_read_some(asio::buffer(*buf), [self = shared_from_this(), buf, &from, &to,
+                                                response](boost::system::error_code ec, size_t n) {
         if (ec) {
           // Slow close: upstream is done, the client sees its FIN only later.
           if (response && self->d.slow_close_ms > 0) {
-            auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(self->d.slow_close_ms));
-            return timer->async_wait([self, timer](boost::system::error_code) { self->close_both(); });
+            auto timer = std::make_shared<asio::steady_timer>(
+                self->io, std::chrono::milliseconds(self->d.slow_close_ms));
+            return timer->async_wait(
+                [self, timer](boost::system::error_code) { self->close_both(); });
           }
           return self->close_both();
         }
@@ -106,27 +113,32 @@ struct FaultProxy::Impl : detail::AsioLoopback {
           size_t len = n;
           const bool cut = response && self->d.fault == "reset" && !self->cut_done;
           if (cut) len = std::max<size_t>(1, n / 2);
-          asio::async_write(to, asio::buffer(buf->data(), len), [self, buf, &from, &to, response, cut](boost::system::error_code ec2, size_t) {
-            if (ec2) return self->close_both();
-            if (cut) {
-              self->cut_done = true;
-              self->hard_close(self->client);
-              boost::system::error_code ignored;
-              self->upstream.close(ignored);
-              return;
-            }
-            self->pump(from, to, response);
-          });
+          asio::async_write(
+              to, asio::buffer(buf->data(), len),
+              [self, buf, &from, &to, response, cut](boost::system::error_code ec2, size_t) {
+                if (ec2) return self->close_both();
+                if (cut) {
+                  self->cut_done = true;
+                  self->hard_close(self->client);
+                  boost::system::error_code ignored;
+                  self->upstream.close(ignored);
+                  return;
+                }
+                self->pump(from, to, response);
+              });
         };
         // Latency per chunk, plus the time the chunk takes at the capped bandwidth.
         int64_t delay_us = self->d.latency_ms * 1000;
-        if (self->d.bandwidth_kbps > 0) delay_us += static_cast<int64_t>(n) * 8000 / self->d.bandwidth_kbps;
+        if (self->d.bandwidth_kbps > 0)
+          delay_us += static_cast<int64_t>(n) * 8000 / self->d.bandwidth_kbps;
         // A lost segment costs a retransmission timeout (the proxy speaks TCP to both sides,
         // so loss shows up as delay, as it does to an application).
-        if (self->d.loss > 0 && std::uniform_real_distribution<double>(0, 1)(self->loss_rng) < self->d.loss)
+        if (self->d.loss > 0 &&
+            std::uniform_real_distribution<double>(0, 1)(self->loss_rng) < self->d.loss)
           delay_us += self->d.loss_delay_ms * 1000;
         if (delay_us > 0) {
-          auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::microseconds(delay_us));
+          auto timer =
+              std::make_shared<asio::steady_timer>(self->io, std::chrono::microseconds(delay_us));
           timer->async_wait([timer, forward](boost::system::error_code) { forward(); });
         } else {
           forward();
@@ -138,15 +150,17 @@ struct FaultProxy::Impl : detail::AsioLoopback {
     // so nothing outlives the io_context).
     std::array<char, 4096> sink{};
     void drain() {
-      client.async_read_some(asio::buffer(sink), [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        if (!ec) self->drain();
-      });
+      client.async_read_some(asio::buffer(sink),
+                             [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                               if (!ec) self->drain();
+                             });
     }
 
     void start(int upstream_port) {
       if (d.fault == "down") return hard_close(client);
       if (d.fault == "stall") return drain();
-      upstream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(upstream_port)),
+      upstream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                           static_cast<unsigned short>(upstream_port)),
                              [self = shared_from_this()](boost::system::error_code ec) {
                                if (ec) return self->hard_close(self->client);
                                boost::system::error_code ignored;
@@ -158,10 +172,13 @@ struct FaultProxy::Impl : detail::AsioLoopback {
     }
   };
 
-  void serve(tcp::socket client) { std::make_shared<Session>(std::move(client), io, decide())->start(upstream_port); }
+  void serve(tcp::socket client) {
+    std::make_shared<Session>(std::move(client), io, decide())->start(upstream_port);
+  }
 };
 
-FaultProxy::FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed, std::function<double()> now_s)
+FaultProxy::FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed,
+                       std::function<double()> now_s)
     : impl_(std::make_unique<Impl>(std::move(name), upstream_port, spec, seed, std::move(now_s))) {}
 
 FaultProxy::~FaultProxy() { stop(); }
@@ -179,7 +196,9 @@ void FaultProxy::stop() {
   if (impl_) impl_->shutdown();
 }
 
-std::string FaultProxy::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string FaultProxy::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port);
+}
 int FaultProxy::port() const { return impl_->port; }
 const std::string& FaultProxy::name() const { return impl_->name; }
 

@@ -16,17 +16,17 @@
 namespace txlab {
 
 struct FaultSpec {
-  int64_t latency_ms = 0;  // added to every chunk forwarded, in both directions
-  int64_t jitter_ms = 0;   // uniform in [0, jitter_ms] on top
-  double down = 0;         // probability a connection is reset as soon as it is accepted
-  double reset = 0;        // probability the response is cut after its first bytes
-  double stall = 0;        // probability the connection is accepted and never answered
+  int64_t latency_ms = 0;      // added to every chunk forwarded, in both directions
+  int64_t jitter_ms = 0;       // uniform in [0, jitter_ms] on top
+  double down = 0;             // probability a connection is reset as soon as it is accepted
+  double reset = 0;            // probability the response is cut after its first bytes
+  double stall = 0;            // probability the connection is accepted and never answered
   int64_t bandwidth_kbps = 0;  // cap in kilobits per second per direction (0 = none)
   int64_t slow_close_ms = 0;   // when upstream closes, hold the client's close this long
-  double loss = 0;             // probability per chunk of a lost segment: the chunk waits loss_delay_ms
-  int64_t loss_delay_ms = 200; // (Linux's minimum TCP retransmission timeout)
-  double at_s = 0;         // the faults apply from this many seconds of simulation time ...
-  double for_s = 0;        // ... for this long (0 = forever)
+  double loss = 0;  // probability per chunk of a lost segment: the chunk waits loss_delay_ms
+  int64_t loss_delay_ms = 200;  // (Linux's minimum TCP retransmission timeout)
+  double at_s = 0;              // the faults apply from this many seconds of simulation time ...
+  double for_s = 0;             // ... for this long (0 = forever)
   bool active_at(double t) const { return t >= at_s && (for_s <= 0 || t < at_s + for_s); }
 };
 
@@ -45,7 +45,8 @@ class FaultProxy {
  public:
   // `now_s` gives the simulation time in seconds that fault windows are judged on; by
   // default the real time since start().
-  FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed, std::function<double()> now_s = {});
+  FaultProxy(std::string name, int upstream_port, FaultSpec spec, uint64_t seed,
+             std::function<double()> now_s = {});
   ~FaultProxy();
   FaultProxy(const FaultProxy&) = delete;
   FaultProxy& operator=(const FaultProxy&) = delete;

@@ -28,7 +28,8 @@ inline const nlohmann::json* json_path(const nlohmann::json& j, const std::strin
   size_t pos = 0;
   while (pos <= path.size()) {
     const size_t dot = path.find('.', pos);
-    const std::string key = path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+    const std::string key =
+        path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
     if (!cur->is_object()) return nullptr;
     auto it = cur->find(key);
     if (it == cur->end()) return nullptr;

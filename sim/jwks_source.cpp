@@ -26,16 +26,18 @@ std::vector<jose::Key> parse_jwks(const std::string& body, std::string* error) {
 
 int64_t cache_control_max_age(const std::string& cc) {
   std::string lower = cc;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower.find("no-cache") != std::string::npos || lower.find("no-store") != std::string::npos) return 0;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("no-cache") != std::string::npos || lower.find("no-store") != std::string::npos)
+    return 0;
   static const std::regex kMaxAge(R"(max-age\s*=\s*"?(\d+))");
   std::smatch m;
   if (std::regex_search(lower, m, kMaxAge)) return std::stoll(m[1]);
   return -1;
 }
 
-RemoteJwks::RemoteJwks(Outbound& outbound, std::string issuer_role, std::string base_url, std::string path,
-                       const Clock& clock, JwksOptions options)
+RemoteJwks::RemoteJwks(Outbound& outbound, std::string issuer_role, std::string base_url,
+                       std::string path, const Clock& clock, JwksOptions options)
     : outbound_(&outbound),
       issuer_role_(std::move(issuer_role)),
       base_url_(std::move(base_url)),
@@ -113,7 +115,8 @@ jose::KeyLookup RemoteJwks::find(const std::string& kid) {
   const bool may_retry = !attempted_ || now - last_attempt_s_ >= 1;
   if ((!have_keys_ || now >= expires_at_s_) && (may_retry || in_flight_)) refresh(lock);
   auto found = lookup_locked(kid);
-  if (!found.key && !kid.empty() && (clock_->now_s() - last_attempt_s_ >= options_.min_refresh_interval_s || in_flight_)) {
+  if (!found.key && !kid.empty() &&
+      (clock_->now_s() - last_attempt_s_ >= options_.min_refresh_interval_s || in_flight_)) {
     refresh(lock);  // unknown kid: the issuer may have rotated (one refresh, rate-limited)
     found = lookup_locked(kid);
   }

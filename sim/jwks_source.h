@@ -19,10 +19,10 @@
 namespace txlab {
 
 struct JwksOptions {
-  int64_t default_ttl_s = 300;         // when the response has no max-age
-  int64_t max_ttl_s = 86400;           // cap on max-age
-  int64_t min_refresh_interval_s = 10; // at most one refetch per interval (kid misses, no-cache)
-  int64_t max_stale_s = 600;           // serve last good keys this long past expiry on outage
+  int64_t default_ttl_s = 300;          // when the response has no max-age
+  int64_t max_ttl_s = 86400;            // cap on max-age
+  int64_t min_refresh_interval_s = 10;  // at most one refetch per interval (kid misses, no-cache)
+  int64_t max_stale_s = 600;            // serve last good keys this long past expiry on outage
 };
 
 inline JwksOptions jwks_options(const JwksSettings& s) {

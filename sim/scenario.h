@@ -100,8 +100,8 @@ struct GatewayExchange {
   ClientCredentials client;
   std::vector<std::string> audiences;
   std::string scope;
-  bool cache = false;          // cache exchanged tokens (per subject token and parameters)
-  int64_t cache_margin_s = 15; // drop a cached token this long before its exp
+  bool cache = false;           // cache exchanged tokens (per subject token and parameters)
+  int64_t cache_margin_s = 15;  // drop a cached token this long before its exp
   size_t cache_max_entries = 10000;
 };
 
@@ -118,8 +118,8 @@ struct GatewaySpec {
   std::vector<Route> routes;
   std::optional<ClientCredentials> introspection;  // the gateway's registration at the issuing AS
   bool verified_token_cache = false;  // reuse a verification result until the token's exp
-  int64_t timeout_ms = 5000;  // per call to an AS or upstream
-  int retries = 1;            // extra attempts for what is safe to retry (see Gateway)
+  int64_t timeout_ms = 5000;          // per call to an AS or upstream
+  int retries = 1;                    // extra attempts for what is safe to retry (see Gateway)
   // Deliberate defects for attack self-checks only ("skip-aud", "jwks-union",
   // "alg-from-header"); never set from a scenario file.
   std::vector<std::string> defects;
@@ -189,7 +189,7 @@ struct LinkFaults {
   int64_t latency_ms = 0, jitter_ms = 0;
   double down = 0, reset = 0, stall = 0;
   int64_t bandwidth_kbps = 0, slow_close_ms = 0;
-  double loss = 0;              // per-chunk probability of a retransmission delay
+  double loss = 0;  // per-chunk probability of a retransmission delay
   int64_t loss_delay_ms = 200;
   double at_s = 0, for_s = 0;  // window on simulation time (for_s 0 = to the end)
   std::string origin;          // what declared it: "links", "zone cloud->on-prem", "swarm"
@@ -216,15 +216,15 @@ struct TimelineEvent {
   double at_s = 0;      // simulation time
   double jitter_s = 0;  // the seed moves the event by up to this much (either way, >= 0)
   EventKind kind = EventKind::kRotateKey;
-  std::string role;     // target role
-  std::string zone;     // clock_step: every role of this zone
-  std::string client;   // client events; policy on a client registration
-  int64_t by_s = 0;     // clock_step
+  std::string role;       // target role
+  std::string zone;       // clock_step: every role of this zone
+  std::string client;     // client events; policy on a client registration
+  int64_t by_s = 0;       // clock_step
   double overlap_s = -1;  // rotate_key: retire the old keys this long after (< 0: keep them)
-  std::optional<int64_t> max_ttl_s;                    // policy: exchange max_ttl_s
-  std::optional<std::vector<std::string>> audiences;   // policy: the client's audiences
-  std::optional<std::vector<std::string>> scopes;      // policy: the client's scope
-  std::string origin;  // "timeline", "swarm", "rotate_key overlap"
+  std::optional<int64_t> max_ttl_s;                   // policy: exchange max_ttl_s
+  std::optional<std::vector<std::string>> audiences;  // policy: the client's audiences
+  std::optional<std::vector<std::string>> scopes;     // policy: the client's scope
+  std::string origin;                                 // "timeline", "swarm", "rotate_key overlap"
   SourcePos pos;
   std::string describe() const;
 };
@@ -272,14 +272,15 @@ struct Swarm {
 struct Timeline {
   double duration_s = 10;
   double step_s = 1;
-  bool simulated = true;   // simulated: time jumps step by step, no sleeping; real: wall clock
-  std::vector<std::string> traffic;  // workload entries (by name) that make the traffic; empty = all
+  bool simulated = true;  // simulated: time jumps step by step, no sleeping; real: wall clock
+  std::vector<std::string>
+      traffic;             // workload entries (by name) that make the traffic; empty = all
   int calls_per_step = 1;  // cycling through the traffic's entries
   int concurrency = 1;     // calls of one step in flight at once
   std::vector<TimelineEvent> events;
   std::vector<TimeWindow> windows;
   // Whole-run expectations.
-  bool audit_complete = false;           // every token of every successful call is in its AS's audit
+  bool audit_complete = false;  // every token of every successful call is in its AS's audit
   std::optional<int64_t> max_latency_ms;  // no call took longer
   std::optional<Bound> success_rate;      // over the whole run
   std::optional<Swarm> swarm;
@@ -303,7 +304,7 @@ struct Scenario {
   std::vector<WorkloadCall> workload;
   std::vector<LinkFaults> links;
   std::map<std::string, int64_t> zone_clock_offsets_s;  // zone -> clock offset
-  std::map<std::string, double> zone_drift_ppm;          // zone -> clock drift
+  std::map<std::string, double> zone_drift_ppm;         // zone -> clock drift
   int64_t clock_offset_of(const RoleSpec& role) const;
   double drift_ppm_of(const RoleSpec& role) const;
   int64_t leeway_of(const RoleSpec& role) const { return role.leeway_s.value_or(leeway_s); }
@@ -315,7 +316,8 @@ struct Scenario {
 
 class ScenarioError : public std::runtime_error {
  public:
-  explicit ScenarioError(Diagnostic d) : std::runtime_error(d.format("error")), diagnostic_(std::move(d)) {}
+  explicit ScenarioError(Diagnostic d)
+      : std::runtime_error(d.format("error")), diagnostic_(std::move(d)) {}
   const Diagnostic& diagnostic() const { return diagnostic_; }
 
  private:

@@ -18,19 +18,26 @@ namespace txlab {
 
 std::string_view to_string(RoleKind k) {
   switch (k) {
-    case RoleKind::kAuthorizationServer: return "authorization_server";
-    case RoleKind::kGateway: return "gateway";
-    case RoleKind::kResourceServer: return "resource_server";
-    case RoleKind::kClient: return "client";
+    case RoleKind::kAuthorizationServer:
+      return "authorization_server";
+    case RoleKind::kGateway:
+      return "gateway";
+    case RoleKind::kResourceServer:
+      return "resource_server";
+    case RoleKind::kClient:
+      return "client";
   }
   return "?";
 }
 
 std::string_view to_string(ClientAuthMethod m) {
   switch (m) {
-    case ClientAuthMethod::kClientSecretPost: return "client_secret_post";
-    case ClientAuthMethod::kPrivateKeyJwt: return "private_key_jwt";
-    default: return "client_secret_basic";
+    case ClientAuthMethod::kClientSecretPost:
+      return "client_secret_post";
+    case ClientAuthMethod::kPrivateKeyJwt:
+      return "private_key_jwt";
+    default:
+      return "client_secret_basic";
   }
 }
 
@@ -62,10 +69,22 @@ const RoleSpec* Scenario::find_role(const std::string& id) const {
 
 namespace scenario_detail {
 
-LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& where, bool needs_to) {
+LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& where,
+                     bool needs_to) {
   r.expect_map(l, where);
-  std::vector<std::string> keys = {"latency_ms", "jitter_ms", "down", "reset", "stall", "bandwidth_kbps", "slow_close_ms",
-                                   "loss", "loss_delay_ms", "at_s", "for_s", "at", "for"};
+  std::vector<std::string> keys = {"latency_ms",
+                                   "jitter_ms",
+                                   "down",
+                                   "reset",
+                                   "stall",
+                                   "bandwidth_kbps",
+                                   "slow_close_ms",
+                                   "loss",
+                                   "loss_delay_ms",
+                                   "at_s",
+                                   "for_s",
+                                   "at",
+                                   "for"};
   if (needs_to) keys.insert(keys.end(), {"from", "to", "from_zone", "to_zone"});
   r.check_keys(l, keys, where);
   LinkFaults f;
@@ -83,9 +102,11 @@ LinkFaults read_link(const Reader& r, const YAML::Node& l, const std::string& wh
   f.down = r.probability(l, "down", where);
   f.reset = r.probability(l, "reset", where);
   f.stall = r.probability(l, "stall", where);
-  if (f.down + f.reset + f.stall > 1.0) r.fail(l, "down + reset + stall must not exceed 1 in " + where);
+  if (f.down + f.reset + f.stall > 1.0)
+    r.fail(l, "down + reset + stall must not exceed 1 in " + where);
   // The window: at_s/for_s, or at/for as durations (at: 10s, for: 20s).
-  if ((l["at"] && l["at_s"]) || (l["for"] && l["for_s"])) r.fail(l, where + ": give the window as at/for or at_s/for_s, not both");
+  if ((l["at"] && l["at_s"]) || (l["for"] && l["for_s"]))
+    r.fail(l, where + ": give the window as at/for or at_s/for_s, not both");
   f.at_s = l["at"] ? r.seconds(l, "at", where, 0) : r.seconds(l, "at_s", where, 0);
   f.for_s = l["for"] ? r.seconds(l, "for", where, 0) : r.seconds(l, "for_s", where, 0);
   return f;
@@ -97,7 +118,8 @@ namespace {
 
 using namespace scenario_detail;
 
-const std::vector<std::string> kCommonRoleKeys = {"kind", "zone", "description", "clock_offset_s", "drift_ppm", "jwks"};
+const std::vector<std::string> kCommonRoleKeys = {"kind",           "zone",      "description",
+                                                  "clock_offset_s", "drift_ppm", "jwks"};
 
 std::vector<std::string> with_common(std::vector<std::string> keys) {
   keys.insert(keys.end(), kCommonRoleKeys.begin(), kCommonRoleKeys.end());
@@ -116,8 +138,9 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
 
 void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "authorization server '" + role.id + "'";
-  r.check_keys(n, with_common({"leeway_s", "audit_max_entries", "issuer", "alg", "signing_key", "access_token_ttl_s", "jwks_max_age_s",
-                               "clients", "exchange"}),
+  r.check_keys(n,
+               with_common({"leeway_s", "audit_max_entries", "issuer", "alg", "signing_key",
+                            "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}),
                where);
   auto& as = role.as;
   as.issuer = r.str(n, "issuer", where, false);
@@ -127,18 +150,22 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
     std::string path = file;
     if (path.front() != '/') {
       const auto slash = r.file().find_last_of('/');
-      path = (slash == std::string::npos ? std::string(".") : r.file().substr(0, slash)) + "/" + file;
+      path =
+          (slash == std::string::npos ? std::string(".") : r.file().substr(0, slash)) + "/" + file;
     }
     std::string err;
     auto key = jose::load_private_key_file(path, &err, *jose::alg_from_string(as.alg));
     if (!key) r.fail(n["signing_key"], "signing_key of " + where + ": " + err);
     if (key->alg() != *jose::alg_from_string(as.alg))
-      r.fail(n["signing_key"], "signing_key of " + where + " is a " + std::string(jose::to_string(key->alg())) + " key, but alg is " + as.alg);
+      r.fail(n["signing_key"], "signing_key of " + where + " is a " +
+                                   std::string(jose::to_string(key->alg())) + " key, but alg is " +
+                                   as.alg);
     as.signing_key = key;
   }
   as.access_token_ttl_s = r.integer(n, "access_token_ttl_s", where, 300, 1, 86400);
   as.jwks_max_age_s = r.integer(n, "jwks_max_age_s", where, 300, 0, 86400);
-  as.audit_max_entries = static_cast<size_t>(r.integer(n, "audit_max_entries", where, 20000, 1, 100000000));
+  as.audit_max_entries =
+      static_cast<size_t>(r.integer(n, "audit_max_entries", where, 20000, 1, 100000000));
   if (const auto clients = n["clients"]) {
     r.expect_map(clients, "'clients' of " + where);
     for (auto it = clients.begin(); it != clients.end(); ++it) {
@@ -148,7 +175,9 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       const std::string cw = "client '" + c.id + "' of " + where;
       const YAML::Node cn = it->second;
       r.expect_map(cn, cw);
-      r.check_keys(cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences", "public_jwk"}, cw);
+      r.check_keys(
+          cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences", "public_jwk"},
+          cw);
       c.auth = r.auth(cn, cw, true);
       c.secret = r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt);
       c.public_jwk = r.str(cn, "public_jwk", cw, c.auth == ClientAuthMethod::kPrivateKeyJwt);
@@ -156,13 +185,17 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
         std::string err;
         const auto jwk = nlohmann::json::parse(c.public_jwk, nullptr, false);
         if (jwk.is_discarded() || !jose::Key::from_jwk(jwk, &err))
-          r.fail(cn["public_jwk"], "'public_jwk' of " + cw + " is not a usable public JWK" + (err.empty() ? "" : ": " + err));
+          r.fail(cn["public_jwk"], "'public_jwk' of " + cw + " is not a usable public JWK" +
+                                       (err.empty() ? "" : ": " + err));
       }
       c.grants = r.strings(cn, "grants", cw);
-      if (c.grants.empty()) r.fail(cn, cw + " needs 'grants' (client_credentials, token-exchange, refresh_token)");
+      if (c.grants.empty())
+        r.fail(cn, cw + " needs 'grants' (client_credentials, token-exchange, refresh_token)");
       for (const auto& g : c.grants)
         if (g != "client_credentials" && g != "token-exchange" && g != "refresh_token")
-          r.fail(cn["grants"], "unknown grant '" + g + "' in " + cw + " (expected client_credentials, token-exchange or refresh_token)");
+          r.fail(cn["grants"],
+                 "unknown grant '" + g + "' in " + cw +
+                     " (expected client_credentials, token-exchange or refresh_token)");
       c.audiences = r.strings(cn, "audiences", cw);
       c.scopes = r.scope_list(cn, "scope", cw);
       c.subject_audiences = r.strings(cn, "subject_audiences", cw);
@@ -172,18 +205,25 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
   if (const auto ex = n["exchange"]) {
     const std::string ew = "'exchange' of " + where;
     r.expect_map(ex, ew);
-    r.check_keys(ex, {"trust", "max_ttl_s", "cap_to_subject_exp", "act_style", "invalid_subject_error", "broker",
-                      "semantics", "actor_trust", "max_act_depth", "refresh_tokens", "refresh_ttl_s"}, ew);
+    r.check_keys(
+        ex,
+        {"trust", "max_ttl_s", "cap_to_subject_exp", "act_style", "invalid_subject_error", "broker",
+         "semantics", "actor_trust", "max_act_depth", "refresh_tokens", "refresh_ttl_s"},
+        ew);
     ExchangePolicy p;
     p.trust = r.strings(ex, "trust", ew);
-    if (p.trust.empty()) r.fail(ex, ew + " needs 'trust': the AS roles whose tokens it accepts as subject tokens");
+    if (p.trust.empty())
+      r.fail(ex, ew + " needs 'trust': the AS roles whose tokens it accepts as subject tokens");
     p.max_ttl_s = r.integer(ex, "max_ttl_s", ew, 300, 1, 86400);
     p.cap_to_subject_exp = r.boolean(ex, "cap_to_subject_exp", ew, true);
-    p.act_style = r.choice(ex, "act_style", ew, {"rfc8693", "caller-in-act"}, "rfc8693") == "caller-in-act"
-                      ? ActStyle::kCallerInAct
-                      : ActStyle::kRfc8693;
-    p.invalid_subject_error = r.choice(ex, "invalid_subject_error", ew, {"invalid_grant", "invalid_request"}, "invalid_grant");
-    p.delegation = r.choice(ex, "semantics", ew, {"delegation", "impersonation"}, "delegation") == "delegation";
+    p.act_style =
+        r.choice(ex, "act_style", ew, {"rfc8693", "caller-in-act"}, "rfc8693") == "caller-in-act"
+            ? ActStyle::kCallerInAct
+            : ActStyle::kRfc8693;
+    p.invalid_subject_error = r.choice(ex, "invalid_subject_error", ew,
+                                       {"invalid_grant", "invalid_request"}, "invalid_grant");
+    p.delegation = r.choice(ex, "semantics", ew, {"delegation", "impersonation"}, "delegation") ==
+                   "delegation";
     p.actor_trust = r.strings(ex, "actor_trust", ew);
     p.max_act_depth = static_cast<int>(r.integer(ex, "max_act_depth", ew, 4, 1, 32));
     p.refresh_tokens = r.boolean(ex, "refresh_tokens", ew, false);
@@ -191,14 +231,19 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
     if (const auto b = ex["broker"]) {
       const std::string bw = "'broker' of " + where;
       r.expect_map(b, bw);
-      r.check_keys(b, {"via", "client_id", "secret", "auth", "audiences", "cache", "cache_margin_s", "cache_max_entries"}, bw);
+      r.check_keys(b,
+                   {"via", "client_id", "secret", "auth", "audiences", "cache", "cache_margin_s",
+                    "cache_max_entries"},
+                   bw);
       BrokerRule rule;
       rule.via = read_credentials(r, b, bw, "via");
       rule.cache = r.boolean(b, "cache", bw, false);
       rule.cache_margin_s = r.integer(b, "cache_margin_s", bw, 15, 0, 3600);
-      rule.cache_max_entries = static_cast<size_t>(r.integer(b, "cache_max_entries", bw, 10000, 1, 10000000));
+      rule.cache_max_entries =
+          static_cast<size_t>(r.integer(b, "cache_max_entries", bw, 10000, 1, 10000000));
       rule.audiences = r.strings(b, "audiences", bw);
-      if (rule.audiences.empty()) r.fail(b, bw + " needs 'audiences' (the targets served by the next AS)");
+      if (rule.audiences.empty())
+        r.fail(b, bw + " needs 'audiences' (the targets served by the next AS)");
       p.broker = std::move(rule);
     }
     as.exchange = std::move(p);
@@ -207,8 +252,10 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
 
 void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
-  r.check_keys(n, with_common({"leeway_s", "trust", "audience", "exchange", "routes", "introspection", "verified_token_cache",
-                               "timeout_ms", "retries"}), where);
+  r.check_keys(n,
+               with_common({"leeway_s", "trust", "audience", "exchange", "routes", "introspection",
+                            "verified_token_cache", "timeout_ms", "retries"}),
+               where);
   role.gateway.timeout_ms = r.integer(n, "timeout_ms", where, 5000, 10, 600000);
   role.gateway.retries = static_cast<int>(r.integer(n, "retries", where, 1, 0, 5));
   role.gateway.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
@@ -220,14 +267,18 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   if (const auto ex = n["exchange"]) {
     const std::string ew = "'exchange' of " + where;
     r.expect_map(ex, ew);
-    r.check_keys(ex, {"at", "client_id", "secret", "auth", "audiences", "scope", "cache", "cache_margin_s", "cache_max_entries"}, ew);
+    r.check_keys(ex,
+                 {"at", "client_id", "secret", "auth", "audiences", "scope", "cache",
+                  "cache_margin_s", "cache_max_entries"},
+                 ew);
     GatewayExchange e;
     e.client = read_credentials(r, ex, ew, "at");
     e.audiences = r.strings(ex, "audiences", ew);
     e.scope = r.str(ex, "scope", ew, false);
     e.cache = r.boolean(ex, "cache", ew, false);
     e.cache_margin_s = r.integer(ex, "cache_margin_s", ew, 15, 0, 3600);
-    e.cache_max_entries = static_cast<size_t>(r.integer(ex, "cache_max_entries", ew, 10000, 1, 10000000));
+    e.cache_max_entries =
+        static_cast<size_t>(r.integer(ex, "cache_max_entries", ew, 10000, 1, 10000000));
     g.exchange = std::move(e);
   }
   if (const auto in = n["introspection"]) {
@@ -237,22 +288,27 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
     g.introspection = read_credentials(r, in, iw, "at");
   }
   const auto routes = n["routes"];
-  if (!routes || !routes.IsSequence() || routes.size() == 0) r.fail(n, where + " needs 'routes': a list of {prefix, to}");
+  if (!routes || !routes.IsSequence() || routes.size() == 0)
+    r.fail(n, where + " needs 'routes': a list of {prefix, to}");
   for (const auto& rt : routes) {
     r.expect_map(rt, "a route of " + where);
     r.check_keys(rt, {"prefix", "to", "introspect"}, "a route of " + where);
-    Route route{r.str(rt, "prefix", "a route of " + where, true), r.str(rt, "to", "a route of " + where, true),
+    Route route{r.str(rt, "prefix", "a route of " + where, true),
+                r.str(rt, "to", "a route of " + where, true),
                 r.boolean(rt, "introspect", "a route of " + where, false)};
     if (route.introspect && !n["introspection"])
-      r.fail(rt, "route '" + route.prefix + "' of " + where + " introspects, so the gateway needs 'introspection: {at, client_id, secret}'");
-    if (route.prefix.empty() || route.prefix[0] != '/') r.fail(rt["prefix"], "route prefix must start with '/'");
+      r.fail(rt, "route '" + route.prefix + "' of " + where +
+                     " introspects, so the gateway needs 'introspection: {at, client_id, secret}'");
+    if (route.prefix.empty() || route.prefix[0] != '/')
+      r.fail(rt["prefix"], "route prefix must start with '/'");
     g.routes.push_back(std::move(route));
   }
 }
 
 void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "resource server '" + role.id + "'";
-  r.check_keys(n, with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache"}), where);
+  r.check_keys(n, with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache"}),
+               where);
   role.resource.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
   role.resource.trust = r.strings(n, "trust", where);
   if (role.resource.trust.empty()) r.fail(n, where + " needs 'trust'");
@@ -282,13 +338,15 @@ void read_workload(const Reader& r, const YAML::Node& n, Scenario& s) {
     call.to = r.str(c, "to", where, true);
     call.method = r.choice(c, "method", where, {"GET", "POST", "PUT", "DELETE"}, "GET");
     call.path = r.str(c, "path", where, false, "/");
-    if (call.path.empty() || call.path[0] != '/') r.fail(c["path"], "path in " + where + " must start with '/'");
+    if (call.path.empty() || call.path[0] != '/')
+      r.fail(c["path"], "path in " + where + " must start with '/'");
     call.repeat = static_cast<int>(r.integer(c, "repeat", where, 1, 1, 100000));
     if (const auto e = c["expect"]) {
       const std::string ew = "'expect' of " + where;
       r.expect_map(e, ew);
       r.check_keys(e, {"status", "error", "backend", "tokens"}, ew);
-      if (e["status"]) call.expect.status = static_cast<int>(r.integer(e, "status", ew, 0, 100, 599));
+      if (e["status"])
+        call.expect.status = static_cast<int>(r.integer(e, "status", ew, 0, 100, 599));
       call.expect.error = r.str(e, "error", ew, false);
       if (e["backend"]) call.expect.backend = r.claims(e["backend"], "'backend' of " + ew);
       if (const auto t = e["tokens"]) {
@@ -307,22 +365,27 @@ void read_workload(const Reader& r, const YAML::Node& n, Scenario& s) {
 
 // Cross-references and conventions, after everything is read.
 void validate(const Reader& r, Scenario& s) {
-  auto role_of_kind = [&](const std::string& id, RoleKind kind, SourcePos at, const std::string& what) {
+  auto role_of_kind = [&](const std::string& id, RoleKind kind, SourcePos at,
+                          const std::string& what) {
     const RoleSpec* role = s.find_role(id);
     if (!role) r.fail_at(at, what + " names unknown role '" + id + "'");
     if (role->kind != kind)
-      r.fail_at(at, what + " names '" + id + "', which is a " + std::string(to_string(role->kind)) + ", not a " +
-                        std::string(to_string(kind)));
+      r.fail_at(at, what + " names '" + id + "', which is a " + std::string(to_string(role->kind)) +
+                        ", not a " + std::string(to_string(kind)));
     return role;
   };
   auto check_registration = [&](const ClientCredentials& c, SourcePos at, const std::string& what) {
     const RoleSpec* as = role_of_kind(c.as_role, RoleKind::kAuthorizationServer, at, what);
     const auto& clients = as->as.clients;
-    auto it = std::find_if(clients.begin(), clients.end(), [&](const auto& reg) { return reg.id == c.client_id; });
+    auto it = std::find_if(clients.begin(), clients.end(),
+                           [&](const auto& reg) { return reg.id == c.client_id; });
     if (it == clients.end())
-      r.warn(s.warnings, at, what + ": client '" + c.client_id + "' is not registered at '" + c.as_role + "'");
+      r.warn(s.warnings, at,
+             what + ": client '" + c.client_id + "' is not registered at '" + c.as_role + "'");
     else if (it->secret != c.secret)
-      r.warn(s.warnings, at, what + ": secret for '" + c.client_id + "' differs from its registration at '" + c.as_role + "'");
+      r.warn(s.warnings, at,
+             what + ": secret for '" + c.client_id + "' differs from its registration at '" +
+                 c.as_role + "'");
   };
   // RFC-free house convention from the notes: <zone>-svc-<caller>-to-<audAlias>.
   static const std::regex kConvention("[a-z0-9]+-svc-[a-z0-9]+(-[a-z0-9]+)*-to-[a-z0-9-]+");
@@ -332,30 +395,44 @@ void validate(const Reader& r, Scenario& s) {
       case RoleKind::kAuthorizationServer:
         for (const auto& c : role.as.clients)
           if (!std::regex_match(c.id, kConvention))
-            r.warn(s.warnings, c.pos, "client id '" + c.id + "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
+            r.warn(s.warnings, c.pos,
+                   "client id '" + c.id +
+                       "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
         if (role.as.exchange) {
-          for (const auto& t : role.as.exchange->trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'exchange.trust' of " + where);
+          for (const auto& t : role.as.exchange->trust)
+            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos,
+                         "'exchange.trust' of " + where);
           for (const auto& t : role.as.exchange->actor_trust)
-            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'exchange.actor_trust' of " + where);
+            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos,
+                         "'exchange.actor_trust' of " + where);
           if (role.as.exchange->broker) {
-            check_registration(role.as.exchange->broker->via, role.pos, "'exchange.broker' of " + where);
-            if (role.as.exchange->broker->via.as_role == role.id) r.fail_at(role.pos, where + " cannot broker to itself");
+            check_registration(role.as.exchange->broker->via, role.pos,
+                               "'exchange.broker' of " + where);
+            if (role.as.exchange->broker->via.as_role == role.id)
+              r.fail_at(role.pos, where + " cannot broker to itself");
           }
         }
         break;
       case RoleKind::kGateway:
-        for (const auto& t : role.gateway.trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
-        if (role.gateway.exchange) check_registration(role.gateway.exchange->client, role.pos, "'exchange' of " + where);
-        if (role.gateway.introspection) check_registration(*role.gateway.introspection, role.pos, "'introspection' of " + where);
+        for (const auto& t : role.gateway.trust)
+          role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
+        if (role.gateway.exchange)
+          check_registration(role.gateway.exchange->client, role.pos, "'exchange' of " + where);
+        if (role.gateway.introspection)
+          check_registration(*role.gateway.introspection, role.pos, "'introspection' of " + where);
         for (const auto& rt : role.gateway.routes) {
           const RoleSpec* up = s.find_role(rt.to);
-          if (!up) r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where + " goes to unknown role '" + rt.to + "'");
+          if (!up)
+            r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where +
+                                    " goes to unknown role '" + rt.to + "'");
           if (up->kind != RoleKind::kGateway && up->kind != RoleKind::kResourceServer)
-            r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where + " must go to a gateway or resource server");
+            r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where +
+                                    " must go to a gateway or resource server");
         }
         break;
       case RoleKind::kResourceServer:
-        for (const auto& t : role.resource.trust) role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
+        for (const auto& t : role.resource.trust)
+          role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
         break;
       case RoleKind::kClient:
         check_registration(role.client.credentials, role.pos, where);
@@ -363,11 +440,14 @@ void validate(const Reader& r, Scenario& s) {
     }
   }
   for (const auto& l : s.links) {
-    if (l.from != "*" && !s.find_role(l.from)) r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
+    if (l.from != "*" && !s.find_role(l.from))
+      r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
     if (!s.find_role(l.to)) r.fail_at(l.pos, "link 'to' names unknown role '" + l.to + "'");
   }
   if (s.timeline) {
-    if (s.workload.empty()) r.fail_at(s.timeline->pos, "a timeline needs a 'workload': its entries are the traffic of every step");
+    if (s.workload.empty())
+      r.fail_at(s.timeline->pos,
+                "a timeline needs a 'workload': its entries are the traffic of every step");
     validate_timeline(r, s);
   }
   for (const auto& call : s.workload) {
@@ -386,13 +466,18 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
-    throw ScenarioError({file_label, {e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg});
+    throw ScenarioError(
+        {file_label, {e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg});
   }
-  if (!root || !root.IsMap()) throw ScenarioError({file_label, {1, 1}, "a scenario must be a YAML mapping"});
+  if (!root || !root.IsMap())
+    throw ScenarioError({file_label, {1, 1}, "a scenario must be a YAML mapping"});
   Scenario s;
   s.file = file_label;
   try {
-    r.check_keys(root, {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links", "zones", "timeline"}, "the scenario");
+    r.check_keys(root,
+                 {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links",
+                  "zones", "timeline"},
+                 "the scenario");
     if (const auto zones = root["zones"]) {
       r.expect_map(zones, "'zones'");
       for (auto it = zones.begin(); it != zones.end(); ++it) {
@@ -400,16 +485,20 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
         const std::string where = "zone '" + zone + "'";
         r.expect_map(it->second, where);
         r.check_keys(it->second, {"clock_offset_s", "drift_ppm"}, where);
-        s.zone_clock_offsets_s[zone] = r.integer(it->second, "clock_offset_s", where, 0, -86400, 86400);
-        if (it->second["drift_ppm"]) s.zone_drift_ppm[zone] = r.integer(it->second, "drift_ppm", where, 0, -1000000, 1000000);
+        s.zone_clock_offsets_s[zone] =
+            r.integer(it->second, "clock_offset_s", where, 0, -86400, 86400);
+        if (it->second["drift_ppm"])
+          s.zone_drift_ppm[zone] = r.integer(it->second, "drift_ppm", where, 0, -1000000, 1000000);
       }
     }
     s.name = r.str(root, "scenario", "the scenario", true);
-    s.topology = r.choice(root, "topology", "the scenario", {"broker", "direct", "multi-caller", "custom"}, "custom");
+    s.topology = r.choice(root, "topology", "the scenario",
+                          {"broker", "direct", "multi-caller", "custom"}, "custom");
     s.description = r.str(root, "description", "the scenario", false);
     s.leeway_s = r.integer(root, "leeway_s", "the scenario", 30, 0, 3600);
     const auto roles = root["roles"];
-    if (!roles || !roles.IsMap() || roles.size() == 0) r.fail(root, "the scenario needs 'roles': a mapping of role id to role");
+    if (!roles || !roles.IsMap() || roles.size() == 0)
+      r.fail(root, "the scenario needs 'roles': a mapping of role id to role");
     for (auto it = roles.begin(); it != roles.end(); ++it) {
       RoleSpec role;
       role.id = it->first.as<std::string>();
@@ -419,11 +508,16 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
       if (s.find_role(role.id)) r.fail(it->first, "role '" + role.id + "' is defined twice");
       const YAML::Node n = it->second;
       r.expect_map(n, "role '" + role.id + "'");
-      const std::string kind = r.choice(n, "kind", "role '" + role.id + "'",
-                                        {"authorization_server", "gateway", "resource_server", "client"}, "");
+      const std::string kind =
+          r.choice(n, "kind", "role '" + role.id + "'",
+                   {"authorization_server", "gateway", "resource_server", "client"}, "");
       role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
-      if (n["clock_offset_s"]) role.clock_offset_s = r.integer(n, "clock_offset_s", "role '" + role.id + "'", 0, -86400, 86400);
-      if (n["drift_ppm"]) role.drift_ppm = static_cast<double>(r.integer(n, "drift_ppm", "role '" + role.id + "'", 0, -1000000, 1000000));
+      if (n["clock_offset_s"])
+        role.clock_offset_s =
+            r.integer(n, "clock_offset_s", "role '" + role.id + "'", 0, -86400, 86400);
+      if (n["drift_ppm"])
+        role.drift_ppm = static_cast<double>(
+            r.integer(n, "drift_ppm", "role '" + role.id + "'", 0, -1000000, 1000000));
       if (const auto j = n["jwks"]) {
         const std::string jw = "'jwks' of role '" + role.id + "'";
         r.expect_map(j, jw);
@@ -431,7 +525,8 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
         role.jwks.min_refresh_interval_s = r.integer(j, "min_refresh_interval_s", jw, 10, 0, 86400);
         role.jwks.max_stale_s = r.integer(j, "max_stale_s", jw, 600, 0, 86400 * 30);
       }
-      if (n["leeway_s"]) role.leeway_s = r.integer(n, "leeway_s", "role '" + role.id + "'", 30, 0, 3600);
+      if (n["leeway_s"])
+        role.leeway_s = r.integer(n, "leeway_s", "role '" + role.id + "'", 30, 0, 3600);
       if (kind == "authorization_server") {
         role.kind = RoleKind::kAuthorizationServer;
         read_authorization_server(r, n, role);
@@ -454,9 +549,11 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
         LinkFaults f = read_link(r, l, "a link", true);
         const std::string from_zone = r.str(l, "from_zone", "a link", false);
         const std::string to_zone = r.str(l, "to_zone", "a link", false);
-        if (from_zone.empty() != to_zone.empty()) r.fail(l, "a zone link needs both 'from_zone' and 'to_zone'");
+        if (from_zone.empty() != to_zone.empty())
+          r.fail(l, "a zone link needs both 'from_zone' and 'to_zone'");
         if (!from_zone.empty()) {
-          if (l["from"] || l["to"]) r.fail(l, "a link names either roles (from/to) or zones (from_zone/to_zone), not both");
+          if (l["from"] || l["to"])
+            r.fail(l, "a link names either roles (from/to) or zones (from_zone/to_zone), not both");
           // Every role of to_zone, reached from every role of from_zone: one seeded proxy per pair.
           bool any = false;
           for (const auto& to : s.roles) {
@@ -471,7 +568,9 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
               any = true;
             }
           }
-          if (!any) r.fail(l, "no role of zone '" + from_zone + "' can reach a role of zone '" + to_zone + "'");
+          if (!any)
+            r.fail(l, "no role of zone '" + from_zone + "' can reach a role of zone '" + to_zone +
+                          "'");
           continue;
         }
         if (f.to.empty()) r.fail(l, "a link needs 'to' (a role) or 'from_zone' and 'to_zone'");

@@ -31,25 +31,33 @@ class Reader {
     return {m.line + 1, m.column + 1};
   }
 
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { throw ScenarioError({file_, pos(n), msg}); }
-  [[noreturn]] void fail_at(SourcePos p, const std::string& msg) const { throw ScenarioError({file_, p, msg}); }
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const {
+    throw ScenarioError({file_, pos(n), msg});
+  }
+  [[noreturn]] void fail_at(SourcePos p, const std::string& msg) const {
+    throw ScenarioError({file_, p, msg});
+  }
 
-  void warn(std::vector<Diagnostic>& out, SourcePos p, std::string msg) const { out.push_back({file_, p, std::move(msg)}); }
+  void warn(std::vector<Diagnostic>& out, SourcePos p, std::string msg) const {
+    out.push_back({file_, p, std::move(msg)});
+  }
 
   void expect_map(const YAML::Node& n, const std::string& what) const {
     if (!n.IsMap()) fail(n, what + " must be a mapping");
   }
 
-  void check_keys(const YAML::Node& n, const std::vector<std::string>& allowed, const std::string& where) const {
+  void check_keys(const YAML::Node& n, const std::vector<std::string>& allowed,
+                  const std::string& where) const {
     for (auto it = n.begin(); it != n.end(); ++it) {
       const auto key = it->first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        fail(it->first, "unknown key '" + key + "' in " + where + " (expected one of: " + join(allowed) + ")");
+        fail(it->first,
+             "unknown key '" + key + "' in " + where + " (expected one of: " + join(allowed) + ")");
     }
   }
 
-  std::string str(const YAML::Node& map, const std::string& key, const std::string& where, bool required,
-                  const std::string& fallback = {}) const {
+  std::string str(const YAML::Node& map, const std::string& key, const std::string& where,
+                  bool required, const std::string& fallback = {}) const {
     const YAML::Node n = map[key];
     if (!n) {
       if (required) fail(map, where + " needs '" + key + "'");
@@ -59,28 +67,32 @@ class Reader {
     return n.as<std::string>();
   }
 
-  int64_t integer(const YAML::Node& map, const std::string& key, const std::string& where, int64_t fallback,
-                  int64_t min = 0, int64_t max = 1000000000) const {
+  int64_t integer(const YAML::Node& map, const std::string& key, const std::string& where,
+                  int64_t fallback, int64_t min = 0, int64_t max = 1000000000) const {
     const YAML::Node n = map[key];
     if (!n) return fallback;
     int64_t v = 0;
     if (!n.IsScalar() || !YAML::convert<int64_t>::decode(n, v))
       fail(n, "'" + key + "' in " + where + " must be an integer");
     if (v < min || v > max)
-      fail(n, "'" + key + "' in " + where + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+      fail(n, "'" + key + "' in " + where + " must be between " + std::to_string(min) + " and " +
+                  std::to_string(max));
     return v;
   }
 
-  bool boolean(const YAML::Node& map, const std::string& key, const std::string& where, bool fallback) const {
+  bool boolean(const YAML::Node& map, const std::string& key, const std::string& where,
+               bool fallback) const {
     const YAML::Node n = map[key];
     if (!n) return fallback;
     bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, "'" + key + "' in " + where + " must be true or false");
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
+      fail(n, "'" + key + "' in " + where + " must be true or false");
     return v;
   }
 
   // A string or a list of strings.
-  std::vector<std::string> strings(const YAML::Node& map, const std::string& key, const std::string& where) const {
+  std::vector<std::string> strings(const YAML::Node& map, const std::string& key,
+                                   const std::string& where) const {
     const YAML::Node n = map[key];
     std::vector<std::string> out;
     if (!n) return out;
@@ -101,11 +113,13 @@ class Reader {
                      const std::vector<std::string>& options, const std::string& fallback) const {
     const std::string v = str(map, key, where, false, fallback);
     if (std::find(options.begin(), options.end(), v) == options.end())
-      fail(map[key], "'" + key + "' in " + where + " must be one of: " + join(options) + " (got '" + v + "')");
+      fail(map[key], "'" + key + "' in " + where + " must be one of: " + join(options) + " (got '" +
+                         v + "')");
     return v;
   }
 
-  ClientAuthMethod auth(const YAML::Node& map, const std::string& where, bool allow_jwt = false) const {
+  ClientAuthMethod auth(const YAML::Node& map, const std::string& where,
+                        bool allow_jwt = false) const {
     std::vector<std::string> options = {"client_secret_basic", "client_secret_post"};
     if (allow_jwt) options.push_back("private_key_jwt");
     const std::string v = choice(map, "auth", where, options, "client_secret_basic");
@@ -114,7 +128,8 @@ class Reader {
     return ClientAuthMethod::kClientSecretBasic;
   }
 
-  std::vector<std::string> scope_list(const YAML::Node& map, const std::string& key, const std::string& where) const {
+  std::vector<std::string> scope_list(const YAML::Node& map, const std::string& key,
+                                      const std::string& where) const {
     std::vector<std::string> out;
     for (const auto& s : strings(map, key, where)) {
       std::istringstream in(s);
@@ -127,13 +142,16 @@ class Reader {
     expect_map(n, where);
     ClaimExpectations out;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      if (!it->second.IsScalar()) fail(it->second, "expected value of '" + it->first.as<std::string>() + "' in " + where + " must be a scalar");
+      if (!it->second.IsScalar())
+        fail(it->second, "expected value of '" + it->first.as<std::string>() + "' in " + where +
+                             " must be a scalar");
       out[it->first.as<std::string>()] = it->second.as<std::string>();
     }
     return out;
   }
 
-  double probability(const YAML::Node& map, const std::string& key, const std::string& where) const {
+  double probability(const YAML::Node& map, const std::string& key,
+                     const std::string& where) const {
     const YAML::Node n = map[key];
     if (!n) return 0.0;
     double v = 0;
@@ -143,21 +161,23 @@ class Reader {
   }
 
   // A duration: 10, 10s, 1.5s, 500ms, 2m, 1h (bare numbers are seconds).
-  double seconds(const YAML::Node& map, const std::string& key, const std::string& where, double fallback,
-                 double min = 0) const {
+  double seconds(const YAML::Node& map, const std::string& key, const std::string& where,
+                 double fallback, double min = 0) const {
     const YAML::Node n = map[key];
     if (!n) return fallback;
     static const std::regex kDuration(R"(\s*([0-9]+(\.[0-9]+)?)\s*(ms|s|m|h)?\s*)");
     std::smatch m;
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
     if (!std::regex_match(text, m, kDuration))
-      fail(n, "'" + key + "' in " + where + " must be a duration such as 10s, 500ms, 2m (got '" + text + "')");
+      fail(n, "'" + key + "' in " + where + " must be a duration such as 10s, 500ms, 2m (got '" +
+                  text + "')");
     double v = std::stod(m[1]);
     const std::string unit = m[3];
     if (unit == "ms") v /= 1000;
     if (unit == "m") v *= 60;
     if (unit == "h") v *= 3600;
-    if (v < min) fail(n, "'" + key + "' in " + where + " must be at least " + std::to_string(min) + " s");
+    if (v < min)
+      fail(n, "'" + key + "' in " + where + " must be at least " + std::to_string(min) + " s");
     return v;
   }
 
@@ -168,10 +188,16 @@ class Reader {
     std::smatch m;
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
     if (!std::regex_match(text, m, kBound))
-      fail(n, "'" + key + "' in " + where + " must be a comparison such as '>= 0.99', '== 0' or a number (got '" + text + "')");
+      fail(n, "'" + key + "' in " + where +
+                  " must be a comparison such as '>= 0.99', '== 0' or a number (got '" + text +
+                  "')");
     Bound b;
     const std::string op = m[1];
-    b.op = op == ">=" ? Bound::Op::kGe : op == "<=" ? Bound::Op::kLe : op == ">" ? Bound::Op::kGt : op == "<" ? Bound::Op::kLt : Bound::Op::kEq;
+    b.op = op == ">="   ? Bound::Op::kGe
+           : op == "<=" ? Bound::Op::kLe
+           : op == ">"  ? Bound::Op::kGt
+           : op == "<"  ? Bound::Op::kLt
+                        : Bound::Op::kEq;
     b.value = std::stod(m[2]);
     return b;
   }

@@ -10,16 +10,26 @@ namespace txlab {
 
 std::string_view to_string(EventKind k) {
   switch (k) {
-    case EventKind::kRotateKey: return "rotate_key";
-    case EventKind::kRetireKeys: return "retire_keys";
-    case EventKind::kRevokeClient: return "revoke_client";
-    case EventKind::kRestoreClient: return "restore_client";
-    case EventKind::kRevokeTokens: return "revoke_tokens";
-    case EventKind::kRotateSecret: return "rotate_secret";
-    case EventKind::kDown: return "down";
-    case EventKind::kUp: return "up";
-    case EventKind::kClockStep: return "clock_step";
-    case EventKind::kPolicy: return "policy";
+    case EventKind::kRotateKey:
+      return "rotate_key";
+    case EventKind::kRetireKeys:
+      return "retire_keys";
+    case EventKind::kRevokeClient:
+      return "revoke_client";
+    case EventKind::kRestoreClient:
+      return "restore_client";
+    case EventKind::kRevokeTokens:
+      return "revoke_tokens";
+    case EventKind::kRotateSecret:
+      return "rotate_secret";
+    case EventKind::kDown:
+      return "down";
+    case EventKind::kUp:
+      return "up";
+    case EventKind::kClockStep:
+      return "clock_step";
+    case EventKind::kPolicy:
+      return "policy";
   }
   return "?";
 }
@@ -30,14 +40,17 @@ std::string seconds_text(double s) {
   std::snprintf(buf, sizeof buf, "%g", s);
   return buf;
 }
-std::string list_text(const std::vector<std::string>& v) { return "[" + scenario_detail::join(v) + "]"; }
+std::string list_text(const std::vector<std::string>& v) {
+  return "[" + scenario_detail::join(v) + "]";
+}
 }  // namespace
 
 std::string TimelineEvent::describe() const {
   std::string out(to_string(kind));
   switch (kind) {
     case EventKind::kClockStep:
-      out += " " + (zone.empty() ? role : "zone " + zone) + (by_s >= 0 ? " +" : " ") + std::to_string(by_s) + "s";
+      out += " " + (zone.empty() ? role : "zone " + zone) + (by_s >= 0 ? " +" : " ") +
+             std::to_string(by_s) + "s";
       break;
     case EventKind::kRevokeClient:
     case EventKind::kRestoreClient:
@@ -55,7 +68,8 @@ std::string TimelineEvent::describe() const {
       if (scopes) out += " scope=" + list_text(*scopes);
       break;
     case EventKind::kRotateKey:
-      out += " " + role + (overlap_s >= 0 ? " (old keys retired after " + seconds_text(overlap_s) + "s)" : "");
+      out += " " + role +
+             (overlap_s >= 0 ? " (old keys retired after " + seconds_text(overlap_s) + "s)" : "");
       break;
     default:
       out += " " + role;
@@ -84,11 +98,16 @@ std::string SwarmCandidate::describe() const {
 bool Bound::holds(double x) const {
   constexpr double kEps = 1e-9;
   switch (op) {
-    case Op::kGe: return x >= value - kEps;
-    case Op::kLe: return x <= value + kEps;
-    case Op::kGt: return x > value + kEps;
-    case Op::kLt: return x < value - kEps;
-    case Op::kEq: return x >= value - kEps && x <= value + kEps;
+    case Op::kGe:
+      return x >= value - kEps;
+    case Op::kLe:
+      return x <= value + kEps;
+    case Op::kGt:
+      return x > value + kEps;
+    case Op::kLt:
+      return x < value - kEps;
+    case Op::kEq:
+      return x >= value - kEps && x <= value + kEps;
   }
   return false;
 }
@@ -102,11 +121,14 @@ namespace scenario_detail {
 
 namespace {
 
-const std::vector<std::string> kEventKinds = {"rotate_key", "retire_keys", "revoke_client", "restore_client", "revoke_tokens",
-                                              "rotate_secret", "down", "up", "clock_step", "policy"};
+const std::vector<std::string> kEventKinds = {
+    "rotate_key",    "retire_keys",   "revoke_client", "restore_client",
+    "revoke_tokens", "rotate_secret", "down",          "up",
+    "clock_step",    "policy"};
 
 // One event body: exactly one kind key (plus at/jitter/overlap, read by the caller).
-TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string& where, std::vector<std::string> extra_keys) {
+TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string& where,
+                         std::vector<std::string> extra_keys) {
   r.expect_map(n, where);
   std::vector<std::string> keys = kEventKinds;
   keys.insert(keys.end(), extra_keys.begin(), extra_keys.end());
@@ -115,7 +137,8 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
   std::string kind;
   for (const auto& k : kEventKinds) {
     if (!n[k]) continue;
-    if (!kind.empty()) r.fail(n, where + " names two events ('" + kind + "' and '" + k + "'): one per entry");
+    if (!kind.empty())
+      r.fail(n, where + " names two events ('" + kind + "' and '" + k + "'): one per entry");
     kind = k;
   }
   if (kind.empty()) r.fail(n, where + " needs one of: " + join(kEventKinds));
@@ -144,7 +167,9 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
     e.kind = kind == "down" ? EventKind::kDown : EventKind::kUp;
     role_only();
   } else if (kind == "revoke_client" || kind == "restore_client" || kind == "rotate_secret") {
-    e.kind = kind == "revoke_client" ? EventKind::kRevokeClient : kind == "restore_client" ? EventKind::kRestoreClient : EventKind::kRotateSecret;
+    e.kind = kind == "revoke_client"    ? EventKind::kRevokeClient
+             : kind == "restore_client" ? EventKind::kRestoreClient
+                                        : EventKind::kRotateSecret;
     as_client(true);
   } else if (kind == "revoke_tokens") {
     e.kind = EventKind::kRevokeTokens;
@@ -167,16 +192,21 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
     e.client = r.str(body, "client", bw, false);
     if (body["audiences"]) e.audiences = r.strings(body, "audiences", bw);
     if (body["scope"]) e.scopes = r.scope_list(body, "scope", bw);
-    if ((e.audiences || e.scopes) && e.client.empty()) r.fail(body, bw + ": 'audiences' and 'scope' change a client registration, so name 'client'");
-    if (!e.max_ttl_s && !e.audiences && !e.scopes) r.fail(body, bw + " changes nothing (max_ttl_s, or client with audiences/scope)");
+    if ((e.audiences || e.scopes) && e.client.empty())
+      r.fail(body, bw + ": 'audiences' and 'scope' change a client registration, so name 'client'");
+    if (!e.max_ttl_s && !e.audiences && !e.scopes)
+      r.fail(body, bw + " changes nothing (max_ttl_s, or client with audiences/scope)");
   }
-  if (n["overlap"] && e.kind != EventKind::kRotateKey) r.fail(n["overlap"], "'overlap' only applies to rotate_key");
+  if (n["overlap"] && e.kind != EventKind::kRotateKey)
+    r.fail(n["overlap"], "'overlap' only applies to rotate_key");
   return e;
 }
 
-std::pair<double, double> range(const Reader& r, const YAML::Node& map, const std::string& key, const std::string& where) {
+std::pair<double, double> range(const Reader& r, const YAML::Node& map, const std::string& key,
+                                const std::string& where) {
   const YAML::Node n = map[key];
-  if (!n || !n.IsSequence() || n.size() != 2) r.fail(n ? n : map, where + " needs '" + key + "': [min, max] durations");
+  if (!n || !n.IsSequence() || n.size() != 2)
+    r.fail(n ? n : map, where + " needs '" + key + "': [min, max] durations");
   YAML::Node holder;
   holder["lo"] = n[0];
   holder["hi"] = n[1];
@@ -191,12 +221,16 @@ std::pair<double, double> range(const Reader& r, const YAML::Node& map, const st
 Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
   const std::string where = "'timeline'";
   r.expect_map(n, where);
-  r.check_keys(n, {"duration", "step", "clock", "traffic", "calls_per_step", "concurrency", "events", "windows", "expect", "swarm"}, where);
+  r.check_keys(n,
+               {"duration", "step", "clock", "traffic", "calls_per_step", "concurrency", "events",
+                "windows", "expect", "swarm"},
+               where);
   Timeline t;
   t.pos = r.pos(n);
   t.duration_s = r.seconds(n, "duration", where, 10, 0.001);
   t.step_s = r.seconds(n, "step", where, 1, 0.001);
-  if (t.duration_s / t.step_s > 100000) r.fail(n, where + " has more than 100000 steps: raise 'step'");
+  if (t.duration_s / t.step_s > 100000)
+    r.fail(n, where + " has more than 100000 steps: raise 'step'");
   t.simulated = r.choice(n, "clock", where, {"simulated", "real"}, "simulated") == "simulated";
   t.traffic = r.strings(n, "traffic", where);
   t.calls_per_step = static_cast<int>(r.integer(n, "calls_per_step", where, 1, 1, 10000));
@@ -209,12 +243,15 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
       event.at_s = r.seconds(e, "at", "an event", 0);
       event.jitter_s = r.seconds(e, "jitter", "an event", 0);
       event.origin = "timeline";
-      if (event.at_s > t.duration_s) r.warn(s.warnings, event.pos, "event " + event.describe() + " is after the end of the timeline");
+      if (event.at_s > t.duration_s)
+        r.warn(s.warnings, event.pos,
+               "event " + event.describe() + " is after the end of the timeline");
       t.events.push_back(std::move(event));
     }
   }
   if (const auto ws = n["windows"]) {
-    if (!ws.IsSequence()) r.fail(ws, "'windows' of " + where + " must be a list of {name, from, to, expect}");
+    if (!ws.IsSequence())
+      r.fail(ws, "'windows' of " + where + " must be a list of {name, from, to, expect}");
     std::set<std::string> names;
     for (const auto& w : ws) {
       r.expect_map(w, "a window");
@@ -233,7 +270,8 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
         r.check_keys(ex, {"success_rate", "calls", "max_latency_ms", "p99_ms"}, ew);
         if (ex["success_rate"]) win.expect.success_rate = r.bound(ex, "success_rate", ew);
         if (ex["calls"]) win.expect.calls = r.bound(ex, "calls", ew);
-        if (ex["max_latency_ms"]) win.expect.max_latency_ms = r.integer(ex, "max_latency_ms", ew, 0, 1, 3600000);
+        if (ex["max_latency_ms"])
+          win.expect.max_latency_ms = r.integer(ex, "max_latency_ms", ew, 0, 1, 3600000);
         if (ex["p99_ms"]) win.expect.p99_ms = r.integer(ex, "p99_ms", ew, 0, 1, 3600000);
       }
       t.windows.push_back(std::move(win));
@@ -256,7 +294,8 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
     std::tie(swarm.start_min_s, swarm.start_max_s) = range(r, sw, "start", sww);
     std::tie(swarm.length_min_s, swarm.length_max_s) = range(r, sw, "length", sww);
     const auto cs = sw["candidates"];
-    if (!cs || !cs.IsSequence() || cs.size() == 0) r.fail(sw, sww + " needs 'candidates': a list of faults the seed picks from");
+    if (!cs || !cs.IsSequence() || cs.size() == 0)
+      r.fail(sw, sww + " needs 'candidates': a list of faults the seed picks from");
     for (const auto& c : cs) {
       SwarmCandidate cand;
       cand.pos = r.pos(c);
@@ -279,18 +318,21 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
       }
       swarm.candidates.push_back(std::move(cand));
     }
-    swarm.pick = static_cast<int>(r.integer(sw, "pick", sww, 1, 1, static_cast<int64_t>(swarm.candidates.size())));
+    swarm.pick = static_cast<int>(
+        r.integer(sw, "pick", sww, 1, 1, static_cast<int64_t>(swarm.candidates.size())));
     t.swarm = std::move(swarm);
   }
   return t;
 }
 
 void validate_timeline(const Reader& r, const Scenario& s) {
-  auto role_check = [&](const std::string& id, SourcePos at, const std::string& what, bool must_be_as) {
+  auto role_check = [&](const std::string& id, SourcePos at, const std::string& what,
+                        bool must_be_as) {
     const RoleSpec* role = s.find_role(id);
     if (!role) r.fail_at(at, what + " names unknown role '" + id + "'");
     if (must_be_as && role->kind != RoleKind::kAuthorizationServer)
-      r.fail_at(at, what + " names '" + id + "', which is a " + std::string(to_string(role->kind)) + ", not an authorization server");
+      r.fail_at(at, what + " names '" + id + "', which is a " + std::string(to_string(role->kind)) +
+                        ", not an authorization server");
     return role;
   };
   auto check_event = [&](const TimelineEvent& e) {
@@ -299,7 +341,8 @@ void validate_timeline(const Reader& r, const Scenario& s) {
       case EventKind::kDown:
       case EventKind::kUp:
         if (role_check(e.role, e.pos, what, false)->kind == RoleKind::kClient)
-          r.fail_at(e.pos, what + ": '" + e.role + "' is a client (it starts the calls); take down a server role");
+          r.fail_at(e.pos, what + ": '" + e.role +
+                               "' is a client (it starts the calls); take down a server role");
         break;
       case EventKind::kClockStep: {
         if (!e.role.empty()) role_check(e.role, e.pos, what, false);
@@ -313,10 +356,13 @@ void validate_timeline(const Reader& r, const Scenario& s) {
         if (!e.client.empty()) {
           bool found = false;
           for (const auto& c : as->as.clients) found = found || c.id == e.client;
-          if (!found) r.fail_at(e.pos, what + " names client '" + e.client + "', which is not registered at '" + e.role + "'");
+          if (!found)
+            r.fail_at(e.pos, what + " names client '" + e.client +
+                                 "', which is not registered at '" + e.role + "'");
         }
         if (e.kind == EventKind::kPolicy && e.max_ttl_s && !as->as.exchange)
-          r.fail_at(e.pos, what + ": '" + e.role + "' does not perform token exchange, so it has no max_ttl_s");
+          r.fail_at(e.pos, what + ": '" + e.role +
+                               "' does not perform token exchange, so it has no max_ttl_s");
       }
     }
   };
@@ -324,7 +370,9 @@ void validate_timeline(const Reader& r, const Scenario& s) {
   for (const auto& name : t.traffic) {
     bool found = false;
     for (const auto& w : s.workload) found = found || w.name == name;
-    if (!found) r.fail_at(t.pos, "'traffic' of the timeline names workload entry '" + name + "', which does not exist");
+    if (!found)
+      r.fail_at(t.pos, "'traffic' of the timeline names workload entry '" + name +
+                           "', which does not exist");
   }
   for (const auto& e : t.events) check_event(e);
   if (t.swarm) {
@@ -338,8 +386,10 @@ void validate_timeline(const Reader& r, const Scenario& s) {
         check_event(e);
       }
       if (c.link) {
-        if (c.link->from != "*" && !s.find_role(c.link->from)) r.fail_at(c.pos, "swarm link 'from' names unknown role '" + c.link->from + "'");
-        if (!s.find_role(c.link->to)) r.fail_at(c.pos, "swarm link 'to' names unknown role '" + c.link->to + "'");
+        if (c.link->from != "*" && !s.find_role(c.link->from))
+          r.fail_at(c.pos, "swarm link 'from' names unknown role '" + c.link->from + "'");
+        if (!s.find_role(c.link->to))
+          r.fail_at(c.pos, "swarm link 'to' names unknown role '" + c.link->to + "'");
       }
     }
   }

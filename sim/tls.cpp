@@ -49,7 +49,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509_EXTENSION_free(ext);
 }
 
-Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key, long serial, bool ca) {
+Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key,
+               long serial, bool ca) {
   Cert c(X509_new(), X509_free);
   if (!c) fail("X509_new");
   X509_set_version(c.get(), 2);
@@ -58,8 +59,10 @@ Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* iss
   X509_gmtime_adj(X509_getm_notAfter(c.get()), 24 * 3600);
   X509_set_pubkey(c.get(), key);
   X509_NAME* name = X509_get_subject_name(c.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("txlab"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("txlab"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(c.get(), issuer ? X509_get_subject_name(issuer) : name);
   X509* signer = issuer ? issuer : c.get();
   if (ca) {
@@ -93,9 +96,16 @@ TlsMaterial make_tls_material(const std::string& dir) {
   Cert ca = make_cert(ca_key.get(), "txlab per-run CA", nullptr, nullptr, 1, true);
   Cert leaf = make_cert(leaf_key.get(), "127.0.0.1", ca.get(), ca_key.get(), 2, false);
   TlsMaterial m{dir + "/ca.pem", dir + "/server.pem", dir + "/server.key"};
-  write_pem(m.ca_cert_path, [&](FILE* f) { return PEM_write_X509(f, ca.get()); }, false);
-  write_pem(m.server_cert_path, [&](FILE* f) { return PEM_write_X509(f, leaf.get()); }, false);
-  write_pem(m.server_key_path, [&](FILE* f) { return PEM_write_PrivateKey(f, leaf_key.get(), nullptr, nullptr, 0, nullptr, nullptr); }, true);
+  write_pem(
+      m.ca_cert_path, [&](FILE* f) { return PEM_write_X509(f, ca.get()); }, false);
+  write_pem(
+      m.server_cert_path, [&](FILE* f) { return PEM_write_X509(f, leaf.get()); }, false);
+  write_pem(
+      m.server_key_path,
+      [&](FILE* f) {
+        return PEM_write_PrivateKey(f, leaf_key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+      },
+      true);
   return m;
 }
 
@@ -110,7 +120,8 @@ struct TlsFront::Impl : detail::AsioLoopback {
     asio::ssl::stream<tcp::socket> client;
     tcp::socket upstream;
     std::array<char, 16384> down_buf{}, up_buf{};
-    Session(tcp::socket s, asio::ssl::context& ctx, asio::io_context& io) : client(std::move(s), ctx), upstream(io) {}
+    Session(tcp::socket s, asio::ssl::context& ctx, asio::io_context& io)
+        : client(std::move(s), ctx), upstream(io) {}
 
     void close() {
       boost::system::error_code ec;
@@ -118,35 +129,41 @@ struct TlsFront::Impl : detail::AsioLoopback {
       upstream.close(ec);
     }
     void start(int port) {
-      client.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(), port](boost::system::error_code ec) {
+      client.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(),
+                                                              port](boost::system::error_code ec) {
         if (ec) return self->close();
-        self->upstream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
-                                     [self](boost::system::error_code ec2) {
-                                       if (ec2) return self->close();
-                                       boost::system::error_code ignored;
-                                       self->upstream.set_option(tcp::no_delay(true), ignored);
-                                       self->client.lowest_layer().set_option(tcp::no_delay(true), ignored);
-                                       self->client_to_upstream();
-                                       self->upstream_to_client();
-                                     });
+        self->upstream.async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
+            [self](boost::system::error_code ec2) {
+              if (ec2) return self->close();
+              boost::system::error_code ignored;
+              self->upstream.set_option(tcp::no_delay(true), ignored);
+              self->client.lowest_layer().set_option(tcp::no_delay(true), ignored);
+              self->client_to_upstream();
+              self->upstream_to_client();
+            });
       });
     }
     void client_to_upstream() {
-      client.async_read_some(asio::buffer(up_buf), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      client.async_read_some(asio::buffer(up_buf), [self = shared_from_this()](
+                                                       boost::system::error_code ec, size_t n) {
         if (ec) return self->close();
-        asio::async_write(self->upstream, asio::buffer(self->up_buf.data(), n), [self](boost::system::error_code ec2, size_t) {
-          if (ec2) return self->close();
-          self->client_to_upstream();
-        });
+        asio::async_write(self->upstream, asio::buffer(self->up_buf.data(), n),
+                          [self](boost::system::error_code ec2, size_t) {
+                            if (ec2) return self->close();
+                            self->client_to_upstream();
+                          });
       });
     }
     void upstream_to_client() {
-      upstream.async_read_some(asio::buffer(down_buf), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      upstream.async_read_some(asio::buffer(down_buf), [self = shared_from_this()](
+                                                           boost::system::error_code ec, size_t n) {
         if (ec) return self->close();
-        asio::async_write(self->client, asio::buffer(self->down_buf.data(), n), [self](boost::system::error_code ec2, size_t) {
-          if (ec2) return self->close();
-          self->upstream_to_client();
-        });
+        asio::async_write(self->client, asio::buffer(self->down_buf.data(), n),
+                          [self](boost::system::error_code ec2, size_t) {
+                            if (ec2) return self->close();
+                            self->upstream_to_client();
+                          });
       });
     }
   };
@@ -163,8 +180,9 @@ struct TlsFront::Impl : detail::AsioLoopback {
 TlsFront::TlsFront(int upstream_port, const TlsMaterial& tls) : impl_(std::make_unique<Impl>()) {
   impl_->upstream_port = upstream_port;
   auto& ssl = impl_->ssl;
-  ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                  asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1);
   ssl.use_certificate_chain_file(tls.server_cert_path);
   ssl.use_private_key_file(tls.server_key_path, asio::ssl::context::pem);
 }
@@ -183,6 +201,8 @@ void TlsFront::stop() {
   if (impl_) impl_->shutdown();
 }
 
-std::string TlsFront::base_url() const { return "https://127.0.0.1:" + std::to_string(impl_->port); }
+std::string TlsFront::base_url() const {
+  return "https://127.0.0.1:" + std::to_string(impl_->port);
+}
 
 }  // namespace txlab

@@ -27,7 +27,8 @@ std::vector<Hop> Trace::hops(const std::string& call) const {
     for (const auto& h : hops_)
       if (h.call == call) out.push_back(h);
   }
-  std::stable_sort(out.begin(), out.end(), [](const Hop& a, const Hop& b) { return a.start_us < b.start_us; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Hop& a, const Hop& b) { return a.start_us < b.start_us; });
   return out;
 }
 
@@ -36,7 +37,8 @@ std::vector<PresentedToken> Trace::tokens(const std::string& call) const {
   std::lock_guard lock(mu_);
   for (const auto& t : tokens_) {
     if (t.call != call) continue;
-    const bool seen = std::any_of(out.begin(), out.end(), [&](const PresentedToken& o) { return o.token == t.token; });
+    const bool seen = std::any_of(out.begin(), out.end(),
+                                  [&](const PresentedToken& o) { return o.token == t.token; });
     if (!seen) out.push_back(t);
   }
   return out;
@@ -48,7 +50,9 @@ void Trace::clear() {
   tokens_.clear();
 }
 
-CallScope::CallScope(std::string call) : previous_(std::move(g_current_call)) { g_current_call = std::move(call); }
+CallScope::CallScope(std::string call) : previous_(std::move(g_current_call)) {
+  g_current_call = std::move(call);
+}
 CallScope::~CallScope() { g_current_call = std::move(previous_); }
 const std::string& CallScope::current() { return g_current_call; }
 

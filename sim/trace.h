@@ -16,10 +16,10 @@ inline constexpr const char* kCallHeader = "X-Txlab-Call";
 struct Hop {
   std::string call;
   std::string from, to;
-  std::string what;    // e.g. "POST /token token-exchange"
-  int status = 0;      // HTTP status, 0 when no response (connect error, timeout)
+  std::string what;  // e.g. "POST /token token-exchange"
+  int status = 0;    // HTTP status, 0 when no response (connect error, timeout)
   int64_t start_us = 0;
-  int64_t us = 0;      // duration measured by the caller
+  int64_t us = 0;  // duration measured by the caller
 };
 
 struct PresentedToken {

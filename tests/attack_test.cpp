@@ -20,7 +20,9 @@ namespace {
 std::string failed_attacks(const AttackReport& r) {
   std::ostringstream o;
   for (const auto& a : r.results)
-    if (!a.passed) o << a.id << " at " << a.target << ": expected " << a.expected << ", observed " << a.observed << "\n";
+    if (!a.passed)
+      o << a.id << " at " << a.target << ": expected " << a.expected << ", observed " << a.observed
+        << "\n";
   return o.str();
 }
 
@@ -57,7 +59,9 @@ TEST_P(ShippedTopologyTest, EveryAttackIsRejectedAsExpected) {
   EXPECT_GE(r.results.size(), 40u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, ShippedTopologyTest, ::testing::Values("broker", "direct", "multi-caller", "broker-caller-in-act"),
+INSTANTIATE_TEST_SUITE_P(Scenarios, ShippedTopologyTest,
+                         ::testing::Values("broker", "direct", "multi-caller",
+                                           "broker-caller-in-act"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n)
@@ -69,7 +73,8 @@ TEST(AttackStoryTest, BrokerEdgeAsRejectsCloudTokensAndGatewaysRejectForeignAudi
   auto w = start_world("broker");
   const IsolationMatrix m = check_isolation(*w);
   for (const auto& c : m.cells) {
-    if (c.token == "cfa->gw-c2p AT1" && (c.verifier == "as-c2pe" || c.verifier == "gw-c2pe" || c.verifier == "pba")) {
+    if (c.token == "cfa->gw-c2p AT1" &&
+        (c.verifier == "as-c2pe" || c.verifier == "gw-c2pe" || c.verifier == "pba")) {
       EXPECT_FALSE(c.actual) << c.verifier;
     }
     if (c.token == "cfa->gw-c2p AT2") {
@@ -94,7 +99,8 @@ TEST(AttackSelfCheckTest, DefectiveEntryGatewayFailsTheCorrespondingAttacks) {
       if (r.id == "gw-c2p") r.gateway.defects = {defect};
     auto w = start_world(std::move(s));
     const AttackReport r = run_attacks(*w);
-    for (const auto& id : attacks) EXPECT_FALSE(attack_passed(r, id)) << defect << " should make " << id << " leak";
+    for (const auto& id : attacks)
+      EXPECT_FALSE(attack_passed(r, id)) << defect << " should make " << id << " leak";
     EXPECT_GT(r.failed(), 0u) << defect;
   }
 }
@@ -105,33 +111,36 @@ const std::vector<std::string> kAudiencePool = {"api://a", "api://b", "api://c"}
 
 struct Topology {
   int n_as = 2;
-  std::vector<std::vector<int>> rs_trust;      // per resource server: indices of trusted ASes
-  std::vector<std::string> rs_audience;        // per resource server
+  std::vector<std::vector<int>> rs_trust;  // per resource server: indices of trusted ASes
+  std::vector<std::string> rs_audience;    // per resource server
   std::vector<std::vector<std::string>> client_audiences;  // per AS: what its client may request
-  std::vector<bool> same_sub;                  // per AS: its client claims the same sub id
+  std::vector<bool> same_sub;  // per AS: its client claims the same sub id
 };
 
 rc::Gen<Topology> gen_topology() {
-  return rc::gen::mapcat(rc::gen::pair(rc::gen::inRange(2, 4), rc::gen::inRange(1, 4)), [](std::pair<int, int> sizes) {
-    const int n_as = sizes.first, n_rs = sizes.second;
-    auto idx_subset = rc::gen::nonEmpty(rc::gen::container<std::vector<int>>(rc::gen::inRange(0, n_as)));
-    auto aud_subset = rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(kAudiencePool)));
-    return rc::gen::apply(
-        [n_as](std::vector<std::vector<int>> trust, std::vector<std::string> rs_aud, std::vector<std::vector<std::string>> client_aud,
-               std::vector<bool> same) {
-          Topology t;
-          t.n_as = n_as;
-          t.rs_trust = std::move(trust);
-          t.rs_audience = std::move(rs_aud);
-          t.client_audiences = std::move(client_aud);
-          t.same_sub = std::move(same);
-          return t;
-        },
-        rc::gen::container<std::vector<std::vector<int>>>(n_rs, idx_subset),
-        rc::gen::container<std::vector<std::string>>(n_rs, rc::gen::elementOf(kAudiencePool)),
-        rc::gen::container<std::vector<std::vector<std::string>>>(n_as, aud_subset),
-        rc::gen::container<std::vector<bool>>(n_as, rc::gen::arbitrary<bool>()));
-  });
+  return rc::gen::mapcat(
+      rc::gen::pair(rc::gen::inRange(2, 4), rc::gen::inRange(1, 4)), [](std::pair<int, int> sizes) {
+        const int n_as = sizes.first, n_rs = sizes.second;
+        auto idx_subset =
+            rc::gen::nonEmpty(rc::gen::container<std::vector<int>>(rc::gen::inRange(0, n_as)));
+        auto aud_subset = rc::gen::nonEmpty(
+            rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(kAudiencePool)));
+        return rc::gen::apply(
+            [n_as](std::vector<std::vector<int>> trust, std::vector<std::string> rs_aud,
+                   std::vector<std::vector<std::string>> client_aud, std::vector<bool> same) {
+              Topology t;
+              t.n_as = n_as;
+              t.rs_trust = std::move(trust);
+              t.rs_audience = std::move(rs_aud);
+              t.client_audiences = std::move(client_aud);
+              t.same_sub = std::move(same);
+              return t;
+            },
+            rc::gen::container<std::vector<std::vector<int>>>(n_rs, idx_subset),
+            rc::gen::container<std::vector<std::string>>(n_rs, rc::gen::elementOf(kAudiencePool)),
+            rc::gen::container<std::vector<std::vector<std::string>>>(n_as, aud_subset),
+            rc::gen::container<std::vector<bool>>(n_as, rc::gen::arbitrary<bool>()));
+      });
 }
 
 Scenario scenario_of(const Topology& t, const std::vector<std::string>& rs_defects) {
@@ -162,7 +171,9 @@ Scenario scenario_of(const Topology& t, const std::vector<std::string>& rs_defec
     rs.kind = RoleKind::kResourceServer;
     for (int i : t.rs_trust[r]) {
       const std::string id = "as-" + std::to_string(i);
-      if (std::find(rs.resource.trust.begin(), rs.resource.trust.end(), id) == rs.resource.trust.end()) rs.resource.trust.push_back(id);
+      if (std::find(rs.resource.trust.begin(), rs.resource.trust.end(), id) ==
+          rs.resource.trust.end())
+        rs.resource.trust.push_back(id);
     }
     rs.resource.audiences = {t.rs_audience[r]};
     rs.resource.defects = rs_defects;
@@ -178,7 +189,8 @@ std::vector<IsolationToken> tokens_of(World& w, const Scenario& s) {
     if (r.kind != RoleKind::kAuthorizationServer) continue;
     const auto& c = r.as.clients.front();
     for (const auto& a : c.audiences) {
-      auto reply = txlab::testing::post_token(w, r.id, {{"grant_type", "client_credentials"}, {"audience", a}}, c.id, c.secret);
+      auto reply = txlab::testing::post_token(
+          w, r.id, {{"grant_type", "client_credentials"}, {"audience", a}}, c.id, c.secret);
       const std::string tok = reply.body.value("access_token", "");
       RC_ASSERT(!tok.empty());
       auto d = jose::decode_unverified(tok);
@@ -201,7 +213,9 @@ void isolation_property() {
 
 }  // namespace
 
-RC_GTEST_PROP(IsolationProperty, GeneratedTopologiesAcceptExactlyWhatTrustAllows, ()) { isolation_property(); }
+RC_GTEST_PROP(IsolationProperty, GeneratedTopologiesAcceptExactlyWhatTrustAllows, ()) {
+  isolation_property();
+}
 
 TEST(IsolationPropertyTest, DefectiveVerifiersBreakTheProperty) {
   for (const char* defect : {"skip-aud", "jwks-union", "alg-from-header"}) {

@@ -31,7 +31,8 @@ std::string broker_text() {
 
 void replace(std::string& text, const std::string& from, const std::string& to) {
   const auto at = text.find(from);
-  if (at == std::string::npos) throw std::runtime_error("broker.yaml changed: '" + from + "' not found");
+  if (at == std::string::npos)
+    throw std::runtime_error("broker.yaml changed: '" + from + "' not found");
   text.replace(at, from.size(), to);
 }
 
@@ -42,18 +43,26 @@ Scenario chain(bool caches) {
   std::string t = broker_text();
   const std::string jwks = "    jwks: { min_refresh_interval_s: 0 }\n";
   const std::string vcache = caches ? "    verified_token_cache: true\n" : "";
-  replace(t, "  as-c:\n", "  cfa2:\n    kind: client\n    zone: cloud\n    as: as-c\n    client_id: svc-cfa2\n    secret: cfa2-secret\n"
-                          "    audience: gateway-c2p\n    scope: orders.read\n\n  as-c:\n");
+  replace(t, "  as-c:\n",
+          "  cfa2:\n    kind: client\n    zone: cloud\n    as: as-c\n    client_id: svc-cfa2\n    "
+          "secret: cfa2-secret\n"
+          "    audience: gateway-c2p\n    scope: orders.read\n\n  as-c:\n");
   replace(t, "        scope: orders.read orders.write\n",
-          "        scope: orders.read orders.write\n      svc-cfa2:\n        secret: cfa2-secret\n        grants: [client_credentials]\n"
+          "        scope: orders.read orders.write\n      svc-cfa2:\n        secret: cfa2-secret\n "
+          "       grants: [client_credentials]\n"
           "        audiences: [gateway-c2p]\n        scope: orders.read\n");
-  replace(t, "    audience: gateway-c2p\n    exchange:", "    audience: gateway-c2p\n" + jwks + vcache + "    exchange:");
-  if (caches) replace(t, "      audiences: [gateway-c2pe, api://pba]\n    routes:", "      audiences: [gateway-c2pe, api://pba]\n      cache: true\n    routes:");
+  replace(t, "    audience: gateway-c2p\n    exchange:",
+          "    audience: gateway-c2p\n" + jwks + vcache + "    exchange:");
+  if (caches)
+    replace(t, "      audiences: [gateway-c2pe, api://pba]\n    routes:",
+            "      audiences: [gateway-c2pe, api://pba]\n      cache: true\n    routes:");
   replace(t, "    audience: gateway-c2pe\n    routes:\n      - { prefix: /, to: pba }",
           "    audience: gateway-c2pe\n" + jwks + vcache +
-              "    introspection: { at: as-c2pe, client_id: c2p-svc-broker-to-c2pe, secret: broker-secret }\n"
+              "    introspection: { at: as-c2pe, client_id: c2p-svc-broker-to-c2pe, secret: "
+              "broker-secret }\n"
               "    routes:\n      - { prefix: /, to: pba, introspect: true }");
-  replace(t, "    audience: api://pba\n    scope: orders.read\n", "    audience: api://pba\n    scope: orders.read\n" + jwks + vcache);
+  replace(t, "    audience: api://pba\n    scope: orders.read\n",
+          "    audience: api://pba\n    scope: orders.read\n" + jwks + vcache);
   replace(t, "    issuer: https://auth.c2p.cloud\n", "    issuer: https://auth.c2p.cloud\n" + jwks);
   replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
   t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
@@ -64,20 +73,25 @@ enum class Op { kCall, kAdvance, kRotate, kRetire, kRevoke };
 
 struct Command {
   Op op = Op::kCall;
-  int caller = 0;      // kCall: 0 = cfa, 1 = cfa2
-  int64_t seconds = 0; // kAdvance
-  int as = 0;          // kRotate / kRetire / kRevoke: index into kAses
+  int caller = 0;       // kCall: 0 = cfa, 1 = cfa2
+  int64_t seconds = 0;  // kAdvance
+  int as = 0;           // kRotate / kRetire / kRevoke: index into kAses
 };
 
 const char* const kAses[] = {"as-c", "as-c2p", "as-c2pe"};
 
 std::string show(const Command& c) {
   switch (c.op) {
-    case Op::kCall: return c.caller ? "call(cfa2)" : "call(cfa)";
-    case Op::kAdvance: return "advance(" + std::to_string(c.seconds) + "s)";
-    case Op::kRotate: return std::string("rotate(") + kAses[c.as] + ")";
-    case Op::kRetire: return std::string("retire(") + kAses[c.as] + ")";
-    case Op::kRevoke: return std::string("revoke-all(") + kAses[c.as] + ")";
+    case Op::kCall:
+      return c.caller ? "call(cfa2)" : "call(cfa)";
+    case Op::kAdvance:
+      return "advance(" + std::to_string(c.seconds) + "s)";
+    case Op::kRotate:
+      return std::string("rotate(") + kAses[c.as] + ")";
+    case Op::kRetire:
+      return std::string("retire(") + kAses[c.as] + ")";
+    case Op::kRevoke:
+      return std::string("revoke-all(") + kAses[c.as] + ")";
   }
   return "?";
 }
@@ -89,8 +103,8 @@ struct Observed {
 };
 
 std::ostream& operator<<(std::ostream& o, const Observed& v) {
-  return o << v.status << " " << v.error << " iss=" << v.iss << " sub=" << v.sub << " act=" << v.act << "/" << v.act_act << " aud=" << v.aud
-           << " scope=" << v.scope;
+  return o << v.status << " " << v.error << " iss=" << v.iss << " sub=" << v.sub << " act=" << v.act
+           << "/" << v.act_act << " aud=" << v.aud << " scope=" << v.scope;
 }
 
 Observed observe(const CallResult& r) {
@@ -107,13 +121,29 @@ Observed observe(const CallResult& r) {
 }
 
 rc::Gen<Command> command() {
-  return rc::gen::oneOf(
-      rc::gen::map(rc::gen::inRange(0, 2), [](int c) { return Command{Op::kCall, c, 0, 0}; }),
-      rc::gen::map(rc::gen::inRange(0, 2), [](int c) { return Command{Op::kCall, c, 0, 0}; }),
-      rc::gen::map(rc::gen::element<int64_t>(1, 5, 14, 31, 61, 130, 225, 290), [](int64_t s) { return Command{Op::kAdvance, 0, s, 0}; }),
-      rc::gen::map(rc::gen::inRange(0, 3), [](int a) { return Command{Op::kRotate, 0, 0, a}; }),
-      rc::gen::map(rc::gen::inRange(0, 3), [](int a) { return Command{Op::kRetire, 0, 0, a}; }),
-      rc::gen::map(rc::gen::inRange(0, 3), [](int a) { return Command{Op::kRevoke, 0, 0, a}; }));
+  return rc::gen::oneOf(rc::gen::map(rc::gen::inRange(0, 2),
+                                     [](int c) {
+                                       return Command{Op::kCall, c, 0, 0};
+                                     }),
+                        rc::gen::map(rc::gen::inRange(0, 2),
+                                     [](int c) {
+                                       return Command{Op::kCall, c, 0, 0};
+                                     }),
+                        rc::gen::map(rc::gen::element<int64_t>(1, 5, 14, 31, 61, 130, 225, 290),
+                                     [](int64_t s) {
+                                       return Command{Op::kAdvance, 0, s, 0};
+                                     }),
+                        rc::gen::map(rc::gen::inRange(0, 3),
+                                     [](int a) {
+                                       return Command{Op::kRotate, 0, 0, a};
+                                     }),
+                        rc::gen::map(rc::gen::inRange(0, 3),
+                                     [](int a) {
+                                       return Command{Op::kRetire, 0, 0, a};
+                                     }),
+                        rc::gen::map(rc::gen::inRange(0, 3), [](int a) {
+                          return Command{Op::kRevoke, 0, 0, a};
+                        }));
 }
 
 }  // namespace
@@ -122,12 +152,16 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
   const auto commands = *rc::gen::container<std::vector<Command>>(rc::gen::resize(24, command()));
   World on(chain(true)), off(chain(false));
   // One instant for both worlds, on a whole second.
-  const int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() * 1000;
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() *
+                     1000;
   on.freeze_clocks_at(t0);
   off.freeze_clocks_at(t0);
   on.start();
   off.start();
-  const auto& workload = on.scenario().workload;  // [0] cfa's chain call, [1] cfa->gw-c2pe (401), [2] cfa2
+  const auto& workload =
+      on.scenario().workload;  // [0] cfa's chain call, [1] cfa->gw-c2pe (401), [2] cfa2
   std::string history;
   int n = 0;
   for (const auto& c : commands) {
@@ -188,7 +222,8 @@ TEST(CacheEquivalence, VerifiedCacheDoesNotOutliveAWithdrawnKey) {
     EXPECT_EQ(run_call(*world, w.at(0), "e1").status, 200);  // cfa's AT1 (old key) verified, cached
     world->authorization_server("as-c").rotate_key();
     world->authorization_server("as-c").retire_old_keys();
-    EXPECT_EQ(run_call(*world, w.at(2), "e2").status, 200);  // cfa2's AT1 has the new kid: JWKS refreshed
+    EXPECT_EQ(run_call(*world, w.at(2), "e2").status,
+              200);  // cfa2's AT1 has the new kid: JWKS refreshed
   }
   const CallResult a = run_call(on, w.at(0), "e3"), b = run_call(off, w.at(0), "e3");
   EXPECT_EQ(b.status, 401) << "without caches the withdrawn key's token is refused";

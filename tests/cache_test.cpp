@@ -15,8 +15,8 @@
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 #include "sim/jwks_source.h"
-#include "world/runner.h"
 #include "test_support.h"
+#include "world/runner.h"
 
 using namespace txlab;
 using namespace txlab::testing;
@@ -38,7 +38,8 @@ struct Probe {
 
 std::string conformance_with_claims(const std::string& token, const Json& claims) {
   auto p = jose::split_compact(token);
-  return std::string(p->header_b64) + "." + jose::base64url_encode(claims.dump()) + "." + std::string(p->signature_b64);
+  return std::string(p->header_b64) + "." + jose::base64url_encode(claims.dump()) + "." +
+         std::string(p->signature_b64);
 }
 
 size_t exchanges_at(World& w, const std::string& as) {
@@ -98,14 +99,16 @@ TEST(JwksCacheTest, UnknownKidsRefreshOncePerInterval) {
 
 TEST(JwksCacheTest, ConcurrentKidMissesCoalesceIntoOneFetch) {
   // A slow JWKS endpoint, so that the misses overlap.
-  const jose::Key old_key = jose::Key::generate(jose::Alg::kES256), new_key = jose::Key::generate(jose::Alg::kES256);
+  const jose::Key old_key = jose::Key::generate(jose::Alg::kES256),
+                  new_key = jose::Key::generate(jose::Alg::kES256);
   std::atomic<bool> rotated{false};
   std::atomic<int> served{0};
   http::LoopbackServer server;
   server.routes().Get("/jwks", [&](const httplib::Request&, httplib::Response& res) {
     ++served;
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    res.set_content(Json{{"keys", {(rotated ? new_key : old_key).public_jwk()}}}.dump(), "application/json");
+    res.set_content(Json{{"keys", {(rotated ? new_key : old_key).public_jwk()}}}.dump(),
+                    "application/json");
   });
   server.start();
   Clock clock;
@@ -195,7 +198,8 @@ TEST(ExchangeCacheTest, ConcurrentIdenticalMissesRunOneExchange) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 12; ++i)
-    threads.emplace_back([&, i] { ok += run_call(*w, call, "sf" + std::to_string(i)).status == 200 ? 1 : 0; });
+    threads.emplace_back(
+        [&, i] { ok += run_call(*w, call, "sf" + std::to_string(i)).status == 200 ? 1 : 0; });
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 12);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
@@ -208,7 +212,8 @@ TEST(ExchangeCacheTest, NeverServesOneCallersTokenToAnother) {
   auto w = start_world(with_gateway_cache("multi-caller"));
   for (int round = 0; round < 2; ++round) {
     for (size_t i = 0; i < 3; ++i) {
-      const auto r = run_call(*w, w->scenario().workload[i], "x" + std::to_string(round) + std::to_string(i));
+      const auto r =
+          run_call(*w, w->scenario().workload[i], "x" + std::to_string(round) + std::to_string(i));
       ASSERT_EQ(r.status, 200);
       EXPECT_EQ(r.backend_saw["sub"], w->scenario().workload[i].expect.backend.at("sub"));
     }
@@ -267,13 +272,14 @@ TEST(BackChannelCacheTest, RepeatedExchangesReuseTheNextAsAnswer) {
   const auto b = run_call(*w, call, "b");
   ASSERT_EQ(a.status, 200);
   ASSERT_EQ(b.status, 200);
-  EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 1u);        // one back-channel exchange for two calls
-  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);         // one intermediate AT2 minted
+  EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 1u);  // one back-channel exchange for two calls
+  EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);   // one intermediate AT2 minted
   // The same AT3 served twice (the second call has no intermediate AT2 in its trace).
   EXPECT_EQ(a.tokens.back().raw, b.tokens.back().raw);
   EXPECT_EQ(b.tokens.size(), 2u);
   size_t cached = 0;
-  for (const auto& e : w->authorization_server("as-c2p").audit()) cached += e.grant == "token-exchange (back-channel cache)" ? 1 : 0;
+  for (const auto& e : w->authorization_server("as-c2p").audit())
+    cached += e.grant == "token-exchange (back-channel cache)" ? 1 : 0;
   EXPECT_EQ(cached, 1u) << "a cache hit is audited too";
 }
 
@@ -285,16 +291,20 @@ TEST(BackChannelCacheTest, AnotherSubjectTokenNeverSharesAnEntry) {
   const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
   ASSERT_FALSE(at1.empty());
   auto r = post_token(*w, "as-c2p",
-                      {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"}, {"subject_token", at1},
-                       {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"}, {"audience", "api://pba"}},
+                      {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                       {"subject_token", at1},
+                       {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+                       {"audience", "api://pba"}},
                       "gateway-c2p", "gw-c2p-secret");
   ASSERT_EQ(r.status, 200) << r.raw.body;
   EXPECT_NE(r.body.value("access_token", ""), a.tokens.at(2).raw);
   EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 2u);
   // Different parameters (audience) with the first subject token: another entry as well.
   auto r2 = post_token(*w, "as-c2p",
-                       {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"}, {"subject_token", at1},
-                        {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"}, {"audience", "gateway-c2pe"}},
+                       {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                        {"subject_token", at1},
+                        {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+                        {"audience", "gateway-c2pe"}},
                        "gateway-c2p", "gw-c2p-secret");
   ASSERT_EQ(r2.status, 200) << r2.raw.body;
   EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 3u);
@@ -313,12 +323,15 @@ TEST(BackChannelCacheTest, EntriesDieAMarginBeforeExpAndExpiresInIsWhatIsLeft) {
   const std::string at1 = run_call(*w, call, "b").tokens.at(0).raw;
   EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 1u);
   auto r = post_token(*w, "as-c2p",
-                      {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"}, {"subject_token", at1},
-                       {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"}, {"audience", "gateway-c2pe"},
+                      {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                       {"subject_token", at1},
+                       {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+                       {"audience", "gateway-c2pe"},
                        {"audience", "api://pba"}},
                       "gateway-c2p", "gw-c2p-secret");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(r.body.value("expires_in", 0), 140);  // RFC 6749 §5.1: the remaining lifetime, not the original
+  EXPECT_EQ(r.body.value("expires_in", 0),
+            140);  // RFC 6749 §5.1: the remaining lifetime, not the original
   w->advance_time(240 - 15 - 100);
   ASSERT_EQ(run_call(*w, call, "c").status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 2u);  // the entry died 15 s before exp
@@ -333,7 +346,9 @@ TEST(BackChannelCacheTest, DocumentedLimitItOutlivesARevocationDownstream) {
   const WorkloadCall& call = w->scenario().workload.front();
   const auto first = run_call(*w, call, "a");
   ASSERT_EQ(first.status, 200);
-  ASSERT_EQ(revoke(*w, "as-c2pe", first.tokens.at(2).raw, "c2p-svc-broker-to-c2pe", "broker-secret"), 200);
+  ASSERT_EQ(
+      revoke(*w, "as-c2pe", first.tokens.at(2).raw, "c2p-svc-broker-to-c2pe", "broker-secret"),
+      200);
   EXPECT_EQ(run_call(*w, call, "b").status, 401);
 }
 
@@ -341,8 +356,10 @@ TEST(ExchangeCacheUnitTest, LruKeepsMemoryBounded) {
   ExchangeCache cache({3, 0});
   bool from_cache = false;
   for (int i = 0; i < 10; ++i)
-    cache.get_or_exchange("k" + std::to_string(i), 100, [] { return ExchangeCache::Result{"t", 1000, true, 200, "", "", std::nullopt}; },
-                          &from_cache);
+    cache.get_or_exchange(
+        "k" + std::to_string(i), 100,
+        [] { return ExchangeCache::Result{"t", 1000, true, 200, "", "", std::nullopt}; },
+        &from_cache);
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.stats().evictions, 7u);
 }
@@ -367,14 +384,23 @@ RC_GTEST_PROP(ExchangeCacheProperty, NeverExpiredNeverAnotherKeysToken, ()) {
       const int64_t lifetime = *rc::gen::inRange<int64_t>(1, 200);
       bool from_cache = false;
       bool called = false;
-      auto r = cache.get_or_exchange(key, now, [&] {
-        called = true;
-        ++issued;
-        return ExchangeCache::Result{key + "#" + std::to_string(issued), now + lifetime, !fail, fail ? 400 : 200, "", "", std::nullopt};
-      }, &from_cache);
+      auto r = cache.get_or_exchange(
+          key, now,
+          [&] {
+            called = true;
+            ++issued;
+            return ExchangeCache::Result{key + "#" + std::to_string(issued),
+                                         now + lifetime,
+                                         !fail,
+                                         fail ? 400 : 200,
+                                         "",
+                                         "",
+                                         std::nullopt};
+          },
+          &from_cache);
       RC_ASSERT(called != from_cache);
       if (r.ok) {
-        RC_ASSERT(r.token.rfind(key + "#", 0) == 0);  // never another key's token
+        RC_ASSERT(r.token.rfind(key + "#", 0) == 0);        // never another key's token
         if (from_cache) RC_ASSERT(now < r.exp_s - margin);  // never an expired one
       }
     }
@@ -389,7 +415,8 @@ TEST(VerifiedTokenCacheTest, RepeatedTokensSkipVerificationUntilExp) {
   const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
   auto form = exchange_form(at1);
   form.emplace_back("audience", "api://pba");
-  const std::string at2 = post_token(*w, "as-c2pe", form, "gateway-c2p", "gw-c2p-secret").body["access_token"];
+  const std::string at2 =
+      post_token(*w, "as-c2pe", form, "gateway-c2p", "gw-c2p-secret").body["access_token"];
   for (int i = 0; i < 5; ++i) ASSERT_EQ(get_bearer(*w, "pba", "/x", at2).status, 200);
   // A tampered copy is never served from the cache.
   Json c = claims_of(at2);

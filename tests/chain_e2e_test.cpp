@@ -2,8 +2,8 @@
 // caller-in-act convention, plus the negative stories of the foundation issue.
 #include <gtest/gtest.h>
 
-#include "world/runner.h"
 #include "test_support.h"
+#include "world/runner.h"
 
 using namespace txlab;
 using namespace txlab::testing;
@@ -49,7 +49,8 @@ TEST(BrokerChainTest, Rfc8693Section41ThreeTokensTwoExchangesSubStaysActNests) {
   EXPECT_EQ(at3["sub"], "svc-cfa");
   EXPECT_EQ(at3["act"]["sub"], "c2p-svc-broker-to-c2pe");
   EXPECT_EQ(at3["act"]["act"]["sub"], "gateway-c2p");
-  EXPECT_EQ(at3["sub_id"], (Json{{"format", "iss_sub"}, {"iss", "https://auth.c.cloud"}, {"sub", "svc-cfa"}}));
+  EXPECT_EQ(at3["sub_id"],
+            (Json{{"format", "iss_sub"}, {"iss", "https://auth.c.cloud"}, {"sub", "svc-cfa"}}));
 
   // PBA verified AT3 itself and reports the act chain.
   EXPECT_EQ(c.backend_saw["sub"], "svc-cfa");
@@ -59,7 +60,8 @@ TEST(BrokerChainTest, Rfc8693Section41ThreeTokensTwoExchangesSubStaysActNests) {
   // The audit links AT1 -> AT2 at AS-C2P and AT2 -> AT3 at AS-C2PE.
   bool c2p_link = false, c2pe_link = false;
   for (const auto& a : run.audit) {
-    if (a.as == "as-c2p" && a.subject_jti == at1["jti"] && a.issued_jti == at2["jti"] && a.client_id == "gateway-c2p")
+    if (a.as == "as-c2p" && a.subject_jti == at1["jti"] && a.issued_jti == at2["jti"] &&
+        a.client_id == "gateway-c2p")
       c2p_link = true;
     if (a.as == "as-c2pe" && a.subject_jti == at2["jti"] && a.issued_jti == at3["jti"] &&
         a.client_id == "c2p-svc-broker-to-c2pe")
@@ -84,7 +86,8 @@ TEST(BrokerChainTest, HopsCrossOnlyTheExpectedBoundaries) {
   // Gateway-C2P is registered only at AS-C2P and never talks to AS-C2PE.
   for (const auto& h : c.hops) {
     EXPECT_FALSE(h.from == "gw-c2p" && h.to == "as-c2pe") << h.what;
-    EXPECT_FALSE(h.from == "as-c2pe" && h.to == "as-c") << "AS-C2PE must not trust AS-C: " << h.what;
+    EXPECT_FALSE(h.from == "as-c2pe" && h.to == "as-c")
+        << "AS-C2PE must not trust AS-C: " << h.what;
   }
 }
 
@@ -290,7 +293,8 @@ TEST(FaultLinkTest, OneSeedGivesTheSameFaultDecisionsThroughTheWorld) {
     for (int i = 0; i < 12; ++i) {
       // A new connection per call: the pool drops failed connections; clear it to force one.
       w.http().clear();
-      statuses.push_back(run_call(w, w.scenario().workload.front(), "f" + std::to_string(i)).status);
+      statuses.push_back(
+          run_call(w, w.scenario().workload.front(), "f" + std::to_string(i)).status);
     }
     std::vector<std::string> faults;
     for (const auto& d : w.fault_decisions()) faults.push_back(d.fault);
@@ -299,7 +303,8 @@ TEST(FaultLinkTest, OneSeedGivesTheSameFaultDecisionsThroughTheWorld) {
   const auto a = decisions(7), b = decisions(7);
   EXPECT_EQ(a.first, b.first);
   EXPECT_FALSE(a.first.empty());
-  for (int st : a.second) EXPECT_TRUE(st == 200 || st == 502 || st == 503) << st;  // never a hang or a crash
+  for (int st : a.second)
+    EXPECT_TRUE(st == 200 || st == 502 || st == 503) << st;  // never a hang or a crash
 }
 
 // Gateway retries from several handler threads at once draw their jitter from one seeded
@@ -328,5 +333,6 @@ TEST(GatewayRetryTest, ConcurrentRetriesAreCleanAndEndInTheGatewaysAnswer) {
     });
   }
   for (auto& t : callers) t.join();
-  for (int st : statuses) EXPECT_EQ(st, 503) << "the on-prem gateway answers for the unreachable PBA";
+  for (int st : statuses)
+    EXPECT_EQ(st, 503) << "the on-prem gateway answers for the unreachable PBA";
 }

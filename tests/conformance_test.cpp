@@ -27,7 +27,8 @@ std::string failures(const Report& r) {
   std::ostringstream o;
   for (const auto& c : r.results)
     if (c.finding.grade == Grade::kFailed)
-      o << c.c->info.id << ": expected " << c.finding.expected << ", got " << c.finding.actual << " " << c.finding.note << "\n";
+      o << c.c->info.id << ": expected " << c.finding.expected << ", got " << c.finding.actual
+        << " " << c.finding.note << "\n";
   return o.str();
 }
 
@@ -44,7 +45,8 @@ struct ShippedTarget {
 
 // The self-check target: tests/data/conform-selfcheck.yaml (two trusted issuers, a wider
 // exchanger scope, a client_secret_post exchanger, a client without the grant).
-Scenario selfcheck_scenario(const std::vector<std::string>& defects, const std::string& semantics = "delegation") {
+Scenario selfcheck_scenario(const std::vector<std::string>& defects,
+                            const std::string& semantics = "delegation") {
   Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-selfcheck.yaml");
   for (auto& role : s.roles) {
     if (role.id != "as-t") continue;
@@ -67,8 +69,10 @@ TEST_P(ShippedScenarioConformanceTest, NoCaseFails) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltInAses, ShippedScenarioConformanceTest,
-                         ::testing::Values(ShippedTarget{"broker", "as-c2p"}, ShippedTarget{"broker", "as-c2pe"},
-                                           ShippedTarget{"direct", "as-c2pe"}, ShippedTarget{"multi-caller", "as-c2pe"}),
+                         ::testing::Values(ShippedTarget{"broker", "as-c2p"},
+                                           ShippedTarget{"broker", "as-c2pe"},
+                                           ShippedTarget{"direct", "as-c2pe"},
+                                           ShippedTarget{"multi-caller", "as-c2pe"}),
                          [](const auto& info) {
                            std::string n = std::string(info.param.scenario) + "_" + info.param.role;
                            for (auto& c : n)
@@ -87,7 +91,8 @@ TEST(ConformanceProfileTest, Rfc8693Section41CallerInActIsNonStrictNeverOk) {
   EXPECT_FALSE(r.passed(/*strict=*/true));
   EXPECT_TRUE(r.passed(/*strict=*/false));
   // Under the RFC's own profile the convention contradicts §4.1: FAILED, with Expected and Actual.
-  const Report strict = run_suite(target_from_world(*w, "as-c2p", Profile::kRfc8693), "rfc8693/4.1/");
+  const Report strict =
+      run_suite(target_from_world(*w, "as-c2p", Profile::kRfc8693), "rfc8693/4.1/");
   const Finding* g = finding(strict, "rfc8693/4.1/sub-is-subject");
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->grade, Grade::kFailed);
@@ -97,7 +102,8 @@ TEST(ConformanceProfileTest, Rfc8693Section41CallerInActIsNonStrictNeverOk) {
 
 // Every FAILED finding says what was expected and what came instead.
 TEST(ConformanceProfileTest, EveryFailedFindingHasExpectedAndActual) {
-  for (const char* defect : {"missing-jti-client-id", "omit-issued-token-type", "trust-jku", "expires-in-mismatch", "scope-as-array"}) {
+  for (const char* defect : {"missing-jti-client-id", "omit-issued-token-type", "trust-jku",
+                             "expires-in-mismatch", "scope-as-array"}) {
     auto w = start_world(selfcheck_scenario({defect}));
     const Report r = run_suite(target_from_world(*w, "as-t", Profile::kCommon));
     for (const auto& c : r.results) {
@@ -110,8 +116,10 @@ TEST(ConformanceProfileTest, EveryFailedFindingHasExpectedAndActual) {
 
 TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalidRequestOk) {
   auto w = start_world("direct");
-  const Report common = run_suite(target_from_world(*w, "as-c2pe", Profile::kCommon), "rfc8693/2.2.2/garbage");
-  const Report strict = run_suite(target_from_world(*w, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/garbage");
+  const Report common =
+      run_suite(target_from_world(*w, "as-c2pe", Profile::kCommon), "rfc8693/2.2.2/garbage");
+  const Report strict =
+      run_suite(target_from_world(*w, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/garbage");
   ASSERT_EQ(common.results.size(), 1u);
   EXPECT_EQ(common.results[0].finding.grade, Grade::kOk);
   EXPECT_EQ(strict.results[0].finding.grade, Grade::kNonStrict);
@@ -120,7 +128,8 @@ TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalid
   for (auto& role : s.roles)
     if (role.id == "as-c2pe") role.as.exchange->invalid_subject_error = "invalid_request";
   auto literal = start_world(std::move(s));
-  const Report lit = run_suite(target_from_world(*literal, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/");
+  const Report lit =
+      run_suite(target_from_world(*literal, "as-c2pe", Profile::kRfc8693), "rfc8693/2.2.2/");
   EXPECT_EQ(lit.count(Grade::kNonStrict), 0u);
   EXPECT_EQ(lit.count(Grade::kFailed), 0u) << failures(lit);
 }
@@ -148,8 +157,10 @@ TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByACaseThatNamesTheRuleItBreak
       names_rule = names_rule || std::string(d.breaks).find(c.c->info.section) != std::string::npos;
     }
     table << "  " << d.name << " -> " << (by.empty() ? "NOT CAUGHT" : by) << "\n";
-    EXPECT_FALSE(by.empty()) << "defect '" << d.name << "' (" << d.breaks << ") was not caught by any case";
-    EXPECT_TRUE(by.empty() || names_rule) << "defect '" << d.name << "' (" << d.breaks << ") was caught only by cases of other sections: " << by;
+    EXPECT_FALSE(by.empty()) << "defect '" << d.name << "' (" << d.breaks
+                             << ") was not caught by any case";
+    EXPECT_TRUE(by.empty() || names_rule) << "defect '" << d.name << "' (" << d.breaks
+                                          << ") was caught only by cases of other sections: " << by;
     caught += by.empty() ? 0 : 1;
   }
   EXPECT_GE(std::size(kAsDefects), 60u);
@@ -176,7 +187,8 @@ TEST(ConformanceSelfCheckTest, LegalButUnusualServersAreNeverFailed) {
 }
 
 TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
-  auto w = start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
+  auto w =
+      start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
   RemoteOptions o;
   o.base_url = w->url_of("as-x");
   o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
@@ -192,7 +204,8 @@ TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
   // Cases that need the issuer's key are INFORMATIONAL for a remote target, not silently OK.
   ASSERT_NE(finding(r, "rfc7519/4.1.4/subject-access-token-expired"), nullptr);
   EXPECT_EQ(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->grade, Grade::kInformational);
-  EXPECT_NE(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->note.find("--issuer-key"), std::string::npos);
+  EXPECT_NE(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->note.find("--issuer-key"),
+            std::string::npos);
   EXPECT_EQ(finding(r, "rfc9068/4/signature-verifies")->grade, Grade::kOk);
 
   // Reports are usable by CI.
@@ -216,12 +229,14 @@ TEST(ConformanceRemoteTest, IssuerKeyRunsTheKeyDependentCasesAgainstAUrl) {
     o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
     o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
     o.audience = "api://x";
-    o.issuer_keys = {{"https://as-x.example", std::make_shared<jose::Key>(w->authorization_server("as-x").signing_key())}};
+    o.issuer_keys = {{"https://as-x.example",
+                      std::make_shared<jose::Key>(w->authorization_server("as-x").signing_key())}};
     std::string error;
     auto target = target_from_url(o, &error);
     ASSERT_TRUE(target) << error;
     const Report r = run_suite(*target);
-    EXPECT_EQ(finding(r, "rfc8693/2.1/minted-subject-accepted")->grade, Grade::kOk) << finding(r, "rfc8693/2.1/minted-subject-accepted")->actual;
+    EXPECT_EQ(finding(r, "rfc8693/2.1/minted-subject-accepted")->grade, Grade::kOk)
+        << finding(r, "rfc8693/2.1/minted-subject-accepted")->actual;
     if (defect.empty()) {
       EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
       EXPECT_EQ(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->grade, Grade::kOk);
@@ -301,7 +316,8 @@ TEST(ConformanceRobustnessTest, GarbageSlowAndWrongContentTypeServersGetOneVerdi
     EXPECT_FALSE(r.passed(false)) << path;
     EXPECT_NE(exit_code(r.verdict), 0) << path;
     EXPECT_NE(render_text(r).find("VERDICT"), std::string::npos) << path;
-    EXPECT_NE(render_junit(r).find("<failure"), std::string::npos) << path << ": JUnit agrees with the exit code";
+    EXPECT_NE(render_junit(r).find("<failure"), std::string::npos)
+        << path << ": JUnit agrees with the exit code";
   }
   RemoteOptions o;
   o.token_endpoint = server.base_url() + "/slow";
@@ -325,17 +341,21 @@ void serve_without_exchange(http::LoopbackServer& server, bool advertise) {
       return;
     }
     if (req.body.find("grant_type=client_credentials") != std::string::npos) {
-      res.set_content(R"({"access_token":"opaque-token","token_type":"Bearer","expires_in":60})", "application/json");
+      res.set_content(R"({"access_token":"opaque-token","token_type":"Bearer","expires_in":60})",
+                      "application/json");
       return;
     }
     res.status = 400;
     res.set_content(R"({"error":"unsupported_grant_type"})", "application/json");
   });
-  server.routes().Get("/.well-known/oauth-authorization-server", [&server, advertise](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json meta = {{"issuer", server.base_url()}, {"token_endpoint", server.base_url() + "/token"}};
-    if (advertise) meta["grant_types_supported"] = {"client_credentials", "authorization_code"};
-    res.set_content(meta.dump(), "application/json");
-  });
+  server.routes().Get(
+      "/.well-known/oauth-authorization-server",
+      [&server, advertise](const httplib::Request&, httplib::Response& res) {
+        nlohmann::json meta = {{"issuer", server.base_url()},
+                               {"token_endpoint", server.base_url() + "/token"}};
+        if (advertise) meta["grant_types_supported"] = {"client_credentials", "authorization_code"};
+        res.set_content(meta.dump(), "application/json");
+      });
 }
 
 }  // namespace
@@ -343,7 +363,8 @@ void serve_without_exchange(http::LoopbackServer& server, bool advertise) {
 // A valid exchange that the target refuses (here: an audience the exchanger may not request)
 // is one verdict, not a cascade of failed preconditions.
 TEST(ConformanceRobustnessTest, RefusedValidExchangeIsOneVerdict) {
-  auto w = start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
+  auto w =
+      start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
   RemoteOptions o;
   o.base_url = w->url_of("as-x");
   o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
@@ -358,7 +379,8 @@ TEST(ConformanceRobustnessTest, RefusedValidExchangeIsOneVerdict) {
   EXPECT_EQ(exit_code(r.verdict), 1);
   EXPECT_EQ(finding(r, "rfc8693/2.1/valid-request-succeeds")->grade, Grade::kFailed);
   EXPECT_EQ(r.count(Grade::kFailed), 1u) << failures(r);
-  EXPECT_EQ(finding(r, "rfc6749/5.2/unknown-client-401")->grade, Grade::kOk) << "cases that need no exchange still run";
+  EXPECT_EQ(finding(r, "rfc6749/5.2/unknown-client-401")->grade, Grade::kOk)
+      << "cases that need no exchange still run";
   EXPECT_FALSE(r.passed(false));
 }
 
@@ -376,7 +398,9 @@ TEST(ConformanceRobustnessTest, ServerWithoutTheGrantIsOneVerdictAndItsOwnExitCo
     const Report r = run_suite(*target);
     EXPECT_EQ(r.verdict, Verdict::kExchangeUnsupported) << advertise;
     EXPECT_EQ(exit_code(r.verdict), 3);
-    EXPECT_NE(r.verdict_detail.find(advertise ? "grant_types_supported" : "unsupported_grant_type"), std::string::npos) << r.verdict_detail;
+    EXPECT_NE(r.verdict_detail.find(advertise ? "grant_types_supported" : "unsupported_grant_type"),
+              std::string::npos)
+        << r.verdict_detail;
     // Cases that do not need the grant still run (and this server passes them); the rest are
     // UNIMPLEMENTED, never a cascade of FAILED.
     EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
@@ -400,9 +424,15 @@ TEST(ConformanceListTest, LevelIsTheKeywordOfTheQuotedRequirement) {
     const bool should = has(t, {"SHOULD", "RECOMMENDED"});
     const bool may = has(t, {"MAY", "OPTIONAL"});
     switch (c.info.level) {
-      case Level::kMust: EXPECT_TRUE(must || (!should && !may)) << c.info.id << " is MUST but quotes: " << t; break;
-      case Level::kShould: EXPECT_TRUE(should) << c.info.id << " is SHOULD but quotes: " << t; break;
-      case Level::kMay: EXPECT_TRUE(may) << c.info.id << " is MAY but quotes: " << t; break;
+      case Level::kMust:
+        EXPECT_TRUE(must || (!should && !may)) << c.info.id << " is MUST but quotes: " << t;
+        break;
+      case Level::kShould:
+        EXPECT_TRUE(should) << c.info.id << " is SHOULD but quotes: " << t;
+        break;
+      case Level::kMay:
+        EXPECT_TRUE(may) << c.info.id << " is MAY but quotes: " << t;
+        break;
     }
   }
 }
@@ -419,8 +449,10 @@ TEST(ConformanceListTest, EveryCaseHasAStableSectionedIdAndQuotedRequirement) {
   EXPECT_GE(all_cases().size(), 120u);
   EXPECT_NE(render_list().find("rfc8693/2.2.2/unknown-audience-invalid-target"), std::string::npos);
   // --list honours --only; a filter that selects nothing is detectable (a usage error).
-  EXPECT_EQ(render_list("rfc8725/3.2/").find("rfc8693/2.2.2/unknown-audience-invalid-target"), std::string::npos);
-  EXPECT_NE(render_list("rfc8725/3.2/").find("rfc8725/3.2/subject-access-token-alg-none"), std::string::npos);
+  EXPECT_EQ(render_list("rfc8725/3.2/").find("rfc8693/2.2.2/unknown-audience-invalid-target"),
+            std::string::npos);
+  EXPECT_NE(render_list("rfc8725/3.2/").find("rfc8725/3.2/subject-access-token-alg-none"),
+            std::string::npos);
   EXPECT_EQ(count_selected("rfc9999/"), 0u);
   EXPECT_EQ(count_selected(""), all_cases().size());
 }

@@ -13,9 +13,9 @@
 
 #include "sim/clock.h"
 #include "sim/fault_proxy.h"
-#include "sim/tls.h"
 #include "sim/http/client_pool.h"
 #include "sim/http/server.h"
+#include "sim/tls.h"
 
 using namespace txlab;
 
@@ -24,7 +24,9 @@ namespace {
 class FaultProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    upstream_.routes().Get("/ping", [](const httplib::Request&, httplib::Response& res) { res.set_content("pong", "text/plain"); });
+    upstream_.routes().Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("pong", "text/plain");
+    });
     upstream_.routes().Get("/big", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(512 * 1024, 'x'), "application/octet-stream");
     });
@@ -32,7 +34,8 @@ class FaultProxyTest : public ::testing::Test {
   }
 
   // A fresh client per request: every request is a new connection, so a new decision.
-  static http::InboundResponse get(const std::string& base, const std::string& path, int read_timeout_ms = 2000) {
+  static http::InboundResponse get(const std::string& base, const std::string& path,
+                                   int read_timeout_ms = 2000) {
     http::HttpClientPool pool(http::ClientOptions{1000, read_timeout_ms, 0});
     http::OutboundRequest req;
     req.path = path;
@@ -163,8 +166,8 @@ TEST_F(FaultProxyTest, SlowCloseHoldsTheFinAfterTheAnswer) {
   FaultProxy proxy("lingering", upstream_.port(), spec, 1);
   proxy.start();
   const auto [bytes, ms] = read_until_close(proxy.port());
-  EXPECT_GT(bytes, 0u);   // the whole answer arrives ...
-  EXPECT_GE(ms, 300);     // ... and the close only after the configured delay
+  EXPECT_GT(bytes, 0u);  // the whole answer arrives ...
+  EXPECT_GE(ms, 300);    // ... and the close only after the configured delay
   FaultProxy direct("prompt", upstream_.port(), {}, 1);
   direct.start();
   EXPECT_GT(read_until_close(direct.port()).first, 0u);
@@ -180,7 +183,7 @@ TEST_F(FaultProxyTest, FaultWindowsFollowTheSuppliedSimulationTime) {
   proxy.start();
   EXPECT_EQ(get(proxy.base_url(), "/ping").status, 200);  // t = 0: before the window
   now = 10;
-  EXPECT_EQ(get(proxy.base_url(), "/ping").status, 0);    // t = 10: inside [10, 15)
+  EXPECT_EQ(get(proxy.base_url(), "/ping").status, 0);  // t = 10: inside [10, 15)
   now = 14.9;
   EXPECT_EQ(get(proxy.base_url(), "/ping").status, 0);
   now = 15;

@@ -32,14 +32,20 @@ struct Fixture {
     m.attacker_issuer = "http://127.0.0.1:9";
     const int64_t now = clock.now_s();
     valid = jose::sign_compact(issuer, {{"typ", "at+jwt"}},
-                               Json{{"iss", "https://issuer"}, {"sub", "alice"}, {"aud", "me"}, {"exp", now + 300}, {"iat", now}, {"scope", "read"}}
+                               Json{{"iss", "https://issuer"},
+                                    {"sub", "alice"},
+                                    {"aud", "me"},
+                                    {"exp", now + 300},
+                                    {"iat", now},
+                                    {"scope", "read"}}
                                    .dump());
   }
   jose::VerifiedJwt verify(const std::string& token) const {
     jose::VerifyPolicy policy;
     policy.audiences = {"me"};
     jose::JwtVerifier v(policy, clock);
-    v.trust("https://issuer", std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{issuer}));
+    v.trust("https://issuer",
+            std::make_shared<jose::StaticKeySource>(std::vector<jose::Key>{issuer}));
     return v.verify(token);
   }
 };
@@ -75,10 +81,13 @@ TEST(ForgeTest, EveryForgeryIsRefusedByTheStrictVerifierAndKeepsTheClaims) {
 TEST(ForgeTest, RefusalsNameTheOneThingThatChanged) {
   Fixture f;
   using S = jose::VerifyStatus;
-  auto first_status = [&](forge::Kind k) { return f.verify(forge::make(k, f.valid, f.m).front()).status; };
+  auto first_status = [&](forge::Kind k) {
+    return f.verify(forge::make(k, f.valid, f.m).front()).status;
+  };
   EXPECT_EQ(first_status(forge::Kind::kUnknownKid), S::kKidUnknown);
   EXPECT_EQ(first_status(forge::Kind::kForeignKeyRealKid), S::kSignatureInvalid);
-  EXPECT_EQ(first_status(forge::Kind::kNoKid), S::kSignatureInvalid);  // one published key: found, wrong signature
+  EXPECT_EQ(first_status(forge::Kind::kNoKid),
+            S::kSignatureInvalid);  // one published key: found, wrong signature
   EXPECT_EQ(first_status(forge::Kind::kHs256PublicKey), S::kAlgNotAllowed);
   EXPECT_EQ(first_status(forge::Kind::kAlgNone), S::kAlgNone);
   EXPECT_EQ(first_status(forge::Kind::kTamperedPayload), S::kSignatureInvalid);
@@ -110,7 +119,8 @@ TEST(ForgeTest, AlgorithmConfusionIsKeyedWithThePublishedKeyAsPem) {
   EXPECT_GE(variants.size(), 4u);
   forge::Materials none = f.m;
   none.published.clear();
-  EXPECT_TRUE(forge::make(forge::Kind::kHs256PublicKey, f.valid, none).empty()) << "no published key: nothing to confuse";
+  EXPECT_TRUE(forge::make(forge::Kind::kHs256PublicKey, f.valid, none).empty())
+      << "no published key: nothing to confuse";
 }
 
 TEST(ForgeTest, KeysInTheTokenAreTheStrangersAndItsSignatureVerifiesWithThem) {
@@ -121,7 +131,8 @@ TEST(ForgeTest, KeysInTheTokenAreTheStrangersAndItsSignatureVerifiesWithThem) {
     auto key = jose::Key::from_jwk(d->first["jwk"], &err);
     ASSERT_TRUE(key) << err;
     auto parts = jose::split_compact(v);
-    EXPECT_TRUE(jose::verify_bytes(*key, jose::Alg::kES256, parts->signing_input, *jose::base64url_decode(parts->signature_b64)));
+    EXPECT_TRUE(jose::verify_bytes(*key, jose::Alg::kES256, parts->signing_input,
+                                   *jose::base64url_decode(parts->signature_b64)));
   }
   auto jku = jose::decode_unverified(forge::make(forge::Kind::kJku, f.valid, f.m).front())->first;
   EXPECT_EQ(jku["jku"], f.m.attacker_jwks_url);
@@ -129,10 +140,12 @@ TEST(ForgeTest, KeysInTheTokenAreTheStrangersAndItsSignatureVerifiesWithThem) {
   auto x5c = jose::decode_unverified(forge::make(forge::Kind::kX5c, f.valid, f.m).front())->first;
   ASSERT_TRUE(x5c["x5c"].is_array());
   EXPECT_FALSE(x5c["x5c"][0].get<std::string>().empty());
-  EXPECT_NE(forge::certificate_pem(f.m.stranger_cert_der).find("-----BEGIN CERTIFICATE-----"), std::string::npos);
+  EXPECT_NE(forge::certificate_pem(f.m.stranger_cert_der).find("-----BEGIN CERTIFICATE-----"),
+            std::string::npos);
 }
 
 TEST(ForgeTest, NotAJwsGivesNoForgeries) {
   Fixture f;
-  for (const auto& fg : forge::all_forgeries()) EXPECT_TRUE(forge::make(fg.kind, "opaque-token", f.m).empty()) << fg.slug;
+  for (const auto& fg : forge::all_forgeries())
+    EXPECT_TRUE(forge::make(fg.kind, "opaque-token", f.m).empty()) << fg.slug;
 }

@@ -8,7 +8,9 @@
 using namespace txlab::http;
 
 TEST(FormTest, Rfc6749AppendixBDecodesPlusAndPercent) {
-  auto f = parse_form("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&scope=a+b&audience=x&audience=y");
+  auto f = parse_form(
+      "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&scope=a+b&audience=x&"
+      "audience=y");
   ASSERT_TRUE(f);
   ASSERT_EQ(f->size(), 4u);
   EXPECT_EQ((*f)[0].second, "urn:ietf:params:oauth:grant-type:token-exchange");
@@ -23,7 +25,8 @@ TEST(FormTest, MalformedEscapesAreRejected) {
   EXPECT_TRUE(parse_form("a=&&b"));  // empty pairs are skipped, empty values kept
 }
 
-RC_GTEST_PROP(FormProperty, EncodeThenParseRoundTrips, (const std::vector<std::pair<std::string, std::string>>& params)) {
+RC_GTEST_PROP(FormProperty, EncodeThenParseRoundTrips,
+              (const std::vector<std::pair<std::string, std::string>>& params)) {
   FormParams p(params.begin(), params.end());
   RC_PRE(std::all_of(p.begin(), p.end(), [](const auto& kv) { return !kv.first.empty(); }));
   const auto parsed = parse_form(encode_form(p));
@@ -52,7 +55,8 @@ TEST(BasicAuthTest, MalformedHeadersAreRejected) {
   EXPECT_FALSE(parse_basic_authorization("Basic !!!"));
   EXPECT_FALSE(parse_basic_authorization("Basic " + base64_encode("no-colon")));
   EXPECT_FALSE(parse_basic_authorization("Basic " + base64_encode(":secret-without-id")));
-  EXPECT_TRUE(parse_basic_authorization("basic " + base64_encode("a:b")));  // scheme is case-insensitive
+  EXPECT_TRUE(
+      parse_basic_authorization("basic " + base64_encode("a:b")));  // scheme is case-insensitive
 }
 
 TEST(BearerTest, Rfc6750Section21ExtractsOneToken) {
@@ -70,7 +74,7 @@ RC_GTEST_PROP(Base64Property, StandardBase64RoundTrips, (const std::string& byte
 TEST(Utf8Test, AcceptsWellFormedRejectsBroken) {
   EXPECT_TRUE(is_valid_utf8("svc-cfa"));
   EXPECT_TRUE(is_valid_utf8("\xE9\x9B\xB2"));       // 雲
-  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x94\x91"));  // 🔑
+  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x94\x91"));   // 🔑
   EXPECT_FALSE(is_valid_utf8("\xED"));              // truncated
   EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
@@ -88,16 +92,23 @@ TEST(OAuthErrorTest, Rfc6750Section3ChallengeParamsAreReadWithQuotedStringsUnesc
   EXPECT_EQ(cs[1].scheme, "Basic");
   EXPECT_EQ(cs[1].param("realm"), "as");
   EXPECT_EQ(txlab::http::parse_www_authenticate("Bearer").at(0).scheme, "Bearer");
-  EXPECT_EQ(txlab::http::parse_www_authenticate("Bearer error=invalid_request").at(0).param("error"), "invalid_request");
-  EXPECT_EQ(txlab::http::parse_www_authenticate("Negotiate abc123==, Basic realm=x").back().param("realm"), "x");
+  EXPECT_EQ(
+      txlab::http::parse_www_authenticate("Bearer error=invalid_request").at(0).param("error"),
+      "invalid_request");
+  EXPECT_EQ(txlab::http::parse_www_authenticate("Negotiate abc123==, Basic realm=x")
+                .back()
+                .param("realm"),
+            "x");
 }
 
 TEST(OAuthErrorTest, Rfc6749Section52BodyFirstThenTheChallenge) {
-  auto e = txlab::http::parse_oauth_error(400, R"({"error":"invalid_grant","error_description":"expired"})", R"(Basic realm="x")");
+  auto e = txlab::http::parse_oauth_error(
+      400, R"({"error":"invalid_grant","error_description":"expired"})", R"(Basic realm="x")");
   EXPECT_EQ(e.error, "invalid_grant");
   EXPECT_EQ(e.description, "expired");
   EXPECT_EQ(e.scheme, "Basic");
-  auto b = txlab::http::parse_oauth_error(401, "not json", R"(Bearer realm="gw", error="insufficient_scope")");
+  auto b = txlab::http::parse_oauth_error(401, "not json",
+                                          R"(Bearer realm="gw", error="insufficient_scope")");
   EXPECT_EQ(b.error, "insufficient_scope");
   EXPECT_TRUE(b.present());
   EXPECT_FALSE(txlab::http::parse_oauth_error(200, "{}", "").present());
@@ -110,6 +121,8 @@ TEST(OAuthErrorTest, HostileHeadersAreBoundedNotACrash) {
   EXPECT_LE(cs.size(), 16u);
   EXPECT_NO_THROW(txlab::http::parse_www_authenticate(std::string(50000, '"')));
   EXPECT_NO_THROW(txlab::http::parse_www_authenticate(R"(Bearer error="unterminated)"));
-  EXPECT_EQ(txlab::http::parse_www_authenticate(R"(Bearer error="unterminated)").at(0).param("error"), "unterminated");
+  EXPECT_EQ(
+      txlab::http::parse_www_authenticate(R"(Bearer error="unterminated)").at(0).param("error"),
+      "unterminated");
   EXPECT_NO_THROW(txlab::http::parse_oauth_error(400, std::string(100000, '{'), ",,,=,=\"\\"));
 }

@@ -50,7 +50,8 @@ std::string tamper(const std::string& token) {
   auto parts = split_compact(token);
   Json claims = Json::parse(*base64url_decode(parts->payload_b64));
   claims["sub"] = "attacker";
-  return std::string(parts->header_b64) + "." + base64url_encode(claims.dump()) + "." + std::string(parts->signature_b64);
+  return std::string(parts->header_b64) + "." + base64url_encode(claims.dump()) + "." +
+         std::string(parts->signature_b64);
 }
 
 class CrossCheckTest : public ::testing::TestWithParam<Alg> {};
@@ -58,22 +59,30 @@ class CrossCheckTest : public ::testing::TestWithParam<Alg> {};
 }  // namespace
 
 TEST_P(CrossCheckTest, OurTokensVerifyInJwcrypto) {
-  ASSERT_EQ(run(kPython + " -c 'import jwcrypto'"), 0) << "python3-jwcrypto missing: run scripts/install-deps.sh";
+  ASSERT_EQ(run(kPython + " -c 'import jwcrypto'"), 0)
+      << "python3-jwcrypto missing: run scripts/install-deps.sh";
   TempDir dir;
   const Key key = Key::generate(GetParam());
   write(dir.file("jwks.json"), Json{{"keys", {key.public_jwk()}}}.dump());
   const std::string token = sign_compact(key, Json{{"typ", "at+jwt"}}, R"({"sub":"svc-cfa"})");
   write(dir.file("token"), token);
-  EXPECT_EQ(run(kPython + " " + kScript + " verify " + dir.file("jwks.json") + " " + dir.file("token")), 0);
+  EXPECT_EQ(
+      run(kPython + " " + kScript + " verify " + dir.file("jwks.json") + " " + dir.file("token")),
+      0);
   write(dir.file("token"), tamper(token));
-  EXPECT_NE(run(kPython + " " + kScript + " verify " + dir.file("jwks.json") + " " + dir.file("token")), 0);
+  EXPECT_NE(
+      run(kPython + " " + kScript + " verify " + dir.file("jwks.json") + " " + dir.file("token")),
+      0);
 }
 
 TEST_P(CrossCheckTest, JwcryptoTokensVerifyHere) {
-  ASSERT_EQ(run(kPython + " -c 'import jwcrypto'"), 0) << "python3-jwcrypto missing: run scripts/install-deps.sh";
+  ASSERT_EQ(run(kPython + " -c 'import jwcrypto'"), 0)
+      << "python3-jwcrypto missing: run scripts/install-deps.sh";
   TempDir dir;
   const std::string alg(to_string(GetParam()));
-  ASSERT_EQ(run(kPython + " " + kScript + " sign " + alg + " " + dir.file("jwks.json") + " " + dir.file("token")), 0);
+  ASSERT_EQ(run(kPython + " " + kScript + " sign " + alg + " " + dir.file("jwks.json") + " " +
+                dir.file("token")),
+            0);
   std::string err;
   auto keys = parse_jwks(read(dir.file("jwks.json")), &err);
   ASSERT_EQ(keys.size(), 1u) << err;

@@ -32,7 +32,8 @@ class JwtVerifierTest : public ::testing::Test {
 
   Json claims() const {
     const int64_t now = clock_.now_s();
-    return {{"iss", kIss}, {"sub", "svc-cfa"}, {"aud", "gateway-c2pe"}, {"exp", now + 300}, {"iat", now}, {"jti", "j1"}};
+    return {{"iss", kIss},      {"sub", "svc-cfa"}, {"aud", "gateway-c2pe"},
+            {"exp", now + 300}, {"iat", now},       {"jti", "j1"}};
   }
 
   std::string sign(const Json& c, const Json& header = Json{{"typ", "at+jwt"}}) const {
@@ -80,15 +81,20 @@ TEST_F(JwtVerifierTest, Rfc8725HeaderAlgMustMatchTheKeysAlgorithm) {
 }
 
 TEST_F(JwtVerifierTest, Rfc9068Section21TypMustBeAtJwt) {
-  EXPECT_EQ(verifier().verify(sign(claims(), Json{{"typ", "JWT"}})).status, VerifyStatus::kTypMismatch);
+  EXPECT_EQ(verifier().verify(sign(claims(), Json{{"typ", "JWT"}})).status,
+            VerifyStatus::kTypMismatch);
   EXPECT_EQ(verifier().verify(sign(claims(), Json::object())).status, VerifyStatus::kTypMismatch);
   EXPECT_TRUE(verifier().verify(sign(claims(), Json{{"typ", "application/AT+JWT"}})).ok());
 }
 
 TEST_F(JwtVerifierTest, Rfc8725Section310HeaderSuppliedKeysAreIgnored) {
   // Signed by an attacker key advertised in jwk/jku/x5u: still checked against the issuer's keys.
-  Json h = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", key_.kid()}, {"jwk", other_.public_jwk()},
-            {"jku", "http://127.0.0.1:1/evil"}, {"x5u", "http://127.0.0.1:1/evil.pem"}};
+  Json h = {{"alg", "ES256"},
+            {"typ", "at+jwt"},
+            {"kid", key_.kid()},
+            {"jwk", other_.public_jwk()},
+            {"jku", "http://127.0.0.1:1/evil"},
+            {"x5u", "http://127.0.0.1:1/evil.pem"}};
   EXPECT_EQ(verifier().verify(raw(h, claims(), &other_)).status, VerifyStatus::kSignatureInvalid);
   h["kid"] = other_.kid();
   EXPECT_EQ(verifier().verify(raw(h, claims(), &other_)).status, VerifyStatus::kKidUnknown);
@@ -174,8 +180,10 @@ TEST_F(JwtVerifierTest, MalformedTokensHaveNamedFailures) {
   for (int i = 0; i < 50; ++i) deep += "[";
   for (int i = 0; i < 50; ++i) deep += "]";
   deep += "}";
-  const std::string input = base64url_encode(R"({"alg":"ES256","typ":"at+jwt"})") + "." + base64url_encode(deep);
-  EXPECT_EQ(v.verify(input + "." + base64url_encode(*sign_bytes(key_, input))).status, VerifyStatus::kBadPayloadJson);
+  const std::string input =
+      base64url_encode(R"({"alg":"ES256","typ":"at+jwt"})") + "." + base64url_encode(deep);
+  EXPECT_EQ(v.verify(input + "." + base64url_encode(*sign_bytes(key_, input))).status,
+            VerifyStatus::kBadPayloadJson);
 }
 
 TEST_F(JwtVerifierTest, Rfc7515Section4111UnknownCritRejected) {
@@ -201,7 +209,8 @@ TEST_F(JwtVerifierTest, SignatureStrippedOrTruncatedFails) {
   const size_t dot = token.rfind('.');
   std::string sig = *base64url_decode(token.substr(dot + 1));
   sig.resize(sig.size() - 1);
-  EXPECT_EQ(verifier().verify(token.substr(0, dot + 1) + base64url_encode(sig)).status, VerifyStatus::kSignatureInvalid);
+  EXPECT_EQ(verifier().verify(token.substr(0, dot + 1) + base64url_encode(sig)).status,
+            VerifyStatus::kSignatureInvalid);
 }
 
 // Any single-byte change anywhere in a valid token makes it fail (or, rarely, leaves an
@@ -214,7 +223,11 @@ RC_GTEST_PROP(JwtVerifierProperty, AnyByteFlipInvalidatesTheToken, ()) {
   JwtVerifier v(policy, clock);
   v.trust(kIss, std::make_shared<StaticKeySource>(std::vector<Key>{key}));
   const int64_t now = clock.now_s();
-  const Json c = {{"iss", kIss}, {"sub", *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::inRange('!', '~')))}, {"aud", "gateway-c2pe"}, {"exp", now + 60}};
+  const Json c = {
+      {"iss", kIss},
+      {"sub", *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::inRange('!', '~')))},
+      {"aud", "gateway-c2pe"},
+      {"exp", now + 60}};
   std::string token = sign_compact(key, Json{{"typ", "at+jwt"}}, c.dump());
   RC_ASSERT(v.verify(token).ok());
   const size_t pos = *rc::gen::inRange<size_t>(0, token.size());

@@ -52,7 +52,8 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 
 TEST(ScenarioLoaderTest, ShippedScenariosLoad) {
   for (const char* name : {"broker", "direct", "multi-caller", "broker-caller-in-act"}) {
-    const Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
+    const Scenario s =
+        load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
     EXPECT_EQ(s.name, name);
     EXPECT_FALSE(s.workload.empty()) << name;
   }
@@ -73,7 +74,8 @@ TEST(ScenarioLoaderTest, MinimalScenarioLoadsWithoutWarnings) {
 }
 
 TEST(ScenarioLoaderTest, UnknownKeyNamesLineColumnAndAlternatives) {
-  const auto d = error_of(replace(kMinimal, "    trust: [as-c]", "    trust: [as-c]\n    audiance: x"));
+  const auto d =
+      error_of(replace(kMinimal, "    trust: [as-c]", "    trust: [as-c]\n    audiance: x"));
   EXPECT_EQ(d.file, "test.yaml");
   EXPECT_EQ(d.pos.line, 17);
   EXPECT_EQ(d.pos.column, 5);
@@ -88,15 +90,21 @@ TEST(ScenarioLoaderTest, YamlSyntaxErrorHasPosition) {
 }
 
 TEST(ScenarioLoaderTest, WrongTypesAndValuesAreExplained) {
-  EXPECT_NE(error_of(replace(kMinimal, "kind: client", "kind: clinet")).message.find("must be one of"), std::string::npos);
-  EXPECT_NE(error_of(replace(kMinimal, "grants: [client_credentials]", "grants: [implicit]")).message.find("unknown grant 'implicit'"),
+  EXPECT_NE(
+      error_of(replace(kMinimal, "kind: client", "kind: clinet")).message.find("must be one of"),
+      std::string::npos);
+  EXPECT_NE(error_of(replace(kMinimal, "grants: [client_credentials]", "grants: [implicit]"))
+                .message.find("unknown grant 'implicit'"),
             std::string::npos);
-  EXPECT_NE(error_of(replace(kMinimal, "expect: { status: 200 }", "expect: { status: abc }")).message.find("integer"),
+  EXPECT_NE(error_of(replace(kMinimal, "expect: { status: 200 }", "expect: { status: abc }"))
+                .message.find("integer"),
             std::string::npos);
-  EXPECT_NE(error_of(replace(kMinimal, "expect: { status: 200 }", "expect: { status: 99 }")).message.find("between 100 and 599"),
+  EXPECT_NE(error_of(replace(kMinimal, "expect: { status: 200 }", "expect: { status: 99 }"))
+                .message.find("between 100 and 599"),
             std::string::npos);
   EXPECT_NE(error_of("- a\n- b\n").message.find("mapping"), std::string::npos);
-  EXPECT_NE(error_of(replace(kMinimal, "scenario: minimal\n", "")).message.find("needs 'scenario'"), std::string::npos);
+  EXPECT_NE(error_of(replace(kMinimal, "scenario: minimal\n", "")).message.find("needs 'scenario'"),
+            std::string::npos);
 }
 
 TEST(ScenarioLoaderTest, DanglingReferencesAreErrors) {
@@ -104,21 +112,25 @@ TEST(ScenarioLoaderTest, DanglingReferencesAreErrors) {
   EXPECT_NE(d.message.find("unknown role 'as-x'"), std::string::npos) << d.message;
   EXPECT_GT(d.pos.line, 0);
   d = error_of(replace(kMinimal, "trust: [as-c]", "trust: [a]"));
-  EXPECT_NE(d.message.find("which is a client, not a authorization_server"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("which is a client, not a authorization_server"), std::string::npos)
+      << d.message;
   d = error_of(replace(kMinimal, "    from: a\n", "    from: b\n"));
   EXPECT_NE(d.message.find("not a client"), std::string::npos) << d.message;
 }
 
 TEST(ScenarioLoaderTest, ClientIdConventionBreakIsAWarningWithLine) {
-  const Scenario s = load_scenario_text(
-      replace(replace(kMinimal, "      c-svc-a-to-b: {", "      svc-a: {"), "client_id: c-svc-a-to-b", "client_id: svc-a"), "test.yaml");
+  const Scenario s =
+      load_scenario_text(replace(replace(kMinimal, "      c-svc-a-to-b: {", "      svc-a: {"),
+                                 "client_id: c-svc-a-to-b", "client_id: svc-a"),
+                         "test.yaml");
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_EQ(s.warnings[0].pos.line, 8);
   EXPECT_NE(s.warnings[0].message.find("<zone>-svc-<caller>-to-<audAlias>"), std::string::npos);
 }
 
 TEST(ScenarioLoaderTest, UnregisteredOrMismatchedCredentialsAreWarnings) {
-  const Scenario s = load_scenario_text(replace(kMinimal, "    secret: s\n  b:", "    secret: wrong\n  b:"), "test.yaml");
+  const Scenario s = load_scenario_text(
+      replace(kMinimal, "    secret: s\n  b:", "    secret: wrong\n  b:"), "test.yaml");
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_NE(s.warnings[0].message.find("secret"), std::string::npos);
 }
@@ -130,13 +142,16 @@ TEST(ScenarioLoaderTest, MissingFileIsAnError) {
 TEST(ScenarioLoaderTest, ZoneClockOffsetsApplyAndARoleCanOverride) {
   std::string yaml = kMinimal;
   yaml.insert(yaml.find("roles:"), "zones:\n  on-prem: { clock_offset_s: 90 }\n");
-  yaml = replace(yaml, "  b:\n    kind: resource_server", "  b:\n    zone: on-prem\n    kind: resource_server");
-  yaml = replace(yaml, "  a:\n    kind: client", "  a:\n    zone: on-prem\n    clock_offset_s: -5\n    kind: client");
+  yaml = replace(yaml, "  b:\n    kind: resource_server",
+                 "  b:\n    zone: on-prem\n    kind: resource_server");
+  yaml = replace(yaml, "  a:\n    kind: client",
+                 "  a:\n    zone: on-prem\n    clock_offset_s: -5\n    kind: client");
   const Scenario s = load_scenario_text(yaml, "test.yaml");
   EXPECT_EQ(s.clock_offset_of(*s.find_role("b")), 90);
   EXPECT_EQ(s.clock_offset_of(*s.find_role("a")), -5);
   EXPECT_EQ(s.clock_offset_of(*s.find_role("as-c")), 0);
-  EXPECT_NE(error_of(replace(yaml, "clock_offset_s: 90", "clock_ofset_s: 90")).message.find("unknown key 'clock_ofset_s'"),
+  EXPECT_NE(error_of(replace(yaml, "clock_offset_s: 90", "clock_ofset_s: 90"))
+                .message.find("unknown key 'clock_ofset_s'"),
             std::string::npos);
 }
 
@@ -145,15 +160,23 @@ TEST(ScenarioLoaderTest, LinkFaultsAreValidated) {
   const Scenario s = load_scenario_text(yaml, "test.yaml");
   ASSERT_EQ(s.links.size(), 1u);
   EXPECT_DOUBLE_EQ(s.links[0].down, 0.5);
-  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 1.5 }\n").message.find("probability"), std::string::npos);
-  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: nobody }\n").message.find("unknown role 'nobody'"), std::string::npos);
-  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 0.6, reset: 0.6 }\n").message.find("must not exceed 1"),
+  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 1.5 }\n").message.find("probability"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(kMinimal + "links:\n  - { to: nobody }\n").message.find("unknown role 'nobody'"),
+      std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "links:\n  - { to: b, down: 0.6, reset: 0.6 }\n")
+                .message.find("must not exceed 1"),
             std::string::npos);
 }
 
 TEST(ScenarioLoaderTest, PrivateKeyJwtClientsNeedAUsablePublicJwk) {
-  const std::string yaml = replace(kMinimal, "      c-svc-a-to-b: { secret: s, grants: [client_credentials], audiences: [api://b] }",
-                                   "      c-svc-a-to-b: { auth: private_key_jwt, public_jwk: '{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}', grants: [client_credentials], audiences: [api://b] }");
+  const std::string yaml = replace(
+      kMinimal,
+      "      c-svc-a-to-b: { secret: s, grants: [client_credentials], audiences: [api://b] }",
+      "      c-svc-a-to-b: { auth: private_key_jwt, public_jwk: "
+      "'{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}', grants: "
+      "[client_credentials], audiences: [api://b] }");
   const auto d = error_of(yaml);
   EXPECT_NE(d.message.find("not a usable public JWK"), std::string::npos) << d.message;
   EXPECT_EQ(d.pos.line, 8);

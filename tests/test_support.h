@@ -25,7 +25,9 @@ inline std::unique_ptr<World> start_world(Scenario s) {
   return w;
 }
 
-inline std::unique_ptr<World> start_world(const std::string& name) { return start_world(load_scenario(scenario_path(name))); }
+inline std::unique_ptr<World> start_world(const std::string& name) {
+  return start_world(load_scenario(scenario_path(name)));
+}
 
 struct Reply {
   int status = 0;
@@ -42,25 +44,29 @@ inline Reply send(World& w, const std::string& role, http::OutboundRequest req) 
 }
 
 // POST /token with HTTP Basic credentials (RFC 6749 §2.3.1), or none when id is empty.
-inline Reply post_token(World& w, const std::string& as_role, const http::FormParams& form, const std::string& id,
-                        const std::string& secret) {
+inline Reply post_token(World& w, const std::string& as_role, const http::FormParams& form,
+                        const std::string& id, const std::string& secret) {
   return send(w, as_role, http::form_post("/token", form, id, secret));
 }
 
-inline Reply get_bearer(World& w, const std::string& role, const std::string& path, const std::string& token) {
+inline Reply get_bearer(World& w, const std::string& role, const std::string& path,
+                        const std::string& token) {
   http::OutboundRequest req;
   req.path = path;
   if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
   return send(w, role, req);
 }
 
-inline std::string client_credentials(World& w, const std::string& as_role, const std::string& id, const std::string& secret) {
+inline std::string client_credentials(World& w, const std::string& as_role, const std::string& id,
+                                      const std::string& secret) {
   auto r = post_token(w, as_role, {{"grant_type", "client_credentials"}}, id, secret);
   return r.status == 200 ? r.body.value("access_token", "") : "";
 }
 
 inline http::FormParams exchange_form(const std::string& subject_token) {
-  return {{"grant_type", kGrantTokenExchange}, {"subject_token", subject_token}, {"subject_token_type", kTypeAccessToken}};
+  return {{"grant_type", kGrantTokenExchange},
+          {"subject_token", subject_token},
+          {"subject_token_type", kTypeAccessToken}};
 }
 
 inline nlohmann::json claims_of(const std::string& token) {
@@ -74,7 +80,8 @@ inline void with_edge_introspection(Scenario& s) {
     if (r.id == "gw-c2pe") {
       r.gateway.routes[0].introspect = true;
       r.gateway.introspection =
-          ClientCredentials{"as-c2pe", "p-svc-gwedge-to-introspect", "intro-secret", ClientAuthMethod::kClientSecretBasic};
+          ClientCredentials{"as-c2pe", "p-svc-gwedge-to-introspect", "intro-secret",
+                            ClientAuthMethod::kClientSecretBasic};
     }
     if (r.id == "as-c2pe") {
       ClientRegistration c;
@@ -87,7 +94,8 @@ inline void with_edge_introspection(Scenario& s) {
 }
 
 // Revokes a token at an AS (RFC 7009) as the client it was issued to.
-inline int revoke(World& w, const std::string& as, const std::string& token, const std::string& id, const std::string& secret) {
+inline int revoke(World& w, const std::string& as, const std::string& token, const std::string& id,
+                  const std::string& secret) {
   return send(w, as, http::form_post("/revoke", {{"token", token}}, id, secret)).status;
 }
 

@@ -25,7 +25,9 @@ std::string read_text(const std::string& path) {
   return b.str();
 }
 
-std::string scenario_text(const std::string& name) { return read_text(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml"); }
+std::string scenario_text(const std::string& name) {
+  return read_text(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
+}
 
 // The shipped scenario with one piece of text replaced (the replacement must apply).
 Scenario variant(const std::string& name, const std::string& from, const std::string& to) {
@@ -52,7 +54,8 @@ const WindowReport& window(const TimelineResult& r, const std::string& name) {
 Scenario direct_with(const std::string& timeline) {
   std::string text = scenario_text("direct");
   std::string t = timeline;
-  t.replace(0, std::string("timeline:\n").size(), "timeline:\n  traffic: [CFA reads an order through one exchange]\n");
+  t.replace(0, std::string("timeline:\n").size(),
+            "timeline:\n  traffic: [CFA reads an order through one exchange]\n");
   return load_scenario_text(text + "\n" + t, "direct+timeline");
 }
 
@@ -84,8 +87,12 @@ TEST(ClockTest, StepsMoveOneClockAndAdvanceMovesTime) {
 }
 
 TEST(ClockTest, WorldClocksTakeZoneDriftAndRoleLeeway) {
-  Scenario s = variant("broker", "leeway_s: 30\n", "leeway_s: 30\nzones:\n  on-prem: { drift_ppm: 500 }\n");
-  s.roles[static_cast<size_t>(std::find_if(s.roles.begin(), s.roles.end(), [](auto& r) { return r.id == "pba"; }) - s.roles.begin())].leeway_s = 5;
+  Scenario s =
+      variant("broker", "leeway_s: 30\n", "leeway_s: 30\nzones:\n  on-prem: { drift_ppm: 500 }\n");
+  s.roles[static_cast<size_t>(
+              std::find_if(s.roles.begin(), s.roles.end(), [](auto& r) { return r.id == "pba"; }) -
+              s.roles.begin())]
+      .leeway_s = 5;
   World w(s);
   w.freeze_clocks();
   const int64_t edge = w.clock("pba").now_ms(), cloud = w.clock("as-c").now_ms();
@@ -111,15 +118,26 @@ TEST(TimelineLoaderTest, MistakesAreErrorsWithLineAndReason) {
       {"timeline:\n  events:\n    - { at: soon, down: as-c2pe }\n", "must be a duration"},
       {"timeline:\n  events:\n    - { at: 5s, down: nobody }\n", "unknown role 'nobody'"},
       {"timeline:\n  events:\n    - { at: 5s, down: cfa }\n", "is a client"},
-      {"timeline:\n  events:\n    - { at: 5s, rotate_key: gw-c2p }\n", "not an authorization server"},
-      {"timeline:\n  events:\n    - { at: 5s, revoke_client: { as: as-c, client: nobody } }\n", "not registered at 'as-c'"},
-      {"timeline:\n  events:\n    - { at: 5s, policy: { as: as-c, max_ttl_s: 60 } }\n", "does not perform token exchange"},
-      {"timeline:\n  events:\n    - { at: 5s, down: as-c2pe, overlap: 5s }\n", "only applies to rotate_key"},
-      {"timeline:\n  events:\n    - { at: 5s, clock_step: { zone: mars, by_s: 5 } }\n", "zone 'mars'"},
-      {"timeline:\n  windows:\n    - { name: w, from: 10s, to: 5s }\n", "'to' must be after 'from'"},
-      {"timeline:\n  windows:\n    - { name: w, expect: { success_rate: most } }\n", "must be a comparison"},
-      {"timeline:\n  swarm: { pick: 3, start: [1s, 2s], length: [1s, 2s], candidates: [ { down: as-c2pe } ] }\n", "'pick'"},
-      {"timeline:\n  swarm: { start: [5s, 2s], length: [1s, 2s], candidates: [ { down: as-c2pe } ] }\n", "max is below min"},
+      {"timeline:\n  events:\n    - { at: 5s, rotate_key: gw-c2p }\n",
+       "not an authorization server"},
+      {"timeline:\n  events:\n    - { at: 5s, revoke_client: { as: as-c, client: nobody } }\n",
+       "not registered at 'as-c'"},
+      {"timeline:\n  events:\n    - { at: 5s, policy: { as: as-c, max_ttl_s: 60 } }\n",
+       "does not perform token exchange"},
+      {"timeline:\n  events:\n    - { at: 5s, down: as-c2pe, overlap: 5s }\n",
+       "only applies to rotate_key"},
+      {"timeline:\n  events:\n    - { at: 5s, clock_step: { zone: mars, by_s: 5 } }\n",
+       "zone 'mars'"},
+      {"timeline:\n  windows:\n    - { name: w, from: 10s, to: 5s }\n",
+       "'to' must be after 'from'"},
+      {"timeline:\n  windows:\n    - { name: w, expect: { success_rate: most } }\n",
+       "must be a comparison"},
+      {"timeline:\n  swarm: { pick: 3, start: [1s, 2s], length: [1s, 2s], candidates: [ { down: "
+       "as-c2pe } ] }\n",
+       "'pick'"},
+      {"timeline:\n  swarm: { start: [5s, 2s], length: [1s, 2s], candidates: [ { down: as-c2pe } ] "
+       "}\n",
+       "max is below min"},
       {"timeline:\n  duration: 1h\n  step: 1ms\n", "more than 100000 steps"},
       {"timeline:\n  traffic: [nothing]\n", "workload entry 'nothing'"},
   };
@@ -128,7 +146,8 @@ TEST(TimelineLoaderTest, MistakesAreErrorsWithLineAndReason) {
       load_scenario_text(scenario_text("direct") + "\n" + c.yaml, "t.yaml");
       ADD_FAILURE() << "accepted: " << c.yaml;
     } catch (const ScenarioError& e) {
-      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what() << "\nfor: " << c.yaml;
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos)
+          << e.what() << "\nfor: " << c.yaml;
       EXPECT_GT(e.diagnostic().pos.line, 0) << e.what();
     }
   }
@@ -136,8 +155,10 @@ TEST(TimelineLoaderTest, MistakesAreErrorsWithLineAndReason) {
 
 TEST(TimelineLoaderTest, DurationsAndBoundsParse) {
   Scenario s = direct_with(
-      "timeline:\n  duration: 2m\n  step: 500ms\n  events:\n    - { at: 1.5s, rotate_key: as-c2pe, overlap: 1m }\n"
-      "  windows:\n    - { name: w, from: 0s, to: 1m, expect: { success_rate: '>= 0.99', calls: '> 3' } }\n");
+      "timeline:\n  duration: 2m\n  step: 500ms\n  events:\n    - { at: 1.5s, rotate_key: as-c2pe, "
+      "overlap: 1m }\n"
+      "  windows:\n    - { name: w, from: 0s, to: 1m, expect: { success_rate: '>= 0.99', calls: '> "
+      "3' } }\n");
   ASSERT_TRUE(s.timeline);
   EXPECT_DOUBLE_EQ(s.timeline->duration_s, 120);
   EXPECT_DOUBLE_EQ(s.timeline->step_s, 0.5);
@@ -151,7 +172,10 @@ TEST(TimelineLoaderTest, DurationsAndBoundsParse) {
 }
 
 TEST(TimelineLoaderTest, ZoneLinksExpandToEveryCrossingPair) {
-  Scenario s = load_scenario_text(scenario_text("direct") + "\nlinks:\n  - { from_zone: cloud, to_zone: on-prem, latency_ms: 5 }\n", "z.yaml");
+  Scenario s = load_scenario_text(
+      scenario_text("direct") +
+          "\nlinks:\n  - { from_zone: cloud, to_zone: on-prem, latency_ms: 5 }\n",
+      "z.yaml");
   std::set<std::string> pairs;
   for (const auto& l : s.links) pairs.insert(l.from + "->" + l.to);
   // cloud: cfa, as-c, gw-c2p; on-prem servers: as-c2pe, gw-c2pe, pba.
@@ -201,7 +225,8 @@ TEST(TimelinePlanTest, SwarmPicksStayInTheirRangesAndOverlapsScheduleRetirement)
 }
 
 TEST(TimelinePlanTest, JitterMovesEventsWithinTheirBoundBySeed) {
-  Scenario s = direct_with("timeline:\n  duration: 30s\n  events:\n    - { at: 10s, jitter: 3s, down: as-c2pe }\n");
+  Scenario s = direct_with(
+      "timeline:\n  duration: 30s\n  events:\n    - { at: 10s, jitter: 3s, down: as-c2pe }\n");
   std::set<double> times;
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     const double at = resolve_plan(s, seed, nullptr).timeline->events.at(0).at_s;
@@ -216,16 +241,22 @@ TEST(TimelinePlanTest, JitterMovesEventsWithinTheirBoundBySeed) {
 // --- Timeline runs ------------------------------------------------------------------------
 
 TEST(TimelineRunTest, KeyRotationWithOverlapHasZeroFailures) {
-  const auto r = run(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/faults/key-rotation-under-load.yaml"));
-  EXPECT_TRUE(r.ok()) << render_text(World(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/faults/key-rotation-under-load.yaml")), r);
+  const auto r = run(load_scenario(std::string(TXLAB_SOURCE_DIR) +
+                                   "/scenarios/faults/key-rotation-under-load.yaml"));
+  EXPECT_TRUE(r.ok()) << render_text(
+      World(load_scenario(std::string(TXLAB_SOURCE_DIR) +
+                          "/scenarios/faults/key-rotation-under-load.yaml")),
+      r);
   for (const auto& c : r.calls) EXPECT_TRUE(c.ok) << c.id << " " << c.status << " " << c.error;
 }
 
 TEST(TimelineRunTest, RetiringKeysBeforeTheirTokensExpireIsCaught) {
   // The defect: AS-C withdraws its old key 1 s after rotating, while the client still holds an
-  // AT1 signed with it (60 s lifetime, renewed every 30 s). The run's zero-failure expectation must catch it.
-  Scenario s = variant("faults/key-rotation-under-load", "{ at: 40s, rotate_key: as-c, overlap: 75s }",
-                       "{ at: 35s, rotate_key: as-c, overlap: 1s }");
+  // AT1 signed with it (60 s lifetime, renewed every 30 s). The run's zero-failure expectation must
+  // catch it.
+  Scenario s =
+      variant("faults/key-rotation-under-load", "{ at: 40s, rotate_key: as-c, overlap: 75s }",
+              "{ at: 35s, rotate_key: as-c, overlap: 1s }");
   const auto r = run(std::move(s));
   EXPECT_FALSE(r.ok());
   int refused = 0;
@@ -234,7 +265,8 @@ TEST(TimelineRunTest, RetiringKeysBeforeTheirTokensExpireIsCaught) {
 }
 
 TEST(TimelineRunTest, StaleKeysAreServedOnlyWithinTheirBound) {
-  const auto ok = run(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/faults/jwks-outage.yaml"));
+  const auto ok =
+      run(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/faults/jwks-outage.yaml"));
   EXPECT_TRUE(ok.ok());
   EXPECT_EQ(window(ok, "stale within bound").success_rate, 1.0);
   EXPECT_EQ(window(ok, "beyond bound").success_rate, 0.0);
@@ -242,7 +274,8 @@ TEST(TimelineRunTest, StaleKeysAreServedOnlyWithinTheirBound) {
   Scenario forever = load_scenario_text(
       [&] {
         std::string t = scenario_text("faults/jwks-outage");
-        for (size_t at; (at = t.find("max_stale_s: 60")) != std::string::npos;) t.replace(at, 15, "max_stale_s: 99999");
+        for (size_t at; (at = t.find("max_stale_s: 60")) != std::string::npos;)
+          t.replace(at, 15, "max_stale_s: 99999");
         return t;
       }(),
       "jwks-outage (stale forever)");
@@ -252,7 +285,8 @@ TEST(TimelineRunTest, StaleKeysAreServedOnlyWithinTheirBound) {
 }
 
 TEST(TimelineRunTest, RoleDownAndUpRecoversWithoutRestartingAnything) {
-  const auto r = run(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/faults/edge-as-outage.yaml"));
+  const auto r =
+      run(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/faults/edge-as-outage.yaml"));
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(window(r, "outage").success_rate, 0.0);
   EXPECT_EQ(window(r, "after").success_rate, 1.0);
@@ -265,16 +299,20 @@ TEST(TimelineRunTest, RoleDownAndUpRecoversWithoutRestartingAnything) {
 }
 
 TEST(TimelineRunTest, ABrokenWindowExpectationFailsTheRun) {
-  Scenario s = variant("faults/edge-as-outage", "expect: { success_rate: \"== 0\", calls: \">= 40\", max_latency_ms: 5500 }",
+  Scenario s = variant("faults/edge-as-outage",
+                       "expect: { success_rate: \"== 0\", calls: \">= 40\", max_latency_ms: 5500 }",
                        "expect: { success_rate: \">= 0.99\" }");
   const auto r = run(std::move(s));
   EXPECT_FALSE(r.ok());
   ASSERT_FALSE(window(r, "outage").failures.empty());
-  EXPECT_NE(window(r, "outage").failures[0].find("success rate 0.0000"), std::string::npos) << window(r, "outage").failures[0];
+  EXPECT_NE(window(r, "outage").failures[0].find("success rate 0.0000"), std::string::npos)
+      << window(r, "outage").failures[0];
 }
 
 TEST(TimelineRunTest, AnEmptyWindowCannotPassASuccessRate) {
-  Scenario s = direct_with("timeline:\n  duration: 5s\n  windows:\n    - { name: later, from: 10s, to: 20s, expect: { success_rate: '>= 0.5' } }\n");
+  Scenario s = direct_with(
+      "timeline:\n  duration: 5s\n  windows:\n    - { name: later, from: 10s, to: 20s, expect: { "
+      "success_rate: '>= 0.5' } }\n");
   const auto r = run(std::move(s));
   EXPECT_FALSE(r.ok());
   EXPECT_NE(window(r, "later").failures.at(0).find("no calls"), std::string::npos);
@@ -290,7 +328,9 @@ TEST(TimelineRunTest, RevokedClientFailsUntilRestored) {
       "    - { name: revoked, from: 5s, to: 10s, expect: { success_rate: '== 0' } }\n"
       "    - { name: restored, from: 10s, to: 15s, expect: { success_rate: '== 1' } }\n");
   const auto r = run(std::move(s));
-  EXPECT_TRUE(r.ok()) << (r.windows.empty() ? "" : r.windows[1].failures.empty() ? "" : r.windows[1].failures[0]);
+  EXPECT_TRUE(r.ok()) << (r.windows.empty()               ? ""
+                          : r.windows[1].failures.empty() ? ""
+                                                          : r.windows[1].failures[0]);
   for (const auto& c : r.calls)
     if (c.t_s >= 5 && c.t_s < 10) {
       EXPECT_EQ(c.status, 502) << "the gateway's registration is refused: exchange_failed";
@@ -301,9 +341,12 @@ TEST(TimelineRunTest, SecretRotationDoesNotRevokeTokensAlreadyIssued) {
   // The client's AT1 (300 s) outlives the rotation of its secret: calls go on until the client
   // must authenticate again (30 s before exp), then fail with invalid_client.
   Scenario s = direct_with(
-      "timeline:\n  duration: 320s\n  step: 10s\n  events:\n    - { at: 5s, rotate_secret: { as: as-c, client: svc-cfa } }\n"
-      "  windows:\n    - { name: token still valid, from: 10s, to: 260s, expect: { success_rate: '== 1' } }\n"
-      "    - { name: must authenticate again, from: 280s, to: 320s, expect: { success_rate: '== 0' } }\n");
+      "timeline:\n  duration: 320s\n  step: 10s\n  events:\n    - { at: 5s, rotate_secret: { as: "
+      "as-c, client: svc-cfa } }\n"
+      "  windows:\n    - { name: token still valid, from: 10s, to: 260s, expect: { success_rate: "
+      "'== 1' } }\n"
+      "    - { name: must authenticate again, from: 280s, to: 320s, expect: { success_rate: '== 0' "
+      "} }\n");
   const auto r = run(std::move(s));
   EXPECT_TRUE(r.ok()) << r.windows.size();
   for (const auto& c : r.calls)
@@ -313,7 +356,9 @@ TEST(TimelineRunTest, SecretRotationDoesNotRevokeTokensAlreadyIssued) {
 }
 
 TEST(TimelineRunTest, PolicyChangeShortensTokensIssuedAfterIt) {
-  Scenario s = direct_with("timeline:\n  duration: 10s\n  events:\n    - { at: 5s, policy: { as: as-c2pe, max_ttl_s: 45 } }\n");
+  Scenario s = direct_with(
+      "timeline:\n  duration: 10s\n  events:\n    - { at: 5s, policy: { as: as-c2pe, max_ttl_s: 45 "
+      "} }\n");
   World w(std::move(s));
   w.start();
   const auto r = run_timeline(w);
@@ -323,7 +368,8 @@ TEST(TimelineRunTest, PolicyChangeShortensTokensIssuedAfterIt) {
     ASSERT_GE(tokens.size(), 2u);
     const auto at2 = jose::decode_unverified(tokens[1].token);
     ASSERT_TRUE(at2);
-    const int64_t ttl = json_int(at2->second, "exp").value_or(0) - json_int(at2->second, "iat").value_or(0);
+    const int64_t ttl =
+        json_int(at2->second, "exp").value_or(0) - json_int(at2->second, "iat").value_or(0);
     EXPECT_EQ(ttl, c.t_s >= 5 ? 45 : 240) << c.id;
   }
 }
@@ -337,17 +383,23 @@ TEST(TimelineRunTest, RevokedTokensAreRefusedWhereTheGatewayIntrospects) {
   };
   // The edge gateway asks AS-C2PE (RFC 7662) before forwarding; the cloud gateway caches AT2.
   replace("      - { prefix: /, to: pba }", "      - { prefix: /, to: pba, introspect: true }");
-  replace("    audience: gateway-c2pe\n", "    audience: gateway-c2pe\n    introspection: { at: as-c2pe, client_id: gateway-c2p, secret: gw-c2p-secret }\n");
-  replace("      audiences: [gateway-c2pe, api://pba]\n    routes:", "      audiences: [gateway-c2pe, api://pba]\n      cache: true\n    routes:");
-  Scenario s = load_scenario_text(text + "\ntimeline:\n  traffic: [CFA reads an order through one exchange]\n  duration: 10s\n"
-                                          "  events:\n    - { at: 5s, revoke_tokens: { as: as-c2pe, client: gateway-c2p } }\n",
-                                  "introspect");
+  replace("    audience: gateway-c2pe\n",
+          "    audience: gateway-c2pe\n    introspection: { at: as-c2pe, client_id: gateway-c2p, "
+          "secret: gw-c2p-secret }\n");
+  replace("      audiences: [gateway-c2pe, api://pba]\n    routes:",
+          "      audiences: [gateway-c2pe, api://pba]\n      cache: true\n    routes:");
+  Scenario s = load_scenario_text(
+      text +
+          "\ntimeline:\n  traffic: [CFA reads an order through one exchange]\n  duration: 10s\n"
+          "  events:\n    - { at: 5s, revoke_tokens: { as: as-c2pe, client: gateway-c2p } }\n",
+      "introspect");
   World w(std::move(s));
   w.start();
   const auto r = run_timeline(w);
   EXPECT_TRUE(r.ok());
   ASSERT_EQ(r.events.size(), 1u);
-  EXPECT_NE(r.events[0].result.find("1 tokens revoked"), std::string::npos) << "one cached AT2: " << r.events[0].result;
+  EXPECT_NE(r.events[0].result.find("1 tokens revoked"), std::string::npos)
+      << "one cached AT2: " << r.events[0].result;
   // After the revocation the cached AT2 is refused at the edge (401 after introspection); the
   // cloud gateway drops it and exchanges once more, so callers never see the failure.
   for (const auto& c : r.calls) EXPECT_TRUE(c.ok) << c.id;
@@ -364,7 +416,8 @@ TEST(TimelineRunTest, RevokedTokensAreRefusedWhereTheGatewayIntrospects) {
 }
 
 TEST(TimelineRunTest, RealClockModePacesStepsOnTheWallClock) {
-  Scenario s = direct_with("timeline:\n  duration: 1s\n  step: 250ms\n  clock: real\n  calls_per_step: 2\n");
+  Scenario s =
+      direct_with("timeline:\n  duration: 1s\n  step: 250ms\n  clock: real\n  calls_per_step: 2\n");
   const auto r = run(std::move(s));
   EXPECT_TRUE(r.ok());
   EXPECT_FALSE(r.simulated);
@@ -373,8 +426,14 @@ TEST(TimelineRunTest, RealClockModePacesStepsOnTheWallClock) {
 }
 
 TEST(TimelineLoaderTest, LinkWindowsTakeDurations) {
-  Scenario s = load_scenario_text(scenario_text("direct") + "\nlinks:\n  - { from: gw-c2p, to: as-c2pe, down: 1.0, at: 1m, for: 500ms }\n", "w.yaml");
+  Scenario s = load_scenario_text(
+      scenario_text("direct") +
+          "\nlinks:\n  - { from: gw-c2p, to: as-c2pe, down: 1.0, at: 1m, for: 500ms }\n",
+      "w.yaml");
   EXPECT_DOUBLE_EQ(s.links.at(0).at_s, 60);
   EXPECT_DOUBLE_EQ(s.links.at(0).for_s, 0.5);
-  EXPECT_THROW(load_scenario_text(scenario_text("direct") + "\nlinks:\n  - { to: as-c2pe, down: 1.0, at: 1s, at_s: 2 }\n", "w.yaml"), ScenarioError);
+  EXPECT_THROW(load_scenario_text(scenario_text("direct") +
+                                      "\nlinks:\n  - { to: as-c2pe, down: 1.0, at: 1s, at_s: 2 }\n",
+                                  "w.yaml"),
+               ScenarioError);
 }

@@ -39,7 +39,8 @@ TEST_F(TokenEndpointTest, Rfc9068ClientCredentialsTokenShape) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->first["typ"], "at+jwt");
   EXPECT_EQ(d->first["alg"], "ES256");
-  for (const char* claim : {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"}) EXPECT_TRUE(d->second.contains(claim)) << claim;
+  for (const char* claim : {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"})
+    EXPECT_TRUE(d->second.contains(claim)) << claim;
   EXPECT_EQ(d->second["scope"], "orders.read orders.write");
 }
 
@@ -76,13 +77,16 @@ TEST_F(TokenEndpointTest, Rfc6749Section231BasicCredentialsAreUrlDecoded) {
   req.path = "/token";
   req.content_type = "application/x-www-form-urlencoded";
   req.body = "grant_type=client_credentials";
-  req.headers.emplace_back("Authorization", "Basic " + http::base64_encode("svc%2Dcfa:cfa%2Dsecret"));
+  req.headers.emplace_back("Authorization",
+                           "Basic " + http::base64_encode("svc%2Dcfa:cfa%2Dsecret"));
   EXPECT_EQ(send(w(), "as-c", req).status, 200);
 }
 
 TEST_F(TokenEndpointTest, Rfc6749Section231ClientSecretPostMustMatchRegistration) {
   // svc-cfa is registered for client_secret_basic: body credentials are refused.
-  http::FormParams form = {{"grant_type", "client_credentials"}, {"client_id", "svc-cfa"}, {"client_secret", "cfa-secret"}};
+  http::FormParams form = {{"grant_type", "client_credentials"},
+                           {"client_id", "svc-cfa"},
+                           {"client_secret", "cfa-secret"}};
   auto r = post_token(w(), "as-c", form, "", "");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.body["error"], "invalid_client");
@@ -107,7 +111,8 @@ TEST_F(TokenEndpointTest, Rfc6749Section52ErrorTable) {
   };
   auto without = [&](const std::string& name) {
     auto f = exchange_form(t);
-    f.erase(std::remove_if(f.begin(), f.end(), [&](auto& kv) { return kv.first == name; }), f.end());
+    f.erase(std::remove_if(f.begin(), f.end(), [&](auto& kv) { return kv.first == name; }),
+            f.end());
     return f;
   };
   const std::vector<Case> cases = {
@@ -115,18 +120,29 @@ TEST_F(TokenEndpointTest, Rfc6749Section52ErrorTable) {
       {"unknown grant", {{"grant_type", "password"}}, 400, "unsupported_grant_type"},
       {"grant not registered", {{"grant_type", "client_credentials"}}, 400, "unauthorized_client"},
       {"rfc8693/2.1 missing subject_token", without("subject_token"), 400, "invalid_request"},
-      {"rfc8693/2.1 missing subject_token_type", without("subject_token_type"), 400, "invalid_request"},
+      {"rfc8693/2.1 missing subject_token_type", without("subject_token_type"), 400,
+       "invalid_request"},
       {"rfc8693/2.1 unknown subject_token_type", with({}), 200, ""},
-      {"rfc6749/3.2 duplicated parameter", with({{"subject_token_type", kTypeAccessToken}}), 400, "invalid_request"},
+      {"rfc6749/3.2 duplicated parameter", with({{"subject_token_type", kTypeAccessToken}}), 400,
+       "invalid_request"},
       {"rfc8693/2.1 actor_token without type", with({{"actor_token", t}}), 400, "invalid_request"},
-      {"rfc8693/2.1 actor_token_type without token", with({{"actor_token_type", kTypeAccessToken}}), 400, "invalid_request"},
-      {"rfc8693/2.1 unsupported requested_token_type", with({{"requested_token_type", "urn:x"}}), 400, "invalid_request"},
-      {"rfc8693/2.2.2 forbidden audience", with({{"audience", "api://payroll"}}), 400, "invalid_target"},
-      {"rfc8693/2.2.2 one of two audiences forbidden", with({{"audience", "api://pba"}, {"audience", "api://x"}}), 400, "invalid_target"},
+      {"rfc8693/2.1 actor_token_type without token", with({{"actor_token_type", kTypeAccessToken}}),
+       400, "invalid_request"},
+      {"rfc8693/2.1 unsupported requested_token_type", with({{"requested_token_type", "urn:x"}}),
+       400, "invalid_request"},
+      {"rfc8693/2.2.2 forbidden audience", with({{"audience", "api://payroll"}}), 400,
+       "invalid_target"},
+      {"rfc8693/2.2.2 one of two audiences forbidden",
+       with({{"audience", "api://pba"}, {"audience", "api://x"}}), 400, "invalid_target"},
       {"rfc6749/5.2 scope beyond subject", with({{"scope", "orders.write"}}), 400, "invalid_scope"},
       {"rfc6749/3.3 malformed scope", with({{"scope", "a\"b"}}), 400, "invalid_scope"},
       {"invalid UTF-8 in a parameter", with({{"audience", "\xED"}}), 400, "invalid_request"},
-      {"rfc8693/2.2.2 garbage subject token", {{"grant_type", kGrantTokenExchange}, {"subject_token", "x.y.z"}, {"subject_token_type", kTypeAccessToken}}, 400, "invalid_grant"},
+      {"rfc8693/2.2.2 garbage subject token",
+       {{"grant_type", kGrantTokenExchange},
+        {"subject_token", "x.y.z"},
+        {"subject_token_type", kTypeAccessToken}},
+       400,
+       "invalid_grant"},
   };
   for (const auto& c : cases) {
     auto form = c.form;
@@ -173,7 +189,8 @@ TEST_F(TokenEndpointTest, Rfc8414MetadataAndJwks) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body["issuer"], "https://auth.c2p.cloud");
   EXPECT_EQ(r.body["token_endpoint"], w().url_of("as-c2p") + "/token");
-  EXPECT_NE(std::find(r.body["grant_types_supported"].begin(), r.body["grant_types_supported"].end(), kGrantTokenExchange),
+  EXPECT_NE(std::find(r.body["grant_types_supported"].begin(),
+                      r.body["grant_types_supported"].end(), kGrantTokenExchange),
             r.body["grant_types_supported"].end());
   req.path = "/.well-known/openid-configuration";
   EXPECT_EQ(send(w(), "as-c2p", req).body["issuer"], "https://auth.c2p.cloud");
@@ -186,10 +203,12 @@ TEST_F(TokenEndpointTest, Rfc8414MetadataAndJwks) {
 }
 
 TEST_F(TokenEndpointTest, ClientCredentialsScopeAndAudienceArePolicyBound) {
-  auto r = post_token(w(), "as-c", {{"grant_type", "client_credentials"}, {"scope", "admin"}}, "svc-cfa", "cfa-secret");
+  auto r = post_token(w(), "as-c", {{"grant_type", "client_credentials"}, {"scope", "admin"}},
+                      "svc-cfa", "cfa-secret");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "invalid_scope");
-  r = post_token(w(), "as-c", {{"grant_type", "client_credentials"}, {"audience", "gateway-c2pe"}}, "svc-cfa", "cfa-secret");
+  r = post_token(w(), "as-c", {{"grant_type", "client_credentials"}, {"audience", "gateway-c2pe"}},
+                 "svc-cfa", "cfa-secret");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "invalid_target");
 }
@@ -213,16 +232,21 @@ TEST(PrivateKeyJwtTest, Rfc7523SignedAssertionAuthenticatesOnceAndOnlyForThisAs)
   int n = 0;
   auto assertion = [&](const std::string& aud, const std::string& sub) {
     const int64_t now = w->clock("as-c").now_s();
-    Json c = {{"iss", "c-svc-jwtclient-to-gw"}, {"sub", sub}, {"aud", aud}, {"exp", now + 60}, {"iat", now},
+    Json c = {{"iss", "c-svc-jwtclient-to-gw"},
+              {"sub", sub},
+              {"aud", aud},
+              {"exp", now + 60},
+              {"iat", now},
               {"jti", "assertion-" + std::to_string(++n)}};
     return jose::sign_compact(client_key, Json::object(), c.dump());
   };
   auto request = [&](const std::string& a) {
-    return post_token(*w, "as-c",
-                      {{"grant_type", "client_credentials"},
-                       {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-                       {"client_assertion", a}},
-                      "", "");
+    return post_token(
+        *w, "as-c",
+        {{"grant_type", "client_credentials"},
+         {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+         {"client_assertion", a}},
+        "", "");
   };
   const std::string good = assertion(token_endpoint, "c-svc-jwtclient-to-gw");
   auto r = request(good);
@@ -239,9 +263,15 @@ TEST(PrivateKeyJwtTest, Rfc7523SignedAssertionAuthenticatesOnceAndOnlyForThisAs)
   // Signed by another key.
   const jose::Key stranger = jose::Key::generate(jose::Alg::kES256);
   const int64_t now = w->clock("as-c").now_s();
-  Json c = {{"iss", "c-svc-jwtclient-to-gw"}, {"sub", "c-svc-jwtclient-to-gw"}, {"aud", token_endpoint},
-            {"exp", now + 60}, {"jti", "forged"}};
+  Json c = {{"iss", "c-svc-jwtclient-to-gw"},
+            {"sub", "c-svc-jwtclient-to-gw"},
+            {"aud", token_endpoint},
+            {"exp", now + 60},
+            {"jti", "forged"}};
   EXPECT_EQ(request(jose::sign_compact(stranger, Json::object(), c.dump())).status, 401);
   // A secret is no way in for a private_key_jwt client.
-  EXPECT_EQ(post_token(*w, "as-c", {{"grant_type", "client_credentials"}}, "c-svc-jwtclient-to-gw", "").status, 401);
+  EXPECT_EQ(
+      post_token(*w, "as-c", {{"grant_type", "client_credentials"}}, "c-svc-jwtclient-to-gw", "")
+          .status,
+      401);
 }

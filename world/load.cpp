@@ -37,7 +37,8 @@ size_t LoadReport::errors() const {
 int64_t percentile_us(std::vector<int64_t> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t idx = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - (p > 0 ? 1 : 0));
+  const size_t idx =
+      std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - (p > 0 ? 1 : 0));
   return v[idx];
 }
 
@@ -77,14 +78,16 @@ LoadReport run_load(World& world, const LoadOptions& o) {
         std::lock_guard lock(mu);
         report.rss_kb.emplace_back(t_s, kb);
       }
-      while (sampling.load() && monotonic_us() < next_us + 500000) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (sampling.load() && monotonic_us() < next_us + 500000)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
   for (int t = 0; t < std::max(1, o.concurrency); ++t) {
     threads.emplace_back([&, t] {
       std::vector<std::vector<int64_t>> lat(workload.size());
       std::vector<size_t> errs(workload.size(), 0);
-      int64_t due = start + static_cast<int64_t>(per_thread_interval_us * t / std::max(1, o.concurrency));
+      int64_t due =
+          start + static_cast<int64_t>(per_thread_interval_us * t / std::max(1, o.concurrency));
       while (true) {
         if (per_thread_interval_us > 0) {
           const int64_t now = monotonic_us();
@@ -103,7 +106,9 @@ LoadReport run_load(World& world, const LoadOptions& o) {
         auto res = world.http().send(world.url_of(call.from), req);
         lat[i].push_back(monotonic_us() - t0);
         auto j = Json::parse(res.body, nullptr, false);
-        const int status = j.is_object() && j.contains("status") && j["status"].is_number() ? j["status"].get<int>() : 0;
+        const int status = j.is_object() && j.contains("status") && j["status"].is_number()
+                               ? j["status"].get<int>()
+                               : 0;
         const int want = call.expect.status.value_or(200);
         if (res.status != 200 || status != want) ++errs[i];
       }
@@ -135,21 +140,27 @@ LoadReport run_load(World& world, const LoadOptions& o) {
 
 std::string render_text(const LoadReport& r) {
   std::ostringstream o;
-  o << "txlab load · " << r.calls() << " calls in " << r.elapsed_s << " s · " << static_cast<int64_t>(r.calls() / r.elapsed_s)
-    << " calls/s · " << r.errors() << " errors · " << r.exchanges << " exchanges";
+  o << "txlab load · " << r.calls() << " calls in " << r.elapsed_s << " s · "
+    << static_cast<int64_t>(r.calls() / r.elapsed_s) << " calls/s · " << r.errors() << " errors · "
+    << r.exchanges << " exchanges";
   if (r.cache_hits + r.cache_misses)
-    o << " · exchange cache hit ratio " << 100 * r.cache_hits / (r.cache_hits + r.cache_misses) << "%";
+    o << " · exchange cache hit ratio " << 100 * r.cache_hits / (r.cache_hits + r.cache_misses)
+      << "%";
   if (!r.rss_kb.empty()) {
-    o << " · RSS " << r.rss_kb.front().second / 1024 << " → " << r.rss_kb.back().second / 1024 << " MiB";
+    o << " · RSS " << r.rss_kb.front().second / 1024 << " → " << r.rss_kb.back().second / 1024
+      << " MiB";
     if (const int64_t at10 = r.rss_at_kb(10); at10 > 0 && r.elapsed_s > 10)
       o << " (end / 10 s: " << std::round(100.0 * r.rss_kb.back().second / at10) / 100 << ")";
   }
-  o << "\n\n  path                                             calls   errors     p50 µs     p90 µs     p99 µs     max µs\n";
+  o << "\n\n  path                                             calls   errors     p50 µs     p90 "
+       "µs     p99 µs     max µs\n";
   for (const auto& p : r.paths) {
     std::string name = p.name.substr(0, 46);
     name.resize(48, ' ');
-    o << "  " << name << std::string(6 - std::min<size_t>(6, std::to_string(p.latencies_us.size()).size()), ' ')
-      << p.latencies_us.size() << std::string(9 - std::min<size_t>(9, std::to_string(p.errors).size()), ' ') << p.errors;
+    o << "  " << name
+      << std::string(6 - std::min<size_t>(6, std::to_string(p.latencies_us.size()).size()), ' ')
+      << p.latencies_us.size()
+      << std::string(9 - std::min<size_t>(9, std::to_string(p.errors).size()), ' ') << p.errors;
     for (double q : {0.5, 0.9, 0.99, 1.0}) {
       const std::string v = std::to_string(percentile_us(p.latencies_us, q));
       o << std::string(11 - std::min<size_t>(11, v.size()), ' ') << v;
@@ -162,21 +173,32 @@ std::string render_text(const LoadReport& r) {
 Json render_json(const LoadReport& r) {
   Json paths = Json::array();
   for (const auto& p : r.paths)
-    paths.push_back({{"name", p.name}, {"calls", p.latencies_us.size()}, {"errors", p.errors},
-                     {"p50_us", percentile_us(p.latencies_us, 0.5)}, {"p90_us", percentile_us(p.latencies_us, 0.9)},
-                     {"p99_us", percentile_us(p.latencies_us, 0.99)}, {"max_us", percentile_us(p.latencies_us, 1.0)}});
-  return {{"elapsed_s", r.elapsed_s},       {"calls", r.calls()},          {"errors", r.errors()},
-          {"throughput_per_s", r.calls() / r.elapsed_s}, {"exchanges", r.exchanges}, {"cache_hits", r.cache_hits},
-          {"cache_misses", r.cache_misses}, {"paths", paths}, {"rss_kb", r.rss_kb},
-          {"rss_after_10s_kb", r.rss_at_kb(10)}, {"rss_end_kb", r.rss_kb.empty() ? 0 : r.rss_kb.back().second}};
+    paths.push_back({{"name", p.name},
+                     {"calls", p.latencies_us.size()},
+                     {"errors", p.errors},
+                     {"p50_us", percentile_us(p.latencies_us, 0.5)},
+                     {"p90_us", percentile_us(p.latencies_us, 0.9)},
+                     {"p99_us", percentile_us(p.latencies_us, 0.99)},
+                     {"max_us", percentile_us(p.latencies_us, 1.0)}});
+  return {{"elapsed_s", r.elapsed_s},
+          {"calls", r.calls()},
+          {"errors", r.errors()},
+          {"throughput_per_s", r.calls() / r.elapsed_s},
+          {"exchanges", r.exchanges},
+          {"cache_hits", r.cache_hits},
+          {"cache_misses", r.cache_misses},
+          {"paths", paths},
+          {"rss_kb", r.rss_kb},
+          {"rss_after_10s_kb", r.rss_at_kb(10)},
+          {"rss_end_kb", r.rss_kb.empty() ? 0 : r.rss_kb.back().second}};
 }
 
 std::string render_svg(const LoadReport& r) {
   // One latency histogram per path, log-spaced buckets from 100 µs to 10 s.
   const int w = 720, row_h = 170, left = 60;
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << row_h * r.paths.size() + 20
-    << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\""
+    << row_h * r.paths.size() + 20 << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
   const int buckets = 40;
   auto bucket_of = [&](int64_t us) {
     const double x = std::log10(std::max<int64_t>(us, 100)) - 2.0;  // 0 .. 5
@@ -187,20 +209,22 @@ std::string render_svg(const LoadReport& r) {
     std::vector<size_t> h(buckets, 0);
     for (auto us : p.latencies_us) ++h[bucket_of(us)];
     const size_t peak = std::max<size_t>(1, *std::max_element(h.begin(), h.end()));
-    const int top = static_cast<int>(i) * row_h + 20, base = top + row_h - 40, bw = (w - left - 20) / buckets;
-    o << "<text x=\"" << left << "\" y=\"" << top << "\" font-weight=\"bold\">" << p.name << " — p50 "
-      << percentile_us(p.latencies_us, 0.5) << " µs, p99 " << percentile_us(p.latencies_us, 0.99) << " µs, " << p.errors
-      << " errors</text>\n";
+    const int top = static_cast<int>(i) * row_h + 20, base = top + row_h - 40,
+              bw = (w - left - 20) / buckets;
+    o << "<text x=\"" << left << "\" y=\"" << top << "\" font-weight=\"bold\">" << p.name
+      << " — p50 " << percentile_us(p.latencies_us, 0.5) << " µs, p99 "
+      << percentile_us(p.latencies_us, 0.99) << " µs, " << p.errors << " errors</text>\n";
     for (int b = 0; b < buckets; ++b) {
       const int bh = static_cast<int>(static_cast<double>(h[b]) / peak * (row_h - 60));
-      o << "<rect x=\"" << left + b * bw << "\" y=\"" << base - bh << "\" width=\"" << bw - 1 << "\" height=\"" << bh
-        << "\" fill=\"#3b7dd8\"/>\n";
+      o << "<rect x=\"" << left + b * bw << "\" y=\"" << base - bh << "\" width=\"" << bw - 1
+        << "\" height=\"" << bh << "\" fill=\"#3b7dd8\"/>\n";
     }
-    o << "<line x1=\"" << left << "\" y1=\"" << base << "\" x2=\"" << left + buckets * bw << "\" y2=\"" << base
-      << "\" stroke=\"#333\"/>\n";
+    o << "<line x1=\"" << left << "\" y1=\"" << base << "\" x2=\"" << left + buckets * bw
+      << "\" y2=\"" << base << "\" stroke=\"#333\"/>\n";
     const char* labels[] = {"100µs", "1ms", "10ms", "100ms", "1s", "10s"};
     for (int k = 0; k <= 5; ++k)
-      o << "<text x=\"" << left + k * buckets * bw / 5 - 12 << "\" y=\"" << base + 14 << "\">" << labels[k] << "</text>\n";
+      o << "<text x=\"" << left + k * buckets * bw / 5 - 12 << "\" y=\"" << base + 14 << "\">"
+        << labels[k] << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();

@@ -16,8 +16,12 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-std::string lpad(const std::string& s, size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
+std::string pad(const std::string& s, size_t w) {
+  return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
+}
+std::string lpad(const std::string& s, size_t w) {
+  return s.size() >= w ? s : std::string(w - s.size(), ' ') + s;
+}
 
 int64_t percentile(std::vector<int64_t> v, double p) {
   if (v.empty()) return 0;
@@ -36,7 +40,9 @@ std::string audience_text(const std::vector<std::string>& aud) {
 
 std::string render_text(const World& world, const RunResult& run, const TextOptions& opt) {
   const auto& sc = world.scenario();
-  auto c = [&](const char* code, const std::string& s) { return opt.color ? std::string(code) + s + "\033[0m" : s; };
+  auto c = [&](const char* code, const std::string& s) {
+    return opt.color ? std::string(code) + s + "\033[0m" : s;
+  };
   std::ostringstream o;
   o << "txlab run · scenario " << sc.name << " (" << sc.topology << ") · seed " << run.seed << "\n";
   if (!sc.description.empty()) o << "  " << sc.description << "\n";
@@ -45,7 +51,8 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
     o << "  " << pad(r.id, 9) << pad(std::string(to_string(r.kind)), 22) << pad(r.zone, 9) << r.url;
     if (!r.issuer.empty()) o << "  iss " << r.issuer;
     if (const RoleSpec* spec = sc.find_role(r.id); spec && sc.clock_offset_of(*spec) != 0)
-      o << "  clock " << (sc.clock_offset_of(*spec) > 0 ? "+" : "") << sc.clock_offset_of(*spec) << " s";
+      o << "  clock " << (sc.clock_offset_of(*spec) > 0 ? "+" : "") << sc.clock_offset_of(*spec)
+        << " s";
     o << "\n";
   }
 
@@ -57,25 +64,28 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
     if (calls.empty()) continue;
     for (size_t i = 0; i < calls.size() && i < opt.detail_calls_per_entry; ++i) {
       const CallResult& r = *calls[i];
-      o << "\ncall " << r.id << " · " << entry.name << " · " << entry.method << " " << entry.path << " → " << entry.to
-        << " (from " << entry.from << ")\n";
-      o << "  " << lpad("#", 2) << "  " << pad("from", 9) << "   " << pad("to", 9) << pad("what", 46) << lpad("status", 6)
-        << lpad("µs", 9) << "\n";
+      o << "\ncall " << r.id << " · " << entry.name << " · " << entry.method << " " << entry.path
+        << " → " << entry.to << " (from " << entry.from << ")\n";
+      o << "  " << lpad("#", 2) << "  " << pad("from", 9) << "   " << pad("to", 9)
+        << pad("what", 46) << lpad("status", 6) << lpad("µs", 9) << "\n";
       int n = 0;
       for (const auto& h : r.hops) {
-        o << "  " << lpad(std::to_string(++n), 2) << "  " << pad(h.from, 9) << " → " << pad(h.to, 9) << pad(h.what, 46)
-          << lpad(h.status ? std::to_string(h.status) : "-", 6) << lpad(std::to_string(h.us), 9) << "\n";
+        o << "  " << lpad(std::to_string(++n), 2) << "  " << pad(h.from, 9) << " → " << pad(h.to, 9)
+          << pad(h.what, 46) << lpad(h.status ? std::to_string(h.status) : "-", 6)
+          << lpad(std::to_string(h.us), 9) << "\n";
       }
       if (opt.tokens) {
         for (const auto& t : r.tokens) {
-          o << "  " << c("\033[1m", t.label) << "  iss " << (t.issuer_role.empty() ? "?" : t.issuer_role) << " · presented by "
-            << t.presenter << " → " << t.to << "\n";
+          o << "  " << c("\033[1m", t.label) << "  iss "
+            << (t.issuer_role.empty() ? "?" : t.issuer_role) << " · presented by " << t.presenter
+            << " → " << t.to << "\n";
           o << "       header " << safe_dump(t.header) << "\n";
           o << "       claims " << safe_dump(t.claims) << "\n";
         }
       }
       if (!r.backend_saw.is_null()) o << "  backend saw " << safe_dump(r.backend_saw) << "\n";
-      o << "  result  HTTP " << r.status << (r.error.empty() ? "" : " " + r.error) << " in " << r.us << " µs  ";
+      o << "  result  HTTP " << r.status << (r.error.empty() ? "" : " " + r.error) << " in " << r.us
+        << " µs  ";
       if (r.ok()) {
         o << c("\033[32m", "✔ expectations met") << "\n";
       } else {
@@ -91,12 +101,14 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
         us.push_back(r->us);
         ok += r->ok() ? 1 : 0;
       }
-      o << "  " << calls.size() << " calls of '" << entry.name << "': " << ok << " met expectations · p50 "
-        << percentile(us, 0.5) << " µs · p90 " << percentile(us, 0.9) << " µs · max " << percentile(us, 1.0) << " µs\n";
+      o << "  " << calls.size() << " calls of '" << entry.name << "': " << ok
+        << " met expectations · p50 " << percentile(us, 0.5) << " µs · p90 " << percentile(us, 0.9)
+        << " µs · max " << percentile(us, 1.0) << " µs\n";
       for (const auto* r : calls)
         if (!r->ok() && r != calls.front())
           for (const auto& f : r->failures)
-            o << "    " << r->id << " " << f.what << ": expected " << f.expected << ", got " << f.actual << "\n";
+            o << "    " << r->id << " " << f.what << ": expected " << f.expected << ", got "
+              << f.actual << "\n";
     }
   }
 
@@ -104,16 +116,16 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
     o << "\naudit (subject_jti → issued_jti)\n";
     for (const auto& a : run.audit) {
       o << "  " << pad(a.as, 9) << pad(a.call, 5) << pad(a.grant, 20) << pad(a.client_id, 26)
-        << (a.subject_jti.empty() ? std::string("-") : a.subject_jti) << " → " << a.issued_jti << "  aud "
-        << audience_text(a.audience) << "\n";
+        << (a.subject_jti.empty() ? std::string("-") : a.subject_jti) << " → " << a.issued_jti
+        << "  aud " << audience_text(a.audience) << "\n";
     }
   }
   if (const std::string faults = render_fault_decisions(world); !faults.empty())
     o << "\nfault decisions (seed " << run.seed << ", per connection)\n" << faults;
   size_t ok = 0;
   for (const auto& r : run.calls) ok += r.ok() ? 1 : 0;
-  o << "\nverdict: " << (run.ok() ? c("\033[32m", "PASS") : c("\033[31m", "FAIL")) << " (" << ok << "/" << run.calls.size()
-    << " calls met their expectations)";
+  o << "\nverdict: " << (run.ok() ? c("\033[32m", "PASS") : c("\033[31m", "FAIL")) << " (" << ok
+    << "/" << run.calls.size() << " calls met their expectations)";
   if (!run.ok()) o << " · reproduce: txlab run " << sc.file << " --seed " << run.seed;
   o << "\n";
   return o.str();
@@ -123,7 +135,8 @@ Json render_json(const World& world, const RunResult& run) {
   const auto& sc = world.scenario();
   Json roles = Json::array();
   for (const auto& r : world.roles()) {
-    Json j = {{"id", r.id}, {"kind", std::string(to_string(r.kind))}, {"zone", r.zone}, {"url", r.url}};
+    Json j = {
+        {"id", r.id}, {"kind", std::string(to_string(r.kind))}, {"zone", r.zone}, {"url", r.url}};
     if (!r.issuer.empty()) j["issuer"] = r.issuer;
     roles.push_back(j);
   }
@@ -131,29 +144,50 @@ Json render_json(const World& world, const RunResult& run) {
   for (const auto& r : run.calls) {
     Json hops = Json::array();
     for (const auto& h : r.hops)
-      hops.push_back({{"from", h.from}, {"to", h.to}, {"what", h.what}, {"status", h.status}, {"us", h.us}});
+      hops.push_back(
+          {{"from", h.from}, {"to", h.to}, {"what", h.what}, {"status", h.status}, {"us", h.us}});
     Json tokens = Json::array();
     for (const auto& t : r.tokens)
-      tokens.push_back({{"label", t.label}, {"issuer_role", t.issuer_role}, {"presenter", t.presenter}, {"to", t.to},
-                        {"header", t.header}, {"claims", t.claims}});
+      tokens.push_back({{"label", t.label},
+                        {"issuer_role", t.issuer_role},
+                        {"presenter", t.presenter},
+                        {"to", t.to},
+                        {"header", t.header},
+                        {"claims", t.claims}});
     Json failures = Json::array();
-    for (const auto& f : r.failures) failures.push_back({{"what", f.what}, {"expected", f.expected}, {"actual", f.actual}});
-    Json call = {{"id", r.id},       {"name", r.spec ? r.spec->name : ""}, {"status", r.status}, {"ok", r.ok()},
-                 {"us", r.us},       {"hops", hops},                       {"tokens", tokens},   {"failures", failures},
+    for (const auto& f : r.failures)
+      failures.push_back({{"what", f.what}, {"expected", f.expected}, {"actual", f.actual}});
+    Json call = {{"id", r.id},
+                 {"name", r.spec ? r.spec->name : ""},
+                 {"status", r.status},
+                 {"ok", r.ok()},
+                 {"us", r.us},
+                 {"hops", hops},
+                 {"tokens", tokens},
+                 {"failures", failures},
                  {"backend_saw", r.backend_saw.is_null() ? Json::object() : r.backend_saw}};
     if (!r.error.empty()) call["error"] = r.error;
     calls.push_back(call);
   }
   Json audit = Json::array();
   for (const auto& a : run.audit)
-    audit.push_back({{"as", a.as}, {"call", a.call}, {"grant", a.grant}, {"subject_jti", a.subject_jti},
-                     {"issued_jti", a.issued_jti}, {"client_id", a.client_id}, {"audience", a.audience}, {"at", a.at_s}});
-  return {{"scenario", sc.name}, {"topology", sc.topology}, {"seed", run.seed}, {"ok", run.ok()}, {"roles", roles},
-          {"calls", calls},      {"audit", audit},          {"faults", fault_decisions_json(world)}};
+    audit.push_back({{"as", a.as},
+                     {"call", a.call},
+                     {"grant", a.grant},
+                     {"subject_jti", a.subject_jti},
+                     {"issued_jti", a.issued_jti},
+                     {"client_id", a.client_id},
+                     {"audience", a.audience},
+                     {"at", a.at_s}});
+  return {{"scenario", sc.name}, {"topology", sc.topology},
+          {"seed", run.seed},    {"ok", run.ok()},
+          {"roles", roles},      {"calls", calls},
+          {"audit", audit},      {"faults", fault_decisions_json(world)}};
 }
 
 std::string render_fault_decisions(const World& world) {
-  std::map<std::string, std::pair<size_t, std::map<std::string, size_t>>> per_link;  // connections, fault -> n
+  std::map<std::string, std::pair<size_t, std::map<std::string, size_t>>>
+      per_link;  // connections, fault -> n
   for (const auto& d : world.fault_decisions()) {
     auto& p = per_link[d.link];
     ++p.first;
@@ -171,7 +205,10 @@ std::string render_fault_decisions(const World& world) {
 Json fault_decisions_json(const World& world) {
   Json faults = Json::array();
   for (const auto& d : world.fault_decisions())
-    faults.push_back({{"link", d.link}, {"connection", d.connection}, {"fault", d.fault}, {"latency_ms", d.latency_ms}});
+    faults.push_back({{"link", d.link},
+                      {"connection", d.connection},
+                      {"fault", d.fault},
+                      {"latency_ms", d.latency_ms}});
   return faults;
 }
 
@@ -182,7 +219,8 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
   };
   std::ostringstream o;
   o << "sequenceDiagram\n";
-  for (const auto& r : world.roles()) o << "  participant " << alias(r.id) << " as " << r.id << "\n";
+  for (const auto& r : world.roles())
+    o << "  participant " << alias(r.id) << " as " << r.id << "\n";
   std::vector<const CallResult*> shown;
   std::map<const WorkloadCall*, bool> seen;
   for (const auto& r : run.calls) {
@@ -190,7 +228,8 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
     seen[r.spec] = true;
   }
   for (const auto* r : shown) {
-    o << "  Note over " << alias(world.roles().front().id) << ": " << r->id << " " << (r->spec ? r->spec->name : "") << "\n";
+    o << "  Note over " << alias(world.roles().front().id) << ": " << r->id << " "
+      << (r->spec ? r->spec->name : "") << "\n";
     // Requests at their start, responses at their end, in time order.
     struct Event {
       int64_t t;
@@ -202,13 +241,15 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
       events.push_back({h.start_us, false, &h});
       events.push_back({h.start_us + h.us, true, &h});
     }
-    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.t < b.t; });
+    std::stable_sort(events.begin(), events.end(),
+                     [](const Event& a, const Event& b) { return a.t < b.t; });
     for (const auto& e : events) {
       if (!e.response) {
         o << "  " << alias(e.hop->from) << "->>" << alias(e.hop->to) << ": " << e.hop->what << "\n";
       } else {
-        o << "  " << alias(e.hop->to) << "-->>" << alias(e.hop->from) << ": " << (e.hop->status ? std::to_string(e.hop->status) : "no response")
-          << " (" << e.hop->us << " µs)\n";
+        o << "  " << alias(e.hop->to) << "-->>" << alias(e.hop->from) << ": "
+          << (e.hop->status ? std::to_string(e.hop->status) : "no response") << " (" << e.hop->us
+          << " µs)\n";
       }
     }
   }

@@ -12,8 +12,8 @@
 namespace txlab {
 
 struct TextOptions {
-  bool tokens = true;   // print decoded tokens
-  bool color = false;   // ANSI colors
+  bool tokens = true;                 // print decoded tokens
+  bool color = false;                 // ANSI colors
   size_t detail_calls_per_entry = 1;  // calls shown in full per workload entry
 };
 
@@ -25,6 +25,7 @@ std::string render_fault_decisions(const World& world);
 // Every decision, connection by connection (the `faults` member of both JSON reports).
 nlohmann::json fault_decisions_json(const World& world);
 // Sequence diagram of the first call of each workload entry (or of `call_id` when given).
-std::string render_mermaid(const World& world, const RunResult& run, const std::string& call_id = {});
+std::string render_mermaid(const World& world, const RunResult& run,
+                           const std::string& call_id = {});
 
 }  // namespace txlab

@@ -1,9 +1,8 @@
 // Workload runner and expectation checks.
 #include "world/runner.h"
 
-
-#include "sim/jose/jwt_verifier.h"
 #include "sim/http/oauth_error.h"
+#include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 
 namespace txlab {
@@ -23,7 +22,9 @@ std::string check_claim(const Json& claims, const std::string& path, const std::
   if (v->is_array()) {
     // A scalar expectation against an array (e.g. aud) holds when the array contains it.
     for (const auto& e : *v)
-      if ((e.is_string() && e.get<std::string>() == expected) || (!e.is_string() && safe_dump(e) == expected)) return "";
+      if ((e.is_string() && e.get<std::string>() == expected) ||
+          (!e.is_string() && safe_dump(e) == expected))
+        return "";
     return v->dump();
   }
   return v->dump() == expected ? "" : v->dump();
@@ -42,7 +43,8 @@ namespace {
 
 std::string error_of(const Json& response) {
   const Json& body = response.contains("body") ? response["body"] : Json();
-  const auto e = http::parse_oauth_error(json_int(response, "status").value_or(0), body.is_null() ? "" : body.dump(),
+  const auto e = http::parse_oauth_error(json_int(response, "status").value_or(0),
+                                         body.is_null() ? "" : body.dump(),
                                          json_str(response, "www_authenticate"));
   if (e.present()) return e.error;
   if (response.contains("token_error")) return json_str(response["token_error"], "error");
@@ -66,8 +68,9 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
   r.us = monotonic_us() - start;
   r.response = Json::parse(res.body, nullptr, false);
   if (res.status != 200 || !r.response.is_object()) {
-    r.failures.push_back({"invoke " + call.from, "200 with a JSON envelope",
-                          "HTTP " + std::to_string(res.status) + " " + std::string(http::to_string(res.error))});
+    r.failures.push_back(
+        {"invoke " + call.from, "200 with a JSON envelope",
+         "HTTP " + std::to_string(res.status) + " " + std::string(http::to_string(res.error))});
     r.response = Json::object();
   }
   r.status = static_cast<int>(json_int(r.response, "status").value_or(0));
@@ -94,13 +97,15 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
   const Expectation& e = call.expect;
   if (e.status && *e.status != r.status)
     r.failures.push_back({"status", std::to_string(*e.status), std::to_string(r.status)});
-  if (!e.error.empty() && e.error != r.error) r.failures.push_back({"error", e.error, r.error.empty() ? "(none)" : r.error});
+  if (!e.error.empty() && e.error != r.error)
+    r.failures.push_back({"error", e.error, r.error.empty() ? "(none)" : r.error});
   for (const auto& [path, want] : e.backend) {
     if (r.backend_saw.is_null()) {
       r.failures.push_back({"backend " + path, want, "(backend did not answer)"});
       continue;
     }
-    if (auto got = check_claim(r.backend_saw, path, want); !got.empty()) r.failures.push_back({"backend " + path, want, got});
+    if (auto got = check_claim(r.backend_saw, path, want); !got.empty())
+      r.failures.push_back({"backend " + path, want, got});
   }
   for (const auto& [label, claims] : e.tokens) {
     const TokenView* tv = nullptr;
@@ -111,7 +116,8 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
         r.failures.push_back({label + " " + path, want, "(no " + label + " in this call)"});
         continue;
       }
-      if (auto got = check_claim(tv->claims, path, want); !got.empty()) r.failures.push_back({label + " " + path, want, got});
+      if (auto got = check_claim(tv->claims, path, want); !got.empty())
+        r.failures.push_back({label + " " + path, want, got});
     }
   }
   return r;
@@ -123,7 +129,8 @@ RunResult run_workload(World& world, const RunOptions& options) {
   int n = 0;
   for (const auto& call : world.scenario().workload) {
     const int times = options.calls > 0 ? options.calls : call.repeat;
-    for (int i = 0; i < times; ++i) out.calls.push_back(run_call(world, call, "c" + std::to_string(++n)));
+    for (int i = 0; i < times; ++i)
+      out.calls.push_back(run_call(world, call, "c" + std::to_string(++n)));
   }
   out.audit = collect_audit(world);
   return out;

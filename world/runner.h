@@ -34,7 +34,7 @@ struct CallResult {
   std::string id;  // call id (X-Txlab-Call)
   const WorkloadCall* spec = nullptr;
   int status = 0;
-  std::string error;  // OAuth/RFC 6750 error code of the final answer, if any
+  std::string error;           // OAuth/RFC 6750 error code of the final answer, if any
   nlohmann::json response;     // the final answer's body
   nlohmann::json backend_saw;  // the resource server's report, when it answered
   std::vector<Hop> hops;
@@ -62,6 +62,7 @@ RunResult run_workload(World& world, const RunOptions& options);
 // Every AS's audit log, in role order.
 std::vector<AuditEntry> collect_audit(World& world);
 // Checks one claim expectation; returns a failure text or "" when it holds.
-std::string check_claim(const nlohmann::json& claims, const std::string& path, const std::string& expected);
+std::string check_claim(const nlohmann::json& claims, const std::string& path,
+                        const std::string& expected);
 
 }  // namespace txlab

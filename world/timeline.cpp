@@ -49,7 +49,9 @@ Scenario resolve_plan(Scenario s, uint64_t seed, std::vector<std::string>* plan)
   for (auto e : t.events) {
     if (e.jitter_s > 0) {
       const double at = std::max(0.0, between(e.at_s - e.jitter_s, e.at_s + e.jitter_s));
-      if (plan) plan->push_back(e.describe() + " at " + secs(at) + " (declared " + secs(e.at_s) + " ± " + secs(e.jitter_s) + ")");
+      if (plan)
+        plan->push_back(e.describe() + " at " + secs(at) + " (declared " + secs(e.at_s) + " ± " +
+                        secs(e.jitter_s) + ")");
       e.at_s = at;
     }
     events.push_back(std::move(e));
@@ -60,7 +62,8 @@ Scenario resolve_plan(Scenario s, uint64_t seed, std::vector<std::string>* plan)
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     // Fisher-Yates with our own draws: std::shuffle's algorithm is implementation-defined,
     // and a seed must pick the same faults everywhere.
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(unit(rng) * static_cast<double>(i)) % i]);
+    for (size_t i = order.size(); i > 1; --i)
+      std::swap(order[i - 1], order[static_cast<size_t>(unit(rng) * static_cast<double>(i)) % i]);
     for (int k = 0; k < sw.pick; ++k) {
       const SwarmCandidate& c = sw.candidates[order[static_cast<size_t>(k)]];
       const double start = between(sw.start_min_s, sw.start_max_s);
@@ -71,7 +74,9 @@ Scenario resolve_plan(Scenario s, uint64_t seed, std::vector<std::string>* plan)
         l.for_s = length;
         l.origin = "swarm";
         s.links.push_back(l);
-        if (plan) plan->push_back("swarm: " + c.describe() + " from " + secs(start) + " for " + secs(length));
+        if (plan)
+          plan->push_back("swarm: " + c.describe() + " from " + secs(start) + " for " +
+                          secs(length));
       } else if (c.down_role) {
         TimelineEvent down;
         down.kind = EventKind::kDown;
@@ -84,7 +89,9 @@ Scenario resolve_plan(Scenario s, uint64_t seed, std::vector<std::string>* plan)
         up.at_s = tenths(start + length);
         events.push_back(down);
         events.push_back(up);
-        if (plan) plan->push_back("swarm: down " + *c.down_role + " from " + secs(start) + " for " + secs(length));
+        if (plan)
+          plan->push_back("swarm: down " + *c.down_role + " from " + secs(start) + " for " +
+                          secs(length));
       } else if (c.event) {
         TimelineEvent e = *c.event;
         e.at_s = start;
@@ -107,7 +114,8 @@ Scenario resolve_plan(Scenario s, uint64_t seed, std::vector<std::string>* plan)
     retire.push_back(r);
   }
   events.insert(events.end(), retire.begin(), retire.end());
-  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
+  std::stable_sort(events.begin(), events.end(),
+                   [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
   t.events = std::move(events);
   return s;
 }
@@ -131,7 +139,8 @@ std::map<double, std::string> boundaries(const Scenario& s) {
     auto& label = out[at];
     label += (label.empty() ? "" : ", ") + what;
   };
-  for (const auto& e : s.timeline->events) add(e.at_s, std::string(to_string(e.kind)) + " " + (e.zone.empty() ? e.role : e.zone));
+  for (const auto& e : s.timeline->events)
+    add(e.at_s, std::string(to_string(e.kind)) + " " + (e.zone.empty() ? e.role : e.zone));
   for (const auto& l : s.links) {
     if (l.at_s > 0) add(l.at_s, l.from + "->" + l.to + " faulty");
     if (l.for_s > 0) add(l.at_s + l.for_s, l.from + "->" + l.to + " healed");
@@ -158,22 +167,26 @@ void fill_window(WindowReport& w, const std::vector<TimelineCall>& calls) {
 
 void judge_window(WindowReport& w, const WindowExpect& e) {
   char buf[160];
-  if (e.calls && !e.calls->holds(w.calls)) w.failures.push_back("calls " + std::to_string(w.calls) + ", expected " + e.calls->text());
+  if (e.calls && !e.calls->holds(w.calls))
+    w.failures.push_back("calls " + std::to_string(w.calls) + ", expected " + e.calls->text());
   if (e.success_rate) {
     // A window without calls cannot pass a success-rate expectation by default.
     if (w.calls == 0) {
       w.failures.push_back("no calls fell in the window, so its success rate cannot be judged");
     } else if (!e.success_rate->holds(w.success_rate)) {
-      std::snprintf(buf, sizeof buf, "success rate %.4f (%d/%d), expected %s", w.success_rate, w.ok, w.calls, e.success_rate->text().c_str());
+      std::snprintf(buf, sizeof buf, "success rate %.4f (%d/%d), expected %s", w.success_rate, w.ok,
+                    w.calls, e.success_rate->text().c_str());
       w.failures.push_back(buf);
     }
   }
   if (e.max_latency_ms && w.max_us > *e.max_latency_ms * 1000) {
-    std::snprintf(buf, sizeof buf, "max latency %.1f ms, expected <= %lld ms", static_cast<double>(w.max_us) / 1000, static_cast<long long>(*e.max_latency_ms));
+    std::snprintf(buf, sizeof buf, "max latency %.1f ms, expected <= %lld ms",
+                  static_cast<double>(w.max_us) / 1000, static_cast<long long>(*e.max_latency_ms));
     w.failures.push_back(buf);
   }
   if (e.p99_ms && w.p99_us > *e.p99_ms * 1000) {
-    std::snprintf(buf, sizeof buf, "p99 latency %.1f ms, expected <= %lld ms", static_cast<double>(w.p99_us) / 1000, static_cast<long long>(*e.p99_ms));
+    std::snprintf(buf, sizeof buf, "p99 latency %.1f ms, expected <= %lld ms",
+                  static_cast<double>(w.p99_us) / 1000, static_cast<long long>(*e.p99_ms));
     w.failures.push_back(buf);
   }
 }
@@ -194,7 +207,9 @@ TimelineResult run_timeline(World& world) {
 
   std::vector<const WorkloadCall*> traffic;
   for (const auto& w : s.workload)
-    if (t.traffic.empty() || std::find(t.traffic.begin(), t.traffic.end(), w.name) != t.traffic.end()) traffic.push_back(&w);
+    if (t.traffic.empty() ||
+        std::find(t.traffic.begin(), t.traffic.end(), w.name) != t.traffic.end())
+      traffic.push_back(&w);
   if (traffic.empty()) throw std::logic_error("timeline without traffic");
   std::vector<CallResult> results;  // kept for the whole-run checks
   std::mutex results_mu;
@@ -208,7 +223,9 @@ TimelineResult run_timeline(World& world) {
       if (k > 0) world.advance_time(t.step_s);
     } else {
       const int64_t due_us = real_start + static_cast<int64_t>(now * 1e6);
-      while (monotonic_us() < due_us) std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(due_us - monotonic_us(), 50000)));
+      while (monotonic_us() < due_us)
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(std::min<int64_t>(due_us - monotonic_us(), 50000)));
     }
     const double sim_now = t.simulated ? now : world.sim_time_s();
     // Events due by now, in order.
@@ -225,19 +242,24 @@ TimelineResult run_timeline(World& world) {
       out.events.push_back(std::move(a));
       changed = true;
     }
-    for (const auto& [edge, label] : edges) changed = changed || (edge > prev_t + 1e-9 && edge <= sim_now + 1e-9);
+    for (const auto& [edge, label] : edges)
+      changed = changed || (edge > prev_t + 1e-9 && edge <= sim_now + 1e-9);
     // Pooled connections were decided under the old conditions: reconnect through the proxies.
     if (changed && k > 0) world.release_connections();
     prev_t = sim_now;
 
     // The step's calls, `concurrency` at a time, cycling through the workload entries.
     std::vector<const WorkloadCall*> batch;
-    for (int i = 0; i < t.calls_per_step; ++i) batch.push_back(traffic[next_entry++ % traffic.size()]);
+    for (int i = 0; i < t.calls_per_step; ++i)
+      batch.push_back(traffic[next_entry++ % traffic.size()]);
     std::atomic<size_t> cursor{0};
     auto worker = [&] {
       for (size_t i; (i = cursor.fetch_add(1)) < batch.size();) {
-        CallResult r = run_call(world, *batch[i], "t" + std::to_string(k) + "." + std::to_string(i + 1));
-        TimelineCall c{r.id, batch[i]->name, sim_now, r.status, r.error, r.status >= 200 && r.status < 300, r.us};
+        CallResult r =
+            run_call(world, *batch[i], "t" + std::to_string(k) + "." + std::to_string(i + 1));
+        TimelineCall c{r.id,     batch[i]->name, sim_now,
+                       r.status, r.error,        r.status >= 200 && r.status < 300,
+                       r.us};
         std::lock_guard lock(results_mu);
         out.calls.push_back(std::move(c));
         results.push_back(std::move(r));
@@ -254,8 +276,11 @@ TimelineResult run_timeline(World& world) {
   }
   // Events scheduled at or after the end are reported as not reached.
   for (; next_event < t.events.size(); ++next_event)
-    out.events.push_back({t.events[next_event].at_s, t.events[next_event].describe(), t.events[next_event].origin, "not reached: after the end of the run", true});
-  std::stable_sort(out.calls.begin(), out.calls.end(), [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
+    out.events.push_back({t.events[next_event].at_s, t.events[next_event].describe(),
+                          t.events[next_event].origin, "not reached: after the end of the run",
+                          true});
+  std::stable_sort(out.calls.begin(), out.calls.end(),
+                   [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
 
   // Windows: the declared ones (judged), then the spans between events and fault-window
   // edges (reported, not judged).
@@ -290,11 +315,14 @@ TimelineResult run_timeline(World& world) {
   fill_window(all, out.calls);
   char buf[200];
   if (t.success_rate && !t.success_rate->holds(all.success_rate)) {
-    std::snprintf(buf, sizeof buf, "run success rate %.4f (%d/%d), expected %s", all.success_rate, all.ok, all.calls, t.success_rate->text().c_str());
+    std::snprintf(buf, sizeof buf, "run success rate %.4f (%d/%d), expected %s", all.success_rate,
+                  all.ok, all.calls, t.success_rate->text().c_str());
     out.failures.push_back(buf);
   }
   if (t.max_latency_ms && all.max_us > *t.max_latency_ms * 1000) {
-    std::snprintf(buf, sizeof buf, "slowest call took %.1f ms, expected <= %lld ms", static_cast<double>(all.max_us) / 1000, static_cast<long long>(*t.max_latency_ms));
+    std::snprintf(buf, sizeof buf, "slowest call took %.1f ms, expected <= %lld ms",
+                  static_cast<double>(all.max_us) / 1000,
+                  static_cast<long long>(*t.max_latency_ms));
     out.failures.push_back(buf);
   }
   std::set<std::pair<std::string, std::string>> audited;  // (AS role, issued jti)
@@ -310,18 +338,21 @@ TimelineResult run_timeline(World& world) {
     const bool success = r.status >= 200 && r.status < 300;
     // Invariants, always on: a 2xx carries what the backend verified; a 5xx says why in JSON.
     if (success && r.backend_saw.is_null())
-      out.failures.push_back("call " + r.id + " answered " + std::to_string(r.status) + " without the backend's verified view");
+      out.failures.push_back("call " + r.id + " answered " + std::to_string(r.status) +
+                             " without the backend's verified view");
     if (r.status >= 500) {
       const Json& body = r.response.contains("body") ? r.response["body"] : Json();
       if (!body.is_object() || json_str(body, "error").empty())
-        out.failures.push_back("call " + r.id + " answered " + std::to_string(r.status) + " without a JSON error body");
+        out.failures.push_back("call " + r.id + " answered " + std::to_string(r.status) +
+                               " without a JSON error body");
     }
     if (!t.audit_complete || !success) continue;
     for (const auto& tok : r.tokens) {
       const std::string jti = json_str(tok.claims, "jti");
       if (tok.issuer_role.empty()) continue;
       if (jti.empty() || !audited.count({tok.issuer_role, jti}))
-        out.failures.push_back("call " + r.id + ": " + tok.label + " (jti " + (jti.empty() ? "none" : jti) + ") is missing from " +
+        out.failures.push_back("call " + r.id + ": " + tok.label + " (jti " +
+                               (jti.empty() ? "none" : jti) + ") is missing from " +
                                tok.issuer_role + "'s audit log");
     }
   }
@@ -331,7 +362,9 @@ TimelineResult run_timeline(World& world) {
     const auto dot = id.find('.');
     return std::make_pair(std::stoll(id.substr(1, dot - 1)), std::stoll(id.substr(dot + 1)));
   };
-  std::stable_sort(results.begin(), results.end(), [&](const CallResult& a, const CallResult& b) { return order(a.id) < order(b.id); });
+  std::stable_sort(results.begin(), results.end(), [&](const CallResult& a, const CallResult& b) {
+    return order(a.id) < order(b.id);
+  });
   if (!results.empty()) out.sample->calls.push_back(results.front());
   for (const auto& r : results)
     if (r.status < 200 || r.status >= 300) {
@@ -355,8 +388,9 @@ std::string ms(int64_t us) {
 std::string render_text(const World& world, const TimelineResult& r) {
   const Scenario& s = world.scenario();
   std::ostringstream o;
-  o << "txlab run · " << s.name << " · timeline " << secs(s.timeline->duration_s) << " in steps of " << secs(s.timeline->step_s)
-    << " (" << (r.simulated ? "simulated time: no sleeping" : "real time") << ") · seed " << r.seed << "\n";
+  o << "txlab run · " << s.name << " · timeline " << secs(s.timeline->duration_s) << " in steps of "
+    << secs(s.timeline->step_s) << " ("
+    << (r.simulated ? "simulated time: no sleeping" : "real time") << ") · seed " << r.seed << "\n";
   if (!r.plan.empty()) {
     o << "\nPlan (decided by the seed)\n";
     for (const auto& p : r.plan) o << "  " << p << "\n";
@@ -366,21 +400,24 @@ std::string render_text(const World& world, const TimelineResult& r) {
   for (const auto& e : r.events) {
     char at[32];
     std::snprintf(at, sizeof at, "%8s", secs(e.at_s).c_str());
-    o << "  " << at << "  " << (e.ok ? "" : "FAILED ") << e.what << (e.origin == "timeline" ? "" : " [" + e.origin + "]") << " — " << e.result << "\n";
+    o << "  " << at << "  " << (e.ok ? "" : "FAILED ") << e.what
+      << (e.origin == "timeline" ? "" : " [" + e.origin + "]") << " — " << e.result << "\n";
   }
-  if (const std::string faults = render_fault_decisions(world); !faults.empty()) o << "\nFault decisions (per connection)\n" << faults;
+  if (const std::string faults = render_fault_decisions(world); !faults.empty())
+    o << "\nFault decisions (per connection)\n" << faults;
   char line[256];
   auto table = [&](bool declared) {
-    std::snprintf(line, sizeof line, "  %-32s %-13s %6s %6s %8s %9s %9s %9s %9s\n", "window", "time", "calls", "ok", "success", "p50 ms",
-                  "p90 ms", "p99 ms", "max ms");
+    std::snprintf(line, sizeof line, "  %-32s %-13s %6s %6s %8s %9s %9s %9s %9s\n", "window",
+                  "time", "calls", "ok", "success", "p50 ms", "p90 ms", "p99 ms", "max ms");
     o << line;
     for (const auto& w : r.windows) {
       if (w.declared != declared) continue;
       char rate[16];
       std::snprintf(rate, sizeof rate, "%.1f%%", w.success_rate * 100);
-      std::snprintf(line, sizeof line, "  %-32s %-13s %6d %6d %8s %9s %9s %9s %9s\n", w.name.substr(0, 32).c_str(),
-                    (secs(w.from_s) + "-" + secs(w.to_s)).c_str(), w.calls, w.ok, w.calls ? rate : "-", ms(w.p50_us).c_str(),
-                    ms(w.p90_us).c_str(), ms(w.p99_us).c_str(), ms(w.max_us).c_str());
+      std::snprintf(line, sizeof line, "  %-32s %-13s %6d %6d %8s %9s %9s %9s %9s\n",
+                    w.name.substr(0, 32).c_str(), (secs(w.from_s) + "-" + secs(w.to_s)).c_str(),
+                    w.calls, w.ok, w.calls ? rate : "-", ms(w.p50_us).c_str(), ms(w.p90_us).c_str(),
+                    ms(w.p99_us).c_str(), ms(w.max_us).c_str());
       o << line;
       for (const auto& f : w.failures) o << "      ✗ " << f << "\n";
     }
@@ -392,7 +429,8 @@ std::string render_text(const World& world, const TimelineResult& r) {
   o << "\nTime line (from each change to the next)\n";
   table(false);
   std::map<std::string, int> outcomes;
-  for (const auto& c : r.calls) ++outcomes[std::to_string(c.status) + (c.error.empty() ? "" : " " + c.error)];
+  for (const auto& c : r.calls)
+    ++outcomes[std::to_string(c.status) + (c.error.empty() ? "" : " " + c.error)];
   o << "\nOutcomes: ";
   bool first = true;
   for (const auto& [k, n] : outcomes) {
@@ -411,21 +449,48 @@ std::string render_text(const World& world, const TimelineResult& r) {
 
 Json render_json(const World& world, const TimelineResult& r) {
   const Scenario& s = world.scenario();
-  Json j = {{"scenario", s.name}, {"file", s.file}, {"seed", r.seed}, {"ok", r.ok()}, {"simulated_time", r.simulated},
-            {"duration_s", s.timeline->duration_s}, {"step_s", s.timeline->step_s}, {"real_s", r.real_s},
-            {"plan", r.plan}, {"failures", r.failures}};
+  Json j = {{"scenario", s.name},
+            {"file", s.file},
+            {"seed", r.seed},
+            {"ok", r.ok()},
+            {"simulated_time", r.simulated},
+            {"duration_s", s.timeline->duration_s},
+            {"step_s", s.timeline->step_s},
+            {"real_s", r.real_s},
+            {"plan", r.plan},
+            {"failures", r.failures}};
   Json events = Json::array();
-  for (const auto& e : r.events) events.push_back({{"at_s", e.at_s}, {"event", e.what}, {"origin", e.origin}, {"result", e.result}, {"ok", e.ok}});
+  for (const auto& e : r.events)
+    events.push_back({{"at_s", e.at_s},
+                      {"event", e.what},
+                      {"origin", e.origin},
+                      {"result", e.result},
+                      {"ok", e.ok}});
   j["events"] = events;
   Json windows = Json::array();
   for (const auto& w : r.windows)
-    windows.push_back({{"name", w.name}, {"from_s", w.from_s}, {"to_s", w.to_s}, {"declared", w.declared}, {"calls", w.calls}, {"ok", w.ok},
-                       {"success_rate", w.success_rate}, {"p50_us", w.p50_us}, {"p90_us", w.p90_us}, {"p99_us", w.p99_us},
-                       {"max_us", w.max_us}, {"failures", w.failures}});
+    windows.push_back({{"name", w.name},
+                       {"from_s", w.from_s},
+                       {"to_s", w.to_s},
+                       {"declared", w.declared},
+                       {"calls", w.calls},
+                       {"ok", w.ok},
+                       {"success_rate", w.success_rate},
+                       {"p50_us", w.p50_us},
+                       {"p90_us", w.p90_us},
+                       {"p99_us", w.p99_us},
+                       {"max_us", w.max_us},
+                       {"failures", w.failures}});
   j["windows"] = windows;
   Json calls = Json::array();
   for (const auto& c : r.calls)
-    calls.push_back({{"id", c.id}, {"entry", c.name}, {"t_s", c.t_s}, {"status", c.status}, {"error", c.error}, {"ok", c.ok}, {"us", c.us}});
+    calls.push_back({{"id", c.id},
+                     {"entry", c.name},
+                     {"t_s", c.t_s},
+                     {"status", c.status},
+                     {"error", c.error},
+                     {"ok", c.ok},
+                     {"us", c.us}});
   j["calls"] = calls;
   j["faults"] = fault_decisions_json(world);
   return j;

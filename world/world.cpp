@@ -10,8 +10,8 @@
 #include "actors/gateway.h"
 #include "actors/resource_server.h"
 #include "sim/fault_proxy.h"
-#include "world/timeline.h"
 #include "sim/tls.h"
+#include "world/timeline.h"
 
 namespace txlab {
 
@@ -30,16 +30,25 @@ World::World(Scenario scenario, uint64_t seed) : seed_(seed) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
     clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
-    RoleEnv env{spec.id, clocks_[spec.id].get(), &trace_, &pool_, dir, scenario_.leeway_of(spec), spec.jwks,
-                derive_seed(seed_, "role/" + spec.id)};
+    RoleEnv env{
+        spec.id, clocks_[spec.id].get(),    &trace_,   &pool_,
+        dir,     scenario_.leeway_of(spec), spec.jwks, derive_seed(seed_, "role/" + spec.id)};
     const std::string self = spec.id;
     env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };
     std::unique_ptr<Role> role;
     switch (spec.kind) {
-      case RoleKind::kAuthorizationServer: role = std::make_unique<AuthorizationServer>(env, spec.as); break;
-      case RoleKind::kGateway: role = std::make_unique<Gateway>(env, spec.gateway); break;
-      case RoleKind::kResourceServer: role = std::make_unique<ResourceServer>(env, spec.resource); break;
-      case RoleKind::kClient: role = std::make_unique<ClientApp>(env, spec.client); break;
+      case RoleKind::kAuthorizationServer:
+        role = std::make_unique<AuthorizationServer>(env, spec.as);
+        break;
+      case RoleKind::kGateway:
+        role = std::make_unique<Gateway>(env, spec.gateway);
+        break;
+      case RoleKind::kResourceServer:
+        role = std::make_unique<ResourceServer>(env, spec.resource);
+        break;
+      case RoleKind::kClient:
+        role = std::make_unique<ClientApp>(env, spec.client);
+        break;
     }
     by_id_[spec.id] = role.get();
     roles_.push_back(std::move(role));
@@ -71,7 +80,8 @@ void World::start() {
     int upstream = by_id_.at(l.to)->server_port();
     for (size_t j = 0; j < proxies_.size(); ++j) {
       const auto& prev = scenario_.links[j];
-      if (prev.to == l.to && (prev.from == l.from || prev.from == "*")) upstream = proxies_[j]->port();
+      if (prev.to == l.to && (prev.from == l.from || prev.from == "*"))
+        upstream = proxies_[j]->port();
     }
     auto p = std::make_unique<FaultProxy>(l.from + "->" + l.to, upstream, f, link_seed,
                                           [this] { return sim_time_s(); });
@@ -122,20 +132,27 @@ void World::release_connections() {
 }
 
 std::string World::apply(const TimelineEvent& e) {
-  auto fail = [&](const std::string& why) -> std::string { throw std::runtime_error(e.describe() + ": " + why); };
+  auto fail = [&](const std::string& why) -> std::string {
+    throw std::runtime_error(e.describe() + ": " + why);
+  };
   switch (e.kind) {
     case EventKind::kRotateKey:
       authorization_server(e.role).rotate_key();
-      return "new signing key " + authorization_server(e.role).signing_key().kid() + " published next to the old ones";
+      return "new signing key " + authorization_server(e.role).signing_key().kid() +
+             " published next to the old ones";
     case EventKind::kRetireKeys:
       authorization_server(e.role).retire_old_keys();
       return "old keys withdrawn from the JWKS";
     case EventKind::kRevokeClient:
     case EventKind::kRestoreClient:
-      if (!authorization_server(e.role).set_client_enabled(e.client, e.kind == EventKind::kRestoreClient)) fail("no such client");
-      return e.kind == EventKind::kRevokeClient ? "client refused from now on (invalid_client)" : "client accepted again";
+      if (!authorization_server(e.role).set_client_enabled(e.client,
+                                                           e.kind == EventKind::kRestoreClient))
+        fail("no such client");
+      return e.kind == EventKind::kRevokeClient ? "client refused from now on (invalid_client)"
+                                                : "client accepted again";
     case EventKind::kRevokeTokens:
-      return std::to_string(authorization_server(e.role).revoke_issued(e.client)) + " tokens revoked (RFC 7009)";
+      return std::to_string(authorization_server(e.role).revoke_issued(e.client)) +
+             " tokens revoked (RFC 7009)";
     case EventKind::kRotateSecret:
       if (!authorization_server(e.role).rotate_secret(e.client)) fail("no such client");
       return "secret replaced; holders of the old one now fail with invalid_client";
@@ -144,12 +161,14 @@ std::string World::apply(const TimelineEvent& e) {
       if (!r.running()) return "already down";
       release_connections();  // nothing waits on idle keep-alive connections
       r.stop();
-      return "stopped: connections to 127.0.0.1:" + std::to_string(r.server_port()) + " are refused";
+      return "stopped: connections to 127.0.0.1:" + std::to_string(r.server_port()) +
+             " are refused";
     }
     case EventKind::kUp: {
       Role& r = role(e.role);
       if (r.running()) return "already up";
-      if (!r.restart()) fail("port " + std::to_string(r.server_port()) + " could not be bound again");
+      if (!r.restart())
+        fail("port " + std::to_string(r.server_port()) + " could not be bound again");
       return "serving again on 127.0.0.1:" + std::to_string(r.server_port());
     }
     case EventKind::kClockStep: {
@@ -202,7 +221,8 @@ std::string World::url_for(const std::string& from, const std::string& to) const
 std::vector<World::LinkDecision> World::fault_decisions() const {
   std::vector<LinkDecision> out;
   for (const auto& p : proxies_)
-    for (const auto& d : p->decisions()) out.push_back({p->name(), d.connection, d.fault, d.latency_ms});
+    for (const auto& d : p->decisions())
+      out.push_back({p->name(), d.connection, d.fault, d.latency_ms});
   return out;
 }
 
@@ -215,7 +235,9 @@ auto& lookup(Map& m, const std::string& role) {
 }
 }  // namespace
 
-std::string World::url_of(const std::string& role) const { return lookup(by_id_, role)->base_url(); }
+std::string World::url_of(const std::string& role) const {
+  return lookup(by_id_, role)->base_url();
+}
 
 std::string World::issuer_of(const std::string& role) const {
   auto* as = dynamic_cast<AuthorizationServer*>(lookup(by_id_, role));
@@ -225,12 +247,15 @@ std::string World::issuer_of(const std::string& role) const {
 
 std::string World::role_of_issuer(const std::string& iss) const {
   for (const auto& r : roles_)
-    if (auto* as = dynamic_cast<AuthorizationServer*>(r.get()); as && as->issuer() == iss) return as->id();
+    if (auto* as = dynamic_cast<AuthorizationServer*>(r.get()); as && as->issuer() == iss)
+      return as->id();
   return {};
 }
 
 void World::freeze_clocks() {
-  freeze_clocks_at(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  freeze_clocks_at(std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count());
 }
 
 void World::freeze_clocks_at(int64_t system_ms) {

@@ -43,7 +43,7 @@ class World {
 
   const Scenario& scenario() const { return scenario_; }
   uint64_t seed() const { return seed_; }
-  std::string url_of(const std::string& role) const;      // throws std::out_of_range
+  std::string url_of(const std::string& role) const;  // throws std::out_of_range
   // The URL `from` uses to reach `to`: through a fault proxy when a link is declared.
   std::string url_for(const std::string& from, const std::string& to) const;
   struct LinkDecision {
@@ -53,7 +53,7 @@ class World {
     int64_t latency_ms;
   };
   std::vector<LinkDecision> fault_decisions() const;
-  std::string issuer_of(const std::string& role) const;   // throws std::out_of_range
+  std::string issuer_of(const std::string& role) const;      // throws std::out_of_range
   std::string role_of_issuer(const std::string& iss) const;  // "" if none
   Clock& clock(const std::string& role);
   // Freezes every role's clock at the current second (offsets kept), for boundary tests.

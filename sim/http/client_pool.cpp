@@ -12,12 +12,18 @@ namespace txlab::http {
 
 std::string_view to_string(TransportError e) {
   switch (e) {
-    case TransportError::kNone: return "none";
-    case TransportError::kConnect: return "connect";
-    case TransportError::kTimeout: return "timeout";
-    case TransportError::kRead: return "read";
-    case TransportError::kWrite: return "write";
-    case TransportError::kOther: return "other";
+    case TransportError::kNone:
+      return "none";
+    case TransportError::kConnect:
+      return "connect";
+    case TransportError::kTimeout:
+      return "timeout";
+    case TransportError::kRead:
+      return "read";
+    case TransportError::kWrite:
+      return "write";
+    case TransportError::kOther:
+      return "other";
   }
   return "other";
 }
@@ -27,20 +33,23 @@ std::string InboundResponse::header(std::string_view name) const {
     if (k.size() != name.size()) continue;
     bool eq = true;
     for (size_t i = 0; i < k.size() && eq; ++i)
-      eq = std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+      eq = std::tolower(static_cast<unsigned char>(k[i])) ==
+           std::tolower(static_cast<unsigned char>(name[i]));
     if (eq) return v;
   }
   return {};
 }
 
-OutboundRequest form_post(std::string path, const std::vector<std::pair<std::string, std::string>>& form,
+OutboundRequest form_post(std::string path,
+                          const std::vector<std::pair<std::string, std::string>>& form,
                           const std::string& client_id, const std::string& client_secret) {
   OutboundRequest req;
   req.method = "POST";
   req.path = std::move(path);
   req.content_type = "application/x-www-form-urlencoded";
   req.body = encode_form(form);
-  if (!client_id.empty()) req.headers.emplace_back("Authorization", basic_authorization(client_id, client_secret));
+  if (!client_id.empty())
+    req.headers.emplace_back("Authorization", basic_authorization(client_id, client_secret));
   return req;
 }
 
@@ -49,7 +58,9 @@ HttpClientPool::~HttpClientPool() = default;
 
 namespace {
 int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 }  // namespace
 
@@ -63,8 +74,10 @@ std::unique_ptr<httplib::Client> HttpClientPool::checkout(const std::string& bas
     while (!idle.empty() && !reuse) {
       Idle c = std::move(idle.back());  // the most recently used first
       idle.pop_back();
-      if (options_.max_idle_ms > 0 && now - c.since_us > int64_t{options_.max_idle_ms} * 1000) expired.push_back(std::move(c.client));
-      else reuse = std::move(c.client);
+      if (options_.max_idle_ms > 0 && now - c.since_us > int64_t{options_.max_idle_ms} * 1000)
+        expired.push_back(std::move(c.client));
+      else
+        reuse = std::move(c.client);
     }
   }
   for (auto& c : expired) c->stop();
@@ -72,7 +85,8 @@ std::unique_ptr<httplib::Client> HttpClientPool::checkout(const std::string& bas
   auto c = std::make_unique<httplib::Client>(base_url);
   c->set_keep_alive(true);
   c->set_tcp_nodelay(true);
-  c->set_connection_timeout(options_.connect_timeout_ms / 1000, (options_.connect_timeout_ms % 1000) * 1000);
+  c->set_connection_timeout(options_.connect_timeout_ms / 1000,
+                            (options_.connect_timeout_ms % 1000) * 1000);
   c->set_read_timeout(options_.read_timeout_ms / 1000, (options_.read_timeout_ms % 1000) * 1000);
   c->set_write_timeout(options_.read_timeout_ms / 1000, (options_.read_timeout_ms % 1000) * 1000);
   return c;
@@ -100,7 +114,8 @@ InboundResponse HttpClientPool::send(const std::string& base_url, const Outbound
   httplib::Headers headers;
   for (const auto& [k, v] : request.headers) headers.emplace(k, v);
   httplib::Result res{nullptr, httplib::Error::Unknown};
-  const std::string ct = request.content_type.empty() ? "application/octet-stream" : request.content_type;
+  const std::string ct =
+      request.content_type.empty() ? "application/octet-stream" : request.content_type;
   if (request.method == "GET") {
     res = client->Get(request.path, headers);
   } else if (request.method == "POST") {
@@ -117,16 +132,27 @@ InboundResponse HttpClientPool::send(const std::string& base_url, const Outbound
   InboundResponse out;
   if (!res) {
     switch (res.error()) {
-      case httplib::Error::Connection: out.error = TransportError::kConnect; break;
+      case httplib::Error::Connection:
+        out.error = TransportError::kConnect;
+        break;
       case httplib::Error::Read: {
         // httplib reports a read timeout as a read error: tell them apart by the time spent.
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-        out.error = ms >= options_.read_timeout_ms * 9 / 10 ? TransportError::kTimeout : TransportError::kRead;
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+        out.error = ms >= options_.read_timeout_ms * 9 / 10 ? TransportError::kTimeout
+                                                            : TransportError::kRead;
         break;
       }
-      case httplib::Error::Write: out.error = TransportError::kWrite; break;
-      case httplib::Error::ConnectionTimeout: out.error = TransportError::kTimeout; break;
-      default: out.error = TransportError::kOther; break;
+      case httplib::Error::Write:
+        out.error = TransportError::kWrite;
+        break;
+      case httplib::Error::ConnectionTimeout:
+        out.error = TransportError::kTimeout;
+        break;
+      default:
+        out.error = TransportError::kOther;
+        break;
     }
     // A failed client may hold a broken connection: drop it rather than pool it.
     return out;

@@ -29,7 +29,8 @@ struct OutboundRequest {
 
 // A form POST (application/x-www-form-urlencoded) with HTTP Basic client credentials when
 // `client_id` is not empty (RFC 6749 §2.3.1 encoding).
-OutboundRequest form_post(std::string path, const std::vector<std::pair<std::string, std::string>>& form,
+OutboundRequest form_post(std::string path,
+                          const std::vector<std::pair<std::string, std::string>>& form,
                           const std::string& client_id = {}, const std::string& client_secret = {});
 
 struct InboundResponse {

@@ -12,13 +12,16 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
 // RFC 7230 §3.2.6 tchar.
 bool tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 struct Cursor {
@@ -114,7 +117,10 @@ OAuthError parse_oauth_error(int status, std::string_view body, std::string_view
   e.status = status;
   if (body.size() <= 64 * 1024) {
     const auto j = nlohmann::json::parse(body, nullptr, false);
-    auto str = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+    auto str = [&](const char* k) {
+      return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>()
+                                                                : std::string();
+    };
     e.error = str("error");
     e.description = str("error_description");
     e.uri = str("error_uri");

@@ -26,7 +26,7 @@ struct OAuthError {
   std::string error;        // the OAuth error code, "" when the answer carries none
   std::string description;  // error_description
   std::string uri;          // error_uri
-  std::string scheme;       // the challenge's scheme ("Bearer", "Basic", "DPoP"), when there was one
+  std::string scheme;  // the challenge's scheme ("Bearer", "Basic", "DPoP"), when there was one
   bool present() const { return !error.empty(); }
 };
 

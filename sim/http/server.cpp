@@ -7,7 +7,6 @@
 
 #include <stdexcept>
 
-
 namespace txlab::http {
 
 LoopbackServer::LoopbackServer(ServerOptions options)

@@ -69,13 +69,15 @@ std::optional<std::string> sign_bytes(const Key& key, std::string_view input) {
   if (!key.has_private() || !is_asymmetric(key.alg())) return std::nullopt;
   MdCtx md;
   EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestSignInit(md.ctx, &pctx, digest_for(key.alg()), nullptr, key.evp()) != 1) return std::nullopt;
+  if (EVP_DigestSignInit(md.ctx, &pctx, digest_for(key.alg()), nullptr, key.evp()) != 1)
+    return std::nullopt;
   if (key.alg() == Alg::kPS256 && !configure_pss(pctx)) return std::nullopt;
   size_t len = 0;
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
   if (EVP_DigestSign(md.ctx, nullptr, &len, in, input.size()) != 1) return std::nullopt;
   std::string sig(len, '\0');
-  if (EVP_DigestSign(md.ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) != 1)
+  if (EVP_DigestSign(md.ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     input.size()) != 1)
     return std::nullopt;
   sig.resize(len);
   if (key.alg() == Alg::kES256) {
@@ -102,7 +104,8 @@ bool verify_bytes(const Key& key, Alg alg, std::string_view input, std::string_v
                           input.size()) == 1;
 }
 
-std::string sign_compact(const Key& key, const nlohmann::json& extra_header, std::string_view payload) {
+std::string sign_compact(const Key& key, const nlohmann::json& extra_header,
+                         std::string_view payload) {
   nlohmann::json header = extra_header.is_object() ? extra_header : nlohmann::json::object();
   header["alg"] = std::string(to_string(key.alg()));
   if (!key.kid().empty()) header["kid"] = key.kid();
@@ -118,7 +121,8 @@ std::optional<CompactParts> split_compact(std::string_view token) {
   const size_t d1 = token.find('.');
   if (d1 == std::string_view::npos) return std::nullopt;
   const size_t d2 = token.find('.', d1 + 1);
-  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) return std::nullopt;
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
+    return std::nullopt;
   CompactParts p;
   p.header_b64 = token.substr(0, d1);
   p.payload_b64 = token.substr(d1 + 1, d2 - d1 - 1);

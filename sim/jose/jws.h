@@ -15,13 +15,15 @@ namespace txlab::jose {
 // Signs `payload` (already serialized, e.g. JSON claims) with `key`. The protected header is
 // `extra_header` plus alg and kid taken from the key. Throws std::runtime_error when the key
 // cannot sign (no private part).
-std::string sign_compact(const Key& key, const nlohmann::json& extra_header, std::string_view payload);
+std::string sign_compact(const Key& key, const nlohmann::json& extra_header,
+                         std::string_view payload);
 
 // Raw signature over bytes in JWS format (ES256: R||S, 64 bytes, RFC 7518 §3.4).
 std::optional<std::string> sign_bytes(const Key& key, std::string_view signing_input);
 // True when `signature` is a valid `alg` signature by `key` over `signing_input`. Returns
 // false when `alg` does not match the key's algorithm family.
-bool verify_bytes(const Key& key, Alg alg, std::string_view signing_input, std::string_view signature);
+bool verify_bytes(const Key& key, Alg alg, std::string_view signing_input,
+                  std::string_view signature);
 
 struct CompactParts {
   std::string_view header_b64, payload_b64, signature_b64;

@@ -17,60 +17,108 @@ using Json = nlohmann::json;
 
 std::string_view to_string(VerifyStatus s) {
   switch (s) {
-    case VerifyStatus::kOk: return "ok";
-    case VerifyStatus::kTokenTooLarge: return "token_too_large";
-    case VerifyStatus::kMalformed: return "malformed";
-    case VerifyStatus::kBadBase64: return "bad_base64";
-    case VerifyStatus::kBadHeaderJson: return "bad_header_json";
-    case VerifyStatus::kBadPayloadJson: return "bad_payload_json";
-    case VerifyStatus::kAlgNone: return "alg_none";
-    case VerifyStatus::kAlgNotAllowed: return "alg_not_allowed";
-    case VerifyStatus::kCritUnsupported: return "crit_unsupported";
-    case VerifyStatus::kTypMismatch: return "typ_mismatch";
-    case VerifyStatus::kIssuerMissing: return "issuer_missing";
-    case VerifyStatus::kIssuerNotTrusted: return "issuer_not_trusted";
-    case VerifyStatus::kKidMissing: return "kid_missing";
-    case VerifyStatus::kKidUnknown: return "kid_unknown";
-    case VerifyStatus::kKeysUnavailable: return "keys_unavailable";
-    case VerifyStatus::kKeyAlgMismatch: return "key_alg_mismatch";
-    case VerifyStatus::kSignatureInvalid: return "signature_invalid";
-    case VerifyStatus::kExpMissing: return "exp_missing";
-    case VerifyStatus::kExpired: return "expired";
-    case VerifyStatus::kNotYetValid: return "not_yet_valid";
-    case VerifyStatus::kIssuedInFuture: return "issued_in_future";
-    case VerifyStatus::kBadTimeClaim: return "bad_time_claim";
-    case VerifyStatus::kAudienceMissing: return "audience_missing";
-    case VerifyStatus::kAudienceMismatch: return "audience_mismatch";
+    case VerifyStatus::kOk:
+      return "ok";
+    case VerifyStatus::kTokenTooLarge:
+      return "token_too_large";
+    case VerifyStatus::kMalformed:
+      return "malformed";
+    case VerifyStatus::kBadBase64:
+      return "bad_base64";
+    case VerifyStatus::kBadHeaderJson:
+      return "bad_header_json";
+    case VerifyStatus::kBadPayloadJson:
+      return "bad_payload_json";
+    case VerifyStatus::kAlgNone:
+      return "alg_none";
+    case VerifyStatus::kAlgNotAllowed:
+      return "alg_not_allowed";
+    case VerifyStatus::kCritUnsupported:
+      return "crit_unsupported";
+    case VerifyStatus::kTypMismatch:
+      return "typ_mismatch";
+    case VerifyStatus::kIssuerMissing:
+      return "issuer_missing";
+    case VerifyStatus::kIssuerNotTrusted:
+      return "issuer_not_trusted";
+    case VerifyStatus::kKidMissing:
+      return "kid_missing";
+    case VerifyStatus::kKidUnknown:
+      return "kid_unknown";
+    case VerifyStatus::kKeysUnavailable:
+      return "keys_unavailable";
+    case VerifyStatus::kKeyAlgMismatch:
+      return "key_alg_mismatch";
+    case VerifyStatus::kSignatureInvalid:
+      return "signature_invalid";
+    case VerifyStatus::kExpMissing:
+      return "exp_missing";
+    case VerifyStatus::kExpired:
+      return "expired";
+    case VerifyStatus::kNotYetValid:
+      return "not_yet_valid";
+    case VerifyStatus::kIssuedInFuture:
+      return "issued_in_future";
+    case VerifyStatus::kBadTimeClaim:
+      return "bad_time_claim";
+    case VerifyStatus::kAudienceMissing:
+      return "audience_missing";
+    case VerifyStatus::kAudienceMismatch:
+      return "audience_mismatch";
   }
   return "unknown";
 }
 
 std::string_view describe(VerifyStatus s) {
   switch (s) {
-    case VerifyStatus::kOk: return "token is valid";
-    case VerifyStatus::kTokenTooLarge: return "token exceeds the size limit";
-    case VerifyStatus::kMalformed: return "token is not a compact JWS (three base64url parts)";
-    case VerifyStatus::kBadBase64: return "token part is not valid base64url";
-    case VerifyStatus::kBadHeaderJson: return "JOSE header is not a valid JSON object";
-    case VerifyStatus::kBadPayloadJson: return "JWT claims are not a valid JSON object";
-    case VerifyStatus::kAlgNone: return "unsecured JWTs (alg none) are not accepted";
-    case VerifyStatus::kAlgNotAllowed: return "signature algorithm is not allowed";
-    case VerifyStatus::kCritUnsupported: return "token requires unsupported critical extensions";
-    case VerifyStatus::kTypMismatch: return "token type (typ) is not the expected one";
-    case VerifyStatus::kIssuerMissing: return "token has no issuer";
-    case VerifyStatus::kIssuerNotTrusted: return "token issuer is not trusted here";
-    case VerifyStatus::kKidMissing: return "token has no key id and the issuer has several keys";
-    case VerifyStatus::kKidUnknown: return "token key id is not among the issuer's keys";
-    case VerifyStatus::kKeysUnavailable: return "issuer keys could not be fetched";
-    case VerifyStatus::kKeyAlgMismatch: return "key is bound to a different algorithm";
-    case VerifyStatus::kSignatureInvalid: return "signature verification failed";
-    case VerifyStatus::kExpMissing: return "token has no expiry";
-    case VerifyStatus::kExpired: return "token is expired";
-    case VerifyStatus::kNotYetValid: return "token is not yet valid";
-    case VerifyStatus::kIssuedInFuture: return "token was issued in the future";
-    case VerifyStatus::kBadTimeClaim: return "a time claim is not a number";
-    case VerifyStatus::kAudienceMissing: return "token has no audience";
-    case VerifyStatus::kAudienceMismatch: return "token audience does not include this recipient";
+    case VerifyStatus::kOk:
+      return "token is valid";
+    case VerifyStatus::kTokenTooLarge:
+      return "token exceeds the size limit";
+    case VerifyStatus::kMalformed:
+      return "token is not a compact JWS (three base64url parts)";
+    case VerifyStatus::kBadBase64:
+      return "token part is not valid base64url";
+    case VerifyStatus::kBadHeaderJson:
+      return "JOSE header is not a valid JSON object";
+    case VerifyStatus::kBadPayloadJson:
+      return "JWT claims are not a valid JSON object";
+    case VerifyStatus::kAlgNone:
+      return "unsecured JWTs (alg none) are not accepted";
+    case VerifyStatus::kAlgNotAllowed:
+      return "signature algorithm is not allowed";
+    case VerifyStatus::kCritUnsupported:
+      return "token requires unsupported critical extensions";
+    case VerifyStatus::kTypMismatch:
+      return "token type (typ) is not the expected one";
+    case VerifyStatus::kIssuerMissing:
+      return "token has no issuer";
+    case VerifyStatus::kIssuerNotTrusted:
+      return "token issuer is not trusted here";
+    case VerifyStatus::kKidMissing:
+      return "token has no key id and the issuer has several keys";
+    case VerifyStatus::kKidUnknown:
+      return "token key id is not among the issuer's keys";
+    case VerifyStatus::kKeysUnavailable:
+      return "issuer keys could not be fetched";
+    case VerifyStatus::kKeyAlgMismatch:
+      return "key is bound to a different algorithm";
+    case VerifyStatus::kSignatureInvalid:
+      return "signature verification failed";
+    case VerifyStatus::kExpMissing:
+      return "token has no expiry";
+    case VerifyStatus::kExpired:
+      return "token is expired";
+    case VerifyStatus::kNotYetValid:
+      return "token is not yet valid";
+    case VerifyStatus::kIssuedInFuture:
+      return "token was issued in the future";
+    case VerifyStatus::kBadTimeClaim:
+      return "a time claim is not a number";
+    case VerifyStatus::kAudienceMissing:
+      return "token has no audience";
+    case VerifyStatus::kAudienceMismatch:
+      return "token audience does not include this recipient";
   }
   return "unknown";
 }
@@ -98,8 +146,12 @@ std::optional<Json> parse_strict_object(std::string_view text, int max_depth) {
   auto cb = [&](int depth, Json::parse_event_t event, Json& parsed) {
     if (depth > max_depth) bad = true;
     switch (event) {
-      case Json::parse_event_t::object_start: seen.emplace_back(); break;
-      case Json::parse_event_t::object_end: if (!seen.empty()) seen.pop_back(); break;
+      case Json::parse_event_t::object_start:
+        seen.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        if (!seen.empty()) seen.pop_back();
+        break;
       case Json::parse_event_t::key: {
         if (!seen.empty()) {
           auto& names = seen.back();
@@ -109,7 +161,8 @@ std::optional<Json> parse_strict_object(std::string_view text, int max_depth) {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
     return !bad;
   };
@@ -160,8 +213,8 @@ VerifiedJwt fail(VerifyStatus s, std::string detail = {});
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       out, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -176,9 +229,12 @@ VerifiedJwt fail(VerifyStatus s, std::string detail) {
 
 }  // namespace
 
-VerifiedJwt JwtVerifier::verify(std::string_view token) const { return verify(token, policy_.audiences); }
+VerifiedJwt JwtVerifier::verify(std::string_view token) const {
+  return verify(token, policy_.audiences);
+}
 
-VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::string>& audiences) const {
+VerifiedJwt JwtVerifier::verify(std::string_view token,
+                                const std::vector<std::string>& audiences) const {
   if (token.size() > policy_.max_token_bytes) return fail(VerifyStatus::kTokenTooLarge);
   auto parts = split_compact(token);
   if (!parts) return fail(VerifyStatus::kMalformed);
@@ -191,11 +247,13 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
 
   // RFC 8725 §3.1: the verifier decides the algorithm; the header only has to agree.
   const auto alg_it = header->find("alg");
-  if (alg_it == header->end() || !alg_it->is_string()) return fail(VerifyStatus::kAlgNotAllowed, "no alg");
+  if (alg_it == header->end() || !alg_it->is_string())
+    return fail(VerifyStatus::kAlgNotAllowed, "no alg");
   const std::string alg_name = alg_it->get<std::string>();
   if (lower(alg_name) == "none") return fail(VerifyStatus::kAlgNone);
   const auto alg = alg_from_string(alg_name);
-  if (!alg || !policy_.allowed_algs.count(*alg)) return fail(VerifyStatus::kAlgNotAllowed, alg_name);
+  if (!alg || !policy_.allowed_algs.count(*alg))
+    return fail(VerifyStatus::kAlgNotAllowed, alg_name);
   if (header->contains("crit")) return fail(VerifyStatus::kCritUnsupported);
   if (policy_.typ) {
     auto t = header->find("typ");
@@ -226,7 +284,8 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
     return fail(VerifyStatus::kKidUnknown, kid);
   }
   if (lookup.key->alg() != *alg) return fail(VerifyStatus::kKeyAlgMismatch, alg_name);
-  if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig)) return fail(VerifyStatus::kSignatureInvalid);
+  if (!verify_bytes(*lookup.key, *alg, parts->signing_input, *sig))
+    return fail(VerifyStatus::kSignatureInvalid);
 
   // RFC 7519 §4.1.4/4.1.5 with leeway; iat far in the future is also refused.
   const int64_t now = clock_->now_s();
@@ -263,7 +322,8 @@ VerifiedJwt JwtVerifier::verify(std::string_view token, const std::vector<std::s
 bool JwtVerifier::key_still_published(const VerifiedJwt& v) const {
   if (!v.ok()) return false;
   auto str = [](const nlohmann::json& j, const char* k) {
-    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>()
+                                                              : std::string();
   };
   auto it = issuers_.find(str(v.claims, "iss"));
   if (it == issuers_.end()) return false;

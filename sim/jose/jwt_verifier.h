@@ -21,29 +21,29 @@ namespace txlab::jose {
 
 enum class VerifyStatus {
   kOk,
-  kTokenTooLarge,      // longer than the verifier's bound
-  kMalformed,          // not three dot-separated parts
-  kBadBase64,          // a part is not strict base64url (RFC 7515 §2)
-  kBadHeaderJson,      // header not a JSON object, duplicate member, or too deep
-  kBadPayloadJson,     // payload not a JSON object, duplicate member, or too deep
-  kAlgNone,            // "alg":"none" (RFC 8725 §3.2)
-  kAlgNotAllowed,      // alg outside the verifier's allow-list (RFC 8725 §3.1)
-  kCritUnsupported,    // "crit" names extensions we do not understand (RFC 7515 §4.1.11)
-  kTypMismatch,        // wrong or missing "typ" (RFC 9068 §2.1, RFC 8725 §3.11)
-  kIssuerMissing,      // no "iss"
-  kIssuerNotTrusted,   // "iss" not in this verifier's trust list
-  kKidMissing,         // no "kid" and the issuer has more than one key
-  kKidUnknown,         // "kid" not among the issuer's keys (after one refresh)
-  kKeysUnavailable,    // the issuer's JWKS could not be fetched and nothing is cached
-  kKeyAlgMismatch,     // key exists but is bound to another algorithm
-  kSignatureInvalid,   // signature does not verify
-  kExpMissing,         // no "exp" (required by RFC 9068 §2.2)
-  kExpired,            // now > exp + leeway (RFC 7519 §4.1.4)
-  kNotYetValid,        // now < nbf - leeway (RFC 7519 §4.1.5)
-  kIssuedInFuture,     // iat > now + leeway
-  kBadTimeClaim,       // exp/nbf/iat present but not a number
-  kAudienceMissing,    // no "aud" while the verifier requires one
-  kAudienceMismatch,   // "aud" does not name this verifier (RFC 7519 §4.1.3)
+  kTokenTooLarge,     // longer than the verifier's bound
+  kMalformed,         // not three dot-separated parts
+  kBadBase64,         // a part is not strict base64url (RFC 7515 §2)
+  kBadHeaderJson,     // header not a JSON object, duplicate member, or too deep
+  kBadPayloadJson,    // payload not a JSON object, duplicate member, or too deep
+  kAlgNone,           // "alg":"none" (RFC 8725 §3.2)
+  kAlgNotAllowed,     // alg outside the verifier's allow-list (RFC 8725 §3.1)
+  kCritUnsupported,   // "crit" names extensions we do not understand (RFC 7515 §4.1.11)
+  kTypMismatch,       // wrong or missing "typ" (RFC 9068 §2.1, RFC 8725 §3.11)
+  kIssuerMissing,     // no "iss"
+  kIssuerNotTrusted,  // "iss" not in this verifier's trust list
+  kKidMissing,        // no "kid" and the issuer has more than one key
+  kKidUnknown,        // "kid" not among the issuer's keys (after one refresh)
+  kKeysUnavailable,   // the issuer's JWKS could not be fetched and nothing is cached
+  kKeyAlgMismatch,    // key exists but is bound to another algorithm
+  kSignatureInvalid,  // signature does not verify
+  kExpMissing,        // no "exp" (required by RFC 9068 §2.2)
+  kExpired,           // now > exp + leeway (RFC 7519 §4.1.4)
+  kNotYetValid,       // now < nbf - leeway (RFC 7519 §4.1.5)
+  kIssuedInFuture,    // iat > now + leeway
+  kBadTimeClaim,      // exp/nbf/iat present but not a number
+  kAudienceMissing,   // no "aud" while the verifier requires one
+  kAudienceMismatch,  // "aud" does not name this verifier (RFC 7519 §4.1.3)
 };
 
 std::string_view to_string(VerifyStatus s);
@@ -96,9 +96,12 @@ struct VerifiedJwt {
 
 class JwtVerifier {
  public:
-  JwtVerifier(VerifyPolicy policy, const Clock& clock) : policy_(std::move(policy)), clock_(&clock) {}
+  JwtVerifier(VerifyPolicy policy, const Clock& clock)
+      : policy_(std::move(policy)), clock_(&clock) {}
 
-  void trust(const std::string& issuer, std::shared_ptr<KeySource> keys) { issuers_[issuer] = std::move(keys); }
+  void trust(const std::string& issuer, std::shared_ptr<KeySource> keys) {
+    issuers_[issuer] = std::move(keys);
+  }
   const VerifyPolicy& policy() const { return policy_; }
   VerifyPolicy& mutable_policy() { return policy_; }
 

@@ -9,11 +9,11 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <vector>
 
 #include "sim/jose/base64url.h"
@@ -102,12 +102,18 @@ std::optional<Alg> alg_from_string(std::string_view name) {
 
 std::string_view to_string(Alg alg) {
   switch (alg) {
-    case Alg::kES256: return "ES256";
-    case Alg::kRS256: return "RS256";
-    case Alg::kPS256: return "PS256";
-    case Alg::kEdDSA: return "EdDSA";
-    case Alg::kHS256: return "HS256";
-    case Alg::kNone: return "none";
+    case Alg::kES256:
+      return "ES256";
+    case Alg::kRS256:
+      return "RS256";
+    case Alg::kPS256:
+      return "PS256";
+    case Alg::kEdDSA:
+      return "EdDSA";
+    case Alg::kHS256:
+      return "HS256";
+    case Alg::kNone:
+      return "none";
   }
   return "?";
 }
@@ -120,11 +126,18 @@ Key::Key(std::shared_ptr<EVP_PKEY> pkey, Alg alg, bool has_private)
 Key Key::generate(Alg alg) {
   EVP_PKEY* p = nullptr;
   switch (alg) {
-    case Alg::kES256: p = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
+    case Alg::kES256:
+      p = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
     case Alg::kRS256:
-    case Alg::kPS256: p = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
-    case Alg::kEdDSA: p = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
-    default: throw std::runtime_error("cannot generate a key for " + std::string(to_string(alg)));
+    case Alg::kPS256:
+      p = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+      break;
+    case Alg::kEdDSA:
+      p = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
+    default:
+      throw std::runtime_error("cannot generate a key for " + std::string(to_string(alg)));
   }
   if (!p) throw std::runtime_error("OpenSSL key generation failed");
   Key k(wrap(p), alg, true);
@@ -132,7 +145,8 @@ Key Key::generate(Alg alg) {
   return k;
 }
 
-std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error, std::optional<Alg> default_alg) {
+std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error,
+                                 std::optional<Alg> default_alg) {
   if (!jwk.is_object()) return fail(error, "JWK is not a JSON object");
   const auto kty = jwk.value("kty", std::string());
   std::optional<Alg> alg = default_alg;
@@ -154,8 +168,10 @@ std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error, std::optio
     std::string point = "\x04" + *x + *y;
     std::vector<BnPtr> keep;
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
-    bool ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-              OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) == 1;
+    bool ok =
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                         point.size()) == 1;
     if (ok && priv) {
       auto d = member(jwk, "d");
       ok = d && d->size() == 32 && push_bn(bld, OSSL_PKEY_PARAM_PRIV_KEY, *d, keep);
@@ -166,10 +182,12 @@ std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error, std::optio
     auto n = member(jwk, "n"), e = member(jwk, "e");
     if (!n || !e || n->empty() || e->empty()) return fail(error, "RSA key: n and e required");
     if (!alg) alg = Alg::kRS256;
-    if (*alg != Alg::kRS256 && *alg != Alg::kPS256) return fail(error, "RSA key used with a non-RSA alg");
+    if (*alg != Alg::kRS256 && *alg != Alg::kPS256)
+      return fail(error, "RSA key used with a non-RSA alg");
     std::vector<BnPtr> keep;
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
-    bool ok = push_bn(bld, OSSL_PKEY_PARAM_RSA_N, *n, keep) && push_bn(bld, OSSL_PKEY_PARAM_RSA_E, *e, keep);
+    bool ok = push_bn(bld, OSSL_PKEY_PARAM_RSA_N, *n, keep) &&
+              push_bn(bld, OSSL_PKEY_PARAM_RSA_E, *e, keep);
     if (ok && priv) {
       const std::pair<const char*, const char*> parts[] = {
           {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
@@ -177,7 +195,10 @@ std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error, std::optio
           {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
       for (const auto& [jname, pname] : parts) {
         auto v = member(jwk, jname);
-        if (!v) { ok = false; break; }
+        if (!v) {
+          ok = false;
+          break;
+        }
         ok = ok && push_bn(bld, pname, *v, keep);
       }
     }
@@ -188,7 +209,8 @@ std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error, std::optio
       return fail(error, "RSA key shorter than 2048 bits (RFC 7518 §3.3)");
     }
   } else if (kty == "OKP") {
-    if (jwk.value("crv", "") != "Ed25519") return fail(error, "OKP key: only crv Ed25519 is supported");
+    if (jwk.value("crv", "") != "Ed25519")
+      return fail(error, "OKP key: only crv Ed25519 is supported");
     auto x = member(jwk, "x");
     if (!x || x->size() != 32) return fail(error, "OKP key: x must be 32 bytes");
     if (!alg) alg = Alg::kEdDSA;
@@ -226,7 +248,8 @@ Json Key::public_jwk() const {
   switch (alg_) {
     case Alg::kES256: {
       auto x = get_bn(p, OSSL_PKEY_PARAM_EC_PUB_X), y = get_bn(p, OSSL_PKEY_PARAM_EC_PUB_Y);
-      j = {{"kty", "EC"}, {"crv", "P-256"},
+      j = {{"kty", "EC"},
+           {"crv", "P-256"},
            {"x", base64url_encode(bn_bytes(x.get(), 32))},
            {"y", base64url_encode(bn_bytes(y.get(), 32))}};
       break;
@@ -234,7 +257,8 @@ Json Key::public_jwk() const {
     case Alg::kRS256:
     case Alg::kPS256: {
       auto n = get_bn(p, OSSL_PKEY_PARAM_RSA_N), e = get_bn(p, OSSL_PKEY_PARAM_RSA_E);
-      j = {{"kty", "RSA"}, {"n", base64url_encode(bn_bytes(n.get()))},
+      j = {{"kty", "RSA"},
+           {"n", base64url_encode(bn_bytes(n.get()))},
            {"e", base64url_encode(bn_bytes(e.get()))}};
       break;
     }
@@ -246,7 +270,8 @@ Json Key::public_jwk() const {
       j = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(raw)}};
       break;
     }
-    default: break;
+    default:
+      break;
   }
   if (!kid_.empty()) j["kid"] = kid_;
   j["alg"] = std::string(to_string(alg_));
@@ -263,10 +288,14 @@ std::string thumbprint_input(const Json& jwk) {
   static const char* const kEc[] = {"crv", "kty", "x", "y", nullptr};
   static const char* const kRsa[] = {"e", "kty", "n", nullptr};
   static const char* const kOkp[] = {"crv", "kty", "x", nullptr};
-  if (kty == "EC") names = kEc;
-  else if (kty == "RSA") names = kRsa;
-  else if (kty == "OKP") names = kOkp;
-  else return {};
+  if (kty == "EC")
+    names = kEc;
+  else if (kty == "RSA")
+    names = kRsa;
+  else if (kty == "OKP")
+    names = kOkp;
+  else
+    return {};
   for (; *names; ++names) {
     if (auto it = jwk.find(*names); it != jwk.end()) req[*names] = *it;
   }
@@ -327,11 +356,13 @@ std::string Key::public_raw() const {
     case Alg::kEdDSA: {
       std::string raw(32, '\0');
       size_t len = raw.size();
-      if (EVP_PKEY_get_raw_public_key(p, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1) return {};
+      if (EVP_PKEY_get_raw_public_key(p, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1)
+        return {};
       raw.resize(len);
       return raw;
     }
-    default: return {};
+    default:
+      return {};
   }
 }
 
@@ -345,7 +376,9 @@ std::string Key::self_signed_cert_der(const std::string& common_name) const {
   X509_gmtime_adj(X509_getm_notAfter(c.get()), 24 * 3600);
   X509_set_pubkey(c.get(), pkey_.get());
   X509_NAME* name = X509_get_subject_name(c.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(c.get(), name);
   // Ed25519 signs without a separate digest.
   const EVP_MD* md = alg_ == Alg::kEdDSA ? nullptr : EVP_sha256();
@@ -373,14 +406,16 @@ std::optional<Key> Key::from_pem(const std::string& pem, std::string* error, Alg
   auto key = wrap(p);
   std::optional<Alg> alg;
   if (EVP_PKEY_is_a(p, "RSA")) {
-    if (EVP_PKEY_get_bits(p) < 2048) return fail(error, "RSA keys below 2048 bits are refused (RFC 7518 §3.3)");
+    if (EVP_PKEY_get_bits(p) < 2048)
+      return fail(error, "RSA keys below 2048 bits are refused (RFC 7518 §3.3)");
     alg = rsa_alg == Alg::kPS256 ? Alg::kPS256 : Alg::kRS256;
   } else if (EVP_PKEY_is_a(p, "ED25519")) {
     alg = Alg::kEdDSA;
   } else if (EVP_PKEY_is_a(p, "EC")) {
     char curve[64] = {0};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &len) == 1 &&
+    if (EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &len) ==
+            1 &&
         (std::string(curve) == "prime256v1" || std::string(curve) == "P-256"))
       alg = Alg::kES256;
   }
@@ -390,7 +425,8 @@ std::optional<Key> Key::from_pem(const std::string& pem, std::string* error, Alg
   return k;
 }
 
-std::optional<Key> load_private_key_file(const std::string& path, std::string* error, std::optional<Alg> preferred) {
+std::optional<Key> load_private_key_file(const std::string& path, std::string* error,
+                                         std::optional<Alg> preferred) {
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) return fail(error, path + ": cannot be read");
   if (S_ISLNK(st.st_mode)) return fail(error, path + ": is a symbolic link (refused)");
@@ -412,7 +448,8 @@ std::optional<Key> load_private_key_file(const std::string& path, std::string* e
     key = Key::from_pem(s, &err, preferred == Alg::kPS256 ? Alg::kPS256 : Alg::kRS256);
   }
   if (!key) return fail(error, path + ": " + err);
-  if (!key->has_private()) return fail(error, path + ": a public key cannot sign; give the private key");
+  if (!key->has_private())
+    return fail(error, path + ": a public key cannot sign; give the private key");
   return key;
 }
 

@@ -55,7 +55,8 @@ class Key {
   // Imports a PEM private or public key (PKCS#8, traditional or SubjectPublicKeyInfo). The
   // algorithm follows the key type (EC P-256: ES256, RSA: RS256 unless `rsa_alg` says PS256,
   // Ed25519: EdDSA); kid is the RFC 7638 thumbprint. nullopt and *error on anything else.
-  static std::optional<Key> from_pem(const std::string& pem, std::string* error, Alg rsa_alg = Alg::kRS256);
+  static std::optional<Key> from_pem(const std::string& pem, std::string* error,
+                                     Alg rsa_alg = Alg::kRS256);
 
  private:
   Key(std::shared_ptr<EVP_PKEY> pkey, Alg alg, bool has_private);
@@ -68,7 +69,8 @@ class Key {
 // Reads a private key file: a JWK (JSON object with "d"; its kid is kept) or PEM (kid: the RFC
 // 7638 thumbprint). Refuses symlinks, files over 64 KiB and public-only keys; nullopt and *error.
 // `preferred` names the algorithm when the key does not (a JWK without "alg", an RSA PEM).
-std::optional<Key> load_private_key_file(const std::string& path, std::string* error, std::optional<Alg> preferred = std::nullopt);
+std::optional<Key> load_private_key_file(const std::string& path, std::string* error,
+                                         std::optional<Alg> preferred = std::nullopt);
 
 // The canonical JSON of RFC 7638 §3.2 (required members only, sorted, no whitespace).
 std::string thumbprint_input(const nlohmann::json& public_jwk);
