@@ -11,6 +11,20 @@
 #include "sim/jose/jws.h"
 #include "sim/json_util.h"
 
+namespace txlab {
+
+bool is_known_defect(std::string_view name) {
+  for (const auto& d : kAsDefects)
+    if (d.name == name) return true;
+  for (const auto& d : kAsQuirks)
+    if (d.name == name) return true;
+  for (const auto& d : kEdgeDefects)
+    if (d.name == name) return true;
+  return false;
+}
+
+}  // namespace txlab
+
 namespace txlab::defects {
 
 using Json = nlohmann::json;

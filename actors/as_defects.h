@@ -25,6 +25,8 @@
 
 namespace txlab {
 
+using AsDefects = std::vector<std::string>;
+
 struct AsDefectInfo {
   std::string_view name;
   std::string_view breaks;  // the rule it breaks (or, for a quirk, what is unusual but legal)
@@ -137,6 +139,16 @@ inline constexpr AsDefectInfo kAsQuirks[] = {
     {"quirk-invalid-request-for-bad-subject",
      "invalid_request for a bad subject token (RFC 8693 §2.2.2's own code)"},
 };
+
+// Defects of the edge verifier (gateways and resource servers), for the attack self-checks.
+inline constexpr AsDefectInfo kEdgeDefects[] = {
+    {"skip-aud", "RFC 7519 §4.1.3: the gateway checks aud"},
+    {"jwks-union", "RFC 8725 §3.8: each issuer's keys verify only that issuer's tokens"},
+    {"alg-from-header", "RFC 8725 §3.1: the verifier, not the token, picks the algorithm"},
+};
+
+// True for a name in any of the catalogues above (the World refuses unknown names).
+bool is_known_defect(std::string_view name);
 
 inline bool has_defect(const AsDefects& defects, std::string_view name) {
   return std::find(defects.begin(), defects.end(), name) != defects.end();

@@ -311,7 +311,7 @@ void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Respons
 
 void AuthorizationServer::reply(httplib::Response& res, int status, const std::string& body) const {
   defects::ReplyHeaders h;
-  defects::on_reply(spec_.defects, h);
+  defects::on_reply(env_.defects, h);
   if (h.cache_headers) {
     // RFC 6749 §5.1 / RFC 8693 §2.2.1: no caching of token responses.
     res.set_header("Cache-Control", h.cache_control);
@@ -327,12 +327,12 @@ void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) 
   if (f.error == TokenError::kInvalidClient) {
     // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
     bool challenge = true;
-    defects::on_client_error(spec_.defects, f.unknown_client, status, challenge);
+    defects::on_client_error(env_.defects, f.unknown_client, status, challenge);
     if (challenge) res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
   }
   Json body = {{"error", std::string(w.code)}};
   if (!f.description.empty())
-    body["error_description"] = defects::description(spec_.defects, f.description);
+    body["error_description"] = defects::description(env_.defects, f.description);
   reply(res, status, safe_dump(body));
 }
 
@@ -354,7 +354,7 @@ bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* t
       return fail("form parameters must be UTF-8");
   // RFC 6749 §3.2: parameters MUST NOT be included more than once; RFC 8693 §2.1 allows
   // repeated audience and resource.
-  if (!defects::accepts_duplicate_parameters(spec_.defects)) {
+  if (!defects::accepts_duplicate_parameters(env_.defects)) {
     std::set<std::string> seen;
     for (const auto& [name, value] : tr->form) {
       if (name == "audience" || name == "resource") continue;
@@ -384,11 +384,11 @@ void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Res
   } else if (*grant == "refresh_token" && spec_.exchange && spec_.exchange->refresh_tokens) {
     grant_name = "refresh_token";
   } else {
-    return fail({defects::unknown_grant_error(spec_.defects),
+    return fail({defects::unknown_grant_error(env_.defects),
                  "grant_type '" + *grant + "' is not supported"});
   }
   if (!contains(client->grants, grant_name) &&
-      !defects::grant_check_skipped(spec_.defects, grant_name))
+      !defects::grant_check_skipped(env_.defects, grant_name))
     return fail({TokenError::kUnauthorizedClient, "client may not use grant " + grant_name});
   if (grant_name == "token-exchange" && !spec_.exchange)
     return fail({TokenError::kUnauthorizedClient,

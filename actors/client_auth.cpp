@@ -88,7 +88,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   if (!authz.empty()) {
     creds = http::parse_basic_authorization(authz);
     if (!creds) return fail(TokenError::kInvalidClient, "malformed Basic credentials");
-    defects::on_basic_credentials(spec_.defects, authz, creds->client_id, creds->client_secret);
+    defects::on_basic_credentials(env_.defects, authz, creds->client_id, creds->client_secret);
   } else if (auto id = tr.param("client_id"); id && body_secret) {
     creds = http::BasicCredentials{*id, *body_secret};
     method = ClientAuthMethod::kClientSecretPost;
@@ -101,7 +101,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
   }
   const bool secret_ok =
       constant_time_equal(current_secret(reg->id), creds->client_secret) ||
-      defects::secret_accepted_anyway(spec_.defects, method == ClientAuthMethod::kClientSecretPost,
+      defects::secret_accepted_anyway(env_.defects, method == ClientAuthMethod::kClientSecretPost,
                                       creds->client_secret);
   if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || !secret_ok)
     return fail(TokenError::kInvalidClient, "client authentication failed");

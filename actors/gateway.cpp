@@ -21,7 +21,7 @@ Gateway::Gateway(RoleEnv env, GatewaySpec spec)
       own_pool_(http::ClientOptions{static_cast<int>(spec_.timeout_ms),
                                     static_cast<int>(spec_.timeout_ms), 64}),
       own_outbound_(env_.id, own_pool_, *env_.trace),
-      guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, spec_.defects,
+      guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, env_.defects,
              spec_.verified_token_cache) {
   on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)

@@ -10,7 +10,7 @@ namespace txlab {
 ResourceServer::ResourceServer(RoleEnv env, ResourceServerSpec spec)
     : Role(std::move(env)),
       spec_(std::move(spec)),
-      guard_(env_, outbound_, spec_.trust, spec_.audiences, spec_.required_scope, spec_.defects,
+      guard_(env_, outbound_, spec_.trust, spec_.audiences, spec_.required_scope, env_.defects,
              spec_.verified_token_cache) {
   on_any(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
     auto g = guard_.check(req, res);

@@ -31,6 +31,9 @@ struct RoleEnv {
   int64_t leeway_s = 30;
   JwksSettings jwks;
   uint64_t seed = 1;  // this role's sub-seed of the run's --seed (derive_seed(root, "role/ID"))
+  // Deliberate defects, self-checks only (actors/as_defects.h): given to the World by tests,
+  // never part of a scenario.
+  std::vector<std::string> defects;
 };
 
 class Role {

@@ -37,7 +37,7 @@ void AuthorizationServer::ensure_trust() {
     const ExchangePolicy& policy = *spec_.exchange;
     jose::VerifyPolicy access;
     access.leeway_s = env_.leeway_s;
-    defects::on_subject_policy(spec_.defects, access);
+    defects::on_subject_policy(env_.defects, access);
     jose::VerifyPolicy any_jwt = access;
     any_jwt.typ.reset();
     jose::VerifyPolicy actor = any_jwt;
@@ -97,18 +97,18 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   TokenError bad_token = policy.invalid_subject_error == "invalid_request"
                              ? TokenError::kInvalidRequest
                              : TokenError::kInvalidGrant;
-  defects::on_bad_token_error(spec_.defects, bad_token);
+  defects::on_bad_token_error(env_.defects, bad_token);
   // Every refusal goes through the one table (exchange::to_wire).
   auto refuse = [&](const exchange::Refusal& r) {
     exchange::WireRefusal w = exchange::to_wire(r, bad_token);
-    defects::on_refusal(spec_.defects, exchange::to_string(r.status), w.error);
+    defects::on_refusal(env_.defects, exchange::to_string(r.status), w.error);
     *failure = {w.error, w.description};
     return std::string();
   };
 
   // ---- parse: RFC 8693 §2.1 ----
   http::FormParams form = tr.form;
-  const std::vector<std::string> unchecked = defects::on_form(spec_.defects, form);
+  const std::vector<std::string> unchecked = defects::on_form(env_.defects, form);
   auto parsed = exchange::parse(form, {policy.delegation, policy.refresh_tokens});
   if (const auto* r = std::get_if<exchange::Refusal>(&parsed)) return refuse(*r);
   const exchange::Request req = std::get<exchange::Request>(std::move(parsed));
@@ -119,7 +119,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     ClientRegistration view = client;
     std::vector<std::string> requested = req.resources;
     requested.insert(requested.end(), req.audiences.begin(), req.audiences.end());
-    defects::on_targets(spec_.defects, requested, view);
+    defects::on_targets(env_.defects, requested, view);
     auto t = exchange::targets(req, view);
     if (const auto* r = std::get_if<exchange::Refusal>(&t)) return refuse(*r);
     targets = std::get<std::vector<std::string>>(std::move(t));
@@ -138,7 +138,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   auto subject = verifier.verify(req.subject_token, accepted_aud);
   // Deliberate defects (self-check only) may accept what the strict verifier refused.
   defects::TokenContext defect_ctx;
-  if (!spec_.defects.empty()) {
+  if (!env_.defects.empty()) {
     defect_ctx.client_audiences = client.audiences;
     defect_ctx.issuer_key = [this](const std::string& iss,
                                    const std::string& kid) -> std::optional<jose::Key> {
@@ -162,7 +162,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   if (!subject.ok()) {
     defect_ctx.slot = defects::Slot::kSubject;
     defect_ctx.jwt_type = req.subject_type == kTypeJwt;
-    auto excused = defects::accept_anyway(spec_.defects, defect_ctx, req.subject_token, subject);
+    auto excused = defects::accept_anyway(env_.defects, defect_ctx, req.subject_token, subject);
     if (!excused) return refuse({exchange::Status::kSubjectTokenInvalid, describe(subject)});
     subject.claims = *excused;
   }
@@ -175,7 +175,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     if (!a.ok()) {
       defect_ctx.slot = defects::Slot::kActor;
       defect_ctx.jwt_type = req.actor_type && *req.actor_type == kTypeJwt;
-      auto excused = defects::accept_anyway(spec_.defects, defect_ctx, *req.actor_token, a);
+      auto excused = defects::accept_anyway(env_.defects, defect_ctx, *req.actor_token, a);
       if (!excused)
         return refuse(
             {exchange::Status::kActorTokenInvalid, std::string(jose::describe(a.status))});
@@ -190,9 +190,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   {
     exchange::Request req_view = req;
     Json subject_view = sc;
-    if (!spec_.defects.empty()) {
+    if (!env_.defects.empty()) {
       std::vector<std::string> scope = req.scope.value_or(std::vector<std::string>());
-      defects::before_decide(spec_.defects, client, req.scope ? &scope : nullptr, subject_view);
+      defects::before_decide(env_.defects, client, req.scope ? &scope : nullptr, subject_view);
       if (req.scope) req_view.scope = scope;
     }
     auto d = exchange::decide(
@@ -200,7 +200,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     if (const auto* r = std::get_if<exchange::Refusal>(&d)) return refuse(*r);
     decision = std::get<exchange::Decision>(std::move(d));
     const bool narrowed = req.scope && req_view.scope != req.scope;
-    defects::after_decide(spec_.defects, narrowed, decision.act, decision.report_scope);
+    defects::after_decide(env_.defects, narrowed, decision.act, decision.report_scope);
   }
   const std::vector<std::string>& scope = decision.scope;
   const int64_t ttl = decision.ttl_s;
@@ -225,7 +225,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
     if (!act.is_null()) c["act"] = act;
-    defects::on_claims(spec_.defects, c, sc, client.id);
+    defects::on_claims(env_.defects, c, sc, client.id);
     return c;
   };
   const std::string subject_jti = json_str(sc, "jti");
@@ -319,7 +319,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     token = sign(c, "JWT");
     token_type = "N_A";
   } else {
-    token = sign(claims_for(targets, jti), defects::access_token_typ(spec_.defects));
+    token = sign(claims_for(targets, jti), defects::access_token_typ(env_.defects));
   }
   std::string refresh_token;
   if (policy.refresh_tokens && issued_type != kTypeIdToken) {
@@ -339,7 +339,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
                {"issued_token_type", issued_type}};
   if (decision.report_scope) body["scope"] = join_scope(scope);
   if (!refresh_token.empty()) body["refresh_token"] = refresh_token;
-  defects::on_response(spec_.defects, body);
+  defects::on_response(env_.defects, body);
   return safe_dump(body);
 }
 

@@ -79,10 +79,6 @@ struct ExchangePolicy {
   int64_t refresh_ttl_s = 3600;
 };
 
-// Deliberate defects, for the conformance self-check only: each makes the AS break one rule
-// (see actors/as_defects.h). Never set from a scenario file.
-using AsDefects = std::vector<std::string>;
-
 struct AuthorizationServerSpec {
   std::string issuer;  // empty = the role's base URL
   std::string alg = "ES256";
@@ -93,7 +89,6 @@ struct AuthorizationServerSpec {
   size_t audit_max_entries = 20000;  // the in-memory audit log keeps the newest entries
   std::vector<ClientRegistration> clients;
   std::optional<ExchangePolicy> exchange;
-  AsDefects defects;
 };
 
 struct GatewayExchange {
@@ -120,9 +115,6 @@ struct GatewaySpec {
   bool verified_token_cache = false;  // reuse a verification result until the token's exp
   int64_t timeout_ms = 5000;          // per call to an AS or upstream
   int retries = 1;                    // extra attempts for what is safe to retry (see Gateway)
-  // Deliberate defects for attack self-checks only ("skip-aud", "jwks-union",
-  // "alg-from-header"); never set from a scenario file.
-  std::vector<std::string> defects;
 };
 
 struct ResourceServerSpec {
@@ -130,7 +122,6 @@ struct ResourceServerSpec {
   std::vector<std::string> audiences;
   std::string required_scope;
   bool verified_token_cache = false;
-  std::vector<std::string> defects;  // as GatewaySpec::defects; tests only
 };
 
 struct ClientSpec {

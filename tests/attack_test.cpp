@@ -94,10 +94,7 @@ TEST(AttackSelfCheckTest, DefectiveEntryGatewayFailsTheCorrespondingAttacks) {
       {"alg-from-header", {"jwt/alg-none", "jwt/hs256-key-confusion"}},
   };
   for (const auto& [defect, attacks] : cases) {
-    Scenario s = load_scenario(scenario_path("broker"));
-    for (auto& r : s.roles)
-      if (r.id == "gw-c2p") r.gateway.defects = {defect};
-    auto w = start_world(std::move(s));
+    auto w = start_world(load_scenario(scenario_path("broker")), {{"gw-c2p", {defect}}});
     const AttackReport r = run_attacks(*w);
     for (const auto& id : attacks)
       EXPECT_FALSE(attack_passed(r, id)) << defect << " should make " << id << " leak";
@@ -143,7 +140,7 @@ rc::Gen<Topology> gen_topology() {
       });
 }
 
-Scenario scenario_of(const Topology& t, const std::vector<std::string>& rs_defects) {
+Scenario scenario_of(const Topology& t) {
   Scenario s;
   s.file = "generated";
   s.name = "generated";
@@ -176,7 +173,6 @@ Scenario scenario_of(const Topology& t, const std::vector<std::string>& rs_defec
         rs.resource.trust.push_back(id);
     }
     rs.resource.audiences = {t.rs_audience[r]};
-    rs.resource.defects = rs_defects;
     s.roles.push_back(rs);
   }
   return s;
@@ -204,8 +200,11 @@ std::vector<std::string> g_rs_defects;  // defects injected into generated resou
 
 void isolation_property() {
   const Topology t = *gen_topology();
-  const Scenario s = scenario_of(t, g_rs_defects);
-  auto w = start_world(s);
+  const Scenario s = scenario_of(t);
+  World::RoleDefects defects;
+  for (const auto& r : s.roles)
+    if (r.kind == RoleKind::kResourceServer && !g_rs_defects.empty()) defects[r.id] = g_rs_defects;
+  auto w = start_world(s, defects);
   const IsolationMatrix m = check_isolation(*w, tokens_of(*w, s));
   RC_LOG() << render_text(m);
   RC_ASSERT(m.mismatches() == 0u);

@@ -44,16 +44,14 @@ struct ShippedTarget {
 };
 
 // The self-check target: tests/data/conform-selfcheck.yaml (two trusted issuers, a wider
-// exchanger scope, a client_secret_post exchanger, a client without the grant).
-Scenario selfcheck_scenario(const std::vector<std::string>& defects,
-                            const std::string& semantics = "delegation") {
+// exchanger scope, a client_secret_post exchanger, a client without the grant), AS-T with the
+// given defects.
+std::unique_ptr<World> selfcheck_world(const std::vector<std::string>& defects,
+                                       const std::string& semantics = "delegation") {
   Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-selfcheck.yaml");
-  for (auto& role : s.roles) {
-    if (role.id != "as-t") continue;
-    role.as.defects = defects;
-    role.as.exchange->delegation = semantics == "delegation";
-  }
-  return s;
+  for (auto& role : s.roles)
+    if (role.id == "as-t") role.as.exchange->delegation = semantics == "delegation";
+  return start_world(std::move(s), {{"as-t", defects}});
 }
 
 class ShippedScenarioConformanceTest : public ::testing::TestWithParam<ShippedTarget> {};
@@ -104,7 +102,7 @@ TEST(ConformanceProfileTest, Rfc8693Section41CallerInActIsNonStrictNeverOk) {
 TEST(ConformanceProfileTest, EveryFailedFindingHasExpectedAndActual) {
   for (const char* defect : {"missing-jti-client-id", "omit-issued-token-type", "trust-jku",
                              "expires-in-mismatch", "scope-as-array"}) {
-    auto w = start_world(selfcheck_scenario({defect}));
+    auto w = selfcheck_world({defect});
     const Report r = run_suite(target_from_world(*w, "as-t", Profile::kCommon));
     for (const auto& c : r.results) {
       if (c.finding.grade != Grade::kFailed) continue;
@@ -138,7 +136,7 @@ TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalid
 // case of the section the defect breaks, and stay at 0 FAILED on the clean AS.
 TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByACaseThatNamesTheRuleItBreaks) {
   {
-    auto clean = start_world(selfcheck_scenario({}));
+    auto clean = selfcheck_world({});
     const Report r = run_suite(target_from_world(*clean, "as-t", Profile::kCommon));
     ASSERT_EQ(r.count(Grade::kFailed), 0u) << "the baseline must be clean:\n" << failures(r);
     EXPECT_EQ(r.count(Grade::kInformational), 0u) << "every case applies to the self-check target";
@@ -147,7 +145,7 @@ TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByACaseThatNamesTheRuleItBreak
   table << "defect -> cases that reported it FAILED\n";
   size_t caught = 0;
   for (const auto& d : kAsDefects) {
-    auto w = start_world(selfcheck_scenario({std::string(d.name)}));
+    auto w = selfcheck_world({std::string(d.name)});
     const Report r = run_suite(target_from_world(*w, "as-t", Profile::kCommon));
     std::string by;
     bool names_rule = false;
@@ -167,18 +165,29 @@ TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByACaseThatNamesTheRuleItBreak
   std::cout << table.str() << caught << "/" << std::size(kAsDefects) << " defects caught\n";
 }
 
+// Defects are data handed to the World, never part of a scenario; a typo is an error, not a
+// defect that silently does nothing.
+TEST(ConformanceSelfCheckTest, UnknownDefectsAndRolesAreRefused) {
+  auto scenario = [] {
+    return load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-selfcheck.yaml");
+  };
+  EXPECT_THROW(World(scenario(), 1, {{"as-t", {"no-such-defect"}}}), std::invalid_argument);
+  EXPECT_THROW(World(scenario(), 1, {{"no-such-role", {"drop-act"}}}), std::invalid_argument);
+  EXPECT_NO_THROW(World(scenario(), 1, {{"as-t", {"drop-act"}}}));
+}
+
 // Legal-but-unusual servers stay at 0 FAILED: every quirk at once, and impersonation only.
 TEST(ConformanceSelfCheckTest, LegalButUnusualServersAreNeverFailed) {
   std::vector<std::string> quirks;
   for (const auto& q : kAsQuirks) quirks.emplace_back(q.name);
   for (const Profile profile : {Profile::kCommon, Profile::kRfc8693}) {
-    auto w = start_world(selfcheck_scenario(quirks));
+    auto w = selfcheck_world(quirks);
     const Report r = run_suite(target_from_world(*w, "as-t", profile));
     EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
     // The quirks are visible, so the suite really saw them.
     EXPECT_EQ(finding(r, "rfc8693/2.2.1/expires-in")->grade, Grade::kNonStrict);
   }
-  auto imp = start_world(selfcheck_scenario({}, "impersonation"));
+  auto imp = selfcheck_world({}, "impersonation");
   const Report r = run_suite(target_from_world(*imp, "as-t", Profile::kCommon));
   EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
   EXPECT_EQ(finding(r, "rfc8693/4.1/act-names-actor")->grade, Grade::kOk);
@@ -222,8 +231,9 @@ TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
 TEST(ConformanceRemoteTest, IssuerKeyRunsTheKeyDependentCasesAgainstAUrl) {
   for (const std::string defect : {"", "accept-not-yet-valid", "ignore-crit"}) {
     Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml");
-    if (!defect.empty()) s.roles[0].as.defects = {defect};
-    auto w = start_world(std::move(s));
+    World::RoleDefects defects;
+    if (!defect.empty()) defects["as-x"] = {defect};
+    auto w = start_world(std::move(s), defects);
     RemoteOptions o;
     o.base_url = w->url_of("as-x");
     o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};

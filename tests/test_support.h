@@ -19,8 +19,8 @@ inline std::string scenario_path(const std::string& name) {
   return std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
 }
 
-inline std::unique_ptr<World> start_world(Scenario s) {
-  auto w = std::make_unique<World>(std::move(s));
+inline std::unique_ptr<World> start_world(Scenario s, World::RoleDefects defects = {}) {
+  auto w = std::make_unique<World>(std::move(s), 1, std::move(defects));
   w->start();
   return w;
 }

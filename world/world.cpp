@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "actors/as_defects.h"
 #include "actors/authorization_server.h"
 #include "actors/client_app.h"
 #include "actors/gateway.h"
@@ -15,7 +16,11 @@
 
 namespace txlab {
 
-World::World(Scenario scenario, uint64_t seed) : seed_(seed) {
+World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed) {
+  for (const auto& [role, names] : defects)
+    for (const auto& n : names)
+      if (!is_known_defect(n))
+        throw std::invalid_argument("unknown defect '" + n + "' for role '" + role + "'");
   // The seed's plan first (plan_ is declared after scenario_, so not in the initializer list).
   scenario_ = resolve_plan(std::move(scenario), seed, &plan_);
   Directory dir;
@@ -32,7 +37,12 @@ World::World(Scenario scenario, uint64_t seed) : seed_(seed) {
     clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
     RoleEnv env{
         spec.id, clocks_[spec.id].get(),    &trace_,   &pool_,
-        dir,     scenario_.leeway_of(spec), spec.jwks, derive_seed(seed_, "role/" + spec.id)};
+        dir,     scenario_.leeway_of(spec), spec.jwks, derive_seed(seed_, "role/" + spec.id),
+        {}};
+    if (auto d = defects.find(spec.id); d != defects.end()) {
+      env.defects = d->second;
+      defects.erase(d);
+    }
     const std::string self = spec.id;
     env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };
     std::unique_ptr<Role> role;
@@ -53,6 +63,8 @@ World::World(Scenario scenario, uint64_t seed) : seed_(seed) {
     by_id_[spec.id] = role.get();
     roles_.push_back(std::move(role));
   }
+  if (!defects.empty())
+    throw std::invalid_argument("defects for unknown role '" + defects.begin()->first + "'");
 }
 
 World::~World() { stop(); }

@@ -32,8 +32,11 @@ struct RoleInfo {
 
 class World {
  public:
-  // `seed` drives every fault decision (one sub-seed per link).
-  explicit World(Scenario scenario, uint64_t seed = 1);
+  // Deliberate defects by role id, for the self-checks only (never from a scenario file).
+  using RoleDefects = std::map<std::string, std::vector<std::string>>;
+  // `seed` drives every random decision (named sub-seeds). Throws std::invalid_argument for a
+  // defect on an unknown role or a defect name no catalogue knows.
+  explicit World(Scenario scenario, uint64_t seed = 1, RoleDefects defects = {});
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
