@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <stdexcept>
+
 namespace txlab {
 
 Role::Role(RoleEnv env) : env_(std::move(env)), outbound_(env_.id, *env_.pool, *env_.trace) {}
@@ -27,6 +29,34 @@ void Role::on_any(const std::string& pattern, Handler handler) {
   server_.routes().Post(pattern, h);
   server_.routes().Put(pattern, h);
   server_.routes().Delete(pattern, h);
+}
+
+std::shared_ptr<const Directory::Table> Directory::table() const {
+  auto t = shared_ ? shared_->get() : nullptr;
+  if (!t) throw std::out_of_range("the directory is not published yet");
+  return t;
+}
+
+std::string Directory::url_of(const std::string& role) const {
+  const auto t = table();
+  if (auto from = t->via.find(self_); from != t->via.end())
+    if (auto it = from->second.find(role); it != from->second.end()) return it->second;
+  return t->roles.at(role).url;
+}
+
+std::string Directory::issuer_of(const std::string& role) const {
+  const auto t = table();
+  const auto& e = t->roles.at(role);
+  if (e.issuer.empty())
+    throw std::out_of_range("role '" + role + "' is not an authorization server");
+  return e.issuer;
+}
+
+std::vector<std::string> Directory::authorization_servers() const {
+  std::vector<std::string> out;
+  for (const auto& [id, e] : table()->roles)
+    if (!e.issuer.empty()) out.push_back(id);
+  return out;
 }
 
 void reply_json(httplib::Response& res, int status, const std::string& json_body) {

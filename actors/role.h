@@ -2,6 +2,10 @@
 // The world builds roles from the scenario, starts them, and resolves role ids to URLs.
 #pragma once
 
+#include <mutex>
+
+#include <map>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,10 +20,50 @@
 namespace txlab {
 
 // How a role finds its peers. Resolved lazily: every role is started before the first call.
-struct Directory {
-  std::function<std::string(const std::string& role)> url_of;       // base URL
-  std::function<std::string(const std::string& role)> issuer_of;    // `iss` of an AS role
-  std::function<std::vector<std::string>()> authorization_servers;  // every AS role id
+// Where the other roles are: a plain table the world fills in two phases — every role listens
+// first, then their URLs (through a fault proxy where a link declares one) and issuers are
+// published — and roles read after that. Each role holds a view from its own side.
+class Directory {
+ public:
+  struct Entry {
+    std::string url;     // base URL
+    std::string issuer;  // `iss`, for an authorization server
+  };
+  struct Table {
+    std::map<std::string, Entry> roles;
+    // from -> (to -> URL): where a declared link puts a fault proxy between the two.
+    std::map<std::string, std::map<std::string, std::string>> via;
+  };
+  // The shared state the world publishes into.
+  struct Shared {
+    mutable std::mutex mu;
+    std::shared_ptr<const Table> table;
+    void publish(Table t) {
+      auto p = std::make_shared<const Table>(std::move(t));
+      std::lock_guard lock(mu);
+      table = std::move(p);
+    }
+    std::shared_ptr<const Table> get() const {
+      std::lock_guard lock(mu);
+      return table;
+    }
+  };
+
+  Directory() = default;
+  Directory(std::shared_ptr<const Shared> shared, std::string self)
+      : shared_(std::move(shared)), self_(std::move(self)) {}
+
+  // Base URL of `role` as this role reaches it; throws std::out_of_range before publication
+  // or for an unknown role.
+  std::string url_of(const std::string& role) const;
+  // `iss` of an authorization server role; throws std::out_of_range otherwise.
+  std::string issuer_of(const std::string& role) const;
+  std::vector<std::string> authorization_servers() const;
+
+ private:
+  std::shared_ptr<const Table> table() const;
+  std::shared_ptr<const Shared> shared_;
+  std::string self_;
 };
 
 struct RoleEnv {

@@ -184,7 +184,7 @@ TEST(ExchangeCacheTest, WarmCallsSkipTheExchange) {
   const WorkloadCall& call = w->scenario().workload.front();
   for (int i = 0; i < 5; ++i) ASSERT_EQ(run_call(*w, call, "c" + std::to_string(i)).status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
-  const auto* cache = dynamic_cast<Gateway&>(w->role("gw-c2p")).exchange_cache();
+  const auto* cache = w->gateway("gw-c2p").exchange_cache();
   ASSERT_NE(cache, nullptr);
   EXPECT_EQ(cache->stats().hits, 4u);
   EXPECT_EQ(cache->stats().misses, 1u);
@@ -203,7 +203,7 @@ TEST(ExchangeCacheTest, ConcurrentIdenticalMissesRunOneExchange) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 12);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
-  const auto s = dynamic_cast<Gateway&>(w->role("gw-c2p")).exchange_cache()->stats();
+  const auto s = w->gateway("gw-c2p").exchange_cache()->stats();
   EXPECT_EQ(s.misses, 1u);
   EXPECT_EQ(s.hits + s.waits, 11u);
 }
@@ -248,7 +248,7 @@ TEST(ExchangeCacheTest, DownstreamRejectionInvalidatesAndReexchangesOnce) {
   const auto second = run_call(*w, call, "b");
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 2u);
-  EXPECT_EQ(dynamic_cast<Gateway&>(w->role("gw-c2p")).exchange_cache()->stats().invalidations, 1u);
+  EXPECT_EQ(w->gateway("gw-c2p").exchange_cache()->stats().invalidations, 1u);
   EXPECT_NE(second.tokens.back().raw, at3);
 }
 

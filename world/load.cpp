@@ -129,7 +129,7 @@ LoadReport run_load(World& world, const LoadOptions& o) {
     if (r.kind == RoleKind::kAuthorizationServer)
       report.exchanges += world.authorization_server(r.id).issued_count("token-exchange");
     if (r.kind == RoleKind::kGateway)
-      if (const auto* c = dynamic_cast<Gateway&>(world.role(r.id)).exchange_cache()) {
+      if (const auto* c = world.gateway(r.id).exchange_cache()) {
         const auto s = c->stats();
         report.cache_hits += s.hits + s.waits;
         report.cache_misses += s.misses;

@@ -23,36 +23,38 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
         throw std::invalid_argument("unknown defect '" + n + "' for role '" + role + "'");
   // The seed's plan first (plan_ is declared after scenario_, so not in the initializer list).
   scenario_ = resolve_plan(std::move(scenario), seed, &plan_);
-  Directory dir;
-  dir.issuer_of = [this](const std::string& role) { return issuer_of(role); };
-  dir.authorization_servers = [this] {
-    std::vector<std::string> out;
-    for (const auto& r : scenario_.roles)
-      if (r.kind == RoleKind::kAuthorizationServer) out.push_back(r.id);
-    return out;
-  };
+  directory_ = std::make_shared<Directory::Shared>();
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
     clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
-    RoleEnv env{
-        spec.id, clocks_[spec.id].get(),    &trace_,   &pool_,
-        dir,     scenario_.leeway_of(spec), spec.jwks, derive_seed(seed_, "role/" + spec.id),
-        {}};
+    RoleEnv env;
+    env.id = spec.id;
+    env.clock = clocks_[spec.id].get();
+    env.trace = &trace_;
+    env.pool = &pool_;
+    env.directory = Directory(directory_, spec.id);
+    env.leeway_s = scenario_.leeway_of(spec);
+    env.jwks = spec.jwks;
+    env.seed = derive_seed(seed_, "role/" + spec.id);
     if (auto d = defects.find(spec.id); d != defects.end()) {
       env.defects = d->second;
       defects.erase(d);
     }
-    const std::string self = spec.id;
-    env.directory.url_of = [this, self](const std::string& role) { return url_for(self, role); };
     std::unique_ptr<Role> role;
     switch (spec.kind) {
-      case RoleKind::kAuthorizationServer:
-        role = std::make_unique<AuthorizationServer>(env, spec.as);
+      case RoleKind::kAuthorizationServer: {
+        auto as = std::make_unique<AuthorizationServer>(env, spec.as);
+        ases_[spec.id] = as.get();
+        role = std::move(as);
         break;
-      case RoleKind::kGateway:
-        role = std::make_unique<Gateway>(env, spec.gateway);
+      }
+      case RoleKind::kGateway: {
+        auto gw = std::make_unique<Gateway>(env, spec.gateway);
+        gateways_[spec.id] = gw.get();
+        role = std::move(gw);
         break;
+      }
       case RoleKind::kResourceServer:
         role = std::make_unique<ResourceServer>(env, spec.resource);
         break;
@@ -100,6 +102,7 @@ void World::start() {
     p->start();
     proxies_.push_back(std::move(p));
   }
+  publish_directory();
   started_us_ = monotonic_us();
   started_ = true;
 }
@@ -219,6 +222,21 @@ void World::stop() {
   started_ = false;
 }
 
+void World::publish_directory() {
+  // Phase two: every role listens (and every proxy) — now their URLs and issuers are known.
+  Directory::Table t;
+  for (const auto& spec : scenario_.roles) {
+    Directory::Entry e{url_of(spec.id), ""};
+    if (auto it = ases_.find(spec.id); it != ases_.end()) e.issuer = it->second->issuer();
+    t.roles[spec.id] = e;
+  }
+  for (const auto& from : scenario_.roles)
+    for (const auto& to : scenario_.roles)
+      if (const std::string u = url_for(from.id, to.id); u != t.roles[to.id].url)
+        t.via[from.id][to.id] = u;
+  directory_->publish(std::move(t));
+}
+
 std::string World::url_for(const std::string& from, const std::string& to) const {
   // The newest proxy declared for exactly this caller (it chains to earlier ones), else the
   // newest declared for every caller.
@@ -252,15 +270,15 @@ std::string World::url_of(const std::string& role) const {
 }
 
 std::string World::issuer_of(const std::string& role) const {
-  auto* as = dynamic_cast<AuthorizationServer*>(lookup(by_id_, role));
-  if (!as) throw std::out_of_range("role '" + role + "' is not an authorization server");
-  return as->issuer();
+  auto it = ases_.find(role);
+  if (it == ases_.end())
+    throw std::out_of_range("role '" + role + "' is not an authorization server");
+  return it->second->issuer();
 }
 
 std::string World::role_of_issuer(const std::string& iss) const {
-  for (const auto& r : roles_)
-    if (auto* as = dynamic_cast<AuthorizationServer*>(r.get()); as && as->issuer() == iss)
-      return as->id();
+  for (const auto& [id, as] : ases_)
+    if (as->issuer() == iss) return id;
   return {};
 }
 
@@ -277,9 +295,16 @@ void World::freeze_clocks_at(int64_t system_ms) {
 Clock& World::clock(const std::string& role) { return *lookup(clocks_, role); }
 
 AuthorizationServer& World::authorization_server(const std::string& role) {
-  auto* as = dynamic_cast<AuthorizationServer*>(lookup(by_id_, role));
-  if (!as) throw std::out_of_range("role '" + role + "' is not an authorization server");
-  return *as;
+  auto it = ases_.find(role);
+  if (it == ases_.end())
+    throw std::out_of_range("role '" + role + "' is not an authorization server");
+  return *it->second;
+}
+
+Gateway& World::gateway(const std::string& role) {
+  auto it = gateways_.find(role);
+  if (it == gateways_.end()) throw std::out_of_range("role '" + role + "' is not a gateway");
+  return *it->second;
 }
 
 Role& World::role(const std::string& id) { return *lookup(by_id_, id); }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/role.h"
 #include "sim/clock.h"
 #include "sim/http/client_pool.h"
 #include "sim/scenario.h"
@@ -21,6 +22,7 @@ class FaultProxy;
 class TlsFront;
 struct TlsMaterial;
 class AuthorizationServer;
+class Gateway;
 
 struct RoleInfo {
   std::string id;
@@ -85,8 +87,9 @@ class World {
   const std::vector<std::string>& plan() const { return plan_; }
   Trace& trace() { return trace_; }
   http::HttpClientPool& http() { return pool_; }
-  AuthorizationServer& authorization_server(const std::string& role);
-  Role& role(const std::string& id);  // throws std::out_of_range
+  AuthorizationServer& authorization_server(const std::string& role);  // throws std::out_of_range
+  Gateway& gateway(const std::string& role);                           // throws std::out_of_range
+  Role& role(const std::string& id);                                   // throws std::out_of_range
   std::vector<RoleInfo> roles() const;
 
  private:
@@ -96,6 +99,11 @@ class World {
   std::map<std::string, std::unique_ptr<Clock>> clocks_;
   std::vector<std::unique_ptr<Role>> roles_;
   std::map<std::string, Role*> by_id_;
+  // The same roles, typed where the world needs their kind (no dynamic_cast).
+  std::map<std::string, AuthorizationServer*> ases_;
+  std::map<std::string, Gateway*> gateways_;
+  std::shared_ptr<Directory::Shared> directory_;  // published by start()
+  void publish_directory();
   uint64_t seed_ = 1;
   std::vector<std::string> plan_;
   std::atomic<bool> simulated_{false};
