@@ -16,16 +16,12 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "sim/scenario.h"
+#include "world/plan.h"
 
 namespace txlab {
 
 class World;
 struct RunResult;
-
-// Applies the seed to the scenario's timeline: jittered event times, the swarm's picks
-// (extra links with windows, down/up pairs, instant events), retire_keys after each
-// rotate_key's overlap; events sorted by time. `plan` receives one line per decision.
-Scenario resolve_plan(Scenario scenario, uint64_t seed, std::vector<std::string>* plan);
 
 struct TimelineCall {
   std::string id;    // call id in the trace

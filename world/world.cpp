@@ -12,6 +12,7 @@
 #include "actors/resource_server.h"
 #include "sim/fault_proxy.h"
 #include "sim/tls.h"
+#include "world/plan.h"
 #include "world/timeline.h"
 
 namespace txlab {
