@@ -1,14 +1,17 @@
 # txlab front door. The README's two commands:
-#   make demo   install what is missing, build, run the broker scenario
+#   make demo   install what the demo needs, build the txlab binary only (release), run the broker scenario
 #   make test   install what is missing, build, run every test
 PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build demo test asan test-asan test-tsan bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
+.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
 
 deps:
 	@bash scripts/install-deps.sh
+
+deps-demo:
+	@bash scripts/install-deps.sh --demo
 
 configure: deps
 	@cmake --preset $(PRESET) >/dev/null
@@ -16,8 +19,19 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
-	$(BUILD)/cli/txlab run scenarios/broker.yaml
+# The first run: only the compiler and the libraries txlab links, only the txlab target.
+demo: deps-demo
+	@cmake --preset demo >/dev/null
+	@cmake --build build/demo -j $(JOBS) --target txlab
+	build/demo/cli/txlab run scenarios/broker.yaml
+
+# txlab and the shipped scenarios under PREFIX (default /usr/local): bin/txlab,
+# share/txlab/scenarios.
+PREFIX ?= /usr/local
+install: deps-demo
+	@cmake --preset demo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build build/demo -j $(JOBS) --target txlab
+	cmake --install build/demo
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300

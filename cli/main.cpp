@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,7 +74,7 @@ usage:
         --junit FILE   --json FILE|-   --list (print the cases and exit; honours --only)
         exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict), 2 usage or setup error,
               3 token exchange not supported, 4 target unreachable, timed out or budget spent
-  txlab help
+  txlab help | --version | COMMAND --help
 )";
 
 struct Args {
@@ -109,6 +110,31 @@ Args parse(int argc, char** argv) {
   if (a.command == "help" || a.command == "--help" || a.command == "-h") {
     std::cout << kUsage;
     std::exit(0);
+  }
+  if (a.command == "--version" || a.command == "version") {
+    std::cout << "txlab " << TXLAB_VERSION << "\n";
+    std::exit(0);
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string s = argv[i];
+    if (s == "--help" || s == "-h") {
+      // The command's own part of the usage: its "  txlab CMD" lines and what follows them.
+      std::istringstream in(kUsage);
+      std::string out, line;
+      bool mine = false;
+      for (; std::getline(in, line);) {
+        if (line.rfind("  txlab ", 0) == 0)
+          mine = line.rfind("  txlab " + a.command + " ", 0) == 0 || line == "  txlab " + a.command;
+        if (mine) out += line + "\n";
+      }
+      if (out.empty()) usage_error("unknown command '" + a.command + "'");
+      std::cout << "usage:\n" << out;
+      std::exit(0);
+    }
+    if (s == "--version") {
+      std::cout << "txlab " << TXLAB_VERSION << "\n";
+      std::exit(0);
+    }
   }
   std::vector<std::string> positional;
   for (int i = 2; i < argc; ++i) {
