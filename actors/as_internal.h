@@ -54,15 +54,26 @@ bool is_absolute_uri(const std::string& s);
 // Depth of nested act claims (0 when absent).
 int act_depth(const nlohmann::json& act);
 
-// Bounded replay cache for client assertion jti values (RFC 7523 §3 item 7).
+// Replay cache for client assertion jti values (RFC 7523 §3 item 7), bounded per client: an
+// entry lives until its assertion's exp, capped at kMaxLifetimeS from now (an assertion with a
+// far exp cannot pin memory); expired entries leave in exp order (O(log n) each); a client at
+// its cap evicts its own soonest-expiring entry, so no client's flood refuses another's — or
+// its own next assertion.
 class JtiCache {
  public:
-  // False when `jti` was already seen and has not expired.
-  bool remember(const std::string& jti, int64_t exp_s, int64_t now_s);
+  static constexpr int64_t kMaxLifetimeS = 600;
+  static constexpr size_t kMaxPerClient = 10000;
+  // False when `jti` was already seen for `client` and has not expired.
+  bool remember(const std::string& client, const std::string& jti, int64_t exp_s, int64_t now_s);
+  size_t size(const std::string& client) const;
 
  private:
-  std::mutex mu_;
-  std::map<std::string, int64_t> seen_;
+  struct Client {
+    std::map<std::string, int64_t> seen;           // jti -> until
+    std::multimap<int64_t, std::string> by_until;  // until -> jti
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Client> clients_;
 };
 
 }  // namespace txlab::as_detail

@@ -83,12 +83,30 @@ int act_depth(const Json& act) {
   return d;
 }
 
-bool JtiCache::remember(const std::string& jti, int64_t exp_s, int64_t now_s) {
+bool JtiCache::remember(const std::string& client, const std::string& jti, int64_t exp_s,
+                        int64_t now_s) {
   std::lock_guard lock(mu_);
-  for (auto it = seen_.begin(); it != seen_.end();)
-    it = it->second < now_s ? seen_.erase(it) : std::next(it);
-  if (seen_.size() > 100000) return false;  // bounded: refuse rather than grow without limit
-  return seen_.emplace(jti, exp_s).second;
+  Client& c = clients_[client];
+  // Expired entries leave first, soonest first.
+  while (!c.by_until.empty() && c.by_until.begin()->first < now_s) {
+    c.seen.erase(c.by_until.begin()->second);
+    c.by_until.erase(c.by_until.begin());
+  }
+  if (c.seen.count(jti)) return false;
+  if (c.seen.size() >= kMaxPerClient) {
+    c.seen.erase(c.by_until.begin()->second);
+    c.by_until.erase(c.by_until.begin());
+  }
+  const int64_t until = std::min(exp_s, now_s + kMaxLifetimeS);
+  c.seen.emplace(jti, until);
+  c.by_until.emplace(until, jti);
+  return true;
+}
+
+size_t JtiCache::size(const std::string& client) const {
+  std::lock_guard lock(mu_);
+  auto it = clients_.find(client);
+  return it == clients_.end() ? 0 : it->second.seen.size();
 }
 
 }  // namespace as_detail

@@ -77,7 +77,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
       return fail(TokenError::kInvalidClient, "client assertion sub must equal iss");
     const std::string jti = json_str(v.claims, "jti");
     if (jti.empty()) return fail(TokenError::kInvalidClient, "client assertion needs jti");
-    if (!impl_->assertion_jtis.remember(jti, json_int(v.claims, "exp").value_or(0),
+    if (!impl_->assertion_jtis.remember(reg->id, jti, json_int(v.claims, "exp").value_or(0),
                                         env_.clock->now_s()))
       return fail(TokenError::kInvalidClient, "client assertion replayed");
     return reg;

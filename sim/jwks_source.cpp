@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -30,10 +29,21 @@ int64_t cache_control_max_age(const std::string& cc) {
                  [](unsigned char c) { return std::tolower(c); });
   if (lower.find("no-cache") != std::string::npos || lower.find("no-store") != std::string::npos)
     return 0;
-  static const std::regex kMaxAge(R"(max-age\s*=\s*"?(\d+))");
-  std::smatch m;
-  if (std::regex_search(lower, m, kMaxAge)) return std::stoll(m[1]);
-  return -1;
+  // RFC 9111 §5.2.2.1 delta-seconds, read by hand (no regex, no stoll on untrusted input):
+  // digits beyond what fits saturate at a year.
+  const auto at = lower.find("max-age");
+  if (at == std::string::npos) return -1;
+  size_t i = at + 7;
+  while (i < lower.size() && (lower[i] == ' ' || lower[i] == '\t')) ++i;
+  if (i >= lower.size() || lower[i] != '=') return -1;
+  ++i;
+  while (i < lower.size() && (lower[i] == ' ' || lower[i] == '\t' || lower[i] == '"')) ++i;
+  if (i >= lower.size() || !std::isdigit(static_cast<unsigned char>(lower[i]))) return -1;
+  constexpr int64_t kYear = 365LL * 24 * 3600;
+  int64_t v = 0;
+  for (; i < lower.size() && std::isdigit(static_cast<unsigned char>(lower[i])); ++i)
+    v = std::min<int64_t>(kYear, v * 10 + (lower[i] - '0'));
+  return v;
 }
 
 RemoteJwks::RemoteJwks(Outbound& outbound, std::string issuer_role, std::string base_url,

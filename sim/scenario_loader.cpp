@@ -353,7 +353,8 @@ void read_workload(const Reader& r, const YAML::Node& n, Scenario& s) {
         r.expect_map(t, "'tokens' of " + ew);
         for (auto it = t.begin(); it != t.end(); ++it) {
           const auto label = it->first.as<std::string>();
-          if (!std::regex_match(label, std::regex("AT[1-9]")))
+          if (label.size() != 3 || label.compare(0, 2, "AT") != 0 || label[2] < '1' ||
+              label[2] > '9')
             r.fail(it->first, "token label '" + label + "' in " + ew + " must be AT1, AT2, ...");
           call.expect.tokens[label] = r.claims(it->second, "token " + label + " of " + ew);
         }
@@ -394,7 +395,7 @@ void validate(const Reader& r, Scenario& s) {
     switch (role.kind) {
       case RoleKind::kAuthorizationServer:
         for (const auto& c : role.as.clients)
-          if (!std::regex_match(c.id, kConvention))
+          if (c.id.size() > 128 || !std::regex_match(c.id, kConvention))
             r.warn(s.warnings, c.pos,
                    "client id '" + c.id +
                        "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
@@ -503,8 +504,15 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
       RoleSpec role;
       role.id = it->first.as<std::string>();
       role.pos = r.pos(it->first);
-      if (!std::regex_match(role.id, std::regex("[a-z][a-z0-9-]*")))
-        r.fail(it->first, "role id '" + role.id + "' must be lower-case letters, digits and '-'");
+      const bool id_ok = !role.id.empty() && role.id.size() <= 64 &&
+                         std::islower(static_cast<unsigned char>(role.id[0])) &&
+                         std::all_of(role.id.begin(), role.id.end(), [](char ch) {
+                           return std::islower(static_cast<unsigned char>(ch)) ||
+                                  std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
+                         });
+      if (!id_ok)
+        r.fail(it->first, "role id '" + role.id.substr(0, 64) +
+                              "' must be 1-64 lower-case letters, digits and '-'");
       if (s.find_role(role.id)) r.fail(it->first, "role '" + role.id + "' is defined twice");
       const YAML::Node n = it->second;
       r.expect_map(n, "role '" + role.id + "'");

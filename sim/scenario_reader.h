@@ -5,8 +5,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <regex>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -165,14 +166,13 @@ class Reader {
                  double fallback, double min = 0) const {
     const YAML::Node n = map[key];
     if (!n) return fallback;
-    static const std::regex kDuration(R"(\s*([0-9]+(\.[0-9]+)?)\s*(ms|s|m|h)?\s*)");
-    std::smatch m;
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
-    if (!std::regex_match(text, m, kDuration))
+    std::string number, unit;
+    if (!split_number(text, false, &number, &unit) ||
+        (unit != "" && unit != "ms" && unit != "s" && unit != "m" && unit != "h"))
       fail(n, "'" + key + "' in " + where + " must be a duration such as 10s, 500ms, 2m (got '" +
-                  text + "')");
-    double v = std::stod(m[1]);
-    const std::string unit = m[3];
+                  text.substr(0, 40) + (text.size() > 40 ? "..." : "") + "')");
+    double v = std::strtod(number.c_str(), nullptr);
     if (unit == "ms") v /= 1000;
     if (unit == "m") v *= 60;
     if (unit == "h") v *= 3600;
@@ -184,22 +184,54 @@ class Reader {
   // ">= 0.99", "<= 5", "== 0", "> 0", "< 1" or a bare number (equality).
   Bound bound(const YAML::Node& map, const std::string& key, const std::string& where) const {
     const YAML::Node n = map[key];
-    static const std::regex kBound(R"(\s*(>=|<=|==|>|<)?\s*(-?[0-9]+(\.[0-9]+)?)\s*)");
-    std::smatch m;
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
-    if (!std::regex_match(text, m, kBound))
+    std::string op, rest = text.substr(0, std::min<size_t>(text.size(), 64));
+    while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+    for (const char* o : {">=", "<=", "==", ">", "<"})
+      if (rest.rfind(o, 0) == 0) {
+        op = o;
+        rest.erase(0, op.size());
+        break;
+      }
+    std::string number, unit;
+    if (text.size() > 64 || !split_number(rest, true, &number, &unit) || !unit.empty())
       fail(n, "'" + key + "' in " + where +
-                  " must be a comparison such as '>= 0.99', '== 0' or a number (got '" + text +
-                  "')");
+                  " must be a comparison such as '>= 0.99', '== 0' or a number (got '" +
+                  text.substr(0, 40) + (text.size() > 40 ? "..." : "") + "')");
     Bound b;
-    const std::string op = m[1];
     b.op = op == ">="   ? Bound::Op::kGe
            : op == "<=" ? Bound::Op::kLe
            : op == ">"  ? Bound::Op::kGt
            : op == "<"  ? Bound::Op::kLt
                         : Bound::Op::kEq;
-    b.value = std::stod(m[2]);
+    b.value = std::strtod(number.c_str(), nullptr);
     return b;
+  }
+
+  // "  12.5ms " -> "12.5" and "ms": at most 12 integer and 9 fraction digits (so strtod cannot
+  // overflow and no input length can exhaust anything), optional sign when `signed_ok`.
+  static bool split_number(const std::string& text, bool signed_ok, std::string* number,
+                           std::string* unit) {
+    size_t i = 0;
+    while (i < text.size() && text[i] == ' ') ++i;
+    const size_t start = i;
+    if (signed_ok && i < text.size() && text[i] == '-') ++i;
+    size_t int_digits = 0, frac_digits = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++int_digits;
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+        ++i, ++frac_digits;
+      if (frac_digits == 0) return false;
+    }
+    if (int_digits == 0 || int_digits > 12 || frac_digits > 9) return false;
+    *number = text.substr(start, i - start);
+    while (i < text.size() && text[i] == ' ') ++i;
+    const size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    *unit = text.substr(ustart, i - ustart);
+    while (i < text.size() && text[i] == ' ') ++i;
+    return i == text.size();
   }
 
   const std::string& file() const { return file_; }

@@ -426,3 +426,14 @@ TEST(VerifiedTokenCacheTest, RepeatedTokensSkipVerificationUntilExp) {
   w->clock("pba").advance(std::chrono::seconds(3600));
   EXPECT_EQ(get_bearer(*w, "pba", "/x", at2).status, 401);
 }
+
+// RFC 9111 max-age from a JWKS response is read by hand: a 20-digit value saturates (it used
+// to throw in stoll and jam key refresh), garbage is "no max-age".
+TEST(CacheControlTest, MaxAgeIsParsedWithoutThrowing) {
+  EXPECT_EQ(cache_control_max_age("public, max-age=300"), 300);
+  EXPECT_EQ(cache_control_max_age("max-age = \"60\""), 60);
+  EXPECT_EQ(cache_control_max_age("max-age=99999999999999999999"), 365LL * 24 * 3600);
+  EXPECT_EQ(cache_control_max_age("max-age=abc"), -1);
+  EXPECT_EQ(cache_control_max_age("no-cache, max-age=60"), 0);
+  EXPECT_EQ(cache_control_max_age("private"), -1);
+}

@@ -1,7 +1,9 @@
 // JwtVerifier: every named failure, both sides of every time boundary (RFC 7519 §4.1.4-4.1.6
 // with leeway), RFC 8725 hygiene (alg allow-list, no header-supplied keys, typ), audiences.
 #include <gtest/gtest.h>
+
 #include <rapidcheck/gtest.h>
+#include <limits>
 
 #include "sim/clock.h"
 #include "sim/jose/base64url.h"
@@ -235,4 +237,25 @@ RC_GTEST_PROP(JwtVerifierProperty, AnyByteFlipInvalidatesTheToken, ()) {
   RC_PRE(token[pos] != replacement);
   token[pos] = replacement;
   RC_ASSERT(!v.verify(token).ok());
+}
+
+// RFC 7519 §2 NumericDate at the limits: no overflow (UBSan aborted on exp = 2^63-1 before),
+// huge or non-finite values are malformed, the extremes still mean what they say.
+TEST_F(JwtVerifierTest, Rfc7519Section2TimeClaimsAtTheLimitsNeverOverflow) {
+  auto with = [&](const char* name, const Json& v) {
+    Json c = claims();
+    c[name] = v;
+    return verifier().verify(sign(c)).status;
+  };
+  EXPECT_EQ(with("exp", std::numeric_limits<int64_t>::max()), VerifyStatus::kOk);
+  EXPECT_EQ(with("exp", std::numeric_limits<uint64_t>::max()), VerifyStatus::kOk);
+  EXPECT_EQ(with("exp", std::numeric_limits<int64_t>::min()), VerifyStatus::kExpired);
+  EXPECT_EQ(with("nbf", std::numeric_limits<int64_t>::min()), VerifyStatus::kOk);
+  EXPECT_EQ(with("nbf", std::numeric_limits<int64_t>::max()), VerifyStatus::kNotYetValid);
+  EXPECT_EQ(with("iat", std::numeric_limits<int64_t>::max()), VerifyStatus::kIssuedInFuture);
+  EXPECT_EQ(with("exp", 1e300), VerifyStatus::kBadTimeClaim);
+  EXPECT_EQ(with("exp", -1e300), VerifyStatus::kBadTimeClaim);
+  policy_.leeway_s = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(with("exp", std::numeric_limits<int64_t>::max()), VerifyStatus::kOk);
+  EXPECT_EQ(with("nbf", std::numeric_limits<int64_t>::min()), VerifyStatus::kOk);
 }

@@ -181,3 +181,43 @@ TEST(ScenarioLoaderTest, PrivateKeyJwtClientsNeedAUsablePublicJwk) {
   EXPECT_NE(d.message.find("not a usable public JWK"), std::string::npos) << d.message;
   EXPECT_EQ(d.pos.line, 8);
 }
+
+// Hostile scenario files are errors with file:line, never a crash (a 310-digit duration used to
+// abort in stod; a 30,000-digit one overflowed the stack in std::regex).
+TEST(ScenarioHostileInputTest, HugeNumbersAndIdsAreErrorsNotCrashes) {
+  auto load = [](const std::string& yaml) -> std::string {
+    try {
+      load_scenario_text(yaml, "hostile.yaml");
+      return "loaded";
+    } catch (const ScenarioError& e) {
+      return e.what();
+    }
+  };
+  const std::string base = R"(scenario: h
+topology: custom
+roles:
+  gw:
+    kind: gateway
+    trust: []
+    audience: gw
+    timeout_ms: 100
+)";
+  for (const std::string& digits :
+       {std::string(310, '9'), std::string(30000, '7'), std::string("1e309")}) {
+    const std::string yaml = R"(scenario: h
+topology: custom
+roles:
+  as:
+    kind: authorization_server
+links:
+  - { from: "*", to: as, down: true, at: )" +
+                             digits + R"(ms }
+)";
+    const std::string r = load(yaml);
+    EXPECT_NE(r.find("hostile.yaml:"), std::string::npos) << r.substr(0, 200);
+  }
+  const std::string r = load("scenario: h\ntopology: custom\nroles:\n  " + std::string(20000, 'a') +
+                             ":\n    kind: authorization_server\n");
+  EXPECT_NE(r.find("hostile.yaml:"), std::string::npos) << r.substr(0, 200);
+  (void)base;
+}

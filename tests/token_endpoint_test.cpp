@@ -3,6 +3,9 @@
 // (RFC 8414) and JWKS.
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include "actors/as_internal.h"
 #include "sim/jose/jws.h"
 #include "test_support.h"
 
@@ -274,4 +277,25 @@ TEST(PrivateKeyJwtTest, Rfc7523SignedAssertionAuthenticatesOnceAndOnlyForThisAs)
       post_token(*w, "as-c", {{"grant_type", "client_credentials"}}, "c-svc-jwtclient-to-gw", "")
           .status,
       401);
+}
+
+// RFC 7523 §3 item 7 replay cache: bounded per client; one client's flood neither refuses
+// another client nor its own next assertion; a replay is still refused; a far exp is capped.
+TEST(JtiCacheTest, Rfc7523Section3FloodByOneClientDoesNotLockOutOthers) {
+  as_detail::JtiCache cache;
+  const int64_t now = 1000;
+  for (size_t i = 0; i < as_detail::JtiCache::kMaxPerClient + 500; ++i)
+    ASSERT_TRUE(cache.remember("mallory", "m" + std::to_string(i), now + 300, now)) << i;
+  EXPECT_EQ(cache.size("mallory"), as_detail::JtiCache::kMaxPerClient);
+  EXPECT_TRUE(cache.remember("alice", "a1", now + 300, now));
+  EXPECT_FALSE(cache.remember("alice", "a1", now + 300, now)) << "a replay is refused";
+  EXPECT_TRUE(cache.remember("mallory", "m-next", now + 300, now))
+      << "a full cache evicts, it does not refuse";
+  EXPECT_FALSE(cache.remember("mallory", "m-next", now + 300, now));
+  // exp = 2^63-1 cannot pin an entry: it leaves after the maximum lifetime.
+  EXPECT_TRUE(cache.remember("bob", "b1", std::numeric_limits<int64_t>::max(), now));
+  EXPECT_FALSE(cache.remember("bob", "b1", std::numeric_limits<int64_t>::max(), now + 10));
+  EXPECT_TRUE(
+      cache.remember("bob", "b2", now + 5000, now + as_detail::JtiCache::kMaxLifetimeS + 1));
+  EXPECT_EQ(cache.size("bob"), 1u) << "the capped entry expired";
 }

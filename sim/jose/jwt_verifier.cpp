@@ -1,6 +1,8 @@
 // JwtVerifier: the ordered checks of RFC 7515 §5.2 and RFC 7519 §7.2 plus RFC 8725/9068 hygiene.
 #include "sim/jose/jwt_verifier.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -289,20 +291,33 @@ VerifiedJwt JwtVerifier::verify(std::string_view token,
 
   // RFC 7519 §4.1.4/4.1.5 with leeway; iat far in the future is also refused.
   const int64_t now = clock_->now_s();
-  auto number = [&](const char* name, int64_t* out) -> std::optional<bool> {
+  // NumericDate (RFC 7519 §2): any JSON number. Compared in 128-bit arithmetic so that exp =
+  // 2^63-1, a huge unsigned or a leeway near the limits cannot overflow; non-finite doubles and
+  // values beyond ±2^62 are refused as malformed.
+  auto number = [&](const char* name, __int128* out) -> std::optional<bool> {
     auto it = claims->find(name);
     if (it == claims->end()) return false;
     if (!it->is_number()) return std::nullopt;
-    *out = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+    constexpr double kLimit = 4.6e18;  // < 2^62
+    if (it->is_number_unsigned()) {
+      *out = static_cast<__int128>(it->get<uint64_t>());
+    } else if (it->is_number_integer()) {
+      *out = static_cast<__int128>(it->get<int64_t>());
+    } else {
+      const double d = it->get<double>();
+      if (!std::isfinite(d) || d > kLimit || d < -kLimit) return std::nullopt;
+      *out = static_cast<__int128>(static_cast<int64_t>(d));
+    }
     return true;
   };
-  int64_t exp = 0, nbf = 0, iat = 0;
+  __int128 exp = 0, nbf = 0, iat = 0;
   auto has_exp = number("exp", &exp), has_nbf = number("nbf", &nbf), has_iat = number("iat", &iat);
   if (!has_exp || !has_nbf || !has_iat) return fail(VerifyStatus::kBadTimeClaim);
+  const __int128 t = now, leeway = policy_.leeway_s;
   if (!*has_exp && policy_.require_exp) return fail(VerifyStatus::kExpMissing);
-  if (*has_exp && now > exp + policy_.leeway_s) return fail(VerifyStatus::kExpired);
-  if (*has_nbf && now < nbf - policy_.leeway_s) return fail(VerifyStatus::kNotYetValid);
-  if (*has_iat && iat > now + policy_.leeway_s) return fail(VerifyStatus::kIssuedInFuture);
+  if (*has_exp && t > exp + leeway) return fail(VerifyStatus::kExpired);
+  if (*has_nbf && t < nbf - leeway) return fail(VerifyStatus::kNotYetValid);
+  if (*has_iat && iat > t + leeway) return fail(VerifyStatus::kIssuedInFuture);
 
   if (policy_.require_audience) {
     auto aud = claims->find("aud");
