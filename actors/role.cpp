@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 namespace txlab {
@@ -12,7 +14,15 @@ Role::~Role() { server_.stop(); }
 
 Role::Handler Role::in_call(Handler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    CallScope scope(req.get_header_value(kCallHeader));
+    // X-Txlab-Call labels a call in the trace; it is unauthenticated, so only a short label of
+    // [A-Za-z0-9._:-] is taken (anything else is ignored, never copied into hops and tokens).
+    std::string call = req.get_header_value(kCallHeader);
+    const bool label = call.size() <= 64 && std::all_of(call.begin(), call.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                                c == '_' || c == ':' || c == '-';
+                       });
+    if (!label) call.clear();
+    CallScope scope(call);
     handler(req, res);
   };
 }

@@ -336,3 +336,42 @@ TEST(GatewayRetryTest, ConcurrentRetriesAreCleanAndEndInTheGatewaysAnswer) {
   for (int st : statuses)
     EXPECT_EQ(st, 503) << "the on-prem gateway answers for the unreachable PBA";
 }
+
+// Every error is JSON, including the library's own (unknown path, body over the limit); Range is
+// ignored (no multipart, no amplification); an oversized or odd X-Txlab-Call label is dropped,
+// never copied into the audit.
+TEST(ServingHygieneTest, LibraryErrorsAreJsonRangeIsIgnoredCallLabelsAreBounded) {
+  auto w = start_world("direct");
+  http::OutboundRequest unknown;
+  unknown.path = "/no-such-path";
+  auto r = w->http().send(w->url_of("as-c2pe"), unknown);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Json::parse(r.body, nullptr, false).value("error", ""), "not_found") << r.body;
+  EXPECT_EQ(r.header("Content-Type").rfind("application/json", 0), 0u);
+
+  http::OutboundRequest big;
+  big.method = "POST";
+  big.path = "/token";
+  big.content_type = "application/x-www-form-urlencoded";
+  big.body = "grant_type=client_credentials&pad=" + std::string(2 << 20, 'a');
+  r = w->http().send(w->url_of("as-c2pe"), big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(Json::parse(r.body, nullptr, false).value("error", ""), "invalid_request")
+      << r.body.substr(0, 200);
+
+  http::OutboundRequest ranged;
+  ranged.path = "/jwks";
+  std::string ranges = "bytes=0-1";
+  for (int i = 2; i < 600; i += 2) ranges += "," + std::to_string(i) + "-" + std::to_string(i + 1);
+  ranged.headers.emplace_back("Range", ranges);
+  r = w->http().send(w->url_of("as-c2pe"), ranged);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(Json::parse(r.body, nullptr, false).contains("keys")) << r.body.substr(0, 200);
+
+  http::OutboundRequest labelled =
+      http::form_post("/token", {{"grant_type", "client_credentials"}}, "svc-cfa", "cfa-secret");
+  labelled.headers.emplace_back("X-Txlab-Call", std::string(8000, 'x'));
+  w->http().send(w->url_of("as-c"), labelled);
+  ASSERT_FALSE(w->authorization_server("as-c").audit().empty());
+  for (const auto& e : w->authorization_server("as-c").audit()) EXPECT_LT(e.call.size(), 65u);
+}

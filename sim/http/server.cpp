@@ -3,11 +3,42 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/socket.h>
 
 #include <stdexcept>
 
 namespace txlab::http {
+
+namespace {
+
+std::string reason(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "no such path";
+    case 405:
+      return "method not allowed";
+    case 408:
+      return "request timeout";
+    case 413:
+      return "request body too large";
+    case 414:
+      return "URI too long";
+    case 416:
+      return "range not satisfiable";
+    case 431:
+      return "request header fields too large";
+    case 503:
+      return "service unavailable";
+    default:
+      return status >= 500 ? "server error" : "request refused";
+  }
+}
+
+}  // namespace
 
 LoopbackServer::LoopbackServer(ServerOptions options)
     : options_(options), server_(std::make_unique<httplib::Server>()) {
@@ -19,6 +50,29 @@ LoopbackServer::LoopbackServer(ServerOptions options)
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
   server_->set_payload_max_length(options_.max_body_bytes);
+  // Every error is JSON: what the library itself answers (404 for an unknown path, 413 for a
+  // body over the limit, 400 for a malformed request) gets an OAuth-shaped body too, unless a
+  // handler already wrote one.
+  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const char* code = res.status == 404   ? "not_found"
+                       : res.status == 405 ? "method_not_allowed"
+                       : res.status >= 500 ? "server_error"
+                                           : "invalid_request";
+    res.set_content(nlohmann::json{{"error", code},
+                                   {"error_description", "HTTP " + std::to_string(res.status) +
+                                                             " " + reason(res.status)}}
+                        .dump(),
+                    "application/json");
+  });
+  // No Range support (RFC 9110 §14.2 lets a server ignore Range): a request naming thousands of
+  // ranges must not make the library build thousands of parts, nor turn a JSON error into a
+  // multipart body. The request object is the server's own (not const), so clearing the parsed
+  // ranges here is sound.
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    const_cast<httplib::Request&>(req).ranges.clear();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   // The packaged cpp-httplib listens with a backlog of 5: a burst of concurrent connects
   // overflows it and the kernel retries the SYN a second later. Capture the listening socket
   // so start() can raise the backlog.
