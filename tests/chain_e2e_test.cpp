@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
+#include "world/report.h"
 #include "world/runner.h"
 
 using namespace txlab;
@@ -374,4 +375,23 @@ TEST(ServingHygieneTest, LibraryErrorsAreJsonRangeIsIgnoredCallLabelsAreBounded)
   w->http().send(w->url_of("as-c"), labelled);
   ASSERT_FALSE(w->authorization_server("as-c").audit().empty());
   for (const auto& e : w->authorization_server("as-c").audit()) EXPECT_LT(e.call.size(), 65u);
+}
+
+// Mermaid: labels with ';', '#', quotes, arrows and line breaks are printed literally, so a call
+// name cannot end the statement or render '#42;' as '*'.
+TEST(MermaidTest, LabelsAreEscaped) {
+  EXPECT_EQ(mermaid_text("a;b"), "a#59;b");
+  EXPECT_EQ(mermaid_text("#42;"), "#35;42#59;");
+  EXPECT_EQ(mermaid_text("say \"hi\"\nthen ->> go"), "say #quot;hi#quot; then -#gt;#gt; go");
+  Scenario s = load_scenario(scenario_path("direct"));
+  s.workload.at(0).name = "reads; #42; \"quoted\" ->> x";
+  auto w = start_world(std::move(s));
+  const RunResult run = run_workload(*w, {});
+  const std::string m = render_mermaid(*w, run);
+  const auto note = m.find("Note over");
+  ASSERT_NE(note, std::string::npos);
+  const std::string line = m.substr(note, m.find('\n', note) - note);
+  EXPECT_EQ(line.find(';', line.find("reads") + 5), line.find("#59;") + 3) << line;
+  EXPECT_EQ(line.find('"'), std::string::npos) << line;
+  EXPECT_NE(line.find("#35;42#59;"), std::string::npos) << line;
 }

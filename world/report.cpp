@@ -212,6 +212,36 @@ Json fault_decisions_json(const World& world) {
   return faults;
 }
 
+std::string mermaid_text(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '#':
+        out += "#35;";
+        break;
+      case ';':
+        out += "#59;";
+        break;
+      case '"':
+        out += "#quot;";
+        break;
+      case '<':
+        out += "#lt;";
+        break;
+      case '>':
+        out += "#gt;";
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string render_mermaid(const World& world, const RunResult& run, const std::string& call_id) {
   auto alias = [](std::string id) {
     std::replace(id.begin(), id.end(), '-', '_');
@@ -220,7 +250,7 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
   std::ostringstream o;
   o << "sequenceDiagram\n";
   for (const auto& r : world.roles())
-    o << "  participant " << alias(r.id) << " as " << r.id << "\n";
+    o << "  participant " << alias(r.id) << " as " << mermaid_text(r.id) << "\n";
   std::vector<const CallResult*> shown;
   std::map<const WorkloadCall*, bool> seen;
   for (const auto& r : run.calls) {
@@ -228,8 +258,8 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
     seen[r.spec] = true;
   }
   for (const auto* r : shown) {
-    o << "  Note over " << alias(world.roles().front().id) << ": " << r->id << " "
-      << (r->spec ? r->spec->name : "") << "\n";
+    o << "  Note over " << alias(world.roles().front().id) << ": "
+      << mermaid_text(r->id + " " + (r->spec ? r->spec->name : "")) << "\n";
     // Requests at their start, responses at their end, in time order.
     struct Event {
       int64_t t;
@@ -245,7 +275,8 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
                      [](const Event& a, const Event& b) { return a.t < b.t; });
     for (const auto& e : events) {
       if (!e.response) {
-        o << "  " << alias(e.hop->from) << "->>" << alias(e.hop->to) << ": " << e.hop->what << "\n";
+        o << "  " << alias(e.hop->from) << "->>" << alias(e.hop->to) << ": "
+          << mermaid_text(e.hop->what) << "\n";
       } else {
         o << "  " << alias(e.hop->to) << "-->>" << alias(e.hop->from) << ": "
           << (e.hop->status ? std::to_string(e.hop->status) : "no response") << " (" << e.hop->us

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -25,6 +26,9 @@ std::string render_fault_decisions(const World& world);
 // Every decision, connection by connection (the `faults` member of both JSON reports).
 nlohmann::json fault_decisions_json(const World& world);
 // Sequence diagram of the first call of each workload entry (or of `call_id` when given).
+// Text as Mermaid prints it literally: '#' and ';' (which end or encode statements) and quotes as
+// entity codes, line breaks as spaces.
+std::string mermaid_text(std::string_view text);
 std::string render_mermaid(const World& world, const RunResult& run,
                            const std::string& call_id = {});
 
