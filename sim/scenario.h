@@ -301,6 +301,9 @@ struct Scenario {
   int64_t leeway_of(const RoleSpec& role) const { return role.leeway_s.value_or(leeway_s); }
   std::optional<Timeline> timeline;
   std::vector<Diagnostic> warnings;
+  // The house client-id convention (<zone>-svc-<caller>-to-<audAlias>) is a warning unless a
+  // scenario says `client_id_convention: off` (e.g. to keep the brief's own ids).
+  bool client_id_convention = true;
 
   const RoleSpec* find_role(const std::string& id) const;
 };

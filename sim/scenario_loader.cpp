@@ -395,7 +395,7 @@ void validate(const Reader& r, Scenario& s) {
     switch (role.kind) {
       case RoleKind::kAuthorizationServer:
         for (const auto& c : role.as.clients)
-          if (c.id.size() > 128 || !std::regex_match(c.id, kConvention))
+          if (s.client_id_convention && (c.id.size() > 128 || !std::regex_match(c.id, kConvention)))
             r.warn(s.warnings, c.pos,
                    "client id '" + c.id +
                        "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
@@ -477,7 +477,7 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   try {
     r.check_keys(root,
                  {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links",
-                  "zones", "timeline"},
+                  "zones", "timeline", "client_id_convention"},
                  "the scenario");
     if (const auto zones = root["zones"]) {
       r.expect_map(zones, "'zones'");
@@ -497,6 +497,8 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
                           {"broker", "direct", "multi-caller", "custom"}, "custom");
     s.description = r.str(root, "description", "the scenario", false);
     s.leeway_s = r.integer(root, "leeway_s", "the scenario", 30, 0, 3600);
+    s.client_id_convention =
+        r.choice(root, "client_id_convention", "the scenario", {"warn", "off"}, "warn") == "warn";
     const auto roles = root["roles"];
     if (!roles || !roles.IsMap() || roles.size() == 0)
       r.fail(root, "the scenario needs 'roles': a mapping of role id to role");

@@ -126,6 +126,13 @@ TEST(ScenarioLoaderTest, ClientIdConventionBreakIsAWarningWithLine) {
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_EQ(s.warnings[0].pos.line, 8);
   EXPECT_NE(s.warnings[0].message.find("<zone>-svc-<caller>-to-<audAlias>"), std::string::npos);
+  // The warning can be turned off for a scenario that keeps other names on purpose.
+  const Scenario off =
+      load_scenario_text("client_id_convention: off\n" +
+                             replace(replace(kMinimal, "      c-svc-a-to-b: {", "      svc-a: {"),
+                                     "client_id: c-svc-a-to-b", "client_id: svc-a"),
+                         "test.yaml");
+  EXPECT_TRUE(off.warnings.empty());
 }
 
 TEST(ScenarioLoaderTest, UnregisteredOrMismatchedCredentialsAreWarnings) {
