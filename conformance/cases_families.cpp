@@ -56,18 +56,22 @@ http::FormParams request_for(const Slot& s, const http::FormParams& valid,
   return with(with(valid, "actor_token", token), "actor_token_type", s.type);
 }
 
+// A valid request to build a baseline on; without one, `failure` says why (as a no-answer).
+std::optional<http::FormParams> base_form(Probe& p, Answer* failure) {
+  std::string err;
+  auto f = p.valid_exchange(&err);
+  if (!f) failure->transport_error = "no subject token: " + err;
+  return f;
+}
+
 // Does the target accept a valid token in this slot? Asked once per run. The answer (200 or
 // the refusal) decides whether the slot's negative cases mean anything.
 const Answer& slot_baseline(Probe& p, const Slot& s) {
   const std::string key = std::string("slot-baseline/") + role_name(s.role) + "/" + s.type;
   return p.once(key, [&]() {
     Answer a;
-    std::string err;
-    auto f = p.valid_exchange(&err);
-    if (!f) {
-      a.transport_error = "no subject token: " + err;
-      return a;
-    }
+    auto f = base_form(p, &a);
+    if (!f) return a;
     std::string token = f->at(1).second;
     if (s.role == Role::kActor) {
       auto actor = p.actor_token(&err);
@@ -298,12 +302,8 @@ const Answer& minted_baseline(Probe& p, const Slot& s) {
   const std::string key = std::string("minted-baseline/") + role_name(s.role) + "/" + s.type;
   return p.once(key, [&]() {
     Answer a;
-    std::string err;
-    auto f = p.valid_exchange(&err);
-    if (!f) {
-      a.transport_error = "no subject token: " + err;
-      return a;
-    }
+    auto f = base_form(p, &a);
+    if (!f) return a;
     Json over = Json::object();
     if (s.role == Role::kActor)
       over = {{"sub", "txlab-conformance-actor"}, {"client_id", "txlab-conformance-actor"}};

@@ -54,6 +54,15 @@ std::unique_ptr<World> selfcheck_world(const std::vector<std::string>& defects,
   return start_world(std::move(s), {{"as-t", defects}});
 }
 
+// How a test reaches tests/data/conform-remote.yaml's AS by URL only.
+RemoteOptions conform_remote_options(World& w) {
+  RemoteOptions o;
+  o.base_url = w.url_of("as-x");
+  o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
+  o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+  return o;
+}
+
 class ShippedScenarioConformanceTest : public ::testing::TestWithParam<ShippedTarget> {};
 
 }  // namespace
@@ -198,10 +207,7 @@ TEST(ConformanceSelfCheckTest, LegalButUnusualServersAreNeverFailed) {
 TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
   auto w =
       start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
-  RemoteOptions o;
-  o.base_url = w->url_of("as-x");
-  o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
-  o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+  RemoteOptions o = conform_remote_options(*w);
   o.audience = "api://x";
   std::string error;
   auto target = target_from_url(o, &error);
@@ -234,10 +240,7 @@ TEST(ConformanceRemoteTest, IssuerKeyRunsTheKeyDependentCasesAgainstAUrl) {
     World::RoleDefects defects;
     if (!defect.empty()) defects["as-x"] = {defect};
     auto w = start_world(std::move(s), defects);
-    RemoteOptions o;
-    o.base_url = w->url_of("as-x");
-    o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
-    o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+    RemoteOptions o = conform_remote_options(*w);
     o.audience = "api://x";
     o.issuer_keys = {{"https://as-x.example",
                       std::make_shared<jose::Key>(w->authorization_server("as-x").signing_key())}};
@@ -375,10 +378,7 @@ void serve_without_exchange(http::LoopbackServer& server, bool advertise) {
 TEST(ConformanceRobustnessTest, RefusedValidExchangeIsOneVerdict) {
   auto w =
       start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
-  RemoteOptions o;
-  o.base_url = w->url_of("as-x");
-  o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
-  o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
+  RemoteOptions o = conform_remote_options(*w);
   o.audience = "api://not-registered";
   std::string error;
   auto target = target_from_url(o, &error);
