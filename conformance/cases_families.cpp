@@ -74,6 +74,7 @@ const Answer& slot_baseline(Probe& p, const Slot& s) {
     if (!f) return a;
     std::string token = f->at(1).second;
     if (s.role == Role::kActor) {
+      std::string err;
       auto actor = p.actor_token(&err);
       if (!actor) {
         a.transport_error = "no actor token: " + err;
