@@ -1,5 +1,7 @@
 // Per-run CA and server certificate (OpenSSL 3), and the Boost.Asio TLS front.
 #include "sim/tls.h"
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "sim/asio_loopback.h"
 
@@ -80,9 +82,18 @@ Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* iss
 }
 
 void write_pem(const std::string& path, const std::function<int(FILE*)>& write, bool secret) {
-  FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) throw std::runtime_error("TLS material: cannot write " + path);
-  if (secret) ::chmod(path.c_str(), 0600);
+  // Never through a symbolic link (O_NOFOLLOW), and a key is 0600 from its creation on.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                        secret ? 0600 : 0644);
+  if (fd < 0)
+    throw std::runtime_error("TLS material: cannot write " + path +
+                             " (a symbolic link is refused)");
+  if (secret) ::fchmod(fd, 0600);
+  FILE* f = ::fdopen(fd, "w");
+  if (!f) {
+    ::close(fd);
+    throw std::runtime_error("TLS material: cannot write " + path);
+  }
   const int ok = write(f);
   std::fclose(f);
   if (!ok) fail("writing " + path);
@@ -91,6 +102,9 @@ void write_pem(const std::string& path, const std::function<int(FILE*)>& write, 
 }  // namespace
 
 TlsMaterial make_tls_material(const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    throw std::runtime_error("TLS material: " + dir + " is a symbolic link (refused)");
   std::filesystem::create_directories(dir);
   Pkey ca_key = p256(), leaf_key = p256();
   Cert ca = make_cert(ca_key.get(), "txlab per-run CA", nullptr, nullptr, 1, true);

@@ -1,7 +1,10 @@
 // The fault proxy over real loopback sockets, one fault at a time, and the reproducibility of
 // its decisions from a seed.
 #include <gtest/gtest.h>
+
 #include <httplib.h>
+#include <filesystem>
+#include <fstream>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -227,4 +230,27 @@ TEST_F(FaultProxyTest, TlsFrontServesHttpsVerifiableWithThePerRunCa) {
   struct stat st {};
   ASSERT_EQ(::stat(tls.server_key_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0077, 0u) << "the private key is not readable by others";
+}
+
+// --tls DIR never follows a symbolic link: not for the directory, not for a file in it (a
+// planted link to another file would otherwise receive the private key).
+TEST(TlsMaterialTest, SymbolicLinksAreRefused) {
+  const std::string base = ::testing::TempDir() + "txlab-tls-links-" + std::to_string(::getpid());
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base + "/real");
+  std::filesystem::create_directory_symlink(base + "/real", base + "/link");
+  EXPECT_THROW(make_tls_material(base + "/link"), std::runtime_error);
+  const std::string victim = base + "/victim.txt";
+  { std::ofstream(victim) << "keep me"; }
+  std::filesystem::create_directories(base + "/dir");
+  std::filesystem::create_symlink(victim, base + "/dir/server.key");
+  EXPECT_THROW(make_tls_material(base + "/dir"), std::runtime_error);
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "keep me");
+  const TlsMaterial ok = make_tls_material(base + "/fresh");
+  struct stat st {};
+  ASSERT_EQ(::stat(ok.server_key_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::filesystem::remove_all(base);
 }
