@@ -6,7 +6,9 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -36,7 +38,7 @@ constexpr const char* kUsage =
     R"(txlab — run and check cross-zone OAuth 2.0 Token Exchange (RFC 8693) topologies
 
 usage:
-  txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--quiet]
+  txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--junit FILE] [--quiet]
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
         exits 1 when any expectation fails
   txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE]
@@ -137,8 +139,10 @@ Args parse(int argc, char** argv) {
     }
   }
   std::vector<std::string> positional;
+  std::vector<std::string> given;  // every option on the command line, checked below
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
+    if (!s.empty() && s[0] == '-') given.push_back(s == "-q" ? "--quiet" : s);
     auto value = [&](const char* name) -> std::string {
       if (i + 1 >= argc) usage_error(std::string(name) + " needs a value");
       return argv[++i];
@@ -228,6 +232,46 @@ Args parse(int argc, char** argv) {
   if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" &&
       a.command != "attack" && a.command != "load")
     usage_error("unknown command '" + a.command + "'");
+  // An option that does not apply to the command is an error, never silently ignored.
+  static const std::map<std::string, std::set<std::string>> kApplies = {
+      {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--quiet"}},
+      {"serve", {"--seed", "--tls", "--json"}},
+      {"lint", {}},
+      {"load", {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg"}},
+      {"attack", {"--seed", "--json", "--junit"}},
+      {"conform",
+       {"--scenario",
+        "--target",
+        "--seed",
+        "--target-url",
+        "--token-endpoint",
+        "--jwks-uri",
+        "--exchanger-client",
+        "--subject-client",
+        "--audience",
+        "--forbidden-audience",
+        "--issuer-key",
+        "--issuer",
+        "--serve-issuer",
+        "--subject-audience",
+        "--subject-scope",
+        "--unauthorized-client",
+        "--scope-beyond",
+        "--jwt-access-tokens",
+        "--honours-may-act",
+        "--semantics",
+        "--profile",
+        "--strict",
+        "--only",
+        "--timeout-ms",
+        "--budget",
+        "--progress",
+        "--quiet",
+        "--junit",
+        "--json",
+        "--list"}}};
+  for (const auto& g : given)
+    if (!kApplies.at(a.command).count(g)) usage_error(g + " does not apply to '" + a.command + "'");
   if (a.command == "conform") {
     if (!positional.empty()) usage_error("conform takes options only (see usage)");
     return a;
@@ -274,6 +318,8 @@ int cmd_run(const Args& a, Scenario s) {
     // The diagram shows the run's first call (and its first failed one).
     if (!a.mermaid_out.empty())
       written = write_output(a.mermaid_out, render_mermaid(world, *tl.sample)) && written;
+    if (!a.junit_out.empty())
+      written = write_output(a.junit_out, render_junit(world, tl)) && written;
     if ((to_stdout || a.quiet || a.mermaid_out == "-") && !tl.ok())
       std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
                 << " --seed " << tl.seed << "\n";
@@ -292,6 +338,7 @@ int cmd_run(const Args& a, Scenario s) {
   if (!a.json_out.empty())
     ok = write_output(a.json_out, safe_dump(render_json(world, run), 2) + "\n") && ok;
   if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;
+  if (!a.junit_out.empty()) ok = write_output(a.junit_out, render_junit(world, run)) && ok;
   if ((json_to_stdout || mermaid_to_stdout || a.quiet) && !run.ok())
     std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
               << " --seed " << run.seed << "\n";
@@ -397,7 +444,8 @@ int cmd_attack(const Args& a, Scenario s) {
     j["seed"] = a.seed;
     ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
   }
-  if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
+  if (!a.junit_out.empty())
+    ok = write_output(a.junit_out, conformance::render_junit(report, isolation)) && ok;
   return report.failed() == 0 && isolation.mismatches() == 0 && ok ? 0 : 1;
 }
 

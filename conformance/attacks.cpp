@@ -1,5 +1,6 @@
 // The attack catalogue and its runner.
 #include "conformance/attacks.h"
+#include "conformance/isolation.h"
 
 #include <httplib.h>
 
@@ -18,6 +19,7 @@
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
+#include "sim/xml.h"
 #include "world/world.h"
 
 namespace txlab::conformance {
@@ -576,23 +578,6 @@ std::string pad(const std::string& s, size_t w) {
   return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 AttackReport run_attacks(World& world) {
@@ -635,6 +620,26 @@ Json render_json(const AttackReport& report) {
                     {"observed", r.observed},
                     {"passed", r.passed}});
   return {{"scenario", report.scenario}, {"failed", report.failed()}, {"attacks", rows}};
+}
+
+std::string render_junit(const AttackReport& report, const IsolationMatrix& isolation) {
+  std::string out = render_junit(report);
+  std::ostringstream o;
+  const size_t bad = isolation.mismatches();
+  o << "  <testsuite name=\"trust isolation\" tests=\"" << std::max<size_t>(1, bad)
+    << "\" failures=\"" << bad << "\">\n";
+  if (bad == 0)
+    o << "    <testcase classname=\"txlab.isolation\" name=\"every token at every verifier ("
+      << isolation.cells.size() << " cells)\"/>\n";
+  for (const auto& c : isolation.cells) {
+    if (c.expected == c.actual) continue;
+    o << "    <testcase classname=\"txlab.isolation\" name=\""
+      << xml_escape(c.token + " at " + c.verifier) << "\">"
+      << "<failure message=\"expected " << (c.expected ? "accept" : "reject") << ", got "
+      << xml_escape(c.observed) << "\">" << xml_escape(c.reason) << "</failure></testcase>\n";
+  }
+  o << "  </testsuite>\n";
+  return out.insert(out.rfind("</testsuites>"), o.str());
 }
 
 std::string render_junit(const AttackReport& report) {

@@ -38,5 +38,9 @@ AttackReport run_attacks(World& world);
 std::string render_text(const AttackReport& report, bool color = false);
 nlohmann::json render_json(const AttackReport& report);
 std::string render_junit(const AttackReport& report);
+struct IsolationMatrix;
+// The attack report plus the isolation matrix as one more test suite (a case per mismatching
+// cell, or one passing case), so JUnit fails exactly when `txlab attack` exits 1.
+std::string render_junit(const AttackReport& report, const IsolationMatrix& isolation);
 
 }  // namespace txlab::conformance

@@ -11,6 +11,7 @@
 #include "conformance/probe.h"
 #include "sim/clock.h"
 #include "sim/json_util.h"
+#include "sim/xml.h"
 
 namespace txlab::conformance {
 
@@ -215,32 +216,6 @@ const char* color_of(Grade g) {
 }  // namespace
 
 namespace {
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
-          out += ' ';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 // Results grouped by section, sections in order of first appearance.
 template <typename T, typename SectionOf>

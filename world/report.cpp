@@ -1,6 +1,9 @@
 // Text, JSON and Mermaid renderings of a RunResult.
 #include "world/report.h"
 
+#include "sim/xml.h"
+#include "world/timeline.h"
+
 #include <algorithm>
 #include <iomanip>
 #include <map>
@@ -210,6 +213,58 @@ Json fault_decisions_json(const World& world) {
                       {"fault", d.fault},
                       {"latency_ms", d.latency_ms}});
   return faults;
+}
+
+std::string render_junit(const World& world, const RunResult& run) {
+  const std::string suite = "txlab.run." + world.scenario().name;
+  size_t failures = 0;
+  for (const auto& c : run.calls) failures += c.ok() ? 0 : 1;
+  std::ostringstream o;
+  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab run\">\n";
+  o << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << run.calls.size()
+    << "\" failures=\"" << failures << "\">\n";
+  for (const auto& c : run.calls) {
+    o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\""
+      << xml_escape(c.id + " " + (c.spec ? c.spec->name : "")) << "\" time=\"" << (c.us / 1e6)
+      << "\">\n";
+    if (!c.ok()) {
+      std::string text;
+      for (const auto& f : c.failures)
+        text += f.what + ": expected " + f.expected + ", got " + f.actual + "\n";
+      o << "      <failure message=\"" << c.failures.size() << " expectation(s) failed\">"
+        << xml_escape(text) << "</failure>\n";
+    }
+    o << "    </testcase>\n";
+  }
+  o << "  </testsuite>\n</testsuites>\n";
+  return o.str();
+}
+
+std::string render_junit(const World& world, const TimelineResult& run) {
+  const std::string suite = "txlab.timeline." + world.scenario().name;
+  std::vector<std::pair<std::string, std::vector<std::string>>> cases;
+  for (const auto& w : run.windows)
+    if (w.declared) cases.push_back({"window " + w.name, w.failures});
+  cases.push_back({"whole run", run.failures});
+  size_t failures = 0;
+  for (const auto& c : cases) failures += c.second.empty() ? 0 : 1;
+  std::ostringstream o;
+  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab run\">\n";
+  o << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << cases.size()
+    << "\" failures=\"" << failures << "\">\n";
+  for (const auto& [name, fails] : cases) {
+    o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(name)
+      << "\">\n";
+    if (!fails.empty()) {
+      std::string text;
+      for (const auto& f : fails) text += f + "\n";
+      o << "      <failure message=\"" << fails.size() << " expectation(s) failed\">"
+        << xml_escape(text) << "</failure>\n";
+    }
+    o << "    </testcase>\n";
+  }
+  o << "  </testsuite>\n</testsuites>\n";
+  return o.str();
 }
 
 std::string mermaid_text(std::string_view text) {

@@ -12,6 +12,8 @@
 
 namespace txlab {
 
+struct TimelineResult;
+
 struct TextOptions {
   bool tokens = true;                 // print decoded tokens
   bool color = false;                 // ANSI colors
@@ -29,6 +31,10 @@ nlohmann::json fault_decisions_json(const World& world);
 // Text as Mermaid prints it literally: '#' and ';' (which end or encode statements) and quotes as
 // entity codes, line breaks as spaces.
 std::string mermaid_text(std::string_view text);
+// JUnit XML: a test case per call (its expectation failures), or for a timeline per declared
+// window plus the whole-run expectations; it fails exactly when the run exits 1.
+std::string render_junit(const World& world, const RunResult& run);
+std::string render_junit(const World& world, const TimelineResult& run);
 std::string render_mermaid(const World& world, const RunResult& run,
                            const std::string& call_id = {});
 
