@@ -74,7 +74,7 @@ bench-baseline: bench-run
 	cp $(BENCH_JSON) bench/baseline.json
 
 # Formatting (the checked-in .clang-format) and every shipped scenario, faults included.
-CXX_SOURCES = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null)
+CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.h' 2>/dev/null)
 lint: build
 	@clang-format --dry-run --Werror $(CXX_SOURCES) || { echo "make lint: formatting drift; run: make format"; exit 1; }
 	@for f in scenarios/*.yaml scenarios/faults/*.yaml; do $(BUILD)/cli/txlab lint $$f >/dev/null || exit 1; done
