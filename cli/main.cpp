@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -48,6 +49,7 @@ usage:
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
+                     [--progress | --quiet]
         drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
   txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE]
         run the attack catalogue against the live topology; exits 1 if any attack is not rejected
@@ -237,7 +239,9 @@ Args parse(int argc, char** argv) {
       {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--quiet"}},
       {"serve", {"--seed", "--tls", "--json"}},
       {"lint", {}},
-      {"load", {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg"}},
+      {"load",
+       {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--progress",
+        "--quiet"}},
       {"attack", {"--seed", "--json", "--junit"}},
       {"conform",
        {"--scenario",
@@ -401,10 +405,23 @@ int cmd_load(const Args& a, Scenario s) {
   world.start();
   if (a.json_out != "-") std::cout << "txlab load · seed " << a.seed << "\n";
   LoadOptions o;
+  // A line a second on stderr: on a terminal, or with --progress; never with --quiet.
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  if ((a.progress || tty) && !a.quiet)
+    o.progress = [tty](double t_s, size_t calls, size_t errors) {
+      char line[128];
+      std::snprintf(line, sizeof line, "[%5.1fs] %zu calls, %zu errors, %.0f calls/s", t_s, calls,
+                    errors, t_s > 0 ? calls / t_s : 0.0);
+      if (tty)
+        std::cerr << "\r\033[K" << line << std::flush;
+      else
+        std::cerr << line << "\n";
+    };
   o.concurrency = a.concurrency;
   o.duration_s = a.duration_s;
   o.rate_per_s = a.rate;
   const LoadReport r = run_load(world, o);
+  if (o.progress && isatty(STDERR_FILENO)) std::cerr << "\n";
   if (a.json_out != "-") std::cout << render_text(r);
   bool ok = true;
   if (!a.json_out.empty()) {

@@ -70,7 +70,9 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   const double per_thread_interval_us = o.rate_per_s > 0 ? 1e6 * o.concurrency / o.rate_per_s : 0;
   std::vector<std::thread> threads;
   std::atomic<bool> sampling{true};
+  std::atomic<size_t> calls_done{0}, calls_failed{0};
   std::thread sampler([&] {
+    int tick = 0;
     for (int64_t next_us = start; sampling.load(); next_us += 500000) {
       const double t_s = (monotonic_us() - start) / 1e6;
       const int64_t kb = resident_kb();
@@ -78,6 +80,8 @@ LoadReport run_load(World& world, const LoadOptions& o) {
         std::lock_guard lock(mu);
         report.rss_kb.emplace_back(t_s, kb);
       }
+      if (o.progress && tick++ % 2 == 0 && t_s > 0.1)
+        o.progress(t_s, calls_done.load(), calls_failed.load());
       while (sampling.load() && monotonic_us() < next_us + 500000)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -110,7 +114,10 @@ LoadReport run_load(World& world, const LoadOptions& o) {
                                ? j["status"].get<int>()
                                : 0;
         const int want = call.expect.status.value_or(200);
-        if (res.status != 200 || status != want) ++errs[i];
+        const bool failed = res.status != 200 || status != want;
+        if (failed) ++errs[i];
+        ++calls_done;
+        if (failed) ++calls_failed;
       }
       std::lock_guard lock(mu);
       for (size_t i = 0; i < workload.size(); ++i) {

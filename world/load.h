@@ -3,6 +3,8 @@
 // exchanges performed and the exchange-cache hit ratio, as text, JSON and an SVG histogram.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -18,6 +20,9 @@ struct LoadOptions {
   int concurrency = 4;
   double duration_s = 5;
   double rate_per_s = 0;  // 0 = as fast as possible
+  // Called about once a second while the load runs (elapsed seconds, calls so far, errors so
+  // far); may be empty.
+  std::function<void(double t_s, size_t calls, size_t errors)> progress;
 };
 
 struct PathStats {
