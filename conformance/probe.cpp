@@ -210,6 +210,7 @@ std::optional<http::FormParams> Probe::valid_exchange(std::string* error) {
 
 Answer Probe::post(const http::FormParams& form, Auth auth, const Credentials* credentials) {
   const Credentials& c = credentials ? *credentials : target_.exchanger;
+  if (auth == Auth::kDefault) auth = default_auth_;
   http::FormParams f = form;
   std::vector<std::pair<std::string, std::string>> headers;
   if (auth == Auth::kBasic)

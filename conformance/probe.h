@@ -37,7 +37,9 @@ struct Answer {
   std::optional<std::pair<nlohmann::json, nlohmann::json>> issued_jwt() const;
 };
 
-enum class Auth { kBasic, kPost, kNone };
+// kDefault: the exchanger's method as the preflight found it (Basic, or client_secret_post for
+// a server that only takes that).
+enum class Auth { kDefault, kBasic, kPost, kNone };
 
 class Probe {
  public:
@@ -48,7 +50,7 @@ class Probe {
   // A valid exchange request: grant_type, subject_token (fresh), subject_token_type, audience.
   // nullopt (and *error) when no subject token could be obtained.
   std::optional<http::FormParams> valid_exchange(std::string* error);
-  Answer post(const http::FormParams& form, Auth auth = Auth::kBasic,
+  Answer post(const http::FormParams& form, Auth auth = Auth::kDefault,
               const Credentials* credentials = nullptr);
   // Basic authentication with a pre-encoded "id:secret" (no further form-encoding).
   Answer post_basic_raw(const http::FormParams& form, const std::string& userpass);
@@ -75,6 +77,10 @@ class Probe {
   const std::string& charset_violation() const { return charset_violation_; }
   size_t error_members_seen() const { return error_members_seen_; }
 
+  // The method kDefault means (client_secret_basic until the preflight finds otherwise).
+  void set_default_auth(Auth a) { default_auth_ = a; }
+  Auth default_auth() const { return default_auth_; }
+
   // Requests sent and how many timed out (the runner's budget and its one "timed out" verdict).
   size_t requests() const { return requests_; }
   size_t timeouts() const { return timeouts_; }
@@ -90,6 +96,7 @@ class Probe {
   std::optional<std::vector<nlohmann::json>> jwks_;
   std::map<std::string, Answer> memo_;
   size_t requests_ = 0, timeouts_ = 0, error_members_seen_ = 0;
+  Auth default_auth_ = Auth::kBasic;
   std::string charset_violation_;
   struct Attacker;
   std::unique_ptr<Attacker> attacker_;

@@ -105,6 +105,14 @@ Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
     return Verdict::kNoSubjectToken;
   }
   Answer a = probe.post(*form);
+  if ((a.status == 400 || a.status == 401) && a.error() == "invalid_client") {
+    // A server that takes client_secret_post only: the exchanger authenticates that way from here.
+    Answer post = probe.post(*form, Auth::kPost);
+    if (post.status == 200) {
+      probe.set_default_auth(Auth::kPost);
+      a = post;
+    }
+  }
   *detail = "a valid exchange was answered " + a.describe();
   if (a.status == 0) return a.timed_out() ? Verdict::kTimedOut : Verdict::kUnreachable;
   if (a.error() == "unsupported_grant_type") return Verdict::kExchangeUnsupported;
@@ -131,11 +139,17 @@ Report run_suite(const Target& target, const RunOptions& options) {
   report.profile = target.profile;
   report.strict = options.strict;
   Probe probe(target);
+  const auto auth_note = [&probe] {
+    return probe.default_auth() == Auth::kPost
+               ? " (the exchanger authenticates with client_secret_post)"
+               : "";
+  };
   std::vector<const Case*> selected;
   for (const auto& c : all_cases())
     if (options.only.empty() || c.info.id.rfind(options.only, 0) == 0) selected.push_back(&c);
   const int64_t start = monotonic_us();
   report.verdict = preflight(probe, target, &report.verdict_detail);
+  report.verdict_detail += auth_note();
   int stalled = 0;
   for (size_t i = 0; i < selected.size(); ++i) {
     const Case& c = *selected[i];

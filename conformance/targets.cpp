@@ -208,6 +208,15 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     http::HttpClientPool pool(http::ClientOptions{timeout, timeout, 1});
     auto res = pool.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
                                                subject.id, subject.secret));
+    if (res.status == 400 || res.status == 401) {
+      // A server that takes client_secret_post only.
+      auto post = pool.send(base, http::form_post(path,
+                                                  {{"grant_type", "client_credentials"},
+                                                   {"client_id", subject.id},
+                                                   {"client_secret", subject.secret}},
+                                                  "", ""));
+      if (post.status == 200) res = post;
+    }
     auto j = Json::parse(res.body, nullptr, false);
     const std::string token = json_str(j, "access_token");
     if (res.status == 0) {

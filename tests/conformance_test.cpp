@@ -394,6 +394,24 @@ TEST(ConformanceRobustnessTest, RefusedValidExchangeIsOneVerdict) {
   EXPECT_FALSE(r.passed(false));
 }
 
+// An exchanger that may only use client_secret_post: the preflight finds it and every request
+// authenticates that way (a server without Basic is not a cascade of invalid_client).
+TEST(ConformanceRemoteTest, ClientSecretPostOnlyExchangerIsFoundAtThePreflight) {
+  auto w =
+      start_world(load_scenario(std::string(TXLAB_SOURCE_DIR) + "/tests/data/conform-remote.yaml"));
+  RemoteOptions o = conform_remote_options(*w);
+  o.exchanger = {"x-svc-poster-to-api", "poster-secret"};
+  o.audience = "api://x";
+  std::string error;
+  auto target = target_from_url(o, &error);
+  ASSERT_TRUE(target) << error;
+  const Report r = run_suite(*target);
+  EXPECT_EQ(r.verdict, Verdict::kGraded) << r.verdict_detail;
+  EXPECT_NE(r.verdict_detail.find("client_secret_post"), std::string::npos) << r.verdict_detail;
+  EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
+  EXPECT_EQ(finding(r, "rfc8693/2.1/valid-request-succeeds")->grade, Grade::kOk);
+}
+
 TEST(ConformanceRobustnessTest, ServerWithoutTheGrantIsOneVerdictAndItsOwnExitCode) {
   for (bool advertise : {true, false}) {
     http::LoopbackServer server;
