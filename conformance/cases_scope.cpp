@@ -1,6 +1,7 @@
 // Scope (RFC 8693 §2.1 scope, §2.2.1 scope; RFC 6749 §3.3, §5.1, §5.2 invalid_scope): an
 // exchange never grants more than the subject token holds, whether the client asks for more or
 // asks for nothing, and a narrowed grant is reported.
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -94,61 +95,55 @@ Finding wider(Probe& p, const http::FormParams& f, const std::set<std::string>& 
                 "200 granting '" + join(extra) + "' (" + source + ")");
 }
 
+// Asks, each with a fresh subject token, for `request(subject, extra)` for the scopes beyond the
+// subject's (the first `limit`); the worst grade wins, the first FAILED ends it.
+Finding wider_requests(
+    Probe& p,
+    const std::function<std::string(const std::set<std::string>&, const std::string&)>& request,
+    size_t limit = 8) {
+  return with_valid_exchange(p, [&](const http::FormParams& first) {
+    if (!p.subject_claims().contains("scope"))
+      return informational("the subject token carries no scope claim to compare with");
+    const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
+    Finding worst = ok();
+    size_t n = 0;
+    for (const auto& extra : beyond(p, subject)) {
+      if (n == limit) break;
+      std::string err;
+      auto form = n++ == 0 ? std::optional<http::FormParams>(first) : p.valid_exchange(&err);
+      if (!form)
+        return failed("a subject token for the request", "none", "precondition failed: " + err);
+      Finding r = wider(p, *form, subject, request(subject, extra));
+      if (r.grade == Grade::kFailed) return r;
+      if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
+    }
+    return worst;
+  });
+}
+
 }  // namespace
 
 void add_scope_cases(std::vector<Case>& out) {
-  out.push_back(
-      {{"rfc6749/3.3/wider-scope-alone", "RFC 6749 §3.3", Level::kMust,
-        "A scope the subject token does not hold is refused or narrowed, never granted",
-        kInvalidScope},
-       [](Probe& p) {
-         return with_valid_exchange(p, [&](const http::FormParams& f) {
-           if (!p.subject_claims().contains("scope"))
-             return informational("the subject token carries no scope claim to compare with");
-           const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
-           Finding worst = ok();
-           bool first = true;
-           for (const auto& s : beyond(p, subject)) {
-             std::string err;
-             auto fresh = first ? std::optional<http::FormParams>(f) : p.valid_exchange(&err);
-             first = false;
-             if (!fresh)
-               return failed("a subject token for the request", "none",
-                             "precondition failed: " + err);
-             Finding r = wider(p, *fresh, subject, s);
-             if (r.grade == Grade::kFailed) return r;
-             if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
-           }
-           return worst;
-         });
-       }});
+  out.push_back({{"rfc6749/3.3/wider-scope-alone", "RFC 6749 §3.3", Level::kMust,
+                  "A scope the subject token does not hold is refused or narrowed, never granted",
+                  kInvalidScope},
+                 [](Probe& p) {
+                   return wider_requests(p, [](const std::set<std::string>&,
+                                               const std::string& extra) { return extra; });
+                 }});
 
   out.push_back(
       {{"rfc6749/3.3/wider-scope-superset", "RFC 6749 §3.3", Level::kMust,
         "The subject's scope plus one more is refused, or narrowed and reported", kInvalidScope},
        [](Probe& p) {
-         return with_valid_exchange(p, [&](const http::FormParams& f) {
-           if (!p.subject_claims().contains("scope"))
-             return informational("the subject token carries no scope claim to compare with");
-           const auto subject = scope_set(json_str(p.subject_claims(), "scope"));
-           Finding worst = ok();
-           size_t n = 0;
-           for (const auto& s : beyond(p, subject)) {
-             if (++n > 3) break;
-             std::set<std::string> req = subject;
-             req.insert(s);
-             std::string err;
-             auto fresh = p.valid_exchange(&err);
-             if (!fresh)
-               return failed("a subject token for the request", "none",
-                             "precondition failed: " + err);
-             Finding r = wider(p, *fresh, subject, join(req));
-             if (r.grade == Grade::kFailed) return r;
-             if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
-           }
-           (void)f;
-           return worst;
-         });
+         return wider_requests(
+             p,
+             [](const std::set<std::string>& subject, const std::string& extra) {
+               std::set<std::string> req = subject;
+               req.insert(extra);
+               return join(req);
+             },
+             3);
        }});
 
   out.push_back(
