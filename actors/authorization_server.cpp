@@ -2,7 +2,6 @@
 // client_credentials grant (RFC 6749 §4.4) with RFC 9068 tokens, metadata, JWKS and audit.
 #include "actors/authorization_server.h"
 
-#include <httplib.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -128,7 +127,7 @@ AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec sp
   on_get("/audit", [this](const auto& req, auto& res) { handle_audit(req, res); });
   on_post("/revoke", [this](const auto& req, auto& res) { handle_revoke(req, res); });
   on_post("/introspect", [this](const auto& req, auto& res) { handle_introspect(req, res); });
-  on_post(R"(/admin/clients/([^/]+)/rotate-secret)",
+  on_post("/admin/clients/{}/rotate-secret",
           [this](const auto& req, auto& res) { handle_rotate_secret(req, res); });
   on_post("/admin/rotate-key",
           [this](const auto& req, auto& res) { handle_key_admin(req, res, true); });
@@ -259,7 +258,7 @@ std::string AuthorizationServer::sign(const Json& claims, const std::string& typ
                             safe_dump(claims));
 }
 
-void AuthorizationServer::handle_jwks(const httplib::Request& req, httplib::Response& res) const {
+void AuthorizationServer::handle_jwks(const http::Request& req, http::Response& res) const {
   Json list = Json::array();
   std::string etag = "\"";
   for (const auto& k : keys()) {
@@ -272,16 +271,16 @@ void AuthorizationServer::handle_jwks(const httplib::Request& req, httplib::Resp
                                       ? "public, max-age=" + std::to_string(spec_.jwks_max_age_s)
                                       : "no-cache");
   res.set_header("ETag", etag);
-  if (req.get_header_value("If-None-Match") == etag) {
+  if (req.header("If-None-Match") == etag) {
     res.status = 304;
     return;
   }
   reply_json(res, 200, safe_dump(Json{{"keys", list}}));
 }
 
-void AuthorizationServer::handle_key_admin(const httplib::Request& req, httplib::Response& res,
+void AuthorizationServer::handle_key_admin(const http::Request& req, http::Response& res,
                                            bool rotate) {
-  if (req.get_header_value("X-Txlab-Admin") != admin_key_)
+  if (req.header("X-Txlab-Admin") != admin_key_)
     return reply_json(res, 403,
                       R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
   if (rotate)
@@ -293,7 +292,7 @@ void AuthorizationServer::handle_key_admin(const httplib::Request& req, httplib:
   reply_json(res, 200, safe_dump(Json{{"kids", kids}}));
 }
 
-void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Response& res) const {
+void AuthorizationServer::handle_metadata(const http::Request&, http::Response& res) const {
   // RFC 8414 §2 (and the OIDC discovery subset that applies to a token-only AS).
   std::vector<std::string> grants = {"client_credentials"};
   if (spec_.exchange) grants.push_back(kGrantTokenExchange);
@@ -312,7 +311,7 @@ void AuthorizationServer::handle_metadata(const httplib::Request&, httplib::Resp
   reply_json(res, 200, safe_dump(body));
 }
 
-void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Response& res) const {
+void AuthorizationServer::handle_audit(const http::Request&, http::Response& res) const {
   Json entries = Json::array();
   for (const auto& e : audit()) {
     entries.push_back({{"as", e.as},
@@ -327,7 +326,7 @@ void AuthorizationServer::handle_audit(const httplib::Request&, httplib::Respons
   reply_json(res, 200, safe_dump(Json{{"entries", entries}}));
 }
 
-void AuthorizationServer::reply(httplib::Response& res, int status, const std::string& body) const {
+void AuthorizationServer::reply(http::Response& res, int status, const std::string& body) const {
   defects::ReplyHeaders h;
   defects::on_reply(env_.defects, h);
   if (h.cache_headers) {
@@ -339,7 +338,7 @@ void AuthorizationServer::reply(httplib::Response& res, int status, const std::s
   res.set_content(body, h.content_type);
 }
 
-void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) const {
+void AuthorizationServer::reply_error(http::Response& res, const Failure& f) const {
   WireError w = to_wire(f.error);
   int status = w.http_status;
   if (f.error == TokenError::kInvalidClient) {
@@ -354,14 +353,14 @@ void AuthorizationServer::reply_error(httplib::Response& res, const Failure& f) 
   reply(res, status, safe_dump(body));
 }
 
-bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* tr,
+bool AuthorizationServer::read_form(const http::Request& req, TokenRequest* tr,
                                     Failure* failure) const {
   auto fail = [&](std::string d) {
     *failure = {TokenError::kInvalidRequest, std::move(d)};
     return false;
   };
   // RFC 6749 §3.2: the token endpoint takes application/x-www-form-urlencoded.
-  const std::string ct = req.get_header_value("Content-Type");
+  const std::string ct = req.header("Content-Type");
   if (ct.rfind("application/x-www-form-urlencoded", 0) != 0)
     return fail("content type must be application/x-www-form-urlencoded");
   auto form = http::parse_form(req.body);
@@ -382,7 +381,7 @@ bool AuthorizationServer::read_form(const httplib::Request& req, TokenRequest* t
   return true;
 }
 
-void AuthorizationServer::handle_token(const httplib::Request& req, httplib::Response& res) {
+void AuthorizationServer::handle_token(const http::Request& req, http::Response& res) {
   std::shared_lock policy_lock(policy_mu_);
   auto fail = [&](const Failure& f) { reply_error(res, f); };
   TokenRequest tr;
@@ -522,7 +521,7 @@ std::string AuthorizationServer::refresh(const ClientRegistration& client, const
   return safe_dump(body);
 }
 
-void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Response& res) {
+void AuthorizationServer::handle_revoke(const http::Request& req, http::Response& res) {
   std::shared_lock policy_lock(policy_mu_);
   // RFC 7009 §2.1: client-authenticated; the token is revoked only if it was issued to that
   // client; unknown or invalid tokens still get 200 (§2.2).
@@ -541,7 +540,7 @@ void AuthorizationServer::handle_revoke(const httplib::Request& req, httplib::Re
   reply(res, 200, "{}");
 }
 
-void AuthorizationServer::handle_introspect(const httplib::Request& req, httplib::Response& res) {
+void AuthorizationServer::handle_introspect(const http::Request& req, http::Response& res) {
   std::shared_lock policy_lock(policy_mu_);
   // RFC 7662 §2.1: a protected endpoint; §2.2: {"active": false} for anything not active.
   TokenRequest tr;
@@ -560,9 +559,8 @@ void AuthorizationServer::handle_introspect(const httplib::Request& req, httplib
   reply(res, 200, safe_dump(body));
 }
 
-void AuthorizationServer::handle_rotate_secret(const httplib::Request& req,
-                                               httplib::Response& res) {
-  if (req.get_header_value("X-Txlab-Admin") != admin_key_)
+void AuthorizationServer::handle_rotate_secret(const http::Request& req, http::Response& res) {
+  if (req.header("X-Txlab-Admin") != admin_key_)
     return reply_json(res, 403,
                       R"({"error":"forbidden","error_description":"X-Txlab-Admin required"})");
   const std::string client_id = req.matches.size() > 1 ? std::string(req.matches[1]) : "";

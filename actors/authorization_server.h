@@ -67,7 +67,7 @@ class AuthorizationServer : public Role {
   std::string sign(const nlohmann::json& claims, const std::string& typ = "at+jwt") const;
   std::string token_endpoint() const { return base_url() + "/token"; }
   // POST /token without sockets, for benchmarks that separate the handler's cost from HTTP's.
-  void token_endpoint_in_process(const httplib::Request& req, httplib::Response& res) {
+  void token_endpoint_in_process(const http::Request& req, http::Response& res) {
     handle_token(req, res);
   }
 
@@ -90,22 +90,22 @@ class AuthorizationServer : public Role {
 
  private:
   struct Impl;
-  void handle_token(const httplib::Request& req, httplib::Response& res);
-  void handle_jwks(const httplib::Request& req, httplib::Response& res) const;
-  void handle_metadata(const httplib::Request& req, httplib::Response& res) const;
-  void handle_audit(const httplib::Request& req, httplib::Response& res) const;
-  void handle_revoke(const httplib::Request& req, httplib::Response& res);
-  void handle_introspect(const httplib::Request& req, httplib::Response& res);
-  void handle_rotate_secret(const httplib::Request& req, httplib::Response& res);
-  void handle_key_admin(const httplib::Request& req, httplib::Response& res, bool rotate);
+  void handle_token(const http::Request& req, http::Response& res);
+  void handle_jwks(const http::Request& req, http::Response& res) const;
+  void handle_metadata(const http::Request& req, http::Response& res) const;
+  void handle_audit(const http::Request& req, http::Response& res) const;
+  void handle_revoke(const http::Request& req, http::Response& res);
+  void handle_introspect(const http::Request& req, http::Response& res);
+  void handle_rotate_secret(const http::Request& req, http::Response& res);
+  void handle_key_admin(const http::Request& req, http::Response& res, bool rotate);
   // Form parsing shared by /token, /revoke and /introspect (RFC 6749 §3.2 rules).
-  bool read_form(const httplib::Request& req, as_detail::TokenRequest* out,
+  bool read_form(const http::Request& req, as_detail::TokenRequest* out,
                  as_detail::Failure* failure) const;
-  void reply(httplib::Response& res, int status, const std::string& body) const;
-  void reply_error(httplib::Response& res, const as_detail::Failure& failure) const;
+  void reply(http::Response& res, int status, const std::string& body) const;
+  void reply_error(http::Response& res, const as_detail::Failure& failure) const;
   std::string current_secret(const std::string& client_id) const;
   // Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2). Returns the registration or a failure.
-  const ClientRegistration* authenticate(const httplib::Request& req,
+  const ClientRegistration* authenticate(const http::Request& req,
                                          const as_detail::TokenRequest& tr,
                                          as_detail::Failure* failure);
   // The grants. Each returns the JSON body of a success, or sets *failure.

@@ -3,8 +3,6 @@
 
 #include "actors/as_defects.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <sstream>
 
@@ -61,7 +59,7 @@ void BearerGuard::ensure_trust() {
   });
 }
 
-void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm,
+void reply_edge_error(http::Response& res, EdgeError e, const std::string& realm,
                       const std::string& raw_description) {
   const WireError w = to_wire(e);
   // RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (it sits inside a
@@ -82,15 +80,15 @@ void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& re
   reply_json(res, w.http_status, safe_dump(body));
 }
 
-GuardResult BearerGuard::check(const httplib::Request& req, httplib::Response& res) {
+GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
   GuardResult out;
   const std::string realm = env_->id;
-  const auto count = req.get_header_value_count("Authorization");
+  const auto count = req.header_count("Authorization");
   if (count == 0) {
     reply_edge_error(res, EdgeError::kNoToken, realm, "");
     return out;
   }
-  const std::string authz = req.get_header_value("Authorization");
+  const std::string authz = req.header("Authorization");
   auto token = http::parse_bearer_authorization(authz);
   if (count > 1 || !token) {
     reply_edge_error(res, EdgeError::kInvalidRequest, realm,

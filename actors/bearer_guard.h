@@ -31,7 +31,7 @@ class BearerGuard {
               std::vector<std::string> defects = {}, bool verified_cache = false);
 
   // Verifies the request's bearer token. On failure the response is already written.
-  GuardResult check(const httplib::Request& req, httplib::Response& res);
+  GuardResult check(const http::Request& req, http::Response& res);
 
  private:
   void ensure_trust();
@@ -59,7 +59,7 @@ class BearerGuard {
 };
 
 // Writes an RFC 6750 §3 error (or a gateway error with a JSON body).
-void reply_edge_error(httplib::Response& res, EdgeError e, const std::string& realm,
+void reply_edge_error(http::Response& res, EdgeError e, const std::string& realm,
                       const std::string& description);
 
 }  // namespace txlab

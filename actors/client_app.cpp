@@ -1,8 +1,6 @@
 // ClientApp: client_credentials + a bearer call, driven over HTTP.
 #include "actors/client_app.h"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "actors/token_client.h"
@@ -39,7 +37,7 @@ std::string ClientApp::access_token(std::string* error_json) {
   return token_;
 }
 
-void ClientApp::handle_invoke(const httplib::Request& req, httplib::Response& res) {
+void ClientApp::handle_invoke(const http::Request& req, http::Response& res) {
   auto in = Json::parse(req.body, nullptr, false);
   const std::string to = json_str(in, "to");
   std::string path = json_str(in, "path");

@@ -17,7 +17,7 @@ class ClientApp : public Role {
   RoleKind kind() const override { return RoleKind::kClient; }
 
  private:
-  void handle_invoke(const httplib::Request& req, httplib::Response& res);
+  void handle_invoke(const http::Request& req, http::Response& res);
   // Cached until 30 s before expiry. Empty on failure (details in *error_json).
   std::string access_token(std::string* error_json);
 

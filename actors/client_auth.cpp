@@ -1,6 +1,5 @@
 // Token endpoint client authentication: client_secret_basic and client_secret_post
 // (RFC 6749 §2.3.1) and private_key_jwt (RFC 7523 §2.2, §3).
-#include <httplib.h>
 #include <openssl/crypto.h>
 
 #include "actors/as_defects.h"
@@ -24,7 +23,7 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-const ClientRegistration* AuthorizationServer::authenticate(const httplib::Request& req,
+const ClientRegistration* AuthorizationServer::authenticate(const http::Request& req,
                                                             const TokenRequest& tr,
                                                             Failure* failure) {
   auto fail = [&](TokenError e, std::string d) -> const ClientRegistration* {
@@ -38,7 +37,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const httplib::Reque
     return nullptr;
   };
 
-  const std::string authz = req.get_header_value("Authorization");
+  const std::string authz = req.header("Authorization");
   const auto body_secret = tr.param("client_secret");
   const auto assertion = tr.param("client_assertion");
   const auto assertion_type = tr.param("client_assertion_type");

@@ -6,8 +6,6 @@
 #include <chrono>
 #include <thread>
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "actors/token_client.h"
@@ -23,7 +21,7 @@ Gateway::Gateway(RoleEnv env, GatewaySpec spec)
       own_outbound_(env_.id, own_pool_, *env_.trace),
       guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, env_.defects,
              spec_.verified_token_cache) {
-  on_any(R"(/.*)", [this](const auto& req, auto& res) { handle(req, res); });
+  on_any("/*", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
     cache_ = std::make_unique<ExchangeCache>(
         ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
@@ -78,7 +76,7 @@ http::InboundResponse Gateway::send_with_retries(const std::string& to, http::Ou
   return r;
 }
 
-void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
+void Gateway::handle(const http::Request& req, http::Response& res) {
   auto inbound = guard_.check(req, res);
   if (!inbound.ok) return;
 
@@ -157,7 +155,7 @@ void Gateway::handle(const httplib::Request& req, httplib::Response& res) {
     fwd.method = req.method;
     fwd.path = req.target.empty() ? req.path : req.target;
     fwd.body = req.body;
-    fwd.content_type = req.get_header_value("Content-Type");
+    fwd.content_type = req.header("Content-Type");
     fwd.headers.emplace_back("Authorization", "Bearer " + outbound_token);
     up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token);
     if (up.status == 401 && from_cache && cache_) {

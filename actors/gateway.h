@@ -24,7 +24,7 @@ class Gateway : public Role {
   void release_connections() override { own_pool_.clear(); }
 
  private:
-  void handle(const httplib::Request& req, httplib::Response& res);
+  void handle(const http::Request& req, http::Response& res);
   ExchangeCache::Result exchange(const std::string& subject_token);
 
   // Sends with the gateway's timeout and bounded retries: a request that never reached the

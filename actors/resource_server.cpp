@@ -1,8 +1,6 @@
 // ResourceServer: verify and echo the verified claims.
 #include "actors/resource_server.h"
 
-#include <httplib.h>
-
 #include "sim/json_util.h"
 
 namespace txlab {
@@ -12,7 +10,7 @@ ResourceServer::ResourceServer(RoleEnv env, ResourceServerSpec spec)
       spec_(std::move(spec)),
       guard_(env_, outbound_, spec_.trust, spec_.audiences, spec_.required_scope, env_.defects,
              spec_.verified_token_cache) {
-  on_any(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+  on_any("/*", [this](const http::Request& req, http::Response& res) {
     auto g = guard_.check(req, res);
     if (!g.ok) return;
     const auto& c = g.jwt.claims;

@@ -1,8 +1,6 @@
 // Role: server wiring shared by every actor.
 #include "actors/role.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -13,10 +11,10 @@ Role::Role(RoleEnv env) : env_(std::move(env)), outbound_(env_.id, *env_.pool, *
 Role::~Role() { server_.stop(); }
 
 Role::Handler Role::in_call(Handler handler) {
-  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+  return [handler = std::move(handler)](const http::Request& req, http::Response& res) {
     // X-Txlab-Call labels a call in the trace; it is unauthenticated, so only a short label of
     // [A-Za-z0-9._:-] is taken (anything else is ignored, never copied into hops and tokens).
-    std::string call = req.get_header_value(kCallHeader);
+    std::string call = req.header(kCallHeader);
     const bool label = call.size() <= 64 && std::all_of(call.begin(), call.end(), [](char c) {
                          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
                                 c == '_' || c == ':' || c == '-';
@@ -28,17 +26,13 @@ Role::Handler Role::in_call(Handler handler) {
 }
 
 void Role::on_get(const std::string& pattern, Handler handler) {
-  server_.routes().Get(pattern, in_call(std::move(handler)));
+  server_.routes().get(pattern, in_call(std::move(handler)));
 }
 void Role::on_post(const std::string& pattern, Handler handler) {
-  server_.routes().Post(pattern, in_call(std::move(handler)));
+  server_.routes().post(pattern, in_call(std::move(handler)));
 }
 void Role::on_any(const std::string& pattern, Handler handler) {
-  auto h = in_call(std::move(handler));
-  server_.routes().Get(pattern, h);
-  server_.routes().Post(pattern, h);
-  server_.routes().Put(pattern, h);
-  server_.routes().Delete(pattern, h);
+  server_.routes().any(pattern, in_call(std::move(handler)));
 }
 
 std::shared_ptr<const Directory::Table> Directory::table() const {
@@ -69,7 +63,7 @@ std::vector<std::string> Directory::authorization_servers() const {
   return out;
 }
 
-void reply_json(httplib::Response& res, int status, const std::string& json_body) {
+void reply_json(http::Response& res, int status, const std::string& json_body) {
   res.status = status;
   res.set_content(json_body, "application/json");
 }

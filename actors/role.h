@@ -102,7 +102,7 @@ class Role {
   int server_port() const { return server_.port(); }
 
  protected:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  using Handler = std::function<void(const http::Request&, http::Response&)>;
   // Registers a handler that runs inside the inbound request's call (X-Txlab-Call).
   void on_get(const std::string& pattern, Handler handler);
   void on_post(const std::string& pattern, Handler handler);
@@ -117,6 +117,6 @@ class Role {
 };
 
 // JSON response helpers (every body txlab writes is JSON).
-void reply_json(httplib::Response& res, int status, const std::string& json_body);
+void reply_json(http::Response& res, int status, const std::string& json_body);
 
 }  // namespace txlab

@@ -3,7 +3,6 @@
 // no-auth forward over the same HTTP stack as the reference, and the JWKS cache paths.
 // Counters: round_trips (role-to-role requests per call, JWKS excluded) and tokens per call.
 #include <benchmark/benchmark.h>
-#include <httplib.h>
 
 #include <map>
 #include <memory>
@@ -97,23 +96,24 @@ static void BM_AsInProcess(benchmark::State& state) {
   const bool exchange = state.range(0) == 1;
   World& w = world("direct", false);
   w.trace().set_enabled(false);
-  httplib::Request req;
+  http::Request req;
   req.method = "POST";
   req.path = "/token";
-  req.set_header("Content-Type", "application/x-www-form-urlencoded");
+  req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   if (exchange) {
-    req.set_header("Authorization", http::basic_authorization("gateway-c2p", "gw-c2p-secret"));
+    req.headers.emplace_back("Authorization",
+                             http::basic_authorization("gateway-c2p", "gw-c2p-secret"));
     req.body = http::encode_form({{"grant_type", kGrantTokenExchange},
                                   {"subject_token", at1(w)},
                                   {"subject_token_type", kTypeAccessToken},
                                   {"audience", "api://pba"}});
   } else {
-    req.set_header("Authorization", http::basic_authorization("svc-cfa", "cfa-secret"));
+    req.headers.emplace_back("Authorization", http::basic_authorization("svc-cfa", "cfa-secret"));
     req.body = http::encode_form({{"grant_type", "client_credentials"}});
   }
   AuthorizationServer& as = w.authorization_server(exchange ? "as-c2pe" : "as-c");
   for (auto _ : state) {
-    httplib::Response res;
+    http::Response res;
     as.token_endpoint_in_process(req, res);
     if (res.status != 200) state.SkipWithError("in-process token request failed");
   }
@@ -175,13 +175,13 @@ static void BM_PlainChain(benchmark::State& state) {
   static http::LoopbackServer c, b, a, d;
   static bool started = false;
   if (!started) {
-    c.routes().Get(R"(/.*)", [](const httplib::Request&, httplib::Response& res) {
+    c.routes().get("/*", [](const http::Request&, http::Response& res) {
       res.set_content(R"({"ok":true})", "application/json");
     });
     c.start();
     // Each hop forwards the path to the next server, nothing else.
     auto forward_to = [](http::LoopbackServer& next) {
-      return [&next](const httplib::Request& req, httplib::Response& res) {
+      return [&next](const http::Request& req, http::Response& res) {
         http::OutboundRequest f;
         f.path = req.path;
         auto r = pool.send(next.base_url(), f);
@@ -189,11 +189,11 @@ static void BM_PlainChain(benchmark::State& state) {
         res.set_content(r.body, "application/json");
       };
     };
-    b.routes().Get(R"(/.*)", forward_to(c));
+    b.routes().get("/*", forward_to(c));
     b.start();
-    a.routes().Get(R"(/.*)", forward_to(b));
+    a.routes().get("/*", forward_to(b));
     a.start();
-    d.routes().Get(R"(/.*)", forward_to(a));
+    d.routes().get("/*", forward_to(a));
     d.start();
     started = true;
   }

@@ -2,8 +2,6 @@
 #include "conformance/attacks.h"
 #include "conformance/isolation.h"
 
-#include <httplib.h>
-
 #include <functional>
 #include <sstream>
 
@@ -354,7 +352,7 @@ void Runner::run() {
   static const jose::Key attacker = jose::Key::generate(jose::Alg::kES256);
   http::LoopbackServer evil;
   int evil_hits = 0;
-  evil.routes().Get(R"(/.*)", [&](const httplib::Request&, httplib::Response& res) {
+  evil.routes().get("/*", [&](const http::Request&, http::Response& res) {
     ++evil_hits;
     res.set_content(Json{{"keys", {attacker.public_jwk()}}}.dump(), "application/json");
   });

@@ -1,8 +1,6 @@
 // Issuer keys from files and issuers served on loopback.
 #include "conformance/issuer.h"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "sim/http/server.h"
@@ -36,16 +34,16 @@ void ServedIssuers::start(int port, std::optional<jose::Key> first_key, const st
              {"id_token_signing_alg_values_supported", {std::string(jose::to_string(key.alg()))}}}
             .dump();
     auto serve = [](const std::string& body) {
-      return [body](const httplib::Request&, httplib::Response& res) {
+      return [body](const http::Request&, http::Response& res) {
         res.set_header("Cache-Control", "no-cache");
         res.set_content(body, "application/json");
       };
     };
-    server_->routes().Get(prefixes[i] + "/jwks", serve(jwks));
-    server_->routes().Get(prefixes[i] + "/.well-known/openid-configuration", serve(meta));
-    server_->routes().Get(prefixes[i] + "/.well-known/oauth-authorization-server", serve(meta));
+    server_->routes().get(prefixes[i] + "/jwks", serve(jwks));
+    server_->routes().get(prefixes[i] + "/.well-known/openid-configuration", serve(meta));
+    server_->routes().get(prefixes[i] + "/.well-known/oauth-authorization-server", serve(meta));
     if (i == 1)
-      server_->routes().Get("/.well-known/oauth-authorization-server/second", serve(meta));
+      server_->routes().get("/.well-known/oauth-authorization-server/second", serve(meta));
   }
   server_->start_on(port);
 }

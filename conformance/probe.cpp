@@ -1,8 +1,6 @@
 // Probe: HTTP to the server under test, request building, answer decoding.
 #include "conformance/probe.h"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <regex>
 
@@ -132,16 +130,16 @@ const forge::Materials& Probe::materials() {
   const std::string cert = a.stranger.self_signed_cert_der("txlab conformance stranger");
   const std::string jwks = Json{{"keys", Json::array({a.stranger.public_jwk()})}}.dump();
   const std::string pem = forge::certificate_pem(cert);
-  a.server.routes().Get("/jwks.json", [&a, jwks](const httplib::Request&, httplib::Response& res) {
+  a.server.routes().get("/jwks.json", [&a, jwks](const http::Request&, http::Response& res) {
     ++a.fetches;
     res.set_content(jwks, "application/json");
   });
-  a.server.routes().Get("/cert.pem", [&a, pem](const httplib::Request&, httplib::Response& res) {
+  a.server.routes().get("/cert.pem", [&a, pem](const http::Request&, http::Response& res) {
     ++a.fetches;
     res.set_content(pem, "application/pem-certificate-chain");
   });
   // An issuer nobody configured: discovery under the attacker's base names the stranger's JWKS.
-  auto discovery = [&a](const httplib::Request&, httplib::Response& res) {
+  auto discovery = [&a](const http::Request&, http::Response& res) {
     ++a.fetches;
     const std::string base = a.server.base_url();
     res.set_content(Json{{"issuer", base},
@@ -150,8 +148,8 @@ const forge::Materials& Probe::materials() {
                         .dump(),
                     "application/json");
   };
-  a.server.routes().Get("/.well-known/openid-configuration", discovery);
-  a.server.routes().Get("/.well-known/oauth-authorization-server", discovery);
+  a.server.routes().get("/.well-known/openid-configuration", discovery);
+  a.server.routes().get("/.well-known/oauth-authorization-server", discovery);
   a.server.start();
   a.materials.attacker_issuer = a.server.base_url();
   a.materials.stranger = &a.stranger;

@@ -4,7 +4,6 @@
 // skip the exchange, single-flight, no cross-subject reuse, expiry margin, 401 invalidation,
 // LRU bound), plus a RapidCheck model of the exchange cache.
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <rapidcheck/gtest.h>
 
 #include <atomic>
@@ -104,7 +103,7 @@ TEST(JwksCacheTest, ConcurrentKidMissesCoalesceIntoOneFetch) {
   std::atomic<bool> rotated{false};
   std::atomic<int> served{0};
   http::LoopbackServer server;
-  server.routes().Get("/jwks", [&](const httplib::Request&, httplib::Response& res) {
+  server.routes().get("/jwks", [&](const http::Request&, http::Response& res) {
     ++served;
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
     res.set_content(Json{{"keys", {(rotated ? new_key : old_key).public_jwk()}}}.dump(),

@@ -300,15 +300,15 @@ TEST(ConformanceRemoteTest, MissingDiscoveryIsAnErrorNotACrash) {
 // A target that cannot be graded gets one verdict, not a cascade of FAILED cases.
 TEST(ConformanceRobustnessTest, GarbageSlowAndWrongContentTypeServersGetOneVerdictNotACascade) {
   http::LoopbackServer server;
-  server.routes().Post("/garbage", [](const httplib::Request&, httplib::Response& res) {
+  server.routes().post("/garbage", [](const http::Request&, http::Response& res) {
     res.status = 200;
     res.set_content("\x01\x02 not json {", "text/plain");
   });
-  server.routes().Post("/html500", [](const httplib::Request&, httplib::Response& res) {
+  server.routes().post("/html500", [](const http::Request&, http::Response& res) {
     res.status = 500;
     res.set_content("<html>oops</html>", "text/html");
   });
-  server.routes().Post("/slow", [](const httplib::Request&, httplib::Response& res) {
+  server.routes().post("/slow", [](const http::Request&, http::Response& res) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     res.set_content("{}", "application/json");
   });
@@ -344,9 +344,9 @@ namespace {
 
 // A server with client_credentials but no token exchange: unsupported_grant_type for it.
 void serve_without_exchange(http::LoopbackServer& server, bool advertise) {
-  server.routes().Post("/token", [](const httplib::Request& req, httplib::Response& res) {
+  server.routes().post("/token", [](const http::Request& req, http::Response& res) {
     res.set_header("Cache-Control", "no-store");
-    const std::string auth = req.get_header_value("Authorization");
+    const std::string auth = req.header("Authorization");
     if (auth != "Basic " + http::base64_encode("client:secret")) {
       res.status = 401;
       res.set_header("WWW-Authenticate", "Basic realm=\"x\"");
@@ -361,9 +361,9 @@ void serve_without_exchange(http::LoopbackServer& server, bool advertise) {
     res.status = 400;
     res.set_content(R"({"error":"unsupported_grant_type"})", "application/json");
   });
-  server.routes().Get(
+  server.routes().get(
       "/.well-known/oauth-authorization-server",
-      [&server, advertise](const httplib::Request&, httplib::Response& res) {
+      [&server, advertise](const http::Request&, http::Response& res) {
         nlohmann::json meta = {{"issuer", server.base_url()},
                                {"token_endpoint", server.base_url() + "/token"}};
         if (advertise) meta["grant_types_supported"] = {"client_credentials", "authorization_code"};

@@ -27,10 +27,10 @@ namespace {
 class FaultProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    upstream_.routes().Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+    upstream_.routes().get("/ping", [](const http::Request&, http::Response& res) {
       res.set_content("pong", "text/plain");
     });
-    upstream_.routes().Get("/big", [](const httplib::Request&, httplib::Response& res) {
+    upstream_.routes().get("/big", [](const http::Request&, http::Response& res) {
       res.set_content(std::string(512 * 1024, 'x'), "application/octet-stream");
     });
     upstream_.start();

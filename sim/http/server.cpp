@@ -1,129 +1,492 @@
-// LoopbackServer: cpp-httplib configured explicitly (its defaults cost ~40 ms per POST).
+// LoopbackServer: Boost.Beast HTTP/1.1 parsing on Boost.Asio, handlers on a bounded pool.
+//
+// One connection is one Session on its own strand: read the header (deadline), answer
+// `Expect: 100-continue`, read the body (deadline, size limit also for chunked bodies), hand
+// the request to a worker, write the response (deadline), then wait for the next request
+// (keep-alive idle deadline). Deadlines cancel the socket's pending operation (not close it),
+// so a client that was too slow still gets its 408 JSON.
 #include "sim/http/server.h"
 
-#include <httplib.h>
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
 
-#include <nlohmann/json.hpp>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include <sys/socket.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace txlab::http {
 
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+struct LoopbackServer::Counters {
+  std::atomic<uint64_t> accepted{0}, requests{0}, evicted{0}, refused_full{0}, busy{0}, timeout{0},
+      too_large{0}, header{0}, bad{0}, handler_errors{0}, open{0};
+};
+
 namespace {
 
-std::string reason(int status) {
-  switch (status) {
-    case 400:
-      return "bad request";
-    case 404:
-      return "no such path";
-    case 405:
-      return "method not allowed";
-    case 408:
-      return "request timeout";
-    case 413:
-      return "request body too large";
-    case 414:
-      return "URI too long";
-    case 416:
-      return "range not satisfiable";
-    case 431:
-      return "request header fields too large";
-    case 503:
-      return "service unavailable";
-    default:
-      return status >= 500 ? "server error" : "request refused";
+// Fixed threads, bounded queue: try_submit refuses instead of queueing without end.
+class WorkerPool {
+ public:
+  WorkerPool(size_t threads, size_t limit) : limit_(limit) {
+    for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
+      threads_.emplace_back([this] { work(); });
   }
-}
+  ~WorkerPool() { stop(); }
+  bool try_submit(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || queue_.size() >= limit_) return false;
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+  }
+  // Lets running jobs finish, drops queued ones, joins.
+  void stop() {
+    std::deque<std::function<void()>> dropped;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ && threads_.empty()) return;
+      stopping_ = true;
+      dropped.swap(queue_);
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void work() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+  size_t limit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
+};
+
+class Session;
 
 }  // namespace
 
-LoopbackServer::LoopbackServer(ServerOptions options)
-    : options_(options), server_(std::make_unique<httplib::Server>()) {
-  const size_t threads = options_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_tcp_nodelay(true);
-  server_->set_keep_alive_max_count(1000);
-  server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
-  server_->set_read_timeout(5, 0);
-  server_->set_write_timeout(5, 0);
-  server_->set_payload_max_length(options_.max_body_bytes);
-  // Every error is JSON: what the library itself answers (404 for an unknown path, 413 for a
-  // body over the limit, 400 for a malformed request) gets an OAuth-shaped body too, unless a
-  // handler already wrote one.
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const char* code = res.status == 404   ? "not_found"
-                       : res.status == 405 ? "method_not_allowed"
-                       : res.status >= 500 ? "server_error"
-                                           : "invalid_request";
-    res.set_content(nlohmann::json{{"error", code},
-                                   {"error_description", "HTTP " + std::to_string(res.status) +
-                                                             " " + reason(res.status)}}
-                        .dump(),
-                    "application/json");
-  });
-  // No Range support (RFC 9110 §14.2 lets a server ignore Range): a request naming thousands of
-  // ranges must not make the library build thousands of parts, nor turn a JSON error into a
-  // multipart body. The request object is the server's own (not const), so clearing the parsed
-  // ranges here is sound.
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    const_cast<httplib::Request&>(req).ranges.clear();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // The packaged cpp-httplib listens with a backlog of 5: a burst of concurrent connects
-  // overflows it and the kernel retries the SYN a second later. Capture the listening socket
-  // so start() can raise the backlog.
-  server_->set_socket_options([this](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd_ = sock;
+struct LoopbackServer::Core {
+  Core(const ServerOptions& o, const Router& r, Counters& c)
+      : options(o), router(r), counters(c), pool(o.threads, o.queue_limit) {}
+  const ServerOptions& options;
+  const Router& router;
+  Counters& counters;
+  // The registry outlives the io_context (declared first): sessions destroyed with the
+  // io_context's pending handlers deregister themselves.
+  std::mutex mu;
+  std::list<std::weak_ptr<Session>> sessions;
+  WorkerPool pool;
+  net::io_context io;
+  tcp::acceptor acceptor{io};
+  net::steady_timer accept_retry{io};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+  std::vector<std::thread> threads;
+
+  void accept();
+  void admit(tcp::socket socket);
+  void shutdown();
+};
+
+namespace {
+
+bool silent_close(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+         ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == net::error::not_connected ||
+         ec == net::error::bad_descriptor;
+}
+
+bool header_safe(const std::string& s) {
+  return s.find_first_of("\r\n", 0) == std::string::npos && s.find('\0') == std::string::npos;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  enum Phase { kWaiting, kBody, kHandling, kWriting };
+
+  Session(tcp::socket socket, LoopbackServer::Core& core)
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()), core_(core) {}
+  ~Session() {
+    core_.counters.open.fetch_sub(1);
+    std::lock_guard lock(core_.mu);
+    if (registered_) core_.sessions.erase(self_);
+  }
+  void start(std::list<std::weak_ptr<Session>>::iterator self) {
+    self_ = self;
+    registered_ = true;
+    net::dispatch(socket_.get_executor(), [s = shared_from_this()] { s->read_header(); });
+  }
+  bool evictable() const { return phase_.load() == kWaiting; }
+  // From any thread.
+  void close_async() {
+    net::post(socket_.get_executor(), [s = shared_from_this()] { s->close(); });
+  }
+
+ private:
+  const ServerOptions& o() const { return core_.options; }
+
+  void arm(int ms) {
+    const uint64_t gen = ++generation_;
+    timed_out_ = false;
+    deadline_.expires_after(std::chrono::milliseconds(ms));
+    deadline_.async_wait([s = shared_from_this(), gen](beast::error_code ec) {
+      if (ec || gen != s->generation_) return;
+      s->timed_out_ = true;
+      beast::error_code ignored;
+      s->socket_.cancel(ignored);
+    });
+  }
+  void disarm() {
+    ++generation_;
+    deadline_.cancel();
+  }
+
+  void read_header() {
+    phase_ = kWaiting;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(o().max_header_bytes));
+    parser_->body_limit(o().max_body_bytes);
+    arm(first_ ? o().header_timeout_ms : o().keep_alive_timeout_ms);
+    bhttp::async_read_header(
+        socket_, buffer_, *parser_,
+        [s = shared_from_this()](beast::error_code ec, size_t) { s->on_header(ec); });
+  }
+
+  // A read failed: answer what deserves an answer, close quietly otherwise.
+  void on_read_error(beast::error_code ec) {
+    disarm();
+    if (timed_out_) {
+      if (!parser_->got_some()) return close();  // idle keep-alive connection: just close
+      core_.counters.timeout.fetch_add(1);
+      return refuse(408, "the request was not sent in time");
+    }
+    if (ec == bhttp::error::header_limit) {
+      core_.counters.header.fetch_add(1);
+      return refuse(431);
+    }
+    if (ec == bhttp::error::body_limit) {
+      core_.counters.too_large.fetch_add(1);
+      return refuse(413);
+    }
+    if (silent_close(ec) || ec == net::error::operation_aborted) return close();
+    core_.counters.bad.fetch_add(1);
+    return refuse(400, ec.message());
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    const auto& h = parser_->get();
+    version_ = h.version();
+    size_t count = 0;
+    for (auto it = h.begin(); it != h.end(); ++it) ++count;
+    if (count > o().max_header_count) {
+      disarm();
+      core_.counters.header.fetch_add(1);
+      return refuse(431, "more than " + std::to_string(o().max_header_count) + " header fields");
+    }
+    if (h.target().empty() || h.target()[0] != '/') {
+      disarm();
+      core_.counters.bad.fetch_add(1);
+      return refuse(400, "the request-target must be a path (origin-form)");
+    }
+    if (auto len = parser_->content_length(); len && *len > o().max_body_bytes) {
+      disarm();
+      core_.counters.too_large.fetch_add(1);
+      return refuse(413);
+    }
+    if (parser_->is_done()) return on_body({});
+    phase_ = kBody;
+    arm(o().body_timeout_ms);
+    const auto expect = h[bhttp::field::expect];
+    if (!expect.empty()) {
+      if (!beast::iequals(expect, "100-continue")) {
+        disarm();
+        core_.counters.bad.fetch_add(1);
+        return refuse(417);
+      }
+      // RFC 9110 §10.1.1: the client waits for this before sending the body.
+      auto cont =
+          std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
+      bhttp::async_write(socket_, *cont,
+                         [s = shared_from_this(), cont](beast::error_code ec, size_t) {
+                           if (ec) return s->on_read_error(ec);
+                           s->read_body();
+                         });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [s = shared_from_this()](beast::error_code ec, size_t) { s->on_body(ec); });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    disarm();
+    auto msg = parser_->release();
+    parser_.reset();
+    auto req = std::make_shared<Request>();
+    req->method = std::string(msg.method_string());
+    req->target = std::string(msg.target());
+    const size_t q = req->target.find('?');
+    req->path = req->target.substr(0, q);
+    if (q != std::string::npos) req->query = req->target.substr(q + 1);
+    for (const auto& f : msg)
+      req->headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    req->body = std::move(msg.body());
+    keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == bhttp::verb::head;
+    core_.counters.requests.fetch_add(1);
+    phase_ = kHandling;
+    const bool queued = core_.pool.try_submit([s = shared_from_this(), req] {
+      auto res = std::make_shared<Response>();
+      try {
+        s->core_.router.dispatch(*req, *res);
+      } catch (const std::exception& e) {
+        s->core_.counters.handler_errors.fetch_add(1);
+        *res = Response{};
+        reply_http_error(*res, 500, e.what());
+      }
+      net::post(s->socket_.get_executor(), [s, res] { s->write(std::move(*res)); });
+    });
+    if (!queued) {
+      core_.counters.busy.fetch_add(1);
+      Response res;
+      reply_http_error(res, 503, "too many requests waiting");
+      res.set_header("Retry-After", "1");
+      keep_alive_ = false;
+      write(std::move(res));
+    }
+  }
+
+  void refuse(int status, std::string_view detail = {}) {
+    Response res;
+    reply_http_error(res, status, detail);
+    keep_alive_ = false;
+    head_ = false;
+    if (version_ == 0) version_ = 11;
+    write(std::move(res));
+  }
+
+  void write(Response res) {
+    phase_ = kWriting;
+    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
+    msg->version(version_ == 10 ? 10 : 11);
+    msg->result(static_cast<unsigned>(res.status));
+    for (auto& [k, v] : res.headers)
+      if (header_safe(k) && header_safe(v) && !k.empty()) msg->insert(k, v);
+    msg->body() = std::move(res.body);
+    msg->keep_alive(keep_alive_);
+    msg->prepare_payload();
+    if (head_) msg->body().clear();  // Content-Length stays that of the GET body
+    arm(o().write_timeout_ms);
+    bhttp::async_write(socket_, *msg, [s = shared_from_this(), msg](beast::error_code ec, size_t) {
+      s->disarm();
+      if (ec || !s->keep_alive_) return s->close();
+      s->first_ = false;
+      s->read_header();
+    });
+  }
+
+  void close() {
+    disarm();
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  tcp::socket socket_;
+  net::steady_timer deadline_;
+  LoopbackServer::Core& core_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::list<std::weak_ptr<Session>>::iterator self_;
+  bool registered_ = false;
+  std::atomic<int> phase_{kWaiting};
+  uint64_t generation_ = 0;
+  bool timed_out_ = false;
+  bool first_ = true;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+void LoopbackServer::Core::accept() {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec) {
+      // Out of descriptors (EMFILE) and the like: wait a little instead of spinning.
+      accept_retry.expires_after(std::chrono::milliseconds(50));
+      accept_retry.async_wait([this](beast::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    admit(std::move(socket));
+    accept();
   });
 }
 
+void LoopbackServer::Core::admit(tcp::socket socket) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  counters.accepted.fetch_add(1);
+  // Sessions are never released under the lock (a last reference would deregister itself
+  // and take the lock again): what is looked at is kept here until after it.
+  std::vector<std::shared_ptr<Session>> seen;
+  std::shared_ptr<Session> victim;
+  {
+    std::lock_guard lock(mu);
+    // Make room: the oldest connection still waiting for (or slowly sending) its header gives
+    // way to the new one.
+    if (sessions.size() >= options.max_connections) {
+      for (auto& w : sessions) {
+        auto s = w.lock();
+        if (!s) continue;
+        seen.push_back(s);
+        if (s->evictable()) {
+          victim = std::move(s);
+          break;
+        }
+      }
+      if (!victim) {
+        counters.refused_full.fetch_add(1);
+        socket.close(ec);
+        return;
+      }
+      counters.evicted.fetch_add(1);
+    }
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    counters.open.fetch_add(1);
+    sessions.push_back(session);
+    session->start(std::prev(sessions.end()));
+    seen.push_back(std::move(session));
+  }
+  if (victim) victim->close_async();
+}
+
+void LoopbackServer::Core::shutdown() {
+  net::post(io, [this] {
+    beast::error_code ec;
+    acceptor.close(ec);
+    accept_retry.cancel();
+    std::vector<std::shared_ptr<Session>> open;
+    {
+      std::lock_guard lock(mu);
+      for (auto& w : sessions)
+        if (auto s = w.lock()) open.push_back(std::move(s));
+    }
+    for (auto& s : open) s->close_async();
+  });
+  pool.stop();
+  guard.reset();
+  io.stop();
+  for (auto& t : threads) t.join();
+  threads.clear();
+}
+
+LoopbackServer::LoopbackServer(ServerOptions options)
+    : options_(options), counters_(std::make_shared<Counters>()) {}
+
 LoopbackServer::~LoopbackServer() { stop(); }
 
+bool LoopbackServer::bind_and_run(int port) {
+  auto core = std::make_shared<Core>(options_, router_, *counters_);
+  beast::error_code ec;
+  const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+  core->acceptor.open(ep.protocol(), ec);
+  if (!ec) core->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) core->acceptor.bind(ep, ec);
+  if (!ec) core->acceptor.listen(4096, ec);
+  if (ec) {
+    core->pool.stop();
+    return false;
+  }
+  port_ = core->acceptor.local_endpoint().port();
+  core->guard.emplace(core->io.get_executor());
+  core->accept();
+  for (size_t i = 0; i < std::max<size_t>(options_.io_threads, 1); ++i)
+    core->threads.emplace_back([c = core.get()] { c->io.run(); });
+  core_ = std::move(core);
+  return true;
+}
+
 int LoopbackServer::start() {
-  if (thread_.joinable()) return port_;
-  port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("cannot bind 127.0.0.1:0");
-  serve();
+  if (core_) return port_;
+  if (!bind_and_run(0)) throw std::runtime_error("cannot bind 127.0.0.1:0");
   return port_;
 }
 
 int LoopbackServer::start_on(int port) {
-  if (thread_.joinable()) return port_;
-  if (port <= 0 || port > 65535 || !server_->bind_to_port("127.0.0.1", port))
+  if (core_) return port_;
+  if (port <= 0 || port > 65535 || !bind_and_run(port))
     throw std::runtime_error("cannot bind 127.0.0.1:" + std::to_string(port));
-  port_ = port;
-  serve();
   return port_;
 }
 
 bool LoopbackServer::restart() {
-  if (thread_.joinable()) return true;
-  if (port_ <= 0 || !server_->bind_to_port("127.0.0.1", port_)) return false;
-  serve();
-  return true;
-}
-
-void LoopbackServer::serve() {
-  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
-  // bind_to_any_port has already called listen(): connections queue from here on.
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // httplib's stop() is a no-op until the accept loop runs; wait for it so that a stop()
-  // right after start() cannot leave the thread blocked in accept().
-  while (!server_->is_running()) std::this_thread::yield();
+  if (core_) return true;
+  return port_ > 0 && bind_and_run(port_);
 }
 
 void LoopbackServer::stop() {
-  if (!thread_.joinable()) return;
-  server_->stop();
-  thread_.join();
+  if (!core_) return;
+  core_->shutdown();
+  core_.reset();
 }
 
 std::string LoopbackServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ServerStats LoopbackServer::stats() const {
+  const Counters& c = *counters_;
+  ServerStats s;
+  s.accepted = c.accepted;
+  s.requests = c.requests;
+  s.open = c.open;
+  s.evicted = c.evicted;
+  s.refused_full = c.refused_full;
+  s.busy_503 = c.busy;
+  s.timeout_408 = c.timeout;
+  s.too_large_413 = c.too_large;
+  s.header_431 = c.header;
+  s.bad_request_400 = c.bad;
+  s.handler_errors = c.handler_errors;
+  return s;
+}
 
 }  // namespace txlab::http

@@ -1,25 +1,49 @@
-// A real HTTP server on 127.0.0.1, port 0 (cpp-httplib), tuned for loopback: TCP_NODELAY,
-// keep-alive and an explicit thread pool. start() returns once the socket is listening;
-// stop() (and the destructor) stop and join on every path.
+// A real HTTP/1.1 server on 127.0.0.1 for one role: Boost.Beast's parser on Boost.Asio async
+// I/O, handlers on a separate bounded worker pool (they may block on outbound calls; the I/O
+// thread never does), and a limit on everything a client controls: header bytes and count,
+// body size with or without Content-Length (chunked included), time to send the header and
+// the body, idle keep-alive, open connections (the oldest connection still sending its header
+// is dropped for a new one, so slow clients cannot starve the rest), queued requests (503 +
+// Retry-After when full). Every refusal is a JSON body. No Range support (RFC 9110 §14.2 lets a
+// server ignore it). Handlers see only txlab's own http::Request/Response (sim/http/message.h).
 #pragma once
 
-#include <functional>
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "sim/http/message.h"
 
 namespace txlab::http {
 
 struct ServerOptions {
-  size_t threads = 32;
-  int keep_alive_timeout_s = 2;
+  size_t threads = 32;               // workers running handlers
+  size_t io_threads = 1;             // threads reading and writing sockets
+  size_t queue_limit = 1024;         // requests read and waiting for a worker; beyond → 503
+  int keep_alive_timeout_ms = 2000;  // idle between requests on one connection
+  int header_timeout_ms = 5000;      // a new connection's whole request header
+  int body_timeout_ms = 10000;       // the whole body, from the end of the header
+  int write_timeout_ms = 5000;       // the whole response
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_count = 100;
   size_t max_body_bytes = 1 << 20;
+  size_t max_connections = 4096;
+};
+
+// What the server refused or dropped, counted (every bound counts what it drops).
+struct ServerStats {
+  uint64_t accepted = 0;
+  uint64_t requests = 0;
+  uint64_t open = 0;             // connections open now
+  uint64_t evicted = 0;          // slow connections closed to admit a new one
+  uint64_t refused_full = 0;     // connections closed at once: all busy, none evictable
+  uint64_t busy_503 = 0;         // requests refused because the worker queue was full
+  uint64_t timeout_408 = 0;      // header or body not sent in time
+  uint64_t too_large_413 = 0;    // body over the limit
+  uint64_t header_431 = 0;       // header over the byte or count limit
+  uint64_t bad_request_400 = 0;  // malformed requests
+  uint64_t handler_errors = 0;   // handlers that threw (answered 500)
 };
 
 class LoopbackServer {
@@ -30,29 +54,35 @@ class LoopbackServer {
   LoopbackServer& operator=(const LoopbackServer&) = delete;
 
   // Register routes on this before start().
-  httplib::Server& routes() { return *server_; }
+  Router& routes() { return router_; }
 
-  // Binds 127.0.0.1:0 and starts serving on a background thread. Returns the port.
-  // Throws std::runtime_error when binding fails.
+  // Binds 127.0.0.1:0 and starts serving. Returns the port. Throws std::runtime_error when
+  // binding fails.
   int start();
   // Binds 127.0.0.1:`port` instead (a fixed port a user configures elsewhere). Throws
   // std::runtime_error when the port cannot be bound.
   int start_on(int port);
+  // Stops accepting, closes every connection, waits for running handlers; safe to call twice.
   void stop();
   // After stop(): serve again on the same port (a role coming back up). False when the port
   // cannot be bound again.
   bool restart();
-  bool running() const { return thread_.joinable(); }
+  bool running() const { return core_ != nullptr; }
   int port() const { return port_; }
   std::string base_url() const;
+  ServerStats stats() const;
+  const ServerOptions& options() const { return options_; }
+
+  struct Core;  // Asio state, defined in server.cpp
 
  private:
-  void serve();  // raises the backlog and runs the accept loop on thread_
+  bool bind_and_run(int port);
   ServerOptions options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  Router router_;
+  std::shared_ptr<Core> core_;
   int port_ = 0;
-  int listen_fd_ = -1;
+  struct Counters;
+  std::shared_ptr<Counters> counters_;  // survive restarts
 };
 
 }  // namespace txlab::http
