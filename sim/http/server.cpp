@@ -106,6 +106,7 @@ struct LoopbackServer::Core {
   // io_context's pending handlers deregister themselves.
   std::mutex mu;
   std::list<std::weak_ptr<Session>> sessions;
+  size_t evicting = 0;  // sessions chosen to give way, closing but not yet gone
   WorkerPool pool;
   net::io_context io;
   tcp::acceptor acceptor{io};
@@ -141,13 +142,21 @@ class Session : public std::enable_shared_from_this<Session> {
     core_.counters.open.fetch_sub(1);
     std::lock_guard lock(core_.mu);
     if (registered_) core_.sessions.erase(self_);
+    if (evicted_) --core_.evicting;
   }
   void start(std::list<std::weak_ptr<Session>>::iterator self) {
     self_ = self;
     registered_ = true;
     net::dispatch(socket_.get_executor(), [s = shared_from_this()] { s->read_header(); });
   }
-  bool evictable() const { return phase_.load() == kWaiting; }
+  // Under the core's lock: true, once, for a connection waiting for (or slowly sending) its
+  // header; it is then counted as going.
+  bool take_for_eviction() {
+    if (evicted_ || phase_.load() != kWaiting) return false;
+    evicted_ = true;
+    ++core_.evicting;
+    return true;
+  }
   // From any thread.
   void close_async() {
     net::post(socket_.get_executor(), [s = shared_from_this()] { s->close(); });
@@ -335,6 +344,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::list<std::weak_ptr<Session>>::iterator self_;
   bool registered_ = false;
+  bool evicted_ = false;  // guarded by the core's lock
   std::atomic<int> phase_{kWaiting};
   uint64_t generation_ = 0;
   bool timed_out_ = false;
@@ -374,12 +384,12 @@ void LoopbackServer::Core::admit(tcp::socket socket) {
     std::lock_guard lock(mu);
     // Make room: the oldest connection still waiting for (or slowly sending) its header gives
     // way to the new one.
-    if (sessions.size() >= options.max_connections) {
+    if (sessions.size() - evicting >= options.max_connections) {
       for (auto& w : sessions) {
         auto s = w.lock();
         if (!s) continue;
         seen.push_back(s);
-        if (s->evictable()) {
+        if (s->take_for_eviction()) {
           victim = std::move(s);
           break;
         }
