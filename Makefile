@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
+.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan fuzz bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -42,6 +42,27 @@ test-asan:
 # ThreadSanitizer; Debian's prebuilt cpp-httplib is uninstrumented, so its internals are suppressed.
 test-tsan:
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" $(MAKE) --no-print-directory test PRESET=tsan
+
+# libFuzzer (clang, ASan + UBSan): each target for FUZZ_SECONDS, seeded with its committed
+# corpus (never modified; new inputs go to build/fuzz/corpus). A crash fails the run and leaves
+# its input in build/fuzz/crashes/; commit it under tests/fuzz/regressions/<target>/ with the fix.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := jwt form http_request jwks scenario
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	@mkdir -p build/fuzz/crashes
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  extra=""; [ $$t = scenario ] && extra="scenarios scenarios/faults"; \
+	  [ -d tests/fuzz/regressions/$$t ] && extra="$$extra tests/fuzz/regressions/$$t"; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$$t- \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t $$extra 2>build/fuzz/$$t.log \
+	    || { tail -60 build/fuzz/$$t.log; echo "make fuzz: fuzz_$$t failed; input in build/fuzz/crashes/"; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build/fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
 
 # Benchmarks: release build, JSON run, regression gate against the committed baseline.
 BENCH_JSON := build/release/bench.json

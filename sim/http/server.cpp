@@ -132,6 +132,49 @@ bool header_safe(const std::string& s) {
   return s.find_first_of("\r\n", 0) == std::string::npos && s.find('\0') == std::string::npos;
 }
 
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+void apply_limits(Parser& p, const ServerOptions& o) {
+  p.header_limit(static_cast<std::uint32_t>(std::min<size_t>(o.max_header_bytes, UINT32_MAX)));
+  p.body_limit(o.max_body_bytes);
+}
+
+// What a failed read deserves: an HTTP status, or 0 to close without an answer.
+int status_for_read_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit) return 431;
+  if (ec == bhttp::error::body_limit) return 413;
+  if (silent_close(ec) || ec == net::error::operation_aborted) return 0;
+  return 400;
+}
+
+// A complete header the server will not go on with: status and why; {0, ""} when acceptable.
+std::pair<int, std::string> check_header(const Parser& p, const ServerOptions& o) {
+  const auto& h = p.get();
+  size_t count = 0;
+  for (auto it = h.begin(); it != h.end(); ++it) ++count;
+  if (count > o.max_header_count)
+    return {431, "more than " + std::to_string(o.max_header_count) + " header fields"};
+  if (h.target().empty() || h.target()[0] != '/')
+    return {400, "the request-target must be a path (origin-form)"};
+  if (auto len = p.content_length(); len && *len > o.max_body_bytes) return {413, ""};
+  const auto expect = h[bhttp::field::expect];
+  if (!expect.empty() && !beast::iequals(expect, "100-continue")) return {417, ""};
+  return {0, ""};
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& msg) {
+  Request req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  const size_t q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  for (const auto& f : msg)
+    req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  req.body = std::move(msg.body());
+  return req;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   enum Phase { kWaiting, kBody, kHandling, kWriting };
@@ -184,8 +227,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     phase_ = kWaiting;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(o().max_header_bytes));
-    parser_->body_limit(o().max_body_bytes);
+    apply_limits(*parser_, o());
     arm(first_ ? o().header_timeout_ms : o().keep_alive_timeout_ms);
     bhttp::async_read_header(
         socket_, buffer_, *parser_,
@@ -200,50 +242,37 @@ class Session : public std::enable_shared_from_this<Session> {
       core_.counters.timeout.fetch_add(1);
       return refuse(408, "the request was not sent in time");
     }
-    if (ec == bhttp::error::header_limit) {
-      core_.counters.header.fetch_add(1);
-      return refuse(431);
+    return refuse_counted(status_for_read_error(ec), ec.message());
+  }
+
+  // Counts the refusal and answers it; 0 closes quietly.
+  void refuse_counted(int status, std::string_view detail) {
+    switch (status) {
+      case 0:
+        return close();
+      case 413:
+        core_.counters.too_large.fetch_add(1);
+        return refuse(413);
+      case 431:
+        core_.counters.header.fetch_add(1);
+        return refuse(431, detail == "header limit exceeded" ? "" : detail);
+      default:
+        core_.counters.bad.fetch_add(1);
+        return refuse(status, detail);
     }
-    if (ec == bhttp::error::body_limit) {
-      core_.counters.too_large.fetch_add(1);
-      return refuse(413);
-    }
-    if (silent_close(ec) || ec == net::error::operation_aborted) return close();
-    core_.counters.bad.fetch_add(1);
-    return refuse(400, ec.message());
   }
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
-    const auto& h = parser_->get();
-    version_ = h.version();
-    size_t count = 0;
-    for (auto it = h.begin(); it != h.end(); ++it) ++count;
-    if (count > o().max_header_count) {
+    version_ = parser_->get().version();
+    if (auto [status, why] = check_header(*parser_, o()); status != 0) {
       disarm();
-      core_.counters.header.fetch_add(1);
-      return refuse(431, "more than " + std::to_string(o().max_header_count) + " header fields");
-    }
-    if (h.target().empty() || h.target()[0] != '/') {
-      disarm();
-      core_.counters.bad.fetch_add(1);
-      return refuse(400, "the request-target must be a path (origin-form)");
-    }
-    if (auto len = parser_->content_length(); len && *len > o().max_body_bytes) {
-      disarm();
-      core_.counters.too_large.fetch_add(1);
-      return refuse(413);
+      return refuse_counted(status, why);
     }
     if (parser_->is_done()) return on_body({});
     phase_ = kBody;
     arm(o().body_timeout_ms);
-    const auto expect = h[bhttp::field::expect];
-    if (!expect.empty()) {
-      if (!beast::iequals(expect, "100-continue")) {
-        disarm();
-        core_.counters.bad.fetch_add(1);
-        return refuse(417);
-      }
+    if (!parser_->get()[bhttp::field::expect].empty()) {  // 100-continue (check_header)
       // RFC 9110 §10.1.1: the client waits for this before sending the body.
       auto cont =
           std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
@@ -267,17 +296,9 @@ class Session : public std::enable_shared_from_this<Session> {
     disarm();
     auto msg = parser_->release();
     parser_.reset();
-    auto req = std::make_shared<Request>();
-    req->method = std::string(msg.method_string());
-    req->target = std::string(msg.target());
-    const size_t q = req->target.find('?');
-    req->path = req->target.substr(0, q);
-    if (q != std::string::npos) req->query = req->target.substr(q + 1);
-    for (const auto& f : msg)
-      req->headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    req->body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
+    auto req = std::make_shared<Request>(to_request(std::move(msg)));
     core_.counters.requests.fetch_add(1);
     phase_ = kHandling;
     const bool queued = core_.pool.try_submit([s = shared_from_this(), req] {
@@ -481,6 +502,41 @@ void LoopbackServer::stop() {
 }
 
 std::string LoopbackServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ParsedRequest parse_request(std::string_view bytes, const ServerOptions& limits) {
+  ParsedRequest out;
+  auto refused = [&](int status, std::string detail) {
+    out.status = status == 0 ? 400 : status;
+    out.detail = std::move(detail);
+    return out;
+  };
+  Parser p;
+  apply_limits(p, limits);
+  p.eager(true);
+  beast::error_code ec;
+  size_t used = 0;
+  bool checked = false;
+  while (!p.is_done() && used < bytes.size()) {
+    const size_t n = p.put(net::buffer(bytes.data() + used, bytes.size() - used), ec);
+    used += n;
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      if (n == 0) break;
+      continue;
+    }
+    if (ec) return refused(status_for_read_error(ec), ec.message());
+    if (p.is_header_done() && !checked) {
+      checked = true;
+      if (auto [status, why] = check_header(p, limits); status != 0) return refused(status, why);
+    }
+  }
+  if (!p.is_done()) return out;  // incomplete: the server would wait for more
+  out.complete = true;
+  out.consumed = used;
+  out.keep_alive = p.get().keep_alive();
+  out.request = to_request(p.release());
+  return out;
+}
 
 ServerStats LoopbackServer::stats() const {
   const Counters& c = *counters_;

@@ -46,6 +46,18 @@ struct ServerStats {
   uint64_t handler_errors = 0;   // handlers that threw (answered 500)
 };
 
+// One request parsed from bytes exactly as the server parses it (same parser, limits and
+// header checks), without sockets: for fuzzing and tests.
+struct ParsedRequest {
+  bool complete = false;  // a whole request was read; `request` holds it
+  int status = 0;         // the refusal the server would answer (400, 413, 417, 431), or 0
+  std::string detail;
+  bool keep_alive = false;
+  size_t consumed = 0;  // bytes of `bytes` the request used (the rest is the next request)
+  Request request;
+};
+ParsedRequest parse_request(std::string_view bytes, const ServerOptions& limits = {});
+
 class LoopbackServer {
  public:
   explicit LoopbackServer(ServerOptions options = {});

@@ -145,10 +145,18 @@ Key Key::generate(Alg alg) {
   return k;
 }
 
+namespace {
+// A member that must be a string: "" when absent or of another type (never a type_error).
+std::string string_member(const Json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+}  // namespace
+
 std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error,
                                  std::optional<Alg> default_alg) {
   if (!jwk.is_object()) return fail(error, "JWK is not a JSON object");
-  const auto kty = jwk.value("kty", std::string());
+  const auto kty = string_member(jwk, "kty");
   std::optional<Alg> alg = default_alg;
   if (auto it = jwk.find("alg"); it != jwk.end()) {
     if (!it->is_string()) return fail(error, "JWK alg is not a string");
@@ -159,7 +167,8 @@ std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error,
   EVP_PKEY* pkey = nullptr;
 
   if (kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") return fail(error, "EC key: only crv P-256 is supported");
+    if (string_member(jwk, "crv") != "P-256")
+      return fail(error, "EC key: only crv P-256 is supported");
     auto x = member(jwk, "x"), y = member(jwk, "y");
     if (!x || !y || x->size() != 32 || y->size() != 32)
       return fail(error, "EC key: x and y must be 32-byte base64url values");
@@ -209,7 +218,7 @@ std::optional<Key> Key::from_jwk(const Json& jwk, std::string* error,
       return fail(error, "RSA key shorter than 2048 bits (RFC 7518 §3.3)");
     }
   } else if (kty == "OKP") {
-    if (jwk.value("crv", "") != "Ed25519")
+    if (string_member(jwk, "crv") != "Ed25519")
       return fail(error, "OKP key: only crv Ed25519 is supported");
     auto x = member(jwk, "x");
     if (!x || x->size() != 32) return fail(error, "OKP key: x must be 32 bytes");
@@ -283,7 +292,7 @@ std::string thumbprint_input(const Json& jwk) {
   // RFC 7638 §3.2: only the required members, lexicographic order, no whitespace.
   // nlohmann::json objects are ordered by key, so dump() yields exactly that.
   Json req = Json::object();
-  const auto kty = jwk.value("kty", std::string());
+  const auto kty = string_member(jwk, "kty");
   const char* const* names = nullptr;
   static const char* const kEc[] = {"crv", "kty", "x", "y", nullptr};
   static const char* const kRsa[] = {"e", "kty", "n", nullptr};
