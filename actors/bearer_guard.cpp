@@ -140,8 +140,11 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
     verified_[*token] = out.jwt;
   }
   if (!out.jwt.ok()) {
-    reply_edge_error(res, EdgeError::kInvalidToken, realm,
-                     std::string(jose::describe(out.jwt.status)));
+    reply_edge_error(res,
+                     out.jwt.status == jose::VerifyStatus::kKeysUnavailable
+                         ? EdgeError::kKeysUnavailable
+                         : EdgeError::kInvalidToken,
+                     realm, std::string(jose::describe(out.jwt.status)));
     return out;
   }
   if (!required_scope_.empty()) {

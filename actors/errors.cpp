@@ -43,6 +43,8 @@ WireError to_wire(EdgeError e) {
       return {"exchange_failed", 502};
     case EdgeError::kExchangeUnavailable:
       return {"exchange_unavailable", 503};
+    case EdgeError::kExchangeTimeout:
+      return {"exchange_timeout", 504};
     case EdgeError::kNoRoute:
       return {"no_route", 404};
     case EdgeError::kUpstreamUnavailable:
@@ -51,6 +53,9 @@ WireError to_wire(EdgeError e) {
       return {"upstream_timeout", 504};
     case EdgeError::kUpstreamBadResponse:
       return {"upstream_bad_response", 502};
+    case EdgeError::kKeysUnavailable:
+      // Not the token's fault: retry later (RFC 9110 §15.6.4), not invalid_token.
+      return {"temporarily_unavailable", 503};
   }
   return {"server_error", 500};
 }

@@ -30,10 +30,12 @@ enum class EdgeError {
   kExchangeDenied,       // 403: the AS refused the token exchange for this caller
   kExchangeFailed,       // 502: the AS answered in a way the gateway cannot use
   kExchangeUnavailable,  // 503: the AS could not be reached
+  kExchangeTimeout,      // 504: the AS did not answer within the gateway's budget
   kNoRoute,              // 404: no route for this path
   kUpstreamUnavailable,  // 503: upstream refused the connection
   kUpstreamTimeout,      // 504: upstream did not answer in time
   kUpstreamBadResponse,  // 502: upstream broke the connection
+  kKeysUnavailable,      // 503: the issuer's JWKS cannot be fetched and nothing is cached
 };
 
 struct WireError {

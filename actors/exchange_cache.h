@@ -38,6 +38,7 @@ class ExchangeCache {
     int status = 0;
     std::string error, description;
     std::optional<TokenError> code;  // `error`, typed (token_client parses it once)
+    bool timed_out = false;          // status 0 because the AS did not answer in time
   };
 
   explicit ExchangeCache(ExchangeCacheOptions options = {}) : options_(options) {}

@@ -27,7 +27,18 @@ Gateway::Gateway(RoleEnv env, GatewaySpec spec)
         ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
 }
 
-ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
+Gateway::Budget::Budget(int64_t ms)
+    : end_(std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(ms, 1))) {
+}
+
+int Gateway::Budget::remaining_ms() const {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(end_ - std::chrono::steady_clock::now())
+          .count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, INT32_MAX));
+}
+
+ExchangeCache::Result Gateway::exchange(const std::string& subject_token, int timeout_ms) {
   const auto& ex = *spec_.exchange;
   http::FormParams p = {{"grant_type", kGrantTokenExchange},
                         {"subject_token", subject_token},
@@ -36,9 +47,10 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token) {
   for (const auto& a : ex.audiences) p.emplace_back("audience", a);
   if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
   auto t = request_token(own_outbound_, env_.directory, ex.client, std::move(p),
-                         "POST /token token-exchange");
+                         "POST /token token-exchange", {}, timeout_ms);
   ExchangeCache::Result r;
   r.ok = t.ok();
+  r.timed_out = t.transport == http::TransportError::kTimeout;
   r.token = t.access_token;
   r.exp_s = env_.clock->now_s() + t.expires_in;
   r.status = t.status;
@@ -54,18 +66,25 @@ Gateway::~Gateway() {
 }
 
 http::InboundResponse Gateway::send_with_retries(const std::string& to, http::OutboundRequest req,
-                                                 const std::string& what,
-                                                 const std::string& token) {
+                                                 const std::string& what, const std::string& token,
+                                                 const Budget& budget) {
   const bool idempotent = req.method == "GET" || req.method == "PUT" || req.method == "DELETE";
   http::InboundResponse r;
   for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
     if (attempt > 0) {
       const uint64_t draw =
           splitmix64(derive_seed(env_.seed, "retry-jitter") ^ jitter_draws_.fetch_add(1));
-      const int64_t base_ms = 20LL << (attempt - 1);
+      const int64_t base_ms = 20LL << std::min(attempt - 1, 16);
       std::this_thread::sleep_for(std::chrono::milliseconds(
-          base_ms + static_cast<int64_t>(draw % static_cast<uint64_t>(base_ms))));
+          std::min<int64_t>(base_ms + static_cast<int64_t>(draw % static_cast<uint64_t>(base_ms)),
+                            budget.remaining_ms())));
     }
+    if (budget.spent()) {
+      r = {};
+      r.error = http::TransportError::kTimeout;
+      break;
+    }
+    req.timeout_ms = budget.remaining_ms();
     r = own_outbound_.send(to, env_.directory.url_of(to), req, what + (attempt ? " (retry)" : ""),
                            token);
     const bool retryable =
@@ -77,6 +96,7 @@ http::InboundResponse Gateway::send_with_retries(const std::string& to, http::Ou
 }
 
 void Gateway::handle(const http::Request& req, http::Response& res) {
+  const Budget budget(spec_.timeout_ms);
   auto inbound = guard_.check(req, res);
   if (!inbound.ok) return;
 
@@ -96,6 +116,10 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
     q.body = http::encode_form({{"token", inbound.token}});
     const auto& c = *spec_.introspection;
     q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
+    q.timeout_ms = budget.remaining_ms();
+    if (budget.spent())
+      return reply_edge_error(res, EdgeError::kUpstreamTimeout, id(),
+                              "the gateway's time budget is spent");
     auto r = own_outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
     if (r.status == 0)
       return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
@@ -123,13 +147,17 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
     std::string outbound_token = inbound.token;
     bool from_cache = false;
     if (spec_.exchange) {
-      ExchangeCache::Result t = cache_ ? cache_->get_or_exchange(
-                                             cache_key, env_.clock->now_s(),
-                                             [&] { return exchange(inbound.token); }, &from_cache)
-                                       : exchange(inbound.token);
+      ExchangeCache::Result t =
+          cache_ ? cache_->get_or_exchange(
+                       cache_key, env_.clock->now_s(),
+                       [&] { return exchange(inbound.token, budget.remaining_ms()); }, &from_cache)
+                 : exchange(inbound.token, budget.remaining_ms());
       if (!t.ok) {
         const int status = t.status;
         const std::string& description = t.description;
+        if (status == 0 && t.timed_out)
+          return reply_edge_error(res, EdgeError::kExchangeTimeout, id(),
+                                  "token exchange: the AS did not answer in time");
         if (status == 0)
           return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
                                   "token exchange: AS unreachable");
@@ -157,7 +185,7 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
     fwd.body = req.body;
     fwd.content_type = req.header("Content-Type");
     fwd.headers.emplace_back("Authorization", "Bearer " + outbound_token);
-    up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token);
+    up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token, budget);
     if (up.status == 401 && from_cache && cache_) {
       cache_->invalidate(cache_key);
       continue;

@@ -4,6 +4,8 @@
 // with a JSON body; nothing hangs.
 #pragma once
 
+#include <chrono>
+
 #include <atomic>
 
 #include <memory>
@@ -25,13 +27,27 @@ class Gateway : public Role {
 
  private:
   void handle(const http::Request& req, http::Response& res);
-  ExchangeCache::Result exchange(const std::string& subject_token);
+  ExchangeCache::Result exchange(const std::string& subject_token, int timeout_ms);
 
-  // Sends with the gateway's timeout and bounded retries: a request that never reached the
-  // peer (connect error) is always safe to retry; other transport errors only for idempotent
+  // One inbound request's time: the gateway's timeout_ms covers the exchange, introspection and
+  // forward together, and each outbound call gets what is left. So the gateway answers its own
+  // 504 before its caller (whose timeout is longer) gives up on it.
+  class Budget {
+   public:
+    explicit Budget(int64_t ms);
+    int remaining_ms() const;
+    bool spent() const { return remaining_ms() <= 0; }
+
+   private:
+    std::chrono::steady_clock::time_point end_;
+  };
+
+  // Sends within the budget with bounded retries: a request that never reached the peer
+  // (connect error) is always safe to retry; other transport errors only for idempotent
   // methods. Backoff doubles from 20 ms with jitter.
   http::InboundResponse send_with_retries(const std::string& to, http::OutboundRequest req,
-                                          const std::string& what, const std::string& token);
+                                          const std::string& what, const std::string& token,
+                                          const Budget& budget);
 
   GatewaySpec spec_;
   http::HttpClientPool own_pool_;

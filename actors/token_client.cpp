@@ -8,7 +8,8 @@ namespace txlab {
 
 TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             const ClientCredentials& credentials, http::FormParams params,
-                            const std::string& what, const std::string& presented_token) {
+                            const std::string& what, const std::string& presented_token,
+                            int timeout_ms) {
   http::OutboundRequest req;
   req.method = "POST";
   req.path = "/token";
@@ -21,6 +22,7 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
     params.emplace_back("client_secret", credentials.secret);
   }
   req.body = http::encode_form(params);
+  req.timeout_ms = timeout_ms;
   auto res = outbound.send(credentials.as_role, directory.url_of(credentials.as_role),
                            std::move(req), what, presented_token);
   TokenResponse out;

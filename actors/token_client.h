@@ -37,6 +37,7 @@ struct TokenResponse {
 // `presented_token` (a subject token) is recorded in the trace.
 TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             const ClientCredentials& credentials, http::FormParams params,
-                            const std::string& what, const std::string& presented_token = {});
+                            const std::string& what, const std::string& presented_token = {},
+                            int timeout_ms = 0);
 
 }  // namespace txlab

@@ -609,6 +609,7 @@ int cmd_conform(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-write is an error value, not death
   const Args a = parse(argc, argv);
   if (a.command == "conform") {
     try {

@@ -2,6 +2,8 @@
 // caller-in-act convention, plus the negative stories of the foundation issue.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "test_support.h"
 #include "world/report.h"
 #include "world/runner.h"
@@ -394,4 +396,29 @@ TEST(MermaidTest, LabelsAreEscaped) {
   EXPECT_EQ(line.find(';', line.find("reads") + 5), line.find("#59;") + 3) << line;
   EXPECT_EQ(line.find('"'), std::string::npos) << line;
   EXPECT_NE(line.find("#35;42#59;"), std::string::npos) << line;
+}
+
+// Timeouts nest: a gateway whose budget (5.5 s) is longer than callers used to wait (5 s), in
+// front of an AS that never answers. The caller must receive the gateway's own 504 JSON, not a
+// bare transport timeout of its own (the finding: client and gateway both gave up at 5 s).
+TEST(TimeoutNestingTest, AStalledAsGivesTheCallerTheGatewaysJson504) {
+  std::ifstream in(scenario_path("faults/upstream-stall"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"timeout_ms: 300", "timeout_ms: 5500"},
+        {"{ from: gw-c2p, to: gw-c2pe, stall: 1.0 }", "{ from: gw-c2p, to: as-c2pe, stall: 1.0 }"},
+        {"expect: { status: 504, error: upstream_timeout }",
+         "expect: { status: 504, error: exchange_timeout }"}}) {
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  auto w = start_world(load_scenario_text(text, "stalled-as.yaml"));
+  EXPECT_GT(w->http().read_timeout_ms(), 5500);
+  const RunResult run = run_workload(*w, {});
+  ASSERT_EQ(run.calls.size(), 1u);
+  const auto& c = run.calls[0];
+  EXPECT_EQ(c.status, 504) << c.response.dump();
+  EXPECT_EQ(c.error, "exchange_timeout") << c.response.dump();
+  EXPECT_TRUE(c.ok());
 }

@@ -270,6 +270,12 @@ TEST(TimelineRunTest, StaleKeysAreServedOnlyWithinTheirBound) {
   EXPECT_TRUE(ok.ok());
   EXPECT_EQ(window(ok, "stale within bound").success_rate, 1.0);
   EXPECT_EQ(window(ok, "beyond bound").success_rate, 0.0);
+  // Fail closed, and say why: the keys are unavailable (503, retry later), not the token bad.
+  for (const auto& c : ok.calls)
+    if (!c.ok) {
+      EXPECT_EQ(c.status, 503) << c.id;
+      EXPECT_EQ(c.error, "temporarily_unavailable") << c.id;
+    }
   // The defect: verifiers that keep stale keys forever. The beyond-bound window catches it.
   Scenario forever = load_scenario_text(
       [&] {

@@ -25,6 +25,14 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
   // The seed's plan first (plan_ is declared after scenario_, so not in the initializer list).
   scenario_ = resolve_plan(std::move(scenario), seed, &plan_);
   directory_ = std::make_shared<Directory::Shared>();
+  // Timeouts nest: callers of a gateway (client apps, and the world calling them) wait longer
+  // than the gateway's own budget, so they receive its 504 JSON instead of timing out first.
+  int64_t longest_gateway_ms = 0;
+  for (const auto& spec : scenario_.roles)
+    if (spec.kind == RoleKind::kGateway)
+      longest_gateway_ms = std::max(longest_gateway_ms, spec.gateway.timeout_ms);
+  pool_.set_read_timeout_ms(static_cast<int>(std::clamp<int64_t>(
+      std::max<int64_t>(pool_.read_timeout_ms(), longest_gateway_ms + 2000), 1, 600000)));
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));

@@ -110,6 +110,9 @@ void HttpClientPool::clear() {
 
 InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
   auto client = checkout(base_url);
+  const int timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : options_.read_timeout_ms;
+  client->set_read_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+  client->set_write_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
   const auto started = std::chrono::steady_clock::now();
   httplib::Headers headers;
   for (const auto& [k, v] : request.headers) headers.emplace(k, v);
@@ -140,8 +143,7 @@ InboundResponse HttpClientPool::send(const std::string& base_url, const Outbound
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
-        out.error = ms >= options_.read_timeout_ms * 9 / 10 ? TransportError::kTimeout
-                                                            : TransportError::kRead;
+        out.error = ms >= timeout_ms * 9 / 10 ? TransportError::kTimeout : TransportError::kRead;
         break;
       }
       case httplib::Error::Write:

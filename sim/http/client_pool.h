@@ -25,6 +25,7 @@ struct OutboundRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string content_type;
+  int timeout_ms = 0;  // read/write timeout of this request; 0 = the pool's
 };
 
 // A form POST (application/x-www-form-urlencoded) with HTTP Basic client credentials when
@@ -58,6 +59,9 @@ class HttpClientPool {
   HttpClientPool(const HttpClientPool&) = delete;
   HttpClientPool& operator=(const HttpClientPool&) = delete;
 
+  // Before the first send: the default read/write timeout of requests without their own.
+  void set_read_timeout_ms(int ms) { options_.read_timeout_ms = ms; }
+  int read_timeout_ms() const { return options_.read_timeout_ms; }
   // base_url like "http://127.0.0.1:41234".
   InboundResponse send(const std::string& base_url, const OutboundRequest& request);
   // Closes every idle keep-alive connection (before servers stop, so they need not wait for

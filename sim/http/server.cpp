@@ -15,6 +15,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -327,8 +328,29 @@ class Session : public std::enable_shared_from_this<Session> {
     reply_http_error(res, status, detail);
     keep_alive_ = false;
     head_ = false;
+    linger_ = true;
     if (version_ == 0) version_ = 11;
     write(std::move(res));
+  }
+
+  // After refusing a request whose body may still be arriving: stop sending, then read and
+  // discard for a short, bounded while (time and bytes), so the client reads the refusal
+  // instead of a connection reset (RFC 9112 §9.6). Evictable meanwhile.
+  void linger() {
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    phase_ = kWaiting;
+    arm(1000);
+    drain();
+  }
+  void drain() {
+    if (!scratch_) scratch_ = std::make_unique<std::array<char, 16384>>();
+    socket_.async_read_some(net::buffer(*scratch_),
+                            [s = shared_from_this()](beast::error_code ec, size_t n) {
+                              s->drained_ += n;
+                              if (ec || s->drained_ > (size_t{4} << 20)) return s->close();
+                              s->drain();
+                            });
   }
 
   void write(Response res) {
@@ -345,6 +367,7 @@ class Session : public std::enable_shared_from_this<Session> {
     arm(o().write_timeout_ms);
     bhttp::async_write(socket_, *msg, [s = shared_from_this(), msg](beast::error_code ec, size_t) {
       s->disarm();
+      if (!ec && s->linger_) return s->linger();
       if (ec || !s->keep_alive_) return s->close();
       s->first_ = false;
       s->read_header();
@@ -372,6 +395,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_ = true;
   bool keep_alive_ = true;
   bool head_ = false;
+  bool linger_ = false;
+  size_t drained_ = 0;
+  std::unique_ptr<std::array<char, 16384>> scratch_;
   unsigned version_ = 11;
 };
 
