@@ -442,6 +442,7 @@ std::string AuthorizationServer::new_refresh_family(const std::string& client_id
   const std::string family = random_jti();
   const std::string token = "rt." + random_jti() + random_jti();
   std::lock_guard lock(refresh_mu_);
+  sweep_refresh_families(env_.clock->now_s());
   RefreshFamily f;
   f.client_id = client_id;
   f.claims = safe_dump(c);
@@ -452,6 +453,28 @@ std::string AuthorizationServer::new_refresh_family(const std::string& client_id
   families_[family] = std::move(f);
   refresh_index_[token] = family;
   return token;
+}
+
+void AuthorizationServer::sweep_refresh_families(int64_t now) {
+  if (refresh_index_.size() >= next_refresh_sweep_) {
+    for (auto it = families_.begin(); it != families_.end();)
+      it = now >= it->second.expires_at_s ? families_.erase(it) : std::next(it);
+    for (auto it = refresh_index_.begin(); it != refresh_index_.end();)
+      it = families_.count(it->second) ? std::next(it) : refresh_index_.erase(it);
+    next_refresh_sweep_ = std::max<size_t>(4096, 2 * refresh_index_.size());
+  }
+  if (families_.size() < kMaxRefreshFamilies) return;
+  // Full of live families: the tenth expiring first goes at once (amortised, counted).
+  std::vector<std::pair<int64_t, std::string>> by_expiry;
+  by_expiry.reserve(families_.size());
+  for (const auto& [id, f] : families_) by_expiry.emplace_back(f.expires_at_s, id);
+  const size_t n = std::max<size_t>(1, by_expiry.size() / 10);
+  std::nth_element(by_expiry.begin(), by_expiry.begin() + static_cast<std::ptrdiff_t>(n - 1),
+                   by_expiry.end());
+  for (size_t i = 0; i < n; ++i) families_.erase(by_expiry[i].second);
+  for (auto it = refresh_index_.begin(); it != refresh_index_.end();)
+    it = families_.count(it->second) ? std::next(it) : refresh_index_.erase(it);
+  refresh_families_evicted_ += n;
 }
 
 std::string AuthorizationServer::refresh(const ClientRegistration& client, const TokenRequest& tr,

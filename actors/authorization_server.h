@@ -147,6 +147,12 @@ class AuthorizationServer : public Role {
   std::map<std::string, std::string>
       refresh_index_;  // every refresh token ever issued -> family id
   std::map<std::string, RefreshFamily> families_;
+  // Bounded: expired families (and their tokens' index entries) are swept when the index has
+  // doubled since the last sweep; beyond kMaxRefreshFamilies the family expiring first goes.
+  static constexpr size_t kMaxRefreshFamilies = 100000;
+  void sweep_refresh_families(int64_t now);  // under refresh_mu_
+  size_t next_refresh_sweep_ = 4096;
+  uint64_t refresh_families_evicted_ = 0;
   mutable std::mutex audit_mu_;
   std::deque<AuditEntry> audit_;  // the newest spec_.audit_max_entries
   size_t audit_dropped_ = 0;

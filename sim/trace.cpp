@@ -12,12 +12,31 @@ void Trace::add_hop(Hop hop) {
   if (!enabled_.load()) return;
   std::lock_guard lock(mu_);
   hops_.push_back(std::move(hop));
+  while (hops_.size() > max_hops_) {
+    hops_.pop_front();
+    dropped_hops_.fetch_add(1);
+  }
 }
 
 void Trace::add_token(PresentedToken token) {
   if (!enabled_.load()) return;
   std::lock_guard lock(mu_);
   tokens_.push_back(std::move(token));
+  while (tokens_.size() > max_tokens_) {
+    tokens_.pop_front();
+    dropped_tokens_.fetch_add(1);
+  }
+}
+
+void Trace::set_limits(size_t max_hops, size_t max_tokens) {
+  std::lock_guard lock(mu_);
+  max_hops_ = max_hops ? max_hops : kMaxHops;
+  max_tokens_ = max_tokens ? max_tokens : kMaxTokens;
+}
+
+size_t Trace::hop_count() const {
+  std::lock_guard lock(mu_);
+  return hops_.size();
 }
 
 std::vector<Hop> Trace::hops(const std::string& call) const {

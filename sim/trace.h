@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -29,8 +30,12 @@ struct PresentedToken {
   std::string token;
 };
 
+// Bounded: the most recent kMaxHops hops and kMaxTokens tokens are kept (a call's records are
+// read right after it), older ones are dropped and counted — `serve` under load stays flat.
 class Trace {
  public:
+  static constexpr size_t kMaxHops = 50000;
+  static constexpr size_t kMaxTokens = 10000;
   void add_hop(Hop hop);
   void add_token(PresentedToken token);
   std::vector<Hop> hops(const std::string& call) const;
@@ -39,12 +44,19 @@ class Trace {
   void clear();
   // A disabled trace records nothing (benchmarks and load runs keep memory flat).
   void set_enabled(bool on) { enabled_.store(on); }
+  // Lower bounds (tests); 0 keeps the default.
+  void set_limits(size_t max_hops, size_t max_tokens);
+  uint64_t dropped_hops() const { return dropped_hops_.load(); }
+  uint64_t dropped_tokens() const { return dropped_tokens_.load(); }
+  size_t hop_count() const;
 
  private:
   std::atomic<bool> enabled_{true};
   mutable std::mutex mu_;
-  std::vector<Hop> hops_;
-  std::vector<PresentedToken> tokens_;
+  size_t max_hops_ = kMaxHops, max_tokens_ = kMaxTokens;
+  std::atomic<uint64_t> dropped_hops_{0}, dropped_tokens_{0};
+  std::deque<Hop> hops_;
+  std::deque<PresentedToken> tokens_;
 };
 
 // The call the current thread is serving (set by the server for the span of a request, or

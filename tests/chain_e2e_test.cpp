@@ -422,3 +422,20 @@ TEST(TimeoutNestingTest, AStalledAsGivesTheCallerTheGatewaysJson504) {
   EXPECT_EQ(c.error, "exchange_timeout") << c.response.dump();
   EXPECT_TRUE(c.ok());
 }
+
+// The trace keeps the most recent records and counts what it drops (serve under load stays flat).
+TEST(TraceTest, BoundedKeepsTheNewestAndCountsDrops) {
+  Trace t;
+  t.set_limits(3, 2);
+  for (int i = 0; i < 10; ++i) {
+    t.add_hop(Hop{"c" + std::to_string(i), "a", "b", "GET /", 200, i, 1});
+    t.add_token(PresentedToken{"c" + std::to_string(i), "a", "b", "tok" + std::to_string(i)});
+  }
+  EXPECT_EQ(t.hop_count(), 3u);
+  EXPECT_EQ(t.dropped_hops(), 7u);
+  EXPECT_EQ(t.dropped_tokens(), 8u);
+  EXPECT_EQ(t.hops("c9").size(), 1u);
+  EXPECT_TRUE(t.hops("c0").empty());
+  EXPECT_EQ(t.tokens("c9").size(), 1u);
+  EXPECT_TRUE(t.tokens("c7").empty());
+}
