@@ -228,3 +228,30 @@ static void BM_Jwks(benchmark::State& state) {
   state.SetLabel(mode == 0 ? "hit" : mode == 1 ? "304 revalidation" : "kid-miss refresh");
 }
 BENCHMARK(BM_Jwks)->DenseRange(0, 2)->UseRealTime();
+
+// One HTTP round trip on txlab's server and client pool, nothing else: GET with a small body
+// back, and POST of a 1 KiB form (a token exchange's size) with a 1 KiB JSON answer. What a
+// role pays for HTTP before any OAuth work.
+static void BM_HttpRoundTrip(benchmark::State& state) {
+  const bool post = state.range(0) == 1;
+  static http::LoopbackServer server;
+  static http::HttpClientPool pool;
+  if (!server.running()) {
+    server.routes().get("/ping", [](const http::Request&, http::Response& res) {
+      res.set_content(R"({"ok":true})", "application/json");
+    });
+    server.routes().post("/token", [](const http::Request& req, http::Response& res) {
+      res.set_content(std::string(req.body.size(), 'x'), "application/json");
+    });
+    server.start();
+  }
+  http::OutboundRequest req;
+  if (post)
+    req = http::form_post("/token", {{"subject_token", std::string(1000, 'a')}}, "id", "s");
+  else
+    req.path = "/ping";
+  for (auto _ : state)
+    if (pool.send(server.base_url(), req).status != 200) state.SkipWithError("round trip failed");
+  state.SetLabel(post ? "POST 1 KiB form" : "GET");
+}
+BENCHMARK(BM_HttpRoundTrip)->Arg(0)->Arg(1)->UseRealTime();

@@ -1,10 +1,27 @@
-// HttpClientPool: keep-alive client reuse per target, mapped transport errors.
+// HttpClientPool: keep-alive connection reuse per target, deadlines, mapped transport errors.
 #include "sim/http/client_pool.h"
 
 #include <httplib.h>
 
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/beast/http.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <optional>
 
 #include "sim/http/form.h"
 
@@ -53,20 +70,85 @@ OutboundRequest form_post(std::string path,
   return req;
 }
 
-HttpClientPool::HttpClientPool(ClientOptions options) : options_(options) {}
-HttpClientPool::~HttpClientPool() = default;
-
 namespace {
+
 int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+namespace bhttp = boost::beast::http;
+
+// "http://host:port" (no path) split; nullopt for anything else.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 80;
+};
+std::optional<Endpoint> plain_endpoint(const std::string& base_url) {
+  const std::string scheme = "http://";
+  if (base_url.rfind(scheme, 0) != 0) return std::nullopt;
+  std::string rest = base_url.substr(scheme.size());
+  if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
+  Endpoint e;
+  const auto colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find(']') == std::string::npos) {
+    const std::string digits = rest.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5) return std::nullopt;
+    unsigned long port = 0;
+    for (char c : digits) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+      port = port * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (port == 0 || port > 65535) return std::nullopt;
+    e.port = static_cast<uint16_t>(port);
+    rest.resize(colon);
+  }
+  if (rest.empty()) return std::nullopt;
+  e.host = rest;
+  return e;
+}
+
+// Waits until fd is ready for `events` or the deadline passes.
+bool wait_for(int fd, short events, int64_t deadline_us) {
+  while (true) {
+    const int64_t left_ms = (deadline_us - now_us() + 999) / 1000;
+    if (left_ms <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, INT32_MAX)));
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
 }  // namespace
 
-std::unique_ptr<httplib::Client> HttpClientPool::checkout(const std::string& base_url) {
-  std::vector<std::unique_ptr<httplib::Client>> expired;
-  std::unique_ptr<httplib::Client> reuse;
+// One pooled connection: a non-blocking socket (http) or an https client (cpp-httplib).
+struct HttpClientPool::Conn {
+  int fd = -1;
+  std::string leftover;  // bytes read past the previous response (none expected)
+  std::unique_ptr<httplib::Client> tls;
+  bool reused = false;
+  ~Conn() {
+    if (fd >= 0) ::close(fd);
+    if (tls) tls->stop();
+  }
+  // An idle keep-alive connection the server has closed (or sent something unasked) is not
+  // worth reusing.
+  bool stale() const {
+    if (fd < 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;
+  }
+};
+
+HttpClientPool::HttpClientPool(ClientOptions options) : options_(options) {}
+HttpClientPool::~HttpClientPool() = default;
+
+std::unique_ptr<HttpClientPool::Conn> HttpClientPool::checkout(const std::string& base_url) {
+  std::vector<std::unique_ptr<Conn>> expired;
+  std::unique_ptr<Conn> reuse;
   {
     std::lock_guard lock(mu_);
     auto& idle = idle_[base_url];
@@ -75,27 +157,30 @@ std::unique_ptr<httplib::Client> HttpClientPool::checkout(const std::string& bas
       Idle c = std::move(idle.back());  // the most recently used first
       idle.pop_back();
       if (options_.max_idle_ms > 0 && now - c.since_us > int64_t{options_.max_idle_ms} * 1000)
-        expired.push_back(std::move(c.client));
+        expired.push_back(std::move(c.conn));
       else
-        reuse = std::move(c.client);
+        reuse = std::move(c.conn);
     }
   }
-  for (auto& c : expired) c->stop();
-  if (reuse) return reuse;
-  auto c = std::make_unique<httplib::Client>(base_url);
-  c->set_keep_alive(true);
-  c->set_tcp_nodelay(true);
-  c->set_connection_timeout(options_.connect_timeout_ms / 1000,
-                            (options_.connect_timeout_ms % 1000) * 1000);
-  c->set_read_timeout(options_.read_timeout_ms / 1000, (options_.read_timeout_ms % 1000) * 1000);
-  c->set_write_timeout(options_.read_timeout_ms / 1000, (options_.read_timeout_ms % 1000) * 1000);
+  if (reuse && !reuse->stale()) {
+    reuse->reused = true;
+    return reuse;
+  }
+  auto c = std::make_unique<Conn>();
+  if (!plain_endpoint(base_url)) {
+    c->tls = std::make_unique<httplib::Client>(base_url);
+    c->tls->set_keep_alive(true);
+    c->tls->set_tcp_nodelay(true);
+    c->tls->set_connection_timeout(options_.connect_timeout_ms / 1000,
+                                   (options_.connect_timeout_ms % 1000) * 1000);
+  }
   return c;
 }
 
-void HttpClientPool::checkin(const std::string& base_url, std::unique_ptr<httplib::Client> client) {
+void HttpClientPool::checkin(const std::string& base_url, std::unique_ptr<Conn> conn) {
   std::lock_guard lock(mu_);
   auto& idle = idle_[base_url];
-  if (idle.size() < options_.max_idle_per_host) idle.push_back({std::move(client), now_us()});
+  if (idle.size() < options_.max_idle_per_host) idle.push_back({std::move(conn), now_us()});
 }
 
 void HttpClientPool::clear() {
@@ -104,35 +189,215 @@ void HttpClientPool::clear() {
     std::lock_guard lock(mu_);
     idle.swap(idle_);
   }
-  for (auto& [url, clients] : idle)
-    for (auto& c : clients) c.client->stop();
 }
 
-InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
-  auto client = checkout(base_url);
-  const int timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : options_.read_timeout_ms;
-  client->set_read_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
-  client->set_write_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+namespace {
+
+// Connects a non-blocking socket within the deadline. Returns the fd or -1 with *error set.
+int connect_plain(const Endpoint& e, int64_t deadline_us, TransportError* error) {
+  *error = TransportError::kConnect;
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  std::string host = e.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(e.port);
+    len = sizeof *v4;
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(e.port);
+    len = sizeof *v6;
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) return -1;
+    std::memcpy(&addr, res->ai_addr, res->ai_addrlen);
+    len = res->ai_addrlen;
+    ::freeaddrinfo(res);
+    if (addr.ss_family == AF_INET)
+      v4->sin_port = htons(e.port);
+    else
+      v6->sin6_port = htons(e.port);
+  }
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    if (errno != EINPROGRESS) {
+      ::close(fd);
+      return -1;
+    }
+    if (!wait_for(fd, POLLOUT, deadline_us)) {
+      ::close(fd);
+      *error = TransportError::kTimeout;
+      return -1;
+    }
+    int err = 0;
+    socklen_t elen = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
+  *error = TransportError::kNone;
+  return fd;
+}
+
+std::string serialize(const OutboundRequest& r, const Endpoint& e) {
+  std::string out;
+  out.reserve(256 + r.body.size());
+  out += r.method + " " + (r.path.empty() ? "/" : r.path) + " HTTP/1.1\r\n";
+  out += "Host: " + e.host + ":" + std::to_string(e.port) + "\r\n";
+  bool has_ct = false;
+  for (const auto& [k, v] : r.headers) {
+    // A header line is one line: values with CR/LF/NUL are not sent (no request splitting).
+    if (k.empty() || k.find_first_of("\r\n:") != std::string::npos ||
+        v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+      continue;
+    if (k.size() == 12) {
+      std::string lower = k;
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      has_ct = has_ct || lower == "content-type";
+    }
+    out += k + ": " + v + "\r\n";
+  }
+  if (r.method != "GET" || !r.body.empty()) {
+    if (!has_ct)
+      out += "Content-Type: " +
+             (r.content_type.empty() ? std::string("application/octet-stream") : r.content_type) +
+             "\r\n";
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  }
+  out += "\r\n";
+  out += r.body;
+  return out;
+}
+
+}  // namespace
+
+InboundResponse HttpClientPool::send_once(const std::string& base_url,
+                                          const OutboundRequest& request, Conn& conn,
+                                          int timeout_ms, bool* retry_fresh) {
+  *retry_fresh = false;
+  InboundResponse out;
+  const auto e = plain_endpoint(base_url);
+  const int64_t deadline = now_us() + int64_t{timeout_ms} * 1000;
+  if (conn.fd < 0) {
+    const int64_t connect_deadline =
+        now_us() + int64_t{std::min(options_.connect_timeout_ms, timeout_ms)} * 1000;
+    conn.fd = connect_plain(*e, connect_deadline, &out.error);
+    if (conn.fd < 0) return out;
+  }
+  const std::string wire = serialize(request, *e);
+  size_t sent = 0;
+  while (sent < wire.size()) {
+    const ssize_t n = ::send(conn.fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (wait_for(conn.fd, POLLOUT, deadline)) continue;
+      out.error = TransportError::kTimeout;
+      return out;
+    }
+    out.error = TransportError::kWrite;
+    *retry_fresh = conn.reused && sent == 0;
+    return out;
+  }
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(options_.max_response_bytes);
+  if (request.method == "HEAD") parser.skip(true);
+  parser.eager(true);
+  std::string buf = std::move(conn.leftover);
+  conn.leftover.clear();
+  size_t received = 0;
+  char chunk[16384];
+  boost::beast::error_code ec;
+  while (!parser.is_done()) {
+    if (!buf.empty()) {
+      const size_t used = parser.put(boost::asio::buffer(buf.data(), buf.size()), ec);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        if (used == 0 && buf.size() > 128 * 1024) {
+          out.error = TransportError::kRead;
+          return out;
+        }
+      } else if (ec) {
+        out.error = TransportError::kRead;
+        return out;
+      }
+      buf.erase(0, used);
+      if (parser.is_done()) break;
+      if (used > 0 && !buf.empty()) continue;
+    }
+    const ssize_t n = ::recv(conn.fd, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      received += static_cast<size_t>(n);
+      buf.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) {  // the server closed: the end of a body without length, or a failure
+      parser.put_eof(ec);
+      if (!ec && parser.is_done()) break;
+      out.error = TransportError::kRead;
+      *retry_fresh = conn.reused && received == 0;
+      return out;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      if (wait_for(conn.fd, POLLIN, deadline)) continue;
+      out.error = TransportError::kTimeout;
+      return out;
+    }
+    out.error = TransportError::kRead;
+    *retry_fresh = conn.reused && received == 0 && errno == ECONNRESET;
+    return out;
+  }
+  auto msg = parser.release();
+  out.status = static_cast<int>(msg.result_int());
+  for (const auto& f : msg)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(msg.body());
+  conn.leftover = std::move(buf);
+  if (!msg.keep_alive() || !conn.leftover.empty()) {
+    ::close(conn.fd);
+    conn.fd = -1;
+  }
+  return out;
+}
+
+namespace {
+
+InboundResponse send_tls(httplib::Client& client, const OutboundRequest& request, int timeout_ms) {
+  client.set_read_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
+  client.set_write_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
   const auto started = std::chrono::steady_clock::now();
   httplib::Headers headers;
   for (const auto& [k, v] : request.headers) headers.emplace(k, v);
   httplib::Result res{nullptr, httplib::Error::Unknown};
   const std::string ct =
       request.content_type.empty() ? "application/octet-stream" : request.content_type;
+  InboundResponse out;
   if (request.method == "GET") {
-    res = client->Get(request.path, headers);
+    res = client.Get(request.path, headers);
   } else if (request.method == "POST") {
-    res = client->Post(request.path, headers, request.body, ct);
+    res = client.Post(request.path, headers, request.body, ct);
   } else if (request.method == "PUT") {
-    res = client->Put(request.path, headers, request.body, ct);
+    res = client.Put(request.path, headers, request.body, ct);
   } else if (request.method == "DELETE") {
-    res = client->Delete(request.path, headers, request.body, ct);
+    res = client.Delete(request.path, headers, request.body, ct);
   } else {
-    InboundResponse out;
     out.error = TransportError::kOther;
     return out;
   }
-  InboundResponse out;
   if (!res) {
     switch (res.error()) {
       case httplib::Error::Connection:
@@ -156,13 +421,40 @@ InboundResponse HttpClientPool::send(const std::string& base_url, const Outbound
         out.error = TransportError::kOther;
         break;
     }
-    // A failed client may hold a broken connection: drop it rather than pool it.
     return out;
   }
   out.status = res->status;
   out.body = std::move(res->body);
   for (const auto& [k, v] : res->headers) out.headers.emplace_back(k, v);
-  checkin(base_url, std::move(client));
+  return out;
+}
+
+}  // namespace
+
+InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
+  const int timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : options_.read_timeout_ms;
+  if (request.method.empty() || request.method.find_first_of(" \r\n") != std::string::npos ||
+      request.path.find_first_of(" \r\n") != std::string::npos) {
+    InboundResponse out;
+    out.error = TransportError::kOther;
+    return out;
+  }
+  auto conn = checkout(base_url);
+  if (conn->tls) {
+    auto out = send_tls(*conn->tls, request, timeout_ms);
+    // A failed client may hold a broken connection: drop it rather than pool it.
+    if (out.status != 0) checkin(base_url, std::move(conn));
+    return out;
+  }
+  bool retry_fresh = false;
+  auto out = send_once(base_url, request, *conn, timeout_ms, &retry_fresh);
+  if (out.status == 0 && retry_fresh) {
+    // A kept-alive connection the server had already closed (the request never reached a
+    // handler): once more on a fresh one.
+    conn = std::make_unique<Conn>();
+    out = send_once(base_url, request, *conn, timeout_ms, &retry_fresh);
+  }
+  if (out.status != 0 && conn->fd >= 0) checkin(base_url, std::move(conn));
   return out;
 }
 

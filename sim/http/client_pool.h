@@ -1,6 +1,8 @@
-// Outbound HTTP for role-to-role calls: a pool of keep-alive cpp-httplib clients per base
-// URL (a client is not thread-safe, so each request checks one out), with TCP_NODELAY and
-// explicit timeouts. Never throws; failures come back as a named error.
+// Outbound HTTP for role-to-role calls: a pool of keep-alive connections per base URL (each
+// request checks one out), TCP_NODELAY, a deadline per request. http:// is served by txlab's
+// own small client (POSIX sockets, poll() deadlines, Boost.Beast's response parser, bounded
+// response size); https:// (a remote conformance target) by cpp-httplib. Never throws;
+// failures come back as a named error.
 #pragma once
 
 #include <map>
@@ -9,10 +11,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-namespace httplib {
-class Client;
-}
 
 namespace txlab::http {
 
@@ -46,6 +44,7 @@ struct ClientOptions {
   int connect_timeout_ms = 2000;
   int read_timeout_ms = 5000;
   size_t max_idle_per_host = 64;  // at least the concurrency a role sees, or connections churn
+  size_t max_response_bytes = 16 << 20;  // a larger answer is a read error
   // A pooled connection idle longer than this is closed instead of reused: txlab's servers
   // close idle keep-alive connections after 2 s, and reusing one just as the server closes it
   // loses the request (the classic keep-alive race). 0 = never expire.
@@ -69,13 +68,16 @@ class HttpClientPool {
   void clear();
 
  private:
-  std::unique_ptr<httplib::Client> checkout(const std::string& base_url);
-  void checkin(const std::string& base_url, std::unique_ptr<httplib::Client> client);
+  struct Conn;  // a plain socket or an https client, defined in client_pool.cpp
+  std::unique_ptr<Conn> checkout(const std::string& base_url);
+  void checkin(const std::string& base_url, std::unique_ptr<Conn> conn);
+  InboundResponse send_once(const std::string& base_url, const OutboundRequest& request, Conn& conn,
+                            int timeout_ms, bool* retry_fresh);
 
   ClientOptions options_;
   std::mutex mu_;
   struct Idle {
-    std::unique_ptr<httplib::Client> client;
+    std::unique_ptr<Conn> conn;
     int64_t since_us = 0;  // monotonic time it was checked in
   };
   std::map<std::string, std::vector<Idle>> idle_;
