@@ -545,5 +545,77 @@ TEST(HostileClientTest, EveryRoleRefusesOversizeBodiesAndBadRequestsInJson) {
   }
 }
 
+// ---- The outbound client against slow, oversize and closing servers ----
+
+TEST(ClientPoolTest, EachRequestHasItsOwnDeadline) {
+  http::LoopbackServer server;
+  server.routes().get("/slow", [](const http::Request&, http::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    res.set_content("{}", "application/json");
+  });
+  server.start();
+  http::HttpClientPool pool;
+  http::OutboundRequest req;
+  req.path = "/slow";
+  req.timeout_ms = 100;
+  const auto t0 = Clock::now();
+  const auto r = pool.send(server.base_url(), req);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.error, http::TransportError::kTimeout);
+  EXPECT_LT(ms_since(t0), 500);
+  req.timeout_ms = 3000;
+  EXPECT_EQ(pool.send(server.base_url(), req).status, 200);
+}
+
+TEST(ClientPoolTest, AnOversizeAnswerIsAReadErrorNotUnboundedMemory) {
+  http::LoopbackServer server;
+  server.routes().get("/big", [](const http::Request&, http::Response& res) {
+    res.set_content(std::string(2 << 20, 'x'), "application/json");
+  });
+  server.start();
+  http::ClientOptions o;
+  o.max_response_bytes = 1 << 20;
+  http::HttpClientPool pool(o);
+  http::OutboundRequest req;
+  req.path = "/big";
+  const auto r = pool.send(server.base_url(), req);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.error, http::TransportError::kRead);
+}
+
+TEST(ClientPoolTest, HeaderValuesWithLineBreaksAreNotSent) {
+  http::LoopbackServer server;
+  server.routes().get("/see", [](const http::Request& req, http::Response& res) {
+    res.set_content(
+        nlohmann::json{{"evil", req.has_header("X-Evil")}, {"ok", req.header("X-Ok")}}.dump(),
+        "application/json");
+  });
+  server.start();
+  http::HttpClientPool pool;
+  http::OutboundRequest req;
+  req.path = "/see";
+  req.headers = {{"X-Label", "a\r\nX-Evil: 1"}, {"X-Ok", "yes"}};
+  const auto r = pool.send(server.base_url(), req);
+  ASSERT_EQ(r.status, 200);
+  const auto j = nlohmann::json::parse(r.body);
+  EXPECT_FALSE(j["evil"].get<bool>());
+  EXPECT_EQ(j["ok"], "yes");
+}
+
+TEST(ClientPoolTest, AKeptAliveConnectionTheServerClosedIsNotAFailedCall) {
+  http::ServerOptions so;
+  so.keep_alive_timeout_ms = 100;
+  TestServer t(so);
+  http::ClientOptions o;
+  o.max_idle_ms = 0;  // never retire idle connections by age: the server closes them first
+  http::HttpClientPool pool(o);
+  http::OutboundRequest req;
+  req.path = "/ping";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(pool.send(t.server.base_url(), req).status, 200) << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace
 }  // namespace txlab

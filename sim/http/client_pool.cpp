@@ -336,12 +336,25 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
         return out;
       }
       buf.erase(0, used);
+      // Boost 1.74's parser does not hold a declared Content-Length to body_limit: check it
+      // here, and bound what is read in any case.
+      if (parser.is_header_done()) {
+        const auto declared = parser.content_length();
+        if (declared && *declared > options_.max_response_bytes) {
+          out.error = TransportError::kRead;
+          return out;
+        }
+      }
       if (parser.is_done()) break;
       if (used > 0 && !buf.empty()) continue;
     }
     const ssize_t n = ::recv(conn.fd, chunk, sizeof chunk, 0);
     if (n > 0) {
       received += static_cast<size_t>(n);
+      if (received > options_.max_response_bytes + 64 * 1024) {
+        out.error = TransportError::kRead;
+        return out;
+      }
       buf.append(chunk, static_cast<size_t>(n));
       continue;
     }
