@@ -134,14 +134,18 @@ Finding grade_variants(Probe& p, const Slot& s, const http::FormParams& valid,
                        const std::vector<std::string>& labels) {
   Finding worst = ok();
   std::vector<Deviation> extra;
-  if (s.role == Role::kActor)
-    extra.push_back(
-        {{Profile::kKeycloak}, 200, "", Grade::kUnimplemented, "Keycloak V2 ignores actor_token"});
   for (size_t i = 0; i < variants.size(); ++i) {
     Answer a = p.post(request_for(s, valid, variants[i]));
     Finding f = expect_refused(p, a, extra);
     if (f.grade == Grade::kFailed) {
       f.actual = (labels.size() > i ? labels[i] + ": " : "") + f.actual;
+      // Say whether the actor was used or ignored; either way RFC 8693 §2.2.2 requires an error
+      // response for an invalid actor_token.
+      if (auto jwt = a.issued_jwt(); jwt && s.role == Role::kActor && a.status == 200)
+        f.note += jwt->second.contains("act")
+                      ? "; the issued token names an actor (act)"
+                      : "; the actor token was ignored (no act in the issued token), yet "
+                        "RFC 8693 §2.2.2 requires an error for an invalid actor_token";
       return f;
     }
     if (worst.grade == Grade::kOk && f.grade != Grade::kOk) worst = f;

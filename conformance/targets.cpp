@@ -12,6 +12,7 @@
 #include "sim/http/form.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
+#include "sim/jwks_source.h"
 #include "world/world.h"
 
 namespace txlab::conformance {
@@ -190,6 +191,20 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   // Subject tokens come from the target itself (client_credentials): its JWKS has their keys.
   t.subject_jwks_uris = t.jwks_uris;
   t.issuer_keys = o.issuer_keys;
+  // A key given as PEM carries the RFC 7638 thumbprint as its kid, but the target may publish
+  // the same key under a kid of its own (Keycloak derives another): sign with the published one.
+  if (!jwks.empty() && !t.issuer_keys.empty()) {
+    http::HttpClientPool pool(http::ClientOptions{o.timeout_ms, o.timeout_ms, 1});
+    const Fetched published = get_json(pool, jwks);
+    if (published.status == 200)
+      for (auto& ik : t.issuer_keys)
+        for (const auto& k : parse_jwks(published.body.dump(), nullptr))
+          if (k.thumbprint() == ik.key->thumbprint() && k.kid() != ik.key->kid()) {
+            auto renamed = std::make_shared<jose::Key>(*ik.key);
+            renamed->set_kid(k.kid());
+            ik.key = renamed;
+          }
+  }
   t.jwt_access_tokens = o.jwt_access_tokens;
   t.expects_delegation = o.expects_delegation;
   t.honours_may_act = o.honours_may_act;

@@ -12,7 +12,8 @@ PACKAGES=(
   libssl-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev
 )
 if [ $demo -eq 0 ]; then
-  PACKAGES+=(libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-jwcrypto clang-format clang libclang-rt-14-dev)
+  PACKAGES+=(libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-jwcrypto clang-format clang libclang-rt-14-dev
+             openjdk-17-jdk-headless maven unzip curl)
 fi
 
 missing=()

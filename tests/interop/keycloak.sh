@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# One real Keycloak for the tests that need it (a ctest fixture: start, the tests, stop).
+#
+#   keycloak.sh start STATE_DIR   resolve the pinned keycloak-quarkus-dist from Maven Central
+#                                 (cached), unpack it once, generate the realm (with an RSA
+#                                 signing key txlab also holds, so key-dependent conformance
+#                                 cases run), start it in dev mode on free loopback ports (H2,
+#                                 fresh database each start), wait until the realm answers.
+#   keycloak.sh stop STATE_DIR    stop it; its log stays in STATE_DIR/keycloak.log.
+#
+# STATE_DIR gets: url (the realm's issuer URL), pid, signing-key.pem, keycloak.log.
+# Upgrading Keycloak is this one line:
+KEYCLOAK_VERSION=26.7.3
+set -euo pipefail
+cmd=${1:?usage: keycloak.sh start|stop STATE_DIR} state=${2:?usage: keycloak.sh start|stop STATE_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${TXLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/txlab}
+home="$cache/keycloak-$KEYCLOAK_VERSION"
+say() { echo "keycloak: $*"; }
+
+stop() {
+  [ -s "$state/pid" ] || return 0
+  local pid; pid=$(cat "$state/pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/pid"
+}
+
+if [ "$cmd" = stop ]; then stop; say "stopped"; exit 0; fi
+[ "$cmd" = start ] || { echo "usage: keycloak.sh start|stop STATE_DIR" >&2; exit 2; }
+
+command -v java >/dev/null || { say "FAIL: java is not installed (scripts/install-deps.sh installs openjdk-17)"; exit 1; }
+mkdir -p "$state" "$cache"
+stop
+if [ ! -x "$home/bin/kc.sh" ]; then
+  zip="$cache/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
+  if [ ! -s "$zip" ]; then
+    command -v mvn >/dev/null || { say "FAIL: mvn is not installed"; exit 1; }
+    say "resolving org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip from Maven Central"
+    mvn -q -B dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" \
+      -DoutputDirectory="$cache" >"$state/mvn.log" 2>&1 || { say "FAIL: Maven could not resolve Keycloak:"; tail -20 "$state/mvn.log"; exit 1; }
+  fi
+  say "unpacking $zip"
+  rm -rf "$home.tmp" && mkdir -p "$home.tmp"
+  (cd "$home.tmp" && unzip -q "$zip")
+  mv "$home.tmp/keycloak-$KEYCLOAK_VERSION" "$home" && rm -rf "$home.tmp"
+fi
+
+# Fresh database and realm each start: the realm file is generated with this run's key.
+rm -rf "$home/data/h2" "$home/data/import"
+mkdir -p "$home/data/import"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$state/signing-key.pem" 2>/dev/null
+openssl req -new -x509 -key "$state/signing-key.pem" -subj "/CN=txlab" -days 2 -out "$state/signing-cert.pem" 2>/dev/null
+python3 - "$here/keycloak/realm-txlab.json" "$state/signing-key.pem" "$state/signing-cert.pem" "$home/data/import/txlab-realm.json" <<'PY'
+import json, sys
+realm = json.load(open(sys.argv[1]))
+strip = lambda path: "".join(l for l in open(path).read().splitlines() if not l.startswith("-----"))
+# The realm's signing key is one txlab holds too (--issuer-key): Keycloak signs with the
+# highest-priority RS256 key, and accepts subject tokens signed by any active realm key.
+realm["components"] = {"org.keycloak.keys.KeyProvider": [{
+    "name": "txlab-rsa", "providerId": "rsa",
+    "config": {"privateKey": [strip(sys.argv[2])], "certificate": [strip(sys.argv[3])],
+               "priority": ["1000"], "algorithm": ["RS256"], "active": ["true"], "enabled": ["true"]}}]}
+json.dump(realm, open(sys.argv[4], "w"), indent=1)
+PY
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port) mport=$(free_port)
+say "starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$port (dev mode, H2; log: $state/keycloak.log)"
+(
+  cd "$home"
+  export KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin
+  exec setsid bin/kc.sh start-dev --http-host=127.0.0.1 --http-port="$port" \
+    --http-management-port="$mport" --hostname-strict=false --import-realm \
+    </dev/null >"$state/keycloak.log" 2>&1
+) &
+echo $! >"$state/pid"
+url="http://127.0.0.1:$port/realms/txlab"
+t0=$(date +%s)
+while true; do
+  if curl -sf -o /dev/null "$url/.well-known/openid-configuration"; then break; fi
+  if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
+    say "FAIL: Keycloak exited while starting; log tail:"; tail -40 "$state/keycloak.log"; exit 1
+  fi
+  waited=$(( $(date +%s) - t0 ))
+  if [ "$waited" -ge 300 ]; then
+    say "FAIL: the realm did not answer within 300 s; log tail:"; tail -40 "$state/keycloak.log"; stop; exit 1
+  fi
+  if [ $((waited % 15)) -eq 0 ]; then say "waiting for $url/.well-known/openid-configuration (${waited} s)"; fi
+  sleep 1
+done
+echo "$url" >"$state/url"
+say "ready after $(( $(date +%s) - t0 )) s: $url"
