@@ -85,8 +85,10 @@ bench: bench-run bench-rss
 
 # Side by side with node oidc-provider and Apache mod_auth_openidc (installs them if missing).
 PEERS_JSON := build/release/peers.json
+# Seconds of sustained wrk load on the gateway for the memory-flatness target (0: skip).
+SOAK ?= 180
 bench-peers:
-	bash bench/peers/run --json $(PEERS_JSON)
+	SOAK=$(SOAK) bash bench/peers/run --json $(PEERS_JSON)
 
 bench-all: bench-peers bench
 

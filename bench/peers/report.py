@@ -56,6 +56,28 @@ def main(work, out_path, threads, connections, duration, op_label, apache_label)
             print(f"{'':50}{side:6} {lat}{extra}")
         result["comparisons"].append({"name": title, "txlab": a, "peer": b, "peer_label": label, "ratio": ratio, "goal": goal,
                                       "status": status})
+    # The gateway's throughput curve and memory under sustained load.
+    import os
+    high = f"{work}/txlab-gateway-256.txt"
+    if os.path.exists(high):
+        r256 = parse(high)
+        r16 = runs["txlab-gateway"]
+        ratio = r256["rps"] / r16["rps"] if r16["rps"] else 0.0
+        valid = r256["errors"] == 0 and r256["rps"] > 0
+        status = "met" if valid and ratio >= 0.8 else ("INVALID" if not valid else "MISSED")
+        print(f"{'gateway at 256 vs 16 connections':48} {r256['rps']:12.0f} {r16['rps']:11.0f} {ratio:6.2f} {'>= 0.8':>7}  {status:8} (flat within 20 %)")
+        lat = f"p50 {r256['p50_ms']:.2f} ms, p99 {r256['p99_ms']:.2f} ms" if r256["p50_ms"] is not None else "latency n/a"
+        print(f"{'':50}{'256':6} {lat}" + (f", {r256['timeouts']} slower than 2 s" if r256["timeouts"] else ""))
+        result["gateway_curve"] = {"c16": r16, "c256": r256, "ratio": ratio, "status": status}
+        ok_all = ok_all and valid
+    soak = f"{work}/soak.txt"
+    if os.path.exists(soak):
+        rows_ = [line.split() for line in open(soak) if line.strip()]
+        (t0, k0), (t1, k1) = (int(rows_[0][0]), int(rows_[0][1])), (int(rows_[-1][0]), int(rows_[-1][1]))
+        ratio = k1 / k0 if k0 else 0.0
+        status = "met" if ratio <= 1.05 else "MISSED"
+        print(f"{'serve RSS under wrk, end vs 30 s':48} {k1 / 1024:9.1f} MiB {k0 / 1024:8.1f} MiB {ratio:6.2f} {'<= 1.05':>7}  {status:8} ({t1} s vs {t0} s)")
+        result["soak"] = {"t0_s": t0, "rss0_kib": k0, "t1_s": t1, "rss1_kib": k1, "ratio": ratio, "status": status}
     with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
     print(f"\nJSON: {out_path}")
