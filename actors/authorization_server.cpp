@@ -119,11 +119,12 @@ AuthorizationServer::AuthorizationServer(RoleEnv env, AuthorizationServerSpec sp
                                : jose::Key::generate(*jose::alg_from_string(spec_.alg))}),
       impl_(std::make_unique<Impl>()) {
   on_post("/token", [this](const auto& req, auto& res) { handle_token(req, res); });
-  on_get("/jwks", [this](const auto& req, auto& res) { handle_jwks(req, res); });
-  on_get("/.well-known/oauth-authorization-server",
-         [this](const auto& req, auto& res) { handle_metadata(req, res); });
-  on_get("/.well-known/openid-configuration",
-         [this](const auto& req, auto& res) { handle_metadata(req, res); });
+  // Keys and metadata are served from memory: no worker hand-off.
+  on_get_quick("/jwks", [this](const auto& req, auto& res) { handle_jwks(req, res); });
+  on_get_quick("/.well-known/oauth-authorization-server",
+               [this](const auto& req, auto& res) { handle_metadata(req, res); });
+  on_get_quick("/.well-known/openid-configuration",
+               [this](const auto& req, auto& res) { handle_metadata(req, res); });
   on_get("/audit", [this](const auto& req, auto& res) { handle_audit(req, res); });
   on_post("/revoke", [this](const auto& req, auto& res) { handle_revoke(req, res); });
   on_post("/introspect", [this](const auto& req, auto& res) { handle_introspect(req, res); });

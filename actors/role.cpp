@@ -28,6 +28,9 @@ Role::Handler Role::in_call(Handler handler) {
 void Role::on_get(const std::string& pattern, Handler handler) {
   server_.routes().get(pattern, in_call(std::move(handler)));
 }
+void Role::on_get_quick(const std::string& pattern, Handler handler) {
+  server_.routes().get_quick(pattern, in_call(std::move(handler)));
+}
 void Role::on_post(const std::string& pattern, Handler handler) {
   server_.routes().post(pattern, in_call(std::move(handler)));
 }

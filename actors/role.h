@@ -105,6 +105,8 @@ class Role {
   using Handler = std::function<void(const http::Request&, http::Response&)>;
   // Registers a handler that runs inside the inbound request's call (X-Txlab-Call).
   void on_get(const std::string& pattern, Handler handler);
+  // A GET handler that never blocks (serves what it holds): run on the I/O thread.
+  void on_get_quick(const std::string& pattern, Handler handler);
   void on_post(const std::string& pattern, Handler handler);
   void on_any(const std::string& pattern, Handler handler);
 

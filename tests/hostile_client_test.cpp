@@ -222,6 +222,26 @@ TEST(RouterTest, Rfc9110Section15_5_6WrongMethodIs405WithAllowUnknownPathIs404Js
   EXPECT_EQ(hits, 1);  // HEAD runs the GET route
 }
 
+TEST(RouterTest, OnlyRoutesDeclaredQuickSkipTheWorkerPool) {
+  http::Router r;
+  r.get_quick("/jwks", [](const http::Request&, http::Response&) {});
+  r.get("/token-status", [](const http::Request&, http::Response&) {});
+  r.post("/jwks", [](const http::Request&, http::Response&) {});
+  http::Request req;
+  req.method = "GET";
+  req.path = "/jwks";
+  EXPECT_TRUE(r.is_quick(req));
+  req.method = "HEAD";
+  EXPECT_TRUE(r.is_quick(req));
+  req.method = "POST";
+  EXPECT_FALSE(r.is_quick(req));
+  req.method = "GET";
+  req.path = "/token-status";
+  EXPECT_FALSE(r.is_quick(req));
+  req.path = "/nope";
+  EXPECT_FALSE(r.is_quick(req));
+}
+
 TEST(MessageTest, HeadersAreCaseInsensitiveAndSetHeaderReplaces) {
   http::Request req;
   req.headers = {{"Authorization", "a"}, {"authorization", "b"}, {"X", "1"}};

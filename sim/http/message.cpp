@@ -49,8 +49,20 @@ void Router::any(std::string pattern, const Handler& handler) {
   for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE"}) add(m, pattern, handler);
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back({std::move(method), std::move(pattern), std::move(handler)});
+void Router::add(std::string method, std::string pattern, Handler handler, bool quick) {
+  routes_.push_back({std::move(method), std::move(pattern), std::move(handler), quick});
+}
+
+const Router::Route* Router::find(const std::string& method, const std::string& path) const {
+  const std::string m = method == "HEAD" ? "GET" : method;
+  for (const auto& r : routes_)
+    if (r.method == m && match(r.pattern, path, nullptr)) return &r;
+  return nullptr;
+}
+
+bool Router::is_quick(const Request& req) const {
+  const Route* r = find(req.method, req.path);
+  return r && r->quick;
 }
 
 bool Router::match(std::string_view pattern, std::string_view path,

@@ -54,7 +54,14 @@ class Router {
   void post(std::string pattern, Handler handler) { add("POST", std::move(pattern), handler); }
   // GET, POST, PUT, PATCH and DELETE.
   void any(std::string pattern, const Handler& handler);
-  void add(std::string method, std::string pattern, Handler handler);
+  // `quick`: the handler never blocks (no I/O, no waiting; e.g. a cached JWKS), so the server
+  // may run it on the I/O thread and spare two thread hand-offs.
+  void add(std::string method, std::string pattern, Handler handler, bool quick = false);
+  void get_quick(std::string pattern, Handler handler) {
+    add("GET", std::move(pattern), std::move(handler), true);
+  }
+  // True when the route `req` would take is a quick one.
+  bool is_quick(const Request& req) const;
 
   // Runs the first route that matches; 404 (no route for the path) or 405 with Allow (the
   // path exists for other methods) as JSON otherwise. HEAD runs the GET route (the server
@@ -69,7 +76,9 @@ class Router {
   struct Route {
     std::string method, pattern;
     Handler handler;
+    bool quick = false;
   };
+  const Route* find(const std::string& method, const std::string& path) const;
   std::vector<Route> routes_;
 };
 

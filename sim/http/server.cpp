@@ -302,6 +302,17 @@ class Session : public std::enable_shared_from_this<Session> {
     auto req = std::make_shared<Request>(to_request(std::move(msg)));
     core_.counters.requests.fetch_add(1);
     phase_ = kHandling;
+    if (core_.router.is_quick(*req)) {  // never blocks: no hand-off to a worker
+      Response res;
+      try {
+        core_.router.dispatch(*req, res);
+      } catch (const std::exception& e) {
+        core_.counters.handler_errors.fetch_add(1);
+        res = Response{};
+        reply_http_error(res, 500, e.what());
+      }
+      return write(std::move(res));
+    }
     const bool queued = core_.pool.try_submit([s = shared_from_this(), req] {
       auto res = std::make_shared<Response>();
       try {

@@ -1,0 +1,96 @@
+// Spring Authorization Server configured for txlab's conformance run: three confidential
+// clients (a subject-token issuer, an exchanger with the token-exchange grant, a reader without
+// it), JWT access tokens signed with an RS256 key read from a PEM file txlab also holds, and the
+// issuer and port from the command line. Nothing here is test logic: the suite judges it.
+package dev.txlab.sas;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.annotation.Order;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.server.authorization.client.InMemoryRegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.config.annotation.web.configurers.OAuth2AuthorizationServerConfigurer;
+import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
+import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
+import org.springframework.security.web.SecurityFilterChain;
+
+@SpringBootApplication
+public class TxlabSpringAs {
+  public static void main(String[] args) {
+    SpringApplication.run(TxlabSpringAs.class, args);
+  }
+
+  @Bean
+  @Order(1)
+  SecurityFilterChain authorizationServer(HttpSecurity http) throws Exception {
+    OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
+    http.securityMatcher(as.getEndpointsMatcher())
+        .with(as, c -> c.oidc(Customizer.withDefaults()))
+        .authorizeHttpRequests(a -> a.anyRequest().authenticated())
+        .csrf(c -> c.ignoringRequestMatchers(as.getEndpointsMatcher()));
+    return http.build();
+  }
+
+  private static RegisteredClient.Builder confidential(String id, String secret) {
+    return RegisteredClient.withId(id)
+        .clientId(id)
+        .clientSecret("{noop}" + secret)
+        .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+        .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+        .tokenSettings(TokenSettings.builder().accessTokenTimeToLive(Duration.ofMinutes(5)).build());
+  }
+
+  @Bean
+  RegisteredClientRepository clients() {
+    RegisteredClient subject = confidential("subject-client", "subject-secret")
+        .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+        .scope("orders.read").scope("orders.write").build();
+    RegisteredClient exchanger = confidential("requester-client", "requester-secret")
+        .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
+        .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+        .scope("orders.read").scope("orders.write").build();
+    RegisteredClient reader = confidential("reader-client", "reader-secret")
+        .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+        .scope("orders.read").build();
+    return new InMemoryRegisteredClientRepository(subject, exchanger, reader);
+  }
+
+  @Bean
+  JWKSource<SecurityContext> keys(@Value("${txlab.signing-key}") String pemFile) throws Exception {
+    String pem = Files.readString(Path.of(pemFile));
+    String b64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+    KeyFactory kf = KeyFactory.getInstance("RSA");
+    RSAPrivateCrtKey priv =
+        (RSAPrivateCrtKey) kf.generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+    RSAPublicKey pub = (RSAPublicKey) kf.generatePublic(
+        new RSAPublicKeySpec(priv.getModulus(), priv.getPublicExponent()));
+    RSAKey jwk = new RSAKey.Builder(pub).privateKey(priv).keyIDFromThumbprint().build();
+    return new ImmutableJWKSet<>(new JWKSet(jwk));
+  }
+
+  @Bean
+  AuthorizationServerSettings settings(@Value("${txlab.issuer}") String issuer) {
+    return AuthorizationServerSettings.builder().issuer(issuer).build();
+  }
+}

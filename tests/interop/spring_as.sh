@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One real Spring Authorization Server (tests/interop/spring-as, Maven, Spring Boot parent
+# pinned in its pom.xml) for the tests that need it (a ctest fixture: start, tests, stop).
+#
+#   spring_as.sh start STATE_DIR   build the app once (rebuilt when its sources change; Maven
+#                                  Central, cached in ~/.m2), generate an RS256 signing key txlab
+#                                  also holds, start it on a free loopback port, wait for it.
+#   spring_as.sh stop STATE_DIR
+#
+# STATE_DIR gets: url (the issuer), pid, signing-key.pem, spring-as.log, build/.
+set -euo pipefail
+cmd=${1:?usage: spring_as.sh start|stop STATE_DIR} state=${2:?usage: spring_as.sh start|stop STATE_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+say() { echo "spring-as: $*"; }
+
+stop() {
+  [ -s "$state/pid" ] || return 0
+  local pid; pid=$(cat "$state/pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/pid"
+}
+if [ "$cmd" = stop ]; then stop; say "stopped"; exit 0; fi
+[ "$cmd" = start ] || { echo "usage: spring_as.sh start|stop STATE_DIR" >&2; exit 2; }
+command -v java >/dev/null && command -v mvn >/dev/null || { say "FAIL: java and mvn are required (scripts/install-deps.sh installs them)"; exit 1; }
+mkdir -p "$state"
+stop
+
+# Build outside the source tree; skip when the sources are unchanged since the last build.
+src="$here/spring-as" build="$state/build"
+sum=$(cd "$src" && find pom.xml src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+jar="$build/target/txlab-spring-as.jar"
+if [ ! -s "$jar" ] || [ "$(cat "$build/.sum" 2>/dev/null)" != "$sum" ]; then
+  say "building the app with Maven (first time: dependencies from Maven Central)"
+  rm -rf "$build" && mkdir -p "$build" && cp -r "$src/pom.xml" "$src/src" "$build/"
+  (cd "$build" && mvn -q -B -DskipTests package) >"$state/mvn.log" 2>&1 || { say "FAIL: Maven build failed:"; tail -30 "$state/mvn.log"; exit 1; }
+  echo "$sum" >"$build/.sum"
+fi
+
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$state/signing-key.pem" 2>/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+say "starting Spring Authorization Server on $url (log: $state/spring-as.log)"
+setsid java -jar "$jar" --server.port="$port" --txlab.issuer="$url" \
+  --txlab.signing-key="$state/signing-key.pem" </dev/null >"$state/spring-as.log" 2>&1 &
+echo $! >"$state/pid"
+t0=$(date +%s)
+until curl -sf -o /dev/null "$url/.well-known/oauth-authorization-server"; do
+  kill -0 "$(cat "$state/pid")" 2>/dev/null || { say "FAIL: the app exited while starting; log tail:"; tail -40 "$state/spring-as.log"; exit 1; }
+  waited=$(( $(date +%s) - t0 ))
+  [ "$waited" -lt 180 ] || { say "FAIL: no answer within 180 s; log tail:"; tail -40 "$state/spring-as.log"; stop; exit 1; }
+  [ $((waited % 15)) -ne 0 ] || say "waiting for $url/.well-known/oauth-authorization-server (${waited} s)"
+  sleep 1
+done
+echo "$url" >"$state/url"
+say "ready after $(( $(date +%s) - t0 )) s: $url"
