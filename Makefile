@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan fuzz bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
+.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan fuzz interop-matrix bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -42,6 +42,13 @@ test-asan:
 # ThreadSanitizer; Debian's prebuilt cpp-httplib is uninstrumented, so its internals are suppressed.
 test-tsan:
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" $(MAKE) --no-print-directory test PRESET=tsan
+
+# The vendor matrix: conformance runs against txlab's AS, a real Keycloak, a real Spring
+# Authorization Server and @jmondi/oauth2-server (started by the interop tests), one table.
+interop-matrix: build
+	@cd $(BUILD) && ctest --output-on-failure -R 'interop[.](keycloak|spring|jmondi|matrix)'
+	@cp $(BUILD)/tests/matrix/interop-matrix.md $(BUILD)/tests/matrix/interop-matrix.json build/
+	@echo "build/interop-matrix.md and build/interop-matrix.json"
 
 # libFuzzer (clang, ASan + UBSan): each target for FUZZ_SECONDS, seeded with its committed
 # corpus (never modified; new inputs go to build/fuzz/corpus). A crash fails the run and leaves

@@ -164,6 +164,7 @@ void add_act_cases(std::vector<Case>& out) {
            const Json prior = {{"sub", "txlab-conformance-upstream-actor"}};
            const std::string subject = mint(p, {{"act", prior}});
            if (subject.empty()) return informational(needs_key_note());
+           if (auto u = minted_refused(p)) return *u;
            Answer a = p.post(replaced(f, "subject_token", subject));
            if (a.status != 200) return failed("200", a.describe());
            auto jwt = a.issued_jwt();
@@ -201,6 +202,8 @@ void add_act_cases(std::vector<Case>& out) {
                        deep = {{"sub", "actor-" + std::to_string(i)}, {"act", deep}};
                      const std::string subject = mint(p, {{"act", deep}});
                      if (subject.empty()) return informational(needs_key_note());
+                     if (auto u = minted_refused(p)) return *u;
+                     if (auto u = minted_refused(p)) return *u;
                      Answer a = p.post(replaced(f, "subject_token", subject));
                      if (a.status == 400) return ok(a.describe());
                      return non_strict("400 (chain too deep)", a.describe(),
@@ -224,6 +227,7 @@ void add_act_cases(std::vector<Case>& out) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            const std::string subject = mint(p, {{"may_act", {{"sub", p.target().exchanger.id}}}});
            if (subject.empty()) return informational(needs_key_note());
+           if (auto u = minted_refused(p)) return *u;
            Answer a = p.post(replaced(f, "subject_token", subject));
            if (a.status == 200) return ok();
            return failed("200", a.describe());
@@ -237,6 +241,8 @@ void add_act_cases(std::vector<Case>& out) {
                      const std::string subject =
                          mint(p, {{"may_act", {{"sub", "txlab-conformance-someone-else"}}}});
                      if (subject.empty()) return informational(needs_key_note());
+                     if (auto u = minted_refused(p)) return *u;
+                     if (auto u = minted_refused(p)) return *u;
                      Answer a = p.post(replaced(f, "subject_token", subject));
                      if (a.status == 200 && is_profile(p, Profile::kKeycloak))
                        return unimplemented("Keycloak V2 ignores may_act");

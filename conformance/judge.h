@@ -1,6 +1,8 @@
 // Helpers the cases use to grade answers consistently across profiles.
 #pragma once
 
+#include <optional>
+
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -84,6 +86,9 @@ std::string signed_by_stranger(const nlohmann::json& header, const nlohmann::jso
 std::string mint(const Probe& p, const nlohmann::json& overrides,
                  const nlohmann::json& header = nlohmann::json::object(), size_t key = 0);
 bool can_mint(const Probe& p, size_t key = 0);
+// UNIMPLEMENTED when a clean minted subject token is refused (then a refusal of a minted token
+// with one claim changed proves nothing); nullopt when minting works or is impossible.
+std::optional<Finding> minted_refused(Probe& p);
 // The INFORMATIONAL note of a case that needs an issuer key it does not have.
 std::string needs_key_note(size_t key = 0);
 // The subject or actor token's (or the target's) view of now.

@@ -12,21 +12,28 @@ import com.nimbusds.jose.proc.SecurityContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
+import java.security.Principal;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.Customizer;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.server.authorization.InMemoryOAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
 import org.springframework.security.oauth2.server.authorization.client.InMemoryRegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
@@ -74,6 +81,43 @@ public class TxlabSpringAs {
         .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
         .scope("orders.read").build();
     return new InMemoryRegisteredClientRepository(subject, exchanger, reader);
+  }
+
+  // Spring Authorization Server exchanges only tokens whose authorization records a principal
+  // (RFC 8693 §1.1 needs a subject); client_credentials records none. This deployment lets a
+  // service account's token be a subject token: its authorization records the client as the
+  // principal. (A user's token from authorization_code needs nothing of the kind.)
+  @Bean
+  OAuth2AuthorizationService authorizations() {
+    InMemoryOAuth2AuthorizationService store = new InMemoryOAuth2AuthorizationService();
+    return new OAuth2AuthorizationService() {
+      @Override
+      public void save(OAuth2Authorization authorization) {
+        if (authorization.getAttribute(Principal.class.getName()) == null
+            && AuthorizationGrantType.CLIENT_CREDENTIALS.equals(authorization.getAuthorizationGrantType())) {
+          authorization = OAuth2Authorization.from(authorization)
+              .attribute(Principal.class.getName(),
+                  new UsernamePasswordAuthenticationToken(authorization.getPrincipalName(), null, List.of()))
+              .build();
+        }
+        store.save(authorization);
+      }
+
+      @Override
+      public void remove(OAuth2Authorization authorization) {
+        store.remove(authorization);
+      }
+
+      @Override
+      public OAuth2Authorization findById(String id) {
+        return store.findById(id);
+      }
+
+      @Override
+      public OAuth2Authorization findByToken(String token, OAuth2TokenType tokenType) {
+        return store.findByToken(token, tokenType);
+      }
+    };
   }
 
   @Bean
