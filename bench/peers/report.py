@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Parses the four wrk runs of bench/peers/run and prints the side-by-side table with the
-targets (AS >= 3x oidc-provider, Gateway-C2PE >= 2x Apache mod_auth_openidc); writes JSON.
+targets (AS >= 4x oidc-provider, Gateway-C2PE >= 2x Apache mod_auth_openidc); writes JSON.
 
 usage: report.py WORKDIR OUT.json THREADS CONNECTIONS DURATION OP_LABEL APACHE_LABEL
 """
@@ -36,7 +36,7 @@ def parse(path):
 def main(work, out_path, threads, connections, duration, op_label, apache_label):
     runs = {name: parse(f"{work}/{name}.txt") for name in ("txlab-as", "oidc-provider", "txlab-gateway", "apache")}
     rows = [
-        ("token endpoint, client_credentials (ES256 JWT)", "txlab-as", "oidc-provider", op_label, 3.0),
+        ("token endpoint, client_credentials (ES256 JWT)", "txlab-as", "oidc-provider", op_label, 4.0),
         ("JWT-validating gateway in front of PBA", "txlab-gateway", "apache", apache_label, 2.0),
     ]
     print(f"\nSide by side · wrk -t{threads} -c{connections} -d{duration}s · ES256 · one run, this machine\n")
