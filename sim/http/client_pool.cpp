@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "sim/http/form.h"
+#include "sim/http/message.h"
 
 namespace txlab::http {
 
@@ -46,14 +47,8 @@ std::string_view to_string(TransportError e) {
 }
 
 std::string InboundResponse::header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k.size() != name.size()) continue;
-    bool eq = true;
-    for (size_t i = 0; i < k.size() && eq; ++i)
-      eq = std::tolower(static_cast<unsigned char>(k[i])) ==
-           std::tolower(static_cast<unsigned char>(name[i]));
-    if (eq) return v;
-  }
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
   return {};
 }
 

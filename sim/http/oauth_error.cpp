@@ -5,18 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/http/message.h"
+
 namespace txlab::http {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // RFC 7230 §3.2.6 tchar.
 bool tchar(char c) {

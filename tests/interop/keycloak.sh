@@ -18,16 +18,8 @@ cache=${TXLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/txlab}
 home="$cache/keycloak-$KEYCLOAK_VERSION"
 say() { echo "keycloak: $*"; }
 
-stop() {
-  [ -s "$state/pid" ] || return 0
-  local pid; pid=$(cat "$state/pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$state/pid"
-}
+. "$here/fixture_lib.sh"
+stop() { stop_pid "$state"; }
 
 if [ "$cmd" = stop ]; then stop; say "stopped"; exit 0; fi
 [ "$cmd" = start ] || { echo "usage: keycloak.sh start|stop STATE_DIR" >&2; exit 2; }
@@ -35,6 +27,7 @@ if [ "$cmd" = stop ]; then stop; say "stopped"; exit 0; fi
 command -v java >/dev/null || { say "FAIL: java is not installed (scripts/install-deps.sh installs openjdk-17)"; exit 1; }
 mkdir -p "$state" "$cache"
 stop
+rm -f "$state/url"
 if [ ! -x "$home/bin/kc.sh" ]; then
   zip="$cache/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip"
   if [ ! -s "$zip" ]; then
@@ -67,7 +60,6 @@ realm["components"] = {"org.keycloak.keys.KeyProvider": [{
 json.dump(realm, open(sys.argv[4], "w"), indent=1)
 PY
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port) mport=$(free_port)
 say "starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$port (dev mode, H2; log: $state/keycloak.log)"
 (
@@ -79,18 +71,6 @@ say "starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$port (dev mode, H2; log: 
 ) &
 echo $! >"$state/pid"
 url="http://127.0.0.1:$port/realms/txlab"
-t0=$(date +%s)
-while true; do
-  if curl -sf -o /dev/null "$url/.well-known/openid-configuration"; then break; fi
-  if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-    say "FAIL: Keycloak exited while starting; log tail:"; tail -40 "$state/keycloak.log"; exit 1
-  fi
-  waited=$(( $(date +%s) - t0 ))
-  if [ "$waited" -ge 300 ]; then
-    say "FAIL: the realm did not answer within 300 s; log tail:"; tail -40 "$state/keycloak.log"; stop; exit 1
-  fi
-  if [ $((waited % 15)) -eq 0 ]; then say "waiting for $url/.well-known/openid-configuration (${waited} s)"; fi
-  sleep 1
-done
+wait_ready "$state" "$url/.well-known/openid-configuration" 300 "$state/keycloak.log"
 echo "$url" >"$state/url"
-say "ready after $(( $(date +%s) - t0 )) s: $url"
+say "$url"

@@ -13,21 +13,14 @@ cmd=${1:?usage: spring_as.sh start|stop STATE_DIR} state=${2:?usage: spring_as.s
 here=$(cd "$(dirname "$0")" && pwd)
 say() { echo "spring-as: $*"; }
 
-stop() {
-  [ -s "$state/pid" ] || return 0
-  local pid; pid=$(cat "$state/pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$state/pid"
-}
+. "$here/fixture_lib.sh"
+stop() { stop_pid "$state"; }
 if [ "$cmd" = stop ]; then stop; say "stopped"; exit 0; fi
 [ "$cmd" = start ] || { echo "usage: spring_as.sh start|stop STATE_DIR" >&2; exit 2; }
 command -v java >/dev/null && command -v mvn >/dev/null || { say "FAIL: java and mvn are required (scripts/install-deps.sh installs them)"; exit 1; }
 mkdir -p "$state"
 stop
+rm -f "$state/url"
 
 # Build outside the source tree; skip when the sources are unchanged since the last build.
 src="$here/spring-as" build="$state/build"
@@ -41,19 +34,12 @@ if [ ! -s "$jar" ] || [ "$(cat "$build/.sum" 2>/dev/null)" != "$sum" ]; then
 fi
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$state/signing-key.pem" 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 url="http://127.0.0.1:$port"
 say "starting Spring Authorization Server on $url (log: $state/spring-as.log)"
 setsid java -jar "$jar" --server.port="$port" --txlab.issuer="$url" \
   --txlab.signing-key="$state/signing-key.pem" </dev/null >"$state/spring-as.log" 2>&1 &
 echo $! >"$state/pid"
-t0=$(date +%s)
-until curl -sf -o /dev/null "$url/.well-known/oauth-authorization-server"; do
-  kill -0 "$(cat "$state/pid")" 2>/dev/null || { say "FAIL: the app exited while starting; log tail:"; tail -40 "$state/spring-as.log"; exit 1; }
-  waited=$(( $(date +%s) - t0 ))
-  [ "$waited" -lt 180 ] || { say "FAIL: no answer within 180 s; log tail:"; tail -40 "$state/spring-as.log"; stop; exit 1; }
-  [ $((waited % 15)) -ne 0 ] || say "waiting for $url/.well-known/oauth-authorization-server (${waited} s)"
-  sleep 1
-done
+wait_ready "$state" "$url/.well-known/oauth-authorization-server" 180 "$state/spring-as.log"
 echo "$url" >"$state/url"
-say "ready after $(( $(date +%s) - t0 )) s: $url"
+say "$url"
