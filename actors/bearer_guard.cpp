@@ -34,8 +34,8 @@ void BearerGuard::ensure_trust() {
       std::vector<std::shared_ptr<jose::KeySource>> all;
       for (const auto& role : env_->directory.authorization_servers())
         all.push_back(std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role),
-                                                   "/jwks", *env_->clock,
-                                                   jwks_options(env_->jwks)));
+                                                   env_->directory.entry_of(role).jwks_path,
+                                                   *env_->clock, jwks_options(env_->jwks)));
       struct Union : jose::KeySource {
         std::vector<std::shared_ptr<jose::KeySource>> parts;
         jose::KeyLookup find(const std::string& kid) override {
@@ -51,9 +51,15 @@ void BearerGuard::ensure_trust() {
       return;
     }
     for (const auto& role : trust_) {
-      auto src = std::make_shared<RemoteJwks>(*outbound_, role, env_->directory.url_of(role),
-                                              "/jwks", *env_->clock, jwks_options(env_->jwks));
-      verifier_->trust(env_->directory.issuer_of(role), src);
+      const auto entry = env_->directory.entry_of(role);
+      auto src = std::make_shared<RemoteJwks>(*outbound_, role, entry.url, entry.jwks_path,
+                                              *env_->clock, jwks_options(env_->jwks));
+      verifier_->trust(entry.issuer, src);
+      if (entry.access_token_typ != "at+jwt")
+        verifier_->expect_typ(entry.issuer,
+                              entry.access_token_typ.empty()
+                                  ? std::nullopt
+                                  : std::optional<std::string>(entry.access_token_typ));
       sources_[env_->directory.issuer_of(role)] = src;
     }
   });

@@ -51,6 +51,12 @@ std::string Directory::url_of(const std::string& role) const {
   return t->roles.at(role).url;
 }
 
+Directory::Entry Directory::entry_of(const std::string& role) const {
+  Entry e = table()->roles.at(role);
+  e.url = url_of(role);
+  return e;
+}
+
 std::string Directory::issuer_of(const std::string& role) const {
   const auto t = table();
   const auto& e = t->roles.at(role);

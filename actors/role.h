@@ -28,6 +28,10 @@ class Directory {
   struct Entry {
     std::string url;     // base URL
     std::string issuer;  // `iss`, for an authorization server
+    // An authorization server's endpoints below url (an external one has its own).
+    std::string token_path = "/token", jwks_path = "/jwks";
+    // The header typ its access tokens carry ("" = any): verifiers hold its tokens to it.
+    std::string access_token_typ = "at+jwt";
   };
   struct Table {
     std::map<std::string, Entry> roles;
@@ -59,6 +63,8 @@ class Directory {
   // `iss` of an authorization server role; throws std::out_of_range otherwise.
   std::string issuer_of(const std::string& role) const;
   std::vector<std::string> authorization_servers() const;
+  // The whole entry of `role` (paths, typ); throws std::out_of_range like url_of.
+  Entry entry_of(const std::string& role) const;
 
  private:
   std::shared_ptr<const Table> table() const;

@@ -12,7 +12,7 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             int timeout_ms) {
   http::OutboundRequest req;
   req.method = "POST";
-  req.path = "/token";
+  req.path = directory.entry_of(credentials.as_role).token_path;
   req.content_type = "application/x-www-form-urlencoded";
   if (credentials.auth != ClientAuthMethod::kClientSecretPost) {
     req.headers.emplace_back("Authorization",

@@ -51,8 +51,9 @@ void AuthorizationServer::ensure_trust() {
     auto source_for = [&](const std::string& role) {
       for (const auto& s : impl_->sources)
         if (s->issuer_role() == role) return s;
-      auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role), "/jwks",
-                                              *env_.clock, jwks_options(env_.jwks));
+      auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role),
+                                              env_.directory.entry_of(role).jwks_path, *env_.clock,
+                                              jwks_options(env_.jwks));
       impl_->sources.push_back(src);
       return src;
     };

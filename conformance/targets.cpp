@@ -20,6 +20,10 @@ namespace txlab::conformance {
 using Json = nlohmann::json;
 
 Target target_from_world(World& world, const std::string& as_role, Profile profile) {
+  if (world.is_external(as_role))
+    throw std::invalid_argument("role '" + as_role +
+                                "' is an external authorization server: grade it by URL "
+                                "(--target-url) instead");
   AuthorizationServer& as = world.authorization_server(as_role);
   const auto& spec = as.spec();
   if (!spec.exchange)

@@ -136,6 +136,15 @@ struct JwksSettings {
   int64_t max_stale_s = 600;            // keep serving the last good keys this long on an outage
 };
 
+// An authorization server txlab does not run (Keycloak, Spring Authorization Server, ...):
+// where its endpoints are, and how its access tokens are typed. Registrations live in it.
+struct ExternalAuthorizationServer {
+  std::string token_endpoint;  // absolute http(s) URL
+  std::string jwks_uri;        // absolute http(s) URL, same scheme, host and port
+  // The header typ its access tokens carry; "" when they may carry any (or none).
+  std::string access_token_typ = "at+jwt";
+};
+
 struct RoleSpec {
   std::string id;
   RoleKind kind = RoleKind::kClient;
@@ -146,6 +155,7 @@ struct RoleSpec {
   JwksSettings jwks;
   SourcePos pos;
   AuthorizationServerSpec as;
+  std::optional<ExternalAuthorizationServer> external;  // kind: external_authorization_server
   GatewaySpec gateway;
   ResourceServerSpec resource;
   ClientSpec client;

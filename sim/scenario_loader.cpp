@@ -136,6 +136,51 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
   return c;
 }
 
+// ${NAME} in a value is the environment variable NAME (a vendor's URL is known only at run
+// time); an unset one is an error at the value.
+std::string expand_env(const Reader& r, const YAML::Node& at, const std::string& value) {
+  std::string out;
+  for (size_t i = 0; i < value.size();) {
+    if (value.compare(i, 2, "${") != 0) {
+      out += value[i++];
+      continue;
+    }
+    const size_t end = value.find('}', i);
+    if (end == std::string::npos) r.fail(at, "unterminated ${ in '" + value.substr(0, 80) + "'");
+    const std::string name = value.substr(i + 2, end - i - 2);
+    const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
+    if (!v) r.fail(at, "environment variable '" + name.substr(0, 64) + "' is not set");
+    out += v;
+    i = end + 1;
+  }
+  return out;
+}
+
+void read_external_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
+  const std::string where = "external authorization server '" + role.id + "'";
+  r.check_keys(n, with_common({"issuer", "token_endpoint", "jwks_uri", "access_token_typ"}), where);
+  ExternalAuthorizationServer ext;
+  role.as.issuer = expand_env(r, n["issuer"], r.str(n, "issuer", where, true));
+  ext.token_endpoint = expand_env(r, n["token_endpoint"], r.str(n, "token_endpoint", where, true));
+  ext.jwks_uri = expand_env(r, n["jwks_uri"], r.str(n, "jwks_uri", where, true));
+  ext.access_token_typ = r.str(n, "access_token_typ", where, false, "at+jwt");
+  auto origin = [](const std::string& url) {
+    const size_t scheme = url.find("://");
+    if (scheme == std::string::npos || (url.rfind("http://", 0) != 0)) return std::string();
+    return url.substr(0, url.find('/', scheme + 3));
+  };
+  for (const auto& [key, url] :
+       {std::pair<const char*, std::string>{"token_endpoint", ext.token_endpoint},
+        {"jwks_uri", ext.jwks_uri}})
+    if (origin(url).empty())
+      r.fail(n[key], std::string(key) + " of " + where + " must be an http:// URL (got '" +
+                         url.substr(0, 80) + "')");
+  if (origin(ext.token_endpoint) != origin(ext.jwks_uri))
+    r.fail(n["jwks_uri"], "token_endpoint and jwks_uri of " + where +
+                              " must be on one server (scheme, host and port)");
+  role.external = std::move(ext);
+}
+
 void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "authorization server '" + role.id + "'";
   r.check_keys(n,
@@ -377,6 +422,7 @@ void validate(const Reader& r, Scenario& s) {
   };
   auto check_registration = [&](const ClientCredentials& c, SourcePos at, const std::string& what) {
     const RoleSpec* as = role_of_kind(c.as_role, RoleKind::kAuthorizationServer, at, what);
+    if (as->external) return;  // its registrations live in the vendor's own configuration
     const auto& clients = as->as.clients;
     auto it = std::find_if(clients.begin(), clients.end(),
                            [&](const auto& reg) { return reg.id == c.client_id; });
@@ -444,6 +490,10 @@ void validate(const Reader& r, Scenario& s) {
     if (l.from != "*" && !s.find_role(l.from))
       r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
     if (!s.find_role(l.to)) r.fail_at(l.pos, "link 'to' names unknown role '" + l.to + "'");
+    if (s.find_role(l.to)->external)
+      r.fail_at(l.pos, "link 'to' names '" + l.to +
+                           "', an external authorization server: faults on links to it are not "
+                           "supported");
   }
   if (s.timeline) {
     if (s.workload.empty())
@@ -518,9 +568,10 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
       if (s.find_role(role.id)) r.fail(it->first, "role '" + role.id + "' is defined twice");
       const YAML::Node n = it->second;
       r.expect_map(n, "role '" + role.id + "'");
-      const std::string kind =
-          r.choice(n, "kind", "role '" + role.id + "'",
-                   {"authorization_server", "gateway", "resource_server", "client"}, "");
+      const std::string kind = r.choice(n, "kind", "role '" + role.id + "'",
+                                        {"authorization_server", "external_authorization_server",
+                                         "gateway", "resource_server", "client"},
+                                        "");
       role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
       if (n["clock_offset_s"])
         role.clock_offset_s =
@@ -540,6 +591,9 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
       if (kind == "authorization_server") {
         role.kind = RoleKind::kAuthorizationServer;
         read_authorization_server(r, n, role);
+      } else if (kind == "external_authorization_server") {
+        role.kind = RoleKind::kAuthorizationServer;
+        read_external_authorization_server(r, n, role);
       } else if (kind == "gateway") {
         role.kind = RoleKind::kGateway;
         read_gateway(r, n, role);

@@ -330,6 +330,10 @@ void validate_timeline(const Reader& r, const Scenario& s) {
                         bool must_be_as) {
     const RoleSpec* role = s.find_role(id);
     if (!role) r.fail_at(at, what + " names unknown role '" + id + "'");
+    if (role->external)
+      r.fail_at(at, what + " names '" + id +
+                        "', an external authorization server: txlab does not run it, so it "
+                        "cannot act on it");
     if (must_be_as && role->kind != RoleKind::kAuthorizationServer)
       r.fail_at(at, what + " names '" + id + "', which is a " + std::string(to_string(role->kind)) +
                         ", not an authorization server");

@@ -228,3 +228,57 @@ links:
   EXPECT_NE(r.find("hostile.yaml:"), std::string::npos) << r.substr(0, 200);
   (void)base;
 }
+
+// An authorization server txlab does not run: endpoints from the environment, registrations in
+// the vendor (no "not registered" warnings), no faults or events aimed at it.
+const std::string kExternal = R"(scenario: vendor
+topology: direct
+roles:
+  kc:
+    kind: external_authorization_server
+    issuer: ${TXLAB_TEST_KC}
+    token_endpoint: ${TXLAB_TEST_KC}/protocol/openid-connect/token
+    jwks_uri: ${TXLAB_TEST_KC}/protocol/openid-connect/certs
+    access_token_typ: JWT
+  a:
+    kind: client
+    as: kc
+    client_id: anyone
+    secret: s
+  b:
+    kind: resource_server
+    trust: [kc]
+    audience: b
+workload:
+  - { name: a calls b, from: a, to: b, expect: { status: 200 } }
+)";
+
+TEST(ScenarioLoaderTest, ExternalAuthorizationServerTakesItsUrlsFromTheEnvironment) {
+  ::setenv("TXLAB_TEST_KC", "http://127.0.0.1:8080/realms/r", 1);
+  const Scenario s = load_scenario_text(kExternal, "test.yaml");
+  const RoleSpec* kc = s.find_role("kc");
+  ASSERT_TRUE(kc && kc->external);
+  EXPECT_EQ(kc->kind, RoleKind::kAuthorizationServer);
+  EXPECT_EQ(kc->as.issuer, "http://127.0.0.1:8080/realms/r");
+  EXPECT_EQ(kc->external->jwks_uri, "http://127.0.0.1:8080/realms/r/protocol/openid-connect/certs");
+  EXPECT_EQ(kc->external->access_token_typ, "JWT");
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front().format("warning");
+
+  ::unsetenv("TXLAB_TEST_KC");
+  const Diagnostic unset = error_of(kExternal);
+  EXPECT_EQ(unset.pos.line, 6);  // the issuer line
+  EXPECT_NE(unset.message.find("environment variable 'TXLAB_TEST_KC' is not set"),
+            std::string::npos)
+      << unset.message;
+
+  ::setenv("TXLAB_TEST_KC", "http://127.0.0.1:8080/realms/r", 1);
+  const Diagnostic elsewhere = error_of(
+      replace(kExternal, "jwks_uri: ${TXLAB_TEST_KC}", "jwks_uri: http://127.0.0.1:9999/realms/r"));
+  EXPECT_NE(elsewhere.message.find("must be on one server"), std::string::npos)
+      << elsewhere.message;
+  const Diagnostic linked =
+      error_of(kExternal + "links:\n  - { from: a, to: kc, latency_ms: 5 }\n");
+  EXPECT_NE(linked.message.find("external authorization server"), std::string::npos)
+      << linked.message;
+  ::unsetenv("TXLAB_TEST_KC");
+}

@@ -133,7 +133,7 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   report.rss_kb.emplace_back((monotonic_us() - start) / 1e6, resident_kb());
   report.elapsed_s = (monotonic_us() - start) / 1e6;
   for (const auto& r : world.scenario().roles) {
-    if (r.kind == RoleKind::kAuthorizationServer)
+    if (r.kind == RoleKind::kAuthorizationServer && !r.external)
       report.exchanges += world.authorization_server(r.id).issued_count("token-exchange");
     if (r.kind == RoleKind::kGateway)
       if (const auto* c = world.gateway(r.id).exchange_cache()) {

@@ -17,6 +17,19 @@
 
 namespace txlab {
 
+namespace {
+// "http://host:port/a/b" -> "http://host:port" and "/a/b" (an external AS's URLs).
+std::string origin_of(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t slash = scheme == std::string::npos ? url.find('/') : url.find('/', scheme + 3);
+  return slash == std::string::npos ? url : url.substr(0, slash);
+}
+std::string path_of(const std::string& url) {
+  const std::string origin = origin_of(url);
+  return url.size() > origin.size() ? url.substr(origin.size()) : "/";
+}
+}  // namespace
+
 World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed) {
   for (const auto& [role, names] : defects)
     for (const auto& n : names)
@@ -50,6 +63,7 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
       env.defects = d->second;
       defects.erase(d);
     }
+    if (spec.external) continue;  // txlab does not run it: it is only an entry in the directory
     std::unique_ptr<Role> role;
     switch (spec.kind) {
       case RoleKind::kAuthorizationServer: {
@@ -118,7 +132,7 @@ void World::start() {
 
 void World::enable_tls(const TlsMaterial& tls) {
   for (const auto& spec : scenario_.roles) {
-    if (tls_.count(spec.id)) continue;
+    if (tls_.count(spec.id) || spec.external) continue;
     auto front = std::make_unique<TlsFront>(by_id_.at(spec.id)->server_port(), tls);
     front->start();
     tls_[spec.id] = std::move(front);
@@ -237,6 +251,12 @@ void World::publish_directory() {
   for (const auto& spec : scenario_.roles) {
     Directory::Entry e{url_of(spec.id), ""};
     if (auto it = ases_.find(spec.id); it != ases_.end()) e.issuer = it->second->issuer();
+    if (spec.external) {
+      e.issuer = spec.as.issuer;
+      e.token_path = path_of(spec.external->token_endpoint);
+      e.jwks_path = path_of(spec.external->jwks_uri);
+      e.access_token_typ = spec.external->access_token_typ;
+    }
     t.roles[spec.id] = e;
   }
   for (const auto& from : scenario_.roles)
@@ -275,10 +295,14 @@ auto& lookup(Map& m, const std::string& role) {
 }  // namespace
 
 std::string World::url_of(const std::string& role) const {
+  if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->external)
+    return origin_of(spec->external->token_endpoint);
   return lookup(by_id_, role)->base_url();
 }
 
 std::string World::issuer_of(const std::string& role) const {
+  if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->external)
+    return spec->as.issuer;
   auto it = ases_.find(role);
   if (it == ases_.end())
     throw std::out_of_range("role '" + role + "' is not an authorization server");
@@ -288,7 +312,14 @@ std::string World::issuer_of(const std::string& role) const {
 std::string World::role_of_issuer(const std::string& iss) const {
   for (const auto& [id, as] : ases_)
     if (as->issuer() == iss) return id;
+  for (const auto& spec : scenario_.roles)
+    if (spec.external && spec.as.issuer == iss) return spec.id;
   return {};
+}
+
+bool World::is_external(const std::string& role) const {
+  const RoleSpec* spec = scenario_.find_role(role);
+  return spec && spec->external;
 }
 
 void World::freeze_clocks() {

@@ -60,6 +60,8 @@ class World {
   std::vector<LinkDecision> fault_decisions() const;
   std::string issuer_of(const std::string& role) const;      // throws std::out_of_range
   std::string role_of_issuer(const std::string& iss) const;  // "" if none
+  // An authorization server txlab does not run (kind: external_authorization_server).
+  bool is_external(const std::string& role) const;
   Clock& clock(const std::string& role);
   // Freezes every role's clock at the current second (offsets kept), for boundary tests.
   void freeze_clocks();

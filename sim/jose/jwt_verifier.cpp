@@ -257,14 +257,22 @@ VerifiedJwt JwtVerifier::verify(std::string_view token,
   if (!alg || !policy_.allowed_algs.count(*alg))
     return fail(VerifyStatus::kAlgNotAllowed, alg_name);
   if (header->contains("crit")) return fail(VerifyStatus::kCritUnsupported);
-  if (policy_.typ) {
+  auto claims = parse_strict_object(*payload_raw);
+  // The expected typ: the policy's, unless the (claimed) issuer is configured with its own
+  // (an external AS that types its access tokens "JWT"); claimed is enough, since only that
+  // issuer's keys can verify the token afterwards.
+  const std::optional<std::string>* typ = &policy_.typ;
+  if (claims)
+    if (auto i = claims->find("iss"); i != claims->end() && i->is_string())
+      if (auto o = typ_by_issuer_.find(i->get<std::string>()); o != typ_by_issuer_.end())
+        typ = &o->second;
+  if (*typ) {
     auto t = header->find("typ");
-    if (t == header->end() || !t->is_string() || !typ_matches(t->get<std::string>(), *policy_.typ))
+    if (t == header->end() || !t->is_string() || !typ_matches(t->get<std::string>(), **typ))
       return fail(VerifyStatus::kTypMismatch,
                   t != header->end() && t->is_string() ? t->get<std::string>() : "(none)");
   }
 
-  auto claims = parse_strict_object(*payload_raw);
   if (!claims) return fail(VerifyStatus::kBadPayloadJson);
   const auto iss_it = claims->find("iss");
   if (iss_it == claims->end() || !iss_it->is_string()) return fail(VerifyStatus::kIssuerMissing);

@@ -102,6 +102,10 @@ class JwtVerifier {
   void trust(const std::string& issuer, std::shared_ptr<KeySource> keys) {
     issuers_[issuer] = std::move(keys);
   }
+  // Tokens claiming `issuer` are held to this typ instead of the policy's (nullopt: none).
+  void expect_typ(const std::string& issuer, std::optional<std::string> typ) {
+    typ_by_issuer_[issuer] = std::move(typ);
+  }
   const VerifyPolicy& policy() const { return policy_; }
   VerifyPolicy& mutable_policy() { return policy_; }
 
@@ -116,6 +120,7 @@ class JwtVerifier {
   VerifyPolicy policy_;
   const Clock* clock_;
   std::map<std::string, std::shared_ptr<KeySource>> issuers_;
+  std::map<std::string, std::optional<std::string>> typ_by_issuer_;
 };
 
 // Parses a JSON object strictly: rejects duplicate member names (RFC 7515 §5.2 allows
