@@ -49,7 +49,7 @@ usage:
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
-                     [--progress | --quiet]
+                     [--junit FILE] [--progress | --quiet]
         drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
   txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE]
         run the attack catalogue against the live topology; exits 1 if any attack is not rejected
@@ -240,8 +240,8 @@ Args parse(int argc, char** argv) {
       {"serve", {"--seed", "--tls", "--json"}},
       {"lint", {}},
       {"load",
-       {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--progress",
-        "--quiet"}},
+       {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit",
+        "--progress", "--quiet"}},
       {"attack", {"--seed", "--json", "--junit"}},
       {"conform",
        {"--scenario",
@@ -430,6 +430,8 @@ int cmd_load(const Args& a, Scenario s) {
     ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
   }
   if (!a.svg_out.empty()) ok = write_output(a.svg_out, render_svg(r)) && ok;
+  if (!a.junit_out.empty())
+    ok = write_output(a.junit_out, render_junit(r, world.scenario().name)) && ok;
   return r.errors() == 0 && ok ? 0 : 1;
 }
 

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/xml.h"
+
 #include "actors/authorization_server.h"
 #include "actors/gateway.h"
 #include "sim/clock.h"
@@ -234,6 +236,29 @@ std::string render_svg(const LoadReport& r) {
         << labels[k] << "</text>\n";
   }
   o << "</svg>\n";
+  return o.str();
+}
+
+std::string render_junit(const LoadReport& r, const std::string& scenario) {
+  const std::string suite = "txlab.load." + scenario;
+  size_t failures = 0;
+  for (const auto& p : r.paths) failures += p.errors ? 1 : 0;
+  std::ostringstream o;
+  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab load\">\n";
+  o << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << r.paths.size()
+    << "\" failures=\"" << failures << "\" time=\"" << r.elapsed_s << "\">\n";
+  for (const auto& p : r.paths) {
+    o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(p.name)
+      << "\">\n";
+    o << "      <system-out>" << p.latencies_us.size() << " calls, p50 "
+      << percentile_us(p.latencies_us, 50) << " us, p99 " << percentile_us(p.latencies_us, 99)
+      << " us</system-out>\n";
+    if (p.errors)
+      o << "      <failure message=\"" << p.errors << " of " << p.latencies_us.size()
+        << " calls missed their expected status\"/>\n";
+    o << "    </testcase>\n";
+  }
+  o << "  </testsuite>\n</testsuites>\n";
   return o.str();
 }
 

@@ -48,5 +48,8 @@ int64_t percentile_us(std::vector<int64_t> v, double p);
 std::string render_text(const LoadReport& r);
 nlohmann::json render_json(const LoadReport& r);
 std::string render_svg(const LoadReport& r);
+// A test case per workload path: failed when any of its calls missed its expected status, so
+// JUnit agrees with the exit code.
+std::string render_junit(const LoadReport& r, const std::string& scenario);
 
 }  // namespace txlab
