@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -323,6 +324,14 @@ TEST(HostileClientTest, ConnectionCapEvictsTheOldestSlowConnectionNotTheNewCalle
 // through it. The bound on their latency is a hang detector (they took > 30 s), not a speed
 // figure; bench/ measures speed.
 TEST(HostileClientTest, ThousandSlowConnectionsToAGatewayDoNotStopTheChain) {
+  // Both ends live in this process: ~2000 descriptors. Raise the soft limit to the hard one.
+  rlimit fds{};
+  if (::getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+    fds.rlim_cur = fds.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &fds);
+  }
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &fds), 0);
+  ASSERT_GE(fds.rlim_cur, rlim_t{2200}) << "this test needs 2200 file descriptors (ulimit -n)";
   auto w = testing::start_world("direct");
   const int port = w->role("gw-c2p").server_port();
   std::vector<std::unique_ptr<RawConn>> slow;
