@@ -6,6 +6,7 @@
 #                                  Central, cached in ~/.m2), generate an RS256 signing key txlab
 #                                  also holds, start it on a free loopback port, wait for it.
 #   spring_as.sh stop STATE_DIR
+# SPRING_AS_ARGS adds application arguments (e.g. --txlab.audience-from-request=true).
 #
 # STATE_DIR gets: url (the issuer), pid, signing-key.pem, spring-as.log, build/.
 set -euo pipefail
@@ -37,8 +38,9 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$state/signin
 port=$(free_port)
 url="http://127.0.0.1:$port"
 say "starting Spring Authorization Server on $url (log: $state/spring-as.log)"
+# shellcheck disable=SC2086  # SPRING_AS_ARGS: extra application arguments, word-split on purpose
 setsid java -jar "$jar" --server.port="$port" --txlab.issuer="$url" \
-  --txlab.signing-key="$state/signing-key.pem" </dev/null >"$state/spring-as.log" 2>&1 &
+  --txlab.signing-key="$state/signing-key.pem" ${SPRING_AS_ARGS:-} </dev/null >"$state/spring-as.log" 2>&1 &
 echo $! >"$state/pid"
 wait_ready "$state" "$url/.well-known/oauth-authorization-server" 180 "$state/spring-as.log"
 echo "$url" >"$state/url"

@@ -19,6 +19,8 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
@@ -39,7 +41,11 @@ import org.springframework.security.oauth2.server.authorization.client.Registere
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.config.annotation.web.configurers.OAuth2AuthorizationServerConfigurer;
 import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2ClientCredentialsAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2TokenExchangeAuthenticationToken;
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
+import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
 import org.springframework.security.web.SecurityFilterChain;
 
 @SpringBootApplication
@@ -80,7 +86,35 @@ public class TxlabSpringAs {
     RegisteredClient reader = confidential("reader-client", "reader-secret")
         .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
         .scope("orders.read").build();
-    return new InMemoryRegisteredClientRepository(subject, exchanger, reader);
+    // The chain's clients (scenarios/vendors/spring-direct.yaml).
+    RegisteredClient cfa = confidential("svc-cfa", "cfa-secret")
+        .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+        .scope("orders.read").build();
+    RegisteredClient gateway = confidential("gateway-c2p", "gw-c2p-secret")
+        .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
+        .scope("orders.read").build();
+    return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway);
+  }
+
+  // Off by default (the conformance run grades Spring Authorization Server as it ships: it
+  // ignores `audience`). With --txlab.audience-from-request=true the requested audiences become
+  // the token's aud, as a deployment that routes by audience configures it (the chain needs it).
+  @Bean
+  OAuth2TokenCustomizer<JwtEncodingContext> audienceFromRequest(
+      @Value("${txlab.audience-from-request:false}") boolean on) {
+    return context -> {
+      if (!on) return;
+      List<String> aud = new ArrayList<>();
+      Object grant = context.getAuthorizationGrant();
+      if (grant instanceof OAuth2TokenExchangeAuthenticationToken exchange) {
+        aud.addAll(exchange.getAudiences());
+      } else if (grant instanceof OAuth2ClientCredentialsAuthenticationToken cc) {
+        Object requested = cc.getAdditionalParameters().get("audience");
+        if (requested instanceof String one) aud.add(one);
+        if (requested instanceof Collection<?> many) many.forEach(a -> aud.add(String.valueOf(a)));
+      }
+      if (!aud.isEmpty()) context.getClaims().audience(aud);
+    };
   }
 
   // Spring Authorization Server exchanges only tokens whose authorization records a principal
