@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "test_support.h"
+#include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
 
@@ -438,4 +439,21 @@ TEST(TraceTest, BoundedKeepsTheNewestAndCountsDrops) {
   EXPECT_TRUE(t.hops("c0").empty());
   EXPECT_EQ(t.tokens("c9").size(), 1u);
   EXPECT_TRUE(t.tokens("c7").empty());
+}
+
+// The latency chart reads on its own: an opaque background, the path names escaped, an x axis
+// spanning the decades the latencies actually cover, a y axis in calls.
+TEST(LoadSvgTest, AxesFollowTheDataAndNamesAreEscaped) {
+  LoadReport r;
+  r.paths.push_back({"reads <orders> & \"more\"", {50, 900, 12000, 2000000}, 1});
+  const std::string svg = render_svg(r);
+  EXPECT_NE(svg.find(R"(<rect width="100%" height="100%" fill="#ffffff"/>)"), std::string::npos);
+  EXPECT_NE(svg.find("reads &lt;orders&gt; &amp; &quot;more&quot;"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("<orders>"), std::string::npos);
+  EXPECT_NE(svg.find(">10 µs<"), std::string::npos) << svg;  // 50 µs: the decade below
+  EXPECT_NE(svg.find(">10 s<"), std::string::npos) << svg;   // 2 s: the decade above
+  EXPECT_EQ(svg.find(">100 s<"), std::string::npos);
+  EXPECT_NE(svg.find(">calls</text>"), std::string::npos);
+  EXPECT_NE(svg.find("latency (log scale)"), std::string::npos);
+  EXPECT_NE(svg.find("4 calls · p50"), std::string::npos);
 }

@@ -202,38 +202,89 @@ Json render_json(const LoadReport& r) {
           {"rss_end_kb", r.rss_kb.empty() ? 0 : r.rss_kb.back().second}};
 }
 
+namespace {
+std::string duration_label(double us) {
+  char buf[32];
+  if (us >= 1e6)
+    std::snprintf(buf, sizeof buf, "%g s", us / 1e6);
+  else if (us >= 1e3)
+    std::snprintf(buf, sizeof buf, "%g ms", us / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%g µs", us);
+  return buf;
+}
+}  // namespace
+
 std::string render_svg(const LoadReport& r) {
-  // One latency histogram per path, log-spaced buckets from 100 µs to 10 s.
-  const int w = 720, row_h = 170, left = 60;
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\""
-    << row_h * r.paths.size() + 20 << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
-  const int buckets = 40;
+  // One latency histogram per path on an opaque background: log-spaced buckets over the
+  // decades the run's latencies actually span, an x axis in time units, a y axis in calls.
+  const int w = 760, row_h = 200, left = 70, right = 20;
+  int64_t lo_us = INT64_MAX, hi_us = 1;
+  for (const auto& p : r.paths)
+    for (auto us : p.latencies_us) {
+      lo_us = std::min(lo_us, std::max<int64_t>(us, 1));
+      hi_us = std::max(hi_us, us);
+    }
+  if (lo_us == INT64_MAX) lo_us = 100;
+  const int lo_dec = static_cast<int>(std::floor(std::log10(static_cast<double>(lo_us))));
+  const int hi_dec =
+      std::max(lo_dec + 1, static_cast<int>(std::ceil(std::log10(static_cast<double>(hi_us) + 1))));
+  const int decades = hi_dec - lo_dec;
+  const int buckets = std::clamp(decades * 10, 10, 60);
+  const int plot_w = w - left - right, bw = std::max(1, plot_w / buckets);
   auto bucket_of = [&](int64_t us) {
-    const double x = std::log10(std::max<int64_t>(us, 100)) - 2.0;  // 0 .. 5
-    return std::clamp(static_cast<int>(x / 5.0 * buckets), 0, buckets - 1);
+    const double x = std::log10(static_cast<double>(std::max<int64_t>(us, 1))) - lo_dec;
+    return std::clamp(static_cast<int>(x / decades * buckets), 0, buckets - 1);
   };
+  const size_t height = row_h * std::max<size_t>(r.paths.size(), 1) + 10;
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << height
+    << "\" viewBox=\"0 0 " << w << " " << height
+    << "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\">\n"
+    << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   for (size_t i = 0; i < r.paths.size(); ++i) {
     const auto& p = r.paths[i];
     std::vector<size_t> h(buckets, 0);
     for (auto us : p.latencies_us) ++h[bucket_of(us)];
     const size_t peak = std::max<size_t>(1, *std::max_element(h.begin(), h.end()));
-    const int top = static_cast<int>(i) * row_h + 20, base = top + row_h - 40,
-              bw = (w - left - 20) / buckets;
-    o << "<text x=\"" << left << "\" y=\"" << top << "\" font-weight=\"bold\">" << p.name
-      << " — p50 " << percentile_us(p.latencies_us, 0.5) << " µs, p99 "
-      << percentile_us(p.latencies_us, 0.99) << " µs, " << p.errors << " errors</text>\n";
+    const int top = static_cast<int>(i) * row_h + 18, plot_top = top + 22, base = top + row_h - 50;
+    std::string name = p.name.size() > 70 ? p.name.substr(0, 69) + "…" : p.name;
+    o << "<text x=\"" << left << "\" y=\"" << top << "\" font-weight=\"bold\">" << xml_escape(name)
+      << "</text>\n";
+    o << "<text x=\"" << left << "\" y=\"" << top + 14 << "\" fill=\"#555\">"
+      << p.latencies_us.size() << " calls · p50 "
+      << duration_label(static_cast<double>(percentile_us(p.latencies_us, 0.5))) << " · p99 "
+      << duration_label(static_cast<double>(percentile_us(p.latencies_us, 0.99))) << " · "
+      << p.errors << " errors</text>\n";
     for (int b = 0; b < buckets; ++b) {
-      const int bh = static_cast<int>(static_cast<double>(h[b]) / peak * (row_h - 60));
-      o << "<rect x=\"" << left + b * bw << "\" y=\"" << base - bh << "\" width=\"" << bw - 1
-        << "\" height=\"" << bh << "\" fill=\"#3b7dd8\"/>\n";
+      const int bh = static_cast<int>(static_cast<double>(h[b]) / peak * (base - plot_top));
+      if (bh > 0)
+        o << "<rect x=\"" << left + b * bw << "\" y=\"" << base - bh << "\" width=\""
+          << std::max(1, bw - 1) << "\" height=\"" << bh << "\" fill=\"#3b7dd8\"/>\n";
     }
+    // Axes: x in time (one tick per decade), y in calls (0, half, peak).
     o << "<line x1=\"" << left << "\" y1=\"" << base << "\" x2=\"" << left + buckets * bw
-      << "\" y2=\"" << base << "\" stroke=\"#333\"/>\n";
-    const char* labels[] = {"100µs", "1ms", "10ms", "100ms", "1s", "10s"};
-    for (int k = 0; k <= 5; ++k)
-      o << "<text x=\"" << left + k * buckets * bw / 5 - 12 << "\" y=\"" << base + 14 << "\">"
-        << labels[k] << "</text>\n";
+      << "\" y2=\"" << base << "\" stroke=\"#333\"/>\n"
+      << "<line x1=\"" << left << "\" y1=\"" << plot_top << "\" x2=\"" << left << "\" y2=\"" << base
+      << "\" stroke=\"#333\"/>\n";
+    for (int k = 0; k <= decades; ++k) {
+      const int x = left + k * buckets * bw / decades;
+      o << "<line x1=\"" << x << "\" y1=\"" << base << "\" x2=\"" << x << "\" y2=\"" << base + 4
+        << "\" stroke=\"#333\"/>\n<text x=\"" << x << "\" y=\"" << base + 16
+        << "\" text-anchor=\"middle\">" << duration_label(std::pow(10.0, lo_dec + k))
+        << "</text>\n";
+    }
+    for (const size_t v : {size_t{0}, peak / 2, peak}) {
+      const int y = base - static_cast<int>(static_cast<double>(v) / peak * (base - plot_top));
+      o << "<line x1=\"" << left - 4 << "\" y1=\"" << y << "\" x2=\"" << left << "\" y2=\"" << y
+        << "\" stroke=\"#333\"/>\n<text x=\"" << left - 7 << "\" y=\"" << y + 4
+        << "\" text-anchor=\"end\">" << v << "</text>\n";
+    }
+    o << "<text x=\"" << left + buckets * bw / 2 << "\" y=\"" << base + 32
+      << "\" text-anchor=\"middle\" fill=\"#555\">latency (log scale)</text>\n"
+      << "<text x=\"14\" y=\"" << (plot_top + base) / 2
+      << "\" fill=\"#555\" transform=\"rotate(-90 14 " << (plot_top + base) / 2
+      << ")\" text-anchor=\"middle\">calls</text>\n";
   }
   o << "</svg>\n";
   return o.str();
@@ -251,7 +302,7 @@ std::string render_junit(const LoadReport& r, const std::string& scenario) {
     o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(p.name)
       << "\">\n";
     o << "      <system-out>" << p.latencies_us.size() << " calls, p50 "
-      << percentile_us(p.latencies_us, 50) << " us, p99 " << percentile_us(p.latencies_us, 99)
+      << percentile_us(p.latencies_us, 0.5) << " us, p99 " << percentile_us(p.latencies_us, 0.99)
       << " us</system-out>\n";
     if (p.errors)
       o << "      <failure message=\"" << p.errors << " of " << p.latencies_us.size()
