@@ -318,14 +318,16 @@ struct Scenario {
   const RoleSpec* find_role(const std::string& id) const;
 };
 
+// One or more errors; what() lists each as file:line:column: error: message, one per line.
 class ScenarioError : public std::runtime_error {
  public:
-  explicit ScenarioError(Diagnostic d)
-      : std::runtime_error(d.format("error")), diagnostic_(std::move(d)) {}
-  const Diagnostic& diagnostic() const { return diagnostic_; }
+  explicit ScenarioError(Diagnostic d) : ScenarioError(std::vector<Diagnostic>{std::move(d)}) {}
+  explicit ScenarioError(std::vector<Diagnostic> all);           // `all` is not empty
+  const Diagnostic& diagnostic() const { return all_.front(); }  // the first
+  const std::vector<Diagnostic>& diagnostics() const { return all_; }
 
  private:
-  Diagnostic diagnostic_;
+  std::vector<Diagnostic> all_;
 };
 
 // Loads and validates. Throws ScenarioError (file:line:column: what was expected).

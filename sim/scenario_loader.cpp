@@ -49,6 +49,17 @@ std::string Diagnostic::format(std::string_view severity) const {
   return o.str();
 }
 
+namespace {
+std::string format_all(const std::vector<Diagnostic>& all) {
+  std::string out;
+  for (const auto& d : all) out += (out.empty() ? "" : "\n") + d.format("error");
+  return out;
+}
+}  // namespace
+
+ScenarioError::ScenarioError(std::vector<Diagnostic> all)
+    : std::runtime_error(format_all(all)), all_(std::move(all)) {}
+
 double Scenario::drift_ppm_of(const RoleSpec& role) const {
   if (role.drift_ppm) return *role.drift_ppm;
   auto it = zone_drift_ppm.find(role.zone);
@@ -370,47 +381,62 @@ void read_client(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   role.client.scope = r.str(n, "scope", where, false);
 }
 
-void read_workload(const Reader& r, const YAML::Node& n, Scenario& s) {
-  if (!n.IsSequence()) r.fail(n, "'workload' must be a list of calls");
-  for (const auto& c : n) {
-    r.expect_map(c, "a workload call");
-    WorkloadCall call;
-    call.pos = r.pos(c);
-    call.name = r.str(c, "name", "a workload call", true);
-    const std::string where = "workload call '" + call.name + "'";
-    r.check_keys(c, {"name", "from", "to", "method", "path", "repeat", "expect"}, where);
-    call.from = r.str(c, "from", where, true);
-    call.to = r.str(c, "to", where, true);
-    call.method = r.choice(c, "method", where, {"GET", "POST", "PUT", "DELETE"}, "GET");
-    call.path = r.str(c, "path", where, false, "/");
-    if (call.path.empty() || call.path[0] != '/')
-      r.fail(c["path"], "path in " + where + " must start with '/'");
-    call.repeat = static_cast<int>(r.integer(c, "repeat", where, 1, 1, 100000));
-    if (const auto e = c["expect"]) {
-      const std::string ew = "'expect' of " + where;
-      r.expect_map(e, ew);
-      r.check_keys(e, {"status", "error", "backend", "tokens"}, ew);
-      if (e["status"])
-        call.expect.status = static_cast<int>(r.integer(e, "status", ew, 0, 100, 599));
-      call.expect.error = r.str(e, "error", ew, false);
-      if (e["backend"]) call.expect.backend = r.claims(e["backend"], "'backend' of " + ew);
-      if (const auto t = e["tokens"]) {
-        r.expect_map(t, "'tokens' of " + ew);
-        for (auto it = t.begin(); it != t.end(); ++it) {
-          const auto label = it->first.as<std::string>();
-          if (label.size() != 3 || label.compare(0, 2, "AT") != 0 || label[2] < '1' ||
-              label[2] > '9')
-            r.fail(it->first, "token label '" + label + "' in " + ew + " must be AT1, AT2, ...");
-          call.expect.tokens[label] = r.claims(it->second, "token " + label + " of " + ew);
-        }
-      }
-    }
-    s.workload.push_back(std::move(call));
+// Runs one independent part of the file (a role, a call, a link); its errors are collected so
+// that one run reports every mistake, not only the first. At most kMaxErrors are kept.
+constexpr size_t kMaxErrors = 50;
+template <class F>
+void collect(std::vector<Diagnostic>& errors, F&& part) {
+  try {
+    part();
+  } catch (const ScenarioError& e) {
+    for (const auto& d : e.diagnostics())
+      if (errors.size() < kMaxErrors) errors.push_back(d);
   }
 }
 
+void read_workload(const Reader& r, const YAML::Node& n, Scenario& s,
+                   std::vector<Diagnostic>& errors) {
+  if (!n.IsSequence()) r.fail(n, "'workload' must be a list of calls");
+  for (const auto& c : n)
+    collect(errors, [&] {
+      r.expect_map(c, "a workload call");
+      WorkloadCall call;
+      call.pos = r.pos(c);
+      call.name = r.str(c, "name", "a workload call", true);
+      const std::string where = "workload call '" + call.name + "'";
+      r.check_keys(c, {"name", "from", "to", "method", "path", "repeat", "expect"}, where);
+      call.from = r.str(c, "from", where, true);
+      call.to = r.str(c, "to", where, true);
+      call.method = r.choice(c, "method", where, {"GET", "POST", "PUT", "DELETE"}, "GET");
+      call.path = r.str(c, "path", where, false, "/");
+      if (call.path.empty() || call.path[0] != '/')
+        r.fail(c["path"], "path in " + where + " must start with '/'");
+      call.repeat = static_cast<int>(r.integer(c, "repeat", where, 1, 1, 100000));
+      if (const auto e = c["expect"]) {
+        const std::string ew = "'expect' of " + where;
+        r.expect_map(e, ew);
+        r.check_keys(e, {"status", "error", "backend", "tokens"}, ew);
+        if (e["status"])
+          call.expect.status = static_cast<int>(r.integer(e, "status", ew, 0, 100, 599));
+        call.expect.error = r.str(e, "error", ew, false);
+        if (e["backend"]) call.expect.backend = r.claims(e["backend"], "'backend' of " + ew);
+        if (const auto t = e["tokens"]) {
+          r.expect_map(t, "'tokens' of " + ew);
+          for (auto it = t.begin(); it != t.end(); ++it) {
+            const auto label = it->first.as<std::string>();
+            if (label.size() != 3 || label.compare(0, 2, "AT") != 0 || label[2] < '1' ||
+                label[2] > '9')
+              r.fail(it->first, "token label '" + label + "' in " + ew + " must be AT1, AT2, ...");
+            call.expect.tokens[label] = r.claims(it->second, "token " + label + " of " + ew);
+          }
+        }
+      }
+      s.workload.push_back(std::move(call));
+    });
+}
+
 // Cross-references and conventions, after everything is read.
-void validate(const Reader& r, Scenario& s) {
+void validate(const Reader& r, Scenario& s, std::vector<Diagnostic>& errors) {
   auto role_of_kind = [&](const std::string& id, RoleKind kind, SourcePos at,
                           const std::string& what) {
     const RoleSpec* role = s.find_role(id);
@@ -436,77 +462,84 @@ void validate(const Reader& r, Scenario& s) {
   };
   // RFC-free house convention from the notes: <zone>-svc-<caller>-to-<audAlias>.
   static const std::regex kConvention("[a-z0-9]+-svc-[a-z0-9]+(-[a-z0-9]+)*-to-[a-z0-9-]+");
-  for (const auto& role : s.roles) {
-    const std::string where = "role '" + role.id + "'";
-    switch (role.kind) {
-      case RoleKind::kAuthorizationServer:
-        for (const auto& c : role.as.clients)
-          if (s.client_id_convention && (c.id.size() > 128 || !std::regex_match(c.id, kConvention)))
-            r.warn(s.warnings, c.pos,
-                   "client id '" + c.id +
-                       "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
-        if (role.as.exchange) {
-          for (const auto& t : role.as.exchange->trust)
-            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos,
-                         "'exchange.trust' of " + where);
-          for (const auto& t : role.as.exchange->actor_trust)
-            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos,
-                         "'exchange.actor_trust' of " + where);
-          if (role.as.exchange->broker) {
-            check_registration(role.as.exchange->broker->via, role.pos,
-                               "'exchange.broker' of " + where);
-            if (role.as.exchange->broker->via.as_role == role.id)
-              r.fail_at(role.pos, where + " cannot broker to itself");
+  for (const auto& role : s.roles)
+    collect(errors, [&] {
+      const std::string where = "role '" + role.id + "'";
+      switch (role.kind) {
+        case RoleKind::kAuthorizationServer:
+          for (const auto& c : role.as.clients)
+            if (s.client_id_convention &&
+                (c.id.size() > 128 || !std::regex_match(c.id, kConvention)))
+              r.warn(
+                  s.warnings, c.pos,
+                  "client id '" + c.id +
+                      "' does not follow <zone>-svc-<caller>-to-<audAlias> (e.g. c-svc-a1-to-b)");
+          if (role.as.exchange) {
+            for (const auto& t : role.as.exchange->trust)
+              role_of_kind(t, RoleKind::kAuthorizationServer, role.pos,
+                           "'exchange.trust' of " + where);
+            for (const auto& t : role.as.exchange->actor_trust)
+              role_of_kind(t, RoleKind::kAuthorizationServer, role.pos,
+                           "'exchange.actor_trust' of " + where);
+            if (role.as.exchange->broker) {
+              check_registration(role.as.exchange->broker->via, role.pos,
+                                 "'exchange.broker' of " + where);
+              if (role.as.exchange->broker->via.as_role == role.id)
+                r.fail_at(role.pos, where + " cannot broker to itself");
+            }
           }
-        }
-        break;
-      case RoleKind::kGateway:
-        for (const auto& t : role.gateway.trust)
-          role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
-        if (role.gateway.exchange)
-          check_registration(role.gateway.exchange->client, role.pos, "'exchange' of " + where);
-        if (role.gateway.introspection)
-          check_registration(*role.gateway.introspection, role.pos, "'introspection' of " + where);
-        for (const auto& rt : role.gateway.routes) {
-          const RoleSpec* up = s.find_role(rt.to);
-          if (!up)
-            r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where +
-                                    " goes to unknown role '" + rt.to + "'");
-          if (up->kind != RoleKind::kGateway && up->kind != RoleKind::kResourceServer)
-            r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where +
-                                    " must go to a gateway or resource server");
-        }
-        break;
-      case RoleKind::kResourceServer:
-        for (const auto& t : role.resource.trust)
-          role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
-        break;
-      case RoleKind::kClient:
-        check_registration(role.client.credentials, role.pos, where);
-        break;
-    }
-  }
-  for (const auto& l : s.links) {
-    if (l.from != "*" && !s.find_role(l.from))
-      r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
-    if (!s.find_role(l.to)) r.fail_at(l.pos, "link 'to' names unknown role '" + l.to + "'");
-    if (s.find_role(l.to)->external)
-      r.fail_at(l.pos, "link 'to' names '" + l.to +
-                           "', an external authorization server: faults on links to it are not "
-                           "supported");
-  }
-  if (s.timeline) {
-    if (s.workload.empty())
-      r.fail_at(s.timeline->pos,
-                "a timeline needs a 'workload': its entries are the traffic of every step");
-    validate_timeline(r, s);
-  }
-  for (const auto& call : s.workload) {
-    const std::string where = "workload call '" + call.name + "'";
-    role_of_kind(call.from, RoleKind::kClient, call.pos, "'from' of " + where);
-    const RoleSpec* to = s.find_role(call.to);
-    if (!to) r.fail_at(call.pos, "'to' of " + where + " names unknown role '" + call.to + "'");
-  }
+          break;
+        case RoleKind::kGateway:
+          for (const auto& t : role.gateway.trust)
+            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
+          if (role.gateway.exchange)
+            check_registration(role.gateway.exchange->client, role.pos, "'exchange' of " + where);
+          if (role.gateway.introspection)
+            check_registration(*role.gateway.introspection, role.pos,
+                               "'introspection' of " + where);
+          for (const auto& rt : role.gateway.routes) {
+            const RoleSpec* up = s.find_role(rt.to);
+            if (!up)
+              r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where +
+                                      " goes to unknown role '" + rt.to + "'");
+            if (up->kind != RoleKind::kGateway && up->kind != RoleKind::kResourceServer)
+              r.fail_at(role.pos, "route '" + rt.prefix + "' of " + where +
+                                      " must go to a gateway or resource server");
+          }
+          break;
+        case RoleKind::kResourceServer:
+          for (const auto& t : role.resource.trust)
+            role_of_kind(t, RoleKind::kAuthorizationServer, role.pos, "'trust' of " + where);
+          break;
+        case RoleKind::kClient:
+          check_registration(role.client.credentials, role.pos, where);
+          break;
+      }
+    });
+  for (const auto& l : s.links)
+    collect(errors, [&] {
+      if (l.from != "*" && !s.find_role(l.from))
+        r.fail_at(l.pos, "link 'from' names unknown role '" + l.from + "'");
+      if (!s.find_role(l.to)) r.fail_at(l.pos, "link 'to' names unknown role '" + l.to + "'");
+      if (s.find_role(l.to)->external)
+        r.fail_at(l.pos, "link 'to' names '" + l.to +
+                             "', an external authorization server: faults on links to it are not "
+                             "supported");
+    });
+  if (s.timeline)
+    collect(errors, [&] {
+      if (s.workload.empty())
+        r.fail_at(s.timeline->pos,
+                  "a timeline needs a 'workload': its entries are the traffic of every step");
+      validate_timeline(r, s);
+    });
+  for (const auto& call : s.workload)
+    collect(errors, [&] {
+      const std::string where = "workload call '" + call.name + "'";
+      role_of_kind(call.from, RoleKind::kClient, call.pos, "'from' of " + where);
+      const RoleSpec* to = s.find_role(call.to);
+      if (!to) r.fail_at(call.pos, "'to' of " + where + " names unknown role '" + call.to + "'");
+    });
 }
 
 }  // namespace
@@ -552,98 +585,109 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
     const auto roles = root["roles"];
     if (!roles || !roles.IsMap() || roles.size() == 0)
       r.fail(root, "the scenario needs 'roles': a mapping of role id to role");
+    std::vector<Diagnostic> errors;
     for (auto it = roles.begin(); it != roles.end(); ++it) {
       RoleSpec role;
-      role.id = it->first.as<std::string>();
-      role.pos = r.pos(it->first);
-      const bool id_ok = !role.id.empty() && role.id.size() <= 64 &&
-                         std::islower(static_cast<unsigned char>(role.id[0])) &&
-                         std::all_of(role.id.begin(), role.id.end(), [](char ch) {
-                           return std::islower(static_cast<unsigned char>(ch)) ||
-                                  std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
-                         });
-      if (!id_ok)
-        r.fail(it->first, "role id '" + role.id.substr(0, 64) +
-                              "' must be 1-64 lower-case letters, digits and '-'");
-      if (s.find_role(role.id)) r.fail(it->first, "role '" + role.id + "' is defined twice");
-      const YAML::Node n = it->second;
-      r.expect_map(n, "role '" + role.id + "'");
-      const std::string kind = r.choice(n, "kind", "role '" + role.id + "'",
-                                        {"authorization_server", "external_authorization_server",
-                                         "gateway", "resource_server", "client"},
-                                        "");
-      role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
-      if (n["clock_offset_s"])
-        role.clock_offset_s =
-            r.integer(n, "clock_offset_s", "role '" + role.id + "'", 0, -86400, 86400);
-      if (n["drift_ppm"])
-        role.drift_ppm = static_cast<double>(
-            r.integer(n, "drift_ppm", "role '" + role.id + "'", 0, -1000000, 1000000));
-      if (const auto j = n["jwks"]) {
-        const std::string jw = "'jwks' of role '" + role.id + "'";
-        r.expect_map(j, jw);
-        r.check_keys(j, {"min_refresh_interval_s", "max_stale_s"}, jw);
-        role.jwks.min_refresh_interval_s = r.integer(j, "min_refresh_interval_s", jw, 10, 0, 86400);
-        role.jwks.max_stale_s = r.integer(j, "max_stale_s", jw, 600, 0, 86400 * 30);
-      }
-      if (n["leeway_s"])
-        role.leeway_s = r.integer(n, "leeway_s", "role '" + role.id + "'", 30, 0, 3600);
-      if (kind == "authorization_server") {
-        role.kind = RoleKind::kAuthorizationServer;
-        read_authorization_server(r, n, role);
-      } else if (kind == "external_authorization_server") {
-        role.kind = RoleKind::kAuthorizationServer;
-        read_external_authorization_server(r, n, role);
-      } else if (kind == "gateway") {
-        role.kind = RoleKind::kGateway;
-        read_gateway(r, n, role);
-      } else if (kind == "resource_server") {
-        role.kind = RoleKind::kResourceServer;
-        read_resource_server(r, n, role);
-      } else {
-        role.kind = RoleKind::kClient;
-        read_client(r, n, role);
-      }
-      s.roles.push_back(std::move(role));
+      collect(errors, [&] {
+        role.id = it->first.as<std::string>();
+        role.pos = r.pos(it->first);
+        const bool id_ok = !role.id.empty() && role.id.size() <= 64 &&
+                           std::islower(static_cast<unsigned char>(role.id[0])) &&
+                           std::all_of(role.id.begin(), role.id.end(), [](char ch) {
+                             return std::islower(static_cast<unsigned char>(ch)) ||
+                                    std::isdigit(static_cast<unsigned char>(ch)) || ch == '-';
+                           });
+        if (!id_ok)
+          r.fail(it->first, "role id '" + role.id.substr(0, 64) +
+                                "' must be 1-64 lower-case letters, digits and '-'");
+        if (s.find_role(role.id)) r.fail(it->first, "role '" + role.id + "' is defined twice");
+        const YAML::Node n = it->second;
+        r.expect_map(n, "role '" + role.id + "'");
+        const std::string kind = r.choice(n, "kind", "role '" + role.id + "'",
+                                          {"authorization_server", "external_authorization_server",
+                                           "gateway", "resource_server", "client"},
+                                          "");
+        role.zone = r.str(n, "zone", "role '" + role.id + "'", false);
+        if (n["clock_offset_s"])
+          role.clock_offset_s =
+              r.integer(n, "clock_offset_s", "role '" + role.id + "'", 0, -86400, 86400);
+        if (n["drift_ppm"])
+          role.drift_ppm = static_cast<double>(
+              r.integer(n, "drift_ppm", "role '" + role.id + "'", 0, -1000000, 1000000));
+        if (const auto j = n["jwks"]) {
+          const std::string jw = "'jwks' of role '" + role.id + "'";
+          r.expect_map(j, jw);
+          r.check_keys(j, {"min_refresh_interval_s", "max_stale_s"}, jw);
+          role.jwks.min_refresh_interval_s =
+              r.integer(j, "min_refresh_interval_s", jw, 10, 0, 86400);
+          role.jwks.max_stale_s = r.integer(j, "max_stale_s", jw, 600, 0, 86400 * 30);
+        }
+        if (n["leeway_s"])
+          role.leeway_s = r.integer(n, "leeway_s", "role '" + role.id + "'", 30, 0, 3600);
+        if (kind == "authorization_server") {
+          role.kind = RoleKind::kAuthorizationServer;
+          read_authorization_server(r, n, role);
+        } else if (kind == "external_authorization_server") {
+          role.kind = RoleKind::kAuthorizationServer;
+          read_external_authorization_server(r, n, role);
+        } else if (kind == "gateway") {
+          role.kind = RoleKind::kGateway;
+          read_gateway(r, n, role);
+        } else if (kind == "resource_server") {
+          role.kind = RoleKind::kResourceServer;
+          read_resource_server(r, n, role);
+        } else {
+          role.kind = RoleKind::kClient;
+          read_client(r, n, role);
+        }
+      });
+      // Kept even when part of it was wrong, so references to it do not add errors of their own.
+      if (!role.id.empty() && !s.find_role(role.id)) s.roles.push_back(std::move(role));
     }
-    if (const auto w = root["workload"]) read_workload(r, w, s);
+    if (const auto w = root["workload"]) collect(errors, [&] { read_workload(r, w, s, errors); });
     if (const auto links = root["links"]) {
       if (!links.IsSequence()) r.fail(links, "'links' must be a list of {from, to, faults...}");
-      for (const auto& l : links) {
-        LinkFaults f = read_link(r, l, "a link", true);
-        const std::string from_zone = r.str(l, "from_zone", "a link", false);
-        const std::string to_zone = r.str(l, "to_zone", "a link", false);
-        if (from_zone.empty() != to_zone.empty())
-          r.fail(l, "a zone link needs both 'from_zone' and 'to_zone'");
-        if (!from_zone.empty()) {
-          if (l["from"] || l["to"])
-            r.fail(l, "a link names either roles (from/to) or zones (from_zone/to_zone), not both");
-          // Every role of to_zone, reached from every role of from_zone: one seeded proxy per pair.
-          bool any = false;
-          for (const auto& to : s.roles) {
-            if (to.zone != to_zone || to.kind == RoleKind::kClient) continue;
-            for (const auto& from : s.roles) {
-              if (from.zone != from_zone || from.id == to.id) continue;
-              LinkFaults pair = f;
-              pair.from = from.id;
-              pair.to = to.id;
-              pair.origin = "zone " + from_zone + "->" + to_zone;
-              s.links.push_back(pair);
-              any = true;
+      for (const auto& l : links)
+        collect(errors, [&] {
+          LinkFaults f = read_link(r, l, "a link", true);
+          const std::string from_zone = r.str(l, "from_zone", "a link", false);
+          const std::string to_zone = r.str(l, "to_zone", "a link", false);
+          if (from_zone.empty() != to_zone.empty())
+            r.fail(l, "a zone link needs both 'from_zone' and 'to_zone'");
+          if (!from_zone.empty()) {
+            if (l["from"] || l["to"])
+              r.fail(l,
+                     "a link names either roles (from/to) or zones (from_zone/to_zone), not both");
+            // Every role of to_zone, reached from every role of from_zone: one seeded proxy per
+            // pair.
+            bool any = false;
+            for (const auto& to : s.roles) {
+              if (to.zone != to_zone || to.kind == RoleKind::kClient) continue;
+              for (const auto& from : s.roles) {
+                if (from.zone != from_zone || from.id == to.id) continue;
+                LinkFaults pair = f;
+                pair.from = from.id;
+                pair.to = to.id;
+                pair.origin = "zone " + from_zone + "->" + to_zone;
+                s.links.push_back(pair);
+                any = true;
+              }
             }
+            if (!any)
+              r.fail(l, "no role of zone '" + from_zone + "' can reach a role of zone '" + to_zone +
+                            "'");
+            return;
           }
-          if (!any)
-            r.fail(l, "no role of zone '" + from_zone + "' can reach a role of zone '" + to_zone +
-                          "'");
-          continue;
-        }
-        if (f.to.empty()) r.fail(l, "a link needs 'to' (a role) or 'from_zone' and 'to_zone'");
-        f.origin = "links";
-        s.links.push_back(f);
-      }
+          if (f.to.empty()) r.fail(l, "a link needs 'to' (a role) or 'from_zone' and 'to_zone'");
+          f.origin = "links";
+          s.links.push_back(f);
+        });
     }
-    if (const auto t = root["timeline"]) s.timeline = read_timeline(r, t, s);
-    validate(r, s);
+    if (const auto t = root["timeline"])
+      collect(errors, [&] { s.timeline = read_timeline(r, t, s); });
+    // Cross-references only once every part reads: a part that did not would add echoes.
+    if (errors.empty()) validate(r, s, errors);
+    if (!errors.empty()) throw ScenarioError(std::move(errors));
   } catch (const YAML::Exception& e) {
     throw ScenarioError({file_label, {e.mark.line + 1, e.mark.column + 1}, e.msg});
   }

@@ -2,6 +2,8 @@
 // line and column and what was expected; convention breaks are warnings.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sim/scenario.h"
 
 using namespace txlab;
@@ -281,4 +283,26 @@ TEST(ScenarioLoaderTest, ExternalAuthorizationServerTakesItsUrlsFromTheEnvironme
   EXPECT_NE(linked.message.find("external authorization server"), std::string::npos)
       << linked.message;
   ::unsetenv("TXLAB_TEST_KC");
+}
+
+// One run reports every mistake of independent parts (roles, calls, links), each at its line.
+TEST(ScenarioLoaderTest, EveryErrorIsReportedNotOnlyTheFirst) {
+  std::string yaml = replace(kMinimal, "    issuer: https://auth.c.cloud\n",
+                             "    issuer: https://auth.c.cloud\n    trsut: [x]\n");
+  yaml = replace(yaml, "    audience: api://b\n", "    audience: api://b\n    colour: red\n");
+  yaml = replace(yaml, "    expect: { status: 200 }", "    expect: { status: 999 }");
+  try {
+    load_scenario_text(yaml, "test.yaml");
+    FAIL() << "expected errors";
+  } catch (const ScenarioError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 3u) << e.what();
+    EXPECT_NE(e.diagnostics()[0].message.find("unknown key 'trsut'"), std::string::npos);
+    EXPECT_EQ(e.diagnostics()[0].pos.line, 7);
+    EXPECT_NE(e.diagnostics()[1].message.find("unknown key 'colour'"), std::string::npos);
+    EXPECT_NE(e.diagnostics()[2].message.find("status"), std::string::npos);
+    // what() carries them all, one per line, each with file:line:column.
+    const std::string all = e.what();
+    EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 2);
+    EXPECT_NE(all.find("test.yaml:7:"), std::string::npos) << all;
+  }
 }
