@@ -28,6 +28,7 @@
 #include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
+#include "world/standalone.h"
 #include "world/timeline.h"
 #include "world/world.h"
 
@@ -43,9 +44,12 @@ usage:
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
         exits 1 when any expectation fails
   txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE]
+                      [--role ID [--listen HOST:PORT [--expose]] [--peer ROLE=URL ...]]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
         per-run CA and certificate in DIR and serves every role over https too; --json FILE
-        writes the roles' URLs once they listen
+        writes the roles' URLs once they listen. --role ID runs that role alone: every role it
+        calls or trusts is reached at --peer ROLE=URL (external authorization servers need
+        none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose)
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
@@ -99,7 +103,9 @@ struct Args {
   double duration_s = 5, rate = 0;
   std::string svg_out;
   // serve
-  std::string tls_dir;
+  std::string tls_dir, role, listen;
+  std::vector<std::string> peers;
+  bool expose = false;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -181,7 +187,9 @@ Args parse(int argc, char** argv) {
         {"--subject-audience", &Args::subject_audience},
         {"--subject-scope", &Args::subject_scope},
         {"--unauthorized-client", &Args::unauthorized_client},
-        {"--semantics", &Args::semantics}};
+        {"--semantics", &Args::semantics},
+        {"--role", &Args::role},
+        {"--listen", &Args::listen}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
       if (s == flag) {
@@ -220,6 +228,10 @@ Args parse(int argc, char** argv) {
       a.honours_may_act = true;
     else if (s == "--progress")
       a.progress = true;
+    else if (s == "--peer")
+      a.peers.push_back(value("--peer"));
+    else if (s == "--expose")
+      a.expose = true;
     else if (s == "--serve-issuer") {
       const long long port = number("--serve-issuer");
       if (port < 1 || port > 65535) usage_error("--serve-issuer needs a port from 1 to 65535");
@@ -237,7 +249,7 @@ Args parse(int argc, char** argv) {
   // An option that does not apply to the command is an error, never silently ignored.
   static const std::map<std::string, std::set<std::string>> kApplies = {
       {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--quiet"}},
-      {"serve", {"--seed", "--tls", "--json"}},
+      {"serve", {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose"}},
       {"lint", {}},
       {"load",
        {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit",
@@ -349,8 +361,50 @@ int cmd_run(const Args& a, Scenario s) {
   return run.ok() && ok ? 0 : 1;
 }
 
+// "HOST:PORT" (IPv6 as [::1]:PORT); false when malformed.
+bool parse_listen(const std::string& v, std::string* host, int* port) {
+  const size_t colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) return false;
+  *host = v.substr(0, colon);
+  if (host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  long long p = 0;
+  for (size_t i = colon + 1; i < v.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(v[i])) || i - colon > 5) return false;
+    p = p * 10 + (v[i] - '0');
+  }
+  if (p < 0 || p > 65535) return false;
+  *port = static_cast<int>(p);
+  return true;
+}
+
 int cmd_serve(const Args& a, Scenario s) {
+  if (a.role.empty() && (!a.listen.empty() || !a.peers.empty() || a.expose))
+    usage_error("--listen, --peer and --expose go with --role ID");
+  if (!a.role.empty()) {
+    std::map<std::string, std::string> peers;
+    for (const auto& p : a.peers) {
+      const size_t eq = p.find('=');
+      if (eq == std::string::npos || eq == 0) usage_error("--peer needs ROLE=URL, got '" + p + "'");
+      peers[p.substr(0, eq)] = p.substr(eq + 1);
+    }
+    std::string error;
+    auto one = standalone(std::move(s), a.role, peers, &error);
+    if (!one) usage_error(error);
+    s = std::move(*one);
+  }
   World world(std::move(s), a.seed);
+  if (!a.listen.empty()) {
+    std::string host;
+    int port = 0;
+    if (!parse_listen(a.listen, &host, &port))
+      usage_error("--listen needs HOST:PORT, got '" + a.listen + "'");
+    const bool loopback = host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+    if (host == "localhost") host = "127.0.0.1";
+    if (!loopback && !a.expose)
+      usage_error("--listen " + a.listen +
+                  " is not a loopback address: add --expose to serve beyond this machine");
+    world.listen_on(a.role, host, port);
+  }
   world.start();
   TlsMaterial tls;
   if (!a.tls_dir.empty()) {
@@ -364,6 +418,7 @@ int cmd_serve(const Args& a, Scenario s) {
     const std::string tls_url = world.tls_url_of(r.id);
     if (!tls_url.empty()) std::cout << "\t" << tls_url;
     if (!r.issuer.empty()) std::cout << "\tiss " << r.issuer;
+    if (world.is_external(r.id)) std::cout << "\t(not served here)";
     std::cout << "\n";
     roles.push_back({{"id", r.id},
                      {"kind", to_string(r.kind)},
@@ -383,7 +438,8 @@ int cmd_serve(const Args& a, Scenario s) {
                                     "\n"))
     return 3;
   for (const auto& r : world.roles()) {
-    if (r.kind == RoleKind::kClient && !world.scenario().workload.empty()) {
+    if (r.kind == RoleKind::kClient && !world.is_external(r.id) &&
+        !world.scenario().workload.empty()) {
       const auto& w = world.scenario().workload.front();
       std::cout << "\ntry: curl -s -X POST " << world.url_of(w.from) << "/invoke -d '{\"to\":\""
                 << w.to << "\",\"path\":\"" << w.path << "\"}'\n";

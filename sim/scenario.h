@@ -156,6 +156,10 @@ struct RoleSpec {
   SourcePos pos;
   AuthorizationServerSpec as;
   std::optional<ExternalAuthorizationServer> external;  // kind: external_authorization_server
+  // Runs in another process (serve --role): reached at this base URL ("" when nothing here
+  // calls it).
+  std::optional<std::string> remote_url;
+  bool runs_here() const { return !external && !remote_url; }
   GatewaySpec gateway;
   ResourceServerSpec resource;
   ClientSpec client;

@@ -8,6 +8,7 @@
 #include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
+#include "world/standalone.h"
 
 using namespace txlab;
 using namespace txlab::testing;
@@ -456,4 +457,23 @@ TEST(LoadSvgTest, AxesFollowTheDataAndNamesAreEscaped) {
   EXPECT_NE(svg.find(">calls</text>"), std::string::npos);
   EXPECT_NE(svg.find("latency (log scale)"), std::string::npos);
   EXPECT_NE(svg.find("4 calls · p50"), std::string::npos);
+}
+
+// serve --role: which peers a role needs, and the scenario it runs (pure).
+TEST(StandaloneTest, ARoleNeedsExactlyWhatItCallsOrTrusts) {
+  const Scenario s = load_scenario(scenario_path("direct"));
+  EXPECT_EQ(peers_needed(s, "gw-c2p"), (std::set<std::string>{"as-c", "as-c2pe", "gw-c2pe"}));
+  EXPECT_EQ(peers_needed(s, "as-c"), std::set<std::string>{});
+  EXPECT_EQ(peers_needed(s, "pba"), std::set<std::string>{"as-c2pe"});
+  std::string error;
+  EXPECT_FALSE(standalone(s, "gw-c2p", {{"as-c", "http://a"}}, &error));
+  EXPECT_NE(error.find("as-c2pe, gw-c2pe"), std::string::npos) << error;
+  EXPECT_FALSE(standalone(s, "pba", {{"pba", "http://x"}}, &error));
+  EXPECT_FALSE(standalone(s, "pba", {{"as-c2pe", "ftp://x"}}, &error));
+  auto one = standalone(s, "pba", {{"as-c2pe", "http://127.0.0.1:9/"}}, &error);
+  ASSERT_TRUE(one) << error;
+  EXPECT_TRUE(one->find_role("pba")->runs_here());
+  EXPECT_EQ(one->find_role("as-c2pe")->remote_url, "http://127.0.0.1:9");
+  EXPECT_EQ(one->find_role("cfa")->remote_url, "");  // not needed: not reachable from here
+  EXPECT_TRUE(one->links.empty());
 }

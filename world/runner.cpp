@@ -35,7 +35,7 @@ std::string check_claim(const Json& claims, const std::string& path, const std::
 std::vector<AuditEntry> collect_audit(World& world) {
   std::vector<AuditEntry> out;
   for (const auto& r : world.scenario().roles) {
-    if (r.kind != RoleKind::kAuthorizationServer || r.external) continue;
+    if (r.kind != RoleKind::kAuthorizationServer || !r.runs_here()) continue;
     for (auto& e : world.authorization_server(r.id).audit()) out.push_back(std::move(e));
   }
   return out;

@@ -63,7 +63,7 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
       env.defects = d->second;
       defects.erase(d);
     }
-    if (spec.external) continue;  // txlab does not run it: it is only an entry in the directory
+    if (!spec.runs_here()) continue;  // external or remote: only an entry in the directory
     std::unique_ptr<Role> role;
     switch (spec.kind) {
       case RoleKind::kAuthorizationServer: {
@@ -96,7 +96,12 @@ World::~World() { stop(); }
 
 void World::start() {
   if (started_) return;
-  for (auto& r : roles_) r->start();
+  for (auto& r : roles_) {
+    if (auto l = listen_.find(r->id()); l != listen_.end())
+      r->start_at(l->second.first, l->second.second);
+    else
+      r->start();
+  }
   // Links with faults: a proxy in front of the target role, seeded per link.
   uint64_t n = 0;
   for (const auto& l : scenario_.links) {
@@ -132,7 +137,7 @@ void World::start() {
 
 void World::enable_tls(const TlsMaterial& tls) {
   for (const auto& spec : scenario_.roles) {
-    if (tls_.count(spec.id) || spec.external) continue;
+    if (tls_.count(spec.id) || !spec.runs_here()) continue;
     auto front = std::make_unique<TlsFront>(by_id_.at(spec.id)->server_port(), tls);
     front->start();
     tls_[spec.id] = std::move(front);
@@ -251,6 +256,8 @@ void World::publish_directory() {
   for (const auto& spec : scenario_.roles) {
     Directory::Entry e{url_of(spec.id), ""};
     if (auto it = ases_.find(spec.id); it != ases_.end()) e.issuer = it->second->issuer();
+    if (spec.remote_url && spec.kind == RoleKind::kAuthorizationServer)
+      e.issuer = spec.as.issuer.empty() ? *spec.remote_url : spec.as.issuer;
     if (spec.external) {
       e.issuer = spec.as.issuer;
       e.token_path = path_of(spec.external->token_endpoint);
@@ -297,12 +304,17 @@ auto& lookup(Map& m, const std::string& role) {
 std::string World::url_of(const std::string& role) const {
   if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->external)
     return origin_of(spec->external->token_endpoint);
+  if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->remote_url)
+    return *spec->remote_url;
   return lookup(by_id_, role)->base_url();
 }
 
 std::string World::issuer_of(const std::string& role) const {
   if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->external)
     return spec->as.issuer;
+  if (const RoleSpec* spec = scenario_.find_role(role);
+      spec && spec->remote_url && spec->kind == RoleKind::kAuthorizationServer)
+    return spec->as.issuer.empty() ? *spec->remote_url : spec->as.issuer;
   auto it = ases_.find(role);
   if (it == ases_.end())
     throw std::out_of_range("role '" + role + "' is not an authorization server");
@@ -313,13 +325,19 @@ std::string World::role_of_issuer(const std::string& iss) const {
   for (const auto& [id, as] : ases_)
     if (as->issuer() == iss) return id;
   for (const auto& spec : scenario_.roles)
-    if (spec.external && spec.as.issuer == iss) return spec.id;
+    if (!spec.runs_here() && spec.kind == RoleKind::kAuthorizationServer &&
+        issuer_of(spec.id) == iss)
+      return spec.id;
   return {};
 }
 
 bool World::is_external(const std::string& role) const {
   const RoleSpec* spec = scenario_.find_role(role);
-  return spec && spec->external;
+  return spec && !spec->runs_here();
+}
+
+void World::listen_on(const std::string& role, const std::string& host, int port) {
+  listen_[role] = {host, port};
 }
 
 void World::freeze_clocks() {

@@ -61,7 +61,9 @@ class World {
   std::string issuer_of(const std::string& role) const;      // throws std::out_of_range
   std::string role_of_issuer(const std::string& iss) const;  // "" if none
   // An authorization server txlab does not run (kind: external_authorization_server).
-  bool is_external(const std::string& role) const;
+  bool is_external(const std::string& role) const;  // external, or remote (serve --role)
+  // Before start(): serve `role` on this address and port instead of 127.0.0.1:0.
+  void listen_on(const std::string& role, const std::string& host, int port);
   Clock& clock(const std::string& role);
   // Freezes every role's clock at the current second (offsets kept), for boundary tests.
   void freeze_clocks();
@@ -105,6 +107,7 @@ class World {
   std::map<std::string, AuthorizationServer*> ases_;
   std::map<std::string, Gateway*> gateways_;
   std::shared_ptr<Directory::Shared> directory_;  // published by start()
+  std::map<std::string, std::pair<std::string, int>> listen_;
   void publish_directory();
   uint64_t seed_ = 1;
   std::vector<std::string> plan_;

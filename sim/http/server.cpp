@@ -493,10 +493,12 @@ LoopbackServer::LoopbackServer(ServerOptions options)
 
 LoopbackServer::~LoopbackServer() { stop(); }
 
-bool LoopbackServer::bind_and_run(int port) {
+bool LoopbackServer::bind_and_run(const std::string& host, int port) {
   auto core = std::make_shared<Core>(options_, router_, *counters_);
   beast::error_code ec;
-  const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+  const auto address = net::ip::make_address(host, ec);
+  if (ec) return false;
+  const tcp::endpoint ep(address, static_cast<unsigned short>(port));
   core->acceptor.open(ep.protocol(), ec);
   if (!ec) core->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) core->acceptor.bind(ep, ec);
@@ -516,20 +518,28 @@ bool LoopbackServer::bind_and_run(int port) {
 
 int LoopbackServer::start() {
   if (core_) return port_;
-  if (!bind_and_run(0)) throw std::runtime_error("cannot bind 127.0.0.1:0");
+  if (!bind_and_run(host_, 0)) throw std::runtime_error("cannot bind 127.0.0.1:0");
+  return port_;
+}
+
+int LoopbackServer::start_at(const std::string& host, int port) {
+  if (core_) return port_;
+  if (port < 0 || port > 65535 || !bind_and_run(host, port))
+    throw std::runtime_error("cannot bind " + host + ":" + std::to_string(port));
+  host_ = host;
   return port_;
 }
 
 int LoopbackServer::start_on(int port) {
   if (core_) return port_;
-  if (port <= 0 || port > 65535 || !bind_and_run(port))
+  if (port <= 0 || port > 65535 || !bind_and_run(host_, port))
     throw std::runtime_error("cannot bind 127.0.0.1:" + std::to_string(port));
   return port_;
 }
 
 bool LoopbackServer::restart() {
   if (core_) return true;
-  return port_ > 0 && bind_and_run(port_);
+  return port_ > 0 && bind_and_run(host_, port_);
 }
 
 void LoopbackServer::stop() {
@@ -538,7 +548,10 @@ void LoopbackServer::stop() {
   core_.reset();
 }
 
-std::string LoopbackServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string LoopbackServer::base_url() const {
+  const bool v6 = host_.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+}
 
 ParsedRequest parse_request(std::string_view bytes, const ServerOptions& limits) {
   ParsedRequest out;

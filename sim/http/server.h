@@ -74,6 +74,8 @@ class LoopbackServer {
   // Binds 127.0.0.1:`port` instead (a fixed port a user configures elsewhere). Throws
   // std::runtime_error when the port cannot be bound.
   int start_on(int port);
+  // Binds `host` (an IPv4/IPv6 literal) and `port` (0: any). Throws like start_on.
+  int start_at(const std::string& host, int port);
   // Stops accepting, closes every connection, waits for running handlers; safe to call twice.
   void stop();
   // After stop(): serve again on the same port (a role coming back up). False when the port
@@ -88,11 +90,12 @@ class LoopbackServer {
   struct Core;  // Asio state, defined in server.cpp
 
  private:
-  bool bind_and_run(int port);
+  bool bind_and_run(const std::string& host, int port);
   ServerOptions options_;
   Router router_;
   std::shared_ptr<Core> core_;
   int port_ = 0;
+  std::string host_ = "127.0.0.1";
   struct Counters;
   std::shared_ptr<Counters> counters_;  // survive restarts
 };

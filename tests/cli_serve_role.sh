@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Roles out of the single process: AS-C and AS-C2PE of the direct scenario each in their own
+# `txlab serve --role` on fixed loopback ports; AS-C2PE trusts AS-C across processes (its JWKS
+# fetched from the other process) and exchanges AS-C's token. A role missing a peer, a
+# non-loopback --listen without --expose and a peer for an unknown role are usage errors.
+set -euo pipefail
+txlab=$1 src=$2 out=$3
+mkdir -p "$out"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+p1=$(free_port) p2=$(free_port)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null || true' EXIT
+"$txlab" serve "$src/scenarios/direct.yaml" --role as-c --listen "127.0.0.1:$p1" >"$out/as-c.log" 2>&1 &
+pids+=($!)
+"$txlab" serve "$src/scenarios/direct.yaml" --role as-c2pe --listen "127.0.0.1:$p2" \
+  --peer "as-c=http://127.0.0.1:$p1" >"$out/as-c2pe.log" 2>&1 &
+pids+=($!)
+for port in "$p1" "$p2"; do
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/jwks" && break; sleep 0.05; done
+done
+at1=$(curl -sf -u svc-cfa:cfa-secret -d grant_type=client_credentials "http://127.0.0.1:$p1/token" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+answer=$(curl -s -w '\n%{http_code}' -u gateway-c2p:gw-c2p-secret \
+  -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange -d "subject_token=$at1" \
+  -d subject_token_type=urn:ietf:params:oauth:token-type:access_token -d audience=api://pba \
+  "http://127.0.0.1:$p2/token")
+code=$(echo "$answer" | tail -1)
+[ "$code" = 200 ] || { echo "FAIL: cross-process exchange answered $code: $answer"; cat "$out/as-c2pe.log"; exit 1; }
+grep -q "as-c.*(not served here)" "$out/as-c2pe.log" || { echo "FAIL: the peer is not listed"; cat "$out/as-c2pe.log"; exit 1; }
+set +e
+"$txlab" serve "$src/scenarios/direct.yaml" --role gw-c2p >"$out/missing.txt" 2>&1; m=$?
+"$txlab" serve "$src/scenarios/direct.yaml" --role as-c --listen 0.0.0.0:0 >"$out/expose.txt" 2>&1; e=$?
+"$txlab" serve "$src/scenarios/direct.yaml" --role as-c --peer nobody=http://x >"$out/unknown.txt" 2>&1; u=$?
+set -e
+[ "$m" -eq 2 ] && grep -q "needs the URL of: as-c, as-c2pe, gw-c2pe" "$out/missing.txt" || { echo "FAIL: missing peers ($m)"; cat "$out/missing.txt"; exit 1; }
+[ "$e" -eq 2 ] && grep -q -- "--expose" "$out/expose.txt" || { echo "FAIL: non-loopback without --expose ($e)"; exit 1; }
+[ "$u" -eq 2 ] && grep -q "unknown role 'nobody'" "$out/unknown.txt" || { echo "FAIL: unknown peer ($u)"; exit 1; }
+echo "serve --role: cross-process exchange 200; usage errors as expected"
