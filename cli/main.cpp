@@ -25,6 +25,7 @@
 #include "sim/json_util.h"
 #include "sim/scenario.h"
 #include "sim/tls.h"
+#include "world/html.h"
 #include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
@@ -40,9 +41,11 @@ constexpr const char* kUsage =
     R"(txlab — run and check cross-zone OAuth 2.0 Token Exchange (RFC 8693) topologies
 
 usage:
-  txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--junit FILE] [--quiet]
+  txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--junit FILE]
+                    [--html FILE] [--quiet]
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
-        exits 1 when any expectation fails
+        exits 1 when any expectation fails. --html FILE: one self-contained page (sequence
+        diagrams, tokens decoded with what changed at each hop, timeline windows)
   txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE]
                       [--role ID [--listen HOST:PORT [--expose]] [--peer ROLE=URL ...]]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
@@ -53,9 +56,9 @@ usage:
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
-                     [--junit FILE] [--progress | --quiet]
+                     [--junit FILE] [--html FILE] [--progress | --quiet]
         drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
-  txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE]
+  txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE] [--html FILE] [--progress | --quiet]
         run the attack catalogue against the live topology; exits 1 if any attack is not rejected
   txlab conform --scenario SCENARIO --target ROLE [--seed S] [options]
   txlab conform --target-url BASE --exchanger-client ID:SECRET [options]
@@ -79,14 +82,15 @@ usage:
         --profile rfc8693|common|keycloak (default common)   --strict (NON-STRICT fails too)
         --only PREFIX (e.g. rfc8693/2.2.2)   --timeout-ms N (default 5000)
         --budget SECONDS (default 600)   --progress / --quiet (default: progress on a terminal)
-        --junit FILE   --json FILE|-   --list (print the cases and exit; honours --only)
+        --junit FILE   --json FILE|-   --html FILE (a filterable page with each failed case's
+        requests and answers, client secrets redacted)   --list (print the cases and exit)
         exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict), 2 usage or setup error,
               3 token exchange not supported, 4 target unreachable, timed out or budget spent
   txlab help | --version | COMMAND --help
 )";
 
 struct Args {
-  std::string command, scenario, json_out, mermaid_out;
+  std::string command, scenario, json_out, mermaid_out, html_out;
   int calls = 0;
   uint64_t seed = 1;
   bool quiet = false;
@@ -170,6 +174,7 @@ Args parse(int argc, char** argv) {
     static const std::pair<const char*, std::string Args::*> kStringOptions[] = {
         {"--json", &Args::json_out},
         {"--mermaid", &Args::mermaid_out},
+        {"--html", &Args::html_out},
         {"--scenario", &Args::scenario},
         {"--target", &Args::target_role},
         {"--target-url", &Args::target_url},
@@ -248,13 +253,13 @@ Args parse(int argc, char** argv) {
     usage_error("unknown command '" + a.command + "'");
   // An option that does not apply to the command is an error, never silently ignored.
   static const std::map<std::string, std::set<std::string>> kApplies = {
-      {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--quiet"}},
+      {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--html", "--quiet"}},
       {"serve", {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose"}},
       {"lint", {}},
       {"load",
-       {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit",
+       {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit", "--html",
         "--progress", "--quiet"}},
-      {"attack", {"--seed", "--json", "--junit"}},
+      {"attack", {"--seed", "--json", "--junit", "--html", "--progress", "--quiet"}},
       {"conform",
        {"--scenario",
         "--target",
@@ -285,6 +290,7 @@ Args parse(int argc, char** argv) {
         "--quiet",
         "--junit",
         "--json",
+        "--html",
         "--list"}}};
   for (const auto& g : given)
     if (!kApplies.at(a.command).count(g)) usage_error(g + " does not apply to '" + a.command + "'");
@@ -336,6 +342,14 @@ int cmd_run(const Args& a, Scenario s) {
       written = write_output(a.mermaid_out, render_mermaid(world, *tl.sample)) && written;
     if (!a.junit_out.empty())
       written = write_output(a.junit_out, render_junit(world, tl)) && written;
+    if (!a.html_out.empty())
+      written =
+          write_output(a.html_out,
+                       html::page("timeline", "txlab run · " + world.scenario().name,
+                                  world.scenario().file + " · seed " + std::to_string(tl.seed),
+                                  html::timeline_body(render_json(world, tl),
+                                                      render_json(world, *tl.sample)))) &&
+          written;
     if ((to_stdout || a.quiet || a.mermaid_out == "-") && !tl.ok())
       std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
                 << " --seed " << tl.seed << "\n";
@@ -355,6 +369,12 @@ int cmd_run(const Args& a, Scenario s) {
     ok = write_output(a.json_out, safe_dump(render_json(world, run), 2) + "\n") && ok;
   if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;
   if (!a.junit_out.empty()) ok = write_output(a.junit_out, render_junit(world, run)) && ok;
+  if (!a.html_out.empty())
+    ok = write_output(a.html_out,
+                      html::page("run", "txlab run · " + world.scenario().name,
+                                 world.scenario().file + " · seed " + std::to_string(run.seed),
+                                 html::run_body(render_json(world, run)))) &&
+         ok;
   if ((json_to_stdout || mermaid_to_stdout || a.quiet) && !run.ok())
     std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
               << " --seed " << run.seed << "\n";
@@ -480,11 +500,16 @@ int cmd_load(const Args& a, Scenario s) {
   if (o.progress && isatty(STDERR_FILENO)) std::cerr << "\n";
   if (a.json_out != "-") std::cout << render_text(r);
   bool ok = true;
-  if (!a.json_out.empty()) {
-    auto j = render_json(r);
-    j["seed"] = a.seed;
-    ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
-  }
+  auto j = render_json(r);
+  j["seed"] = a.seed;
+  if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
+  if (!a.html_out.empty())
+    ok = write_output(a.html_out,
+                      html::page("load", "txlab load · " + world.scenario().name,
+                                 world.scenario().file + " · " + std::to_string(a.concurrency) +
+                                     " callers · seed " + std::to_string(a.seed),
+                                 html::load_body(j, render_svg(r)))) &&
+         ok;
   if (!a.svg_out.empty()) ok = write_output(a.svg_out, render_svg(r)) && ok;
   if (!a.junit_out.empty())
     ok = write_output(a.junit_out, render_junit(r, world.scenario().name)) && ok;
@@ -497,7 +522,20 @@ int cmd_attack(const Args& a, Scenario s) {
   if (a.json_out != "-") std::cout << "txlab attack · seed " << a.seed << "\n";
   // Isolation first: the attack run ends by rotating a live client secret.
   const auto isolation = conformance::check_isolation(world);
-  const auto report = conformance::run_attacks(world);
+  // A counter on stderr: on a terminal, or with --progress; never with --quiet.
+  conformance::AttackProgress progress;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  if ((a.progress || tty) && !a.quiet)
+    progress = [tty](size_t done, const conformance::AttackResult& r) {
+      const std::string line = "[" + std::to_string(done) + "] " +
+                               (r.passed ? "as expected " : "NOT AS EXPECTED ") + r.id;
+      if (tty)
+        std::cerr << "\r\033[K" << line << std::flush;
+      else
+        std::cerr << line << "\n";
+    };
+  const auto report = conformance::run_attacks(world, progress);
+  if (progress && tty) std::cerr << "\r\033[K" << std::flush;
   if (a.json_out != "-") {
     std::cout << "trust isolation · every token at every verifier (accept / reject; ! = not what "
                  "the trust configuration allows)\n"
@@ -505,7 +543,7 @@ int cmd_attack(const Args& a, Scenario s) {
               << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
   }
   bool ok = true;
-  if (!a.json_out.empty()) {
+  {
     auto j = conformance::render_json(report);
     nlohmann::json cells = nlohmann::json::array();
     for (const auto& c : isolation.cells)
@@ -517,7 +555,13 @@ int cmd_attack(const Args& a, Scenario s) {
                        {"reason", c.reason}});
     j["isolation"] = {{"mismatches", isolation.mismatches()}, {"cells", cells}};
     j["seed"] = a.seed;
-    ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
+    if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
+    if (!a.html_out.empty())
+      ok = write_output(a.html_out,
+                        html::page("attack", "txlab attack · " + world.scenario().name,
+                                   world.scenario().file + " · seed " + std::to_string(a.seed),
+                                   html::attack_body(j))) &&
+           ok;
   }
   if (!a.junit_out.empty())
     ok = write_output(a.junit_out, conformance::render_junit(report, isolation)) && ok;
@@ -658,6 +702,13 @@ int cmd_conform(const Args& a) {
   if (!a.json_out.empty())
     ok = write_output(a.json_out, safe_dump(conformance::render_json(report), 2) + "\n") && ok;
   if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
+  if (!a.html_out.empty())
+    ok = write_output(a.html_out,
+                      html::page("conform", "txlab conform · " + report.target,
+                                 "profile " + std::string(conformance::to_string(report.profile)) +
+                                     (a.scenario.empty() ? "" : " · scenario " + a.scenario),
+                                 html::conform_body(conformance::render_json(report)))) &&
+         ok;
   if (!ok) return 2;
   if (report.verdict != conformance::Verdict::kGraded)
     return conformance::exit_code(report.verdict);

@@ -108,7 +108,8 @@ Topology discover(World& w) {
 
 class Runner {
  public:
-  Runner(World& w, AttackReport& report) : w_(w), report_(report), t_(discover(w)) {}
+  Runner(World& w, AttackReport& report, const AttackProgress& progress)
+      : w_(w), report_(report), progress_(progress), t_(discover(w)) {}
 
   void run();
 
@@ -174,6 +175,7 @@ class Runner {
       r.observed = std::string("attack aborted: ") + e.what();
     }
     report_.results.push_back(std::move(r));
+    if (progress_) progress_(report_.results.size(), report_.results.back());
   }
   void bearer_refused(const std::string& id, const std::string& category, const std::string& title,
                       const std::string& role, const std::function<std::string()> token,
@@ -194,6 +196,7 @@ class Runner {
 
   World& w_;
   AttackReport& report_;
+  const AttackProgress& progress_;
   Topology t_;
   int jti_ = 0;
 };
@@ -578,10 +581,10 @@ std::string pad(const std::string& s, size_t w) {
 
 }  // namespace
 
-AttackReport run_attacks(World& world) {
+AttackReport run_attacks(World& world, const AttackProgress& progress) {
   AttackReport report;
   report.scenario = world.scenario().name;
-  Runner(world, report).run();
+  Runner(world, report, progress).run();
   return report;
 }
 

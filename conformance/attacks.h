@@ -3,6 +3,7 @@
 // data-driven case run against a live World and judged against a precise expectation.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ struct AttackReport {
 
 // Runs every attack that applies to the scenario's topology. Secret rotation runs last (it
 // changes a live credential). Never throws for an attack's sake: a broken attack is a failure.
-AttackReport run_attacks(World& world);
+// Called after each attack (progress lines); may be empty.
+using AttackProgress = std::function<void(size_t done, const AttackResult&)>;
+AttackReport run_attacks(World& world, const AttackProgress& progress = {});
 
 std::string render_text(const AttackReport& report, bool color = false);
 nlohmann::json render_json(const AttackReport& report);

@@ -99,6 +99,13 @@ struct Target {
   std::vector<std::string> intermediaries;
 };
 
+// One request as sent and its answer as received, for reports: client secrets redacted
+// (RFC 6749 §2.3.1 Basic password, client_secret), each side at most 4 KiB.
+struct WireExchange {
+  std::string request;   // "POST /token HTTP/1.1\r\nHost: …\r\n\r\nbody"
+  std::string response;  // "HTTP/1.1 400\r\n…\r\n\r\nbody", or "(no answer: timeout)"
+};
+
 struct Finding {
   Grade grade = Grade::kOk;
   std::string expected;

@@ -3,8 +3,11 @@
 
 #include <atomic>
 #include <regex>
+#include <utility>
 
+#include "sim/http/message.h"
 #include "sim/http/server.h"
+#include "sim/jose/base64url.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 
@@ -15,6 +18,52 @@ using Json = nlohmann::json;
 namespace {
 constexpr const char* kGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
 constexpr const char* kAccessToken = "urn:ietf:params:oauth:token-type:access_token";
+constexpr size_t kWireSideMax = 4096;
+
+std::string bounded(std::string s) {
+  if (s.size() <= kWireSideMax) return s;
+  const size_t more = s.size() - kWireSideMax;
+  s.resize(kWireSideMax);
+  return s + "… (" + std::to_string(more) + " more bytes)";
+}
+
+// Authorization: Basic keeps the client id readable and drops the password (RFC 6749 §2.3.1);
+// any other scheme keeps its name only when it carries a secret-looking value.
+std::string redacted_authorization(const std::string& value) {
+  if (value.size() > 6 && http::iequals(std::string_view(value).substr(0, 6), "basic ")) {
+    std::string b64 = value.substr(6);
+    for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!b64.empty() && b64.back() == '=') b64.pop_back();
+    const auto decoded = jose::base64url_decode(b64);
+    if (!decoded) return value + "   [not base64]";
+    const size_t colon = decoded->find(':');
+    if (colon == std::string::npos) return value + "   [no ':' in the decoded value]";
+    return "Basic [redacted; decodes to id " + Json(decoded->substr(0, colon)).dump() + " and a " +
+           std::to_string(decoded->size() - colon - 1) + "-byte password]";
+  }
+  return value;
+}
+
+std::string request_text(const std::string& base, const http::OutboundRequest& req,
+                         const http::FormParams& form) {
+  std::string host = base;
+  if (const size_t p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
+  std::string out = req.method + " " + req.path + " HTTP/1.1\r\nHost: " + host + "\r\n";
+  out += "Content-Type: " + req.content_type + "\r\n";
+  for (const auto& [k, v] : req.headers)
+    out += k + ": " + (http::iequals(k, "Authorization") ? redacted_authorization(v) : v) + "\r\n";
+  http::FormParams shown = form;
+  for (auto& [k, v] : shown)
+    if (k == "client_secret") v = "[redacted]";
+  return out + "\r\n" + http::encode_form(shown);
+}
+
+std::string response_text(const http::InboundResponse& res) {
+  if (res.status == 0) return "(no answer: " + std::string(http::to_string(res.error)) + ")";
+  std::string out = "HTTP/1.1 " + std::to_string(res.status) + "\r\n";
+  for (const auto& [k, v] : res.headers) out += k + ": " + v + "\r\n";
+  return out + "\r\n" + res.body;
+}
 }  // namespace
 
 std::string_view to_string(Level l) {
@@ -179,8 +228,31 @@ std::string Probe::get(const std::string& url) {
 
 const Answer& Probe::once(const std::string& key, const std::function<Answer()>& compute) {
   auto it = memo_.find(key);
-  if (it != memo_.end()) return it->second;
+  if (it != memo_.end()) {
+    record(it->second.wire);
+    return it->second;
+  }
   return memo_.emplace(key, compute()).first->second;
+}
+
+void Probe::record(const std::shared_ptr<const WireExchange>& w) {
+  if (!w) return;
+  if (transcript_.size() == kTranscriptMax) {
+    transcript_.erase(transcript_.begin());
+    ++transcript_dropped_;
+  }
+  transcript_.push_back(*w);
+}
+
+void Probe::begin_case() {
+  transcript_.clear();
+  transcript_dropped_ = 0;
+}
+
+std::vector<WireExchange> Probe::take_transcript(size_t* dropped) {
+  *dropped = transcript_dropped_;
+  transcript_dropped_ = 0;
+  return std::exchange(transcript_, {});
 }
 
 std::optional<std::string> Probe::actor_token(std::string* error) {
@@ -245,6 +317,9 @@ Answer Probe::send(const http::FormParams& form,
   req.body = http::encode_form(form);
   auto res = pool_.send(base_, req);
   ++requests_;
+  a.wire = std::make_shared<WireExchange>(
+      WireExchange{bounded(request_text(base_, req, form)), bounded(response_text(res))});
+  record(a.wire);
   a.status = res.status;
   a.transport_error = std::string(http::to_string(res.error));
   a.raw = res.body.size() > 65536 ? res.body.substr(0, 65536) : res.body;

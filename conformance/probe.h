@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct Answer {
   std::string transport_error;  // when status == 0
   nlohmann::json body;          // discarded() when not JSON
   std::string raw;
+  std::shared_ptr<const WireExchange> wire;  // as sent and received (for reports)
   std::string content_type, cache_control, pragma, www_authenticate;
   bool json() const { return body.is_object(); }
   bool timed_out() const {
@@ -83,6 +85,13 @@ class Probe {
 
   // Requests sent and how many timed out (the runner's budget and its one "timed out" verdict).
   size_t requests() const { return requests_; }
+
+  // What a case sent and received, for reports: begin_case() empties it; the newest
+  // kTranscriptMax exchanges are kept (older ones counted as dropped). Answers reused by once()
+  // appear again.
+  static constexpr size_t kTranscriptMax = 6;
+  void begin_case();
+  std::vector<WireExchange> take_transcript(size_t* dropped);
   size_t timeouts() const { return timeouts_; }
 
  private:
@@ -98,6 +107,9 @@ class Probe {
   size_t requests_ = 0, timeouts_ = 0, error_members_seen_ = 0;
   Auth default_auth_ = Auth::kBasic;
   std::string charset_violation_;
+  void record(const std::shared_ptr<const WireExchange>& w);
+  std::vector<WireExchange> transcript_;
+  size_t transcript_dropped_ = 0;
   struct Attacker;
   std::unique_ptr<Attacker> attacker_;
 };

@@ -172,6 +172,7 @@ Report run_suite(const Target& target, const RunOptions& options) {
     } else {
       const size_t requests = probe.requests(), timeouts = probe.timeouts();
       const int64_t case_start = monotonic_us();
+      probe.begin_case();
       try {
         r.finding = c.check(probe);
       } catch (const std::exception& e) {
@@ -186,6 +187,8 @@ Report run_suite(const Target& target, const RunOptions& options) {
                    std::to_string(late) + " of " + std::to_string(sent) +
                        " requests of this case timed out");
       }
+      if (r.finding.grade == Grade::kFailed || r.finding.grade == Grade::kNonStrict)
+        r.exchanges = probe.take_transcript(&r.exchanges_dropped);
       // A target that stops answering ends the run with one verdict, not a failure per case.
       stalled = late > 0 && late == sent ? stalled + 1 : 0;
       if (stalled >= 2 && report.verdict == Verdict::kGraded) {
@@ -295,6 +298,13 @@ Json render_json(const Report& report) {
                      {"actual", r.finding.actual},
                      {"note", r.finding.note},
                      {"us", r.us}});
+    if (!r.exchanges.empty()) {
+      Json wire = Json::array();
+      for (const auto& e : r.exchanges)
+        wire.push_back({{"request", e.request}, {"response", e.response}});
+      cases.back()["exchanges"] = wire;
+      cases.back()["exchanges_dropped"] = r.exchanges_dropped;
+    }
   }
   Json counts = Json::object();
   for (Grade g : {Grade::kOk, Grade::kNonStrict, Grade::kInformational, Grade::kUnimplemented,

@@ -16,6 +16,10 @@ struct CaseResult {
   const Case* c = nullptr;
   Finding finding;
   int64_t us = 0;
+  // The case's last requests and answers (FAILED and NON-STRICT cases only; at most
+  // Probe::kTranscriptMax, older ones dropped and counted).
+  std::vector<WireExchange> exchanges;
+  size_t exchanges_dropped = 0;
 };
 
 // The run as a whole, decided before (and while) cases run, so that a target that cannot be

@@ -13,7 +13,7 @@ PACKAGES=(
 )
 if [ $demo -eq 0 ]; then
   PACKAGES+=(libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-jwcrypto clang-format clang libclang-rt-14-dev
-             openjdk-17-jdk-headless maven unzip curl)
+             openjdk-17-jdk-headless maven unzip curl chromium)
 fi
 
 missing=()

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "test_support.h"
+#include "world/html.h"
 #include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
@@ -446,7 +447,7 @@ TEST(TraceTest, BoundedKeepsTheNewestAndCountsDrops) {
 // spanning the decades the latencies actually cover, a y axis in calls.
 TEST(LoadSvgTest, AxesFollowTheDataAndNamesAreEscaped) {
   LoadReport r;
-  r.paths.push_back({"reads <orders> & \"more\"", {50, 900, 12000, 2000000}, 1});
+  r.paths.push_back({"reads <orders> & \"more\"", {50, 900, 12000, 2000000}, {}, 1});
   const std::string svg = render_svg(r);
   EXPECT_NE(svg.find(R"(<rect width="100%" height="100%" fill="#ffffff"/>)"), std::string::npos);
   EXPECT_NE(svg.find("reads &lt;orders&gt; &amp; &quot;more&quot;"), std::string::npos) << svg;
@@ -457,6 +458,54 @@ TEST(LoadSvgTest, AxesFollowTheDataAndNamesAreEscaped) {
   EXPECT_NE(svg.find(">calls</text>"), std::string::npos);
   EXPECT_NE(svg.find("latency (log scale)"), std::string::npos);
   EXPECT_NE(svg.find("4 calls · p50"), std::string::npos);
+}
+
+// --html pages: whatever a scenario names is text, never markup; the page fetches nothing.
+TEST(HtmlTest, NamesAreTextAndThePageFetchesNothing) {
+  const nlohmann::json roles = nlohmann::json::parse(
+      R"([{"id":"a<b>","kind":"client","zone":"z\"1"},{"id":"c","kind":"gateway","zone":"z2"}])");
+  const nlohmann::json call =
+      nlohmann::json::parse(R"({"id":"c1","name":"<script>alert(1)</script>",
+      "ok":false,"status":0,"failures":["want 200, got </pre><img src=x>"],
+      "hops":[{"from":"a<b>","to":"c","status":0,"us":5,"what":"GET /x?'\"&"}],
+      "tokens":[{"label":"AT1","claims":{"aud":"c","scope":"a"}},
+                {"label":"AT2","claims":{"aud":"d","scope":"a","act":{"sub":"<i>"}}}]})");
+  const std::string page = html::page(
+      "run", "t<", "s", html::run_body({{"ok", false}, {"roles", roles}, {"calls", {call}}}));
+  EXPECT_EQ(page.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(page.find("<img src=x>"), std::string::npos);
+  EXPECT_EQ(page.find("\"<i>\""), std::string::npos);
+  EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(page.find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(page.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(page.find("href=\"http"), std::string::npos);
+  // The hop without an answer is drawn as such; what changed between the tokens is listed.
+  const std::string svg = html::sequence_svg(roles, call);
+  EXPECT_NE(svg.find("no answer"), std::string::npos);
+  EXPECT_NE(svg.find("zone z&quot;1"), std::string::npos);
+  const std::string cards = html::token_cards(call);
+  EXPECT_NE(cards.find("data-changed=\"aud\""), std::string::npos);
+  EXPECT_NE(cards.find("data-changed=\"act\""), std::string::npos);
+  EXPECT_EQ(cards.find("data-changed=\"scope\""), std::string::npos);
+  EXPECT_NE(cards.find("<tr class=\"added\" data-claim=\"act\">"), std::string::npos);
+  EXPECT_NE(cards.find("<tr class=\"changed\" data-claim=\"aud\">"), std::string::npos);
+  EXPECT_EQ(html::escape("\x01'"), "\xEF\xBF\xBD&#39;");
+}
+
+// load --json: percentiles second by second, and histogram buckets that add up to the calls.
+TEST(LoadJsonTest, PercentilesOverTimeAndHistogram) {
+  LoadReport r;
+  r.elapsed_s = 3.1;
+  r.paths.push_back({"p", {100, 200, 300, 5000, 7000}, {100, 900, 1500, 2500, 3090}, 0});
+  const auto j = render_json(r);
+  ASSERT_EQ(j["over_time"].size(), 3u) << j["over_time"];  // the last 0.1 s joins second 3
+  EXPECT_EQ(j["over_time"][0]["calls"], 2);
+  EXPECT_EQ(j["over_time"][2]["calls"], 2);
+  EXPECT_EQ(j["over_time"][2]["p99_us"], 7000);
+  size_t total = 0;
+  for (const auto& b : j["histogram"][0]["buckets"]) total += b["calls"].get<size_t>();
+  EXPECT_EQ(total, 5u);
+  EXPECT_EQ(j["histogram"][0]["buckets"][0]["le_us"], 100);
 }
 
 // serve --role: which peers a role needs, and the scenario it runs (pure).

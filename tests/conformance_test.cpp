@@ -9,6 +9,7 @@
 
 #include "actors/as_defects.h"
 #include "conformance/issuer.h"
+#include "conformance/probe.h"
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/http/form.h"
@@ -119,6 +120,36 @@ TEST(ConformanceProfileTest, EveryFailedFindingHasExpectedAndActual) {
       EXPECT_FALSE(c.finding.actual.empty()) << defect << " " << c.c->info.id;
     }
   }
+}
+
+// A FAILED case carries what it sent and what came back (for --html), secrets redacted, bounded;
+// an OK case carries nothing.
+TEST(ConformanceReportTest, FailedCasesCarryTheirExchangesWithSecretsRedacted) {
+  auto w = selfcheck_world({"omit-issued-token-type"});
+  const Target t = target_from_world(*w, "as-t", Profile::kCommon);
+  const Report r = run_suite(t);
+  size_t failed = 0;
+  for (const auto& c : r.results) {
+    if (c.finding.grade == Grade::kOk) {
+      EXPECT_TRUE(c.exchanges.empty()) << c.c->info.id;
+    }
+    if (c.finding.grade != Grade::kFailed) continue;
+    ++failed;
+    ASSERT_FALSE(c.exchanges.empty()) << c.c->info.id;
+    EXPECT_LE(c.exchanges.size(), Probe::kTranscriptMax);
+    for (const auto& e : c.exchanges) {
+      EXPECT_EQ(e.request.rfind("POST ", 0), 0u) << e.request;
+      EXPECT_EQ(e.request.find(t.exchanger.secret), std::string::npos) << e.request;
+      EXPECT_LE(e.request.size(), 4096u + 64);
+      EXPECT_EQ(e.response.rfind("HTTP/1.1 ", 0), 0u) << e.response;
+    }
+    EXPECT_NE(c.exchanges.back().response.find("access_token"), std::string::npos);
+  }
+  EXPECT_GT(failed, 0u);
+  const auto j = render_json(r);
+  bool any = false;
+  for (const auto& c : j["cases"]) any = any || c.contains("exchanges");
+  EXPECT_TRUE(any);
 }
 
 TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalidRequestOk) {

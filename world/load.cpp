@@ -62,7 +62,7 @@ int64_t LoadReport::rss_at_kb(double t_s) const {
 LoadReport run_load(World& world, const LoadOptions& o) {
   const auto& workload = world.scenario().workload;
   LoadReport report;
-  for (const auto& w : workload) report.paths.push_back({w.name, {}, 0});
+  for (const auto& w : workload) report.paths.push_back({w.name, {}, {}, 0});
   if (workload.empty()) return report;
   world.trace().set_enabled(false);
   std::mutex mu;
@@ -91,6 +91,7 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   for (int t = 0; t < std::max(1, o.concurrency); ++t) {
     threads.emplace_back([&, t] {
       std::vector<std::vector<int64_t>> lat(workload.size());
+      std::vector<std::vector<uint32_t>> at(workload.size());
       std::vector<size_t> errs(workload.size(), 0);
       int64_t due =
           start + static_cast<int64_t>(per_thread_interval_us * t / std::max(1, o.concurrency));
@@ -110,7 +111,9 @@ LoadReport run_load(World& world, const LoadOptions& o) {
         req.content_type = "application/json";
         req.body = Json{{"to", call.to}, {"path", call.path}, {"method", call.method}}.dump();
         auto res = world.http().send(world.url_of(call.from), req);
-        lat[i].push_back(monotonic_us() - t0);
+        const int64_t t1 = monotonic_us();
+        lat[i].push_back(t1 - t0);
+        at[i].push_back(static_cast<uint32_t>((t1 - start) / 1000));
         auto j = Json::parse(res.body, nullptr, false);
         const int status = j.is_object() && j.contains("status") && j["status"].is_number()
                                ? j["status"].get<int>()
@@ -125,6 +128,7 @@ LoadReport run_load(World& world, const LoadOptions& o) {
       for (size_t i = 0; i < workload.size(); ++i) {
         auto& p = report.paths[i];
         p.latencies_us.insert(p.latencies_us.end(), lat[i].begin(), lat[i].end());
+        p.finished_ms.insert(p.finished_ms.end(), at[i].begin(), at[i].end());
         p.errors += errs[i];
       }
     });
@@ -189,8 +193,39 @@ Json render_json(const LoadReport& r) {
                      {"p90_us", percentile_us(p.latencies_us, 0.9)},
                      {"p99_us", percentile_us(p.latencies_us, 0.99)},
                      {"max_us", percentile_us(p.latencies_us, 1.0)}});
+  // Percentiles second by second, all paths together; a last fraction of a second shorter than
+  // half a second joins the second before it.
+  std::vector<std::vector<int64_t>> per_second(
+      std::max<size_t>(1, static_cast<size_t>(std::llround(r.elapsed_s))));
+  for (const auto& p : r.paths)
+    for (size_t k = 0; k < p.finished_ms.size() && k < p.latencies_us.size(); ++k)
+      per_second[std::min<size_t>(p.finished_ms[k] / 1000, per_second.size() - 1)].push_back(
+          p.latencies_us[k]);
+  Json over_time = Json::array();
+  for (size_t sec = 0; sec < per_second.size(); ++sec) {
+    if (per_second[sec].empty()) continue;
+    over_time.push_back({{"t_s", sec + 1},
+                         {"calls", per_second[sec].size()},
+                         {"p50_us", percentile_us(per_second[sec], 0.5)},
+                         {"p90_us", percentile_us(per_second[sec], 0.9)},
+                         {"p99_us", percentile_us(per_second[sec], 0.99)}});
+  }
+  // Log-spaced buckets, 10 per decade: {upper bound µs, calls}, empty buckets left out.
+  Json histogram = Json::array();
+  for (const auto& p : r.paths) {
+    std::map<int, size_t> buckets;
+    for (auto us : p.latencies_us)
+      ++buckets[static_cast<int>(
+          std::ceil(10 * std::log10(static_cast<double>(std::max<int64_t>(us, 1)))))];
+    Json b = Json::array();
+    for (const auto& [k, n] : buckets)
+      b.push_back({{"le_us", std::llround(std::pow(10.0, k / 10.0))}, {"calls", n}});
+    histogram.push_back({{"name", p.name}, {"buckets", b}});
+  }
   return {{"elapsed_s", r.elapsed_s},
           {"calls", r.calls()},
+          {"over_time", over_time},
+          {"histogram", histogram},
           {"errors", r.errors()},
           {"throughput_per_s", r.calls() / r.elapsed_s},
           {"exchanges", r.exchanges},

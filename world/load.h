@@ -28,6 +28,7 @@ struct LoadOptions {
 struct PathStats {
   std::string name;  // workload entry
   std::vector<int64_t> latencies_us;
+  std::vector<uint32_t> finished_ms;  // when each call of latencies_us ended, since the start
   size_t errors = 0;
 };
 
@@ -46,6 +47,8 @@ struct LoadReport {
 LoadReport run_load(World& world, const LoadOptions& options);
 int64_t percentile_us(std::vector<int64_t> v, double p);
 std::string render_text(const LoadReport& r);
+// Includes `over_time`: one entry per second of the run (calls that ended in it, their
+// p50/p90/p99 across paths) and `histogram`: per path, log-spaced latency buckets.
 nlohmann::json render_json(const LoadReport& r);
 std::string render_svg(const LoadReport& r);
 // A test case per workload path: failed when any of its calls missed its expected status, so
