@@ -5,9 +5,18 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 namespace txlab {
 
-Role::Role(RoleEnv env) : env_(std::move(env)), outbound_(env_.id, *env_.pool, *env_.trace) {}
+Role::Role(RoleEnv env) : env_(std::move(env)), outbound_(env_.id, *env_.pool, *env_.trace) {
+  // Liveness and readiness for orchestrators (Kubernetes probes, Compose and image health
+  // checks): registered first, so it answers before any route of the role, a gateway's
+  // catch-all included; served from the I/O thread, so it answers while workers are busy.
+  on_get_quick("/healthz", [id = env_.id](const http::Request&, http::Response& res) {
+    reply_json(res, 200, nlohmann::json{{"status", "ok"}, {"role", id}}.dump());
+  });
+}
 Role::~Role() { server_.stop(); }
 
 Role::Handler Role::in_call(Handler handler) {

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -22,9 +23,11 @@
 #include "conformance/issuer.h"
 #include "conformance/suite.h"
 #include "conformance/targets.h"
+#include "sim/http/client_pool.h"
 #include "sim/json_util.h"
 #include "sim/scenario.h"
 #include "sim/tls.h"
+#include "world/export.h"
 #include "world/html.h"
 #include "world/load.h"
 #include "world/report.h"
@@ -55,6 +58,14 @@ usage:
         none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose)
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
+  txlab export SCENARIO (--k8s DIR | --compose FILE) [--image IMAGE]
+        a `txlab serve --role` per role: Kubernetes manifests (a namespace per zone, Deployment,
+        Service, ConfigMap, Secret with that role's secrets only, NetworkPolicies admitting
+        exactly the declared links) or a Compose file (a network per zone and per cross-zone
+        link); --image defaults to txlab:VERSION
+  txlab health [URL]
+        GET URL (default http://127.0.0.1:8080/healthz); exit 0 on 200 within 3 s, else 1
+        (the image's and Compose's health check)
   txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
                      [--junit FILE] [--html FILE] [--progress | --quiet]
         drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
@@ -108,6 +119,8 @@ struct Args {
   std::string svg_out;
   // serve
   std::string tls_dir, role, listen;
+  // export
+  std::string k8s_dir, compose_file, image;
   std::vector<std::string> peers;
   bool expose = false;
 };
@@ -194,6 +207,9 @@ Args parse(int argc, char** argv) {
         {"--unauthorized-client", &Args::unauthorized_client},
         {"--semantics", &Args::semantics},
         {"--role", &Args::role},
+        {"--k8s", &Args::k8s_dir},
+        {"--compose", &Args::compose_file},
+        {"--image", &Args::image},
         {"--listen", &Args::listen}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
@@ -249,13 +265,16 @@ Args parse(int argc, char** argv) {
       positional.push_back(s);
   }
   if (a.command != "run" && a.command != "serve" && a.command != "lint" && a.command != "conform" &&
-      a.command != "attack" && a.command != "load")
+      a.command != "attack" && a.command != "load" && a.command != "export" &&
+      a.command != "health")
     usage_error("unknown command '" + a.command + "'");
   // An option that does not apply to the command is an error, never silently ignored.
   static const std::map<std::string, std::set<std::string>> kApplies = {
       {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--html", "--quiet"}},
       {"serve", {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose"}},
       {"lint", {}},
+      {"export", {"--k8s", "--compose", "--image"}},
+      {"health", {}},
       {"load",
        {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit", "--html",
         "--progress", "--quiet"}},
@@ -296,6 +315,11 @@ Args parse(int argc, char** argv) {
     if (!kApplies.at(a.command).count(g)) usage_error(g + " does not apply to '" + a.command + "'");
   if (a.command == "conform") {
     if (!positional.empty()) usage_error("conform takes options only (see usage)");
+    return a;
+  }
+  if (a.command == "health") {
+    if (positional.size() > 1) usage_error("health takes at most one URL");
+    a.scenario = positional.empty() ? "http://127.0.0.1:8080/healthz" : positional[0];
     return a;
   }
   if (positional.size() != 1) usage_error(a.command + " takes exactly one SCENARIO file");
@@ -715,6 +739,61 @@ int cmd_conform(const Args& a) {
   return report.passed() ? 0 : 1;
 }
 
+int cmd_health(const Args& a) {
+  const std::string& url = a.scenario;
+  if (url.rfind("http://", 0) != 0) usage_error("health needs an http:// URL, got '" + url + "'");
+  const size_t slash = url.find('/', 7);
+  http::OutboundRequest req;
+  req.path = slash == std::string::npos ? "/" : url.substr(slash);
+  req.timeout_ms = 3000;
+  http::HttpClientPool pool;
+  const auto res = pool.send(url.substr(0, slash), req);
+  if (res.status == 200) return 0;
+  std::cerr << "txlab health: " << url << ": "
+            << (res.status ? std::to_string(res.status) : std::string(http::to_string(res.error)))
+            << "\n";
+  return 1;
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.substr(0, slash), ec);
+  }
+  return write_output(path, text);
+}
+
+int cmd_export(const Args& a, const Scenario& s) {
+  if (a.k8s_dir.empty() == a.compose_file.empty())
+    usage_error("export needs exactly one of --k8s DIR and --compose FILE");
+  std::ifstream in(s.file);
+  const std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ExportOptions o;
+  o.image = a.image.empty() ? std::string("txlab:") + TXLAB_VERSION : a.image;
+  std::map<std::string, std::string> files;
+  std::string base;
+  if (!a.k8s_dir.empty()) {
+    files = export_k8s(s, source, o);
+    base = a.k8s_dir + "/";
+  } else {
+    const size_t slash = a.compose_file.rfind('/');
+    base = slash == std::string::npos ? "" : a.compose_file.substr(0, slash + 1);
+    files = export_compose(
+        s, source, o,
+        slash == std::string::npos ? a.compose_file : a.compose_file.substr(slash + 1));
+  }
+  for (const auto& r : s.roles)
+    if (r.kind == RoleKind::kAuthorizationServer && !r.external && r.as.issuer.empty())
+      std::cerr << "txlab export: warning: authorization server '" << r.id
+                << "' has no issuer: it would advertise its listen address; set issuer:\n";
+  for (const auto& [name, text] : files) {
+    if (!write_file(base + name, text)) return 3;
+    std::cout << base << name << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -728,6 +807,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (a.command == "health") return cmd_health(a);
   Scenario s;
   try {
     s = load_scenario(a.scenario);
@@ -736,6 +816,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   print_warnings(s);
+  if (a.command == "export") return cmd_export(a, s);
   try {
     if (a.command == "lint") {
       std::cout << s.file << ": ok (" << s.roles.size() << " roles, " << s.workload.size()

@@ -13,7 +13,7 @@ PACKAGES=(
 )
 if [ $demo -eq 0 ]; then
   PACKAGES+=(libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-jwcrypto clang-format clang libclang-rt-14-dev
-             openjdk-17-jdk-headless maven unzip curl chromium)
+             openjdk-17-jdk-headless maven unzip curl chromium docker-compose python3-yaml)
 fi
 
 missing=()
@@ -56,3 +56,6 @@ if [ ! -d "$here/tests/interop/node_modules/openid-client" ] || [ ! -d "$here/te
     exit 1
   fi
 fi
+
+# kubeconform and Kubernetes schemas for the export test (Go module proxy, PyPI; pinned, cached).
+bash "$here/tests/k8s/tools.sh"

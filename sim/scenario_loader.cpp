@@ -137,18 +137,9 @@ std::vector<std::string> with_common(std::vector<std::string> keys) {
   return keys;
 }
 
-ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const std::string& where,
-                                   const std::string& as_key) {
-  ClientCredentials c;
-  c.as_role = r.str(n, as_key, where, true);
-  c.client_id = r.str(n, "client_id", where, true);
-  c.secret = r.str(n, "secret", where, true);
-  c.auth = r.auth(n, where);
-  return c;
-}
-
 // ${NAME} in a value is the environment variable NAME (a vendor's URL is known only at run
-// time); an unset one is an error at the value.
+// time; `txlab export` keeps every secret in the environment); an unset one is an error at the
+// value. Applies to an external AS's URLs and issuer and to every `secret`.
 std::string expand_env(const Reader& r, const YAML::Node& at, const std::string& value) {
   std::string out;
   for (size_t i = 0; i < value.size();) {
@@ -165,6 +156,16 @@ std::string expand_env(const Reader& r, const YAML::Node& at, const std::string&
     i = end + 1;
   }
   return out;
+}
+
+ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const std::string& where,
+                                   const std::string& as_key) {
+  ClientCredentials c;
+  c.as_role = r.str(n, as_key, where, true);
+  c.client_id = r.str(n, "client_id", where, true);
+  c.secret = expand_env(r, n["secret"], r.str(n, "secret", where, true));
+  c.auth = r.auth(n, where);
+  return c;
 }
 
 void read_external_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
@@ -235,7 +236,8 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
           cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences", "public_jwk"},
           cw);
       c.auth = r.auth(cn, cw, true);
-      c.secret = r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt);
+      c.secret = expand_env(r, cn["secret"],
+                            r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt));
       c.public_jwk = r.str(cn, "public_jwk", cw, c.auth == ClientAuthMethod::kPrivateKeyJwt);
       if (!c.public_jwk.empty()) {
         std::string err;

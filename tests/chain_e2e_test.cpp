@@ -4,7 +4,10 @@
 
 #include <fstream>
 
+#include <yaml-cpp/yaml.h>
+
 #include "test_support.h"
+#include "world/export.h"
 #include "world/html.h"
 #include "world/load.h"
 #include "world/report.h"
@@ -506,6 +509,44 @@ TEST(LoadJsonTest, PercentilesOverTimeAndHistogram) {
   for (const auto& b : j["histogram"][0]["buckets"]) total += b["calls"].get<size_t>();
   EXPECT_EQ(total, 5u);
   EXPECT_EQ(j["histogram"][0]["buckets"][0]["le_us"], 100);
+}
+
+// export: the YAML writer round-trips through a YAML parser (YAML 1.1 words, colons, block
+// literals), and a role's scenario carries its own secrets as ${...} and nobody else's.
+TEST(ExportTest, YamlRoundTripsAndSecretsStayWithTheirRole) {
+  const Json v = {{"on", "off"},
+                  {"url", "http://a:8080/x"},
+                  {"n", 42},
+                  {"empty", Json::array()},
+                  {"text", "line one\n  indented: two\n"},
+                  {"list", {{{"a", 1}, {"b", {"x", "yes"}}}, "- dash"}}};
+  const YAML::Node back = YAML::Load(to_yaml(v));
+  EXPECT_EQ(back["on"].as<std::string>(), "off");
+  EXPECT_EQ(back["url"].as<std::string>(), "http://a:8080/x");
+  EXPECT_EQ(back["n"].as<int>(), 42);
+  EXPECT_EQ(back["empty"].size(), 0u);
+  EXPECT_EQ(back["text"].as<std::string>(), "line one\n  indented: two\n");
+  EXPECT_EQ(back["list"][0]["b"][1].as<std::string>(), "yes");
+  EXPECT_EQ(back["list"][1].as<std::string>(), "- dash");
+
+  std::ifstream in(scenario_path("broker"));
+  const std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::map<std::string, std::string> secrets;
+  const std::string gw = role_scenario_yaml(source, "gw-c2p", &secrets);
+  EXPECT_EQ(secrets,
+            (std::map<std::string, std::string>{{"TXLAB_SECRET_GATEWAY_C2P", "gw-c2p-secret"}}));
+  EXPECT_NE(gw.find("${TXLAB_SECRET_GATEWAY_C2P}"), std::string::npos);
+  for (const char* other : {"cfa-secret", "broker-secret", "gw-c2p-secret"})
+    EXPECT_EQ(gw.find(other), std::string::npos) << other;
+  secrets.clear();
+  role_scenario_yaml(source, "as-c2p", &secrets);  // its clients' and its broker credentials
+  EXPECT_EQ(secrets.size(), 2u);
+  const Scenario s = load_scenario(scenario_path("broker"));
+  const auto links = declared_links(s);
+  EXPECT_TRUE(links.count({"as-c2p", "as-c2pe"}));
+  EXPECT_TRUE(links.count({"gw-c2p", "gw-c2pe"}));
+  EXPECT_FALSE(links.count({"gw-c2p", "pba"}));
+  EXPECT_FALSE(links.count({"cfa", "pba"}));
 }
 
 // serve --role: which peers a role needs, and the scenario it runs (pure).
