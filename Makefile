@@ -5,7 +5,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan fuzz interop-matrix bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
+.PHONY: deps deps-demo install configure build demo test asan test-asan test-tsan fuzz image interop-matrix bench bench-run bench-rss bench-peers bench-all bench-baseline lint format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -70,6 +70,11 @@ fuzz: deps
 	    || { tail -60 build/fuzz/$$t.log; echo "make fuzz: fuzz_$$t failed; input in build/fuzz/crashes/"; exit 1; }; \
 	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build/fuzz/$$t.log | tr '\n' ' '; echo; \
 	done
+
+# The container image (multi-stage Dockerfile) built with buildah from a debootstrapped Debian 12
+# base, then run: txlab run, one role with serve --role, no compilers, at most 120 MB. Root only.
+image:
+	@bash scripts/image.sh
 
 # Benchmarks: release build, JSON run, regression gate against the committed baseline.
 BENCH_JSON := build/release/bench.json
