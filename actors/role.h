@@ -96,6 +96,8 @@ class Role {
   virtual RoleKind kind() const = 0;
   const std::string& id() const { return env_.id; }
   void start() { server_.start(); }
+  // Every answer this role gives (before start()): `txlab serve --log`.
+  void set_access_log(http::AccessLog log) { server_.set_access_log(std::move(log)); }
   // On a chosen address and port (serve --listen); throws std::runtime_error when it cannot.
   void start_at(const std::string& host, int port) { server_.start_at(host, port); }
   void stop() { server_.stop(); }

@@ -1,14 +1,18 @@
 // The txlab executable: run, serve and lint scenarios.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -32,6 +36,7 @@
 #include "world/load.h"
 #include "world/report.h"
 #include "world/runner.h"
+#include "world/serve_admin.h"
 #include "world/standalone.h"
 #include "world/timeline.h"
 #include "world/world.h"
@@ -49,13 +54,20 @@ usage:
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
         exits 1 when any expectation fails. --html FILE: one self-contained page (sequence
         diagrams, tokens decoded with what changed at each hop, timeline windows)
-  txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE]
+  txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE] [--log] [--events]
+                      [--admin PORT [--admin-token FILE]]
                       [--role ID [--listen HOST:PORT [--expose]] [--peer ROLE=URL ...]]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
         per-run CA and certificate in DIR and serves every role over https too; --json FILE
         writes the roles' URLs once they listen. --role ID runs that role alone: every role it
         calls or trusts is reached at --peer ROLE=URL (external authorization servers need
-        none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose)
+        none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose).
+        --log prints a line per answered request (time, role, method, path, status, bytes, ms).
+        Events of the timeline catalogue apply while serving: --events reads one per stdin line
+        ("rotate_key as-c", "down gw-c2pe", "{revoke_client: {as: as-c, client: svc-cfa}}");
+        --admin PORT serves POST /events (the body is one event) and GET /events on 127.0.0.1
+        only, for "Authorization: Bearer TOKEN": a random token written to --admin-token FILE
+        (mode 0600) or printed on stderr
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab export SCENARIO (--k8s DIR | --compose FILE) [--image IMAGE]
@@ -122,7 +134,9 @@ struct Args {
   // export
   std::string k8s_dir, compose_file, image;
   std::vector<std::string> peers;
-  bool expose = false;
+  bool expose = false, log = false, events = false;
+  int admin_port = -1;
+  std::string admin_token_file;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -210,6 +224,7 @@ Args parse(int argc, char** argv) {
         {"--k8s", &Args::k8s_dir},
         {"--compose", &Args::compose_file},
         {"--image", &Args::image},
+        {"--admin-token", &Args::admin_token_file},
         {"--listen", &Args::listen}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
@@ -253,7 +268,15 @@ Args parse(int argc, char** argv) {
       a.peers.push_back(value("--peer"));
     else if (s == "--expose")
       a.expose = true;
-    else if (s == "--serve-issuer") {
+    else if (s == "--log")
+      a.log = true;
+    else if (s == "--events")
+      a.events = true;
+    else if (s == "--admin") {
+      const long long port = number("--admin");
+      if (port > 65535) usage_error("--admin needs a port from 0 to 65535");
+      a.admin_port = static_cast<int>(port);
+    } else if (s == "--serve-issuer") {
       const long long port = number("--serve-issuer");
       if (port < 1 || port > 65535) usage_error("--serve-issuer needs a port from 1 to 65535");
       a.serve_issuer_port = static_cast<int>(port);
@@ -271,7 +294,9 @@ Args parse(int argc, char** argv) {
   // An option that does not apply to the command is an error, never silently ignored.
   static const std::map<std::string, std::set<std::string>> kApplies = {
       {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--html", "--quiet"}},
-      {"serve", {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose"}},
+      {"serve",
+       {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose", "--log",
+        "--events", "--admin", "--admin-token"}},
       {"lint", {}},
       {"export", {"--k8s", "--compose", "--image"}},
       {"health", {}},
@@ -449,7 +474,47 @@ int cmd_serve(const Args& a, Scenario s) {
                   " is not a loopback address: add --expose to serve beyond this machine");
     world.listen_on(a.role, host, port);
   }
+  if (!a.admin_token_file.empty() && a.admin_port < 0)
+    usage_error("--admin-token goes with --admin PORT");
+  static std::mutex out_mu;  // log lines and event results, whole lines from every thread
+  if (a.log)
+    world.set_access_log([](const std::string& role, const http::AccessRecord& r) {
+      const auto now = std::chrono::system_clock::now();
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+      const std::time_t t = std::chrono::system_clock::to_time_t(now);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char when[96];
+      std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    static_cast<int>(ms.count() % 1000));
+      std::string target(r.target);
+      for (char& c : target)  // a log line is one line of text, whatever the path held
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+      char tail[64];
+      std::snprintf(tail, sizeof tail, " %d %zuB %.1fms", r.status, r.bytes,
+                    static_cast<double>(r.us) / 1000.0);
+      std::lock_guard lock(out_mu);
+      std::cout << when << " " << role << " " << r.method << " " << target << tail << std::endl;
+    });
   world.start();
+  std::shared_ptr<ServeAdmin> admin;
+  std::string token;
+  if (a.events || a.admin_port >= 0) {
+    if (a.admin_port >= 0) {
+      token = random_admin_token();
+      if (!a.admin_token_file.empty()) {
+        const int fd = ::open(a.admin_token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || ::fchmod(fd, 0600) != 0 ||
+            ::write(fd, token.data(), token.size()) != static_cast<ssize_t>(token.size())) {
+          std::cerr << "txlab serve: cannot write --admin-token " << a.admin_token_file << "\n";
+          return 3;
+        }
+        ::close(fd);
+      }
+    }
+    admin = std::make_shared<ServeAdmin>(world, token);
+  }
   TlsMaterial tls;
   if (!a.tls_dir.empty()) {
     tls = make_tls_material(a.tls_dir);
@@ -489,6 +554,26 @@ int cmd_serve(const Args& a, Scenario s) {
                 << w.to << "\",\"path\":\"" << w.path << "\"}'\n";
       break;
     }
+  }
+  if (admin && a.admin_port >= 0) {
+    const int port = admin->start(a.admin_port);
+    std::cout << "admin: POST/GET http://127.0.0.1:" << port << "/events (Bearer token "
+              << (a.admin_token_file.empty() ? "on stderr" : "in " + a.admin_token_file) << ")\n";
+    if (a.admin_token_file.empty()) std::cerr << "admin token: " << token << "\n";
+  }
+  std::thread stdin_events;
+  if (admin && a.events) {
+    std::cout << "events: one per line on stdin (e.g. rotate_key as-c, down gw-c2pe)\n";
+    stdin_events = std::thread([admin] {
+      for (std::string line; !g_stop && std::getline(std::cin, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto o = admin->submit(line);
+        std::lock_guard lock(out_mu);
+        std::cout << (o.ok ? "event: " + o.event + " -> " + o.result : "event refused: " + o.result)
+                  << std::endl;
+      }
+    });
+    stdin_events.detach();  // a blocked read of stdin must not hold up Ctrl-C
   }
   std::cout << "Ctrl-C to stop" << std::endl;
   std::signal(SIGINT, [](int) { g_stop = true; });

@@ -337,5 +337,10 @@ class ScenarioError : public std::runtime_error {
 // Loads and validates. Throws ScenarioError (file:line:column: what was expected).
 Scenario load_scenario(const std::string& path);
 Scenario load_scenario_text(const std::string& yaml, const std::string& file_label);
+// One event written as a timeline entry is (`{rotate_key: as-c}`, `{revoke_client: {as: as-c,
+// client: svc-cfa}}`, or the short form `rotate_key as-c` for events that name a role), checked
+// against `s` like the timeline's: what `txlab serve` takes while it runs. `at`, `jitter` and
+// `overlap` are refused (it applies now). Throws ScenarioError with `label`:line:column.
+TimelineEvent parse_event(const std::string& text, const Scenario& s, const std::string& label);
 
 }  // namespace txlab

@@ -325,7 +325,9 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
   return t;
 }
 
-void validate_timeline(const Reader& r, const Scenario& s) {
+// An event must name what exists and can act: a role txlab runs, an AS for AS events, a client
+// registered there.
+void check_event(const Reader& r, const Scenario& s, const TimelineEvent& e) {
   auto role_check = [&](const std::string& id, SourcePos at, const std::string& what,
                         bool must_be_as) {
     const RoleSpec* role = s.find_role(id);
@@ -339,37 +341,38 @@ void validate_timeline(const Reader& r, const Scenario& s) {
                         ", not an authorization server");
     return role;
   };
-  auto check_event = [&](const TimelineEvent& e) {
-    const std::string what = std::string(to_string(e.kind));
-    switch (e.kind) {
-      case EventKind::kDown:
-      case EventKind::kUp:
-        if (role_check(e.role, e.pos, what, false)->kind == RoleKind::kClient)
-          r.fail_at(e.pos, what + ": '" + e.role +
-                               "' is a client (it starts the calls); take down a server role");
-        break;
-      case EventKind::kClockStep: {
-        if (!e.role.empty()) role_check(e.role, e.pos, what, false);
-        bool any = e.zone.empty();
-        for (const auto& role : s.roles) any = any || role.zone == e.zone;
-        if (!any) r.fail_at(e.pos, what + " names zone '" + e.zone + "', which no role is in");
-        break;
-      }
-      default: {
-        const RoleSpec* as = role_check(e.role, e.pos, what, true);
-        if (!e.client.empty()) {
-          bool found = false;
-          for (const auto& c : as->as.clients) found = found || c.id == e.client;
-          if (!found)
-            r.fail_at(e.pos, what + " names client '" + e.client +
-                                 "', which is not registered at '" + e.role + "'");
-        }
-        if (e.kind == EventKind::kPolicy && e.max_ttl_s && !as->as.exchange)
-          r.fail_at(e.pos, what + ": '" + e.role +
-                               "' does not perform token exchange, so it has no max_ttl_s");
-      }
+  const std::string what = std::string(to_string(e.kind));
+  switch (e.kind) {
+    case EventKind::kDown:
+    case EventKind::kUp:
+      if (role_check(e.role, e.pos, what, false)->kind == RoleKind::kClient)
+        r.fail_at(e.pos, what + ": '" + e.role +
+                             "' is a client (it starts the calls); take down a server role");
+      break;
+    case EventKind::kClockStep: {
+      if (!e.role.empty()) role_check(e.role, e.pos, what, false);
+      bool any = e.zone.empty();
+      for (const auto& role : s.roles) any = any || role.zone == e.zone;
+      if (!any) r.fail_at(e.pos, what + " names zone '" + e.zone + "', which no role is in");
+      break;
     }
-  };
+    default: {
+      const RoleSpec* as = role_check(e.role, e.pos, what, true);
+      if (!e.client.empty()) {
+        bool found = false;
+        for (const auto& c : as->as.clients) found = found || c.id == e.client;
+        if (!found)
+          r.fail_at(e.pos, what + " names client '" + e.client + "', which is not registered at '" +
+                               e.role + "'");
+      }
+      if (e.kind == EventKind::kPolicy && e.max_ttl_s && !as->as.exchange)
+        r.fail_at(e.pos, what + ": '" + e.role +
+                             "' does not perform token exchange, so it has no max_ttl_s");
+    }
+  }
+}
+
+void validate_timeline(const Reader& r, const Scenario& s) {
   const Timeline& t = *s.timeline;
   for (const auto& name : t.traffic) {
     bool found = false;
@@ -378,16 +381,16 @@ void validate_timeline(const Reader& r, const Scenario& s) {
       r.fail_at(t.pos, "'traffic' of the timeline names workload entry '" + name +
                            "', which does not exist");
   }
-  for (const auto& e : t.events) check_event(e);
+  for (const auto& e : t.events) check_event(r, s, e);
   if (t.swarm) {
     for (const auto& c : t.swarm->candidates) {
-      if (c.event) check_event(*c.event);
+      if (c.event) check_event(r, s, *c.event);
       if (c.down_role) {
         TimelineEvent e;
         e.kind = EventKind::kDown;
         e.role = *c.down_role;
         e.pos = c.pos;
-        check_event(e);
+        check_event(r, s, e);
       }
       if (c.link) {
         if (c.link->from != "*" && !s.find_role(c.link->from))
@@ -399,5 +402,35 @@ void validate_timeline(const Reader& r, const Scenario& s) {
   }
 }
 
+TimelineEvent read_event_entry(const Reader& r, const YAML::Node& n) {
+  return read_event(r, n, "the event", {});
+}
+
 }  // namespace scenario_detail
+TimelineEvent parse_event(const std::string& text, const Scenario& s, const std::string& label) {
+  using scenario_detail::check_event;
+  using scenario_detail::read_event_entry;
+  scenario_detail::Reader r(label);
+  std::string yaml = text;
+  while (!yaml.empty() && (yaml.back() == '\n' || yaml.back() == '\r' || yaml.back() == ' '))
+    yaml.pop_back();
+  // The short form "KIND ROLE": a role-only event without YAML punctuation.
+  if (const size_t sp = yaml.find(' ');
+      sp != std::string::npos && yaml.find_first_of(":{[") == std::string::npos)
+    yaml = "{" + yaml.substr(0, sp) + ": " + yaml.substr(sp + 1) + "}";
+  YAML::Node n;
+  try {
+    n = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError({label, {e.mark.line + 1, e.mark.column + 1}, "not YAML: " + e.msg});
+  }
+  if (!n.IsMap()) r.fail(n, "an event is a mapping such as {rotate_key: as-c}");
+  if (n["overlap"])
+    r.fail(n["overlap"], "'overlap' schedules a later retire_keys; send retire_keys when ready");
+  TimelineEvent e = read_event_entry(r, n);
+  e.origin = "serve";
+  check_event(r, s, e);
+  return e;
+}
+
 }  // namespace txlab

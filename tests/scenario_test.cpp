@@ -306,3 +306,36 @@ TEST(ScenarioLoaderTest, EveryErrorIsReportedNotOnlyTheFirst) {
     EXPECT_NE(all.find("test.yaml:7:"), std::string::npos) << all;
   }
 }
+
+// txlab serve --events / --admin: one event, the short or the YAML form, checked like a
+// timeline's, errors with a position.
+TEST(ScenarioEventTest, OneEventParsesAndIsCheckedAgainstTheScenario) {
+  const Scenario s = load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/broker.yaml");
+  TimelineEvent e = parse_event("down gw-c2pe", s, "event");
+  EXPECT_EQ(e.kind, EventKind::kDown);
+  EXPECT_EQ(e.role, "gw-c2pe");
+  e = parse_event("{revoke_client: {as: as-c, client: svc-cfa}}\n", s, "event");
+  EXPECT_EQ(e.kind, EventKind::kRevokeClient);
+  EXPECT_EQ(e.client, "svc-cfa");
+  e = parse_event("{clock_step: {zone: on-prem, by_s: -30}}", s, "event");
+  EXPECT_EQ(e.by_s, -30);
+  auto error_of = [&](const std::string& text) {
+    try {
+      parse_event(text, s, "event");
+    } catch (const ScenarioError& err) {
+      return std::string(err.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(error_of("rotate_key nobody").find("unknown role 'nobody'"), std::string::npos);
+  EXPECT_NE(error_of("{rotate_key: gw-c2p}").find("not an authorization server"),
+            std::string::npos);
+  EXPECT_NE(error_of("{revoke_client: {as: as-c, client: ghost}}").find("not registered"),
+            std::string::npos);
+  EXPECT_NE(error_of("{rotate_key: as-c, overlap: 30s}").find("retire_keys"), std::string::npos);
+  EXPECT_NE(error_of("{down: cfa}").find("is a client"), std::string::npos);
+  EXPECT_NE(error_of("{rotate_key: [").find("event:"), std::string::npos);
+  EXPECT_NE(error_of("[1, 2]").find("mapping"), std::string::npos);
+  EXPECT_NE(error_of("{down: pba, up: pba}").find("two events"), std::string::npos);
+  EXPECT_NE(error_of("nonsense here").find("event:1:"), std::string::npos);
+}

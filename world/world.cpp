@@ -94,6 +94,12 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
 
 World::~World() { stop(); }
 
+void World::set_access_log(
+    std::function<void(const std::string& role, const http::AccessRecord&)> log) {
+  for (auto& r : roles_)
+    r->set_access_log([log, id = r->id()](const http::AccessRecord& rec) { log(id, rec); });
+}
+
 void World::start() {
   if (started_) return;
   for (auto& r : roles_) {

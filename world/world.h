@@ -64,6 +64,8 @@ class World {
   bool is_external(const std::string& role) const;  // external, or remote (serve --role)
   // Before start(): serve `role` on this address and port instead of 127.0.0.1:0.
   void listen_on(const std::string& role, const std::string& host, int port);
+  // Before start(): `log(role, record)` for every answer of every role this world runs.
+  void set_access_log(std::function<void(const std::string& role, const http::AccessRecord&)> log);
   Clock& clock(const std::string& role);
   // Freezes every role's clock at the current second (offsets kept), for boundary tests.
   void freeze_clocks();

@@ -98,11 +98,12 @@ class Session;
 }  // namespace
 
 struct LoopbackServer::Core {
-  Core(const ServerOptions& o, const Router& r, Counters& c)
-      : options(o), router(r), counters(c), pool(o.threads, o.queue_limit) {}
+  Core(const ServerOptions& o, const Router& r, Counters& c, AccessLog l)
+      : options(o), router(r), counters(c), log(std::move(l)), pool(o.threads, o.queue_limit) {}
   const ServerOptions& options;
   const Router& router;
   Counters& counters;
+  const AccessLog log;
   // The registry outlives the io_context (declared first): sessions destroyed with the
   // io_context's pending handlers deregister themselves.
   std::mutex mu;
@@ -300,6 +301,11 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
     auto req = std::make_shared<Request>(to_request(std::move(msg)));
+    if (core_.log) {
+      method_ = req->method;
+      target_ = req->path.substr(0, 512) + (req->query.empty() ? "" : "?…");  // no query values
+      arrived_ = std::chrono::steady_clock::now();
+    }
     core_.counters.requests.fetch_add(1);
     phase_ = kHandling;
     if (core_.router.is_quick(*req)) {  // never blocks: no hand-off to a worker
@@ -366,6 +372,23 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write(Response res) {
     phase_ = kWriting;
+    if (core_.log) {
+      const auto now = std::chrono::steady_clock::now();
+      AccessRecord rec;
+      rec.method = method_.empty() ? std::string_view("-") : std::string_view(method_);
+      rec.target = target_.empty() ? std::string_view("-") : std::string_view(target_);
+      rec.status = res.status;
+      rec.bytes = res.body.size();
+      rec.us = method_.empty()
+                   ? 0
+                   : std::chrono::duration_cast<std::chrono::microseconds>(now - arrived_).count();
+      try {
+        core_.log(rec);
+      } catch (...) {  // a log that throws loses its line, never the answer
+      }
+      method_.clear();
+      target_.clear();
+    }
     auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
     msg->version(version_ == 10 ? 10 : 11);
     msg->result(static_cast<unsigned>(res.status));
@@ -410,6 +433,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t drained_ = 0;
   std::unique_ptr<std::array<char, 16384>> scratch_;
   unsigned version_ = 11;
+  std::string method_, target_;  // for the access log
+  std::chrono::steady_clock::time_point arrived_;
 };
 
 }  // namespace
@@ -494,7 +519,7 @@ LoopbackServer::LoopbackServer(ServerOptions options)
 LoopbackServer::~LoopbackServer() { stop(); }
 
 bool LoopbackServer::bind_and_run(const std::string& host, int port) {
-  auto core = std::make_shared<Core>(options_, router_, *counters_);
+  auto core = std::make_shared<Core>(options_, router_, *counters_, access_log_);
   beast::error_code ec;
   const auto address = net::ip::make_address(host, ec);
   if (ec) return false;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,6 +59,16 @@ struct ParsedRequest {
 };
 ParsedRequest parse_request(std::string_view bytes, const ServerOptions& limits = {});
 
+// One answered request, for an access log: "-" as method and target when the request was
+// refused before it was read (408, 413, 431, 400 ...).
+struct AccessRecord {
+  std::string_view method, target;
+  int status = 0;
+  size_t bytes = 0;  // body bytes sent
+  int64_t us = 0;    // from the request's arrival (its body read) to the answer
+};
+using AccessLog = std::function<void(const AccessRecord&)>;
+
 class LoopbackServer {
  public:
   explicit LoopbackServer(ServerOptions options = {});
@@ -86,6 +97,9 @@ class LoopbackServer {
   std::string base_url() const;
   ServerStats stats() const;
   const ServerOptions& options() const { return options_; }
+  // Called for every answer, from the server's threads (keep it short and thread-safe); takes
+  // effect at the next start or restart.
+  void set_access_log(AccessLog log) { access_log_ = std::move(log); }
 
   struct Core;  // Asio state, defined in server.cpp
 
@@ -96,6 +110,7 @@ class LoopbackServer {
   std::shared_ptr<Core> core_;
   int port_ = 0;
   std::string host_ = "127.0.0.1";
+  AccessLog access_log_;
   struct Counters;
   std::shared_ptr<Counters> counters_;  // survive restarts
 };
