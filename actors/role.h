@@ -108,7 +108,10 @@ class Role {
   // Closes the role's own idle outbound connections (before any server stops, so no server
   // waits for them to time out).
   virtual void release_connections() {}
-  std::string base_url() const { return server_.base_url(); }
+  // Where others reach this role: its server's address, or the URL set by set_public_url (a
+  // Service or a proxy in front of it). An AS without a configured issuer uses this as `iss`.
+  std::string base_url() const { return public_url_.empty() ? server_.base_url() : public_url_; }
+  void set_public_url(std::string url) { public_url_ = std::move(url); }
   int server_port() const { return server_.port(); }
 
  protected:
@@ -122,6 +125,7 @@ class Role {
 
   RoleEnv env_;
   http::LoopbackServer server_;
+  std::string public_url_;
   Outbound outbound_;
 
  private:

@@ -56,12 +56,15 @@ usage:
         diagrams, tokens decoded with what changed at each hop, timeline windows)
   txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE] [--log] [--events]
                       [--admin PORT [--admin-token FILE]]
-                      [--role ID [--listen HOST:PORT [--expose]] [--peer ROLE=URL ...]]
+                      [--role ID [--listen HOST:PORT [--expose]] [--public-url URL]
+                       [--peer ROLE=URL ...]]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
         per-run CA and certificate in DIR and serves every role over https too; --json FILE
         writes the roles' URLs once they listen. --role ID runs that role alone: every role it
         calls or trusts is reached at --peer ROLE=URL (external authorization servers need
-        none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose).
+        none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose);
+        --public-url is where others reach it (an AS with no issuer, or issuer: served,
+        advertises it as its issuer, RFC 8414 §3.3).
         --log prints a line per answered request (time, role, method, path, status, bytes, ms).
         Events of the timeline catalogue apply while serving: --events reads one per stdin line
         ("rotate_key as-c", "down gw-c2pe", "{revoke_client: {as: as-c, client: svc-cfa}}");
@@ -130,7 +133,7 @@ struct Args {
   double duration_s = 5, rate = 0;
   std::string svg_out;
   // serve
-  std::string tls_dir, role, listen;
+  std::string tls_dir, role, listen, public_url;
   // export
   std::string k8s_dir, compose_file, image;
   std::vector<std::string> peers;
@@ -225,6 +228,7 @@ Args parse(int argc, char** argv) {
         {"--compose", &Args::compose_file},
         {"--image", &Args::image},
         {"--admin-token", &Args::admin_token_file},
+        {"--public-url", &Args::public_url},
         {"--listen", &Args::listen}};
     bool matched = false;
     for (const auto& [flag, member] : kStringOptions) {
@@ -296,7 +300,7 @@ Args parse(int argc, char** argv) {
       {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--html", "--quiet"}},
       {"serve",
        {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose", "--log",
-        "--events", "--admin", "--admin-token"}},
+        "--events", "--admin", "--admin-token", "--public-url"}},
       {"lint", {}},
       {"export", {"--k8s", "--compose", "--image"}},
       {"health", {}},
@@ -447,8 +451,12 @@ bool parse_listen(const std::string& v, std::string* host, int* port) {
 }
 
 int cmd_serve(const Args& a, Scenario s) {
-  if (a.role.empty() && (!a.listen.empty() || !a.peers.empty() || a.expose))
-    usage_error("--listen, --peer and --expose go with --role ID");
+  if (a.role.empty() &&
+      (!a.listen.empty() || !a.peers.empty() || a.expose || !a.public_url.empty()))
+    usage_error("--listen, --peer, --expose and --public-url go with --role ID");
+  if (!a.public_url.empty() && a.public_url.rfind("http://", 0) != 0 &&
+      a.public_url.rfind("https://", 0) != 0)
+    usage_error("--public-url needs an http(s) URL, got '" + a.public_url + "'");
   if (!a.role.empty()) {
     std::map<std::string, std::string> peers;
     for (const auto& p : a.peers) {
@@ -473,6 +481,11 @@ int cmd_serve(const Args& a, Scenario s) {
       usage_error("--listen " + a.listen +
                   " is not a loopback address: add --expose to serve beyond this machine");
     world.listen_on(a.role, host, port);
+  }
+  if (!a.public_url.empty()) {
+    std::string url = a.public_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    world.public_url(a.role, url);
   }
   if (!a.admin_token_file.empty() && a.admin_port < 0)
     usage_error("--admin-token goes with --admin PORT");

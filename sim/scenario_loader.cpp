@@ -201,6 +201,9 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
                where);
   auto& as = role.as;
   as.issuer = r.str(n, "issuer", where, false);
+  // `issuer: served` (or none): the URL the AS is reached at, so that metadata and tokens name
+  // the very URL discovery was fetched from (RFC 8414 §3.3).
+  if (as.issuer == "served") as.issuer.clear();
   as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
   if (const std::string file = r.str(n, "signing_key", where, false); !file.empty()) {
     // Relative to the scenario file: a private JWK or PEM whose type matches alg.

@@ -35,4 +35,25 @@ set -e
 [ "$m" -eq 2 ] && grep -q "needs the URL of: as-c, as-c2pe, gw-c2pe" "$out/missing.txt" || { echo "FAIL: missing peers ($m)"; cat "$out/missing.txt"; exit 1; }
 [ "$e" -eq 2 ] && grep -q -- "--expose" "$out/expose.txt" || { echo "FAIL: non-loopback without --expose ($e)"; exit 1; }
 [ "$u" -eq 2 ] && grep -q "unknown role 'nobody'" "$out/unknown.txt" || { echo "FAIL: unknown peer ($u)"; exit 1; }
-echo "serve --role: cross-process exchange 200; usage errors as expected"
+# issuer: served + --public-url: discovery fetched at the public URL names exactly that URL as
+# issuer (RFC 8414 §3.3), and tokens carry it as iss.
+sed 's|issuer: https://auth.c.cloud|issuer: served|' "$src/scenarios/direct.yaml" >"$out/served.yaml"
+p3=$(free_port)
+public="http://localhost:$p3"
+"$txlab" serve "$out/served.yaml" --role as-c --listen "127.0.0.1:$p3" --public-url "$public/" >"$out/served.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf -o /dev/null "$public/jwks" && break; sleep 0.05; done
+meta=$(curl -sf "$public/.well-known/oauth-authorization-server")
+python3 - "$public" "$meta" <<'PY' || { cat "$out/served.log"; exit 1; }
+import json, sys
+public, meta = sys.argv[1], json.loads(sys.argv[2])
+assert meta["issuer"] == public, f"FAIL: issuer {meta['issuer']} is not the URL discovery was fetched from ({public})"
+assert meta["token_endpoint"] == public + "/token", f"FAIL: token_endpoint {meta['token_endpoint']}"
+assert meta["jwks_uri"] == public + "/jwks", f"FAIL: jwks_uri {meta['jwks_uri']}"
+PY
+iss=$(curl -sf -u svc-cfa:cfa-secret -d grant_type=client_credentials "$public/token" | python3 -c '
+import base64, json, sys
+p = json.load(sys.stdin)["access_token"].split(".")[1]
+print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["iss"])')
+[ "$iss" = "$public" ] || { echo "FAIL: token iss $iss, want $public"; exit 1; }
+echo "serve --role: cross-process exchange 200; usage errors as expected; issuer: served = --public-url"

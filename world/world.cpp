@@ -346,6 +346,10 @@ void World::listen_on(const std::string& role, const std::string& host, int port
   listen_[role] = {host, port};
 }
 
+void World::public_url(const std::string& role, const std::string& url) {
+  by_id_.at(role)->set_public_url(url);
+}
+
 void World::freeze_clocks() {
   freeze_clocks_at(std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

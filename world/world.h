@@ -64,6 +64,9 @@ class World {
   bool is_external(const std::string& role) const;  // external, or remote (serve --role)
   // Before start(): serve `role` on this address and port instead of 127.0.0.1:0.
   void listen_on(const std::string& role, const std::string& host, int port);
+  // Before start(): the URL `role` is reached at from elsewhere (serve --public-url); its
+  // metadata, and its issuer when the scenario sets none or `issuer: served`, use it.
+  void public_url(const std::string& role, const std::string& url);
   // Before start(): `log(role, record)` for every answer of every role this world runs.
   void set_access_log(std::function<void(const std::string& role, const http::AccessRecord&)> log);
   Clock& clock(const std::string& role);
