@@ -16,8 +16,14 @@ namespace txlab {
 Gateway::Gateway(RoleEnv env, GatewaySpec spec)
     : Role(std::move(env)),
       spec_(std::move(spec)),
-      own_pool_(http::ClientOptions{static_cast<int>(spec_.timeout_ms),
-                                    static_cast<int>(spec_.timeout_ms), 64}),
+      own_pool_([this] {
+        // The gateway's budget as timeouts; where the role's sockets live (--netns) as its
+        // role's pool says.
+        http::ClientOptions o = env_.pool->options();
+        o.connect_timeout_ms = o.read_timeout_ms = static_cast<int>(spec_.timeout_ms);
+        o.max_idle_per_host = 64;
+        return o;
+      }()),
       own_outbound_(env_.id, own_pool_, *env_.trace),
       guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, env_.defects,
              spec_.verified_token_cache) {

@@ -29,6 +29,7 @@
 #include "conformance/targets.h"
 #include "sim/http/client_pool.h"
 #include "sim/json_util.h"
+#include "sim/netns.h"
 #include "sim/scenario.h"
 #include "sim/tls.h"
 #include "world/export.h"
@@ -50,10 +51,14 @@ constexpr const char* kUsage =
 
 usage:
   txlab run SCENARIO [--calls N] [--seed S] [--json FILE|-] [--mermaid FILE|-] [--junit FILE]
-                    [--html FILE] [--quiet]
+                    [--html FILE] [--netns] [--quiet]
         start every role on 127.0.0.1, run the workload, print hops, tokens and a verdict;
         exits 1 when any expectation fails. --html FILE: one self-contained page (sequence
-        diagrams, tokens decoded with what changed at each hop, timeline windows)
+        diagrams, tokens decoded with what changed at each hop, timeline windows). --netns
+        (root): each zone a network namespace, each role on its own address, only declared
+        links routed and admitted; after the run every pair of roles is tried for a TCP
+        connection (the isolation matrix's network layer); a pair that is open but not declared,
+        or declared but closed, fails the run
   txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE] [--log] [--events]
                       [--admin PORT [--admin-token FILE]]
                       [--role ID [--listen HOST:PORT [--expose]] [--public-url URL]
@@ -137,7 +142,7 @@ struct Args {
   // export
   std::string k8s_dir, compose_file, image;
   std::vector<std::string> peers;
-  bool expose = false, log = false, events = false;
+  bool expose = false, log = false, events = false, netns = false;
   int admin_port = -1;
   std::string admin_token_file;
 };
@@ -274,6 +279,8 @@ Args parse(int argc, char** argv) {
       a.expose = true;
     else if (s == "--log")
       a.log = true;
+    else if (s == "--netns")
+      a.netns = true;
     else if (s == "--events")
       a.events = true;
     else if (s == "--admin") {
@@ -297,7 +304,8 @@ Args parse(int argc, char** argv) {
     usage_error("unknown command '" + a.command + "'");
   // An option that does not apply to the command is an error, never silently ignored.
   static const std::map<std::string, std::set<std::string>> kApplies = {
-      {"run", {"--calls", "--seed", "--json", "--mermaid", "--junit", "--html", "--quiet"}},
+      {"run",
+       {"--calls", "--seed", "--json", "--mermaid", "--junit", "--html", "--netns", "--quiet"}},
       {"serve",
        {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose", "--log",
         "--events", "--admin", "--admin-token", "--public-url"}},
@@ -376,20 +384,79 @@ void print_warnings(const Scenario& s) {
 
 std::atomic<bool> g_stop{false};
 
+// --netns: every pair of roles tried for a connection; the text, the JSON and how many pairs
+// disagree with the declared links.
+struct NetworkLayer {
+  std::string text;
+  nlohmann::json json;
+  size_t mismatches = 0;
+};
+
+NetworkLayer network_layer(const World& world) {
+  NetworkLayer out;
+  const auto* net = world.network();
+  if (!net) return out;
+  std::ostringstream o;
+  nlohmann::json zones = nlohmann::json::object(), addresses = nlohmann::json::object(),
+                 pairs = nlohmann::json::array();
+  for (const auto& z : net->zones()) zones[z] = net->name_of_zone(z);
+  for (const auto& r : world.scenario().roles) addresses[r.id] = net->ip_of(r.id);
+  o << "\nnetwork (--netns) · a namespace per zone:";
+  for (const auto& z : net->zones()) o << " " << z << " = " << net->name_of_zone(z);
+  o << "\n  every role to every other role, a TCP connection where the caller reaches it:\n";
+  size_t open = 0, closed = 0;
+  for (const auto& r : world.network_matrix()) {
+    const bool mismatch = r.expected != r.actual;
+    out.mismatches += mismatch ? 1 : 0;
+    (r.actual ? open : closed) += 1;
+    pairs.push_back({{"from", r.from},
+                     {"to", r.to},
+                     {"expected", r.expected ? "open" : "closed"},
+                     {"actual", r.actual ? "open" : "closed"},
+                     {"how", r.how}});
+    if (mismatch || (r.actual && world.scenario().find_role(r.from)->zone !=
+                                     world.scenario().find_role(r.to)->zone))
+      o << "  " << (mismatch ? "✘ " : "  ") << r.from << " -> " << r.to << ": "
+        << (r.actual ? "open" : "closed (" + r.how + ")")
+        << (mismatch ? std::string(" — expected ") + (r.expected ? "open" : "closed") : "")
+        << (!mismatch ? " (declared cross-zone link)" : "") << "\n";
+  }
+  o << "  " << open << " pairs open, " << closed << " closed, " << out.mismatches
+    << " not as the scenario declares\n";
+  out.text = o.str();
+  out.json = {
+      {"zones", zones}, {"addresses", addresses}, {"pairs", pairs}, {"mismatches", out.mismatches}};
+  return out;
+}
+
 int cmd_run(const Args& a, Scenario s) {
   if (a.calls > 100000) usage_error("--calls is limited to 100000");
-  World world(std::move(s), a.seed);
+  WorldOptions wo;
+  wo.netns = a.netns;
+  std::unique_ptr<World> owned;
+  try {
+    owned = std::make_unique<World>(std::move(s), a.seed, World::RoleDefects{}, wo);
+  } catch (const std::runtime_error& e) {
+    if (!a.netns) throw;
+    std::cerr << "txlab run: " << e.what() << "\n";
+    return 2;
+  }
+  World& world = *owned;
   world.start();
   if (world.scenario().timeline) {
     // The workload is the traffic mix; windows and whole-run expectations judge the run.
     if (a.calls > 0)
       usage_error("--calls does not apply to a scenario with a timeline (set calls_per_step)");
     TimelineResult tl = run_timeline(world);
+    const NetworkLayer net = network_layer(world);
     const bool to_stdout = a.json_out == "-" || a.mermaid_out == "-";
-    if (!a.quiet && !to_stdout) std::cout << render_text(world, tl);
+    if (!a.quiet && !to_stdout) std::cout << render_text(world, tl) << net.text;
     bool written = true;
-    if (!a.json_out.empty())
-      written = write_output(a.json_out, safe_dump(render_json(world, tl), 2) + "\n");
+    if (!a.json_out.empty()) {
+      auto j = render_json(world, tl);
+      if (world.network()) j["network"] = net.json;
+      written = write_output(a.json_out, safe_dump(j, 2) + "\n");
+    }
     // The diagram shows the run's first call (and its first failed one).
     if (!a.mermaid_out.empty())
       written = write_output(a.mermaid_out, render_mermaid(world, *tl.sample)) && written;
@@ -406,20 +473,25 @@ int cmd_run(const Args& a, Scenario s) {
     if ((to_stdout || a.quiet || a.mermaid_out == "-") && !tl.ok())
       std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
                 << " --seed " << tl.seed << "\n";
-    return tl.ok() && written ? 0 : 1;
+    return tl.ok() && net.mismatches == 0 && written ? 0 : 1;
   }
   RunOptions opts;
   opts.calls = a.calls;
   opts.seed = a.seed;
   RunResult run = run_workload(world, opts);
+  const NetworkLayer net = network_layer(world);
   TextOptions text;
   text.color = isatty(STDOUT_FILENO) != 0;
   const bool json_to_stdout = a.json_out == "-";
   const bool mermaid_to_stdout = a.mermaid_out == "-";
-  if (!a.quiet && !json_to_stdout && !mermaid_to_stdout) std::cout << render_text(world, run, text);
-  bool ok = true;
-  if (!a.json_out.empty())
-    ok = write_output(a.json_out, safe_dump(render_json(world, run), 2) + "\n") && ok;
+  if (!a.quiet && !json_to_stdout && !mermaid_to_stdout)
+    std::cout << render_text(world, run, text) << net.text;
+  bool ok = net.mismatches == 0;
+  if (!a.json_out.empty()) {
+    auto j = render_json(world, run);
+    if (world.network()) j["network"] = net.json;
+    ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
+  }
   if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;
   if (!a.junit_out.empty()) ok = write_output(a.junit_out, render_junit(world, run)) && ok;
   if (!a.html_out.empty())
@@ -431,6 +503,9 @@ int cmd_run(const Args& a, Scenario s) {
   if ((json_to_stdout || mermaid_to_stdout || a.quiet) && !run.ok())
     std::cerr << "txlab: expectations failed · reproduce: txlab run " << world.scenario().file
               << " --seed " << run.seed << "\n";
+  if (net.mismatches > 0)
+    std::cerr << "txlab: " << net.mismatches
+              << " pairs of roles are not connected as the scenario declares (--netns)\n";
   return run.ok() && ok ? 0 : 1;
 }
 

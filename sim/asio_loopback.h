@@ -6,6 +6,7 @@
 
 #include <boost/asio.hpp>
 
+#include <string>
 #include <thread>
 
 namespace txlab::detail {
@@ -16,10 +17,12 @@ struct AsioLoopback {
   std::thread thread;
   int port = 0;
 
-  // Binds 127.0.0.1:0 with a deep backlog; returns the port.
+  std::string host = "127.0.0.1";
+
+  // Binds host:0 (127.0.0.1 unless set) with a deep backlog; returns the port.
   int listen() {
     using boost::asio::ip::tcp;
-    tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint ep(boost::asio::ip::make_address(host), 0);
     acceptor.open(ep.protocol());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
     acceptor.bind(ep);

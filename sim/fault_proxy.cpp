@@ -18,6 +18,7 @@ using asio::ip::tcp;
 
 struct FaultProxy::Impl : detail::AsioLoopback {
   std::string name;
+  std::string upstream_host = "127.0.0.1";
   int upstream_port;
   FaultSpec spec;
   std::mt19937_64 rng;
@@ -156,10 +157,10 @@ struct FaultProxy::Impl : detail::AsioLoopback {
                              });
     }
 
-    void start(int upstream_port) {
+    void start(const std::string& upstream_host, int upstream_port) {
       if (d.fault == "down") return hard_close(client);
       if (d.fault == "stall") return drain();
-      upstream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+      upstream.async_connect(tcp::endpoint(asio::ip::make_address(upstream_host),
                                            static_cast<unsigned short>(upstream_port)),
                              [self = shared_from_this()](boost::system::error_code ec) {
                                if (ec) return self->hard_close(self->client);
@@ -173,7 +174,7 @@ struct FaultProxy::Impl : detail::AsioLoopback {
   };
 
   void serve(tcp::socket client) {
-    std::make_shared<Session>(std::move(client), io, decide())->start(upstream_port);
+    std::make_shared<Session>(std::move(client), io, decide())->start(upstream_host, upstream_port);
   }
 };
 
@@ -196,8 +197,13 @@ void FaultProxy::stop() {
   if (impl_) impl_->shutdown();
 }
 
+void FaultProxy::set_hosts(std::string listen_host, std::string upstream_host) {
+  impl_->host = std::move(listen_host);
+  impl_->upstream_host = std::move(upstream_host);
+}
+
 std::string FaultProxy::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port);
+  return "http://" + impl_->host + ":" + std::to_string(impl_->port);
 }
 int FaultProxy::port() const { return impl_->port; }
 const std::string& FaultProxy::name() const { return impl_->name; }

@@ -51,7 +51,10 @@ class FaultProxy {
   FaultProxy(const FaultProxy&) = delete;
   FaultProxy& operator=(const FaultProxy&) = delete;
 
-  int start();  // listens on 127.0.0.1:0; returns the port
+  // Before start(): the address to listen on and the upstream's address (both 127.0.0.1 unless
+  // set; zones in network namespaces put the proxy on the target zone's border address).
+  void set_hosts(std::string listen_host, std::string upstream_host);
+  int start();  // listens on the listen host, port 0; returns the port
   void stop();  // closes everything and joins
   std::string base_url() const;
   int port() const;

@@ -1,6 +1,9 @@
 // World: role construction from the scenario model, startup and name resolution.
 #include "world/world.h"
 
+#include "sim/netns.h"
+#include "world/export.h"
+
 #include "sim/seed.h"
 
 #include <stdexcept>
@@ -30,7 +33,8 @@ std::string path_of(const std::string& url) {
 }
 }  // namespace
 
-World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed) {
+World::World(Scenario scenario, uint64_t seed, RoleDefects defects, WorldOptions options)
+    : seed_(seed) {
   for (const auto& [role, names] : defects)
     for (const auto& n : names)
       if (!is_known_defect(n))
@@ -46,6 +50,28 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
       longest_gateway_ms = std::max(longest_gateway_ms, spec.gateway.timeout_ms);
   pool_.set_read_timeout_ms(static_cast<int>(std::clamp<int64_t>(
       std::max<int64_t>(pool_.read_timeout_ms(), longest_gateway_ms + 2000), 1, 600000)));
+  if (options.netns) {
+    std::string why;
+    if (!netns::can_create(&why)) throw std::runtime_error("--netns: " + why);
+    netns::Plan plan;
+    for (const auto& spec : scenario_.roles) {
+      if (!spec.runs_here())
+        throw std::runtime_error(
+            "--netns: '" + spec.id +
+            "' is not run by txlab here; every role must be for zones as hosts");
+      plan.zone_of[spec.id] = spec.zone;
+    }
+    plan.links = declared_links(scenario_);
+    net_ = netns::Network::create(plan, &why);
+    if (!net_) throw std::runtime_error("--netns: " + why);
+    // The world's own calls (the workload driver) start inside the zone they go to.
+    pool_.set_netns(
+        [n = net_.get()](const std::string& host) {
+          const std::string zone = n->zone_of_ip(host);
+          return zone.empty() ? -1 : n->fd_of_zone(zone);
+        },
+        "");
+  }
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
@@ -55,6 +81,14 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects) : seed_(seed
     env.clock = clocks_[spec.id].get();
     env.trace = &trace_;
     env.pool = &pool_;
+    if (net_) {  // each role calls out from its zone's namespace and its own address
+      auto pool = std::make_unique<http::HttpClientPool>();
+      pool->set_read_timeout_ms(pool_.read_timeout_ms());
+      pool->set_netns([fd = net_->fd_of_role(spec.id)](const std::string&) { return fd; },
+                      net_->ip_of(spec.id));
+      env.pool = pool.get();
+      role_pools_[spec.id] = std::move(pool);
+    }
     env.directory = Directory(directory_, spec.id);
     env.leeway_s = scenario_.leeway_of(spec);
     env.jwks = spec.jwks;
@@ -103,10 +137,14 @@ void World::set_access_log(
 void World::start() {
   if (started_) return;
   for (auto& r : roles_) {
-    if (auto l = listen_.find(r->id()); l != listen_.end())
+    if (net_) {  // on its own address, inside its zone (its server's threads stay there)
+      netns::Enter in(net_->fd_of_role(r->id()));
+      r->start_at(net_->ip_of(r->id()), 0);
+    } else if (auto l = listen_.find(r->id()); l != listen_.end()) {
       r->start_at(l->second.first, l->second.second);
-    else
+    } else {
       r->start();
+    }
   }
   // Links with faults: a proxy in front of the target role, seeded per link.
   uint64_t n = 0;
@@ -126,14 +164,34 @@ void World::start() {
     const uint64_t link_seed = seed_ * 0x9E3779B97F4A7C15ULL + (++n);
     // Several faults on one link chain their proxies: the newest forwards to the previous one.
     int upstream = by_id_.at(l.to)->server_port();
+    bool to_proxy = false;
     for (size_t j = 0; j < proxies_.size(); ++j) {
       const auto& prev = scenario_.links[j];
-      if (prev.to == l.to && (prev.from == l.from || prev.from == "*"))
+      if (prev.to == l.to && (prev.from == l.from || prev.from == "*")) {
         upstream = proxies_[j]->port();
+        to_proxy = true;
+      }
     }
     auto p = std::make_unique<FaultProxy>(l.from + "->" + l.to, upstream, f, link_seed,
                                           [this] { return sim_time_s(); });
-    p->start();
+    if (net_) {  // on the target zone's border address, inside that zone
+      const std::string zone = net_->zone_of(l.to);
+      p->set_hosts(net_->border_ip(zone), to_proxy ? net_->border_ip(zone) : net_->ip_of(l.to));
+      {
+        netns::Enter in(net_->fd_of_zone(zone));
+        p->start();
+      }
+      // The boundary admits the proxy's declared callers only, on the proxy's own port.
+      const auto declared = declared_links(scenario_);
+      for (const auto& [from, to] : declared) {
+        if (to != l.to || (l.from != "*" && l.from != from)) continue;
+        std::string error;
+        if (!net_->admit(from, net_->border_ip(zone), p->port(), &error))
+          throw std::runtime_error("--netns: " + error);
+      }
+    } else {
+      p->start();
+    }
     proxies_.push_back(std::move(p));
   }
   publish_directory();
@@ -177,6 +235,7 @@ void World::advance_time(double seconds) {
 
 void World::release_connections() {
   pool_.clear();
+  for (auto& [id, p] : role_pools_) p->clear();
   for (auto& r : roles_) r->release_connections();
 }
 
@@ -216,6 +275,8 @@ std::string World::apply(const TimelineEvent& e) {
     case EventKind::kUp: {
       Role& r = role(e.role);
       if (r.running()) return "already up";
+      std::optional<netns::Enter> in;  // a role comes back inside its zone
+      if (net_) in.emplace(net_->fd_of_role(e.role));
       if (!r.restart())
         fail("port " + std::to_string(r.server_port()) + " could not be bound again");
       return "serving again on 127.0.0.1:" + std::to_string(r.server_port());
@@ -249,6 +310,7 @@ std::string World::apply(const TimelineEvent& e) {
 
 void World::stop() {
   pool_.clear();
+  for (auto& [id, p] : role_pools_) p->clear();
   for (auto& r : roles_) r->release_connections();
   for (auto& p : proxies_) p->stop();
   for (auto& [id, t] : tls_) t->stop();
@@ -384,6 +446,25 @@ std::vector<RoleInfo> World::roles() const {
     if (spec.kind == RoleKind::kAuthorizationServer) info.issuer = issuer_of(spec.id);
     out.push_back(std::move(info));
   }
+  return out;
+}
+
+std::vector<World::Reachability> World::network_matrix() const {
+  std::vector<Reachability> out;
+  if (!net_) return out;
+  const auto declared = declared_links(scenario_);
+  for (const auto& a : scenario_.roles)
+    for (const auto& b : scenario_.roles) {
+      if (a.id == b.id) continue;
+      Reachability r{a.id, b.id, a.zone == b.zone || declared.count({a.id, b.id}) > 0, false, {}};
+      // Where `a` reaches `b`: its address, or the fault proxy of a declared link.
+      const std::string url = url_for(a.id, b.id);
+      const size_t host_at = url.find("://") + 3, colon = url.rfind(':');
+      const std::string host = url.substr(host_at, colon - host_at);
+      const int port = std::stoi(url.substr(colon + 1));
+      r.actual = net_->can_connect(a.id, host, port, 1000, &r.how);
+      out.push_back(std::move(r));
+    }
   return out;
 }
 

@@ -24,6 +24,16 @@ struct TlsMaterial;
 class AuthorizationServer;
 class Gateway;
 
+namespace netns {
+class Network;
+}
+
+struct WorldOptions {
+  // Zones as hosts (txlab run --netns): each zone a network namespace, each role on its own
+  // address, only declared links routed and admitted (sim/netns.h). Needs root.
+  bool netns = false;
+};
+
 struct RoleInfo {
   std::string id;
   RoleKind kind;
@@ -38,7 +48,10 @@ class World {
   using RoleDefects = std::map<std::string, std::vector<std::string>>;
   // `seed` drives every random decision (named sub-seeds). Throws std::invalid_argument for a
   // defect on an unknown role or a defect name no catalogue knows.
-  explicit World(Scenario scenario, uint64_t seed = 1, RoleDefects defects = {});
+  // With options.netns, throws std::runtime_error when the namespaces cannot be made (not root,
+  // tools missing) or the scenario has roles txlab does not run here.
+  explicit World(Scenario scenario, uint64_t seed = 1, RoleDefects defects = {},
+                 WorldOptions options = {});
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -101,10 +114,24 @@ class World {
   Role& role(const std::string& id);                                   // throws std::out_of_range
   std::vector<RoleInfo> roles() const;
 
+  // --netns: the network (nullptr without it).
+  const netns::Network* network() const { return net_.get(); }
+  struct Reachability {
+    std::string from, to;
+    bool expected = false;  // same zone, or a declared link from -> to
+    bool actual = false;    // a TCP connection opened where `from` reaches `to`
+    std::string how;        // why not, when it could not
+  };
+  // Every ordered pair of roles this world runs, tried for real from the caller's namespace and
+  // address (the network layer of the isolation matrix). Empty without --netns.
+  std::vector<Reachability> network_matrix() const;
+
  private:
   Scenario scenario_;
+  std::unique_ptr<netns::Network> net_;  // outlives every pool and role below
   Trace trace_;
   http::HttpClientPool pool_;
+  std::map<std::string, std::unique_ptr<http::HttpClientPool>> role_pools_;  // --netns
   std::map<std::string, std::unique_ptr<Clock>> clocks_;
   std::vector<std::unique_ptr<Role>> roles_;
   std::map<std::string, Role*> by_id_;

@@ -25,6 +25,7 @@
 
 #include "sim/http/form.h"
 #include "sim/http/message.h"
+#include "sim/netns.h"
 
 namespace txlab::http {
 
@@ -189,7 +190,8 @@ void HttpClientPool::clear() {
 namespace {
 
 // Connects a non-blocking socket within the deadline. Returns the fd or -1 with *error set.
-int connect_plain(const Endpoint& e, int64_t deadline_us, TransportError* error) {
+int connect_plain(const Endpoint& e, int64_t deadline_us, const ClientOptions& o,
+                  TransportError* error) {
   *error = TransportError::kConnect;
   sockaddr_storage addr{};
   socklen_t len = 0;
@@ -220,8 +222,27 @@ int connect_plain(const Endpoint& e, int64_t deadline_us, TransportError* error)
     else
       v6->sin6_port = htons(e.port);
   }
-  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = -1;
+  if (const int ns = o.netns_of ? o.netns_of(host) : -1; ns >= 0) {
+    try {
+      netns::Enter in(ns);  // the socket belongs to the namespace it is made in
+      fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    } catch (const std::exception&) {
+      return -1;
+    }
+  } else {
+    fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
   if (fd < 0) return -1;
+  if (!o.source_ip.empty() && addr.ss_family == AF_INET) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, o.source_ip.c_str(), &src.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
@@ -287,7 +308,7 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
   if (conn.fd < 0) {
     const int64_t connect_deadline =
         now_us() + int64_t{std::min(options_.connect_timeout_ms, timeout_ms)} * 1000;
-    conn.fd = connect_plain(*e, connect_deadline, &out.error);
+    conn.fd = connect_plain(*e, connect_deadline, options_, &out.error);
     if (conn.fd < 0) return out;
   }
   const std::string wire = serialize(request, *e);

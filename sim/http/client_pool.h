@@ -5,6 +5,7 @@
 // failures come back as a named error.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,11 @@ struct InboundResponse {
 };
 
 struct ClientOptions {
+  ClientOptions() = default;
+  ClientOptions(int connect_ms, int read_ms, size_t idle_per_host)
+      : connect_timeout_ms(connect_ms),
+        read_timeout_ms(read_ms),
+        max_idle_per_host(idle_per_host) {}
   int connect_timeout_ms = 2000;
   int read_timeout_ms = 5000;
   size_t max_idle_per_host = 64;  // at least the concurrency a role sees, or connections churn
@@ -49,6 +55,11 @@ struct ClientOptions {
   // close idle keep-alive connections after 2 s, and reusing one just as the server closes it
   // loses the request (the classic keep-alive race). 0 = never expire.
   int max_idle_ms = 1000;
+  // Zones in network namespaces (txlab run --netns): the namespace each connection's socket is
+  // made in, by destination host (-1: the calling thread's own), and the local address sockets
+  // are bound to ("" lets the kernel choose). Empty: sockets as the thread makes them.
+  std::function<int(const std::string& host)> netns_of;
+  std::string source_ip;
 };
 
 class HttpClientPool {
@@ -60,7 +71,13 @@ class HttpClientPool {
 
   // Before the first send: the default read/write timeout of requests without their own.
   void set_read_timeout_ms(int ms) { options_.read_timeout_ms = ms; }
+  // Before the first send: see ClientOptions::netns_of and source_ip.
+  void set_netns(std::function<int(const std::string& host)> netns_of, std::string source_ip) {
+    options_.netns_of = std::move(netns_of);
+    options_.source_ip = std::move(source_ip);
+  }
   int read_timeout_ms() const { return options_.read_timeout_ms; }
+  const ClientOptions& options() const { return options_; }
   // base_url like "http://127.0.0.1:41234".
   InboundResponse send(const std::string& base_url, const OutboundRequest& request);
   // Closes every idle keep-alive connection (before servers stop, so they need not wait for
