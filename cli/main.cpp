@@ -61,13 +61,14 @@ usage:
         or declared but closed, fails the run
   txlab serve SCENARIO [--seed S] [--tls DIR] [--json FILE] [--log] [--events]
                       [--admin PORT [--admin-token FILE]]
-                      [--role ID [--listen HOST:PORT [--expose]] [--public-url URL]
-                       [--peer ROLE=URL ...]]
+                      [--listen HOST:PORT [--expose]]
+                      [--role ID [--public-url URL] [--peer ROLE=URL ...]]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
         per-run CA and certificate in DIR and serves every role over https too; --json FILE
         writes the roles' URLs once they listen. --role ID runs that role alone: every role it
         calls or trusts is reached at --peer ROLE=URL (external authorization servers need
-        none); --listen binds it to HOST:PORT (a non-loopback HOST needs --expose);
+        none); --listen binds it to HOST:PORT (without --role: every role, on PORT, PORT+1, ...
+        in scenario order; a non-loopback HOST needs --expose);
         --public-url is where others reach it (an AS with no issuer, or issuer: served,
         advertises it as its issuer, RFC 8414 §3.3).
         --log prints a line per answered request (time, role, method, path, status, bytes, ms).
@@ -89,8 +90,11 @@ usage:
   txlab load SCENARIO [--seed S] [--concurrency C] [--duration SECONDS] [--rate PER_SECOND] [--json FILE|-] [--svg FILE]
                      [--junit FILE] [--html FILE] [--progress | --quiet]
         drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache hits
-  txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE] [--html FILE] [--progress | --quiet]
+  txlab attack SCENARIO [--seed S] [--json FILE|-] [--junit FILE] [--html FILE] [--netns]
+                       [--progress | --quiet]
         run the attack catalogue against the live topology; exits 1 if any attack is not rejected
+        (or, with --netns, a pair of roles is not connected as declared: the isolation matrix's
+        network layer)
   txlab conform --scenario SCENARIO --target ROLE [--seed S] [options]
   txlab conform --target-url BASE --exchanger-client ID:SECRET [options]
         grade an authorization server's RFC 8693 token exchange, case by case
@@ -315,7 +319,7 @@ Args parse(int argc, char** argv) {
       {"load",
        {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit", "--html",
         "--progress", "--quiet"}},
-      {"attack", {"--seed", "--json", "--junit", "--html", "--progress", "--quiet"}},
+      {"attack", {"--seed", "--json", "--junit", "--html", "--netns", "--progress", "--quiet"}},
       {"conform",
        {"--scenario",
         "--target",
@@ -526,9 +530,9 @@ bool parse_listen(const std::string& v, std::string* host, int* port) {
 }
 
 int cmd_serve(const Args& a, Scenario s) {
-  if (a.role.empty() &&
-      (!a.listen.empty() || !a.peers.empty() || a.expose || !a.public_url.empty()))
-    usage_error("--listen, --peer, --expose and --public-url go with --role ID");
+  if (a.role.empty() && (!a.peers.empty() || !a.public_url.empty()))
+    usage_error("--peer and --public-url go with --role ID");
+  if (a.expose && a.listen.empty()) usage_error("--expose goes with --listen HOST:PORT");
   if (!a.public_url.empty() && a.public_url.rfind("http://", 0) != 0 &&
       a.public_url.rfind("https://", 0) != 0)
     usage_error("--public-url needs an http(s) URL, got '" + a.public_url + "'");
@@ -555,7 +559,19 @@ int cmd_serve(const Args& a, Scenario s) {
     if (!loopback && !a.expose)
       usage_error("--listen " + a.listen +
                   " is not a loopback address: add --expose to serve beyond this machine");
-    world.listen_on(a.role, host, port);
+    if (!a.role.empty()) {
+      world.listen_on(a.role, host, port);
+    } else {
+      // The whole scenario on fixed ports: the roles txlab runs here, in scenario order, on
+      // PORT, PORT+1, ...
+      if (port == 0) usage_error("--listen without --role needs a fixed first PORT");
+      int next = port;
+      for (const auto& r : world.scenario().roles) {
+        if (!r.runs_here()) continue;
+        if (next > 65535) usage_error("--listen " + a.listen + ": not enough ports above it");
+        world.listen_on(r.id, host, next++);
+      }
+    }
   }
   if (!a.public_url.empty()) {
     std::string url = a.public_url;
@@ -714,8 +730,19 @@ int cmd_load(const Args& a, Scenario s) {
 }
 
 int cmd_attack(const Args& a, Scenario s) {
-  World world(std::move(s), a.seed);
+  WorldOptions wo;
+  wo.netns = a.netns;
+  std::unique_ptr<World> owned;
+  try {
+    owned = std::make_unique<World>(std::move(s), a.seed, World::RoleDefects{}, wo);
+  } catch (const std::runtime_error& e) {
+    if (!a.netns) throw;
+    std::cerr << "txlab attack: " << e.what() << "\n";
+    return 2;
+  }
+  World& world = *owned;
   world.start();
+  const NetworkLayer net = network_layer(world);
   if (a.json_out != "-") std::cout << "txlab attack · seed " << a.seed << "\n";
   // Isolation first: the attack run ends by rotating a live client secret.
   const auto isolation = conformance::check_isolation(world);
@@ -736,7 +763,7 @@ int cmd_attack(const Args& a, Scenario s) {
   if (a.json_out != "-") {
     std::cout << "trust isolation · every token at every verifier (accept / reject; ! = not what "
                  "the trust configuration allows)\n"
-              << conformance::render_text(isolation) << "\n"
+              << conformance::render_text(isolation) << net.text << "\n"
               << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
   }
   bool ok = true;
@@ -751,6 +778,7 @@ int cmd_attack(const Args& a, Scenario s) {
                        {"observed", c.observed},
                        {"reason", c.reason}});
     j["isolation"] = {{"mismatches", isolation.mismatches()}, {"cells", cells}};
+    if (world.network()) j["network"] = net.json;
     j["seed"] = a.seed;
     if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
     if (!a.html_out.empty())
@@ -762,7 +790,7 @@ int cmd_attack(const Args& a, Scenario s) {
   }
   if (!a.junit_out.empty())
     ok = write_output(a.junit_out, conformance::render_junit(report, isolation)) && ok;
-  return report.failed() == 0 && isolation.mismatches() == 0 && ok ? 0 : 1;
+  return report.failed() == 0 && isolation.mismatches() == 0 && net.mismatches == 0 && ok ? 0 : 1;
 }
 
 std::optional<conformance::Credentials> credentials(const std::string& flag, const std::string& v) {

@@ -28,6 +28,9 @@ PY
 "$txlab" run "$src/scenarios/faults/vpn-latency.yaml" --netns --quiet --json "$out/vpn.json" >"$out/vpn.txt" 2>&1 \
   || { tail -30 "$out/vpn.txt"; fail "vpn-latency --netns (proxies on the zone boundary)"; }
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["network"]["mismatches"]==0 and d["faults"], d["network"]' "$out/vpn.json"
+"$txlab" attack "$src/scenarios/broker.yaml" --netns --quiet --json "$out/attack.json" >"$out/attack.txt" 2>&1 \
+  || { tail -30 "$out/attack.txt"; fail "attack --netns"; }
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["failed"]==0 and d["network"]["mismatches"]==0 and len(d["network"]["pairs"])==42, d["network"]' "$out/attack.json"
 set +e
 setpriv --reuid=65534 --regid=65534 --clear-groups "$txlab" run "$src/scenarios/broker.yaml" --netns >"$out/nonroot.txt" 2>&1
 rc=$?
@@ -35,4 +38,4 @@ set -e
 [ "$rc" = 2 ] && grep -q "need root" "$out/nonroot.txt" || { cat "$out/nonroot.txt"; fail "without root: exit $rc"; }
 leftover=$(ip netns list | grep -c "^txlab-" || true)
 [ "$leftover" = 0 ] || fail "$leftover txlab namespaces left behind"
-echo "ok: --netns broker PASS with only declared links open; faults on the boundary; non-root refused"
+echo "ok: --netns broker PASS with only declared links open; attack catalogue and network layer under --netns; faults on the boundary; non-root refused"

@@ -56,4 +56,15 @@ import base64, json, sys
 p = json.load(sys.stdin)["access_token"].split(".")[1]
 print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["iss"])')
 [ "$iss" = "$public" ] || { echo "FAIL: token iss $iss, want $public"; exit 1; }
+# The whole scenario on fixed ports: --listen 127.0.0.1:P puts its roles on P, P+1, ...
+p4=$(free_port)
+"$txlab" serve "$src/scenarios/direct.yaml" --listen "127.0.0.1:$p4" --json "$out/fixed.json" >"$out/fixed.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$out/fixed.json" ] && break; sleep 0.05; done
+python3 - "$out/fixed.json" "$p4" <<'PY' || { cat "$out/fixed.log"; exit 1; }
+import json, sys
+roles, first = json.load(open(sys.argv[1]))["roles"], int(sys.argv[2])
+ports = [int(r["url"].rsplit(":", 1)[1]) for r in roles]
+assert ports == list(range(first, first + len(roles))), f"FAIL: fixed ports {ports} from {first}"
+PY
 echo "serve --role: cross-process exchange 200; usage errors as expected; issuer: served = --public-url"
