@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/authorization_server.h"
+#include "actors/dpop.h"
 #include "actors/errors.h"
 #include "actors/exchange_cache.h"
 #include "sim/http/form.h"
@@ -36,6 +37,9 @@ struct TokenRequest {
     return std::nullopt;
   }
   std::vector<std::string> values(const char* name) const { return http::form_values(form, name); }
+  // RFC 9449: the key the issued access token is bound to (cnf.jkt), when the request carried
+  // a valid DPoP proof (or, from a trusted broker, the key it vouches for).
+  std::optional<std::string> dpop_jkt;
 };
 
 // What a successful token endpoint call returns.
@@ -91,6 +95,10 @@ struct AuthorizationServer::Impl {
   std::unique_ptr<jose::JwtVerifier> actor_verifier;  // actor tokens: any typ, no aud rule
   as_detail::JtiCache assertion_jtis;
   std::unique_ptr<ExchangeCache> broker_cache;  // the back channel's answers (BrokerRule::cache)
+  DpopReplayCache dpop_replay;                  // proof jti values (RFC 9449 §11.1)
+  std::mutex nonce_mu;                          // the DPoP nonce (RFC 9449 §8), rotated
+  std::string nonce;
+  int64_t nonce_since_s = 0;
 };
 
 }  // namespace txlab

@@ -199,6 +199,15 @@ bool AuthorizationServer::is_revoked(const std::string& jti) const {
 
 AuthorizationServer::~AuthorizationServer() { stop(); }
 
+std::string AuthorizationServer::dpop_nonce(int64_t now_s) {
+  std::lock_guard lock(impl_->nonce_mu);
+  if (impl_->nonce.empty() || now_s - impl_->nonce_since_s >= 300 || now_s < impl_->nonce_since_s) {
+    impl_->nonce = random_jti();  // a fresh unpredictable value every five minutes
+    impl_->nonce_since_s = now_s;
+  }
+  return impl_->nonce;
+}
+
 std::string AuthorizationServer::issuer() const {
   return spec_.issuer.empty() ? base_url() : spec_.issuer;
 }
@@ -308,6 +317,7 @@ void AuthorizationServer::handle_metadata(const http::Request&, http::Response& 
       {"response_types_supported", Json::array()},
       {"subject_types_supported", {"public"}},
       {"id_token_signing_alg_values_supported", {spec_.alg}},
+      {"dpop_signing_alg_values_supported", {"ES256", "RS256", "PS256", "EdDSA"}},  // RFC 9449 §5.1
   };
   reply_json(res, 200, safe_dump(body));
 }
@@ -411,6 +421,45 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
   if (grant_name == "token-exchange" && !spec_.exchange)
     return fail({TokenError::kUnauthorizedClient,
                  "this authorization server does not perform token exchange"});
+
+  // ---- DPoP (RFC 9449 §5): a valid proof binds the issued token to the client's key ----
+  if (req.header_count("DPoP") > 0 || client->dpop_bound_access_tokens) {
+    if (req.header_count("DPoP") == 0)
+      return fail(
+          {TokenError::kInvalidDpopProof,
+           "this client's access tokens are DPoP-bound (RFC 9449 §5.2): send a DPoP proof"});
+    jose::dpop::Expect e;
+    e.htm = "POST";
+    e.now_s = env_.clock->now_s();
+    e.max_age_s = spec_.dpop.max_age_s;
+    if (spec_.dpop.nonce) e.nonce = dpop_nonce(e.now_s);
+    // The URI the client sent the request to: over plain HTTP, or through a TLS front.
+    e.htu = request_htu(req, "http");
+    auto proof = check_request_proof(req, e, impl_->dpop_replay);
+    if (proof.status == jose::dpop::Status::kHtuMismatch) {
+      e.htu = request_htu(req, "https");
+      proof = check_request_proof(req, e, impl_->dpop_replay);
+    }
+    if (proof.status == jose::dpop::Status::kNonceRequired) {
+      res.set_header("DPoP-Nonce", *e.nonce);
+      return fail({TokenError::kUseDpopNonce, "use the DPoP-Nonce this server sent (RFC 9449 §8)"});
+    }
+    if (!proof.ok())
+      return fail({TokenError::kInvalidDpopProof, std::string(jose::dpop::describe(proof.status))});
+    tr.dpop_jkt = proof.jkt;
+    if (const auto other = tr.param("dpop_jkt")) {
+      // txlab's broker extension: a trusted broker binds the token to the key of the caller it
+      // exchanges for (it verified that caller's proof itself).
+      if (!client->dpop_bind_for_others)
+        return fail({TokenError::kInvalidRequest,
+                     "dpop_jkt: this client may not bind tokens to another key"});
+      if (other->size() != 43 || !jose::base64url_decode(*other))
+        return fail({TokenError::kInvalidRequest, "dpop_jkt is not a JWK SHA-256 thumbprint"});
+      tr.dpop_jkt = *other;
+    }
+  } else if (tr.param("dpop_jkt")) {
+    return fail({TokenError::kInvalidRequest, "dpop_jkt needs the client's own DPoP proof"});
+  }
 
   const std::string body = grant_name == "client_credentials"
                                ? client_credentials(*client, tr, &failure)
@@ -576,9 +625,10 @@ void AuthorizationServer::handle_introspect(const http::Request& req, http::Resp
   auto v = verify_own(keys(), issuer(), *env_.clock, 0, *token);
   if (!v.ok() || is_revoked(json_str(v.claims, "jti")))
     return reply(res, 200, R"({"active":false})");
-  Json body = {{"active", true}, {"token_type", "Bearer"}};
-  for (const char* k :
-       {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "sub_id"})
+  // RFC 9449 §6.2: a bound token introspects as DPoP with its cnf.
+  Json body = {{"active", true}, {"token_type", v.claims.contains("cnf") ? "DPoP" : "Bearer"}};
+  for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
+                        "act", "sub_id", "cnf"})
     if (v.claims.contains(k)) body[k] = v.claims[k];
   reply(res, 200, safe_dump(body));
 }
@@ -631,10 +681,12 @@ std::string AuthorizationServer::client_credentials(const ClientRegistration& cl
                  {"jti", jti},
                  {"client_id", client.id}};
   if (!scope.empty()) claims["scope"] = join_scope(scope);
+  if (tr.dpop_jkt) claims["cnf"] = {{"jkt", *tr.dpop_jkt}};  // RFC 9449 §6.1
   const std::string token = sign(claims);
   record("client_credentials", client.id, "", jti, audiences);
-  Json body = {
-      {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", spec_.access_token_ttl_s}};
+  Json body = {{"access_token", token},
+               {"token_type", tr.dpop_jkt ? "DPoP" : "Bearer"},  // RFC 9449 §5
+               {"expires_in", spec_.access_token_ttl_s}};
   if (!scope.empty()) body["scope"] = join_scope(scope);
   return safe_dump(body);
 }

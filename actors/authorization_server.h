@@ -89,6 +89,7 @@ class AuthorizationServer : public Role {
   void change_policy(const std::function<void(AuthorizationServerSpec&)>& change);
 
  private:
+  std::string dpop_nonce(int64_t now_s);  // RFC 9449 §8, rotated every five minutes
   struct Impl;
   void handle_token(const http::Request& req, http::Response& res);
   void handle_jwks(const http::Request& req, http::Response& res) const;

@@ -7,19 +7,23 @@
 #include <sstream>
 
 #include "sim/http/form.h"
+#include "sim/http/message.h"
 #include "sim/json_util.h"
 
 namespace txlab {
 
+using Json = nlohmann::json;
+
 BearerGuard::BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
                          std::vector<std::string> audiences, std::string required_scope,
-                         std::vector<std::string> defects, bool verified_cache)
+                         std::vector<std::string> defects, bool verified_cache, DpopInbound dpop)
     : env_(&env),
       outbound_(&outbound),
       trust_(std::move(trust)),
       audiences_(std::move(audiences)),
       required_scope_(std::move(required_scope)),
       defects_(std::move(defects)),
+      dpop_(dpop),
       verified_cache_(verified_cache) {}
 
 void BearerGuard::ensure_trust() {
@@ -66,7 +70,7 @@ void BearerGuard::ensure_trust() {
 }
 
 void reply_edge_error(http::Response& res, EdgeError e, const std::string& realm,
-                      const std::string& raw_description) {
+                      const std::string& raw_description, bool dpop) {
   const WireError w = to_wire(e);
   // RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (it sits inside a
   // quoted string of WWW-Authenticate too).
@@ -74,7 +78,8 @@ void reply_edge_error(http::Response& res, EdgeError e, const std::string& realm
   if (w.http_status == 401 || e == EdgeError::kInsufficientScope ||
       e == EdgeError::kInvalidRequest) {
     // RFC 6750 §3: WWW-Authenticate: Bearer realm, error, error_description.
-    std::string v = "Bearer realm=\"" + realm + "\"";
+    std::string v = (dpop ? "DPoP" : "Bearer") + std::string(" realm=\"") + realm + "\"";
+    if (dpop) v += ", algs=\"ES256 RS256 PS256 EdDSA\"";  // RFC 9449 §7.1
     if (!w.code.empty()) v += ", error=\"" + std::string(w.code) + "\"";
     if (!w.code.empty() && !description.empty()) v += ", error_description=\"" + description + "\"";
     res.set_header("WWW-Authenticate", v);
@@ -95,10 +100,13 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
     return out;
   }
   const std::string authz = req.header("Authorization");
-  auto token = http::parse_bearer_authorization(authz);
+  // RFC 9449 §7.1: "DPoP <token>" with a proof, or RFC 6750's "Bearer <token>".
+  const bool dpop_scheme = authz.size() > 5 && http::iequals(authz.substr(0, 5), "DPoP ");
+  auto token = dpop_scheme ? http::parse_bearer_authorization("Bearer " + authz.substr(5))
+                           : http::parse_bearer_authorization(authz);
   if (count > 1 || !token) {
     reply_edge_error(res, EdgeError::kInvalidRequest, realm,
-                     "Authorization must be a single Bearer token");
+                     "Authorization must be a single Bearer or DPoP token", dpop_scheme);
     return out;
   }
   ensure_trust();
@@ -150,8 +158,48 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
                      out.jwt.status == jose::VerifyStatus::kKeysUnavailable
                          ? EdgeError::kKeysUnavailable
                          : EdgeError::kInvalidToken,
-                     realm, std::string(jose::describe(out.jwt.status)));
+                     realm, std::string(jose::describe(out.jwt.status)), dpop_scheme);
     return out;
+  }
+  // ---- sender constraint (RFC 9449 §7.1) ----
+  const Json& claims = out.jwt.claims;
+  const std::string jkt = claims.contains("cnf") && claims["cnf"].is_object()
+                              ? json_str(claims["cnf"], "jkt")
+                              : std::string();
+  if (!dpop_scheme) {
+    if (!jkt.empty()) {  // whoever copied it holds no key: a bound token is never a bearer token
+      reply_edge_error(res, EdgeError::kInvalidToken, realm,
+                       "a DPoP-bound token must be presented with the DPoP scheme and a proof",
+                       true);
+      return out;
+    }
+    if (dpop_ == DpopInbound::kRequired) {
+      reply_edge_error(res, EdgeError::kInvalidToken, realm, "only DPoP-bound tokens are accepted",
+                       true);
+      return out;
+    }
+  } else {
+    if (jkt.empty()) {
+      reply_edge_error(res, EdgeError::kInvalidToken, realm,
+                       "the DPoP scheme needs a DPoP-bound token (cnf.jkt)", true);
+      return out;
+    }
+    jose::dpop::Expect e;
+    e.htm = req.method;
+    e.now_s = now;
+    e.access_token = *token;
+    e.jkt = jkt;
+    e.htu = request_htu(req, "http");
+    auto proof = check_request_proof(req, e, dpop_replay_);
+    if (proof.status == jose::dpop::Status::kHtuMismatch) {
+      e.htu = request_htu(req, "https");
+      proof = check_request_proof(req, e, dpop_replay_);
+    }
+    if (!proof.ok()) {
+      reply_edge_error(res, EdgeError::kInvalidDpopProof, realm,
+                       std::string(jose::dpop::describe(proof.status)), true);
+      return out;
+    }
   }
   if (!required_scope_.empty()) {
     std::istringstream in(json_str(out.jwt.claims, "scope"));

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/dpop.h"
 #include "actors/errors.h"
 #include "actors/role.h"
 #include "sim/jose/jwt_verifier.h"
@@ -28,7 +29,9 @@ class BearerGuard {
  public:
   BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
               std::vector<std::string> audiences, std::string required_scope = {},
-              std::vector<std::string> defects = {}, bool verified_cache = false);
+              std::vector<std::string> defects = {}, bool verified_cache = false,
+              DpopInbound dpop = DpopInbound::kAllowed);
+  size_t dpop_replay_size() const { return dpop_replay_.size(); }
 
   // Verifies the request's bearer token. On failure the response is already written.
   GuardResult check(const http::Request& req, http::Response& res);
@@ -41,6 +44,8 @@ class BearerGuard {
   std::vector<std::string> trust_, audiences_;
   std::string required_scope_;
   std::vector<std::string> defects_;
+  DpopInbound dpop_ = DpopInbound::kAllowed;
+  DpopReplayCache dpop_replay_;
   std::map<std::string, std::shared_ptr<jose::KeySource>>
       sources_;  // by issuer (the defect seam's key lookup)
   // Verified-token cache (like Envoy's jwt_cache): token hash -> verified result until exp.
@@ -58,8 +63,9 @@ class BearerGuard {
   std::unique_ptr<jose::JwtVerifier> verifier_;
 };
 
-// Writes an RFC 6750 §3 error (or a gateway error with a JSON body).
+// Writes an RFC 6750 §3 error (or a gateway error with a JSON body); with `dpop`, the challenge
+// uses the DPoP scheme and lists the accepted proof algorithms (RFC 9449 §7.1).
 void reply_edge_error(http::Response& res, EdgeError e, const std::string& realm,
-                      const std::string& description);
+                      const std::string& description, bool dpop = false);
 
 }  // namespace txlab

@@ -24,7 +24,8 @@ std::string ClientApp::access_token(std::string* error_json) {
   for (const auto& a : spec_.audiences) p.emplace_back("audience", a);
   if (!spec_.scope.empty()) p.emplace_back("scope", spec_.scope);
   auto t = request_token(outbound_, env_.directory, spec_.credentials, std::move(p),
-                         "POST /token client_credentials");
+                         "POST /token client_credentials", {}, 0,
+                         spec_.credentials.dpop ? &dpop_prover() : nullptr);
   if (!t.ok()) {
     *error_json = safe_dump(Json{{"stage", "client_credentials"},
                                  {"as_status", t.status},
@@ -33,6 +34,7 @@ std::string ClientApp::access_token(std::string* error_json) {
     return {};
   }
   token_ = t.access_token;
+  token_dpop_ = t.token_type == "DPoP" || t.token_type == "dpop";
   token_exp_s_ = now + t.expires_in;
   return token_;
 }
@@ -71,7 +73,17 @@ void ClientApp::handle_invoke(const http::Request& req, http::Response& res) {
   http::OutboundRequest call;
   call.method = method;
   call.path = path;
-  call.headers.emplace_back("Authorization", "Bearer " + token);
+  bool bound = false;
+  {
+    std::lock_guard lock(mu_);
+    bound = token_dpop_;
+  }
+  if (bound) {  // RFC 9449 §7.1: the DPoP scheme and a proof for this very request
+    call.headers.emplace_back("Authorization", "DPoP " + token);
+    call.headers.emplace_back("DPoP", dpop_prover().proof(method, url + path, token));
+  } else {
+    call.headers.emplace_back("Authorization", "Bearer " + token);
+  }
   auto up = outbound_.send(to, url, call, method + " " + path, token);
   Json out = {{"status", up.status}};
   if (up.status == 0) out["transport_error"] = std::string(http::to_string(up.error));

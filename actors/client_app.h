@@ -25,6 +25,7 @@ class ClientApp : public Role {
   std::mutex mu_;
   std::string token_;
   int64_t token_exp_s_ = 0;
+  bool token_dpop_ = false;  // token_type DPoP: presented with proofs
 };
 
 }  // namespace txlab

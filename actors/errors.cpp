@@ -23,6 +23,10 @@ WireError to_wire(TokenError e) {
       return {"server_error", 500};
     case TokenError::kTemporarilyUnavailable:
       return {"temporarily_unavailable", 503};
+    case TokenError::kInvalidDpopProof:
+      return {"invalid_dpop_proof", 400};  // RFC 9449 §5
+    case TokenError::kUseDpopNonce:
+      return {"use_dpop_nonce", 400};  // RFC 9449 §8
   }
   return {"server_error", 500};
 }
@@ -56,17 +60,24 @@ WireError to_wire(EdgeError e) {
     case EdgeError::kKeysUnavailable:
       // Not the token's fault: retry later (RFC 9110 §15.6.4), not invalid_token.
       return {"temporarily_unavailable", 503};
+    case EdgeError::kInvalidDpopProof:
+      return {"invalid_dpop_proof", 401};  // RFC 9449 §7.1
   }
   return {"server_error", 500};
 }
 
 bool token_error_from_code(std::string_view code, TokenError* out) {
-  static constexpr TokenError kAll[] = {
-      TokenError::kInvalidRequest,        TokenError::kInvalidClient,
-      TokenError::kInvalidGrant,          TokenError::kUnauthorizedClient,
-      TokenError::kUnsupportedGrantType,  TokenError::kInvalidScope,
-      TokenError::kInvalidTarget,         TokenError::kServerError,
-      TokenError::kTemporarilyUnavailable};
+  static constexpr TokenError kAll[] = {TokenError::kInvalidRequest,
+                                        TokenError::kInvalidClient,
+                                        TokenError::kInvalidGrant,
+                                        TokenError::kUnauthorizedClient,
+                                        TokenError::kUnsupportedGrantType,
+                                        TokenError::kInvalidScope,
+                                        TokenError::kInvalidTarget,
+                                        TokenError::kServerError,
+                                        TokenError::kTemporarilyUnavailable,
+                                        TokenError::kInvalidDpopProof,
+                                        TokenError::kUseDpopNonce};
   for (auto e : kAll) {
     if (to_wire(e).code == code) {
       *out = e;

@@ -19,6 +19,8 @@ enum class TokenError {
   kInvalidTarget,
   kServerError,             // misconfiguration behind the endpoint
   kTemporarilyUnavailable,  // a back-channel AS could not be reached
+  kInvalidDpopProof,        // 400 (RFC 9449 §5): the DPoP proof is missing, invalid or replayed
+  kUseDpopNonce,            // 400 (RFC 9449 §8): retry with the nonce in the DPoP-Nonce header
 };
 
 // Gateway and resource-server outcomes (RFC 6750 §3.1 for the bearer side).
@@ -36,6 +38,7 @@ enum class EdgeError {
   kUpstreamTimeout,      // 504: upstream did not answer in time
   kUpstreamBadResponse,  // 502: upstream broke the connection
   kKeysUnavailable,      // 503: the issuer's JWKS cannot be fetched and nothing is cached
+  kInvalidDpopProof,     // 401 invalid_dpop_proof (RFC 9449 §7.1), WWW-Authenticate: DPoP
 };
 
 struct WireError {

@@ -10,6 +10,8 @@
 
 #include "actors/token_client.h"
 #include "sim/http/form.h"
+#include "sim/jose/jwt_verifier.h"
+#include "sim/json_util.h"
 
 namespace txlab {
 
@@ -26,7 +28,7 @@ Gateway::Gateway(RoleEnv env, GatewaySpec spec)
       }()),
       own_outbound_(env_.id, own_pool_, *env_.trace),
       guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, env_.defects,
-             spec_.verified_token_cache) {
+             spec_.verified_token_cache, spec_.dpop) {
   on_any("/*", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
     cache_ = std::make_unique<ExchangeCache>(
@@ -53,7 +55,8 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token, int ti
   for (const auto& a : ex.audiences) p.emplace_back("audience", a);
   if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
   auto t = request_token(own_outbound_, env_.directory, ex.client, std::move(p),
-                         "POST /token token-exchange", {}, timeout_ms);
+                         "POST /token token-exchange", {}, timeout_ms,
+                         ex.client.dpop ? &dpop_prover() : nullptr);
   ExchangeCache::Result r;
   r.ok = t.ok();
   r.timed_out = t.transport == http::TransportError::kTimeout;
@@ -73,7 +76,7 @@ Gateway::~Gateway() {
 
 http::InboundResponse Gateway::send_with_retries(const std::string& to, http::OutboundRequest req,
                                                  const std::string& what, const std::string& token,
-                                                 const Budget& budget) {
+                                                 const Budget& budget, bool dpop) {
   const bool idempotent = req.method == "GET" || req.method == "PUT" || req.method == "DELETE";
   http::InboundResponse r;
   for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
@@ -91,8 +94,13 @@ http::InboundResponse Gateway::send_with_retries(const std::string& to, http::Ou
       break;
     }
     req.timeout_ms = budget.remaining_ms();
-    r = own_outbound_.send(to, env_.directory.url_of(to), req, what + (attempt ? " (retry)" : ""),
-                           token);
+    const std::string base = env_.directory.url_of(to);
+    http::OutboundRequest attempt_req = req;
+    if (dpop) {  // a fresh proof per attempt: a proof is good for one request (RFC 9449 §11.1)
+      const std::string path = req.path.substr(0, req.path.find('?'));
+      attempt_req.headers.emplace_back("DPoP", dpop_prover().proof(req.method, base + path, token));
+    }
+    r = own_outbound_.send(to, base, attempt_req, what + (attempt ? " (retry)" : ""), token);
     const bool retryable =
         r.status == 0 && (r.error == http::TransportError::kConnect ||
                           (idempotent && r.error != http::TransportError::kTimeout));
@@ -190,8 +198,15 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
     fwd.path = req.target.empty() ? req.path : req.target;
     fwd.body = req.body;
     fwd.content_type = req.header("Content-Type");
-    fwd.headers.emplace_back("Authorization", "Bearer " + outbound_token);
-    up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token, budget);
+    // A token bound to this gateway's key (it exchanged with its own proof) goes out with the
+    // DPoP scheme and a proof per request (RFC 9449 §7.1); anything else as a bearer token.
+    bool bound_to_me = false;
+    if (auto d = jose::decode_unverified(outbound_token);
+        d && d->second.contains("cnf") && d->second["cnf"].is_object())
+      bound_to_me = json_str(d->second["cnf"], "jkt") == dpop_prover().jkt();
+    fwd.headers.emplace_back("Authorization", (bound_to_me ? "DPoP " : "Bearer ") + outbound_token);
+    up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token, budget,
+                           bound_to_me);
     if (up.status == 401 && from_cache && cache_) {
       cache_->invalidate(cache_key);
       continue;

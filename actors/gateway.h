@@ -47,7 +47,7 @@ class Gateway : public Role {
   // methods. Backoff doubles from 20 ms with jitter.
   http::InboundResponse send_with_retries(const std::string& to, http::OutboundRequest req,
                                           const std::string& what, const std::string& token,
-                                          const Budget& budget);
+                                          const Budget& budget, bool dpop = false);
 
   GatewaySpec spec_;
   http::HttpClientPool own_pool_;

@@ -19,6 +19,11 @@ Role::Role(RoleEnv env) : env_(std::move(env)), outbound_(env_.id, *env_.pool, *
 }
 Role::~Role() { server_.stop(); }
 
+const DpopProver& Role::dpop_prover() {
+  std::call_once(dpop_once_, [this] { dpop_ = std::make_unique<DpopProver>(*env_.clock); });
+  return *dpop_;
+}
+
 Role::Handler Role::in_call(Handler handler) {
   return [handler = std::move(handler)](const http::Request& req, http::Response& res) {
     // X-Txlab-Call labels a call in the trace; it is unauthenticated, so only a short label of

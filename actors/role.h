@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/dpop.h"
 #include "sim/clock.h"
 #include "sim/http/client_pool.h"
 #include "sim/http/server.h"
@@ -112,6 +113,8 @@ class Role {
   // Service or a proxy in front of it). An AS without a configured issuer uses this as `iss`.
   std::string base_url() const { return public_url_.empty() ? server_.base_url() : public_url_; }
   void set_public_url(std::string url) { public_url_ = std::move(url); }
+  // This role's DPoP key and proofs (RFC 9449), made on first use.
+  const DpopProver& dpop_prover();
   int server_port() const { return server_.port(); }
 
  protected:
@@ -126,6 +129,8 @@ class Role {
   RoleEnv env_;
   http::LoopbackServer server_;
   std::string public_url_;
+  std::once_flag dpop_once_;
+  std::unique_ptr<DpopProver> dpop_;
   Outbound outbound_;
 
  private:

@@ -9,7 +9,7 @@ namespace txlab {
 TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             const ClientCredentials& credentials, http::FormParams params,
                             const std::string& what, const std::string& presented_token,
-                            int timeout_ms) {
+                            int timeout_ms, const DpopProver* dpop) {
   http::OutboundRequest req;
   req.method = "POST";
   req.path = directory.entry_of(credentials.as_role).token_path;
@@ -23,8 +23,18 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
   }
   req.body = http::encode_form(params);
   req.timeout_ms = timeout_ms;
-  auto res = outbound.send(credentials.as_role, directory.url_of(credentials.as_role),
-                           std::move(req), what, presented_token);
+  const std::string base = directory.url_of(credentials.as_role);
+  auto with_proof = [&](const std::string& nonce) {
+    http::OutboundRequest r = req;
+    if (dpop) r.headers.emplace_back("DPoP", dpop->proof("POST", base + req.path, {}, nonce));
+    return r;
+  };
+  auto res = outbound.send(credentials.as_role, base, with_proof({}), what, presented_token);
+  if (dpop && res.status == 400 && !res.header("DPoP-Nonce").empty() &&
+      http::parse_oauth_error(res.status, res.body, res.header("WWW-Authenticate")).error ==
+          "use_dpop_nonce")
+    res = outbound.send(credentials.as_role, base, with_proof(res.header("DPoP-Nonce")),
+                        what + " (with the server's DPoP nonce)", presented_token);
   TokenResponse out;
   out.status = res.status;
   out.transport = res.error;

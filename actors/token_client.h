@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "actors/dpop.h"
 #include "actors/errors.h"
 #include "actors/role.h"
 #include "sim/http/form.h"
@@ -34,10 +35,12 @@ struct TokenResponse {
 };
 
 // POSTs `params` to the AS's /token with the credentials' authentication method.
-// `presented_token` (a subject token) is recorded in the trace.
+// `presented_token` (a subject token) is recorded in the trace. With `dpop`, the request
+// carries a DPoP proof for the token endpoint (RFC 9449 §5), retried once with the server's
+// nonce when it answers use_dpop_nonce (§8).
 TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             const ClientCredentials& credentials, http::FormParams params,
                             const std::string& what, const std::string& presented_token = {},
-                            int timeout_ms = 0);
+                            int timeout_ms = 0, const DpopProver* dpop = nullptr);
 
 }  // namespace txlab

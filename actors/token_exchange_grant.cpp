@@ -169,6 +169,23 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   }
   const Json& sc = subject.claims;
 
+  // ---- a DPoP-bound subject token (RFC 9449 §6.1 cnf.jkt) ----
+  // RFC 9449 defines no exchange of bound tokens; txlab's rule (README, "Sender-constrained
+  // tokens"): the exchanger cannot prove the subject's key, so it proves its own, and the
+  // issued token is bound to the exchanger's key — or, by policy, bound tokens are refused.
+  if (sc.contains("cnf") && sc["cnf"].is_object() && sc["cnf"].contains("jkt")) {
+    if (spec_.dpop.bound_subject_tokens == "refuse")
+      return refuse({exchange::Status::kSubjectTokenInvalid,
+                     "the subject token is DPoP-bound and this server does not exchange bound "
+                     "tokens"});
+    if (!tr.dpop_jkt) {
+      *failure = {TokenError::kInvalidDpopProof,
+                  "the subject token is DPoP-bound: prove the exchanger's own key with a DPoP "
+                  "proof"};
+      return std::string();
+    }
+  }
+
   // ---- verify the actor token (delegation) ----
   std::optional<Json> actor_claims;
   if (req.actor_token) {
@@ -226,6 +243,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
     if (!act.is_null()) c["act"] = act;
+    if (tr.dpop_jkt) c["cnf"] = {{"jkt", *tr.dpop_jkt}};  // RFC 9449 §6.1
     defects::on_claims(env_.defects, c, sc, client.id);
     return c;
   };
@@ -252,8 +270,11 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
                               {"requested_token_type", issued_type}};
         for (const auto& a : targets) p.emplace_back("audience", a);
         if (!scope.empty()) p.emplace_back("scope", join_scope(scope));
+        // The broker proves its own key; the token is bound to its caller's (broker extension).
+        if (rule.via.dpop && tr.dpop_jkt) p.emplace_back("dpop_jkt", *tr.dpop_jkt);
         auto t = request_token(outbound_, env_.directory, rule.via, std::move(p),
-                               "POST /token token-exchange (back channel)", intermediate);
+                               "POST /token token-exchange (back channel)", intermediate, 0,
+                               rule.via.dpop ? &dpop_prover() : nullptr);
         ExchangeCache::Result r;
         r.ok = t.ok();
         r.token = t.body;  // the whole answer: relayed as is
@@ -270,7 +291,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         // Keyed by everything that shapes the answer; a different subject, client, target,
         // scope, token type or actor can never share an entry.
         std::string params = client.id + "|" + issued_type + "|" + join_scope(scope) + "|" +
-                             actor_token.value_or("");
+                             actor_token.value_or("") + "|" + tr.dpop_jkt.value_or("");
         for (const auto& a : targets) params += "|" + a;
         next =
             impl_->broker_cache->get_or_exchange(ExchangeCache::key_of(*subject_token, params),
@@ -311,7 +332,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
 
   const std::string jti = random_jti();
   std::string token;
-  std::string token_type = "Bearer";
+  std::string token_type = tr.dpop_jkt ? "DPoP" : "Bearer";  // RFC 9449 §5
   if (issued_type == kTypeIdToken) {
     // RFC 8693 §3 / §2.2.1: an ID token is not an access token: token_type N_A.
     Json c = {{"iss", issuer()},  {"sub", sc.value("sub", Json())},

@@ -36,6 +36,11 @@ struct ClientRegistration {
   // (e.g. the audience of the gateway that holds this registration).
   std::vector<std::string> subject_audiences;
   std::string public_jwk;  // private_key_jwt (RFC 7523): the client's public key as JWK JSON
+  // RFC 9449 §5.2 dpop_bound_access_tokens: every token request must carry a DPoP proof.
+  bool dpop_bound_access_tokens = false;
+  // A trusted broker may ask, with its own valid proof, that the token be bound to another
+  // key it vouches for (`dpop_jkt` in the token request; txlab's broker extension, see README).
+  bool dpop_bind_for_others = false;
   SourcePos pos;
 };
 
@@ -45,6 +50,24 @@ struct ClientCredentials {
   std::string client_id;
   std::string secret;
   ClientAuthMethod auth = ClientAuthMethod::kClientSecretBasic;
+  // RFC 9449: prove possession of this role's own key (ES256) with every token request made
+  // with these credentials, and present the tokens so obtained with DPoP proofs.
+  bool dpop = false;
+};
+
+// DPoP at an authorization server (RFC 9449).
+struct DpopPolicy {
+  bool nonce = false;      // require a server nonce (§8: use_dpop_nonce, DPoP-Nonce)
+  int64_t max_age_s = 60;  // how old a proof's iat may be (§4.3 check 11)
+  // A DPoP-bound subject token in a token exchange: "rebind" (default) accepts it when the
+  // exchanger proves its own key and binds the issued token to that key; "refuse" refuses it.
+  std::string bound_subject_tokens = "rebind";
+};
+
+// What a gateway or resource server asks of presented tokens (RFC 9449 §7).
+enum class DpopInbound {
+  kAllowed,   // bound tokens need their proof; unbound tokens pass as Bearer
+  kRequired,  // only DPoP-bound tokens with a valid proof
 };
 
 struct BrokerRule {
@@ -89,6 +112,7 @@ struct AuthorizationServerSpec {
   size_t audit_max_entries = 20000;  // the in-memory audit log keeps the newest entries
   std::vector<ClientRegistration> clients;
   std::optional<ExchangePolicy> exchange;
+  DpopPolicy dpop;
 };
 
 struct GatewayExchange {
@@ -115,6 +139,7 @@ struct GatewaySpec {
   bool verified_token_cache = false;  // reuse a verification result until the token's exp
   int64_t timeout_ms = 5000;          // per call to an AS or upstream
   int retries = 1;                    // extra attempts for what is safe to retry (see Gateway)
+  DpopInbound dpop = DpopInbound::kAllowed;
 };
 
 struct ResourceServerSpec {
@@ -122,6 +147,7 @@ struct ResourceServerSpec {
   std::vector<std::string> audiences;
   std::string required_scope;
   bool verified_token_cache = false;
+  DpopInbound dpop = DpopInbound::kAllowed;
 };
 
 struct ClientSpec {

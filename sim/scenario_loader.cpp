@@ -165,6 +165,7 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
   c.client_id = r.str(n, "client_id", where, true);
   c.secret = expand_env(r, n["secret"], r.str(n, "secret", where, true));
   c.auth = r.auth(n, where);
+  c.dpop = r.boolean(n, "dpop", where, false);
   return c;
 }
 
@@ -197,9 +198,18 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
   const std::string where = "authorization server '" + role.id + "'";
   r.check_keys(n,
                with_common({"leeway_s", "audit_max_entries", "issuer", "alg", "signing_key",
-                            "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange"}),
+                            "access_token_ttl_s", "jwks_max_age_s", "clients", "exchange", "dpop"}),
                where);
   auto& as = role.as;
+  if (const auto d = n["dpop"]) {
+    const std::string dw = "'dpop' of " + where;
+    r.expect_map(d, dw);
+    r.check_keys(d, {"nonce", "max_age_s", "bound_subject_tokens"}, dw);
+    as.dpop.nonce = r.boolean(d, "nonce", dw, false);
+    as.dpop.max_age_s = r.integer(d, "max_age_s", dw, 60, 1, 3600);
+    as.dpop.bound_subject_tokens =
+        r.choice(d, "bound_subject_tokens", dw, {"rebind", "refuse"}, "rebind");
+  }
   as.issuer = r.str(n, "issuer", where, false);
   // `issuer: served` (or none): the URL the AS is reached at, so that metadata and tokens name
   // the very URL discovery was fetched from (RFC 8414 §3.3).
@@ -235,9 +245,12 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       const std::string cw = "client '" + c.id + "' of " + where;
       const YAML::Node cn = it->second;
       r.expect_map(cn, cw);
-      r.check_keys(
-          cn, {"secret", "auth", "grants", "audiences", "scope", "subject_audiences", "public_jwk"},
-          cw);
+      r.check_keys(cn,
+                   {"secret", "auth", "grants", "audiences", "scope", "subject_audiences",
+                    "public_jwk", "dpop_bound_access_tokens", "dpop_bind_for_others"},
+                   cw);
+      c.dpop_bound_access_tokens = r.boolean(cn, "dpop_bound_access_tokens", cw, false);
+      c.dpop_bind_for_others = r.boolean(cn, "dpop_bind_for_others", cw, false);
       c.auth = r.auth(cn, cw, true);
       c.secret = expand_env(r, cn["secret"],
                             r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt));
@@ -293,8 +306,8 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       const std::string bw = "'broker' of " + where;
       r.expect_map(b, bw);
       r.check_keys(b,
-                   {"via", "client_id", "secret", "auth", "audiences", "cache", "cache_margin_s",
-                    "cache_max_entries"},
+                   {"via", "client_id", "secret", "auth", "dpop", "audiences", "cache",
+                    "cache_margin_s", "cache_max_entries"},
                    bw);
       BrokerRule rule;
       rule.via = read_credentials(r, b, bw, "via");
@@ -315,8 +328,11 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
   r.check_keys(n,
                with_common({"leeway_s", "trust", "audience", "exchange", "routes", "introspection",
-                            "verified_token_cache", "timeout_ms", "retries"}),
+                            "verified_token_cache", "timeout_ms", "retries", "dpop"}),
                where);
+  role.gateway.dpop = r.choice(n, "dpop", where, {"allowed", "required"}, "allowed") == "required"
+                          ? DpopInbound::kRequired
+                          : DpopInbound::kAllowed;
   role.gateway.timeout_ms = r.integer(n, "timeout_ms", where, 5000, 10, 600000);
   role.gateway.retries = static_cast<int>(r.integer(n, "retries", where, 1, 0, 5));
   role.gateway.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
@@ -329,7 +345,7 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
     const std::string ew = "'exchange' of " + where;
     r.expect_map(ex, ew);
     r.check_keys(ex,
-                 {"at", "client_id", "secret", "auth", "audiences", "scope", "cache",
+                 {"at", "client_id", "secret", "auth", "dpop", "audiences", "scope", "cache",
                   "cache_margin_s", "cache_max_entries"},
                  ew);
     GatewayExchange e;
@@ -368,8 +384,12 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
 
 void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "resource server '" + role.id + "'";
-  r.check_keys(n, with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache"}),
-               where);
+  r.check_keys(
+      n, with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache", "dpop"}),
+      where);
+  role.resource.dpop = r.choice(n, "dpop", where, {"allowed", "required"}, "allowed") == "required"
+                           ? DpopInbound::kRequired
+                           : DpopInbound::kAllowed;
   role.resource.verified_token_cache = r.boolean(n, "verified_token_cache", where, false);
   role.resource.trust = r.strings(n, "trust", where);
   if (role.resource.trust.empty()) r.fail(n, where + " needs 'trust'");
@@ -380,7 +400,8 @@ void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) 
 
 void read_client(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "client '" + role.id + "'";
-  r.check_keys(n, with_common({"as", "client_id", "secret", "auth", "audience", "scope"}), where);
+  r.check_keys(n, with_common({"as", "client_id", "secret", "auth", "dpop", "audience", "scope"}),
+               where);
   role.client.credentials = read_credentials(r, n, where, "as");
   role.client.audiences = r.strings(n, "audience", where);
   role.client.scope = r.str(n, "scope", where, false);

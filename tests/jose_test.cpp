@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/jose/base64url.h"
+#include "sim/jose/dpop.h"
 #include "sim/jose/jws.h"
 #include "sim/jose/key.h"
 
@@ -236,4 +237,86 @@ TEST(Base64UrlTest, RejectsNonCanonicalTrailingBits) {
   EXPECT_EQ(*base64url_decode("QQ"), "A");
   EXPECT_FALSE(base64url_decode("QR"));  // same byte, non-zero leftover bits
   EXPECT_FALSE(base64url_decode("Q"));   // impossible length
+}
+
+// RFC 9449 §4.3: each check of a DPoP proof, and each refusal named.
+TEST(DpopProofTest, Rfc9449Section4_3EveryCheckRefusesWhatItShould) {
+  namespace dp = txlab::jose::dpop;
+  const Key key = Key::generate(Alg::kES256);
+  const std::string htu = "https://AS.example:443/token?x=1";
+  dp::Expect e;
+  e.htm = "POST";
+  e.htu = "https://as.example/token";
+  e.now_s = 1000;
+  const std::string good = dp::make(key, "POST", htu, 1000, "j1");
+  auto ok = dp::check(good, e);
+  ASSERT_TRUE(ok.ok()) << dp::describe(ok.status);
+  EXPECT_EQ(ok.jkt, key.thumbprint());
+  EXPECT_EQ(ok.jti, "j1");
+  using S = dp::Status;
+  EXPECT_EQ(dp::check("a.b", e).status, S::kMalformed);
+  EXPECT_EQ(dp::check(dp::make(key, "GET", htu, 1000, "j"), e).status, S::kHtmMismatch);
+  EXPECT_EQ(dp::check(dp::make(key, "POST", "https://as.example/other", 1000, "j"), e).status,
+            S::kHtuMismatch);
+  EXPECT_EQ(dp::check(dp::make(key, "POST", htu, 1000 - 61, "j"), e).status, S::kIatOutOfWindow);
+  EXPECT_EQ(dp::check(dp::make(key, "POST", htu, 1000 + 6, "j"), e).status, S::kIatOutOfWindow);
+  // typ, alg and jwk from a hand-made header.
+  auto forged = [&](Json header, Json claims, const Key& signer) {
+    const std::string input =
+        base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
+    return input + "." + base64url_encode(*sign_bytes(signer, input));
+  };
+  const Json claims = {{"jti", "x"}, {"htm", "POST"}, {"htu", htu}, {"iat", 1000}};
+  EXPECT_EQ(
+      dp::check(forged({{"typ", "JWT"}, {"alg", "ES256"}, {"jwk", key.public_jwk()}}, claims, key),
+                e)
+          .status,
+      S::kBadTyp);
+  EXPECT_EQ(
+      dp::check(
+          forged({{"typ", "dpop+jwt"}, {"alg", "none"}, {"jwk", key.public_jwk()}}, claims, key), e)
+          .status,
+      S::kBadAlg);
+  EXPECT_EQ(dp::check(forged({{"typ", "dpop+jwt"}, {"alg", "HS256"}, {"jwk", key.public_jwk()}},
+                             claims, key),
+                      e)
+                .status,
+            S::kBadAlg);
+  EXPECT_EQ(dp::check(forged({{"typ", "dpop+jwt"}, {"alg", "ES256"}}, claims, key), e).status,
+            S::kBadJwk);
+  Json priv = key.public_jwk();
+  priv["d"] = "AAAA";
+  EXPECT_EQ(
+      dp::check(forged({{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", priv}}, claims, key), e)
+          .status,
+      S::kBadJwk);
+  const Key other = Key::generate(Alg::kES256);
+  EXPECT_EQ(dp::check(forged({{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", key.public_jwk()}},
+                             claims, other),
+                      e)
+                .status,
+            S::kBadSignature);
+  EXPECT_EQ(dp::check(forged({{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", key.public_jwk()}},
+                             {{"htm", "POST"}, {"htu", htu}, {"iat", 1000}}, key),
+                      e)
+                .status,
+            S::kMissingClaim);
+  EXPECT_EQ(dp::check(forged({{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", key.public_jwk()}},
+                             {{"jti", "x"}, {"htm", "POST"}, {"htu", htu}, {"iat", 1e300}}, key),
+                      e)
+                .status,
+            S::kIatOutOfWindow);
+  // Nonce, ath and the token's binding.
+  dp::Expect n = e;
+  n.nonce = "N1";
+  EXPECT_EQ(dp::check(good, n).status, S::kNonceRequired);
+  EXPECT_TRUE(dp::check(dp::make(key, "POST", htu, 1000, "j", "", "N1"), n).ok());
+  dp::Expect a = e;
+  a.access_token = "AT";
+  EXPECT_EQ(dp::check(good, a).status, S::kAthMismatch);
+  EXPECT_TRUE(dp::check(dp::make(key, "POST", htu, 1000, "j", "AT"), a).ok());
+  a.jkt = other.thumbprint();
+  EXPECT_EQ(dp::check(dp::make(key, "POST", htu, 1000, "j", "AT"), a).status, S::kKeyMismatch);
+  EXPECT_EQ(dp::normalize_htu("HTTP://Host:80/p?q#f"), "http://host/p");
+  EXPECT_EQ(dp::normalize_htu("http://host:8080"), "http://host:8080/");
 }

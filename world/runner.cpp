@@ -20,6 +20,7 @@ std::string check_claim(const Json& claims, const std::string& path, const std::
   // "(absent)": the claim must not be there (e.g. no act from a server that only impersonates).
   if (expected == "(absent)") return v ? safe_dump(*v) : "";
   if (!v) return "(absent)";
+  if (expected == "(present)") return "";
   if (v->is_string()) return v->get<std::string>() == expected ? "" : v->get<std::string>();
   if (v->is_array()) {
     // A scalar expectation against an array (e.g. aud) holds when the array contains it.
@@ -96,6 +97,18 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
     r.tokens.push_back(std::move(v));
   }
 
+  // "(dpop key of ROLE)": the RFC 7638 thumbprint of that role's DPoP key in this run, so a
+  // scenario can say which key each token is bound to (cnf.jkt).
+  auto resolve = [&world](const std::string& want) {
+    const std::string prefix = "(dpop key of ";
+    if (want.rfind(prefix, 0) != 0 || want.back() != ')') return want;
+    const std::string role = want.substr(prefix.size(), want.size() - prefix.size() - 1);
+    try {
+      return world.role(role).dpop_prover().jkt();
+    } catch (const std::exception&) {
+      return "(no role '" + role + "' runs here)";
+    }
+  };
   const Expectation& e = call.expect;
   if (e.status && *e.status != r.status)
     r.failures.push_back({"status", std::to_string(*e.status), std::to_string(r.status)});
@@ -106,7 +119,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
       r.failures.push_back({"backend " + path, want, "(backend did not answer)"});
       continue;
     }
-    if (auto got = check_claim(r.backend_saw, path, want); !got.empty())
+    if (auto got = check_claim(r.backend_saw, path, resolve(want)); !got.empty())
       r.failures.push_back({"backend " + path, want, got});
   }
   for (const auto& [label, claims] : e.tokens) {
@@ -118,7 +131,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
         r.failures.push_back({label + " " + path, want, "(no " + label + " in this call)"});
         continue;
       }
-      if (auto got = check_claim(tv->claims, path, want); !got.empty())
+      if (auto got = check_claim(tv->claims, path, resolve(want)); !got.empty())
         r.failures.push_back({label + " " + path, want, got});
     }
   }
