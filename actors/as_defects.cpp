@@ -339,6 +339,12 @@ void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& polic
 }
 
 bool edge_jwks_union(const std::vector<std::string>& d) { return on(d, "jwks-union"); }
+bool edge_dpop_bearer_accepted(const std::vector<std::string>& d) {
+  return on(d, "dpop-bearer-accepted");
+}
+bool edge_dpop_proof_unchecked(const std::vector<std::string>& d) {
+  return on(d, "dpop-proof-unchecked");
+}
 
 std::optional<Json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,

@@ -145,6 +145,10 @@ inline constexpr AsDefectInfo kEdgeDefects[] = {
     {"skip-aud", "RFC 7519 §4.1.3: the gateway checks aud"},
     {"jwks-union", "RFC 8725 §3.8: each issuer's keys verify only that issuer's tokens"},
     {"alg-from-header", "RFC 8725 §3.1: the verifier, not the token, picks the algorithm"},
+    {"dpop-bearer-accepted", "RFC 9449 §7.1: a DPoP-bound token is never a bearer token"},
+    {"dpop-proof-unchecked",
+     "RFC 9449 §4.3, §7.1: the proof's key is the bound key, for this method, URL, time, token, "
+     "once"},
 };
 
 // True for a name in any of the catalogues above (the World refuses unknown names).
@@ -231,6 +235,8 @@ bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& se
 // every issuer).
 void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy);
 bool edge_jwks_union(const std::vector<std::string>& d);
+bool edge_dpop_bearer_accepted(const std::vector<std::string>& d);
+bool edge_dpop_proof_unchecked(const std::vector<std::string>& d);
 std::optional<nlohmann::json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
     const std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>&

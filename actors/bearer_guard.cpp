@@ -167,13 +167,15 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
                               ? json_str(claims["cnf"], "jkt")
                               : std::string();
   if (!dpop_scheme) {
-    if (!jkt.empty()) {  // whoever copied it holds no key: a bound token is never a bearer token
+    if (defects::edge_dpop_bearer_accepted(defects_)) {
+      // The deliberate defect (attack self-checks only): the Bearer scheme is not checked.
+    } else if (!jkt.empty()) {
+      // Whoever copied it holds no key: a bound token is never a bearer token.
       reply_edge_error(res, EdgeError::kInvalidToken, realm,
                        "a DPoP-bound token must be presented with the DPoP scheme and a proof",
                        true);
       return out;
-    }
-    if (dpop_ == DpopInbound::kRequired) {
+    } else if (dpop_ == DpopInbound::kRequired) {
       reply_edge_error(res, EdgeError::kInvalidToken, realm, "only DPoP-bound tokens are accepted",
                        true);
       return out;
@@ -195,7 +197,7 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
       e.htu = request_htu(req, "https");
       proof = check_request_proof(req, e, dpop_replay_);
     }
-    if (!proof.ok()) {
+    if (!proof.ok() && !defects::edge_dpop_proof_unchecked(defects_)) {
       reply_edge_error(res, EdgeError::kInvalidDpopProof, realm,
                        std::string(jose::dpop::describe(proof.status)), true);
       return out;

@@ -10,13 +10,22 @@ namespace txlab {
 DpopProver::DpopProver(const Clock& clock)
     : key_(jose::Key::generate(jose::Alg::kES256)), clock_(&clock), jkt_(key_.thumbprint()) {}
 
-std::string DpopProver::proof(const std::string& htm, const std::string& htu,
-                              const std::string& access_token, const std::string& nonce) const {
+namespace {
+std::string random_id() {
   unsigned char buf[16];
   RAND_bytes(buf, sizeof buf);
-  const std::string jti =
-      jose::base64url_encode(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
-  return jose::dpop::make(key_, htm, htu, clock_->now_s(), jti, access_token, nonce);
+  return jose::base64url_encode(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
+}
+}  // namespace
+
+std::string DpopProver::proof(const std::string& htm, const std::string& htu,
+                              const std::string& access_token, const std::string& nonce) const {
+  return jose::dpop::make(key_, htm, htu, clock_->now_s(), random_id(), access_token, nonce);
+}
+
+std::string DpopProver::proof_at(int64_t iat, const std::string& htm, const std::string& htu,
+                                 const std::string& access_token) const {
+  return jose::dpop::make(key_, htm, htu, iat, random_id(), access_token);
 }
 
 DpopReplayCache::Result DpopReplayCache::remember(const std::string& jkt, const std::string& jti,

@@ -25,6 +25,9 @@ class DpopProver {
   // access token is presented with it, nonce when the server asked for one.
   std::string proof(const std::string& htm, const std::string& htu,
                     const std::string& access_token = {}, const std::string& nonce = {}) const;
+  // The same with a given iat (the attack catalogue's stale proofs).
+  std::string proof_at(int64_t iat, const std::string& htm, const std::string& htu,
+                       const std::string& access_token = {}) const;
   const std::string& jkt() const { return jkt_; }  // RFC 7638 thumbprint (cnf.jkt)
 
  private:

@@ -1,5 +1,6 @@
 // The attack catalogue and its runner.
 #include "conformance/attacks.h"
+#include "conformance/holder.h"
 #include "conformance/isolation.h"
 
 #include <functional>
@@ -139,16 +140,23 @@ class Runner {
     return json_str(r.body, "access_token");
   }
 
+  // A token as its holder presents it: a DPoP-bound token of one of the world's roles with the
+  // DPoP scheme and that role's proof (so a refusal is about the token, not about who sent it),
+  // anything else as a bearer token.
   Observed bearer(const std::string& role, const std::string& token, size_t pad_header = 0) {
     http::OutboundRequest req;
     req.path = "/attack/probe";
-    req.headers.emplace_back("Authorization", "Bearer " + token);
+    const auto d = jose::decode_unverified(token);
+    const DpopProver* holder = d ? holder_of(w_, d->second) : nullptr;
+    req.headers.emplace_back("Authorization", (holder ? "DPoP " : "Bearer ") + token);
     if (pad_header) req.headers.emplace_back("X-Padding", std::string(pad_header, 'a'));
-    return observe(w_.http().send(w_.url_of(role), req));
+    return observe(send_proved(w_, w_.url_of(role), req, holder, token));
   }
+  // As the role holding these credentials would send it (with its DPoP proof when it uses one).
   Observed post(const std::string& role, const std::string& path, const http::FormParams& form,
                 const std::string& id, const std::string& secret) {
-    return observe(w_.http().send(w_.url_of(role), http::form_post(path, form, id, secret)));
+    return observe(send_proved(w_, w_.url_of(role), http::form_post(path, form, id, secret),
+                               prover_for_client(w_, role, id)));
   }
   Observed exchange(const http::FormParams& extra, const std::string& subject,
                     const std::string& type = kTypeAccessToken,
@@ -221,6 +229,115 @@ void Runner::run() {
       "A legitimate AT1 passes the entry gateway's verification", G, "not 401",
       [&] { return bearer(G, at1()); },
       [](const Observed& o) { return o.status != 401 && o.status != 0; });
+
+  // ---- 0. sender-constrained tokens (RFC 9449), when the entry client binds its tokens ----
+  if (const DpopProver* holder = prover_for_client(w_, A, t_.client_id)) {
+    const std::string kDpop = "Sender-constrained tokens (RFC 9449)";
+    const DpopProver thief(w_.clock(G));  // an attacker's own key
+    const std::string url = w_.url_of(G) + "/attack/probe";
+    auto present = [this, G](const std::string& scheme, const std::string& token,
+                             const std::vector<std::string>& proofs, const std::string& method) {
+      http::OutboundRequest req;
+      req.method = method;
+      req.path = "/attack/probe";
+      req.headers.emplace_back("Authorization", scheme + " " + token);
+      for (const auto& p : proofs) req.headers.emplace_back("DPoP", p);
+      return observe(w_.http().send(w_.url_of(G), req));
+    };
+    auto bad_proof = [](const Observed& o) {
+      return o.status == 401 && o.error == "invalid_dpop_proof";
+    };
+    const std::string kBadProof = "401 invalid_dpop_proof";
+    add(
+        "dpop/stolen-token-without-key", kDpop,
+        "A stolen bound AT1 with a proof signed by the thief's own key (RFC 9449 §7.1)", G,
+        kBadProof,
+        [&] {
+          const std::string t = at1();
+          return present("DPoP", t, {thief.proof("GET", url, t)}, "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/bound-token-as-bearer", kDpop,
+        "A bound AT1 presented as a Bearer token, without a proof (RFC 9449 §7.1)", G,
+        "401 invalid_token", [&] { return present("Bearer", at1(), {}, "GET"); },
+        [](const Observed& o) { return o.status == 401 && o.error == "invalid_token"; });
+    add(
+        "dpop/proof-replayed", kDpop, "The holder's own proof sent a second time (RFC 9449 §11.1)",
+        G, kBadProof,
+        [&] {
+          const std::string t = at1();
+          const std::string p = holder->proof("GET", url, t);
+          present("DPoP", t, {p}, "GET");
+          return present("DPoP", t, {p}, "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/proof-for-another-method", kDpop, "A proof made for POST sent with a GET (§4.3)", G,
+        kBadProof,
+        [&] {
+          const std::string t = at1();
+          return present("DPoP", t, {holder->proof("POST", url, t)}, "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/proof-for-another-url", kDpop, "A proof made for another server's URL (§4.3 htu)", G,
+        kBadProof,
+        [&] {
+          const std::string t = at1();
+          return present("DPoP", t, {holder->proof("GET", w_.url_of(A) + "/attack/probe", t)},
+                         "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/proof-with-stale-iat", kDpop, "A proof made an hour ago (§4.3 iat window)", G,
+        kBadProof,
+        [&] {
+          const std::string t = at1();
+          return present("DPoP", t, {holder->proof_at(now(G) - 3600, "GET", url, t)}, "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/proof-without-ath", kDpop,
+        "A proof that does not name the presented token (§4.3, ath)", G, kBadProof,
+        [&] {
+          const std::string t = at1();
+          return present("DPoP", t, {holder->proof("GET", url)}, "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/two-proofs", kDpop, "Two DPoP headers on one request (§4.3: not more than one)", G,
+        kBadProof,
+        [&] {
+          const std::string t = at1();
+          return present("DPoP", t, {holder->proof("GET", url, t), holder->proof("GET", url, t)},
+                         "GET");
+        },
+        bad_proof);
+    add(
+        "dpop/token-endpoint-proof-replayed", kDpop,
+        "A token request repeating an accepted proof (RFC 9449 §5, §11.1)", A,
+        "400 invalid_dpop_proof",
+        [&] {
+          http::OutboundRequest req = http::form_post(
+              "/token", {{"grant_type", "client_credentials"}}, t_.client_id, t_.client_secret);
+          req.headers.emplace_back("DPoP", holder->proof("POST", w_.url_of(A) + "/token"));
+          w_.http().send(w_.url_of(A), req);
+          return observe(w_.http().send(w_.url_of(A), req));
+        },
+        [](const Observed& o) { return o.status == 400 && o.error == "invalid_dpop_proof"; });
+    add(
+        "dpop/token-endpoint-proof-for-another-url", kDpop,
+        "A token request whose proof names another endpoint (RFC 9449 §4.3 htu)", A,
+        "400 invalid_dpop_proof",
+        [&] {
+          http::OutboundRequest req = http::form_post(
+              "/token", {{"grant_type", "client_credentials"}}, t_.client_id, t_.client_secret);
+          req.headers.emplace_back("DPoP", holder->proof("POST", w_.url_of(A) + "/other"));
+          return observe(w_.http().send(w_.url_of(A), req));
+        },
+        [](const Observed& o) { return o.status == 400 && o.error == "invalid_dpop_proof"; });
+  }
 
   // ---- 1. token-type confusion ----
   bearer_refused("type/id-token-as-access-token", kType,

@@ -5,6 +5,7 @@
 
 #include "actors/authorization_server.h"
 #include "actors/token_client.h"
+#include "conformance/holder.h"
 #include "sim/http/form.h"
 #include "sim/http/oauth_error.h"
 #include "sim/jose/jwt_verifier.h"
@@ -94,10 +95,13 @@ std::vector<IsolationToken> collect_tokens(World& w) {
     if (!d) return;
     out.push_back({label, token, d->first, d->second});
   };
+  // As the role that holds these credentials would (with its DPoP proof when it uses one).
   auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id,
                   const std::string& secret) {
     return json_str(
-        Json::parse(w.http().send(w.url_of(as), http::form_post("/token", form, id, secret)).body,
+        Json::parse(send_proved(w, w.url_of(as), http::form_post("/token", form, id, secret),
+                                prover_for_client(w, as, id))
+                        .body,
                     nullptr, false),
         "access_token");
   };
@@ -160,7 +164,8 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
                                {"subject_token", t.token},
                                {"subject_token_type", kTypeAccessToken}},
                               ex->id, ex->secret);
-        auto res = w.http().send(w.url_of(v), req);
+        // The exchanger proves its own key where it uses DPoP (a bound subject token needs it).
+        auto res = send_proved(w, w.url_of(v), req, prover_for_client(w, v, ex->id));
         c.observed = observed_of(res);
         const std::string e = json_str(Json::parse(res.body, nullptr, false), "error");
         // Accepted as a subject token: issued, or refused for a reason other than the token.
@@ -168,8 +173,11 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
                                          e != "invalid_request" && e != "invalid_client");
       } else {
         req.path = "/isolation/probe";
-        req.headers.emplace_back("Authorization", "Bearer " + t.token);
-        auto res = w.http().send(w.url_of(v), req);
+        // Presented by its holder: a bound token with the DPoP scheme and the holder's proof
+        // (whether a verifier accepts it is about trust, not about who copied it).
+        const DpopProver* holder = holder_of(w, t.claims);
+        req.headers.emplace_back("Authorization", (holder ? "DPoP " : "Bearer ") + t.token);
+        auto res = send_proved(w, w.url_of(v), req, holder, t.token);
         c.observed = observed_of(res);
         c.actual = res.status != 401 && res.status != 400 && res.status != 0;
       }

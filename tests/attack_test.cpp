@@ -61,7 +61,7 @@ TEST_P(ShippedTopologyTest, EveryAttackIsRejectedAsExpected) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ShippedTopologyTest,
                          ::testing::Values("broker", "direct", "multi-caller",
-                                           "broker-caller-in-act"),
+                                           "broker-caller-in-act", "broker-dpop"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n)
@@ -100,6 +100,35 @@ TEST(AttackSelfCheckTest, DefectiveEntryGatewayFailsTheCorrespondingAttacks) {
       EXPECT_FALSE(attack_passed(r, id)) << defect << " should make " << id << " leak";
     EXPECT_GT(r.failed(), 0u) << defect;
   }
+}
+
+// Sender-constrained tokens: each DPoP attack fails against the verifier defect it targets, and
+// the isolation matrix holds with every token bound (presented by its holder).
+TEST(AttackSelfCheckTest, Rfc9449DefectiveEdgeFailsTheDpopAttacks) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"dpop-bearer-accepted", {"dpop/bound-token-as-bearer"}},
+      {"dpop-proof-unchecked",
+       {"dpop/stolen-token-without-key", "dpop/proof-replayed", "dpop/proof-for-another-method",
+        "dpop/proof-for-another-url", "dpop/proof-with-stale-iat", "dpop/proof-without-ath",
+        "dpop/two-proofs"}},
+  };
+  for (const auto& [defect, attacks] : cases) {
+    auto w = start_world(load_scenario(scenario_path("broker-dpop")), {{"gw-c2p", {defect}}});
+    const AttackReport r = run_attacks(*w);
+    for (const auto& id : attacks)
+      EXPECT_FALSE(attack_passed(r, id)) << defect << " should make " << id << " leak";
+    EXPECT_EQ(r.failed(), attacks.size()) << defect << "\n" << failed_attacks(r);
+  }
+  auto w = start_world("broker-dpop");
+  const IsolationMatrix m = check_isolation(*w);
+  EXPECT_EQ(m.mismatches(), 0u);
+  size_t bound = 0, accepted = 0;
+  for (const auto& c : m.cells) {
+    accepted += c.actual ? 1 : 0;
+    if (c.token.find("AT") != std::string::npos) ++bound;
+  }
+  EXPECT_GT(bound, 0u);
+  EXPECT_GE(accepted, 5u);  // every token is accepted where trust allows: binding hides nothing
 }
 
 namespace {
