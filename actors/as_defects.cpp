@@ -339,6 +339,10 @@ void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& polic
 }
 
 bool edge_jwks_union(const std::vector<std::string>& d) { return on(d, "jwks-union"); }
+bool dpop_excused(const AsDefects& d, jose::dpop::Status s) {
+  return (s == jose::dpop::Status::kHtuMismatch && on(d, "dpop-htu-unchecked")) ||
+         (s == jose::dpop::Status::kIatOutOfWindow && on(d, "dpop-iat-unchecked"));
+}
 bool edge_dpop_bearer_accepted(const std::vector<std::string>& d) {
   return on(d, "dpop-bearer-accepted");
 }
@@ -393,6 +397,8 @@ void on_response(const AsDefects& d, Json& body) {
   if (on(d, "scope-as-array") && body.contains("scope") && body["scope"].is_string())
     body["scope"] = Json::array({body["scope"]});
   if (on(d, "wrong-token-type")) body["token_type"] = "mac";
+  if (on(d, "dpop-token-type-bearer") && body.value("token_type", "") == "DPoP")
+    body["token_type"] = "Bearer";
   if (on(d, "omit-issued-token-type")) body.erase("issued_token_type");
   if (on(d, "quirk-lowercase-bearer") && json_str(body, "token_type") == "Bearer")
     body["token_type"] = "bearer";

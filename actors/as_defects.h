@@ -20,6 +20,7 @@
 
 #include "actors/errors.h"
 #include "sim/http/form.h"
+#include "sim/jose/dpop.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/scenario.h"
 
@@ -42,6 +43,10 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"trust-any-issuer",
      "RFC 8725 §3.8 / RFC 8693 §2.1: only trusted issuers' subject tokens are acceptable"},
     {"omit-issued-token-type", "RFC 8693 §2.2.1: issued_token_type is REQUIRED"},
+    // DPoP at the token endpoint (RFC 9449)
+    {"dpop-htu-unchecked", "RFC 9449 §4.3: a proof's htu is the request's URI"},
+    {"dpop-iat-unchecked", "RFC 9449 §4.3: a proof's creation time is within a window"},
+    {"dpop-token-type-bearer", "RFC 9449 §5: token_type DPoP for a bound token"},
     {"allow-forbidden-audience", "RFC 8693 §2.2.2: a disallowed audience is invalid_target"},
     {"invalid-client-400",
      "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
@@ -207,6 +212,8 @@ void on_claims(const AsDefects& d, nlohmann::json& claims, const nlohmann::json&
 std::string access_token_typ(const AsDefects& d);
 // The token response body.
 void on_response(const AsDefects& d, nlohmann::json& body);
+// DPoP checks a defect skips at the token endpoint (the status is treated as valid).
+bool dpop_excused(const AsDefects& d, jose::dpop::Status s);
 // The verifier policy for subject tokens (an expired one accepted).
 void on_subject_policy(const AsDefects& d, jose::VerifyPolicy& policy);
 

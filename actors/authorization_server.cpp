@@ -440,6 +440,8 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
       e.htu = request_htu(req, "https");
       proof = check_request_proof(req, e, impl_->dpop_replay);
     }
+    if (!proof.ok() && defects::dpop_excused(env_.defects, proof.status) && !proof.jkt.empty())
+      proof.status = jose::dpop::Status::kOk;  // a deliberate defect (self-check only)
     if (proof.status == jose::dpop::Status::kNonceRequired) {
       res.set_header("DPoP-Nonce", *e.nonce);
       return fail({TokenError::kUseDpopNonce, "use the DPoP-Nonce this server sent (RFC 9449 §8)"});
@@ -466,6 +468,9 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
                            : grant_name == "refresh_token" ? refresh(*client, tr, &failure)
                                                            : token_exchange(*client, tr, &failure);
   if (body.empty()) return fail(failure);
+  // RFC 9449 §8.2: the nonce to use next, on every answer to a DPoP request.
+  if (spec_.dpop.nonce && tr.dpop_jkt)
+    res.set_header("DPoP-Nonce", dpop_nonce(env_.clock->now_s()));
   reply(res, 200, body);
 }
 

@@ -28,6 +28,18 @@ std::string DpopProver::proof_at(int64_t iat, const std::string& htm, const std:
   return jose::dpop::make(key_, htm, htu, iat, random_id(), access_token);
 }
 
+std::string DpopProver::nonce_for(const std::string& server) const {
+  std::lock_guard lock(nonce_mu_);
+  auto it = nonces_.find(server);
+  return it == nonces_.end() ? std::string() : it->second;
+}
+
+void DpopProver::remember_nonce(const std::string& server, const std::string& nonce) const {
+  std::lock_guard lock(nonce_mu_);
+  if (nonces_.size() >= 64 && !nonces_.count(server)) nonces_.clear();  // bounded
+  nonces_[server] = nonce.substr(0, 256);
+}
+
 DpopReplayCache::Result DpopReplayCache::remember(const std::string& jkt, const std::string& jti,
                                                   int64_t until_s, int64_t now_s) {
   std::lock_guard lock(mu_);

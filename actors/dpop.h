@@ -29,8 +29,13 @@ class DpopProver {
   std::string proof_at(int64_t iat, const std::string& htm, const std::string& htu,
                        const std::string& access_token = {}) const;
   const std::string& jkt() const { return jkt_; }  // RFC 7638 thumbprint (cnf.jkt)
+  // The last nonce a server handed out (RFC 9449 §8: used in the following proofs to it).
+  std::string nonce_for(const std::string& server) const;
+  void remember_nonce(const std::string& server, const std::string& nonce) const;
 
  private:
+  mutable std::mutex nonce_mu_;
+  mutable std::map<std::string, std::string> nonces_;  // a handful of servers per role
   jose::Key key_;
   const Clock* clock_;
   std::string jkt_;

@@ -29,12 +29,17 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
     if (dpop) r.headers.emplace_back("DPoP", dpop->proof("POST", base + req.path, {}, nonce));
     return r;
   };
-  auto res = outbound.send(credentials.as_role, base, with_proof({}), what, presented_token);
-  if (dpop && res.status == 400 && !res.header("DPoP-Nonce").empty() &&
-      http::parse_oauth_error(res.status, res.body, res.header("WWW-Authenticate")).error ==
-          "use_dpop_nonce")
-    res = outbound.send(credentials.as_role, base, with_proof(res.header("DPoP-Nonce")),
-                        what + " (with the server's DPoP nonce)", presented_token);
+  auto res = outbound.send(credentials.as_role, base,
+                           with_proof(dpop ? dpop->nonce_for(base) : std::string()), what,
+                           presented_token);
+  if (dpop && !res.header("DPoP-Nonce").empty()) {
+    dpop->remember_nonce(base, res.header("DPoP-Nonce"));  // for this and later proofs (§8)
+    if (res.status == 400 &&
+        http::parse_oauth_error(res.status, res.body, res.header("WWW-Authenticate")).error ==
+            "use_dpop_nonce")
+      res = outbound.send(credentials.as_role, base, with_proof(res.header("DPoP-Nonce")),
+                          what + " (with the server's DPoP nonce)", presented_token);
+  }
   TokenResponse out;
   out.status = res.status;
   out.transport = res.error;

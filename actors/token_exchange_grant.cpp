@@ -228,7 +228,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
   const auto& actor_token = req.actor_token;
   const std::string* subject_token = &req.subject_token;
 
-  auto claims_for = [&](const std::vector<std::string>& aud, const std::string& jti) {
+  auto claims_for = [&](const std::vector<std::string>& aud, const std::string& jti,
+                        bool bind = true) {
     Json c = {{"iss", issuer()}, {"aud", audience_claim(aud)}, {"exp", now + ttl}, {"iat", now},
               {"jti", jti},      {"client_id", client.id}};
     if (!scope.empty()) c["scope"] = join_scope(scope);
@@ -243,7 +244,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
     if (!act.is_null()) c["act"] = act;
-    if (tr.dpop_jkt) c["cnf"] = {{"jkt", *tr.dpop_jkt}};  // RFC 9449 §6.1
+    if (tr.dpop_jkt && bind) c["cnf"] = {{"jkt", *tr.dpop_jkt}};  // RFC 9449 §6.1
     defects::on_claims(env_.defects, c, sc, client.id);
     return c;
   };
@@ -262,7 +263,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       // One back-channel exchange: mint the intermediate token, exchange it at the next AS.
       auto exchange_next = [&]() -> ExchangeCache::Result {
         const std::string jti = random_jti();
-        const std::string intermediate = sign(claims_for(next_aud, jti));
+        // The intermediate token is presented by this AS itself: bound to its caller's key only
+        // when the back channel proves keys too (the next AS then re-binds, or refuses).
+        const std::string intermediate = sign(claims_for(next_aud, jti, rule.via.dpop));
         record("token-exchange", client.id, subject_jti, jti, next_aud);
         http::FormParams p = {{"grant_type", kGrantTokenExchange},
                               {"subject_token", intermediate},

@@ -296,6 +296,20 @@ Answer Probe::post_basic_raw(const http::FormParams& form, const std::string& us
   return send(form, {{"Authorization", "Basic " + http::base64_encode(userpass)}});
 }
 
+Answer Probe::post_with(const http::FormParams& form,
+                        const std::vector<std::pair<std::string, std::string>>& extra) {
+  const Credentials& c = target_.exchanger;
+  http::FormParams f = form;
+  std::vector<std::pair<std::string, std::string>> headers = extra;
+  if (default_auth_ == Auth::kBasic)
+    headers.emplace_back("Authorization", http::basic_authorization(c.id, c.secret));
+  if (default_auth_ == Auth::kPost) {
+    f.emplace_back("client_id", c.id);
+    f.emplace_back("client_secret", c.secret);
+  }
+  return send(f, std::move(headers));
+}
+
 Answer Probe::post_authorization(const http::FormParams& form, const std::string& authorization) {
   if (authorization.empty()) return send(form, {});
   return send(form, {{"Authorization", authorization}});
@@ -328,6 +342,7 @@ Answer Probe::send(const http::FormParams& form,
   a.cache_control = res.header("Cache-Control");
   a.pragma = res.header("Pragma");
   a.www_authenticate = res.header("WWW-Authenticate");
+  a.dpop_nonce = res.header("DPoP-Nonce");
   if (a.timed_out()) ++timeouts_;
   if (a.json() && a.status >= 400) {
     for (const char* member : {"error", "error_description", "error_uri"}) {

@@ -28,7 +28,7 @@ struct Answer {
   nlohmann::json body;          // discarded() when not JSON
   std::string raw;
   std::shared_ptr<const WireExchange> wire;  // as sent and received (for reports)
-  std::string content_type, cache_control, pragma, www_authenticate;
+  std::string content_type, cache_control, pragma, www_authenticate, dpop_nonce;
   bool json() const { return body.is_object(); }
   bool timed_out() const {
     return status == 0 && transport_error.find("timeout") != std::string::npos;
@@ -58,6 +58,13 @@ class Probe {
   Answer post_basic_raw(const http::FormParams& form, const std::string& userpass);
   // Any Authorization header value (or none when empty).
   Answer post_authorization(const http::FormParams& form, const std::string& authorization);
+  // The exchanger's default authentication plus these extra header fields (DPoP proofs).
+  Answer post_with(const http::FormParams& form,
+                   const std::vector<std::pair<std::string, std::string>>& extra);
+  // The token endpoint as a DPoP proof names it (RFC 9449 §4.2 htu).
+  std::string token_endpoint_url() const { return base_ + path_; }
+  // Values shared by the cases of one run (a DPoP nonce the target handed out, ...).
+  std::string& scratch(const std::string& key) { return scratch_[key]; }
   // The keys of every accepted issuer, fetched once from the target's jwks_uris.
   const std::vector<nlohmann::json>& jwks();
 
@@ -104,6 +111,7 @@ class Probe {
   nlohmann::json subject_claims_;
   std::optional<std::vector<nlohmann::json>> jwks_;
   std::map<std::string, Answer> memo_;
+  std::map<std::string, std::string> scratch_;
   size_t requests_ = 0, timeouts_ = 0, error_members_seen_ = 0;
   Auth default_auth_ = Auth::kBasic;
   std::string charset_violation_;
