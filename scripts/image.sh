@@ -79,7 +79,10 @@ say "built $TAG in $(( $(date +%s) - start )) s"
 # 3. Run it.
 ctr=$(buildah from --pull-never "$TAG")
 cleanup() {
-  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  if [ -n "${serve_pid:-}" ]; then
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
   buildah rm "$ctr" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -118,4 +121,8 @@ buildah umount "$ctr" >/dev/null
 say "size of $TAG: $((size / 1000000)) MB ($size bytes; limit $((MAX_BYTES / 1000000)) MB)"
 [ "$size" -le "$MAX_BYTES" ] || { echo "image: larger than $((MAX_BYTES / 1000000)) MB"; exit 1; }
 buildah rmi --prune >/dev/null 2>&1 || true
+cleanup
+trap - EXIT
+serve_pid=""
 say "ok"
+exit 0
