@@ -71,7 +71,7 @@ fi
 mkdir -p "$CACHE/image-ccache"
 start=$(date +%s)
 say "buildah bud (build stage + runtime stage)"
-buildah bud --quiet --isolation chroot --format docker --pull-never --layers \
+buildah bud --isolation chroot --format docker --pull-never --layers \
   --volume "$CACHE/image-ccache:/root/.cache/ccache" -t "$TAG" "$here" >"$CACHE/image-build.log" 2>&1 \
   || { tail -40 "$CACHE/image-build.log"; echo "image: build failed (log: $CACHE/image-build.log)"; exit 1; }
 say "built $TAG in $(( $(date +%s) - start )) s"

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "conformance/attacks.h"
+#include "conformance/holder.h"
 #include "conformance/isolation.h"
 #include "test_support.h"
 
@@ -141,6 +142,7 @@ struct Topology {
   std::vector<std::string> rs_audience;    // per resource server
   std::vector<std::vector<std::string>> client_audiences;  // per AS: what its client may request
   std::vector<bool> same_sub;  // per AS: its client claims the same sub id
+  bool dpop = false;           // every token DPoP-bound to its client's key (RFC 9449)
 };
 
 rc::Gen<Topology> gen_topology() {
@@ -153,8 +155,10 @@ rc::Gen<Topology> gen_topology() {
             rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(kAudiencePool)));
         return rc::gen::apply(
             [n_as](std::vector<std::vector<int>> trust, std::vector<std::string> rs_aud,
-                   std::vector<std::vector<std::string>> client_aud, std::vector<bool> same) {
+                   std::vector<std::vector<std::string>> client_aud, std::vector<bool> same,
+                   bool dpop) {
               Topology t;
+              t.dpop = dpop;
               t.n_as = n_as;
               t.rs_trust = std::move(trust);
               t.rs_audience = std::move(rs_aud);
@@ -165,7 +169,8 @@ rc::Gen<Topology> gen_topology() {
             rc::gen::container<std::vector<std::vector<int>>>(n_rs, idx_subset),
             rc::gen::container<std::vector<std::string>>(n_rs, rc::gen::elementOf(kAudiencePool)),
             rc::gen::container<std::vector<std::vector<std::string>>>(n_as, aud_subset),
-            rc::gen::container<std::vector<bool>>(n_as, rc::gen::arbitrary<bool>()));
+            rc::gen::container<std::vector<bool>>(n_as, rc::gen::arbitrary<bool>()),
+            rc::gen::arbitrary<bool>());
       });
 }
 
@@ -188,8 +193,16 @@ Scenario scenario_of(const Topology& t) {
     for (const auto& a : t.client_audiences[i])
       if (std::find(aud.begin(), aud.end(), a) == aud.end()) aud.push_back(a);
     c.audiences = aud;
+    c.dpop_bound_access_tokens = t.dpop;
     as.as.clients = {c};
     s.roles.push_back(as);
+    // The client that holds these credentials (and, with DPoP, the key its tokens are bound to).
+    RoleSpec cl;
+    cl.id = "cl-" + std::to_string(i);
+    cl.kind = RoleKind::kClient;
+    cl.client.credentials = {as.id, c.id, c.secret, ClientAuthMethod::kClientSecretBasic, t.dpop};
+    cl.client.audiences = {aud.front()};
+    s.roles.push_back(cl);
   }
   for (size_t r = 0; r < t.rs_trust.size(); ++r) {
     RoleSpec rs;
@@ -202,6 +215,7 @@ Scenario scenario_of(const Topology& t) {
         rs.resource.trust.push_back(id);
     }
     rs.resource.audiences = {t.rs_audience[r]};
+    if (t.dpop) rs.resource.dpop = DpopInbound::kRequired;
     s.roles.push_back(rs);
   }
   return s;
@@ -214,9 +228,14 @@ std::vector<IsolationToken> tokens_of(World& w, const Scenario& s) {
     if (r.kind != RoleKind::kAuthorizationServer) continue;
     const auto& c = r.as.clients.front();
     for (const auto& a : c.audiences) {
-      auto reply = txlab::testing::post_token(
-          w, r.id, {{"grant_type", "client_credentials"}, {"audience", a}}, c.id, c.secret);
-      const std::string tok = reply.body.value("access_token", "");
+      // As the client role would ask: with its DPoP proof when its tokens are bound.
+      auto res = send_proved(
+          w, w.url_of(r.id),
+          http::form_post("/token", {{"grant_type", "client_credentials"}, {"audience", a}}, c.id,
+                          c.secret),
+          prover_for_client(w, r.id, c.id));
+      const std::string tok =
+          nlohmann::json::parse(res.body, nullptr, false).value("access_token", "");
       RC_ASSERT(!tok.empty());
       auto d = jose::decode_unverified(tok);
       out.push_back({r.id + "/" + a, tok, d->first, d->second});
@@ -236,6 +255,7 @@ void isolation_property() {
   auto w = start_world(s, defects);
   const IsolationMatrix m = check_isolation(*w, tokens_of(*w, s));
   RC_LOG() << render_text(m);
+  RC_TAG(t.dpop ? "every token DPoP-bound" : "bearer tokens");
   RC_ASSERT(m.mismatches() == 0u);
 }
 
