@@ -63,6 +63,20 @@ void count_call(benchmark::State& state, World& w) {
   w.trace().set_enabled(false);
 }
 
+// The benchmark loop of a whole chain: CFA's /invoke through the gateways to PBA.
+void invoke_chain(benchmark::State& state, World& w) {
+  http::OutboundRequest req;
+  req.method = "POST";
+  req.path = "/invoke";
+  req.content_type = "application/json";
+  req.body = R"({"to":"gw-c2p","path":"/orders/42"})";
+  for (auto _ : state) {
+    auto r = w.http().send(w.url_of("cfa"), req);
+    if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos)
+      state.SkipWithError("chain failed");
+  }
+}
+
 }  // namespace
 
 static void BM_AsClientCredentials(benchmark::State& state) {
@@ -145,16 +159,7 @@ static void BM_Chain(benchmark::State& state) {
              verified = state.range(1) == 2;
   World& w = world(broker ? "broker" : "direct", warm, verified);
   count_call(state, w);
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/invoke";
-  req.content_type = "application/json";
-  req.body = R"({"to":"gw-c2p","path":"/orders/42"})";
-  for (auto _ : state) {
-    auto r = w.http().send(w.url_of("cfa"), req);
-    if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos)
-      state.SkipWithError("chain failed");
-  }
+  invoke_chain(state, w);
   state.SetLabel(std::string(broker ? "broker" : "direct") + (verified ? " warm + verified"
                                                               : warm   ? " warm"
                                                                        : " cold"));
@@ -166,16 +171,7 @@ static void BM_BoundChain(benchmark::State& state) {
   const bool dpop = state.range(0) == 1;
   World& w = world(dpop ? "broker-dpop" : "broker", false);
   count_call(state, w);
-  http::OutboundRequest req;
-  req.method = "POST";
-  req.path = "/invoke";
-  req.content_type = "application/json";
-  req.body = R"({"to":"gw-c2p","path":"/orders/42"})";
-  for (auto _ : state) {
-    auto r = w.http().send(w.url_of("cfa"), req);
-    if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos)
-      state.SkipWithError("chain failed");
-  }
+  invoke_chain(state, w);
   state.SetLabel(dpop ? "broker, DPoP-bound at every hop" : "broker, bearer tokens");
 }
 BENCHMARK(BM_BoundChain)->Arg(0)->Arg(1)->UseRealTime();

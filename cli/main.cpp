@@ -433,18 +433,24 @@ NetworkLayer network_layer(const World& world) {
   return out;
 }
 
-int cmd_run(const Args& a, Scenario s) {
-  if (a.calls > 100000) usage_error("--calls is limited to 100000");
+// The world of a run or attack; with --netns, nullptr after saying why the namespaces could not
+// be made (no root, tools missing).
+std::unique_ptr<World> make_world(const Args& a, Scenario s) {
   WorldOptions wo;
   wo.netns = a.netns;
-  std::unique_ptr<World> owned;
   try {
-    owned = std::make_unique<World>(std::move(s), a.seed, World::RoleDefects{}, wo);
+    return std::make_unique<World>(std::move(s), a.seed, World::RoleDefects{}, wo);
   } catch (const std::runtime_error& e) {
     if (!a.netns) throw;
-    std::cerr << "txlab run: " << e.what() << "\n";
-    return 2;
+    std::cerr << "txlab " << a.command << ": " << e.what() << "\n";
+    return nullptr;
   }
+}
+
+int cmd_run(const Args& a, Scenario s) {
+  if (a.calls > 100000) usage_error("--calls is limited to 100000");
+  std::unique_ptr<World> owned = make_world(a, std::move(s));
+  if (!owned) return 2;
   World& world = *owned;
   world.start();
   if (world.scenario().timeline) {
@@ -730,16 +736,8 @@ int cmd_load(const Args& a, Scenario s) {
 }
 
 int cmd_attack(const Args& a, Scenario s) {
-  WorldOptions wo;
-  wo.netns = a.netns;
-  std::unique_ptr<World> owned;
-  try {
-    owned = std::make_unique<World>(std::move(s), a.seed, World::RoleDefects{}, wo);
-  } catch (const std::runtime_error& e) {
-    if (!a.netns) throw;
-    std::cerr << "txlab attack: " << e.what() << "\n";
-    return 2;
-  }
+  std::unique_ptr<World> owned = make_world(a, std::move(s));
+  if (!owned) return 2;
   World& world = *owned;
   world.start();
   const NetworkLayer net = network_layer(world);

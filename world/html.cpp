@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/json_util.h"
+#include "sim/xml.h"
 
 namespace txlab::html {
 
@@ -303,32 +304,9 @@ std::string line_chart(const std::string& title, const std::string& x_unit,
 }  // namespace
 
 std::string escape(std::string_view s) {
+  // XML's escaping (control characters become spaces), and the apostrophe for attributes.
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += "\xEF\xBF\xBD";  // U+FFFD: control characters are not text
-        else
-          out += c;
-    }
-  }
+  for (char c : xml_escape(s)) out += c == '\'' ? std::string("&#39;") : std::string(1, c);
   return out;
 }
 

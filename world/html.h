@@ -14,7 +14,7 @@
 
 namespace txlab::html {
 
-// Text and attribute escaping (&, <, >, ", ').
+// Text and attribute escaping (&, <, >, ", '; control characters become spaces).
 std::string escape(std::string_view s);
 
 // The page around a body: `kind` names it for tests (run, timeline, conform, attack, load).
