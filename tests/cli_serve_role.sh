@@ -57,10 +57,28 @@ p = json.load(sys.stdin)["access_token"].split(".")[1]
 print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["iss"])')
 [ "$iss" = "$public" ] || { echo "FAIL: token iss $iss, want $public"; exit 1; }
 # The whole scenario on fixed ports: --listen 127.0.0.1:P puts its roles on P, P+1, ...
-p4=$(free_port)
-"$txlab" serve "$src/scenarios/direct.yaml" --listen "127.0.0.1:$p4" --json "$out/fixed.json" >"$out/fixed.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$out/fixed.json" ] && break; sleep 0.05; done
+# (P where six consecutive ports are free; tried again if another test takes one meanwhile).
+free_run() { python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000); ok = True
+    for q in range(p, p + 6):
+        s = socket.socket()
+        try: s.bind(("127.0.0.1", q))
+        except OSError: ok = False
+        finally: s.close()
+        if not ok: break
+    if ok: print(p); break'; }
+for attempt in 1 2 3; do
+  p4=$(free_run)
+  rm -f "$out/fixed.json"
+  "$txlab" serve "$src/scenarios/direct.yaml" --listen "127.0.0.1:$p4" --json "$out/fixed.json" >"$out/fixed.log" 2>&1 &
+  fixed_pid=$!
+  for _ in $(seq 1 100); do { [ -s "$out/fixed.json" ] || ! kill -0 $fixed_pid 2>/dev/null; } && break; sleep 0.05; done
+  [ -s "$out/fixed.json" ] && break
+  grep -q "cannot bind" "$out/fixed.log" || break
+done
+pids+=($fixed_pid)
 python3 - "$out/fixed.json" "$p4" <<'PY' || { cat "$out/fixed.log"; exit 1; }
 import json, sys
 roles, first = json.load(open(sys.argv[1]))["roles"], int(sys.argv[2])
