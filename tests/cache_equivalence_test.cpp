@@ -22,8 +22,8 @@ using namespace txlab;
 
 namespace {
 
-std::string broker_text() {
-  std::ifstream in(std::string(TXLAB_SOURCE_DIR) + "/scenarios/broker.yaml");
+std::string broker_text(const std::string& name = "broker") {
+  std::ifstream in(std::string(TXLAB_SOURCE_DIR) + "/scenarios/" + name + ".yaml");
   std::stringstream b;
   b << in.rdbuf();
   return b.str();
@@ -67,6 +67,39 @@ Scenario chain(bool caches) {
   replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
   t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
   return load_scenario_text(t, caches ? "broker (caches on)" : "broker (caches off)");
+}
+
+// The same with every token DPoP-bound (scenarios/broker-dpop.yaml): a second caller, unthrottled
+// JWKS refresh, and the exchanged-token caches of both gateways and the verified-token caches on
+// or off (no introspection here: revocation is not observed at the edge in this variant).
+Scenario chain_dpop(bool caches) {
+  std::string t = broker_text("broker-dpop");
+  const std::string jwks = "    jwks: { min_refresh_interval_s: 0 }\n";
+  const std::string vcache = caches ? "    verified_token_cache: true\n" : "";
+  const std::string cache = caches ? "      cache: true\n" : "";
+  replace(t, "  as-c:\n",
+          "  cfa2:\n    kind: client\n    zone: cloud\n    as: as-c\n    client_id: svc-cfa2\n    "
+          "secret: cfa2-secret\n    dpop: true\n"
+          "    audience: gateway-c2p\n    scope: orders.read\n\n  as-c:\n");
+  replace(t, "        scope: orders.read orders.write\n        dpop_bound_access_tokens: true\n",
+          "        scope: orders.read orders.write\n        dpop_bound_access_tokens: true\n"
+          "      svc-cfa2:\n        secret: cfa2-secret\n        grants: [client_credentials]\n"
+          "        audiences: [gateway-c2p]\n        scope: orders.read\n"
+          "        dpop_bound_access_tokens: true\n");
+  replace(t, "    audience: gateway-c2p\n    dpop: required\n",
+          "    audience: gateway-c2p\n    dpop: required\n" + jwks + vcache);
+  replace(t, "      dpop: true\n      audiences: [gateway-c2pe]\n    routes:",
+          "      dpop: true\n      audiences: [gateway-c2pe]\n" + cache + "    routes:");
+  replace(t, "    audience: gateway-c2pe\n    dpop: required\n",
+          "    audience: gateway-c2pe\n    dpop: required\n" + jwks + vcache);
+  replace(t, "      dpop: true\n      audiences: [api://pba]\n    routes:",
+          "      dpop: true\n      audiences: [api://pba]\n" + cache + "    routes:");
+  replace(t, "    scope: orders.read\n    dpop: required\n",
+          "    scope: orders.read\n    dpop: required\n" + jwks + vcache);
+  replace(t, "    issuer: https://auth.c2p.cloud\n", "    issuer: https://auth.c2p.cloud\n" + jwks);
+  replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
+  t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
+  return load_scenario_text(t, caches ? "broker-dpop (caches on)" : "broker-dpop (caches off)");
 }
 
 enum class Op { kCall, kAdvance, kRotate, kRetire, kRevoke };
@@ -150,7 +183,10 @@ rc::Gen<Command> command() {
 
 RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) {
   const auto commands = *rc::gen::container<std::vector<Command>>(rc::gen::resize(24, command()));
-  World on(chain(true)), off(chain(false));
+  // Half of the runs with every token DPoP-bound (RFC 9449): binding changes nothing caches see.
+  const bool dpop = *rc::gen::arbitrary<bool>();
+  RC_TAG(dpop ? "DPoP-bound chain" : "bearer chain");
+  World on(dpop ? chain_dpop(true) : chain(true)), off(dpop ? chain_dpop(false) : chain(false));
   // One instant for both worlds, on a whole second.
   const int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
