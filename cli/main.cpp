@@ -80,10 +80,14 @@ usage:
   txlab lint SCENARIO
         validate a scenario file only (errors and warnings with file:line:column)
   txlab export SCENARIO (--k8s DIR | --compose FILE) [--image IMAGE]
+  txlab export SCENARIO --keycloak-realm FILE [--as ROLE] [--realm NAME] [--conformance-clients]
         a `txlab serve --role` per role: Kubernetes manifests (a namespace per zone, Deployment,
         Service, ConfigMap, Secret with that role's secrets only, NetworkPolicies admitting
         exactly the declared links) or a Compose file (a network per zone and per cross-zone
-        link); --image defaults to txlab:VERSION
+        link); --image defaults to txlab:VERSION. --keycloak-realm: the realm (kc.sh
+        --import-realm) with the clients the scenario's roles need at its external AS --as ROLE:
+        credentials, token-exchange switches, audience mappers; --conformance-clients adds the
+        clients of txlab conform --profile keycloak; --realm defaults to the issuer's last segment
   txlab health [URL]
         GET URL (default http://127.0.0.1:8080/healthz); exit 0 on 200 within 3 s, else 1
         (the image's and Compose's health check)
@@ -144,7 +148,8 @@ struct Args {
   // serve
   std::string tls_dir, role, listen, public_url;
   // export
-  std::string k8s_dir, compose_file, image;
+  std::string k8s_dir, compose_file, image, keycloak_realm, as_role, realm;
+  bool conformance_clients = false;
   std::vector<std::string> peers;
   bool expose = false, log = false, events = false, netns = false;
   int admin_port = -1;
@@ -237,6 +242,9 @@ Args parse(int argc, char** argv) {
         {"--compose", &Args::compose_file},
         {"--image", &Args::image},
         {"--admin-token", &Args::admin_token_file},
+        {"--keycloak-realm", &Args::keycloak_realm},
+        {"--as", &Args::as_role},
+        {"--realm", &Args::realm},
         {"--public-url", &Args::public_url},
         {"--listen", &Args::listen}};
     bool matched = false;
@@ -285,6 +293,8 @@ Args parse(int argc, char** argv) {
       a.log = true;
     else if (s == "--netns")
       a.netns = true;
+    else if (s == "--conformance-clients")
+      a.conformance_clients = true;
     else if (s == "--events")
       a.events = true;
     else if (s == "--admin") {
@@ -314,7 +324,9 @@ Args parse(int argc, char** argv) {
        {"--seed", "--tls", "--json", "--role", "--listen", "--peer", "--expose", "--log",
         "--events", "--admin", "--admin-token", "--public-url"}},
       {"lint", {}},
-      {"export", {"--k8s", "--compose", "--image"}},
+      {"export",
+       {"--k8s", "--compose", "--image", "--keycloak-realm", "--as", "--realm",
+        "--conformance-clients"}},
       {"health", {}},
       {"load",
        {"--seed", "--concurrency", "--duration", "--rate", "--json", "--svg", "--junit", "--html",
@@ -964,8 +976,30 @@ bool write_file(const std::string& path, const std::string& text) {
 }
 
 int cmd_export(const Args& a, const Scenario& s) {
-  if (a.k8s_dir.empty() == a.compose_file.empty())
-    usage_error("export needs exactly one of --k8s DIR and --compose FILE");
+  const int targets = !a.k8s_dir.empty() + !a.compose_file.empty() + !a.keycloak_realm.empty();
+  if (targets != 1)
+    usage_error("export needs exactly one of --k8s DIR, --compose FILE and --keycloak-realm FILE");
+  if (a.keycloak_realm.empty() && (!a.as_role.empty() || !a.realm.empty() || a.conformance_clients))
+    usage_error("--as, --realm and --conformance-clients go with --keycloak-realm");
+  if (!a.keycloak_realm.empty()) {
+    std::string as = a.as_role;
+    for (const auto& r : s.roles)
+      if (as.empty() && r.external) as = r.id;
+    const RoleSpec* spec = s.find_role(as);
+    std::string realm = a.realm;
+    if (realm.empty() && spec && spec->external) {
+      std::string iss = spec->as.issuer;
+      while (!iss.empty() && iss.back() == '/') iss.pop_back();
+      const size_t at = iss.rfind("/realms/");
+      realm = at == std::string::npos ? "txlab" : iss.substr(at + 8);
+    }
+    std::string error;
+    const std::string json = export_keycloak_realm(s, as, realm, a.conformance_clients, &error);
+    if (json.empty()) usage_error("--keycloak-realm: " + error);
+    if (!write_file(a.keycloak_realm, json)) return 3;
+    std::cout << a.keycloak_realm << "\n";
+    return 0;
+  }
   std::ifstream in(s.file);
   const std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ExportOptions o;

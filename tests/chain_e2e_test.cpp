@@ -549,6 +549,41 @@ TEST(ExportTest, YamlRoundTripsAndSecretsStayWithTheirRole) {
   EXPECT_FALSE(links.count({"cfa", "pba"}));
 }
 
+// export --keycloak-realm: the clients a scenario's roles need at an external Keycloak.
+TEST(ExportTest, KeycloakRealmHasTheClientsTheChainNeeds) {
+  ::setenv("TXLAB_KEYCLOAK_URL", "http://127.0.0.1/realms/txlab", 1);
+  const Scenario s =
+      load_scenario(std::string(TXLAB_SOURCE_DIR) + "/scenarios/vendors/keycloak-direct.yaml");
+  std::string error;
+  EXPECT_TRUE(export_keycloak_realm(s, "gw-c2p", "txlab", false, &error).empty());
+  EXPECT_NE(error.find("not an external authorization server"), std::string::npos);
+  const Json realm = Json::parse(export_keycloak_realm(s, "keycloak", "txlab", false, &error));
+  std::map<std::string, Json> by_id;
+  for (const auto& c : realm["clients"]) by_id[c["clientId"]] = c;
+  EXPECT_EQ(by_id.count("requester-client"), 0u);  // only with --conformance-clients
+  ASSERT_EQ(by_id.count("gateway-c2p"), 1u);
+  EXPECT_EQ(by_id["gateway-c2p"]["attributes"]["standard.token.exchange.enabled"], "true");
+  EXPECT_EQ(by_id["gateway-c2p"]["secret"], "gw-c2p-secret");
+  std::set<std::string> mapped;
+  for (const auto& m : by_id["gateway-c2p"]["protocolMappers"])
+    mapped.insert(m["config"]["included.client.audience"].get<std::string>());
+  EXPECT_EQ(mapped, (std::set<std::string>{"gateway-c2pe", "pba"}));
+  // CFA's tokens must name the gateway its workload calls.
+  EXPECT_EQ(by_id["svc-cfa"]["protocolMappers"][0]["config"]["included.client.audience"],
+            "gateway-c2p");
+  EXPECT_FALSE(by_id["svc-cfa"].contains("attributes"));  // it does not exchange
+  for (const char* aud : {"gateway-c2pe", "pba"}) {
+    ASSERT_EQ(by_id.count(aud), 1u) << aud;
+    EXPECT_EQ(by_id[aud]["serviceAccountsEnabled"], false) << aud;  // an audience only
+  }
+  const Json full = Json::parse(export_keycloak_realm(s, "keycloak", "txlab", true, &error));
+  std::set<std::string> ids;
+  for (const auto& c : full["clients"]) ids.insert(c["clientId"].get<std::string>());
+  for (const char* id : {"subject-client", "requester-client", "target-client",
+                         "no-exchange-client", "outsider", "public-client", "svc-cfa"})
+    EXPECT_TRUE(ids.count(id)) << id;
+}
+
 // serve --role: which peers a role needs, and the scenario it runs (pure).
 TEST(StandaloneTest, ARoleNeedsExactlyWhatItCallsOrTrusts) {
   const Scenario s = load_scenario(scenario_path("direct"));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -423,6 +424,123 @@ std::map<std::string, std::string> export_compose(const Scenario& s, const std::
       "': one `txlab serve --role` per role, a network per zone and one per cross-zone link\n" +
       to_yaml({{"version", "3.8"}, {"services", services}, {"networks", networks}});
   return files;
+}
+
+namespace {
+
+Json audience_mapper(const std::string& audience) {
+  return {{"name", "aud-" + audience},
+          {"protocol", "openid-connect"},
+          {"protocolMapper", "oidc-audience-mapper"},
+          {"config",
+           {{"included.client.audience", audience},
+            {"access.token.claim", "true"},
+            {"id.token.claim", "false"},
+            {"introspection.token.claim", "true"}}}};
+}
+
+Json confidential(const std::string& id, const std::string& name, const std::string& secret,
+                  bool service_account, const std::vector<std::string>& audiences,
+                  std::optional<bool> exchange) {
+  Json c = {{"clientId", id},
+            {"name", name},
+            {"enabled", true},
+            {"publicClient", false},
+            {"secret", secret},
+            {"clientAuthenticatorType", "client-secret"},
+            {"serviceAccountsEnabled", service_account},
+            {"standardFlowEnabled", false},
+            {"directAccessGrantsEnabled", false}};
+  if (exchange)
+    c["attributes"] = {{"standard.token.exchange.enabled", *exchange ? "true" : "false"}};
+  if (!audiences.empty()) {
+    c["protocolMappers"] = Json::array();
+    for (const auto& a : audiences) c["protocolMappers"].push_back(audience_mapper(a));
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
+                                  const std::string& realm, bool conformance_clients,
+                                  std::string* error) {
+  const RoleSpec* as = s.find_role(as_role);
+  if (!as || !as->external) {
+    *error = "'" + as_role + "' is not an external authorization server of the scenario";
+    return {};
+  }
+  Json clients = Json::array();
+  std::vector<std::string> ids, audiences;
+  auto add_audiences = [&](const std::vector<std::string>& v) {
+    for (const auto& a : v)
+      if (std::find(audiences.begin(), audiences.end(), a) == audiences.end())
+        audiences.push_back(a);
+  };
+  if (conformance_clients) {
+    // What `txlab conform --profile keycloak` uses, and the negative cases of the vendor notes.
+    clients.push_back(confidential(
+        "subject-client",
+        "issues the subject tokens (client_credentials); its tokens name requester-client in aud",
+        "subject-secret", true, {"requester-client"}, std::nullopt));
+    clients.push_back(confidential("requester-client",
+                                   "the exchanger: standard token exchange on; may narrow to "
+                                   "target-client",
+                                   "requester-secret", true, {"target-client"}, true));
+    clients.push_back(confidential("target-client", "the audience the exchanged token is for",
+                                   "target-secret", false, {}, std::nullopt));
+    clients.push_back(confidential("no-exchange-client",
+                                   "negative case: a confidential client with the token-exchange "
+                                   "switch off",
+                                   "no-exchange-secret", true, {}, false));
+    clients.push_back(confidential("outsider",
+                                   "negative case: exchange on, but not in the subject token's aud",
+                                   "outsider-secret", true, {}, true));
+    clients.push_back({{"clientId", "public-client"},
+                       {"name", "negative case: a public client"},
+                       {"enabled", true},
+                       {"publicClient", true},
+                       {"standardFlowEnabled", true},
+                       {"redirectUris", {"http://127.0.0.1/cb"}},
+                       {"directAccessGrantsEnabled", false}});
+    ids = {"subject-client",     "requester-client", "target-client",
+           "no-exchange-client", "outsider",         "public-client"};
+  }
+  auto add_client = [&](const ClientCredentials& c, const std::string& name,
+                        const std::vector<std::string>& aud, bool exchange) {
+    if (c.as_role != as_role || std::find(ids.begin(), ids.end(), c.client_id) != ids.end()) return;
+    ids.push_back(c.client_id);
+    add_audiences(aud);
+    clients.push_back(confidential(c.client_id, name, c.secret, true, aud,
+                                   exchange ? std::optional<bool>(true) : std::nullopt));
+  };
+  for (const auto& r : s.roles) {
+    if (r.kind == RoleKind::kClient) {
+      std::vector<std::string> aud = r.client.audiences;
+      if (aud.empty())  // the audiences of the gateways its workload calls
+        for (const auto& w : s.workload)
+          if (w.from == r.id)
+            if (const RoleSpec* to = s.find_role(w.to); to && to->kind == RoleKind::kGateway)
+              for (const auto& a : to->gateway.audiences)
+                if (std::find(aud.begin(), aud.end(), a) == aud.end()) aud.push_back(a);
+      add_client(r.client.credentials, "role " + r.id + ": a client (client_credentials)", aud,
+                 false);
+    }
+    if (r.kind == RoleKind::kGateway && r.gateway.exchange)
+      add_client(r.gateway.exchange->client, "role " + r.id + ": a gateway exchanging tokens",
+                 r.gateway.exchange->audiences, true);
+    if (r.kind == RoleKind::kGateway && r.gateway.introspection)
+      add_client(*r.gateway.introspection, "role " + r.id + ": introspection", {}, false);
+  }
+  for (const auto& a : audiences)
+    if (std::find(ids.begin(), ids.end(), a) == ids.end()) {
+      ids.push_back(a);
+      clients.push_back(
+          confidential(a, "an audience of the scenario", a + "-secret", false, {}, std::nullopt));
+    }
+  const Json out = {
+      {"realm", realm}, {"enabled", true}, {"accessTokenLifespan", 300}, {"clients", clients}};
+  return out.dump(1) + "\n";
 }
 
 }  // namespace txlab

@@ -46,6 +46,19 @@ std::map<std::string, std::string> export_compose(const Scenario& s, const std::
                                                   const ExportOptions& o,
                                                   const std::string& compose_name);
 
+// A Keycloak realm (JSON, for `kc.sh --import-realm`) with the clients a scenario's roles need
+// at the external authorization server `as_role`: each role's credentials there as a confidential
+// client (service account; the token-exchange switch `standard.token.exchange.enabled` for an
+// exchanging gateway or broker), an audience mapper for every audience its tokens must name (a
+// client's `audience`, else the audiences of the gateways its workload calls; an exchanger's
+// `audiences`), and every audience as a client of its own. With `conformance_clients`, also the
+// clients `txlab conform --profile keycloak` uses (subject-client, requester-client,
+// target-client) and the negative cases of the Keycloak vendor notes (no-exchange-client,
+// outsider, public-client). Empty (and *error) when `as_role` is not an external AS of `s`.
+std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
+                                  const std::string& realm, bool conformance_clients,
+                                  std::string* error);
+
 // YAML text of a JSON value (strings quoted the JSON way, multi-line strings as block literals).
 std::string to_yaml(const nlohmann::json& v);
 

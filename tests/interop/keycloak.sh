@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # One real Keycloak for the tests that need it (a ctest fixture: start, the tests, stop).
 #
-#   keycloak.sh start STATE_DIR   resolve the pinned keycloak-quarkus-dist from Maven Central
-#                                 (cached), unpack it once, generate the realm (with an RSA
-#                                 signing key txlab also holds, so key-dependent conformance
-#                                 cases run), start it in dev mode on free loopback ports (H2,
-#                                 fresh database each start), wait until the realm answers.
+#   keycloak.sh start STATE_DIR TXLAB
+#                                 resolve the pinned keycloak-quarkus-dist from Maven Central
+#                                 (cached), unpack it once, generate the realm from the scenario
+#                                 scenarios/vendors/keycloak-direct.yaml (`txlab export
+#                                 --keycloak-realm --conformance-clients`: the chain's clients and
+#                                 the conformance clients) plus an RSA signing key txlab also
+#                                 holds (so key-dependent conformance cases run), start it in dev
+#                                 mode on free loopback ports (H2, fresh database each start),
+#                                 wait until the realm answers.
 #   keycloak.sh stop STATE_DIR    stop it; its log stays in STATE_DIR/keycloak.log.
 #
 # STATE_DIR gets: url (the realm's issuer URL), pid, signing-key.pem, keycloak.log.
 # Upgrading Keycloak is this one line:
 KEYCLOAK_VERSION=26.7.3
 set -euo pipefail
-cmd=${1:?usage: keycloak.sh start|stop STATE_DIR} state=${2:?usage: keycloak.sh start|stop STATE_DIR}
+cmd=${1:?usage: keycloak.sh start|stop STATE_DIR [TXLAB]} state=${2:?usage: keycloak.sh start|stop STATE_DIR [TXLAB]}
+txlab=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TXLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/txlab}
 home="$cache/keycloak-$KEYCLOAK_VERSION"
@@ -25,6 +30,7 @@ if [ "$cmd" = stop ]; then stop; say "stopped"; exit 0; fi
 [ "$cmd" = start ] || { echo "usage: keycloak.sh start|stop STATE_DIR" >&2; exit 2; }
 
 command -v java >/dev/null || { say "FAIL: java is not installed (scripts/install-deps.sh installs openjdk-17)"; exit 1; }
+[ -x "$txlab" ] || { say "FAIL: start needs the txlab binary (it generates the realm): keycloak.sh start STATE_DIR TXLAB"; exit 2; }
 mkdir -p "$state" "$cache"
 stop
 rm -f "$state/url"
@@ -47,7 +53,11 @@ rm -rf "$home/data/h2" "$home/data/import"
 mkdir -p "$home/data/import"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$state/signing-key.pem" 2>/dev/null
 openssl req -new -x509 -key "$state/signing-key.pem" -subj "/CN=txlab" -days 2 -out "$state/signing-cert.pem" 2>/dev/null
-python3 - "$here/keycloak/realm-txlab.json" "$state/signing-key.pem" "$state/signing-cert.pem" "$home/data/import/txlab-realm.json" <<'PY'
+# The realm from the scenario (the realm's URL is known only once Keycloak runs; its name is).
+TXLAB_KEYCLOAK_URL=http://127.0.0.1/realms/txlab "$txlab" export "$here/../../scenarios/vendors/keycloak-direct.yaml" \
+  --keycloak-realm "$state/realm.json" --conformance-clients >/dev/null \
+  || { say "FAIL: txlab export --keycloak-realm failed"; exit 1; }
+python3 - "$state/realm.json" "$state/signing-key.pem" "$state/signing-cert.pem" "$home/data/import/txlab-realm.json" <<'PY'
 import json, sys
 realm = json.load(open(sys.argv[1]))
 strip = lambda path: "".join(l for l in open(path).read().splitlines() if not l.startswith("-----"))
