@@ -65,6 +65,8 @@ void BearerGuard::ensure_trust() {
                                   ? std::nullopt
                                   : std::optional<std::string>(entry.access_token_typ));
       sources_[env_->directory.issuer_of(role)] = src;
+      if (!entry.access_token_claims.empty())
+        required_claims_[entry.issuer] = entry.access_token_claims;
     }
   });
 }
@@ -161,6 +163,18 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
                      realm, std::string(jose::describe(out.jwt.status)), dpop_scheme);
     return out;
   }
+  // An issuer whose header typ cannot tell access tokens from other JWTs names the claims that do
+  // (Keycloak: typ Bearer, not ID).
+  if (auto rc = required_claims_.find(json_str(out.jwt.claims, "iss"));
+      rc != required_claims_.end())
+    for (const auto& [name, value] : rc->second)
+      if (json_str(out.jwt.claims, name.c_str()) != value) {
+        reply_edge_error(
+            res, EdgeError::kInvalidToken, realm,
+            "not an access token of its issuer (claim " + name + " is not " + value + ")",
+            dpop_scheme);
+        return out;
+      }
   // ---- sender constraint (RFC 9449 §7.1) ----
   const Json& claims = out.jwt.claims;
   const std::string jkt = claims.contains("cnf") && claims["cnf"].is_object()

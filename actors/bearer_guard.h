@@ -46,6 +46,7 @@ class BearerGuard {
   std::vector<std::string> defects_;
   DpopInbound dpop_ = DpopInbound::kAllowed;
   DpopReplayCache dpop_replay_;
+  std::map<std::string, std::map<std::string, std::string>> required_claims_;  // by issuer
   std::map<std::string, std::shared_ptr<jose::KeySource>>
       sources_;  // by issuer (the defect seam's key lookup)
   // Verified-token cache (like Envoy's jwt_cache): token hash -> verified result until exp.

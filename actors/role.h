@@ -33,6 +33,8 @@ class Directory {
     std::string token_path = "/token", jwks_path = "/jwks";
     // The header typ its access tokens carry ("" = any): verifiers hold its tokens to it.
     std::string access_token_typ = "at+jwt";
+    // Claims its access tokens must carry with these values (an external AS's declaration).
+    std::map<std::string, std::string> access_token_claims;
   };
   struct Table {
     std::map<std::string, Entry> roles;

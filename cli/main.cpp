@@ -1058,14 +1058,6 @@ int main(int argc, char** argv) {
     }
     if (a.command == "serve") return cmd_serve(a, std::move(s));
     if (a.command == "attack") {
-      for (const auto& r : s.roles)
-        if (r.external) {
-          std::cerr << "txlab attack: '" << r.id
-                    << "' is an external authorization server; the attack catalogue changes "
-                       "and inspects txlab's own servers (grade a vendor with txlab conform "
-                       "--target-url)\n";
-          return 2;
-        }
       return cmd_attack(a, std::move(s));
     }
     if (a.command == "load") return cmd_load(a, std::move(s));

@@ -136,9 +136,23 @@ class Runner {
   }
   std::string at1() {
     http::FormParams f = {{"grant_type", "client_credentials"}};
-    auto r = post(t_.entry_as, "/token", f, t_.client_id, t_.client_secret);
+    auto r = post(t_.entry_as, token_path(t_.entry_as), f, t_.client_id, t_.client_secret);
     return json_str(r.body, "access_token");
   }
+  // An AS's token endpoint below its URL: "/token", or an external AS's own path.
+  std::string token_path(const std::string& role) const {
+    const RoleSpec* spec = w_.scenario().find_role(role);
+    if (!spec || !spec->external) return "/token";
+    const std::string& url = spec->external->token_endpoint;
+    const size_t host = url.find("://");
+    const size_t path = host == std::string::npos ? 0 : url.find('/', host + 3);
+    return path == std::string::npos ? "/" : url.substr(path);
+  }
+  bool external(const std::string& role) const {
+    const RoleSpec* spec = w_.scenario().find_role(role);
+    return spec && spec->external;
+  }
+  void run_external();
 
   // A token as its holder presents it: a DPoP-bound token of one of the world's roles with the
   // DPoP scheme and that role's proof (so a refusal is about the token, not about who sent it),
@@ -165,7 +179,7 @@ class Runner {
                           {"subject_token", subject},
                           {"subject_token_type", type}};
     for (const auto& kv : extra) f.push_back(kv);
-    return post(t_.exchange_as, "/token", f, t_.exchanger.client_id,
+    return post(t_.exchange_as, token_path(t_.exchange_as), f, t_.exchanger.client_id,
                 secret_override.empty() ? t_.exchanger.secret : secret_override);
   }
 
@@ -216,6 +230,7 @@ void Runner::run() {
                                "an entry gateway and a client", "none found", false, ""});
     return;
   }
+  if (external(t_.entry_as) || external(t_.exchange_as)) return run_external();
   const std::string G = t_.entry_gw, A = t_.entry_as, X = t_.exchange_as;
   const std::string kType = "Token-type confusion (seed 004 #1)",
                     kMix = "Issuer mix-up (seed 004 #2)",
@@ -697,6 +712,126 @@ std::string pad(const std::string& s, size_t w) {
 }
 
 }  // namespace
+
+// Against an external authorization server (a vendor): txlab holds none of its keys, so only the
+// attacks built from its genuine tokens and published keys run — forgeries at txlab's gateways
+// (alg none, HS256 keyed with the vendor's published JWK, a stranger's key, a stripped signature,
+// altered claims), cross-zone replay, and what a leaked exchange secret can get at the vendor.
+// At the vendor any refusal passes (the error code is txlab conform's business); at txlab's own
+// gateways the RFC 6750 answer is expected as usual.
+void Runner::run_external() {
+  const std::string G = t_.entry_gw, X = t_.exchange_as;
+  const std::string kJwt = "JWT attacks (RFC 8725) on the vendor's tokens",
+                    kReplay = "Cross-zone replay",
+                    kLeak = "Leaked client credentials at the vendor";
+  add(
+      "control/legitimate-token-accepted", "Control",
+      "A legitimate AT1 from the vendor passes the entry gateway's verification", G, "not 401",
+      [&] { return bearer(G, at1()); },
+      [](const Observed& o) { return o.status != 401 && o.status != 0; });
+  // Every forgery starts from a genuine token: its header (typ, kid) and claims.
+  auto genuine = [&] {
+    auto d = jose::decode_unverified(at1());
+    return d.value_or(std::make_pair(Json::object(), Json::object()));
+  };
+  bearer_refused("jwt/alg-none", kJwt, "The vendor's token re-sent with alg none (RFC 8725 §3.2)",
+                 G, [&] {
+                   auto [h, c] = genuine();
+                   h["alg"] = "none";
+                   return raw_token(h, c, "");
+                 });
+  bearer_refused(
+      "jwt/hs256-key-confusion", kJwt,
+      "HS256 keyed with the vendor's published JWK for the token's kid (RFC 8725 §2.1)", G, [&] {
+        auto [h, c] = genuine();
+        // The vendor's published key, as its JWKS serves it.
+        const RoleSpec* spec = w_.scenario().find_role(t_.entry_as);
+        const std::string jwks_url = spec->external->jwks_uri;
+        const size_t at = jwks_url.find('/', jwks_url.find("://") + 3);
+        http::OutboundRequest get;
+        get.path = jwks_url.substr(at);
+        const Json jwks =
+            Json::parse(w_.http().send(jwks_url.substr(0, at), get).body, nullptr, false);
+        std::string secret;
+        if (jwks.is_object() && jwks.contains("keys") && jwks["keys"].is_array())
+          for (const auto& k : jwks["keys"])
+            if (json_str(k, "kid") == json_str(h, "kid")) secret = k.dump();
+        h["alg"] = "HS256";
+        const std::string input =
+            jose::base64url_encode(h.dump()) + "." + jose::base64url_encode(c.dump());
+        return input + "." + jose::base64url_encode(jose::hmac_sha256(secret, input));
+      });
+  bearer_refused("jwt/foreign-key-real-kid", kJwt,
+                 "The vendor's claims signed by a stranger under the vendor's kid", G, [&] {
+                   auto [h, c] = genuine();
+                   return signed_by_stranger({{"typ", json_str(h, "typ")}, {"kid", h["kid"]}}, c);
+                 });
+  bearer_refused("jwt/kid-unknown", kJwt, "The vendor's claims under an unknown kid", G, [&] {
+    auto [h, c] = genuine();
+    return signed_by_stranger({{"typ", json_str(h, "typ")}, {"kid", "no-such-key"}}, c);
+  });
+  bearer_refused("jwt/signature-stripped", kJwt, "A genuine token with its signature removed", G,
+                 [&] {
+                   const std::string t = at1();
+                   return t.substr(0, t.rfind('.') + 1);
+                 });
+  bearer_refused("jwt/payload-tampered", kJwt, "A genuine token whose claims were altered", G, [&] {
+    const std::string t = at1();
+    auto [h, c] = genuine();
+    c["sub"] = "someone-else";
+    const size_t d1 = t.find('.'), d2 = t.rfind('.');
+    return t.substr(0, d1 + 1) + jose::base64url_encode(c.dump()) + t.substr(d2);
+  });
+  bearer_refused(
+      "type/vendor-id-token-as-access-token", "Token-type confusion (seed 004 #1)",
+      "An ID token the vendor issues by exchange, for the entry audience, used as an access token",
+      G, [&] {
+        http::FormParams extra = {{"requested_token_type", kTypeIdToken}};
+        const Observed o = exchange(extra, at1());
+        return json_str(o.body, "access_token");
+      });
+  if (!t_.edge_gw.empty())
+    bearer_refused("replay/at1-at-edge-gateway", kReplay,
+                   "The vendor's AT1 replayed at the on-prem gateway (not its audience)",
+                   t_.edge_gw, [&] { return at1(); });
+  auto refused = [](const Observed& o) { return o.status >= 400 && o.status < 500; };
+  add(
+      "leak/other-audience", kLeak,
+      "A leaked exchanger secret cannot reach an unregistered audience at the vendor", X,
+      "a 4xx refusal",
+      [&] {
+        return exchange({{"audience", "api://not-registered"}}, at1());
+      },
+      refused);
+  add(
+      "leak/no-subject-no-token", kLeak,
+      "A leaked exchanger secret alone yields nothing without a valid subject token", X,
+      "a 4xx refusal", [&] { return exchange({}, "forged"); }, refused);
+  add(
+      "leak/forged-subject", kLeak,
+      "A subject token forged under the vendor's kid is not exchanged by the vendor", X,
+      "a 4xx refusal",
+      [&] {
+        auto [h, c] = genuine();
+        return exchange({},
+                        signed_by_stranger({{"typ", json_str(h, "typ")}, {"kid", h["kid"]}}, c));
+      },
+      refused);
+  add(
+      "leak/broader-scope", kLeak,
+      "A leaked exchanger secret does not obtain a scope nobody granted (admin)", X,
+      "a 4xx refusal, or a token without scope admin",
+      [&] {
+        return exchange({{"scope", "admin"}}, at1());
+      },
+      [](const Observed& o) {
+        if (o.status >= 400 && o.status < 500) return true;
+        if (o.status != 200) return false;
+        const auto d = jose::decode_unverified(json_str(o.body, "access_token"));
+        const std::string scope = d ? json_str(d->second, "scope") : json_str(o.body, "scope");
+        return (" " + scope + " ").find(" admin ") == std::string::npos;
+      });
+}
 
 AttackReport run_attacks(World& world, const AttackProgress& progress) {
   AttackReport report;

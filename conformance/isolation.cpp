@@ -64,11 +64,27 @@ bool isolation_expected(World& w, const std::string& verifier, const Json& heade
     audiences = {ex->id, w.issuer_of(verifier)};
     audiences.insert(audiences.end(), ex->subject_audiences.begin(), ex->subject_audiences.end());
   }
-  if (!typ_is_at_jwt(header)) {
+  const std::string iss = json_str(claims, "iss");
+  // The typ the issuer's access tokens carry: at+jwt (RFC 9068), or what an external AS is
+  // declared to use (Keycloak: JWT), as the verifiers hold it.
+  std::string want_typ = "at+jwt";
+  for (const auto& r : w.scenario().roles)
+    if (r.external && w.issuer_of(r.id) == iss) {
+      want_typ = r.external->access_token_typ;
+      for (const auto& [name, value] : r.external->access_token_claims)
+        if (json_str(claims, name.c_str()) != value) {
+          *reason = "not an access token of its issuer (claim " + name + ")";
+          return false;
+        }
+    }
+  std::string typ = json_str(header, "typ");
+  for (auto& ch : typ) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string want = want_typ;
+  for (auto& ch : want) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (want == "at+jwt" ? !typ_is_at_jwt(header) : (!want.empty() && typ != want)) {
     *reason = "not an access token (typ " + json_str(header, "typ") + ")";
     return false;
   }
-  const std::string iss = json_str(claims, "iss");
   bool trusted = false;
   for (const auto& t : trust) trusted = trusted || w.issuer_of(t) == iss;
   if (!trusted) {
@@ -95,11 +111,18 @@ std::vector<IsolationToken> collect_tokens(World& w) {
     if (!d) return;
     out.push_back({label, token, d->first, d->second});
   };
-  // As the role that holds these credentials would (with its DPoP proof when it uses one).
+  // As the role that holds these credentials would (with its DPoP proof when it uses one), at the
+  // AS's token endpoint (an external AS's own path).
   auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id,
                   const std::string& secret) {
+    std::string path = "/token";
+    if (const RoleSpec* spec = w.scenario().find_role(as); spec && spec->external) {
+      const std::string& url = spec->external->token_endpoint;
+      const size_t at = url.find('/', url.find("://") + 3);
+      path = at == std::string::npos ? "/" : url.substr(at);
+    }
     return json_str(
-        Json::parse(send_proved(w, w.url_of(as), http::form_post("/token", form, id, secret),
+        Json::parse(send_proved(w, w.url_of(as), http::form_post(path, form, id, secret),
                                 prover_for_client(w, as, id))
                         .body,
                     nullptr, false),

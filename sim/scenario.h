@@ -169,6 +169,10 @@ struct ExternalAuthorizationServer {
   std::string jwks_uri;        // absolute http(s) URL, same scheme, host and port
   // The header typ its access tokens carry; "" when they may carry any (or none).
   std::string access_token_typ = "at+jwt";
+  // Claims an access token of this AS must carry with exactly these (string) values, where the
+  // header typ cannot tell an access token from another JWT (Keycloak: typ JWT on both, and
+  // a `typ` claim of Bearer or ID).
+  std::map<std::string, std::string> access_token_claims;
 };
 
 struct RoleSpec {

@@ -171,12 +171,23 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
 
 void read_external_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "external authorization server '" + role.id + "'";
-  r.check_keys(n, with_common({"issuer", "token_endpoint", "jwks_uri", "access_token_typ"}), where);
+  r.check_keys(n,
+               with_common({"issuer", "token_endpoint", "jwks_uri", "access_token_typ",
+                            "access_token_claims"}),
+               where);
   ExternalAuthorizationServer ext;
   role.as.issuer = expand_env(r, n["issuer"], r.str(n, "issuer", where, true));
   ext.token_endpoint = expand_env(r, n["token_endpoint"], r.str(n, "token_endpoint", where, true));
   ext.jwks_uri = expand_env(r, n["jwks_uri"], r.str(n, "jwks_uri", where, true));
   ext.access_token_typ = r.str(n, "access_token_typ", where, false, "at+jwt");
+  if (const auto c = n["access_token_claims"]) {
+    const std::string cw = "'access_token_claims' of " + where;
+    r.expect_map(c, cw);
+    for (auto it = c.begin(); it != c.end(); ++it) {
+      if (!it->second.IsScalar()) r.fail(it->second, cw + ": each value is a string");
+      ext.access_token_claims[it->first.as<std::string>()] = it->second.as<std::string>();
+    }
+  }
   auto origin = [](const std::string& url) {
     const size_t scheme = url.find("://");
     if (scheme == std::string::npos || (url.rfind("http://", 0) != 0)) return std::string();

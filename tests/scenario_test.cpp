@@ -278,6 +278,16 @@ TEST(ScenarioLoaderTest, ExternalAuthorizationServerTakesItsUrlsFromTheEnvironme
       replace(kExternal, "jwks_uri: ${TXLAB_TEST_KC}", "jwks_uri: http://127.0.0.1:9999/realms/r"));
   EXPECT_NE(elsewhere.message.find("must be on one server"), std::string::npos)
       << elsewhere.message;
+  const Scenario claims = load_scenario_text(
+      replace(kExternal, "    access_token_typ: JWT\n",
+              "    access_token_typ: JWT\n    access_token_claims: { typ: Bearer }\n"),
+      "test.yaml");
+  EXPECT_EQ(claims.find_role("kc")->external->access_token_claims,
+            (std::map<std::string, std::string>{{"typ", "Bearer"}}));
+  EXPECT_NE(error_of(replace(kExternal, "    access_token_typ: JWT\n",
+                             "    access_token_typ: JWT\n    access_token_claims: { typ: [a] }\n"))
+                .message.find("each value is a string"),
+            std::string::npos);
   const Diagnostic linked =
       error_of(kExternal + "links:\n  - { from: a, to: kc, latency_ms: 5 }\n");
   EXPECT_NE(linked.message.find("external authorization server"), std::string::npos)

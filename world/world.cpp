@@ -322,7 +322,8 @@ void World::publish_directory() {
   // Phase two: every role listens (and every proxy) — now their URLs and issuers are known.
   Directory::Table t;
   for (const auto& spec : scenario_.roles) {
-    Directory::Entry e{url_of(spec.id), ""};
+    Directory::Entry e;
+    e.url = url_of(spec.id);
     if (auto it = ases_.find(spec.id); it != ases_.end()) e.issuer = it->second->issuer();
     if (spec.remote_url && spec.kind == RoleKind::kAuthorizationServer)
       e.issuer = spec.as.issuer.empty() ? *spec.remote_url : spec.as.issuer;
@@ -331,6 +332,7 @@ void World::publish_directory() {
       e.token_path = path_of(spec.external->token_endpoint);
       e.jwks_path = path_of(spec.external->jwks_uri);
       e.access_token_typ = spec.external->access_token_typ;
+      e.access_token_claims = spec.external->access_token_claims;
     }
     t.roles[spec.id] = e;
   }
