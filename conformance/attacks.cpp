@@ -139,15 +139,7 @@ class Runner {
     auto r = post(t_.entry_as, token_path(t_.entry_as), f, t_.client_id, t_.client_secret);
     return json_str(r.body, "access_token");
   }
-  // An AS's token endpoint below its URL: "/token", or an external AS's own path.
-  std::string token_path(const std::string& role) const {
-    const RoleSpec* spec = w_.scenario().find_role(role);
-    if (!spec || !spec->external) return "/token";
-    const std::string& url = spec->external->token_endpoint;
-    const size_t host = url.find("://");
-    const size_t path = host == std::string::npos ? 0 : url.find('/', host + 3);
-    return path == std::string::npos ? "/" : url.substr(path);
-  }
+  std::string token_path(const std::string& role) const { return w_.token_path_of(role); }
   bool external(const std::string& role) const {
     const RoleSpec* spec = w_.scenario().find_role(role);
     return spec && spec->external;

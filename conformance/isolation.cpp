@@ -115,12 +115,7 @@ std::vector<IsolationToken> collect_tokens(World& w) {
   // AS's token endpoint (an external AS's own path).
   auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id,
                   const std::string& secret) {
-    std::string path = "/token";
-    if (const RoleSpec* spec = w.scenario().find_role(as); spec && spec->external) {
-      const std::string& url = spec->external->token_endpoint;
-      const size_t at = url.find('/', url.find("://") + 3);
-      path = at == std::string::npos ? "/" : url.substr(at);
-    }
+    const std::string path = w.token_path_of(as);
     return json_str(
         Json::parse(send_proved(w, w.url_of(as), http::form_post(path, form, id, secret),
                                 prover_for_client(w, as, id))

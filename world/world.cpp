@@ -379,6 +379,12 @@ std::string World::url_of(const std::string& role) const {
   return lookup(by_id_, role)->base_url();
 }
 
+std::string World::token_path_of(const std::string& role) const {
+  if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->external)
+    return path_of(spec->external->token_endpoint);
+  return "/token";
+}
+
 std::string World::issuer_of(const std::string& role) const {
   if (const RoleSpec* spec = scenario_.find_role(role); spec && spec->external)
     return spec->as.issuer;

@@ -62,6 +62,8 @@ class World {
   const Scenario& scenario() const { return scenario_; }
   uint64_t seed() const { return seed_; }
   std::string url_of(const std::string& role) const;  // throws std::out_of_range
+  // An authorization server's token endpoint below url_of: "/token", or an external AS's path.
+  std::string token_path_of(const std::string& role) const;
   // The URL `from` uses to reach `to`: through a fault proxy when a link is declared.
   std::string url_for(const std::string& from, const std::string& to) const;
   struct LinkDecision {
