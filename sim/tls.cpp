@@ -4,22 +4,28 @@
 #include <unistd.h>
 
 #include "sim/asio_loopback.h"
+#include "sim/jose/base64url.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <arpa/inet.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <sys/stat.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -51,8 +57,10 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509_EXTENSION_free(ext);
 }
 
+// `sans` empty: the front's server certificate (127.0.0.1, localhost, serverAuth only).
+// Otherwise a role identity usable on both ends of TLS.
 Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key,
-               long serial, bool ca) {
+               long serial, bool ca, const std::string& sans = {}) {
   Cert c(X509_new(), X509_free);
   if (!c) fail("X509_new");
   X509_set_version(c.get(), 2);
@@ -73,8 +81,10 @@ Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* iss
   } else {
     add_ext(c.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(c.get(), signer, NID_key_usage, "critical,digitalSignature");
-    add_ext(c.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_ext(c.get(), signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    add_ext(c.get(), signer, NID_ext_key_usage,
+            sans.empty() ? "serverAuth" : "serverAuth,clientAuth");
+    add_ext(c.get(), signer, NID_subject_alt_name,
+            sans.empty() ? "IP:127.0.0.1,DNS:localhost" : sans.c_str());
   }
   add_ext(c.get(), signer, NID_subject_key_identifier, "hash");
   if (!X509_sign(c.get(), issuer_key ? issuer_key : key, EVP_sha256())) fail("signing " + cn);
@@ -99,6 +109,72 @@ void write_pem(const std::string& path, const std::function<int(FILE*)>& write, 
   if (!ok) fail("writing " + path);
 }
 
+std::string pem_of(X509* cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || !PEM_write_bio_X509(bio.get(), cert)) fail("PEM");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+std::string pem_of(EVP_PKEY* key) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || !PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr))
+    fail("PEM");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+std::string der_of(X509* cert) {
+  unsigned char* out = nullptr;
+  const int n = i2d_X509(cert, &out);
+  if (n <= 0) fail("DER");
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  OPENSSL_free(out);
+  return der;
+}
+
+Cert cert_from_der(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  return Cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), X509_free);
+}
+
+Cert cert_from_pem(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  return Cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, X509_free);
+}
+
+std::string subject_dn_of(X509* cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio) return {};
+  // RFC 4514 order and escaping, without spaces after the commas.
+  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0,
+                     XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+TlsIdentity identity_of(const std::string& name, X509* cert, EVP_PKEY* key) {
+  TlsIdentity id;
+  id.name = name;
+  id.cert_pem = pem_of(cert);
+  id.key_pem = pem_of(key);
+  const auto facts = inspect_certificate(der_of(cert));
+  id.x5t_s256 = facts.x5t_s256;
+  id.subject_dn = facts.subject_dn;
+  return id;
+}
+
+bool dns_safe(const std::string& name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  return true;
+}
+
 }  // namespace
 
 TlsMaterial make_tls_material(const std::string& dir) {
@@ -121,6 +197,104 @@ TlsMaterial make_tls_material(const std::string& dir) {
       },
       true);
   return m;
+}
+
+struct TlsAuthority::Impl {
+  Pkey key{nullptr, EVP_PKEY_free};
+  Cert cert{nullptr, X509_free};
+  std::mutex mu;
+  long serial = 1;
+};
+
+TlsAuthority::TlsAuthority() : impl_(std::make_unique<Impl>()) {
+  impl_->key = p256();
+  impl_->cert = make_cert(impl_->key.get(), "txlab per-run CA", nullptr, nullptr, 1, true);
+  ca_pem_ = pem_of(impl_->cert.get());
+}
+
+TlsAuthority::~TlsAuthority() = default;
+
+TlsIdentity TlsAuthority::issue(const std::string& name,
+                                const std::vector<std::string>& extra_ips) {
+  std::string sans = "IP:127.0.0.1,DNS:localhost";
+  if (dns_safe(name)) sans += ",DNS:" + name;
+  for (const auto& ip : extra_ips) sans += ",IP:" + ip;
+  Pkey key = p256();
+  long serial = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    serial = ++impl_->serial;
+  }
+  Cert leaf = make_cert(key.get(), name, impl_->cert.get(), impl_->key.get(), serial, false, sans);
+  return identity_of(name, leaf.get(), key.get());
+}
+
+TlsIdentity make_self_signed_identity(const std::string& name) {
+  Pkey key = p256();
+  std::string sans = "IP:127.0.0.1";
+  if (dns_safe(name)) sans += ",DNS:" + name;
+  Cert c = make_cert(key.get(), name, nullptr, nullptr, 1, false, sans);
+  return identity_of(name, c.get(), key.get());
+}
+
+CertificateFacts inspect_certificate(std::string_view der) {
+  CertificateFacts f;
+  Cert cert = cert_from_der(der);
+  if (!cert) return f;
+  f.parsed = true;
+  unsigned char md[32];
+  SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), md);
+  f.x5t_s256 = jose::base64url_encode(std::string_view(reinterpret_cast<char*>(md), sizeof md));
+  f.subject_dn = subject_dn_of(cert.get());
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+      auto text = [](const ASN1_STRING* s) {
+        return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                           static_cast<size_t>(ASN1_STRING_length(s)));
+      };
+      if (g->type == GEN_DNS) f.san_dns.push_back(text(g->d.dNSName));
+      if (g->type == GEN_URI) f.san_uri.push_back(text(g->d.uniformResourceIdentifier));
+      if (g->type == GEN_IPADD) {
+        const std::string raw = text(g->d.iPAddress);
+        char buf[64] = {0};
+        if (raw.size() == 4 && inet_ntop(AF_INET, raw.data(), buf, sizeof buf))
+          f.san_ip.emplace_back(buf);
+        else if (raw.size() == 16 && inet_ntop(AF_INET6, raw.data(), buf, sizeof buf))
+          f.san_ip.emplace_back(buf);
+      }
+    }
+    GENERAL_NAMES_free(names);
+  }
+  return f;
+}
+
+bool verify_client_certificate(std::string_view der, const std::string& ca_pem, std::string* why) {
+  auto say = [&](std::string w) {
+    if (why) *why = std::move(w);
+    return false;
+  };
+  Cert cert = cert_from_der(der);
+  if (!cert) return say("not a certificate");
+  Cert ca = cert_from_pem(ca_pem);
+  if (!ca) return say("no CA certificate");
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
+  if (!store || !ctx || !X509_STORE_add_cert(store.get(), ca.get()) ||
+      !X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr))
+    return say("verifier setup failed");
+  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+  if (X509_verify_cert(ctx.get()) != 1)
+    return say(X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
+  return true;
+}
+
+std::string certificate_der(const std::string& pem) {
+  Cert c = cert_from_pem(pem);
+  return c ? der_of(c.get()) : std::string();
 }
 
 namespace asio = boost::asio;

@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace txlab {
 
@@ -18,6 +20,53 @@ struct TlsMaterial {
 // Creates a fresh CA and server certificate in `dir` (created if missing), valid for a day.
 // Throws std::runtime_error with OpenSSL's reason on failure.
 TlsMaterial make_tls_material(const std::string& dir);
+
+// A certificate and its private key, PEM in memory (role identities for mutual TLS).
+struct TlsIdentity {
+  std::string name;        // the role (or client) it was made for
+  std::string cert_pem;    // the leaf
+  std::string key_pem;     // its private key
+  std::string x5t_s256;    // RFC 8705 §3.1: base64url(SHA-256(DER of the certificate))
+  std::string subject_dn;  // RFC 4514 string, e.g. "CN=gw-c2p,O=txlab"
+};
+
+// A per-run certificate authority held in memory: EC P-256, valid for a day. It issues one
+// certificate per role, usable for both ends of TLS (serverAuth and clientAuth), whose subject
+// is CN=<role>,O=txlab and whose subjectAltName names 127.0.0.1, localhost, the role as a DNS
+// name and any extra addresses given (a role's address under --netns).
+class TlsAuthority {
+ public:
+  TlsAuthority();  // a fresh CA; throws std::runtime_error with OpenSSL's reason on failure
+  ~TlsAuthority();
+  TlsAuthority(const TlsAuthority&) = delete;
+  TlsAuthority& operator=(const TlsAuthority&) = delete;
+  const std::string& ca_pem() const { return ca_pem_; }
+  TlsIdentity issue(const std::string& name, const std::vector<std::string>& extra_ips = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string ca_pem_;
+};
+
+// A self-signed certificate (RFC 8705 §2.2 self_signed_tls_client_auth), CN=<name>.
+TlsIdentity make_self_signed_identity(const std::string& name);
+
+// What a peer certificate (DER) says, for RFC 8705 checks. Pure: no I/O.
+struct CertificateFacts {
+  bool parsed = false;
+  std::string x5t_s256;
+  std::string subject_dn;            // RFC 4514, most significant RDN last ("CN=a,O=txlab")
+  std::vector<std::string> san_dns;  // subjectAltName dNSName entries
+  std::vector<std::string> san_uri;  // uniformResourceIdentifier entries
+  std::vector<std::string> san_ip;   // iPAddress entries, textual
+};
+CertificateFacts inspect_certificate(std::string_view der);
+// True when `der` chains to the CA certificate `ca_pem` and is valid now for TLS client use.
+bool verify_client_certificate(std::string_view der, const std::string& ca_pem,
+                               std::string* why = nullptr);
+// PEM → DER of the first certificate ("" when none).
+std::string certificate_der(const std::string& pem);
 
 class TlsFront {
  public:

@@ -7,6 +7,11 @@
 
 #include <boost/beast/http.hpp>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -43,6 +48,8 @@ std::string_view to_string(TransportError e) {
       return "write";
     case TransportError::kOther:
       return "other";
+    case TransportError::kTls:
+      return "tls";
   }
   return "other";
 }
@@ -76,17 +83,23 @@ int64_t now_us() {
 
 namespace bhttp = boost::beast::http;
 
-// "http://host:port" (no path) split; nullopt for anything else.
+// "http://host:port" or "https://host:port" (no path) split; nullopt for anything else.
 struct Endpoint {
   std::string host;
   uint16_t port = 80;
+  bool tls = false;
 };
-std::optional<Endpoint> plain_endpoint(const std::string& base_url) {
-  const std::string scheme = "http://";
+std::optional<Endpoint> parse_endpoint(const std::string& base_url) {
+  Endpoint e;
+  std::string scheme = "http://";
+  if (base_url.rfind("https://", 0) == 0) {
+    scheme = "https://";
+    e.tls = true;
+    e.port = 443;
+  }
   if (base_url.rfind(scheme, 0) != 0) return std::nullopt;
   std::string rest = base_url.substr(scheme.size());
   if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
-  Endpoint e;
   const auto colon = rest.rfind(':');
   if (colon != std::string::npos && rest.find(']') == std::string::npos) {
     const std::string digits = rest.substr(colon + 1);
@@ -120,14 +133,26 @@ bool wait_for(int fd, short events, int64_t deadline_us) {
 
 }  // namespace
 
-// One pooled connection: a non-blocking socket (http) or an https client (cpp-httplib).
+struct HttpClientPool::SslCtx {
+  SSL_CTX* ctx = nullptr;
+  ~SslCtx() { SSL_CTX_free(ctx); }
+};
+
+// One pooled connection: a non-blocking socket (http, or https with txlab's own TLS) or an
+// https client (cpp-httplib).
 struct HttpClientPool::Conn {
   int fd = -1;
-  std::string leftover;  // bytes read past the previous response (none expected)
+  SSL* ssl = nullptr;           // over fd, when TLS is txlab's own
+  std::shared_ptr<SslCtx> ctx;  // keeps the context alive as long as the connection
+  std::string leftover;         // bytes read past the previous response (none expected)
   std::unique_ptr<httplib::Client> tls;
   bool reused = false;
-  ~Conn() {
+  ~Conn() { reset(); }
+  void reset() {
+    if (ssl) SSL_free(ssl);
+    ssl = nullptr;
     if (fd >= 0) ::close(fd);
+    fd = -1;
     if (tls) tls->stop();
   }
   // An idle keep-alive connection the server has closed (or sent something unasked) is not
@@ -139,7 +164,49 @@ struct HttpClientPool::Conn {
   }
 };
 
-HttpClientPool::HttpClientPool(ClientOptions options) : options_(options) {}
+HttpClientPool::HttpClientPool(ClientOptions options) : options_(options) {
+  if (options_.tls) set_tls(*options_.tls);
+}
+
+void HttpClientPool::set_tls(ClientOptions::Tls tls) {
+  auto fail = [](const std::string& what) {
+    char buf[256] = {0};
+    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+    throw std::runtime_error("TLS client: " + what + ": " + buf);
+  };
+  auto made = std::make_shared<SslCtx>();
+  made->ctx = SSL_CTX_new(TLS_client_method());
+  if (!made->ctx) fail("context");
+  SSL_CTX_set_min_proto_version(made->ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(made->ctx, SSL_VERIFY_PEER, nullptr);
+  auto bio_of = [](const std::string& pem) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  };
+  {
+    auto bio = bio_of(tls.ca_pem);
+    X509* ca = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    if (!ca || !X509_STORE_add_cert(SSL_CTX_get_cert_store(made->ctx), ca)) {
+      X509_free(ca);
+      fail("CA certificate");
+    }
+    X509_free(ca);
+  }
+  if (!tls.cert_pem.empty()) {
+    auto cbio = bio_of(tls.cert_pem);
+    auto kbio = bio_of(tls.key_pem);
+    X509* cert = cbio ? PEM_read_bio_X509(cbio.get(), nullptr, nullptr, nullptr) : nullptr;
+    EVP_PKEY* key = kbio ? PEM_read_bio_PrivateKey(kbio.get(), nullptr, nullptr, nullptr) : nullptr;
+    const bool ok = cert && key && SSL_CTX_use_certificate(made->ctx, cert) == 1 &&
+                    SSL_CTX_use_PrivateKey(made->ctx, key) == 1 &&
+                    SSL_CTX_check_private_key(made->ctx) == 1;
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    if (!ok) fail("client certificate");
+  }
+  options_.tls = std::make_shared<const ClientOptions::Tls>(std::move(tls));
+  ssl_ = std::move(made);
+}
 HttpClientPool::~HttpClientPool() = default;
 
 std::unique_ptr<HttpClientPool::Conn> HttpClientPool::checkout(const std::string& base_url) {
@@ -163,7 +230,8 @@ std::unique_ptr<HttpClientPool::Conn> HttpClientPool::checkout(const std::string
     return reuse;
   }
   auto c = std::make_unique<Conn>();
-  if (!plain_endpoint(base_url)) {
+  const auto e = parse_endpoint(base_url);
+  if (!e || (e->tls && !ssl_)) {
     c->tls = std::make_unique<httplib::Client>(base_url);
     c->tls->set_keep_alive(true);
     c->tls->set_tcp_nodelay(true);
@@ -266,6 +334,77 @@ int connect_plain(const Endpoint& e, int64_t deadline_us, const ClientOptions& o
   return fd;
 }
 
+// Non-blocking I/O on a plain (ssl null) or TLS connection: bytes moved (> 0), 0 when the
+// peer closed, -1 with *want the poll event to wait for (0: a failure, errno set for plain
+// sockets).
+ssize_t io_result(SSL* ssl, int r, short* want) {
+  if (r > 0) return r;
+  switch (SSL_get_error(ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+      *want = POLLIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      *want = POLLOUT;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    default:
+      ERR_clear_error();
+      *want = 0;
+      return -1;
+  }
+}
+ssize_t io_send(int fd, SSL* ssl, const char* p, size_t n, short* want) {
+  if (ssl)
+    return io_result(ssl, SSL_write(ssl, p, static_cast<int>(std::min<size_t>(n, INT32_MAX))),
+                     want);
+  const ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
+  if (r < 0) *want = (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? POLLOUT : 0;
+  return r;
+}
+ssize_t io_recv(int fd, SSL* ssl, char* p, size_t n, short* want) {
+  if (ssl) {
+    const ssize_t r =
+        io_result(ssl, SSL_read(ssl, p, static_cast<int>(std::min<size_t>(n, INT32_MAX))), want);
+    return r;
+  }
+  const ssize_t r = ::recv(fd, p, n, 0);
+  if (r < 0) *want = (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? POLLIN : 0;
+  return r;
+}
+
+// The client side of a TLS handshake on a connected non-blocking socket, by the deadline: the
+// server's chain must verify against the pool's CA and name the URL's host (IP or DNS).
+SSL* tls_handshake(int fd, SSL_CTX* ctx, const Endpoint& e, int64_t deadline_us,
+                   TransportError* error) {
+  *error = TransportError::kTls;
+  SSL* ssl = SSL_new(ctx);
+  if (!ssl) return nullptr;
+  std::string host = e.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1) {
+    X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+  }
+  SSL_set_fd(ssl, fd);
+  while (true) {
+    short want = 0;
+    const int r = SSL_connect(ssl);
+    if (r == 1) {
+      *error = TransportError::kNone;
+      return ssl;
+    }
+    if (io_result(ssl, r, &want) == -1 && want != 0) {
+      if (wait_for(fd, want, deadline_us)) continue;
+      *error = TransportError::kTimeout;
+    }
+    SSL_free(ssl);
+    return nullptr;
+  }
+}
+
 std::string serialize(const OutboundRequest& r, const Endpoint& e) {
   std::string out;
   out.reserve(256 + r.body.size());
@@ -303,24 +442,33 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
                                           int timeout_ms, bool* retry_fresh) {
   *retry_fresh = false;
   InboundResponse out;
-  const auto e = plain_endpoint(base_url);
+  const auto e = parse_endpoint(base_url);
   const int64_t deadline = now_us() + int64_t{timeout_ms} * 1000;
   if (conn.fd < 0) {
     const int64_t connect_deadline =
         now_us() + int64_t{std::min(options_.connect_timeout_ms, timeout_ms)} * 1000;
     conn.fd = connect_plain(*e, connect_deadline, options_, &out.error);
     if (conn.fd < 0) return out;
+    if (e->tls) {
+      conn.ctx = ssl_;
+      conn.ssl = tls_handshake(conn.fd, ssl_->ctx, *e, connect_deadline, &out.error);
+      if (!conn.ssl) {
+        conn.reset();
+        return out;
+      }
+    }
   }
   const std::string wire = serialize(request, *e);
   size_t sent = 0;
   while (sent < wire.size()) {
-    const ssize_t n = ::send(conn.fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
+    short want = POLLOUT;
+    const ssize_t n = io_send(conn.fd, conn.ssl, wire.data() + sent, wire.size() - sent, &want);
     if (n > 0) {
       sent += static_cast<size_t>(n);
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      if (wait_for(conn.fd, POLLOUT, deadline)) continue;
+    if (n < 0 && want != 0) {
+      if (wait_for(conn.fd, want, deadline)) continue;
       out.error = TransportError::kTimeout;
       return out;
     }
@@ -364,7 +512,8 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
       if (parser.is_done()) break;
       if (used > 0 && !buf.empty()) continue;
     }
-    const ssize_t n = ::recv(conn.fd, chunk, sizeof chunk, 0);
+    short want = POLLIN;
+    const ssize_t n = io_recv(conn.fd, conn.ssl, chunk, sizeof chunk, &want);
     if (n > 0) {
       received += static_cast<size_t>(n);
       if (received > options_.max_response_bytes + 64 * 1024) {
@@ -375,19 +524,21 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
       continue;
     }
     if (n == 0) {  // the server closed: the end of a body without length, or a failure
-      parser.put_eof(ec);
-      if (!ec && parser.is_done()) break;
+      if (parser.got_some()) {
+        parser.put_eof(ec);
+        if (!ec && parser.is_done()) break;
+      }
       out.error = TransportError::kRead;
       *retry_fresh = conn.reused && received == 0;
       return out;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      if (wait_for(conn.fd, POLLIN, deadline)) continue;
+    if (want != 0) {
+      if (wait_for(conn.fd, want, deadline)) continue;
       out.error = TransportError::kTimeout;
       return out;
     }
     out.error = TransportError::kRead;
-    *retry_fresh = conn.reused && received == 0 && errno == ECONNRESET;
+    *retry_fresh = conn.reused && received == 0 && (conn.ssl || errno == ECONNRESET);
     return out;
   }
   auto msg = parser.release();
@@ -396,10 +547,7 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
     out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.body = std::move(msg.body());
   conn.leftover = std::move(buf);
-  if (!msg.keep_alive() || !conn.leftover.empty()) {
-    ::close(conn.fd);
-    conn.fd = -1;
-  }
+  if (!msg.keep_alive() || !conn.leftover.empty()) conn.reset();
   return out;
 }
 

@@ -15,7 +15,9 @@
 
 namespace txlab::http {
 
-enum class TransportError { kNone, kConnect, kTimeout, kRead, kWrite, kOther };
+// kTls: the TLS handshake failed (the server's certificate did not verify, or the server
+// refused this client's).
+enum class TransportError { kNone, kConnect, kTimeout, kRead, kWrite, kOther, kTls };
 std::string_view to_string(TransportError e);
 
 struct OutboundRequest {
@@ -60,6 +62,15 @@ struct ClientOptions {
   // are bound to ("" lets the kernel choose). Empty: sockets as the thread makes them.
   std::function<int(const std::string& host)> netns_of;
   std::string source_ip;
+  // Mutual TLS between txlab's roles: https:// is then served by txlab's own client (same
+  // deadlines, netns, parser) which verifies the server against `ca_pem` (chain, and the URL's
+  // host among the certificate's names) and presents `cert_pem`/`key_pem` when set. Unset:
+  // https:// goes through cpp-httplib (remote conformance targets).
+  struct Tls {
+    std::string ca_pem;
+    std::string cert_pem, key_pem;  // this client's certificate; empty: none presented
+  };
+  std::shared_ptr<const Tls> tls;
 };
 
 class HttpClientPool {
@@ -76,6 +87,9 @@ class HttpClientPool {
     options_.netns_of = std::move(netns_of);
     options_.source_ip = std::move(source_ip);
   }
+  // Before the first send: see ClientOptions::tls. Throws std::runtime_error when the PEM
+  // material is unusable.
+  void set_tls(ClientOptions::Tls tls);
   int read_timeout_ms() const { return options_.read_timeout_ms; }
   const ClientOptions& options() const { return options_; }
   // base_url like "http://127.0.0.1:41234".
@@ -92,6 +106,8 @@ class HttpClientPool {
                             int timeout_ms, bool* retry_fresh);
 
   ClientOptions options_;
+  struct SslCtx;  // the OpenSSL context made from options_.tls
+  std::shared_ptr<SslCtx> ssl_;
   std::mutex mu_;
   struct Idle {
     std::unique_ptr<Conn> conn;

@@ -22,6 +22,12 @@ struct Request {
   std::string body;
   // Captures of the matched route: [0] the whole path, then one per `{}` segment.
   std::vector<std::string> matches;
+  // Set by the server from the TLS session only (never from a header): whether the request
+  // came over TLS, the client certificate of the connection (DER; "" when none was sent), and
+  // whether it chains to the CA the server checks client certificates against.
+  bool tls = false;
+  std::string client_cert_der;
+  bool client_cert_verified = false;
 
   // Case-insensitive (RFC 9110 §5.1); the first value, or "" when absent.
   std::string header(std::string_view name) const;

@@ -6,12 +6,17 @@
 // (keep-alive idle deadline). Deadlines cancel the socket's pending operation (not close it),
 // so a client that was too slow still gets its 408 JSON.
 #include "sim/http/server.h"
+#include "sim/tls.h"
 
 #include <utility>  // Boost 1.74 asio uses std::exchange without including it
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <sys/socket.h>
 
@@ -35,7 +40,12 @@ using tcp = net::ip::tcp;
 
 struct LoopbackServer::Counters {
   std::atomic<uint64_t> accepted{0}, requests{0}, evicted{0}, refused_full{0}, busy{0}, timeout{0},
-      too_large{0}, header{0}, bad{0}, handler_errors{0}, open{0};
+      too_large{0}, header{0}, bad{0}, handler_errors{0}, open{0}, tls_failed{0};
+};
+
+struct LoopbackServer::TlsContext {
+  boost::asio::ssl::context ctx{boost::asio::ssl::context::tls_server};
+  std::string client_ca_pem;
 };
 
 namespace {
@@ -93,21 +103,34 @@ class WorkerPool {
   bool stopping_ = false;
 };
 
-class Session;
+// What the connection registry sees of a session, plain or TLS.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual bool take_for_eviction() = 0;
+  virtual void close_async() = 0;
+};
 
 }  // namespace
 
 struct LoopbackServer::Core {
-  Core(const ServerOptions& o, const Router& r, Counters& c, AccessLog l)
-      : options(o), router(r), counters(c), log(std::move(l)), pool(o.threads, o.queue_limit) {}
+  Core(const ServerOptions& o, const Router& r, Counters& c, AccessLog l,
+       std::shared_ptr<TlsContext> t)
+      : options(o),
+        router(r),
+        counters(c),
+        log(std::move(l)),
+        tls(std::move(t)),
+        pool(o.threads, o.queue_limit) {}
   const ServerOptions& options;
   const Router& router;
   Counters& counters;
   const AccessLog log;
+  const std::shared_ptr<TlsContext> tls;  // null: plain HTTP
   // The registry outlives the io_context (declared first): sessions destroyed with the
   // io_context's pending handlers deregister themselves.
   std::mutex mu;
-  std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<SessionBase>> sessions;
   size_t evicting = 0;  // sessions chosen to give way, closing but not yet gone
   WorkerPool pool;
   net::io_context io;
@@ -118,6 +141,8 @@ struct LoopbackServer::Core {
 
   void accept();
   void admit(tcp::socket socket);
+  template <class S>
+  void admit_as(std::shared_ptr<S> session, std::vector<std::shared_ptr<SessionBase>>& seen);
   void shutdown();
 };
 
@@ -177,38 +202,84 @@ Request to_request(bhttp::request<bhttp::string_body>&& msg) {
   return req;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = net::ssl::stream<tcp::socket>;
+
+tcp::socket& lowest(tcp::socket& s) { return s; }
+tcp::socket& lowest(TlsStream& s) { return s.next_layer(); }
+
+// One connection. `Stream` is a plain socket or a TLS stream over one; a TLS session first
+// completes its handshake (under the header deadline, evictable meanwhile) and learns the
+// client certificate once.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   enum Phase { kWaiting, kBody, kHandling, kWriting };
+  using Self = std::enable_shared_from_this<Session<Stream>>;
 
-  Session(tcp::socket socket, LoopbackServer::Core& core)
-      : socket_(std::move(socket)), deadline_(socket_.get_executor()), core_(core) {}
+  template <class... Args>
+  Session(LoopbackServer::Core& core, tcp::socket socket, Args&... args)
+      : socket_(std::move(socket), args...), deadline_(socket_.get_executor()), core_(core) {}
   ~Session() {
     core_.counters.open.fetch_sub(1);
     std::lock_guard lock(core_.mu);
     if (registered_) core_.sessions.erase(self_);
     if (evicted_) --core_.evicting;
   }
-  void start(std::list<std::weak_ptr<Session>>::iterator self) {
+  void start(std::list<std::weak_ptr<SessionBase>>::iterator self) {
     self_ = self;
     registered_ = true;
-    net::dispatch(socket_.get_executor(), [s = shared_from_this()] { s->read_header(); });
+    net::dispatch(socket_.get_executor(), [s = shared_from_this()] { s->begin(); });
   }
   // Under the core's lock: true, once, for a connection waiting for (or slowly sending) its
   // header; it is then counted as going.
-  bool take_for_eviction() {
+  bool take_for_eviction() override {
     if (evicted_ || phase_.load() != kWaiting) return false;
     evicted_ = true;
     ++core_.evicting;
     return true;
   }
   // From any thread.
-  void close_async() {
+  void close_async() override {
     net::post(socket_.get_executor(), [s = shared_from_this()] { s->close(); });
   }
 
  private:
+  std::shared_ptr<Session> shared_from_this() { return Self::shared_from_this(); }
   const ServerOptions& o() const { return core_.options; }
+
+  void begin() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      arm(o().header_timeout_ms);
+      socket_.async_handshake(net::ssl::stream_base::server,
+                              [s = shared_from_this()](beast::error_code ec) {
+                                s->disarm();
+                                if (ec) {
+                                  s->core_.counters.tls_failed.fetch_add(1);
+                                  return s->close();
+                                }
+                                s->learn_client_certificate();
+                                s->read_header();
+                              });
+    } else {
+      read_header();
+    }
+  }
+
+  // RFC 8705: the certificate the client authenticated the connection with, checked once.
+  void learn_client_certificate() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      X509* peer = SSL_get1_peer_certificate(socket_.native_handle());
+      if (!peer) return;
+      unsigned char* der = nullptr;
+      const int n = i2d_X509(peer, &der);
+      X509_free(peer);
+      if (n <= 0) return;
+      client_cert_der_.assign(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+      OPENSSL_free(der);
+      client_cert_verified_ = !core_.tls->client_ca_pem.empty() &&
+                              verify_client_certificate(client_cert_der_, core_.tls->client_ca_pem);
+    }
+  }
 
   void arm(int ms) {
     const uint64_t gen = ++generation_;
@@ -218,7 +289,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec || gen != s->generation_) return;
       s->timed_out_ = true;
       beast::error_code ignored;
-      s->socket_.cancel(ignored);
+      lowest(s->socket_).cancel(ignored);
     });
   }
   void disarm() {
@@ -301,6 +372,11 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
     auto req = std::make_shared<Request>(to_request(std::move(msg)));
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      req->tls = true;
+      req->client_cert_der = client_cert_der_;
+      req->client_cert_verified = client_cert_verified_;
+    }
     if (core_.log) {
       method_ = req->method;
       target_ = req->path.substr(0, 512) + (req->query.empty() ? "" : "?…");  // no query values
@@ -355,7 +431,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // instead of a connection reset (RFC 9112 §9.6). Evictable meanwhile.
   void linger() {
     beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    lowest(socket_).shutdown(tcp::socket::shutdown_send, ec);
     phase_ = kWaiting;
     arm(1000);
     drain();
@@ -411,16 +487,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     disarm();
     beast::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    lowest(socket_).shutdown(tcp::socket::shutdown_both, ec);
+    lowest(socket_).close(ec);
   }
 
-  tcp::socket socket_;
+  Stream socket_;
   net::steady_timer deadline_;
   LoopbackServer::Core& core_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::list<std::weak_ptr<Session>>::iterator self_;
+  std::list<std::weak_ptr<SessionBase>>::iterator self_;
+  std::string client_cert_der_;
+  bool client_cert_verified_ = false;
   bool registered_ = false;
   bool evicted_ = false;  // guarded by the core's lock
   std::atomic<int> phase_{kWaiting};
@@ -461,8 +539,8 @@ void LoopbackServer::Core::admit(tcp::socket socket) {
   counters.accepted.fetch_add(1);
   // Sessions are never released under the lock (a last reference would deregister itself
   // and take the lock again): what is looked at is kept here until after it.
-  std::vector<std::shared_ptr<Session>> seen;
-  std::shared_ptr<Session> victim;
+  std::vector<std::shared_ptr<SessionBase>> seen;
+  std::shared_ptr<SessionBase> victim;
   {
     std::lock_guard lock(mu);
     // Make room: the oldest connection still waiting for (or slowly sending) its header gives
@@ -484,13 +562,21 @@ void LoopbackServer::Core::admit(tcp::socket socket) {
       }
       counters.evicted.fetch_add(1);
     }
-    auto session = std::make_shared<Session>(std::move(socket), *this);
-    counters.open.fetch_add(1);
-    sessions.push_back(session);
-    session->start(std::prev(sessions.end()));
-    seen.push_back(std::move(session));
+    if (tls)
+      admit_as(std::make_shared<Session<TlsStream>>(*this, std::move(socket), tls->ctx), seen);
+    else
+      admit_as(std::make_shared<Session<tcp::socket>>(*this, std::move(socket)), seen);
   }
   if (victim) victim->close_async();
+}
+
+template <class S>
+void LoopbackServer::Core::admit_as(std::shared_ptr<S> session,
+                                    std::vector<std::shared_ptr<SessionBase>>& seen) {
+  counters.open.fetch_add(1);
+  sessions.push_back(session);
+  session->start(std::prev(sessions.end()));
+  seen.push_back(std::move(session));
 }
 
 void LoopbackServer::Core::shutdown() {
@@ -498,7 +584,7 @@ void LoopbackServer::Core::shutdown() {
     beast::error_code ec;
     acceptor.close(ec);
     accept_retry.cancel();
-    std::vector<std::shared_ptr<Session>> open;
+    std::vector<std::shared_ptr<SessionBase>> open;
     {
       std::lock_guard lock(mu);
       for (auto& w : sessions)
@@ -519,7 +605,7 @@ LoopbackServer::LoopbackServer(ServerOptions options)
 LoopbackServer::~LoopbackServer() { stop(); }
 
 bool LoopbackServer::bind_and_run(const std::string& host, int port) {
-  auto core = std::make_shared<Core>(options_, router_, *counters_, access_log_);
+  auto core = std::make_shared<Core>(options_, router_, *counters_, access_log_, tls_);
   beast::error_code ec;
   const auto address = net::ip::make_address(host, ec);
   if (ec) return false;
@@ -575,7 +661,8 @@ void LoopbackServer::stop() {
 
 std::string LoopbackServer::base_url() const {
   const bool v6 = host_.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+  return std::string(tls_ ? "https://" : "http://") + (v6 ? "[" + host_ + "]" : host_) + ":" +
+         std::to_string(port_);
 }
 
 ParsedRequest parse_request(std::string_view bytes, const ServerOptions& limits) {
@@ -613,6 +700,24 @@ ParsedRequest parse_request(std::string_view bytes, const ServerOptions& limits)
   return out;
 }
 
+void LoopbackServer::set_tls(const ServerTls& tls) {
+  auto t = std::make_shared<TlsContext>();
+  auto& ctx = t->ctx;
+  ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                  net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                  net::ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  ctx.use_certificate_chain(net::buffer(tls.cert_pem), ec);
+  if (!ec) ctx.use_private_key(net::buffer(tls.key_pem), net::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("TLS server certificate: " + ec.message());
+  // Ask every client for a certificate and accept whatever it sends: the chain is checked
+  // after the handshake (Request::client_cert_verified), so self-signed client certificates
+  // (RFC 8705 §2.2) reach the authorization server, which decides.
+  SSL_CTX_set_verify(ctx.native_handle(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+  t->client_ca_pem = tls.client_ca_pem;
+  tls_ = std::move(t);
+}
+
 ServerStats LoopbackServer::stats() const {
   const Counters& c = *counters_;
   ServerStats s;
@@ -627,6 +732,7 @@ ServerStats LoopbackServer::stats() const {
   s.header_431 = c.header;
   s.bad_request_400 = c.bad;
   s.handler_errors = c.handler_errors;
+  s.tls_failed = c.tls_failed;
   return s;
 }
 

@@ -32,6 +32,16 @@ struct ServerOptions {
   size_t max_connections = 4096;
 };
 
+// Serving https (mutual TLS between roles): the server's certificate and key (PEM), and the CA
+// client certificates are checked against. Every client is asked for a certificate; one that
+// sends none, or one that does not chain to `client_ca_pem`, is still served (the handler sees
+// Request::client_cert_der and client_cert_verified and decides: RFC 8705 §2.2 self-signed
+// client certificates are legitimate). TLS 1.2 and 1.3 only.
+struct ServerTls {
+  std::string cert_pem, key_pem;
+  std::string client_ca_pem;
+};
+
 // What the server refused or dropped, counted (every bound counts what it drops).
 struct ServerStats {
   uint64_t accepted = 0;
@@ -45,6 +55,7 @@ struct ServerStats {
   uint64_t header_431 = 0;       // header over the byte or count limit
   uint64_t bad_request_400 = 0;  // malformed requests
   uint64_t handler_errors = 0;   // handlers that threw (answered 500)
+  uint64_t tls_failed = 0;       // TLS handshakes that failed or were not finished in time
 };
 
 // One request parsed from bytes exactly as the server parses it (same parser, limits and
@@ -100,6 +111,10 @@ class LoopbackServer {
   // Called for every answer, from the server's threads (keep it short and thread-safe); takes
   // effect at the next start or restart.
   void set_access_log(AccessLog log) { access_log_ = std::move(log); }
+  // Before start: serve https only (see ServerTls). Throws std::runtime_error when the
+  // certificate or key is unusable.
+  void set_tls(const ServerTls& tls);
+  bool tls() const { return tls_ != nullptr; }
 
   struct Core;  // Asio state, defined in server.cpp
 
@@ -111,6 +126,8 @@ class LoopbackServer {
   int port_ = 0;
   std::string host_ = "127.0.0.1";
   AccessLog access_log_;
+  struct TlsContext;
+  std::shared_ptr<TlsContext> tls_;
   struct Counters;
   std::shared_ptr<Counters> counters_;  // survive restarts
 };
