@@ -349,6 +349,11 @@ bool edge_dpop_bearer_accepted(const std::vector<std::string>& d) {
 bool edge_dpop_proof_unchecked(const std::vector<std::string>& d) {
   return on(d, "dpop-proof-unchecked");
 }
+bool edge_mtls_binding_unchecked(const std::vector<std::string>& d) {
+  return on(d, "mtls-binding-unchecked");
+}
+bool tls_chain_unchecked(const AsDefects& d) { return on(d, "tls-chain-unchecked"); }
+bool mtls_token_unbound(const AsDefects& d) { return on(d, "mtls-token-unbound"); }
 
 std::optional<Json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,

@@ -47,6 +47,9 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"dpop-htu-unchecked", "RFC 9449 §4.3: a proof's htu is the request's URI"},
     {"dpop-iat-unchecked", "RFC 9449 §4.3: a proof's creation time is within a window"},
     {"dpop-token-type-bearer", "RFC 9449 §5: token_type DPoP for a bound token"},
+    // mutual TLS at the token endpoint (RFC 8705)
+    {"tls-chain-unchecked", "RFC 8705 §2.1: tls_client_auth needs a certificate of a trusted CA"},
+    {"mtls-token-unbound", "RFC 8705 §3.1: a certificate-bound token carries cnf.x5t#S256"},
     {"allow-forbidden-audience", "RFC 8693 §2.2.2: a disallowed audience is invalid_target"},
     {"invalid-client-400",
      "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
@@ -154,6 +157,9 @@ inline constexpr AsDefectInfo kEdgeDefects[] = {
     {"dpop-proof-unchecked",
      "RFC 9449 §4.3, §7.1: the proof's key is the bound key, for this method, URL, time, token, "
      "once"},
+    {"mtls-binding-unchecked",
+     "RFC 8705 §3: a certificate-bound token is accepted only over a connection with its "
+     "certificate"},
 };
 
 // True for a name in any of the catalogues above (the World refuses unknown names).
@@ -244,6 +250,11 @@ void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& polic
 bool edge_jwks_union(const std::vector<std::string>& d);
 bool edge_dpop_bearer_accepted(const std::vector<std::string>& d);
 bool edge_dpop_proof_unchecked(const std::vector<std::string>& d);
+bool edge_mtls_binding_unchecked(const std::vector<std::string>& d);
+// AS: tls_client_auth accepts a certificate whatever its issuer (self-check only).
+bool tls_chain_unchecked(const AsDefects& d);
+// AS: certificate-bound clients get unbound tokens (self-check only).
+bool mtls_token_unbound(const AsDefects& d);
 std::optional<nlohmann::json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
     const std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>&

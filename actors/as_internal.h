@@ -40,7 +40,21 @@ struct TokenRequest {
   // RFC 9449: the key the issued access token is bound to (cnf.jkt), when the request carried
   // a valid DPoP proof (or, from a trusted broker, the key it vouches for).
   std::optional<std::string> dpop_jkt;
+  // RFC 8705 §3.1: the SHA-256 thumbprint of the client certificate of the connection (when
+  // one was presented), and the one the issued token is bound to (cnf.x5t#S256) — the
+  // client's own, or from a trusted broker the one it vouches for.
+  std::optional<std::string> client_x5t;
+  std::optional<std::string> cert_x5t;
 };
+
+// The cnf claim of an issued access token (RFC 9449 §6.1 jkt, RFC 8705 §3.1 x5t#S256); null
+// when the token is not bound. `dpop` false leaves the DPoP key out (see the broker).
+inline nlohmann::json cnf_claim(const TokenRequest& tr, bool dpop = true) {
+  nlohmann::json cnf = nlohmann::json::object();
+  if (dpop && tr.dpop_jkt) cnf["jkt"] = *tr.dpop_jkt;
+  if (tr.cert_x5t) cnf["x5t#S256"] = *tr.cert_x5t;
+  return cnf.empty() ? nlohmann::json() : cnf;
+}
 
 // What a successful token endpoint call returns.
 struct Issued {

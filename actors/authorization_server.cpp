@@ -306,19 +306,25 @@ void AuthorizationServer::handle_metadata(const http::Request&, http::Response& 
   // RFC 8414 §2 (and the OIDC discovery subset that applies to a token-only AS).
   std::vector<std::string> grants = {"client_credentials"};
   if (spec_.exchange) grants.push_back(kGrantTokenExchange);
+  std::vector<std::string> auth_methods = {"client_secret_basic", "client_secret_post",
+                                           "private_key_jwt"};
+  if (env_.mtls) {  // RFC 8705 §2.1.1, §2.2.1
+    auth_methods.push_back("tls_client_auth");
+    auth_methods.push_back("self_signed_tls_client_auth");
+  }
   Json body = {
       {"issuer", issuer()},
       {"token_endpoint", token_endpoint()},
       {"jwks_uri", base_url() + "/jwks"},
       {"grant_types_supported", grants},
-      {"token_endpoint_auth_methods_supported",
-       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"token_endpoint_auth_methods_supported", auth_methods},
       {"token_endpoint_auth_signing_alg_values_supported", {"ES256", "RS256", "PS256", "EdDSA"}},
       {"response_types_supported", Json::array()},
       {"subject_types_supported", {"public"}},
       {"id_token_signing_alg_values_supported", {spec_.alg}},
       {"dpop_signing_alg_values_supported", {"ES256", "RS256", "PS256", "EdDSA"}},  // RFC 9449 §5.1
   };
+  if (env_.mtls) body["tls_client_certificate_bound_access_tokens"] = true;  // RFC 8705 §3.3
   reply_json(res, 200, safe_dump(body));
 }
 
@@ -461,6 +467,32 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
     }
   } else if (tr.param("dpop_jkt")) {
     return fail({TokenError::kInvalidRequest, "dpop_jkt needs the client's own DPoP proof"});
+  }
+
+  // ---- certificate binding (RFC 8705 §3): to the certificate of the TLS connection ----
+  if (!req.client_cert_der.empty()) {
+    const auto facts = inspect_certificate(req.client_cert_der);
+    if (facts.parsed) tr.client_x5t = facts.x5t_s256;
+  }
+  if (client->certificate_bound_access_tokens) {
+    if (!tr.client_x5t)
+      return fail({TokenError::kInvalidRequest,
+                   "this client's access tokens are certificate-bound (RFC 8705 §3): connect "
+                   "with its client certificate"});
+    if (!defects::mtls_token_unbound(env_.defects)) tr.cert_x5t = tr.client_x5t;
+  }
+  if (const auto other = tr.param("tls_x5t_s256")) {
+    // txlab's broker extension, like dpop_jkt: a trusted broker binds the token to the
+    // certificate of the caller it exchanges for (that caller's connection was checked by it).
+    if (!client->certificate_bind_for_others)
+      return fail({TokenError::kInvalidRequest,
+                   "tls_x5t_s256: this client may not bind tokens to another certificate"});
+    if (!tr.client_x5t)
+      return fail({TokenError::kInvalidRequest, "tls_x5t_s256 needs the client's own certificate"});
+    if (other->size() != 43 || !jose::base64url_decode(*other))
+      return fail(
+          {TokenError::kInvalidRequest, "tls_x5t_s256 is not a certificate SHA-256 thumbprint"});
+    tr.cert_x5t = *other;
   }
 
   const std::string body = grant_name == "client_credentials"
@@ -631,7 +663,9 @@ void AuthorizationServer::handle_introspect(const http::Request& req, http::Resp
   if (!v.ok() || is_revoked(json_str(v.claims, "jti")))
     return reply(res, 200, R"({"active":false})");
   // RFC 9449 §6.2: a bound token introspects as DPoP with its cnf.
-  Json body = {{"active", true}, {"token_type", v.claims.contains("cnf") ? "DPoP" : "Bearer"}};
+  const bool dpop_bound =
+      v.claims.contains("cnf") && v.claims["cnf"].is_object() && v.claims["cnf"].contains("jkt");
+  Json body = {{"active", true}, {"token_type", dpop_bound ? "DPoP" : "Bearer"}};
   for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
                         "act", "sub_id", "cnf"})
     if (v.claims.contains(k)) body[k] = v.claims[k];
@@ -686,7 +720,7 @@ std::string AuthorizationServer::client_credentials(const ClientRegistration& cl
                  {"jti", jti},
                  {"client_id", client.id}};
   if (!scope.empty()) claims["scope"] = join_scope(scope);
-  if (tr.dpop_jkt) claims["cnf"] = {{"jkt", *tr.dpop_jkt}};  // RFC 9449 §6.1
+  if (auto cnf = cnf_claim(tr); !cnf.is_null()) claims["cnf"] = cnf;  // RFC 9449 §6.1, 8705 §3.1
   const std::string token = sign(claims);
   record("client_credentials", client.id, "", jti, audiences);
   Json body = {{"access_token", token},

@@ -3,6 +3,8 @@
 
 #include "actors/as_defects.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -216,6 +218,35 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
                        std::string(jose::dpop::describe(proof.status)), true);
       return out;
     }
+  }
+  // ---- certificate binding (RFC 8705 §3) ----
+  // The token's cnf.x5t#S256 must be the thumbprint of the client certificate of this very TLS
+  // connection (learned by the server from the TLS session, never from a header).
+  const std::string x5t = claims.contains("cnf") && claims["cnf"].is_object()
+                              ? json_str(claims["cnf"], "x5t#S256")
+                              : std::string();
+  if (!x5t.empty() && !defects::edge_mtls_binding_unchecked(defects_)) {
+    const std::string presented = req.client_cert_der.empty()
+                                      ? std::string()
+                                      : inspect_certificate(req.client_cert_der).x5t_s256;
+    if (presented.empty()) {
+      reply_edge_error(res, EdgeError::kInvalidToken, realm,
+                       "a certificate-bound token needs the client certificate it is bound to "
+                       "on the connection (RFC 8705 §3)",
+                       dpop_scheme);
+      return out;
+    }
+    if (presented.size() != x5t.size() ||
+        CRYPTO_memcmp(presented.data(), x5t.data(), x5t.size()) != 0) {
+      reply_edge_error(res, EdgeError::kInvalidToken, realm,
+                       "the token is bound to another client certificate (RFC 8705 §3)",
+                       dpop_scheme);
+      return out;
+    }
+  } else if (x5t.empty() && mtls_required_) {
+    reply_edge_error(res, EdgeError::kInvalidToken, realm,
+                     "only certificate-bound tokens are accepted (RFC 8705 §3)", dpop_scheme);
+    return out;
   }
   if (!required_scope_.empty()) {
     std::istringstream in(json_str(out.jwt.claims, "scope"));

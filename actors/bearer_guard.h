@@ -32,6 +32,8 @@ class BearerGuard {
               std::vector<std::string> defects = {}, bool verified_cache = false,
               DpopInbound dpop = DpopInbound::kAllowed);
   size_t dpop_replay_size() const { return dpop_replay_.size(); }
+  // RFC 8705 §3: refuse every token that is not certificate-bound (before the first check).
+  void set_mtls_required(bool required) { mtls_required_ = required; }
 
   // Verifies the request's bearer token. On failure the response is already written.
   GuardResult check(const http::Request& req, http::Response& res);
@@ -45,6 +47,7 @@ class BearerGuard {
   std::string required_scope_;
   std::vector<std::string> defects_;
   DpopInbound dpop_ = DpopInbound::kAllowed;
+  bool mtls_required_ = false;
   DpopReplayCache dpop_replay_;
   std::map<std::string, std::map<std::string, std::string>> required_claims_;  // by issuer
   std::map<std::string, std::shared_ptr<jose::KeySource>>

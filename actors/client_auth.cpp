@@ -1,5 +1,6 @@
 // Token endpoint client authentication: client_secret_basic and client_secret_post
-// (RFC 6749 §2.3.1) and private_key_jwt (RFC 7523 §2.2, §3).
+// (RFC 6749 §2.3.1), private_key_jwt (RFC 7523 §2.2, §3), and the mutual-TLS methods
+// tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2).
 #include <openssl/crypto.h>
 
 #include "actors/as_defects.h"
@@ -82,6 +83,46 @@ const ClientRegistration* AuthorizationServer::authenticate(const http::Request&
     return reg;
   }
 
+  if (authz.empty() && !body_secret) {
+    // RFC 8705 §2: the client_id parameter names the client; the TLS connection authenticates.
+    const auto id = tr.param("client_id");
+    if (!id) return fail(TokenError::kInvalidClient, "client authentication required");
+    const ClientRegistration* reg = find(*id);
+    if (!reg || !is_tls_auth(reg->auth)) {
+      *failure = {TokenError::kInvalidClient, "client authentication failed", !reg};
+      return nullptr;
+    }
+    if (req.client_cert_der.empty())
+      return fail(TokenError::kInvalidClient,
+                  "client authentication failed: " + std::string(to_string(reg->auth)) +
+                      " needs the client's certificate on the TLS connection (RFC 8705 §2)");
+    const auto facts = inspect_certificate(req.client_cert_der);
+    if (reg->auth == ClientAuthMethod::kTlsClientAuth) {
+      // §2.1: a certificate of a trusted CA whose subject is the registered one.
+      if (!req.client_cert_verified && !defects::tls_chain_unchecked(env_.defects))
+        return fail(TokenError::kInvalidClient,
+                    "client authentication failed: the certificate does not chain to a trusted "
+                    "CA (RFC 8705 §2.1)");
+      if (facts.subject_dn != reg->tls_client_auth_subject_dn)
+        return fail(TokenError::kInvalidClient,
+                    "client authentication failed: the certificate's subject is not the "
+                    "registered tls_client_auth_subject_dn (RFC 8705 §2.1.2)");
+      return reg;
+    }
+    // §2.2: exactly the certificate the client registered (no chain needed).
+    const TlsIdentity* registered = nullptr;
+    if (env_.mtls)
+      if (auto it = env_.mtls->self_signed.find(reg->tls_certificate_holder);
+          it != env_.mtls->self_signed.end())
+        registered = &it->second;
+    if (!registered || !facts.parsed || facts.x5t_s256.size() != registered->x5t_s256.size() ||
+        !constant_time_equal(facts.x5t_s256, registered->x5t_s256))
+      return fail(TokenError::kInvalidClient,
+                  "client authentication failed: not the certificate registered for "
+                  "self_signed_tls_client_auth (RFC 8705 §2.2)");
+    return reg;
+  }
+
   std::optional<http::BasicCredentials> creds;
   ClientAuthMethod method = ClientAuthMethod::kClientSecretBasic;
   if (!authz.empty()) {
@@ -102,7 +143,7 @@ const ClientRegistration* AuthorizationServer::authenticate(const http::Request&
       constant_time_equal(current_secret(reg->id), creds->client_secret) ||
       defects::secret_accepted_anyway(env_.defects, method == ClientAuthMethod::kClientSecretPost,
                                       creds->client_secret);
-  if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || !secret_ok)
+  if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || is_tls_auth(reg->auth) || !secret_ok)
     return fail(TokenError::kInvalidClient, "client authentication failed");
   if (reg->auth != method)
     return fail(TokenError::kInvalidClient,

@@ -29,6 +29,7 @@ Gateway::Gateway(RoleEnv env, GatewaySpec spec)
       own_outbound_(env_.id, own_pool_, *env_.trace),
       guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, env_.defects,
              spec_.verified_token_cache, spec_.dpop) {
+  guard_.set_mtls_required(spec_.mtls_required);
   on_any("/*", [this](const auto& req, auto& res) { handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
     cache_ = std::make_unique<ExchangeCache>(

@@ -10,6 +10,7 @@ ResourceServer::ResourceServer(RoleEnv env, ResourceServerSpec spec)
       spec_(std::move(spec)),
       guard_(env_, outbound_, spec_.trust, spec_.audiences, spec_.required_scope, env_.defects,
              spec_.verified_token_cache, spec_.dpop) {
+  guard_.set_mtls_required(spec_.mtls_required);
   on_any("/*", [this](const http::Request& req, http::Response& res) {
     auto g = guard_.check(req, res);
     if (!g.ok) return;

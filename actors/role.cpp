@@ -16,6 +16,10 @@ Role::Role(RoleEnv env) : env_(std::move(env)), outbound_(env_.id, *env_.pool, *
   on_get_quick("/healthz", [id = env_.id](const http::Request&, http::Response& res) {
     reply_json(res, 200, nlohmann::json{{"status", "ok"}, {"role", id}}.dump());
   });
+  if (env_.mtls) {
+    const auto& id = env_.mtls->issued.at(env_.id);
+    server_.set_tls({id.cert_pem, id.key_pem, env_.mtls->ca_pem});
+  }
 }
 Role::~Role() { server_.stop(); }
 

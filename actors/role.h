@@ -16,6 +16,7 @@
 #include "sim/http/server.h"
 #include "sim/outbound.h"
 #include "sim/scenario.h"
+#include "sim/tls.h"
 #include "sim/trace.h"
 
 namespace txlab {
@@ -87,6 +88,9 @@ struct RoleEnv {
   // Deliberate defects, self-checks only (actors/as_defects.h): given to the World by tests,
   // never part of a scenario.
   std::vector<std::string> defects;
+  // `tls: mutual`: the run's CA and certificates; this role serves https with its issued
+  // certificate, and `pool` presents its client certificate. Null: plain HTTP.
+  std::shared_ptr<const MutualTls> mtls;
 };
 
 class Role {

@@ -14,7 +14,10 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
   req.method = "POST";
   req.path = directory.entry_of(credentials.as_role).token_path;
   req.content_type = "application/x-www-form-urlencoded";
-  if (credentials.auth != ClientAuthMethod::kClientSecretPost) {
+  if (is_tls_auth(credentials.auth)) {
+    // RFC 8705 §2: the TLS connection authenticates; client_id names the client.
+    params.emplace_back("client_id", credentials.client_id);
+  } else if (credentials.auth != ClientAuthMethod::kClientSecretPost) {
     req.headers.emplace_back("Authorization",
                              http::basic_authorization(credentials.client_id, credentials.secret));
   } else {

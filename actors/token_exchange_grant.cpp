@@ -186,6 +186,18 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     }
   }
 
+  // ---- a certificate-bound subject token (RFC 8705 §3.1 cnf.x5t#S256) ----
+  // The same rule: the exchanger cannot present the subject's certificate, so it connects with
+  // its own, and the issued token is bound to that one.
+  std::optional<std::string> cert_x5t = tr.cert_x5t;
+  if (sc.contains("cnf") && sc["cnf"].is_object() && sc["cnf"].contains("x5t#S256")) {
+    if (!tr.client_x5t)
+      return refuse({exchange::Status::kSubjectTokenInvalid,
+                     "the subject token is certificate-bound (RFC 8705 §3): the exchanger must "
+                     "connect with its own client certificate"});
+    if (!cert_x5t) cert_x5t = tr.client_x5t;
+  }
+
   // ---- verify the actor token (delegation) ----
   std::optional<Json> actor_claims;
   if (req.actor_token) {
@@ -244,7 +256,13 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       c["sub"] = json_str(actor, "sub");  // the notes' convention: the acting party is sub
     }
     if (!act.is_null()) c["act"] = act;
-    if (tr.dpop_jkt && bind) c["cnf"] = {{"jkt", *tr.dpop_jkt}};  // RFC 9449 §6.1
+    as_detail::TokenRequest binding;
+    binding.dpop_jkt = tr.dpop_jkt;
+    binding.cert_x5t = cert_x5t;
+    // RFC 9449 §6.1, RFC 8705 §3.1. The broker's intermediate token carries the caller's key
+    // only when the back channel proves keys; its certificate binding always (the back channel
+    // is mutual TLS whenever certificates exist).
+    if (auto cnf = cnf_claim(binding, bind); !cnf.is_null()) c["cnf"] = cnf;
     defects::on_claims(env_.defects, c, sc, client.id);
     return c;
   };
@@ -275,6 +293,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         if (!scope.empty()) p.emplace_back("scope", join_scope(scope));
         // The broker proves its own key; the token is bound to its caller's (broker extension).
         if (rule.via.dpop && tr.dpop_jkt) p.emplace_back("dpop_jkt", *tr.dpop_jkt);
+        // Likewise for the caller's certificate (RFC 8705 binding; broker extension).
+        if (cert_x5t) p.emplace_back("tls_x5t_s256", *cert_x5t);
         auto t = request_token(outbound_, env_.directory, rule.via, std::move(p),
                                "POST /token token-exchange (back channel)", intermediate, 0,
                                rule.via.dpop ? &dpop_prover() : nullptr);
@@ -294,7 +314,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         // Keyed by everything that shapes the answer; a different subject, client, target,
         // scope, token type or actor can never share an entry.
         std::string params = client.id + "|" + issued_type + "|" + join_scope(scope) + "|" +
-                             actor_token.value_or("") + "|" + tr.dpop_jkt.value_or("");
+                             actor_token.value_or("") + "|" + tr.dpop_jkt.value_or("") + "|" +
+                             cert_x5t.value_or("");
         for (const auto& a : targets) params += "|" + a;
         next =
             impl_->broker_cache->get_or_exchange(ExchangeCache::key_of(*subject_token, params),

@@ -22,7 +22,19 @@ enum class RoleKind { kAuthorizationServer, kGateway, kResourceServer, kClient }
 std::string_view to_string(RoleKind k);
 
 enum class ActStyle { kRfc8693, kCallerInAct };
-enum class ClientAuthMethod { kClientSecretBasic, kClientSecretPost, kPrivateKeyJwt };
+// RFC 6749 §2.3.1 secrets, RFC 7523 private_key_jwt, RFC 8705 §2.1 tls_client_auth (a
+// certificate of the run's CA with the registered subject) and §2.2 self_signed_tls_client_auth
+// (the registered self-signed certificate).
+enum class ClientAuthMethod {
+  kClientSecretBasic,
+  kClientSecretPost,
+  kPrivateKeyJwt,
+  kTlsClientAuth,
+  kSelfSignedTlsClientAuth
+};
+inline bool is_tls_auth(ClientAuthMethod m) {
+  return m == ClientAuthMethod::kTlsClientAuth || m == ClientAuthMethod::kSelfSignedTlsClientAuth;
+}
 std::string_view to_string(ClientAuthMethod m);
 
 struct ClientRegistration {
@@ -41,6 +53,18 @@ struct ClientRegistration {
   // A trusted broker may ask, with its own valid proof, that the token be bound to another
   // key it vouches for (`dpop_jkt` in the token request; txlab's broker extension, see README).
   bool dpop_bind_for_others = false;
+  // RFC 8705 §2.1.2 tls_client_auth_subject_dn: the subject the client's certificate must carry
+  // (default: CN=<the role holding these credentials>,O=txlab, filled in by the loader).
+  std::string tls_client_auth_subject_dn;
+  // self_signed_tls_client_auth: the role whose self-signed certificate (made per run) is this
+  // client's registered certificate (RFC 8705 §2.2; filled in by the loader).
+  std::string tls_certificate_holder;
+  // RFC 8705 §3: access tokens issued to this client are bound to the certificate it used on
+  // the connection (cnf.x5t#S256); a request without one is refused.
+  bool certificate_bound_access_tokens = false;
+  // A trusted broker may ask that the token be bound to another client's certificate
+  // thumbprint (`tls_x5t_s256` in the token request; txlab's extension like dpop_jkt).
+  bool certificate_bind_for_others = false;
   SourcePos pos;
 };
 
@@ -140,6 +164,9 @@ struct GatewaySpec {
   int64_t timeout_ms = 5000;          // per call to an AS or upstream
   int retries = 1;                    // extra attempts for what is safe to retry (see Gateway)
   DpopInbound dpop = DpopInbound::kAllowed;
+  // RFC 8705 §3 at this edge: certificate-bound tokens are always checked against the
+  // connection's certificate; `required` refuses every token that is not certificate-bound.
+  bool mtls_required = false;
 };
 
 struct ResourceServerSpec {
@@ -148,6 +175,7 @@ struct ResourceServerSpec {
   std::string required_scope;
   bool verified_token_cache = false;
   DpopInbound dpop = DpopInbound::kAllowed;
+  bool mtls_required = false;  // as GatewaySpec::mtls_required
 };
 
 struct ClientSpec {
@@ -348,6 +376,9 @@ struct Scenario {
   // The house client-id convention (<zone>-svc-<caller>-to-<audAlias>) is a warning unless a
   // scenario says `client_id_convention: off` (e.g. to keep the brief's own ids).
   bool client_id_convention = true;
+  // `tls: mutual`: every role serves https only with a certificate of a per-run CA and presents
+  // its own certificate on every call it makes (RFC 8705 needs this to bind tokens).
+  bool mutual_tls = false;
 
   const RoleSpec* find_role(const std::string& id) const;
 };

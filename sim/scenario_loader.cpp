@@ -36,6 +36,10 @@ std::string_view to_string(ClientAuthMethod m) {
       return "client_secret_post";
     case ClientAuthMethod::kPrivateKeyJwt:
       return "private_key_jwt";
+    case ClientAuthMethod::kTlsClientAuth:
+      return "tls_client_auth";
+    case ClientAuthMethod::kSelfSignedTlsClientAuth:
+      return "self_signed_tls_client_auth";
     default:
       return "client_secret_basic";
   }
@@ -163,8 +167,8 @@ ClientCredentials read_credentials(const Reader& r, const YAML::Node& n, const s
   ClientCredentials c;
   c.as_role = r.str(n, as_key, where, true);
   c.client_id = r.str(n, "client_id", where, true);
-  c.secret = expand_env(r, n["secret"], r.str(n, "secret", where, true));
   c.auth = r.auth(n, where);
+  c.secret = expand_env(r, n["secret"], r.str(n, "secret", where, !is_tls_auth(c.auth)));
   c.dpop = r.boolean(n, "dpop", where, false);
   return c;
 }
@@ -256,15 +260,23 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
       const std::string cw = "client '" + c.id + "' of " + where;
       const YAML::Node cn = it->second;
       r.expect_map(cn, cw);
-      r.check_keys(cn,
-                   {"secret", "auth", "grants", "audiences", "scope", "subject_audiences",
-                    "public_jwk", "dpop_bound_access_tokens", "dpop_bind_for_others"},
-                   cw);
+      r.check_keys(
+          cn,
+          {"secret", "auth", "grants", "audiences", "scope", "subject_audiences", "public_jwk",
+           "dpop_bound_access_tokens", "dpop_bind_for_others", "tls_client_auth_subject_dn",
+           "certificate_bound_access_tokens", "certificate_bind_for_others"},
+          cw);
+      c.tls_client_auth_subject_dn = r.str(cn, "tls_client_auth_subject_dn", cw, false);
+      c.certificate_bound_access_tokens =
+          r.boolean(cn, "certificate_bound_access_tokens", cw, false);
+      c.certificate_bind_for_others = r.boolean(cn, "certificate_bind_for_others", cw, false);
       c.dpop_bound_access_tokens = r.boolean(cn, "dpop_bound_access_tokens", cw, false);
       c.dpop_bind_for_others = r.boolean(cn, "dpop_bind_for_others", cw, false);
       c.auth = r.auth(cn, cw, true);
-      c.secret = expand_env(r, cn["secret"],
-                            r.str(cn, "secret", cw, c.auth != ClientAuthMethod::kPrivateKeyJwt));
+      c.secret =
+          expand_env(r, cn["secret"],
+                     r.str(cn, "secret", cw,
+                           c.auth != ClientAuthMethod::kPrivateKeyJwt && !is_tls_auth(c.auth)));
       c.public_jwk = r.str(cn, "public_jwk", cw, c.auth == ClientAuthMethod::kPrivateKeyJwt);
       if (!c.public_jwk.empty()) {
         std::string err;
@@ -339,8 +351,10 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "gateway '" + role.id + "'";
   r.check_keys(n,
                with_common({"leeway_s", "trust", "audience", "exchange", "routes", "introspection",
-                            "verified_token_cache", "timeout_ms", "retries", "dpop"}),
+                            "verified_token_cache", "timeout_ms", "retries", "dpop", "mtls"}),
                where);
+  role.gateway.mtls_required =
+      r.choice(n, "mtls", where, {"allowed", "required"}, "allowed") == "required";
   role.gateway.dpop = r.choice(n, "dpop", where, {"allowed", "required"}, "allowed") == "required"
                           ? DpopInbound::kRequired
                           : DpopInbound::kAllowed;
@@ -395,9 +409,12 @@ void read_gateway(const Reader& r, const YAML::Node& n, RoleSpec& role) {
 
 void read_resource_server(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "resource server '" + role.id + "'";
-  r.check_keys(
-      n, with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache", "dpop"}),
-      where);
+  r.check_keys(n,
+               with_common({"leeway_s", "trust", "audience", "scope", "verified_token_cache",
+                            "dpop", "mtls"}),
+               where);
+  role.resource.mtls_required =
+      r.choice(n, "mtls", where, {"allowed", "required"}, "allowed") == "required";
   role.resource.dpop = r.choice(n, "dpop", where, {"allowed", "required"}, "allowed") == "required"
                            ? DpopInbound::kRequired
                            : DpopInbound::kAllowed;
@@ -473,6 +490,75 @@ void read_workload(const Reader& r, const YAML::Node& n, Scenario& s,
 }
 
 // Cross-references and conventions, after everything is read.
+// RFC 8705 binds to the TLS connection: its methods and bindings need `tls: mutual`. Fills in
+// each tls_client_auth registration's default subject and each self-signed registration's
+// holder (the one role presenting that certificate).
+void validate_mutual_tls(const Reader& r, Scenario& s, std::vector<Diagnostic>& errors) {
+  const std::string needs = " needs `tls: mutual` (RFC 8705 works on the TLS connection)";
+  // Every set of credentials with the role holding it.
+  std::vector<std::pair<std::string, const ClientCredentials*>> held;
+  for (const auto& role : s.roles) {
+    if (role.kind == RoleKind::kClient) held.emplace_back(role.id, &role.client.credentials);
+    if (role.kind == RoleKind::kGateway && role.gateway.exchange)
+      held.emplace_back(role.id, &role.gateway.exchange->client);
+    if (role.kind == RoleKind::kGateway && role.gateway.introspection)
+      held.emplace_back(role.id, &*role.gateway.introspection);
+    if (role.kind == RoleKind::kAuthorizationServer && role.as.exchange && role.as.exchange->broker)
+      held.emplace_back(role.id, &role.as.exchange->broker->via);
+  }
+  std::map<std::string, std::set<ClientAuthMethod>> tls_methods_of;  // holder -> methods
+  for (const auto& [holder, c] : held)
+    if (is_tls_auth(c->auth)) tls_methods_of[holder].insert(c->auth);
+  for (auto& role : s.roles)
+    collect(errors, [&] {
+      const std::string where = "role '" + role.id + "'";
+      if (s.mutual_tls && !role.runs_here())
+        r.fail_at(role.pos, where +
+                                ": with `tls: mutual` every role must be run by txlab (the "
+                                "run's CA issues every certificate)");
+      if ((role.gateway.mtls_required || role.resource.mtls_required) && !s.mutual_tls)
+        r.fail_at(role.pos, "'mtls: required' of " + where + needs);
+      if (auto m = tls_methods_of.find(role.id); m != tls_methods_of.end()) {
+        if (!s.mutual_tls)
+          r.fail_at(role.pos, "'auth: " + std::string(to_string(*m->second.begin())) + "' of " +
+                                  where + needs);
+        if (m->second.size() > 1)
+          r.fail_at(role.pos, where +
+                                  " holds both tls_client_auth and self_signed_tls_client_auth "
+                                  "credentials, but presents one certificate on every call");
+      }
+      if (role.kind != RoleKind::kAuthorizationServer) return;
+      for (auto& c : role.as.clients) {
+        const std::string cw = "client '" + c.id + "' of " + where;
+        if (!s.mutual_tls) {
+          if (is_tls_auth(c.auth))
+            r.fail_at(c.pos, "'auth: " + std::string(to_string(c.auth)) + "' of " + cw + needs);
+          if (c.certificate_bound_access_tokens || c.certificate_bind_for_others)
+            r.fail_at(c.pos, "certificate-bound tokens of " + cw + needs);
+        }
+        if (!is_tls_auth(c.auth)) continue;
+        std::vector<std::string> holders;
+        for (const auto& [holder, cred] : held)
+          if (cred->as_role == role.id && cred->client_id == c.id) holders.push_back(holder);
+        if (c.auth == ClientAuthMethod::kTlsClientAuth && c.tls_client_auth_subject_dn.empty()) {
+          if (holders.size() != 1)
+            r.fail_at(c.pos, cw + " needs 'tls_client_auth_subject_dn': " +
+                                 std::to_string(holders.size()) +
+                                 " roles hold its credentials, so there is no default subject");
+          c.tls_client_auth_subject_dn = "CN=" + holders[0] + ",O=txlab";
+        }
+        if (c.auth == ClientAuthMethod::kSelfSignedTlsClientAuth) {
+          if (holders.size() != 1)
+            r.fail_at(c.pos, cw +
+                                 ": exactly one role must hold its credentials (it presents the "
+                                 "registered self-signed certificate); " +
+                                 std::to_string(holders.size()) + " do");
+          c.tls_certificate_holder = holders[0];
+        }
+      }
+    });
+}
+
 void validate(const Reader& r, Scenario& s, std::vector<Diagnostic>& errors) {
   auto role_of_kind = [&](const std::string& id, RoleKind kind, SourcePos at,
                           const std::string& what) {
@@ -553,6 +639,7 @@ void validate(const Reader& r, Scenario& s, std::vector<Diagnostic>& errors) {
           break;
       }
     });
+  validate_mutual_tls(r, s, errors);
   for (const auto& l : s.links)
     collect(errors, [&] {
       if (l.from != "*" && !s.find_role(l.from))
@@ -597,8 +684,9 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   try {
     r.check_keys(root,
                  {"scenario", "topology", "description", "leeway_s", "roles", "workload", "links",
-                  "zones", "timeline", "client_id_convention"},
+                  "zones", "timeline", "client_id_convention", "tls"},
                  "the scenario");
+    s.mutual_tls = r.choice(root, "tls", "the scenario", {"off", "mutual"}, "off") == "mutual";
     if (const auto zones = root["zones"]) {
       r.expect_map(zones, "'zones'");
       for (auto it = zones.begin(); it != zones.end(); ++it) {

@@ -121,11 +121,14 @@ class Reader {
 
   ClientAuthMethod auth(const YAML::Node& map, const std::string& where,
                         bool allow_jwt = false) const {
-    std::vector<std::string> options = {"client_secret_basic", "client_secret_post"};
+    std::vector<std::string> options = {"client_secret_basic", "client_secret_post",
+                                        "tls_client_auth", "self_signed_tls_client_auth"};
     if (allow_jwt) options.push_back("private_key_jwt");
     const std::string v = choice(map, "auth", where, options, "client_secret_basic");
     if (v == "client_secret_post") return ClientAuthMethod::kClientSecretPost;
     if (v == "private_key_jwt") return ClientAuthMethod::kPrivateKeyJwt;
+    if (v == "tls_client_auth") return ClientAuthMethod::kTlsClientAuth;
+    if (v == "self_signed_tls_client_auth") return ClientAuthMethod::kSelfSignedTlsClientAuth;
     return ClientAuthMethod::kClientSecretBasic;
   }
 

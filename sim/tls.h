@@ -4,6 +4,7 @@
 // TLS on its own loopback port and forwards the plaintext to a role's port.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,6 +48,21 @@ class TlsAuthority {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string ca_pem_;
+};
+
+// The mutual TLS of one run (scenario `tls: mutual`): the CA and every role's certificates.
+struct MutualTls {
+  std::string ca_pem;
+  std::map<std::string, TlsIdentity> issued;  // role -> CA-issued: serves and calls with it
+  std::map<std::string, TlsIdentity>
+      self_signed;  // role -> self-signed (RFC 8705 §2.2) it calls with
+  // The certificate `role` presents when it calls (its self-signed one when it has one); null
+  // for a role without any.
+  const TlsIdentity* client_identity(const std::string& role) const {
+    if (auto it = self_signed.find(role); it != self_signed.end()) return &it->second;
+    if (auto it = issued.find(role); it != issued.end()) return &it->second;
+    return nullptr;
+  }
 };
 
 // A self-signed certificate (RFC 8705 §2.2 self_signed_tls_client_auth), CN=<name>.

@@ -1,6 +1,8 @@
 // Workload runner and expectation checks.
 #include "world/runner.h"
 
+#include "sim/tls.h"
+
 #include "sim/http/oauth_error.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
@@ -99,7 +101,17 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
 
   // "(dpop key of ROLE)": the RFC 7638 thumbprint of that role's DPoP key in this run, so a
   // scenario can say which key each token is bound to (cnf.jkt).
+  // "(certificate of ROLE)": the RFC 8705 §3.1 thumbprint of the client certificate that role
+  // presents in this run (cnf.x5t#S256).
   auto resolve = [&world](const std::string& want) {
+    const std::string cert = "(certificate of ";
+    if (want.rfind(cert, 0) == 0 && want.back() == ')') {
+      const std::string role = want.substr(cert.size(), want.size() - cert.size() - 1);
+      const MutualTls* m = world.mutual_tls();
+      const TlsIdentity* id = m ? m->client_identity(role) : nullptr;
+      return id ? id->x5t_s256
+                : "(no certificate for '" + role + "': is the scenario tls: mutual?)";
+    }
     const std::string prefix = "(dpop key of ";
     if (want.rfind(prefix, 0) != 0 || want.back() != ')') return want;
     const std::string role = want.substr(prefix.size(), want.size() - prefix.size() - 1);

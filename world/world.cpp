@@ -72,6 +72,27 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects, WorldOptions
         },
         "");
   }
+  if (scenario_.mutual_tls) {
+    // A per-run CA and a certificate per role (naming its --netns address and its zone's border
+    // address, where fault proxies listen), plus a self-signed one for each role that
+    // authenticates with self_signed_tls_client_auth (RFC 8705 §2.2).
+    TlsAuthority ca;
+    auto m = std::make_shared<MutualTls>();
+    m->ca_pem = ca.ca_pem();
+    for (const auto& spec : scenario_.roles) {
+      std::vector<std::string> ips;
+      if (net_) ips = {net_->ip_of(spec.id), net_->border_ip(spec.zone)};
+      m->issued.emplace(spec.id, ca.issue(spec.id, ips));
+    }
+    for (const auto& spec : scenario_.roles)
+      for (const auto& c : spec.as.clients)
+        if (!c.tls_certificate_holder.empty() && !m->self_signed.count(c.tls_certificate_holder))
+          m->self_signed.emplace(c.tls_certificate_holder,
+                                 make_self_signed_identity(c.tls_certificate_holder));
+    mtls_ = std::move(m);
+    // The world's own calls (the workload driver, conform, attacks) verify the servers.
+    pool_.set_tls({mtls_->ca_pem, "", ""});
+  }
   for (const auto& spec : scenario_.roles) {
     clocks_[spec.id] = std::make_unique<Clock>();
     clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
@@ -81,11 +102,19 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects, WorldOptions
     env.clock = clocks_[spec.id].get();
     env.trace = &trace_;
     env.pool = &pool_;
-    if (net_) {  // each role calls out from its zone's namespace and its own address
+    if (net_ || mtls_) {
+      // Each role calls out from its zone's namespace and its own address, with its own client
+      // certificate.
       auto pool = std::make_unique<http::HttpClientPool>();
       pool->set_read_timeout_ms(pool_.read_timeout_ms());
-      pool->set_netns([fd = net_->fd_of_role(spec.id)](const std::string&) { return fd; },
-                      net_->ip_of(spec.id));
+      if (net_)
+        pool->set_netns([fd = net_->fd_of_role(spec.id)](const std::string&) { return fd; },
+                        net_->ip_of(spec.id));
+      if (mtls_) {
+        const TlsIdentity* id = mtls_->client_identity(spec.id);
+        pool->set_tls({mtls_->ca_pem, id->cert_pem, id->key_pem});
+        env.mtls = mtls_;
+      }
       env.pool = pool.get();
       role_pools_[spec.id] = std::move(pool);
     }
@@ -349,9 +378,19 @@ std::string World::url_for(const std::string& from, const std::string& to) const
   for (const bool exact : {true, false})
     for (size_t i = std::min(proxies_.size(), scenario_.links.size()); i-- > 0;) {
       const auto& l = scenario_.links[i];
-      if (l.to == to && (exact ? l.from == from : l.from == "*")) return proxies_[i]->base_url();
+      if (l.to == to && (exact ? l.from == from : l.from == "*")) {
+        // A fault proxy forwards bytes: TLS passes through it end to end.
+        const std::string u = proxies_[i]->base_url();
+        return mtls_ && u.rfind("http://", 0) == 0 ? "https://" + u.substr(7) : u;
+      }
     }
   return url_of(to);
+}
+
+http::HttpClientPool& World::http_as(const std::string& role) {
+  if (!scenario_.find_role(role)) throw std::out_of_range("unknown role '" + role + "'");
+  auto it = role_pools_.find(role);
+  return it == role_pools_.end() ? pool_ : *it->second;
 }
 
 std::vector<World::LinkDecision> World::fault_decisions() const {

@@ -21,6 +21,7 @@ class Role;
 class FaultProxy;
 class TlsFront;
 struct TlsMaterial;
+struct MutualTls;
 class AuthorizationServer;
 class Gateway;
 
@@ -111,6 +112,12 @@ class World {
   const std::vector<std::string>& plan() const { return plan_; }
   Trace& trace() { return trace_; }
   http::HttpClientPool& http() { return pool_; }
+  // The pool `role` calls out with (its own under --netns or mutual TLS, where it carries the
+  // role's address and client certificate; else the shared one): to present what the role
+  // holds as the role would. Throws std::out_of_range for an unknown role.
+  http::HttpClientPool& http_as(const std::string& role);
+  // `tls: mutual`: the run's CA and certificates (null otherwise).
+  const MutualTls* mutual_tls() const { return mtls_.get(); }
   AuthorizationServer& authorization_server(const std::string& role);  // throws std::out_of_range
   Gateway& gateway(const std::string& role);                           // throws std::out_of_range
   Role& role(const std::string& id);                                   // throws std::out_of_range
@@ -133,7 +140,8 @@ class World {
   std::unique_ptr<netns::Network> net_;  // outlives every pool and role below
   Trace trace_;
   http::HttpClientPool pool_;
-  std::map<std::string, std::unique_ptr<http::HttpClientPool>> role_pools_;  // --netns
+  std::shared_ptr<const MutualTls> mtls_;                                    // `tls: mutual`
+  std::map<std::string, std::unique_ptr<http::HttpClientPool>> role_pools_;  // --netns, mTLS
   std::map<std::string, std::unique_ptr<Clock>> clocks_;
   std::vector<std::unique_ptr<Role>> roles_;
   std::map<std::string, Role*> by_id_;
