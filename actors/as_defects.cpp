@@ -353,7 +353,7 @@ bool edge_mtls_binding_unchecked(const std::vector<std::string>& d) {
   return on(d, "mtls-binding-unchecked");
 }
 bool tls_chain_unchecked(const AsDefects& d) { return on(d, "tls-chain-unchecked"); }
-bool mtls_token_unbound(const AsDefects& d) { return on(d, "mtls-token-unbound"); }
+bool mtls_thumbprint_of_key(const AsDefects& d) { return on(d, "mtls-thumbprint-of-key"); }
 
 std::optional<Json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,

@@ -49,7 +49,8 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"dpop-token-type-bearer", "RFC 9449 §5: token_type DPoP for a bound token"},
     // mutual TLS at the token endpoint (RFC 8705)
     {"tls-chain-unchecked", "RFC 8705 §2.1: tls_client_auth needs a certificate of a trusted CA"},
-    {"mtls-token-unbound", "RFC 8705 §3.1: a certificate-bound token carries cnf.x5t#S256"},
+    {"mtls-thumbprint-of-key",
+     "RFC 8705 §3.1: x5t#S256 is the hash of the DER encoding of the certificate"},
     {"allow-forbidden-audience", "RFC 8693 §2.2.2: a disallowed audience is invalid_target"},
     {"invalid-client-400",
      "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
@@ -253,8 +254,8 @@ bool edge_dpop_proof_unchecked(const std::vector<std::string>& d);
 bool edge_mtls_binding_unchecked(const std::vector<std::string>& d);
 // AS: tls_client_auth accepts a certificate whatever its issuer (self-check only).
 bool tls_chain_unchecked(const AsDefects& d);
-// AS: certificate-bound clients get unbound tokens (self-check only).
-bool mtls_token_unbound(const AsDefects& d);
+// AS: x5t#S256 computed over the certificate's public key instead of the certificate.
+bool mtls_thumbprint_of_key(const AsDefects& d);
 std::optional<nlohmann::json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
     const std::function<std::optional<jose::Key>(const std::string& iss, const std::string& kid)>&

@@ -472,14 +472,16 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
   // ---- certificate binding (RFC 8705 §3): to the certificate of the TLS connection ----
   if (!req.client_cert_der.empty()) {
     const auto facts = inspect_certificate(req.client_cert_der);
-    if (facts.parsed) tr.client_x5t = facts.x5t_s256;
+    if (facts.parsed)
+      tr.client_x5t =
+          defects::mtls_thumbprint_of_key(env_.defects) ? facts.spki_s256 : facts.x5t_s256;
   }
   if (client->certificate_bound_access_tokens) {
     if (!tr.client_x5t)
       return fail({TokenError::kInvalidRequest,
                    "this client's access tokens are certificate-bound (RFC 8705 §3): connect "
                    "with its client certificate"});
-    if (!defects::mtls_token_unbound(env_.defects)) tr.cert_x5t = tr.client_x5t;
+    tr.cert_x5t = tr.client_x5t;
   }
   if (const auto other = tr.param("tls_x5t_s256")) {
     // txlab's broker extension, like dpop_jkt: a trusted broker binds the token to the

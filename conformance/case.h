@@ -42,6 +42,16 @@ struct IssuerKey {
   std::shared_ptr<const jose::Key> key;  // private; its kid is what the target's JWKS publishes
 };
 
+// Mutual TLS (RFC 8705) at the target: a client registered for tls_client_auth that may
+// exchange tokens, and the certificates the cases present (PEM).
+struct MtlsClient {
+  std::string client_id;
+  std::string cert_pem, key_pem;  // the registered subject, from a CA the target trusts
+  std::string wrong_subject_cert_pem, wrong_subject_key_pem;  // a trusted CA, another subject
+  std::string untrusted_cert_pem, untrusted_key_pem;          // the registered subject, another CA
+  bool bound_tokens = false;  // registered for certificate-bound tokens (RFC 8705 §3.4)
+};
+
 // What a suite needs to know about the server under test.
 struct Target {
   std::string name;            // for reports
@@ -97,6 +107,12 @@ struct Target {
   // Clients that may act between the exchanger and the issued token (a brokering AS's
   // back-channel registration): act.sub may name one of them with the exchanger nested.
   std::vector<std::string> intermediaries;
+  // https: the CA the target's server certificate chains to (PEM); "" leaves https to the
+  // generic client.
+  std::string tls_ca_pem;
+  // Mutual TLS client authentication and certificate binding (RFC 8705 cases); without it
+  // they are INFORMATIONAL.
+  std::optional<MtlsClient> mtls;
 };
 
 // One request as sent and its answer as received, for reports: client secrets redacted

@@ -13,8 +13,8 @@ void add_subject_cases(
     std::vector<Case>& out);  // RFC 8693 §2.2.2 subject tokens and targets; RFC 8707
 void add_act_cases(std::vector<Case>& out);  // RFC 8693 §4.1 act, §4.4 may_act
 void add_scope_cases(std::vector<Case>& out);
-void add_dpop_cases(std::vector<Case>& out);  // RFC 9449 §4.3, §5, §6.1, §11.3 (DPoP)  // RFC 6749
-                                              // §3.3, RFC 8693 §2.2.1 scope
+void add_dpop_cases(std::vector<Case>& out);  // RFC 9449 §4.3, §5, §6.1, §11.3 (DPoP)
+void add_mtls_cases(std::vector<Case>& out);  // RFC 8705 §2, §2.1, §3.1 (mutual TLS)
 // Probe families: forgeries and bad claims for subject and actor tokens of each type; the
 // issued token re-exchanged (RFC 7515 §5.2, RFC 7519 §4.1, RFC 8725 §3).
 void add_family_cases(std::vector<Case>& out);

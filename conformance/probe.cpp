@@ -165,6 +165,29 @@ struct Probe::Attacker {
 Probe::Probe(const Target& target)
     : target_(target), pool_(http::ClientOptions{target.timeout_ms, target.timeout_ms, 4}) {
   if (!split_url(target.token_endpoint, &base_, &path_)) base_.clear();
+  if (!target.tls_ca_pem.empty()) pool_.set_tls({target.tls_ca_pem, "", ""});
+}
+
+Answer Probe::post_mtls(const http::FormParams& form, TlsCert cert) {
+  if (!target_.mtls) {
+    Answer a;
+    a.transport_error = "no mutual-TLS client configured";
+    return a;
+  }
+  const MtlsClient& m = *target_.mtls;
+  auto& pool = mtls_pools_[cert];
+  if (!pool) {
+    pool = std::make_unique<http::HttpClientPool>(
+        http::ClientOptions{target_.timeout_ms, target_.timeout_ms, 2});
+    http::ClientOptions::Tls tls{target_.tls_ca_pem, "", ""};
+    if (cert == TlsCert::kRegistered) tls = {target_.tls_ca_pem, m.cert_pem, m.key_pem};
+    if (cert == TlsCert::kWrongSubject)
+      tls = {target_.tls_ca_pem, m.wrong_subject_cert_pem, m.wrong_subject_key_pem};
+    if (cert == TlsCert::kUntrusted)
+      tls = {target_.tls_ca_pem, m.untrusted_cert_pem, m.untrusted_key_pem};
+    pool->set_tls(std::move(tls));
+  }
+  return send(with(form, "client_id", m.client_id), {}, pool.get());
 }
 
 Probe::~Probe() {
@@ -316,7 +339,8 @@ Answer Probe::post_authorization(const http::FormParams& form, const std::string
 }
 
 Answer Probe::send(const http::FormParams& form,
-                   std::vector<std::pair<std::string, std::string>> headers) {
+                   std::vector<std::pair<std::string, std::string>> headers,
+                   http::HttpClientPool* via) {
   Answer a;
   if (base_.empty()) {
     a.transport_error = "token endpoint is not an http(s) URL";
@@ -329,7 +353,7 @@ Answer Probe::send(const http::FormParams& form,
   req.headers = std::move(headers);
   req.headers.emplace_back("Accept", "application/json");
   req.body = http::encode_form(form);
-  auto res = pool_.send(base_, req);
+  auto res = (via ? *via : pool_).send(base_, req);
   ++requests_;
   a.wire = std::make_shared<WireExchange>(
       WireExchange{bounded(request_text(base_, req, form)), bounded(response_text(res))});

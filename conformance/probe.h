@@ -39,6 +39,9 @@ struct Answer {
   std::optional<std::pair<nlohmann::json, nlohmann::json>> issued_jwt() const;
 };
 
+// Which certificate an RFC 8705 request presents on its TLS connection.
+enum class TlsCert { kNone, kRegistered, kWrongSubject, kUntrusted };
+
 // kDefault: the exchanger's method as the preflight found it (Basic, or client_secret_post for
 // a server that only takes that).
 enum class Auth { kDefault, kBasic, kPost, kNone };
@@ -61,6 +64,9 @@ class Probe {
   // The exchanger's default authentication plus these extra header fields (DPoP proofs).
   Answer post_with(const http::FormParams& form,
                    const std::vector<std::pair<std::string, std::string>>& extra);
+  // RFC 8705 §2: the Target's mTLS client (client_id in the form, no secret) over a connection
+  // presenting `cert`.
+  Answer post_mtls(const http::FormParams& form, TlsCert cert);
   // The token endpoint as a DPoP proof names it (RFC 9449 §4.2 htu).
   std::string token_endpoint_url() const { return base_ + path_; }
   // Values shared by the cases of one run (a DPoP nonce the target handed out, ...).
@@ -103,7 +109,9 @@ class Probe {
 
  private:
   Answer send(const http::FormParams& form,
-              std::vector<std::pair<std::string, std::string>> headers);
+              std::vector<std::pair<std::string, std::string>> headers,
+              http::HttpClientPool* via = nullptr);
+  std::map<TlsCert, std::unique_ptr<http::HttpClientPool>> mtls_pools_;
   std::string get(const std::string& url);  // body of a 200 GET, else ""
   const Target& target_;
   http::HttpClientPool pool_;

@@ -24,6 +24,7 @@ const std::vector<Case>& all_cases() {
     add_response_cases(v);
     add_scope_cases(v);
     add_dpop_cases(v);
+    add_mtls_cases(v);
     add_subject_cases(v);
     add_family_cases(v);
     add_act_cases(v);

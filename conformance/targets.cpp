@@ -13,6 +13,7 @@
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 #include "sim/jwks_source.h"
+#include "sim/tls.h"
 #include "world/world.h"
 
 namespace txlab::conformance {
@@ -58,6 +59,38 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.profile = profile;
   t.expects_delegation = policy.delegation;
   t.honours_may_act = true;  // the built-in AS applies may_act
+  if (const MutualTls* m = world.mutual_tls()) {
+    t.tls_ca_pem = m->ca_pem;
+    // RFC 8705 cases: a tls_client_auth client that may exchange, with certificates made for
+    // it: its registered subject from the run's CA, another subject from the same CA, and its
+    // subject from a CA nobody trusts.
+    for (const auto& c : spec.clients) {
+      const std::string& dn = c.tls_client_auth_subject_dn;
+      const bool te =
+          std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
+      const std::string suffix = ",O=txlab";
+      if (c.auth != ClientAuthMethod::kTlsClientAuth || !te || dn.rfind("CN=", 0) != 0 ||
+          dn.size() <= 3 + suffix.size() ||
+          dn.compare(dn.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      const std::string cn = dn.substr(3, dn.size() - 3 - suffix.size());
+      MtlsClient mc;
+      mc.client_id = c.id;
+      const TlsIdentity registered = world.issue_certificate(cn);
+      const TlsIdentity impostor = world.issue_certificate(cn + "-impostor");
+      TlsAuthority stranger_ca;
+      const TlsIdentity untrusted = stranger_ca.issue(cn);
+      mc.cert_pem = registered.cert_pem;
+      mc.key_pem = registered.key_pem;
+      mc.wrong_subject_cert_pem = impostor.cert_pem;
+      mc.wrong_subject_key_pem = impostor.key_pem;
+      mc.untrusted_cert_pem = untrusted.cert_pem;
+      mc.untrusted_key_pem = untrusted.key_pem;
+      mc.bound_tokens = c.certificate_bound_access_tokens;
+      t.mtls = std::move(mc);
+      break;
+    }
+  }
 
   // Subject and actor tokens are minted with the real key of the first trusted issuer; a
   // second trusted issuer (when the policy has one) serves the issuer/key mix-up checks.

@@ -246,6 +246,13 @@ CertificateFacts inspect_certificate(std::string_view der) {
   SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), md);
   f.x5t_s256 = jose::base64url_encode(std::string_view(reinterpret_cast<char*>(md), sizeof md));
   f.subject_dn = subject_dn_of(cert.get());
+  unsigned char* spki = nullptr;
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &spki);
+  if (spki_len > 0) {
+    SHA256(spki, static_cast<size_t>(spki_len), md);
+    f.spki_s256 = jose::base64url_encode(std::string_view(reinterpret_cast<char*>(md), sizeof md));
+    OPENSSL_free(spki);
+  }
   auto* names = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
   if (names) {

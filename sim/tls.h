@@ -72,6 +72,7 @@ TlsIdentity make_self_signed_identity(const std::string& name);
 struct CertificateFacts {
   bool parsed = false;
   std::string x5t_s256;
+  std::string spki_s256;             // base64url(SHA-256(DER of the SubjectPublicKeyInfo))
   std::string subject_dn;            // RFC 4514, most significant RDN last ("CN=a,O=txlab")
   std::vector<std::string> san_dns;  // subjectAltName dNSName entries
   std::vector<std::string> san_uri;  // uniformResourceIdentifier entries

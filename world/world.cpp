@@ -76,7 +76,8 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects, WorldOptions
     // A per-run CA and a certificate per role (naming its --netns address and its zone's border
     // address, where fault proxies listen), plus a self-signed one for each role that
     // authenticates with self_signed_tls_client_auth (RFC 8705 §2.2).
-    TlsAuthority ca;
+    ca_ = std::make_unique<TlsAuthority>();
+    TlsAuthority& ca = *ca_;
     auto m = std::make_shared<MutualTls>();
     m->ca_pem = ca.ca_pem();
     for (const auto& spec : scenario_.roles) {
@@ -385,6 +386,11 @@ std::string World::url_for(const std::string& from, const std::string& to) const
       }
     }
   return url_of(to);
+}
+
+TlsIdentity World::issue_certificate(const std::string& name) {
+  if (!ca_) throw std::logic_error("the scenario does not use tls: mutual");
+  return ca_->issue(name);
 }
 
 http::HttpClientPool& World::http_as(const std::string& role) {

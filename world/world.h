@@ -22,6 +22,8 @@ class FaultProxy;
 class TlsFront;
 struct TlsMaterial;
 struct MutualTls;
+struct TlsIdentity;
+class TlsAuthority;
 class AuthorizationServer;
 class Gateway;
 
@@ -118,6 +120,9 @@ class World {
   http::HttpClientPool& http_as(const std::string& role);
   // `tls: mutual`: the run's CA and certificates (null otherwise).
   const MutualTls* mutual_tls() const { return mtls_.get(); }
+  // `tls: mutual`: a further certificate of the run's CA, subject CN=<name>,O=txlab (clients
+  // that conformance probes present). Throws std::logic_error without mutual TLS.
+  TlsIdentity issue_certificate(const std::string& name);
   AuthorizationServer& authorization_server(const std::string& role);  // throws std::out_of_range
   Gateway& gateway(const std::string& role);                           // throws std::out_of_range
   Role& role(const std::string& id);                                   // throws std::out_of_range
@@ -140,7 +145,8 @@ class World {
   std::unique_ptr<netns::Network> net_;  // outlives every pool and role below
   Trace trace_;
   http::HttpClientPool pool_;
-  std::shared_ptr<const MutualTls> mtls_;                                    // `tls: mutual`
+  std::shared_ptr<const MutualTls> mtls_;  // `tls: mutual`
+  std::unique_ptr<TlsAuthority> ca_;       // the run's CA that issued mtls_
   std::map<std::string, std::unique_ptr<http::HttpClientPool>> role_pools_;  // --netns, mTLS
   std::map<std::string, std::unique_ptr<Clock>> clocks_;
   std::vector<std::unique_ptr<Role>> roles_;

@@ -1,0 +1,150 @@
+// RFC 8705 (mutual TLS) at the token endpoint, on a token exchange by a client registered for
+// tls_client_auth: its certificate authenticates it (§2, §2.1), no certificate, another
+// subject or an untrusted CA do not, and a token bound to the certificate names its hash
+// (§3.1). Without a configured mutual-TLS client the family is INFORMATIONAL.
+#include "conformance/cases.h"
+#include "conformance/judge.h"
+#include "sim/jose/jws.h"
+#include "sim/jose/jwt_verifier.h"
+#include "sim/json_util.h"
+#include "sim/tls.h"
+
+namespace txlab::conformance {
+
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kSection2 =
+    "If no certificate is presented, or that which is presented doesn't match that which is "
+    "expected for the given client_id, the authorization server returns a normal OAuth 2.0 error "
+    "response per Section 5.2 of [RFC6749] with the invalid_client error code to indicate failed "
+    "client authentication.";
+
+std::optional<Finding> not_configured(Probe& p) {
+  if (p.target().mtls) return std::nullopt;
+  return informational(
+      "no mutual-TLS client is configured for this target (a tls_client_auth registration and "
+      "certificates): RFC 8705 is not probed");
+}
+
+// One exchange by the mTLS client with its registered certificate, answered once per run.
+const Answer& support(Probe& p) {
+  return p.once("mtls/support", [&p]() {
+    std::string error;
+    auto form = p.valid_exchange(&error);
+    if (!form) {
+      Answer a;
+      a.transport_error = "no subject token: " + error;
+      return a;
+    }
+    return p.post_mtls(*form, TlsCert::kRegistered);
+  });
+}
+
+// A request over a connection that must not authenticate the client: invalid_client (RFC 8705
+// §2); another refusal is NON-STRICT; a token is FAILED.
+Finding expect_invalid_client(Probe& p, TlsCert cert) {
+  if (auto n = not_configured(p)) return *n;
+  return with_valid_exchange(p, [&](const http::FormParams& form) {
+    const Answer a = p.post_mtls(form, cert);
+    if (a.status == 200) return failed("400/401 invalid_client", a.describe());
+    if ((a.status == 400 || a.status == 401) && a.error() == "invalid_client")
+      return ok(a.describe());
+    if (a.status >= 400 && a.status < 500)
+      return non_strict("400/401 invalid_client", a.describe(),
+                        "refused, but RFC 8705 §2 names invalid_client for failed client "
+                        "authentication");
+    return failed("400/401 invalid_client", a.describe());
+  });
+}
+
+// The x5t#S256 member of the issued JWT access token, or why there is none.
+std::optional<std::string> issued_x5t(const Answer& a, std::string* why) {
+  const auto d = jose::decode_unverified(json_str(a.body, "access_token"));
+  if (!d) {
+    *why = "the issued access token is not a JWT (opaque)";
+    return std::nullopt;
+  }
+  const Json* x5t = json_path(d->second, "cnf");
+  if (!x5t || !x5t->is_object() || !x5t->contains("x5t#S256") || !(*x5t)["x5t#S256"].is_string()) {
+    *why = "the JWT carries no cnf.x5t#S256";
+    return std::nullopt;
+  }
+  return (*x5t)["x5t#S256"].get<std::string>();
+}
+
+}  // namespace
+
+void add_mtls_cases(std::vector<Case>& out) {
+  out.push_back(
+      {{"rfc8705/2/registered-certificate-authenticates", "RFC 8705 §2", Level::kMust,
+        "The registered client's certificate authenticates it (tls_client_auth)",
+        "the authorization server MUST enforce the binding between client and certificate as "
+        "described in either Section 2.1 or 2.2 below."},
+       [](Probe& p) {
+         if (auto n = not_configured(p)) return *n;
+         const Answer& a = support(p);
+         if (a.status == 200) return ok(a.describe());
+         return failed("200 for the client's registered certificate", a.describe());
+       }});
+  out.push_back({{"rfc8705/2/no-certificate-invalid-client", "RFC 8705 §2", Level::kMust,
+                  "A tls_client_auth client without a certificate is invalid_client", kSection2},
+                 [](Probe& p) { return expect_invalid_client(p, TlsCert::kNone); }});
+  out.push_back(
+      {{"rfc8705/2.1/another-subject-invalid-client", "RFC 8705 §2.1", Level::kMust,
+        "A trusted certificate of another subject does not authenticate the client",
+        "The PKI (public key infrastructure) method of mutual-TLS OAuth client authentication "
+        "adopts an approach that relies on a validated certificate chain [RFC5280] and a single "
+        "subject distinguished name (DN) or a single subject alternative name (SAN) to "
+        "authenticate the client."},
+       [](Probe& p) { return expect_invalid_client(p, TlsCert::kWrongSubject); }});
+  out.push_back(
+      {{"rfc8705/2.1/untrusted-ca-invalid-client", "RFC 8705 §2.1", Level::kMust,
+        "The registered subject from an untrusted CA does not authenticate the client",
+        "The PKI (public key infrastructure) method of mutual-TLS OAuth client authentication "
+        "adopts an approach that relies on a validated certificate chain [RFC5280] ..."},
+       [](Probe& p) { return expect_invalid_client(p, TlsCert::kUntrusted); }});
+  out.push_back(
+      {{"rfc8705/3.1/x5t-s256-is-the-certificate-hash", "RFC 8705 §3.1", Level::kMust,
+        "cnf.x5t#S256 is the SHA-256 hash of the DER encoding of the client's certificate",
+        "x5t#S256: The base64url-encoded SHA-256 hash (a.k.a., thumbprint, fingerprint, or "
+        "digest) of the DER encoding of the X.509 certificate [RFC5280]."},
+       [](Probe& p) {
+         if (auto n = not_configured(p)) return *n;
+         const Answer& a = support(p);
+         if (a.status != 200)
+           return failed("a token for the registered client", a.describe(),
+                         "precondition failed: the exchange with the registered certificate");
+         std::string why;
+         const auto x5t = issued_x5t(a, &why);
+         if (!x5t) return unimplemented(why + " (the binding may be known by introspection, §3.2)");
+         const std::string want =
+             inspect_certificate(certificate_der(p.target().mtls->cert_pem)).x5t_s256;
+         if (*x5t == want) return ok("cnf.x5t#S256 = SHA-256 of the certificate");
+         return failed("cnf.x5t#S256 " + want, "cnf.x5t#S256 " + *x5t);
+       }});
+  out.push_back(
+      {{"rfc8705/3.1/jwt-carries-x5t-s256", "RFC 8705 §3.1", Level::kShould,
+        "A JWT access token bound to the certificate says so with cnf.x5t#S256",
+        "When access tokens are represented as JSON Web Tokens (JWT) [RFC7519], the certificate "
+        "hash information SHOULD be represented using the x5t#S256 confirmation method member "
+        "defined herein."},
+       [](Probe& p) {
+         if (auto n = not_configured(p)) return *n;
+         const Answer& a = support(p);
+         if (a.status != 200)
+           return failed("a token for the registered client", a.describe(),
+                         "precondition failed: the exchange with the registered certificate");
+         std::string why;
+         if (issued_x5t(a, &why)) return ok("cnf.x5t#S256 present");
+         if (!p.target().mtls->bound_tokens)
+           return unimplemented(why +
+                                ": the client is not registered for certificate-bound "
+                                "tokens (RFC 8705 §3.4)");
+         return non_strict("cnf.x5t#S256 in the JWT", why,
+                           "the client is registered for certificate-bound tokens");
+       }});
+}
+
+}  // namespace txlab::conformance
