@@ -18,6 +18,7 @@
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
+#include "sim/tls.h"
 #include "sim/xml.h"
 #include "world/world.h"
 
@@ -145,6 +146,14 @@ class Runner {
     return spec && spec->external;
   }
   void run_external();
+  // The role that holds `client_id`'s credentials at `as_role` ("" when none runs here).
+  std::string holder_role_of_client(const std::string& as_role, const std::string& client_id) {
+    for (const auto& r : w_.scenario().roles)
+      if (r.kind == RoleKind::kClient && r.client.credentials.as_role == as_role &&
+          r.client.credentials.client_id == client_id)
+        return r.id;
+    return {};
+  }
 
   // A token as its holder presents it: a DPoP-bound token of one of the world's roles with the
   // DPoP scheme and that role's proof (so a refusal is about the token, not about who sent it),
@@ -153,16 +162,16 @@ class Runner {
     http::OutboundRequest req;
     req.path = "/attack/probe";
     const auto d = jose::decode_unverified(token);
-    const DpopProver* holder = d ? holder_of(w_, d->second) : nullptr;
-    req.headers.emplace_back("Authorization", (holder ? "DPoP " : "Bearer ") + token);
+    const Presenter holder = d ? holder_of(w_, d->second) : Presenter{};
+    req.headers.emplace_back("Authorization", (holder.dpop ? "DPoP " : "Bearer ") + token);
     if (pad_header) req.headers.emplace_back("X-Padding", std::string(pad_header, 'a'));
     return observe(send_proved(w_, w_.url_of(role), req, holder, token));
   }
   // As the role holding these credentials would send it (with its DPoP proof when it uses one).
   Observed post(const std::string& role, const std::string& path, const http::FormParams& form,
                 const std::string& id, const std::string& secret) {
-    return observe(send_proved(w_, w_.url_of(role), http::form_post(path, form, id, secret),
-                               prover_for_client(w_, role, id)));
+    return observe(send_proved(w_, w_.url_of(role), token_request(w_, role, path, form, id, secret),
+                               presenter_for_client(w_, role, id)));
   }
   Observed exchange(const http::FormParams& extra, const std::string& subject,
                     const std::string& type = kTypeAccessToken,
@@ -238,7 +247,7 @@ void Runner::run() {
       [](const Observed& o) { return o.status != 401 && o.status != 0; });
 
   // ---- 0. sender-constrained tokens (RFC 9449), when the entry client binds its tokens ----
-  if (const DpopProver* holder = prover_for_client(w_, A, t_.client_id)) {
+  if (const DpopProver* holder = presenter_for_client(w_, A, t_.client_id).dpop) {
     const std::string kDpop = "Sender-constrained tokens (RFC 9449)";
     const DpopProver thief(w_.clock(G));  // an attacker's own key
     const std::string url = w_.url_of(G) + "/attack/probe";
@@ -344,6 +353,97 @@ void Runner::run() {
           return observe(w_.http().send(w_.url_of(A), req));
         },
         [](const Observed& o) { return o.status == 400 && o.error == "invalid_dpop_proof"; });
+  }
+
+  // ---- 0b. certificate-bound tokens (RFC 8705), when the entry client's AT1 is bound ----
+  const MutualTls* mtls = w_.mutual_tls();
+  const auto at1_claims = [&] {
+    const auto d = jose::decode_unverified(at1());
+    return d ? d->second : Json();
+  }();
+  if (mtls && json_path(at1_claims, "cnf.x5t#S256")) {
+    const std::string kMtls = "Sender-constrained tokens (RFC 8705)";
+    // Thieves with connections of their own: a certificate of the run's CA with another
+    // subject, the victim's subject self-signed, the victim's subject from another CA, and none.
+    const std::string victim = holder_role_of_client(A, t_.client_id);
+    auto pool_with = [&](const TlsIdentity& id) {
+      auto p = std::make_unique<http::HttpClientPool>();
+      p->set_tls({mtls->ca_pem, id.cert_pem, id.key_pem});
+      return p;
+    };
+    TlsAuthority stranger_ca;
+    auto thief = pool_with(w_.issue_certificate("attacker"));
+    auto self_signed = pool_with(make_self_signed_identity(victim));
+    auto foreign = pool_with(stranger_ca.issue(victim));
+    auto at_gateway = [&](http::HttpClientPool& pool, const std::string& token,
+                          const http::Headers& extra = {}) {
+      http::OutboundRequest req;
+      req.path = "/attack/probe";
+      req.headers.emplace_back("Authorization", "Bearer " + token);
+      for (const auto& h : extra) req.headers.push_back(h);
+      return observe(pool.send(w_.url_of(G), req));
+    };
+    auto invalid_token = [](const Observed& o) {
+      return o.status == 401 && o.error == "invalid_token";
+    };
+    add(
+        "mtls/token-over-another-clients-connection", kMtls,
+        "A certificate-bound AT1 presented over another client's TLS connection (RFC 8705 §3)", G,
+        "401 invalid_token", [&] { return at_gateway(*thief, at1()); }, invalid_token);
+    add(
+        "mtls/token-without-certificate", kMtls,
+        "A certificate-bound AT1 presented over TLS without a client certificate (RFC 8705 §3)", G,
+        "401 invalid_token", [&] { return at_gateway(w_.http(), at1()); }, invalid_token);
+    add(
+        "mtls/token-self-signed-same-subject", kMtls,
+        "A certificate-bound AT1 over a connection with a self-signed certificate of the holder's "
+        "subject (RFC 8705 §3: the certificate, not its name)",
+        G, "401 invalid_token", [&] { return at_gateway(*self_signed, at1()); }, invalid_token);
+    add(
+        "mtls/certificate-in-a-header", kMtls,
+        "A certificate-bound AT1 with the holder's certificate in Client-Cert / X-Client-Cert "
+        "headers over a connection without one (a header is not a TLS session)",
+        G, "401 invalid_token",
+        [&] {
+          const std::string pem = mtls->client_identity(victim)->cert_pem;
+          const std::string der_b64 = http::base64_encode(certificate_der(pem));
+          std::string escaped;
+          for (char c : pem) escaped += c == '\n' ? std::string("%0A") : std::string(1, c);
+          return at_gateway(w_.http(), at1(),
+                            {{"Client-Cert", ":" + der_b64 + ":"},
+                             {"X-Client-Cert", escaped},
+                             {"X-SSL-Client-Cert", escaped},
+                             {"X-Forwarded-Client-Cert", "Cert=\"" + escaped + "\""}});
+        },
+        invalid_token);
+    // At the token endpoint, where the entry client authenticates with its certificate.
+    const RoleSpec* as_spec = w_.scenario().find_role(A);
+    const ClientRegistration* reg = nullptr;
+    for (const auto& c : as_spec->as.clients)
+      if (c.id == t_.client_id) reg = &c;
+    if (reg && is_tls_auth(reg->auth)) {
+      auto as_client = [&](http::HttpClientPool& pool) {
+        http::OutboundRequest req = http::form_post(
+            token_path(A), {{"grant_type", "client_credentials"}, {"client_id", t_.client_id}});
+        return observe(pool.send(w_.url_of(A), req));
+      };
+      auto invalid_client = [](const Observed& o) {
+        return (o.status == 400 || o.status == 401) && o.error == "invalid_client";
+      };
+      const std::string kInvalidClient = "400/401 invalid_client";
+      add(
+          "mtls/token-endpoint-other-certificate", kMtls,
+          "A token request naming the client over another client's TLS connection (RFC 8705 §2)", A,
+          kInvalidClient, [&] { return as_client(*thief); }, invalid_client);
+      add(
+          "mtls/token-endpoint-without-certificate", kMtls,
+          "A token request naming the client without a client certificate (RFC 8705 §2)", A,
+          kInvalidClient, [&] { return as_client(w_.http()); }, invalid_client);
+      add(
+          "mtls/token-endpoint-untrusted-ca", kMtls,
+          "The client's subject in a certificate of a CA the AS does not trust (RFC 8705 §2.1)", A,
+          kInvalidClient, [&] { return as_client(*foreign); }, invalid_client);
+    }
   }
 
   // ---- 1. token-type confusion ----
@@ -662,28 +762,31 @@ void Runner::run() {
       [&] { return introspect(at1(), "", ""); },
       [](const Observed& o) { return o.status == 401 && o.error == "invalid_client"; });
 
-  // ---- secret rotation (last: it changes a live credential) ----
+  // ---- secret rotation (last: it changes a live credential); not for a client that
+  // authenticates with its certificate (RFC 8705 §2: it has no secret to rotate) ----
   std::string rotated;
-  add(
-      "leak/rotation-old-secret-fails", kLeak, "After rotation the old secret fails at once", X,
-      "401 invalid_client",
-      [&] {
-        http::OutboundRequest req;
-        req.method = "POST";
-        req.path = "/admin/clients/" + t_.exchanger.client_id + "/rotate-secret";
-        req.headers.emplace_back("X-Txlab-Admin", w_.authorization_server(X).admin_key());
-        auto r = w_.http().send(w_.url_of(X), req);
-        rotated = json_str(Json::parse(r.body, nullptr, false), "client_secret");
-        return exchange({}, at1());
-      },
-      [&](const Observed& o) {
-        return !rotated.empty() && o.status == 401 && o.error == "invalid_client";
-      });
-  add(
-      "leak/rotation-new-secret-works", kLeak, "The new secret works right after rotation", X,
-      "not invalid_client",
-      [&] { return exchange({}, at1(), kTypeAccessToken, rotated.empty() ? "none" : rotated); },
-      [](const Observed& o) { return o.status != 401 && o.status != 0; });
+  if (!is_tls_auth(t_.exchanger.auth)) {
+    add(
+        "leak/rotation-old-secret-fails", kLeak, "After rotation the old secret fails at once", X,
+        "401 invalid_client",
+        [&] {
+          http::OutboundRequest req;
+          req.method = "POST";
+          req.path = "/admin/clients/" + t_.exchanger.client_id + "/rotate-secret";
+          req.headers.emplace_back("X-Txlab-Admin", w_.authorization_server(X).admin_key());
+          auto r = w_.http().send(w_.url_of(X), req);
+          rotated = json_str(Json::parse(r.body, nullptr, false), "client_secret");
+          return exchange({}, at1());
+        },
+        [&](const Observed& o) {
+          return !rotated.empty() && o.status == 401 && o.error == "invalid_client";
+        });
+    add(
+        "leak/rotation-new-secret-works", kLeak, "The new secret works right after rotation", X,
+        "not invalid_client",
+        [&] { return exchange({}, at1(), kTypeAccessToken, rotated.empty() ? "none" : rotated); },
+        [](const Observed& o) { return o.status != 401 && o.status != 0; });
+  }
   add(
       "leak/usage-audited", kLeak, "Every exchange by the client is in the AS's audit log", X,
       "audit entries for " + t_.exchanger.client_id,
@@ -836,15 +939,18 @@ std::string render_text(const AttackReport& report, bool color) {
   std::ostringstream o;
   o << "txlab attack · scenario " << report.scenario << "\n";
   std::string category;
-  o << "\n  " << pad("attack", 42) << pad("target", 9) << pad("expected", 48) << pad("observed", 24)
-    << "verdict\n";
+  size_t id_width = 42;  // the widest id and a space
+  for (const auto& r : report.results) id_width = std::max(id_width, r.id.size() + 1);
+  o << "\n  " << pad("attack", id_width) << pad("target", 9) << pad("expected", 48)
+    << pad("observed", 24) << "verdict\n";
   for (const auto& r : report.results) {
     if (r.category != category) {
       category = r.category;
       o << "\n" << category << "\n";
     }
     const std::string verdict = r.passed ? "✔" : "✘ NOT AS EXPECTED";
-    o << "  " << pad(r.id, 42) << pad(r.target, 9) << pad(r.expected, 48) << pad(r.observed, 24)
+    o << "  " << pad(r.id, id_width) << pad(r.target, 9) << pad(r.expected, 48)
+      << pad(r.observed, 24)
       << (color ? (r.passed ? "\033[32m" : "\033[31m") + verdict + "\033[0m" : verdict) << "\n";
     if (!r.passed) o << "      " << r.title << "\n";
   }

@@ -1,49 +1,72 @@
-// Proofs on behalf of the world's own roles.
+// Requests on behalf of the world's own roles.
 #include "conformance/holder.h"
 
 #include "sim/http/oauth_error.h"
 #include "sim/json_util.h"
+#include "sim/tls.h"
 #include "world/world.h"
 
 namespace txlab::conformance {
 
-const DpopProver* holder_of(World& w, const nlohmann::json& claims) {
-  if (!claims.contains("cnf") || !claims["cnf"].is_object()) return nullptr;
+Presenter holder_of(World& w, const nlohmann::json& claims) {
+  Presenter p;
+  if (!claims.contains("cnf") || !claims["cnf"].is_object()) return p;
   const std::string jkt = json_str(claims["cnf"], "jkt");
-  if (jkt.empty()) return nullptr;
+  const std::string x5t = json_str(claims["cnf"], "x5t#S256");
+  const MutualTls* m = w.mutual_tls();
   for (const auto& r : w.scenario().roles) {
     if (!r.runs_here()) continue;
-    const DpopProver& p = w.role(r.id).dpop_prover();
-    if (p.jkt() == jkt) return &p;
+    if (!jkt.empty() && !p.dpop && w.role(r.id).dpop_prover().jkt() == jkt)
+      p.dpop = &w.role(r.id).dpop_prover();
+    if (!x5t.empty() && !p.pool && m)
+      if (const TlsIdentity* id = m->client_identity(r.id); id && id->x5t_s256 == x5t)
+        p.pool = &w.http_as(r.id);
   }
-  return nullptr;
+  return p;
 }
 
-const DpopProver* prover_for_client(World& w, const std::string& as_role,
-                                    const std::string& client_id) {
+Presenter presenter_for_client(World& w, const std::string& as_role, const std::string& client_id) {
   for (const auto& r : w.scenario().roles) {
     if (!r.runs_here()) continue;
-    auto uses = [&](const ClientCredentials& c) {
-      return c.dpop && c.as_role == as_role && c.client_id == client_id;
+    const ClientCredentials* held = nullptr;
+    auto check = [&](const ClientCredentials& c) {
+      if (!held && c.as_role == as_role && c.client_id == client_id) held = &c;
     };
-    const bool match =
-        (r.kind == RoleKind::kClient && uses(r.client.credentials)) ||
-        (r.kind == RoleKind::kGateway && r.gateway.exchange && uses(r.gateway.exchange->client)) ||
-        (r.kind == RoleKind::kAuthorizationServer && r.as.exchange && r.as.exchange->broker &&
-         uses(r.as.exchange->broker->via));
-    if (match) return &w.role(r.id).dpop_prover();
+    if (r.kind == RoleKind::kClient) check(r.client.credentials);
+    if (r.kind == RoleKind::kGateway && r.gateway.exchange) check(r.gateway.exchange->client);
+    if (r.kind == RoleKind::kGateway && r.gateway.introspection) check(*r.gateway.introspection);
+    if (r.kind == RoleKind::kAuthorizationServer && r.as.exchange && r.as.exchange->broker)
+      check(r.as.exchange->broker->via);
+    if (!held) continue;
+    Presenter p;
+    if (held->dpop) p.dpop = &w.role(r.id).dpop_prover();
+    if (w.mutual_tls()) p.pool = &w.http_as(r.id);
+    if (p.dpop || p.pool) return p;
   }
-  return nullptr;
+  return {};
+}
+
+http::OutboundRequest token_request(World& w, const std::string& as_role, const std::string& path,
+                                    http::FormParams form, const std::string& client_id,
+                                    const std::string& secret) {
+  if (const RoleSpec* as = w.scenario().find_role(as_role))
+    for (const auto& c : as->as.clients)
+      if (c.id == client_id && is_tls_auth(c.auth)) {
+        form.emplace_back("client_id", client_id);
+        return http::form_post(path, form);
+      }
+  return http::form_post(path, form, client_id, secret);
 }
 
 http::InboundResponse send_proved(World& w, const std::string& base, http::OutboundRequest req,
-                                  const DpopProver* prover, const std::string& access_token) {
-  if (!prover) return w.http().send(base, req);
+                                  const Presenter& who, const std::string& access_token) {
+  http::HttpClientPool& pool = who.pool ? *who.pool : w.http();
+  if (!who.dpop) return pool.send(base, req);
   const std::string path = req.path.substr(0, req.path.find('?'));
   auto attempt = [&](const std::string& nonce) {
     http::OutboundRequest r = req;
-    r.headers.emplace_back("DPoP", prover->proof(req.method, base + path, access_token, nonce));
-    return w.http().send(base, r);
+    r.headers.emplace_back("DPoP", who.dpop->proof(req.method, base + path, access_token, nonce));
+    return pool.send(base, r);
   };
   auto res = attempt({});
   const std::string nonce = res.header("DPoP-Nonce");

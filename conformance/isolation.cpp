@@ -28,7 +28,7 @@ namespace {
 const ClientRegistration* exchanger_of(const RoleSpec& as) {
   for (const auto& c : as.as.clients)
     if (std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end() &&
-        c.auth == ClientAuthMethod::kClientSecretBasic)
+        (c.auth == ClientAuthMethod::kClientSecretBasic || is_tls_auth(c.auth)))
       return &c;
   return nullptr;
 }
@@ -117,8 +117,8 @@ std::vector<IsolationToken> collect_tokens(World& w) {
                   const std::string& secret) {
     const std::string path = w.token_path_of(as);
     return json_str(
-        Json::parse(send_proved(w, w.url_of(as), http::form_post(path, form, id, secret),
-                                prover_for_client(w, as, id))
+        Json::parse(send_proved(w, w.url_of(as), token_request(w, as, path, form, id, secret),
+                                presenter_for_client(w, as, id))
                         .body,
                     nullptr, false),
         "access_token");
@@ -177,13 +177,14 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
       http::OutboundRequest req;
       if (spec->kind == RoleKind::kAuthorizationServer) {
         const ClientRegistration* ex = exchanger_of(*spec);
-        req = http::form_post("/token",
-                              {{"grant_type", kGrantTokenExchange},
-                               {"subject_token", t.token},
-                               {"subject_token_type", kTypeAccessToken}},
-                              ex->id, ex->secret);
-        // The exchanger proves its own key where it uses DPoP (a bound subject token needs it).
-        auto res = send_proved(w, w.url_of(v), req, prover_for_client(w, v, ex->id));
+        req = token_request(w, v, "/token",
+                            {{"grant_type", kGrantTokenExchange},
+                             {"subject_token", t.token},
+                             {"subject_token_type", kTypeAccessToken}},
+                            ex->id, ex->secret);
+        // The exchanger proves its own key where it uses DPoP, and connects with its own
+        // certificate under mutual TLS (a bound subject token needs either).
+        auto res = send_proved(w, w.url_of(v), req, presenter_for_client(w, v, ex->id));
         c.observed = observed_of(res);
         const std::string e = json_str(Json::parse(res.body, nullptr, false), "error");
         // Accepted as a subject token: issued, or refused for a reason other than the token.
@@ -191,10 +192,11 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
                                          e != "invalid_request" && e != "invalid_client");
       } else {
         req.path = "/isolation/probe";
-        // Presented by its holder: a bound token with the DPoP scheme and the holder's proof
-        // (whether a verifier accepts it is about trust, not about who copied it).
-        const DpopProver* holder = holder_of(w, t.claims);
-        req.headers.emplace_back("Authorization", (holder ? "DPoP " : "Bearer ") + t.token);
+        // Presented by its holder: a DPoP-bound token with the DPoP scheme and the holder's
+        // proof, a certificate-bound one over the holder's connection (whether a verifier
+        // accepts it is about trust, not about who copied it).
+        const Presenter holder = holder_of(w, t.claims);
+        req.headers.emplace_back("Authorization", (holder.dpop ? "DPoP " : "Bearer ") + t.token);
         auto res = send_proved(w, w.url_of(v), req, holder, t.token);
         c.observed = observed_of(res);
         c.actual = res.status != 401 && res.status != 400 && res.status != 0;

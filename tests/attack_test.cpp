@@ -62,7 +62,7 @@ TEST_P(ShippedTopologyTest, EveryAttackIsRejectedAsExpected) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ShippedTopologyTest,
                          ::testing::Values("broker", "direct", "multi-caller",
-                                           "broker-caller-in-act", "broker-dpop"),
+                                           "broker-caller-in-act", "broker-dpop", "broker-mtls"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n)
@@ -132,6 +132,26 @@ TEST(AttackSelfCheckTest, Rfc9449DefectiveEdgeFailsTheDpopAttacks) {
   EXPECT_GE(accepted, 5u);  // every token is accepted where trust allows: binding hides nothing
 }
 
+// Certificate-bound tokens: each RFC 8705 attack fails against the defect it targets — an edge
+// that does not compare cnf.x5t#S256 with the connection's certificate, an AS that takes any
+// certificate of the client's subject.
+TEST(AttackSelfCheckTest, Rfc8705DefectiveEdgeAndAsFailTheMtlsAttacks) {
+  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> cases = {
+      {"gw-c2p",
+       "mtls-binding-unchecked",
+       {"mtls/token-over-another-clients-connection", "mtls/token-without-certificate",
+        "mtls/token-self-signed-same-subject", "mtls/certificate-in-a-header"}},
+      {"as-c", "tls-chain-unchecked", {"mtls/token-endpoint-untrusted-ca"}},
+  };
+  for (const auto& [role, defect, attacks] : cases) {
+    auto w = start_world(load_scenario(scenario_path("broker-mtls")), {{role, {defect}}});
+    const AttackReport r = run_attacks(*w);
+    for (const auto& id : attacks)
+      EXPECT_FALSE(attack_passed(r, id)) << defect << " should make " << id << " leak";
+    EXPECT_EQ(r.failed(), attacks.size()) << defect << "\n" << failed_attacks(r);
+  }
+}
+
 namespace {
 
 const std::vector<std::string> kAudiencePool = {"api://a", "api://b", "api://c"};
@@ -143,6 +163,7 @@ struct Topology {
   std::vector<std::vector<std::string>> client_audiences;  // per AS: what its client may request
   std::vector<bool> same_sub;  // per AS: its client claims the same sub id
   bool dpop = false;           // every token DPoP-bound to its client's key (RFC 9449)
+  bool mtls = false;  // every token bound to its client's certificate, mutual TLS (RFC 8705)
 };
 
 rc::Gen<Topology> gen_topology() {
@@ -156,9 +177,10 @@ rc::Gen<Topology> gen_topology() {
         return rc::gen::apply(
             [n_as](std::vector<std::vector<int>> trust, std::vector<std::string> rs_aud,
                    std::vector<std::vector<std::string>> client_aud, std::vector<bool> same,
-                   bool dpop) {
+                   int binding) {
               Topology t;
-              t.dpop = dpop;
+              t.dpop = binding == 1;
+              t.mtls = binding == 2;
               t.n_as = n_as;
               t.rs_trust = std::move(trust);
               t.rs_audience = std::move(rs_aud);
@@ -170,7 +192,7 @@ rc::Gen<Topology> gen_topology() {
             rc::gen::container<std::vector<std::string>>(n_rs, rc::gen::elementOf(kAudiencePool)),
             rc::gen::container<std::vector<std::vector<std::string>>>(n_as, aud_subset),
             rc::gen::container<std::vector<bool>>(n_as, rc::gen::arbitrary<bool>()),
-            rc::gen::arbitrary<bool>());
+            rc::gen::elementOf(std::vector<int>{0, 1, 2}));
       });
 }
 
@@ -179,6 +201,7 @@ Scenario scenario_of(const Topology& t) {
   s.file = "generated";
   s.name = "generated";
   s.topology = "custom";
+  s.mutual_tls = t.mtls;
   for (int i = 0; i < t.n_as; ++i) {
     RoleSpec as;
     as.id = "as-" + std::to_string(i);
@@ -194,13 +217,18 @@ Scenario scenario_of(const Topology& t) {
       if (std::find(aud.begin(), aud.end(), a) == aud.end()) aud.push_back(a);
     c.audiences = aud;
     c.dpop_bound_access_tokens = t.dpop;
+    if (t.mtls) {  // the client's certificate authenticates it and binds its tokens
+      c.auth = ClientAuthMethod::kTlsClientAuth;
+      c.tls_client_auth_subject_dn = "CN=cl-" + std::to_string(i) + ",O=txlab";
+      c.certificate_bound_access_tokens = true;
+    }
     as.as.clients = {c};
     s.roles.push_back(as);
     // The client that holds these credentials (and, with DPoP, the key its tokens are bound to).
     RoleSpec cl;
     cl.id = "cl-" + std::to_string(i);
     cl.kind = RoleKind::kClient;
-    cl.client.credentials = {as.id, c.id, c.secret, ClientAuthMethod::kClientSecretBasic, t.dpop};
+    cl.client.credentials = {as.id, c.id, c.secret, c.auth, t.dpop};
     cl.client.audiences = {aud.front()};
     s.roles.push_back(cl);
   }
@@ -216,6 +244,7 @@ Scenario scenario_of(const Topology& t) {
     }
     rs.resource.audiences = {t.rs_audience[r]};
     if (t.dpop) rs.resource.dpop = DpopInbound::kRequired;
+    rs.resource.mtls_required = t.mtls;
     s.roles.push_back(rs);
   }
   return s;
@@ -231,9 +260,9 @@ std::vector<IsolationToken> tokens_of(World& w, const Scenario& s) {
       // As the client role would ask: with its DPoP proof when its tokens are bound.
       auto res = send_proved(
           w, w.url_of(r.id),
-          http::form_post("/token", {{"grant_type", "client_credentials"}, {"audience", a}}, c.id,
-                          c.secret),
-          prover_for_client(w, r.id, c.id));
+          token_request(w, r.id, "/token", {{"grant_type", "client_credentials"}, {"audience", a}},
+                        c.id, c.secret),
+          presenter_for_client(w, r.id, c.id));
       const std::string tok =
           nlohmann::json::parse(res.body, nullptr, false).value("access_token", "");
       RC_ASSERT(!tok.empty());
@@ -255,7 +284,9 @@ void isolation_property() {
   auto w = start_world(s, defects);
   const IsolationMatrix m = check_isolation(*w, tokens_of(*w, s));
   RC_LOG() << render_text(m);
-  RC_TAG(t.dpop ? "every token DPoP-bound" : "bearer tokens");
+  RC_TAG(t.dpop   ? "every token DPoP-bound"
+         : t.mtls ? "every token certificate-bound (mutual TLS)"
+                  : "bearer tokens");
   RC_ASSERT(m.mismatches() == 0u);
 }
 

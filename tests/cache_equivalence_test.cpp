@@ -102,6 +102,38 @@ Scenario chain_dpop(bool caches) {
   return load_scenario_text(t, caches ? "broker-dpop (caches on)" : "broker-dpop (caches off)");
 }
 
+// The same over mutual TLS with every token certificate-bound (scenarios/broker-mtls.yaml): a
+// second caller authenticating with its own certificate, and the same caches on or off.
+Scenario chain_mtls(bool caches) {
+  std::string t = broker_text("broker-mtls");
+  const std::string jwks = "    jwks: { min_refresh_interval_s: 0 }\n";
+  const std::string vcache = caches ? "    verified_token_cache: true\n" : "";
+  const std::string cache = caches ? "      cache: true\n" : "";
+  replace(t, "  as-c:\n",
+          "  cfa2:\n    kind: client\n    zone: cloud\n    as: as-c\n    client_id: svc-cfa2\n"
+          "    auth: tls_client_auth\n    audience: gateway-c2p\n    scope: orders.read\n\n"
+          "  as-c:\n");
+  replace(t, "        certificate_bound_access_tokens: true\n\n  gw-c2p:",
+          "        certificate_bound_access_tokens: true\n      svc-cfa2:\n"
+          "        auth: tls_client_auth\n        grants: [client_credentials]\n"
+          "        audiences: [gateway-c2p]\n        scope: orders.read\n"
+          "        certificate_bound_access_tokens: true\n\n  gw-c2p:");
+  replace(t, "    audience: gateway-c2p\n    mtls: required\n",
+          "    audience: gateway-c2p\n    mtls: required\n" + jwks + vcache);
+  replace(t, "      audiences: [gateway-c2pe]\n    routes:",
+          "      audiences: [gateway-c2pe]\n" + cache + "    routes:");
+  replace(t, "    audience: gateway-c2pe\n    mtls: required\n",
+          "    audience: gateway-c2pe\n    mtls: required\n" + jwks + vcache);
+  replace(t, "      audiences: [api://pba]\n    routes:",
+          "      audiences: [api://pba]\n" + cache + "    routes:");
+  replace(t, "    scope: orders.read\n    mtls: required\n",
+          "    scope: orders.read\n    mtls: required\n" + jwks + vcache);
+  replace(t, "    issuer: https://auth.c2p.cloud\n", "    issuer: https://auth.c2p.cloud\n" + jwks);
+  replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
+  t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
+  return load_scenario_text(t, caches ? "broker-mtls (caches on)" : "broker-mtls (caches off)");
+}
+
 enum class Op { kCall, kAdvance, kRotate, kRetire, kRevoke };
 
 struct Command {
@@ -183,10 +215,16 @@ rc::Gen<Command> command() {
 
 RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) {
   const auto commands = *rc::gen::container<std::vector<Command>>(rc::gen::resize(24, command()));
-  // Half of the runs with every token DPoP-bound (RFC 9449): binding changes nothing caches see.
-  const bool dpop = *rc::gen::arbitrary<bool>();
-  RC_TAG(dpop ? "DPoP-bound chain" : "bearer chain");
-  World on(dpop ? chain_dpop(true) : chain(true)), off(dpop ? chain_dpop(false) : chain(false));
+  // A third of the runs with every token DPoP-bound (RFC 9449), a third certificate-bound over
+  // mutual TLS (RFC 8705): binding changes nothing caches see.
+  const int binding = *rc::gen::elementOf(std::vector<int>{0, 1, 2});
+  RC_TAG(binding == 1   ? "DPoP-bound chain"
+         : binding == 2 ? "certificate-bound chain (mutual TLS)"
+                        : "bearer chain");
+  auto make = [binding](bool caches) {
+    return binding == 1 ? chain_dpop(caches) : binding == 2 ? chain_mtls(caches) : chain(caches);
+  };
+  World on(make(true)), off(make(false));
   // One instant for both worlds, on a whole second.
   const int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
