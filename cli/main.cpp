@@ -561,6 +561,10 @@ int cmd_serve(const Args& a, Scenario s) {
       if (eq == std::string::npos || eq == 0) usage_error("--peer needs ROLE=URL, got '" + p + "'");
       peers[p.substr(0, eq)] = p.substr(eq + 1);
     }
+    if (s.mutual_tls)
+      usage_error(
+          "--role: a 'tls: mutual' scenario runs in one process (its CA is made per run "
+          "and every role must hold a certificate of it); serve it whole");
     std::string error;
     auto one = standalone(std::move(s), a.role, peers, &error);
     if (!one) usage_error(error);
@@ -638,7 +642,14 @@ int cmd_serve(const Args& a, Scenario s) {
     admin = std::make_shared<ServeAdmin>(world, token);
   }
   TlsMaterial tls;
-  if (!a.tls_dir.empty()) {
+  if (const MutualTls* m = world.mutual_tls()) {
+    // Every role already serves https with the run's CA: --tls DIR writes that CA and the
+    // roles' certificates for outside callers.
+    if (!a.tls_dir.empty()) {
+      write_mutual_tls(a.tls_dir, *m);
+      tls.ca_cert_path = a.tls_dir + "/ca.pem";
+    }
+  } else if (!a.tls_dir.empty()) {
     tls = make_tls_material(a.tls_dir);
     world.enable_tls(tls);
   }
@@ -658,7 +669,14 @@ int cmd_serve(const Args& a, Scenario s) {
                      {"tls_url", tls_url},
                      {"issuer", r.issuer}});
   }
-  if (!a.tls_dir.empty())
+  if (world.mutual_tls())
+    std::cout << "mutual TLS: every role serves https only with the run's CA"
+              << (a.tls_dir.empty()
+                      ? std::string(" (--tls DIR writes it and the roles' "
+                                    "certificates)")
+                      : " (" + tls.ca_cert_path + "; ROLE.pem and ROLE.key beside it)")
+              << "\n";
+  else if (!a.tls_dir.empty())
     std::cout << "TLS: every role also serves https (CA: " << tls.ca_cert_path << ")\n";
   // Written once every role listens: scripts wait for this file.
   if (!a.json_out.empty() &&
@@ -672,8 +690,12 @@ int cmd_serve(const Args& a, Scenario s) {
     if (r.kind == RoleKind::kClient && !world.is_external(r.id) &&
         !world.scenario().workload.empty()) {
       const auto& w = world.scenario().workload.front();
-      std::cout << "\ntry: curl -s -X POST " << world.url_of(w.from) << "/invoke -d '{\"to\":\""
-                << w.to << "\",\"path\":\"" << w.path << "\"}'\n";
+      std::string tls_args;
+      if (world.mutual_tls() && !a.tls_dir.empty())
+        tls_args = "--cacert " + a.tls_dir + "/ca.pem --cert " + a.tls_dir + "/" + w.from +
+                   ".pem --key " + a.tls_dir + "/" + w.from + ".key ";
+      std::cout << "\ntry: curl -s " << tls_args << "-X POST " << world.url_of(w.from)
+                << "/invoke -d '{\"to\":\"" << w.to << "\",\"path\":\"" << w.path << "\"}'\n";
       break;
     }
   }
@@ -999,6 +1021,12 @@ int cmd_export(const Args& a, const Scenario& s) {
     if (!write_file(a.keycloak_realm, json)) return 3;
     std::cout << a.keycloak_realm << "\n";
     return 0;
+  }
+  if (s.mutual_tls) {
+    std::cerr << "txlab export: " << s.file
+              << " uses 'tls: mutual', whose CA and certificates txlab makes per run in one "
+                 "process; deployed roles need certificates of your own PKI (not exported yet)\n";
+    return 2;
   }
   std::ifstream in(s.file);
   const std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -177,6 +177,27 @@ bool dns_safe(const std::string& name) {
 
 }  // namespace
 
+void write_mutual_tls(const std::string& dir, const MutualTls& m) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    throw std::runtime_error("TLS material: " + dir + " is a symbolic link (refused)");
+  std::filesystem::create_directories(dir);
+  auto put = [](const std::string& path, const std::string& text, bool secret) {
+    write_pem(
+        path, [&](FILE* f) { return std::fwrite(text.data(), 1, text.size(), f) == text.size(); },
+        secret);
+  };
+  put(dir + "/ca.pem", m.ca_pem, false);
+  for (const auto& [role, id] : m.issued) {
+    put(dir + "/" + role + ".pem", id.cert_pem, false);
+    put(dir + "/" + role + ".key", id.key_pem, true);
+  }
+  for (const auto& [role, id] : m.self_signed) {
+    put(dir + "/" + role + ".self-signed.pem", id.cert_pem, false);
+    put(dir + "/" + role + ".self-signed.key", id.key_pem, true);
+  }
+}
+
 TlsMaterial make_tls_material(const std::string& dir) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode))

@@ -65,6 +65,11 @@ struct MutualTls {
   }
 };
 
+// Writes the run's CA (ca.pem) and every role's certificate and key (ROLE.pem, ROLE.key mode
+// 0600; ROLE.self-signed.pem/.key for self-signed ones) into `dir`, so that tools outside txlab
+// (curl --cacert/--cert/--key) can talk to the roles. Throws std::runtime_error.
+void write_mutual_tls(const std::string& dir, const MutualTls& m);
+
 // A self-signed certificate (RFC 8705 §2.2 self_signed_tls_client_auth), CN=<name>.
 TlsIdentity make_self_signed_identity(const std::string& name);
 
