@@ -164,17 +164,22 @@ static void BM_Chain(benchmark::State& state) {
                                                               : warm   ? " warm"
                                                                        : " cold"));
 }
-// The bound chain next to the bearer chain, cold (no caches): broker (0) and broker-dpop (1),
+// The bound chains next to the bearer chain, cold (no caches): broker (0), broker-dpop (1),
 // where every presenter proves its key (a proof per request, a proof check per verifier, and an
-// extra exchange at the on-prem gateway so that PBA's token is bound to the gateway's key).
+// extra exchange at the on-prem gateway so that PBA's token is bound to the gateway's key), and
+// broker-mtls (2), every hop over mutual TLS with certificate-bound tokens (the same extra
+// exchange; connections are kept alive, so handshakes are paid once per pooled connection).
 static void BM_BoundChain(benchmark::State& state) {
-  const bool dpop = state.range(0) == 1;
-  World& w = world(dpop ? "broker-dpop" : "broker", false);
+  static const char* const kScenario[] = {"broker", "broker-dpop", "broker-mtls"};
+  static const char* const kLabel[] = {"broker, bearer tokens", "broker, DPoP-bound at every hop",
+                                       "broker, mutual TLS, certificate-bound at every hop"};
+  const auto i = static_cast<size_t>(state.range(0));
+  World& w = world(kScenario[i], false);
   count_call(state, w);
   invoke_chain(state, w);
-  state.SetLabel(dpop ? "broker, DPoP-bound at every hop" : "broker, bearer tokens");
+  state.SetLabel(kLabel[i]);
 }
-BENCHMARK(BM_BoundChain)->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_BoundChain)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
 
 BENCHMARK(BM_Chain)
     ->Args({0, 0})

@@ -144,10 +144,11 @@ void add_dpop_cases(std::vector<Case>& out) {
        [](Probe& p) {
          const Answer& a = support(p);
          if (a.status == 200 && lower(json_str(a.body, "token_type")) != "dpop") {
-           // Bound anyway (cnf.jkt in a JWT) while saying Bearer: the MUST is broken.
+           // Bound to the proof's key anyway (cnf.jkt in a JWT) while saying Bearer: the MUST
+           // is broken. Another confirmation (a certificate's x5t#S256, RFC 8705) is Bearer.
            if (auto d = jose::decode_unverified(json_str(a.body, "access_token"));
-               d && d->second.contains("cnf"))
-             return failed("token_type DPoP for a token carrying cnf",
+               d && json_path(d->second, "cnf.jkt"))
+             return failed("token_type DPoP for a token carrying cnf.jkt",
                            "token_type '" + json_str(a.body, "token_type") + "', cnf " +
                                safe_dump(d->second["cnf"]));
          }

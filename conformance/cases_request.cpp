@@ -350,9 +350,11 @@ void add_request_cases(std::vector<Case>& out) {
         "encoded using the same algorithm and used as the password."},
        [](Probe& p) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
-           if (p.default_auth() == Auth::kPost)
+           if (p.default_auth() == Auth::kPost || p.default_auth() == Auth::kTls)
              return unimplemented(
-                 "the exchanger authenticates with client_secret_post: Basic is not in use");
+                 std::string("the exchanger authenticates with ") +
+                 (p.default_auth() == Auth::kPost ? "client_secret_post" : "its certificate") +
+                 ": Basic is not in use");
            // Percent-encode every non-alphanumeric character, as openid-client does ("-" -> %2D).
            auto encode_all = [](const std::string& s) {
              static const char* hex = "0123456789ABCDEF";

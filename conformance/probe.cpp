@@ -166,9 +166,11 @@ Probe::Probe(const Target& target)
     : target_(target), pool_(http::ClientOptions{target.timeout_ms, target.timeout_ms, 4}) {
   if (!split_url(target.token_endpoint, &base_, &path_)) base_.clear();
   if (!target.tls_ca_pem.empty()) pool_.set_tls({target.tls_ca_pem, "", ""});
+  if (target.mtls && target.mtls->client_id == target.exchanger.id) default_auth_ = Auth::kTls;
 }
 
-Answer Probe::post_mtls(const http::FormParams& form, TlsCert cert) {
+Answer Probe::post_mtls(const http::FormParams& form, TlsCert cert,
+                        std::vector<std::pair<std::string, std::string>> headers) {
   if (!target_.mtls) {
     Answer a;
     a.transport_error = "no mutual-TLS client configured";
@@ -187,7 +189,7 @@ Answer Probe::post_mtls(const http::FormParams& form, TlsCert cert) {
       tls = {target_.tls_ca_pem, m.untrusted_cert_pem, m.untrusted_key_pem};
     pool->set_tls(std::move(tls));
   }
-  return send(with(form, "client_id", m.client_id), {}, pool.get());
+  return send(with(form, "client_id", m.client_id), std::move(headers), pool.get());
 }
 
 Probe::~Probe() {
@@ -303,7 +305,12 @@ std::optional<http::FormParams> Probe::valid_exchange(std::string* error) {
 
 Answer Probe::post(const http::FormParams& form, Auth auth, const Credentials* credentials) {
   const Credentials& c = credentials ? *credentials : target_.exchanger;
-  if (auth == Auth::kDefault) auth = default_auth_;
+  if (auth == Auth::kDefault)
+    // Another client than a certificate-authenticated exchanger uses its secret (Basic).
+    auth = default_auth_ == Auth::kTls && credentials && credentials->id != target_.exchanger.id
+               ? Auth::kBasic
+               : default_auth_;
+  if (auth == Auth::kTls) return post_mtls(form, TlsCert::kRegistered);
   http::FormParams f = form;
   std::vector<std::pair<std::string, std::string>> headers;
   if (auth == Auth::kBasic)
@@ -322,6 +329,7 @@ Answer Probe::post_basic_raw(const http::FormParams& form, const std::string& us
 Answer Probe::post_with(const http::FormParams& form,
                         const std::vector<std::pair<std::string, std::string>>& extra) {
   const Credentials& c = target_.exchanger;
+  if (default_auth_ == Auth::kTls) return post_mtls(form, TlsCert::kRegistered, extra);
   http::FormParams f = form;
   std::vector<std::pair<std::string, std::string>> headers = extra;
   if (default_auth_ == Auth::kBasic)

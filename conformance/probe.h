@@ -44,7 +44,8 @@ enum class TlsCert { kNone, kRegistered, kWrongSubject, kUntrusted };
 
 // kDefault: the exchanger's method as the preflight found it (Basic, or client_secret_post for
 // a server that only takes that).
-enum class Auth { kDefault, kBasic, kPost, kNone };
+// kTls: the Target's mutual-TLS client (client_id, its registered certificate; RFC 8705 §2).
+enum class Auth { kDefault, kBasic, kPost, kNone, kTls };
 
 class Probe {
  public:
@@ -66,7 +67,8 @@ class Probe {
                    const std::vector<std::pair<std::string, std::string>>& extra);
   // RFC 8705 §2: the Target's mTLS client (client_id in the form, no secret) over a connection
   // presenting `cert`.
-  Answer post_mtls(const http::FormParams& form, TlsCert cert);
+  Answer post_mtls(const http::FormParams& form, TlsCert cert,
+                   std::vector<std::pair<std::string, std::string>> headers = {});
   // The token endpoint as a DPoP proof names it (RFC 9449 §4.2 htu).
   std::string token_endpoint_url() const { return base_ + path_; }
   // Values shared by the cases of one run (a DPoP nonce the target handed out, ...).

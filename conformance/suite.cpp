@@ -144,6 +144,8 @@ Report run_suite(const Target& target, const RunOptions& options) {
   const auto auth_note = [&probe] {
     return probe.default_auth() == Auth::kPost
                ? " (the exchanger authenticates with client_secret_post)"
+           : probe.default_auth() == Auth::kTls
+               ? " (the exchanger authenticates with its certificate, RFC 8705)"
                : "";
   };
   std::vector<const Case*> selected;

@@ -20,6 +20,43 @@ namespace txlab::conformance {
 
 using Json = nlohmann::json;
 
+namespace {
+
+// RFC 8705 cases: certificates for a certificate-authenticated client. tls_client_auth: its
+// registered subject from the run's CA, another subject from the same CA, its subject from a
+// CA nobody trusts. self_signed_tls_client_auth: the holder's registered self-signed
+// certificate, a self-signed one of another subject, and a certificate of the run's CA with
+// the holder's subject (not the registered one either).
+MtlsClient mtls_client_of(World& world, const MutualTls& m, const ClientRegistration& c) {
+  MtlsClient mc;
+  mc.client_id = c.id;
+  mc.bound_tokens = c.certificate_bound_access_tokens;
+  TlsIdentity registered, other, untrusted;
+  if (c.auth == ClientAuthMethod::kSelfSignedTlsClientAuth) {
+    registered = m.self_signed.at(c.tls_certificate_holder);
+    other = make_self_signed_identity(c.tls_certificate_holder + "-impostor");
+    untrusted = world.issue_certificate(c.tls_certificate_holder);
+  } else {
+    // The subject's CN (txlab's subjects are CN=<name>,O=txlab).
+    std::string cn = c.tls_client_auth_subject_dn;
+    if (cn.rfind("CN=", 0) == 0)
+      cn = cn.substr(3, cn.find(',') == std::string::npos ? std::string::npos : cn.find(',') - 3);
+    registered = world.issue_certificate(cn);
+    other = world.issue_certificate(cn + "-impostor");
+    TlsAuthority stranger_ca;
+    untrusted = stranger_ca.issue(cn);
+  }
+  mc.cert_pem = registered.cert_pem;
+  mc.key_pem = registered.key_pem;
+  mc.wrong_subject_cert_pem = other.cert_pem;
+  mc.wrong_subject_key_pem = other.key_pem;
+  mc.untrusted_cert_pem = untrusted.cert_pem;
+  mc.untrusted_key_pem = untrusted.key_pem;
+  return mc;
+}
+
+}  // namespace
+
 Target target_from_world(World& world, const std::string& as_role, Profile profile) {
   if (world.is_external(as_role))
     throw std::invalid_argument("role '" + as_role +
@@ -29,17 +66,24 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   const auto& spec = as.spec();
   if (!spec.exchange)
     throw std::invalid_argument("role '" + as_role + "' does not perform token exchange");
+  auto exchanges = [](const ClientRegistration& c) {
+    return std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
+  };
+  // The exchanger: a client_secret_basic client, else (mutual TLS) one that authenticates with
+  // its certificate.
   const ClientRegistration* exchanger = nullptr;
-  for (const auto& c : spec.clients) {
-    const bool te = std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
-    if (te && c.auth == ClientAuthMethod::kClientSecretBasic) {
+  for (const auto& c : spec.clients)
+    if (!exchanger && exchanges(c) && c.auth == ClientAuthMethod::kClientSecretBasic)
       exchanger = &c;
-      break;
-    }
-  }
+  const ClientRegistration* mtls_client = nullptr;
+  if (world.mutual_tls())
+    for (const auto& c : spec.clients)
+      if (!mtls_client && exchanges(c) && is_tls_auth(c.auth)) mtls_client = &c;
+  if (!exchanger) exchanger = mtls_client;
   if (!exchanger)
-    throw std::invalid_argument(
-        "role '" + as_role + "' has no client_secret_basic client with the token-exchange grant");
+    throw std::invalid_argument("role '" + as_role +
+                                "' has no client_secret_basic (or, with tls: mutual, certificate-"
+                                "authenticated) client with the token-exchange grant");
   const auto& policy = *spec.exchange;
 
   Target t;
@@ -61,35 +105,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.honours_may_act = true;  // the built-in AS applies may_act
   if (const MutualTls* m = world.mutual_tls()) {
     t.tls_ca_pem = m->ca_pem;
-    // RFC 8705 cases: a tls_client_auth client that may exchange, with certificates made for
-    // it: its registered subject from the run's CA, another subject from the same CA, and its
-    // subject from a CA nobody trusts.
-    for (const auto& c : spec.clients) {
-      const std::string& dn = c.tls_client_auth_subject_dn;
-      const bool te =
-          std::find(c.grants.begin(), c.grants.end(), "token-exchange") != c.grants.end();
-      const std::string suffix = ",O=txlab";
-      if (c.auth != ClientAuthMethod::kTlsClientAuth || !te || dn.rfind("CN=", 0) != 0 ||
-          dn.size() <= 3 + suffix.size() ||
-          dn.compare(dn.size() - suffix.size(), suffix.size(), suffix) != 0)
-        continue;
-      const std::string cn = dn.substr(3, dn.size() - 3 - suffix.size());
-      MtlsClient mc;
-      mc.client_id = c.id;
-      const TlsIdentity registered = world.issue_certificate(cn);
-      const TlsIdentity impostor = world.issue_certificate(cn + "-impostor");
-      TlsAuthority stranger_ca;
-      const TlsIdentity untrusted = stranger_ca.issue(cn);
-      mc.cert_pem = registered.cert_pem;
-      mc.key_pem = registered.key_pem;
-      mc.wrong_subject_cert_pem = impostor.cert_pem;
-      mc.wrong_subject_key_pem = impostor.key_pem;
-      mc.untrusted_cert_pem = untrusted.cert_pem;
-      mc.untrusted_key_pem = untrusted.key_pem;
-      mc.bound_tokens = c.certificate_bound_access_tokens;
-      t.mtls = std::move(mc);
-      break;
-    }
+    if (mtls_client) t.mtls = mtls_client_of(world, *m, *mtls_client);
   }
 
   // Subject and actor tokens are minted with the real key of the first trusted issuer; a
