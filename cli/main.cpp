@@ -64,7 +64,9 @@ usage:
                       [--listen HOST:PORT [--expose]]
                       [--role ID [--public-url URL] [--peer ROLE=URL ...]]
         start every role, print their URLs, run until interrupted (Ctrl-C); --tls DIR makes a
-        per-run CA and certificate in DIR and serves every role over https too; --json FILE
+        per-run CA and certificate in DIR and serves every role over https too (a tls: mutual
+        scenario serves https only: --tls DIR writes its CA and the roles' certificates and
+        keys, DIR/ROLE.pem and DIR/ROLE.key); --json FILE
         writes the roles' URLs once they listen. --role ID runs that role alone: every role it
         calls or trusts is reached at --peer ROLE=URL (external authorization servers need
         none); --listen binds it to HOST:PORT (without --role: every role, on PORT, PORT+1, ...
