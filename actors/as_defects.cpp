@@ -353,6 +353,7 @@ bool edge_mtls_binding_unchecked(const std::vector<std::string>& d) {
   return on(d, "mtls-binding-unchecked");
 }
 bool tls_chain_unchecked(const AsDefects& d) { return on(d, "tls-chain-unchecked"); }
+bool dpop_bound_unenforced(const AsDefects& d) { return on(d, "dpop-bound-unenforced"); }
 bool mtls_thumbprint_of_key(const AsDefects& d) { return on(d, "mtls-thumbprint-of-key"); }
 
 std::optional<Json> edge_accept_anyway(

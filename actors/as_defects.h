@@ -47,6 +47,8 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"dpop-htu-unchecked", "RFC 9449 §4.3: a proof's htu is the request's URI"},
     {"dpop-iat-unchecked", "RFC 9449 §4.3: a proof's creation time is within a window"},
     {"dpop-token-type-bearer", "RFC 9449 §5: token_type DPoP for a bound token"},
+    {"dpop-bound-unenforced",
+     "RFC 9449 §5.2: a dpop_bound_access_tokens client's request without DPoP is rejected"},
     // mutual TLS at the token endpoint (RFC 8705)
     {"tls-chain-unchecked", "RFC 8705 §2.1: tls_client_auth needs a certificate of a trusted CA"},
     {"mtls-thumbprint-of-key",
@@ -254,6 +256,8 @@ bool edge_dpop_proof_unchecked(const std::vector<std::string>& d);
 bool edge_mtls_binding_unchecked(const std::vector<std::string>& d);
 // AS: tls_client_auth accepts a certificate whatever its issuer (self-check only).
 bool tls_chain_unchecked(const AsDefects& d);
+// AS: a dpop_bound_access_tokens client may ask without a proof (self-check only).
+bool dpop_bound_unenforced(const AsDefects& d);
 // AS: x5t#S256 computed over the certificate's public key instead of the certificate.
 bool mtls_thumbprint_of_key(const AsDefects& d);
 std::optional<nlohmann::json> edge_accept_anyway(

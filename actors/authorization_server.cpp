@@ -429,7 +429,8 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
                  "this authorization server does not perform token exchange"});
 
   // ---- DPoP (RFC 9449 §5): a valid proof binds the issued token to the client's key ----
-  if (req.header_count("DPoP") > 0 || client->dpop_bound_access_tokens) {
+  if (req.header_count("DPoP") > 0 ||
+      (client->dpop_bound_access_tokens && !defects::dpop_bound_unenforced(env_.defects))) {
     if (req.header_count("DPoP") == 0)
       return fail(
           {TokenError::kInvalidDpopProof,

@@ -115,6 +115,8 @@ usage:
         --subject-audience AUD       aud of minted subject tokens (default: exchanger and issuer)
         --subject-scope SCOPE        scope of minted subject tokens
         --unauthorized-client ID:SECRET   a client that may not exchange (unauthorized_client)
+        --dpop-bound-client ID:SECRET     an exchanger registered to always use DPoP (RFC 9449
+                                     §5.2 dpop_bound_access_tokens)
         --scope-beyond SCOPE         a scope the exchanger may hold but subject tokens lack
         --jwt-access-tokens          the target claims RFC 9068 JWT access tokens
         --honours-may-act            the target applies may_act (RFC 8693 §4.4 is a MAY)
@@ -138,7 +140,8 @@ struct Args {
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
       audience, forbidden_audience, profile = "common", junit_out, only, subject_audience,
-                                    subject_scope, unauthorized_client, semantics;
+                                    subject_scope, unauthorized_client, dpop_bound_client,
+                                    semantics;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
   bool strict = false, list = false, jwt_access_tokens = false, progress = false,
        honours_may_act = false;
@@ -238,6 +241,7 @@ Args parse(int argc, char** argv) {
         {"--subject-audience", &Args::subject_audience},
         {"--subject-scope", &Args::subject_scope},
         {"--unauthorized-client", &Args::unauthorized_client},
+        {"--dpop-bound-client", &Args::dpop_bound_client},
         {"--semantics", &Args::semantics},
         {"--role", &Args::role},
         {"--k8s", &Args::k8s_dir},
@@ -351,6 +355,7 @@ Args parse(int argc, char** argv) {
         "--subject-audience",
         "--subject-scope",
         "--unauthorized-client",
+        "--dpop-bound-client",
         "--scope-beyond",
         "--jwt-access-tokens",
         "--honours-may-act",
@@ -921,6 +926,7 @@ int cmd_conform(const Args& a) {
     if (!a.subject_audience.empty()) o.subject_audience = a.subject_audience;
     o.subject_scope = a.subject_scope;
     o.unauthorized_client = credentials("--unauthorized-client", a.unauthorized_client);
+    o.dpop_bound_client = credentials("--dpop-bound-client", a.dpop_bound_client);
     o.scopes_beyond_subject = a.scopes_beyond;
     if (a.jwt_access_tokens) o.jwt_access_tokens = true;
     if (a.honours_may_act) o.honours_may_act = true;

@@ -93,6 +93,8 @@ struct Target {
   std::optional<Credentials> unauthorized_client;
   // A client that authenticates with client_secret_post (default: the exchanger, if it can).
   std::optional<Credentials> post_client;
+  // A client registered with dpop_bound_access_tokens (RFC 9449 §5.2) that may exchange.
+  std::optional<Credentials> dpop_bound_client;
   std::vector<std::string> scopes_beyond_subject;
   // From discovery: grant_types_supported (nullopt: not advertised) and scopes_supported.
   std::optional<std::vector<std::string>> grant_types_supported;

@@ -173,6 +173,43 @@ void add_dpop_cases(std::vector<Case>& out) {
          return failed("cnf.jkt " + run_key().thumbprint(), "cnf.jkt " + jkt->get<std::string>());
        }});
 
+  out.push_back(
+      {{"rfc9449/5.2/bound-client-without-proof-rejected", "RFC 9449 §5.2", Level::kMust,
+        "A client registered to always use DPoP is refused without a proof",
+        "dpop_bound_access_tokens: Boolean value specifying whether the client always uses DPoP "
+        "for token requests. If true, the authorization server MUST reject token requests from "
+        "this client that do not contain the DPoP header."},
+       [](Probe& p) {
+         if (!p.target().dpop_bound_client)
+           return informational(
+               "no client registered with dpop_bound_access_tokens is known: run with "
+               "--dpop-bound-client ID:SECRET");
+         const Credentials& c = *p.target().dpop_bound_client;
+         // First the same request with a valid proof: it must be served, or a refusal without
+         // one proves nothing.
+         std::string error;
+         auto form = p.valid_exchange(&error);
+         if (!form) return failed("a subject token for the request", "none", error);
+         Answer with = p.post(*form, Auth::kBasic, &c, {{"DPoP", valid_proof(p)}});
+         if (with.status == 400 && with.error() == "use_dpop_nonce" && !with.dpop_nonce.empty()) {
+           p.scratch("dpop-nonce") = with.dpop_nonce;
+           form = p.valid_exchange(&error);
+           if (form) with = p.post(*form, Auth::kBasic, &c, {{"DPoP", valid_proof(p)}});
+         }
+         if (with.status != 200)
+           return unimplemented("'" + c.id + "' is not served even with a valid proof (" +
+                                    with.describe() + "): the rule cannot be observed",
+                                with.describe());
+         form = p.valid_exchange(&error);
+         if (!form) return failed("a subject token for the request", "none", error);
+         const Answer without = p.post(*form, Auth::kBasic, &c);
+         if (without.status == 200)
+           return failed(
+               "a refusal (no DPoP header)",
+               without.describe() + " token_type '" + json_str(without.body, "token_type") + "'");
+         if (without.status >= 400 && without.status < 500) return ok(without.describe());
+         return failed("a 4xx refusal", without.describe());
+       }});
   refused_case(out, "two-dpop-headers", "Two DPoP header fields are refused",
                "1. There is not more than one DPoP HTTP request header field.", [](Probe& p) {
                  return std::vector<std::string>{valid_proof(p), valid_proof(p)};

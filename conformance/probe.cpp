@@ -303,16 +303,17 @@ std::optional<http::FormParams> Probe::valid_exchange(std::string* error) {
   return f;
 }
 
-Answer Probe::post(const http::FormParams& form, Auth auth, const Credentials* credentials) {
+Answer Probe::post(const http::FormParams& form, Auth auth, const Credentials* credentials,
+                   std::vector<std::pair<std::string, std::string>> extra) {
   const Credentials& c = credentials ? *credentials : target_.exchanger;
   if (auth == Auth::kDefault)
     // Another client than a certificate-authenticated exchanger uses its secret (Basic).
     auth = default_auth_ == Auth::kTls && credentials && credentials->id != target_.exchanger.id
                ? Auth::kBasic
                : default_auth_;
-  if (auth == Auth::kTls) return post_mtls(form, TlsCert::kRegistered);
+  if (auth == Auth::kTls) return post_mtls(form, TlsCert::kRegistered, std::move(extra));
   http::FormParams f = form;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers = std::move(extra);
   if (auth == Auth::kBasic)
     headers.emplace_back("Authorization", http::basic_authorization(c.id, c.secret));
   if (auth == Auth::kPost) {

@@ -57,7 +57,8 @@ class Probe {
   // nullopt (and *error) when no subject token could be obtained.
   std::optional<http::FormParams> valid_exchange(std::string* error);
   Answer post(const http::FormParams& form, Auth auth = Auth::kDefault,
-              const Credentials* credentials = nullptr);
+              const Credentials* credentials = nullptr,
+              std::vector<std::pair<std::string, std::string>> extra = {});
   // Basic authentication with a pre-encoded "id:secret" (no further form-encoding).
   Answer post_basic_raw(const http::FormParams& form, const std::string& userpass);
   // Any Authorization header value (or none when empty).

@@ -128,6 +128,9 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
       t.unauthorized_client = Credentials{c.id, c.secret};
     if (te && c.auth == ClientAuthMethod::kClientSecretPost && !t.post_client)
       t.post_client = Credentials{c.id, c.secret};
+    if (te && c.auth == ClientAuthMethod::kClientSecretBasic && c.dpop_bound_access_tokens &&
+        !t.dpop_bound_client)
+      t.dpop_bound_client = Credentials{c.id, c.secret};
   }
   // The subject holds one scope fewer than the exchanger may hold when it can (so that a
   // server widening scope is caught).
@@ -262,6 +265,7 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   t.expects_delegation = o.expects_delegation;
   t.honours_may_act = o.honours_may_act;
   t.unauthorized_client = o.unauthorized_client;
+  t.dpop_bound_client = o.dpop_bound_client;
   t.scopes_beyond_subject = o.scopes_beyond_subject;
   // Subject (and actor) tokens: client_credentials at the target itself.
   const Credentials subject = o.subject_client.value_or(o.exchanger);

@@ -38,6 +38,7 @@ struct RemoteOptions {
   std::optional<bool> expects_delegation;  // --semantics
   std::optional<bool> honours_may_act;     // --honours-may-act
   std::optional<Credentials> unauthorized_client;
+  std::optional<Credentials> dpop_bound_client;  // --dpop-bound-client
   std::vector<std::string> scopes_beyond_subject;
 };
 

@@ -481,12 +481,20 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
     // What `txlab conform --profile keycloak` uses, and the negative cases of the vendor notes.
     clients.push_back(confidential(
         "subject-client",
-        "issues the subject tokens (client_credentials); its tokens name requester-client in aud",
-        "subject-secret", true, {"requester-client"}, std::nullopt));
+        "issues the subject tokens (client_credentials); its tokens name requester-client and "
+        "dpop-bound-client in aud",
+        "subject-secret", true, {"requester-client", "dpop-bound-client"}, std::nullopt));
     clients.push_back(confidential("requester-client",
                                    "the exchanger: standard token exchange on; may narrow to "
                                    "target-client",
                                    "requester-secret", true, {"target-client"}, true));
+    // RFC 9449 §5.2: an exchanger registered to always use DPoP (Keycloak's "Require DPoP bound
+    // tokens" switch).
+    Json dpop_bound = confidential("dpop-bound-client",
+                                   "an exchanger whose token requests must carry a DPoP proof",
+                                   "dpop-bound-secret", true, {"target-client"}, true);
+    dpop_bound["attributes"]["dpop.bound.access.tokens"] = "true";
+    clients.push_back(std::move(dpop_bound));
     clients.push_back(confidential("target-client", "the audience the exchanged token is for",
                                    "target-secret", false, {}, std::nullopt));
     clients.push_back(confidential("no-exchange-client",
@@ -503,7 +511,7 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
                        {"standardFlowEnabled", true},
                        {"redirectUris", {"http://127.0.0.1/cb"}},
                        {"directAccessGrantsEnabled", false}});
-    ids = {"subject-client",     "requester-client", "target-client",
+    ids = {"subject-client",     "requester-client", "dpop-bound-client", "target-client",
            "no-exchange-client", "outsider",         "public-client"};
   }
   auto add_client = [&](const ClientCredentials& c, const std::string& name,

@@ -13,6 +13,7 @@ set +e
 "$txlab" conform --target-url "$url" --profile keycloak \
   --exchanger-client requester-client:requester-secret --subject-client subject-client:subject-secret \
   --audience target-client --unauthorized-client no-exchange-client:no-exchange-secret \
+  --dpop-bound-client dpop-bound-client:dpop-bound-secret \
   --semantics impersonation --issuer-key "$state/signing-key.pem" --issuer "$url" \
   --json "$out/keycloak.json" --quiet >"$out/keycloak.txt" 2>&1
 rc=$?
