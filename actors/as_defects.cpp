@@ -353,6 +353,9 @@ bool edge_mtls_binding_unchecked(const std::vector<std::string>& d) {
   return on(d, "mtls-binding-unchecked");
 }
 bool tls_chain_unchecked(const AsDefects& d) { return on(d, "tls-chain-unchecked"); }
+bool rejects_unknown_parameters(const AsDefects& d) { return on(d, "reject-unknown-parameters"); }
+bool keeps_empty_parameters(const AsDefects& d) { return on(d, "keep-empty-parameters"); }
+bool form_names_not_decoded(const AsDefects& d) { return on(d, "form-names-not-decoded"); }
 bool dpop_bound_unenforced(const AsDefects& d) { return on(d, "dpop-bound-unenforced"); }
 bool mtls_thumbprint_of_key(const AsDefects& d) { return on(d, "mtls-thumbprint-of-key"); }
 

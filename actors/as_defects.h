@@ -54,6 +54,12 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"mtls-thumbprint-of-key",
      "RFC 8705 §3.1: x5t#S256 is the hash of the DER encoding of the certificate"},
     {"allow-forbidden-audience", "RFC 8693 §2.2.2: a disallowed audience is invalid_target"},
+    // how the request is read
+    {"reject-unknown-parameters", "RFC 6749 §3.2: unrecognized request parameters are ignored"},
+    {"keep-empty-parameters",
+     "RFC 6749 §3.2: parameters sent without a value are treated as omitted"},
+    {"form-names-not-decoded",
+     "RFC 8693 §2.1: the body is application/x-www-form-urlencoded (names decoded too)"},
     {"invalid-client-400",
      "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
     {"widen-scope", "RFC 6749 §3.3: issued scope never exceeds the subject's"},
@@ -256,6 +262,10 @@ bool edge_dpop_proof_unchecked(const std::vector<std::string>& d);
 bool edge_mtls_binding_unchecked(const std::vector<std::string>& d);
 // AS: tls_client_auth accepts a certificate whatever its issuer (self-check only).
 bool tls_chain_unchecked(const AsDefects& d);
+// AS request reading: unknown parameters refused, empty ones kept, names left encoded.
+bool rejects_unknown_parameters(const AsDefects& d);
+bool keeps_empty_parameters(const AsDefects& d);
+bool form_names_not_decoded(const AsDefects& d);
 // AS: a dpop_bound_access_tokens client may ask without a proof (self-check only).
 bool dpop_bound_unenforced(const AsDefects& d);
 // AS: x5t#S256 computed over the certificate's public key instead of the certificate.

@@ -382,7 +382,29 @@ bool AuthorizationServer::read_form(const http::Request& req, TokenRequest* tr,
     return fail("content type must be application/x-www-form-urlencoded");
   auto form = http::parse_form(req.body);
   if (!form) return fail("malformed form body");
+  if (defects::form_names_not_decoded(env_.defects)) {
+    // The deliberate defect: names taken as sent (a decoder that forgot them).
+    size_t start = 0;
+    for (auto& [name, value] : *form) {
+      const size_t amp = req.body.find('&', start);
+      const std::string pair = req.body.substr(start, amp == std::string::npos ? amp : amp - start);
+      name = pair.substr(0, pair.find('='));
+      start = amp == std::string::npos ? req.body.size() : amp + 1;
+    }
+  }
+  // RFC 6749 §3.2: "Parameters sent without a value MUST be treated as if they were omitted".
+  if (!defects::keeps_empty_parameters(env_.defects))
+    std::erase_if(*form, [](const auto& kv) { return kv.second.empty(); });
   tr->form = std::move(*form);
+  if (defects::rejects_unknown_parameters(env_.defects))
+    for (const auto& [name, value] : tr->form)
+      if (!std::set<std::string>{"grant_type", "subject_token", "subject_token_type", "actor_token",
+                                 "actor_token_type", "requested_token_type", "audience", "resource",
+                                 "scope", "client_id", "client_secret", "client_assertion",
+                                 "client_assertion_type", "refresh_token", "dpop_jkt",
+                                 "tls_x5t_s256"}
+               .count(name))
+        return fail("unknown parameter '" + name + "'");
   for (const auto& [name, value] : tr->form)
     if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value))
       return fail("form parameters must be UTF-8");

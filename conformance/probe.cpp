@@ -44,18 +44,30 @@ std::string redacted_authorization(const std::string& value) {
   return value;
 }
 
-std::string request_text(const std::string& base, const http::OutboundRequest& req,
-                         const http::FormParams& form) {
+// A form-encoded text with client_secret values redacted (as sent when it is not a form).
+std::string redacted_form(const std::string& text) {
+  auto form = http::parse_form(text);
+  if (!form) return text;
+  bool secret = false;
+  for (auto& [k, v] : *form)
+    if (k == "client_secret") {
+      v = "[redacted]";
+      secret = true;
+    }
+  return secret ? http::encode_form(*form) : text;
+}
+
+std::string request_text(const std::string& base, const http::OutboundRequest& req) {
   std::string host = base;
   if (const size_t p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
-  std::string out = req.method + " " + req.path + " HTTP/1.1\r\nHost: " + host + "\r\n";
-  out += "Content-Type: " + req.content_type + "\r\n";
+  std::string target = req.path;
+  if (const size_t q = target.find('?'); q != std::string::npos)
+    target = target.substr(0, q + 1) + redacted_form(target.substr(q + 1));
+  std::string out = req.method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
+  if (!req.content_type.empty()) out += "Content-Type: " + req.content_type + "\r\n";
   for (const auto& [k, v] : req.headers)
     out += k + ": " + (http::iequals(k, "Authorization") ? redacted_authorization(v) : v) + "\r\n";
-  http::FormParams shown = form;
-  for (auto& [k, v] : shown)
-    if (k == "client_secret") v = "[redacted]";
-  return out + "\r\n" + http::encode_form(shown);
+  return out + "\r\n" + redacted_form(req.body);
 }
 
 std::string response_text(const http::InboundResponse& res) {
@@ -362,10 +374,33 @@ Answer Probe::send(const http::FormParams& form,
   req.headers = std::move(headers);
   req.headers.emplace_back("Accept", "application/json");
   req.body = http::encode_form(form);
+  return send_request(std::move(req), via);
+}
+
+Answer Probe::send_raw(const std::string& method, const std::string& query, const std::string& body,
+                       const std::string& content_type,
+                       std::vector<std::pair<std::string, std::string>> headers) {
+  if (base_.empty()) {
+    Answer a;
+    a.transport_error = "token endpoint is not an http(s) URL";
+    return a;
+  }
+  http::OutboundRequest req;
+  req.method = method;
+  req.path = path_ + (query.empty() ? "" : "?" + query);
+  req.content_type = content_type;
+  req.headers = std::move(headers);
+  req.headers.emplace_back("Accept", "application/json");
+  req.body = body;
+  return send_request(std::move(req), nullptr);
+}
+
+Answer Probe::send_request(http::OutboundRequest req, http::HttpClientPool* via) {
+  Answer a;
   auto res = (via ? *via : pool_).send(base_, req);
   ++requests_;
   a.wire = std::make_shared<WireExchange>(
-      WireExchange{bounded(request_text(base_, req, form)), bounded(response_text(res))});
+      WireExchange{bounded(request_text(base_, req)), bounded(response_text(res))});
   record(a.wire);
   a.status = res.status;
   a.transport_error = std::string(http::to_string(res.error));

@@ -70,6 +70,11 @@ class Probe {
   // presenting `cert`.
   Answer post_mtls(const http::FormParams& form, TlsCert cert,
                    std::vector<std::pair<std::string, std::string>> headers = {});
+  // Anything at the token endpoint: `method`, a query string, a body as given (not encoded by
+  // the probe), its Content-Type ("" for none), extra header fields. For the request-form rules.
+  Answer send_raw(const std::string& method, const std::string& query, const std::string& body,
+                  const std::string& content_type,
+                  std::vector<std::pair<std::string, std::string>> headers = {});
   // The token endpoint as a DPoP proof names it (RFC 9449 §4.2 htu).
   std::string token_endpoint_url() const { return base_ + path_; }
   // Values shared by the cases of one run (a DPoP nonce the target handed out, ...).
@@ -114,6 +119,7 @@ class Probe {
   Answer send(const http::FormParams& form,
               std::vector<std::pair<std::string, std::string>> headers,
               http::HttpClientPool* via = nullptr);
+  Answer send_request(http::OutboundRequest req, http::HttpClientPool* via);
   std::map<TlsCert, std::unique_ptr<http::HttpClientPool>> mtls_pools_;
   std::string get(const std::string& url);  // body of a 200 GET, else ""
   const Target& target_;

@@ -21,6 +21,7 @@ const std::vector<Case>& all_cases() {
   static const std::vector<Case> cases = [] {
     std::vector<Case> v;
     add_request_cases(v);
+    add_form_cases(v);
     add_response_cases(v);
     add_scope_cases(v);
     add_dpop_cases(v);

@@ -17,6 +17,7 @@ grep -q '"FAILED": 0' "$out/remote.json"
 "$txlab" conform --target-url "$url" --exchanger-client x-svc-exchanger-to-api:exchanger-secret \
   --subject-client x-svc-subject-to-exchanger:subject-secret --audience api://x \
   --issuer-key "$(dirname "$scenario")/as-x-signing-key.pem" --issuer https://as-x.example \
+  --dpop-bound-client x-svc-dpop-to-api:dpop-secret \
   --json "$out/remote-keyed.json" >/dev/null
 python3 - "$out/remote-keyed.json" <<'PY'
 import json, sys
@@ -26,6 +27,7 @@ info = [c["id"] for c in r["cases"] if c["grade"] == "INFORMATIONAL"]
 assert all("issuer-key-mixup" in i or i == "rfc6749/5.2/unauthorized-client"
            or i.startswith("rfc8705/") for i in info), info
 assert any(c["id"] == "rfc7519/4.1.4/subject-access-token-expired" and c["grade"] == "OK" for c in r["cases"])
+assert any(c["id"] == "rfc9449/5.2/bound-client-without-proof-rejected" and c["grade"] == "OK" for c in r["cases"])
 PY
 
 # --only that matches nothing is a usage error; --list honours --only.
