@@ -356,6 +356,11 @@ bool tls_chain_unchecked(const AsDefects& d) { return on(d, "tls-chain-unchecked
 bool rejects_unknown_parameters(const AsDefects& d) { return on(d, "reject-unknown-parameters"); }
 bool keeps_empty_parameters(const AsDefects& d) { return on(d, "keep-empty-parameters"); }
 bool form_names_not_decoded(const AsDefects& d) { return on(d, "form-names-not-decoded"); }
+bool content_type_exact(const AsDefects& d) { return on(d, "content-type-exact"); }
+bool basic_scheme_case_sensitive(const AsDefects& d) {
+  return on(d, "basic-scheme-case-sensitive");
+}
+bool malformed_body_500(const AsDefects& d) { return on(d, "malformed-body-500"); }
 bool dpop_bound_unenforced(const AsDefects& d) { return on(d, "dpop-bound-unenforced"); }
 bool mtls_thumbprint_of_key(const AsDefects& d) { return on(d, "mtls-thumbprint-of-key"); }
 
@@ -389,6 +394,8 @@ void on_claims(const AsDefects& d, Json& claims, const Json& subject_claims,
   if (on(d, "copy-subject-jti") && subject_claims.contains("jti"))
     claims["jti"] = subject_claims["jti"];
   if (on(d, "constant-jti") && claims.contains("jti")) claims["jti"] = "txlab-constant-jti";
+  if (on(d, "client-id-of-subject") && subject_claims.contains("client_id"))
+    claims["client_id"] = subject_claims["client_id"];
   if (on(d, "quirk-aud-string") && claims.contains("aud") && claims["aud"].is_array() &&
       !claims["aud"].empty())
     claims["aud"] = claims["aud"][0];

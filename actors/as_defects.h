@@ -60,6 +60,12 @@ inline constexpr AsDefectInfo kAsDefects[] = {
      "RFC 6749 §3.2: parameters sent without a value are treated as omitted"},
     {"form-names-not-decoded",
      "RFC 8693 §2.1: the body is application/x-www-form-urlencoded (names decoded too)"},
+    {"client-id-of-subject",
+     "RFC 8693 §4.3: client_id names the client that requested the issued token"},
+    {"content-type-exact", "RFC 9110 §8.3.1: media types are case-insensitive, with parameters"},
+    {"basic-scheme-case-sensitive",
+     "RFC 9110 §11.1: the authentication scheme is case-insensitive"},
+    {"malformed-body-500", "RFC 6749 §5.2: a malformed request is invalid_request"},
     {"invalid-client-400",
      "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
     {"widen-scope", "RFC 6749 §3.3: issued scope never exceeds the subject's"},
@@ -266,6 +272,9 @@ bool tls_chain_unchecked(const AsDefects& d);
 bool rejects_unknown_parameters(const AsDefects& d);
 bool keeps_empty_parameters(const AsDefects& d);
 bool form_names_not_decoded(const AsDefects& d);
+bool content_type_exact(const AsDefects& d);
+bool basic_scheme_case_sensitive(const AsDefects& d);
+bool malformed_body_500(const AsDefects& d);
 // AS: a dpop_bound_access_tokens client may ask without a proof (self-check only).
 bool dpop_bound_unenforced(const AsDefects& d);
 // AS: x5t#S256 computed over the certificate's public key instead of the certificate.

@@ -376,11 +376,18 @@ bool AuthorizationServer::read_form(const http::Request& req, TokenRequest* tr,
     *failure = {TokenError::kInvalidRequest, std::move(d)};
     return false;
   };
-  // RFC 6749 §3.2: the token endpoint takes application/x-www-form-urlencoded.
+  // RFC 6749 §3.2: the token endpoint takes application/x-www-form-urlencoded (RFC 9110
+  // §8.3.1: type and subtype case-insensitive, parameters such as charset allowed).
   const std::string ct = req.header("Content-Type");
-  if (ct.rfind("application/x-www-form-urlencoded", 0) != 0)
-    return fail("content type must be application/x-www-form-urlencoded");
+  std::string media = ct.substr(0, ct.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  const bool form_type = defects::content_type_exact(env_.defects)
+                             ? ct == "application/x-www-form-urlencoded"
+                             : http::iequals(media, "application/x-www-form-urlencoded");
+  if (!form_type) return fail("content type must be application/x-www-form-urlencoded");
   auto form = http::parse_form(req.body);
+  if (!form && defects::malformed_body_500(env_.defects))
+    throw std::runtime_error("form parser failed");  // the deliberate defect: a 500
   if (!form) return fail("malformed form body");
   if (defects::form_names_not_decoded(env_.defects)) {
     // The deliberate defect: names taken as sent (a decoder that forgot them).
@@ -406,8 +413,10 @@ bool AuthorizationServer::read_form(const http::Request& req, TokenRequest* tr,
                .count(name))
         return fail("unknown parameter '" + name + "'");
   for (const auto& [name, value] : tr->form)
-    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value))
+    if (!http::is_valid_utf8(name) || !http::is_valid_utf8(value)) {
+      if (defects::malformed_body_500(env_.defects)) throw std::runtime_error("not UTF-8");
       return fail("form parameters must be UTF-8");
+    }
   // RFC 6749 §3.2: parameters MUST NOT be included more than once; RFC 8693 §2.1 allows
   // repeated audience and resource.
   if (!defects::accepts_duplicate_parameters(env_.defects)) {

@@ -126,6 +126,8 @@ const ClientRegistration* AuthorizationServer::authenticate(const http::Request&
   std::optional<http::BasicCredentials> creds;
   ClientAuthMethod method = ClientAuthMethod::kClientSecretBasic;
   if (!authz.empty()) {
+    if (defects::basic_scheme_case_sensitive(env_.defects) && authz.rfind("Basic ", 0) != 0)
+      return fail(TokenError::kInvalidClient, "client authentication failed");
     creds = http::parse_basic_authorization(authz);
     if (!creds) return fail(TokenError::kInvalidClient, "malformed Basic credentials");
     defects::on_basic_credentials(env_.defects, authz, creds->client_id, creds->client_secret);

@@ -95,6 +95,9 @@ struct Target {
   std::optional<Credentials> post_client;
   // A client registered with dpop_bound_access_tokens (RFC 9449 §5.2) that may exchange.
   std::optional<Credentials> dpop_bound_client;
+  // The exchanger itself is registered so (RFC 9449 §5.2): its requests carry a DPoP proof
+  // (with the server's nonce when it asks for one, §8), except where a case sends its own.
+  bool exchanger_dpop = false;
   std::vector<std::string> scopes_beyond_subject;
   // From discovery: grant_types_supported (nullopt: not advertised) and scopes_supported.
   std::optional<std::vector<std::string>> grant_types_supported;

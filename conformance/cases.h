@@ -10,7 +10,10 @@ namespace txlab::conformance {
 void add_request_cases(std::vector<Case>& out);
 // How the token endpoint reads a request: RFC 6749 §3.2 (unrecognized and empty parameters),
 // §2.3.1 (credentials not in the URI), RFC 8693 §2.1 (POST, form encoding).
-void add_form_cases(std::vector<Case>& out);      // RFC 8693 §2.1, RFC 6749 §2.3.1/§3.2/§5.2
+void add_form_cases(std::vector<Case>& out);
+// HTTP as RFC 9110 defines it (media type and auth scheme case, media type parameters) and
+// malformed bodies (RFC 6749 §5.2 invalid_request, never a server error).
+void add_http_cases(std::vector<Case>& out);      // RFC 8693 §2.1, RFC 6749 §2.3.1/§3.2/§5.2
 void add_response_cases(std::vector<Case>& out);  // RFC 8693 §2.2.1, §3; RFC 6749 §5.1; RFC 9068
 void add_subject_cases(
     std::vector<Case>& out);  // RFC 8693 §2.2.2 subject tokens and targets; RFC 8707

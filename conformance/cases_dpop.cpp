@@ -202,7 +202,7 @@ void add_dpop_cases(std::vector<Case>& out) {
                                 with.describe());
          form = p.valid_exchange(&error);
          if (!form) return failed("a subject token for the request", "none", error);
-         const Answer without = p.post(*form, Auth::kBasic, &c);
+         const Answer without = p.post_without_proof(*form, c);
          if (without.status == 200)
            return failed(
                "a refusal (no DPoP header)",

@@ -411,6 +411,32 @@ void add_response_cases(std::vector<Case>& out) {
          });
        }});
 
+  out.push_back(
+      {{"rfc8693/4.3/client-id-is-the-requester", "RFC 8693 §4.3", Level::kMust,
+        "The issued token's client_id is the exchanger, not the subject token's client",
+        "The client_id claim carries the client identifier of the OAuth 2.0 [RFC6749] client "
+        "that requested the token."},
+       [](Probe& p) {
+         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
+           auto jwt = a.issued_jwt();
+           if (!jwt) return informational("issued token is not a JWT");
+           const Json* cid = json_path(jwt->second, "client_id");
+           if (!cid || !cid->is_string())
+             return unimplemented(
+                 "the issued token carries no client_id (graded by "
+                 "rfc9068/2.2/required-claims)");
+           const std::string got = cid->get<std::string>();
+           if (got == p.target().exchanger.id) return ok("client_id " + got);
+           // A brokering AS relays a token its next AS issued to the broker's registration.
+           for (const auto& i : p.target().intermediaries)
+             if (got == i) return ok("client_id " + got + " (the broker's back-channel client)");
+           const std::string subject_client = json_str(p.subject_claims(), "client_id");
+           return failed(
+               "client_id " + p.target().exchanger.id,
+               "client_id " + got + (got == subject_client ? " (the subject token's client)" : ""));
+         });
+       }});
+
   auto type_case = [&](const char* id, const char* type, const char* title, bool id_token) {
     out.push_back(
         {{id, "RFC 8693 §3", Level::kMay, title,

@@ -2,12 +2,14 @@
 #include "conformance/probe.h"
 
 #include <atomic>
+#include <chrono>
 #include <regex>
 #include <utility>
 
 #include "sim/http/message.h"
 #include "sim/http/server.h"
 #include "sim/jose/base64url.h"
+#include "sim/jose/dpop.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 
@@ -377,6 +379,17 @@ Answer Probe::send(const http::FormParams& form,
   return send_request(std::move(req), via);
 }
 
+std::string Probe::dpop_proof() {
+  if (!dpop_key_) dpop_key_ = std::make_unique<jose::Key>(jose::Key::generate(jose::Alg::kES256));
+  static std::atomic<uint64_t> n{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return jose::dpop::make(*dpop_key_, "POST", token_endpoint_url(), now,
+                          "txlab-probe-" + std::to_string(n.fetch_add(1)), {},
+                          scratch("dpop-nonce"));
+}
+
 Answer Probe::send_raw(const std::string& method, const std::string& query, const std::string& body,
                        const std::string& content_type,
                        std::vector<std::pair<std::string, std::string>> headers) {
@@ -396,6 +409,31 @@ Answer Probe::send_raw(const std::string& method, const std::string& query, cons
 }
 
 Answer Probe::send_request(http::OutboundRequest req, http::HttpClientPool* via) {
+  bool has_proof = false;
+  for (const auto& [k, v] : req.headers) has_proof = has_proof || http::iequals(k, "DPoP");
+  if (!target_.exchanger_dpop || has_proof || suppress_proof_ || req.method != "POST")
+    return send_once(std::move(req), via);
+  // A DPoP-bound exchanger (RFC 9449 §5.2): every request carries a proof, retried once with
+  // the server's nonce (§8).
+  http::OutboundRequest first = req;
+  first.headers.emplace_back("DPoP", dpop_proof());
+  Answer a = send_once(std::move(first), via);
+  if (a.status == 400 && a.error() == "use_dpop_nonce" && !a.dpop_nonce.empty()) {
+    scratch("dpop-nonce") = a.dpop_nonce;
+    req.headers.emplace_back("DPoP", dpop_proof());
+    a = send_once(std::move(req), via);
+  }
+  return a;
+}
+
+Answer Probe::post_without_proof(const http::FormParams& form, const Credentials& c) {
+  suppress_proof_ = true;
+  Answer a = post(form, Auth::kBasic, &c);
+  suppress_proof_ = false;
+  return a;
+}
+
+Answer Probe::send_once(http::OutboundRequest req, http::HttpClientPool* via) {
   Answer a;
   auto res = (via ? *via : pool_).send(base_, req);
   ++requests_;

@@ -66,6 +66,8 @@ class Probe {
   // The exchanger's default authentication plus these extra header fields (DPoP proofs).
   Answer post_with(const http::FormParams& form,
                    const std::vector<std::pair<std::string, std::string>>& extra);
+  // Basic as `c` and no DPoP proof, even for a DPoP-bound exchanger (RFC 9449 §5.2 cases).
+  Answer post_without_proof(const http::FormParams& form, const Credentials& c);
   // RFC 8705 §2: the Target's mTLS client (client_id in the form, no secret) over a connection
   // presenting `cert`.
   Answer post_mtls(const http::FormParams& form, TlsCert cert,
@@ -120,6 +122,11 @@ class Probe {
               std::vector<std::pair<std::string, std::string>> headers,
               http::HttpClientPool* via = nullptr);
   Answer send_request(http::OutboundRequest req, http::HttpClientPool* via);
+  // A DPoP proof for the token endpoint with this run's key and the server's latest nonce.
+  std::string dpop_proof();
+  Answer send_once(http::OutboundRequest req, http::HttpClientPool* via);
+  std::unique_ptr<jose::Key> dpop_key_;
+  bool suppress_proof_ = false;
   std::map<TlsCert, std::unique_ptr<http::HttpClientPool>> mtls_pools_;
   std::string get(const std::string& url);  // body of a 200 GET, else ""
   const Target& target_;

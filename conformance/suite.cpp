@@ -22,6 +22,7 @@ const std::vector<Case>& all_cases() {
     std::vector<Case> v;
     add_request_cases(v);
     add_form_cases(v);
+    add_http_cases(v);
     add_response_cases(v);
     add_scope_cases(v);
     add_dpop_cases(v);

@@ -98,6 +98,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
     t.intermediaries.push_back(policy.broker->via.client_id);
   }
   t.exchanger = {exchanger->id, exchanger->secret};
+  t.exchanger_dpop = exchanger->dpop_bound_access_tokens;
   t.forbidden_audience_known = true;  // not among the exchanger's registered audiences
   if (!exchanger->audiences.empty()) t.audience = exchanger->audiences.front();
   t.profile = profile;

@@ -1,0 +1,96 @@
+// HTTP as the token endpoint must read it (RFC 9110): media types and authentication schemes
+// compared case-insensitively, media type parameters allowed; and malformed bodies answered
+// with a precise error (RFC 6749 §5.2 invalid_request), never a server error or no answer.
+#include "conformance/cases.h"
+#include "conformance/judge.h"
+#include "sim/http/form.h"
+
+namespace txlab::conformance {
+
+namespace {
+
+constexpr const char* kForm = "application/x-www-form-urlencoded";
+
+// The valid exchange sent with the exchanger's Basic credentials, a Content-Type and an
+// Authorization scheme as given: must be served like the plain one.
+Finding served_with(Probe& p, const std::string& content_type, const std::string& scheme) {
+  if (p.default_auth() != Auth::kBasic)
+    return unimplemented("the exchanger does not authenticate with Basic here");
+  const Credentials& c = p.target().exchanger;
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    const Answer plain = p.post(f);
+    if (plain.status != 200)
+      return failed("a served baseline exchange", plain.describe(),
+                    "precondition failed: the unchanged request is not served");
+    std::string error;
+    auto again = p.valid_exchange(&error);
+    if (!again) return failed("a subject token for the request", "none", error);
+    std::string basic = http::basic_authorization(c.id, c.secret);
+    basic = scheme + basic.substr(basic.find(' '));
+    const Answer a =
+        p.send_raw("POST", "", http::encode_form(*again), content_type, {{"Authorization", basic}});
+    if (a.status == 200) return ok(a.describe());
+    return failed("200, as with 'Content-Type: " + std::string(kForm) + "' and 'Basic'",
+                  a.describe());
+  });
+}
+
+// A body that is not a well-formed form (or not UTF-8): 400 invalid_request; another 4xx is
+// NON-STRICT, a token NON-STRICT (a lenient parser), a 5xx or no answer FAILED.
+Finding malformed(Probe& p, const std::string& damage) {
+  if (p.default_auth() != Auth::kBasic)
+    return unimplemented("the exchanger does not authenticate with Basic here");
+  const Credentials& c = p.target().exchanger;
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    const std::string body = http::encode_form(f) + "&" + damage;
+    const Answer a = p.send_raw("POST", "", body, kForm,
+                                {{"Authorization", http::basic_authorization(c.id, c.secret)}});
+    if (a.status == 400 && a.error() == "invalid_request") return ok(a.describe());
+    if (a.status == 200)
+      return non_strict("400 invalid_request", a.describe(),
+                        "served anyway: the malformed part was skipped or repaired");
+    if (a.status >= 400 && a.status < 500)
+      return non_strict("400 invalid_request", a.describe(),
+                        "refused, but RFC 6749 §5.2 names invalid_request for a malformed request");
+    return failed("400 invalid_request", a.describe(),
+                  "a malformed body must get an error response, not a server failure");
+  });
+}
+
+constexpr const char* kInvalidRequest =
+    "invalid_request: The request is missing a required parameter, includes an unsupported "
+    "parameter value (other than grant type), repeats a parameter, includes multiple "
+    "credentials, utilizes more than one mechanism for authenticating the client, or is "
+    "otherwise malformed.";
+
+}  // namespace
+
+void add_http_cases(std::vector<Case>& out) {
+  out.push_back(
+      {{"rfc9110/8.3.1/media-type-case-insensitive", "RFC 9110 §8.3.1", Level::kMust,
+        "Content-Type APPLICATION/X-WWW-FORM-URLENCODED is the form media type",
+        "The type and subtype tokens are case-insensitive."},
+       [](Probe& p) { return served_with(p, "APPLICATION/X-WWW-FORM-URLENCODED", "Basic"); }});
+  out.push_back(
+      {{"rfc9110/8.3.1/media-type-charset-parameter", "RFC 9110 §8.3.1", Level::kMust,
+        "Content-Type with '; charset=UTF-8' is the form media type",
+        "Content-Type = media-type ... media-type = type \"/\" subtype parameters"},
+       [](Probe& p) { return served_with(p, std::string(kForm) + "; charset=UTF-8", "Basic"); }});
+  out.push_back({{"rfc9110/11.1/basic-scheme-case-insensitive", "RFC 9110 §11.1", Level::kMust,
+                  "The Basic authentication scheme is matched case-insensitively ('basic')",
+                  "It uses a case-insensitive token as a means to identify the authentication "
+                  "scheme, followed by additional information necessary for achieving "
+                  "authentication via that scheme."},
+                 [](Probe& p) { return served_with(p, kForm, "basic"); }});
+  const std::vector<std::tuple<std::string, std::string, std::string>> bodies = {
+      {"bad-percent-escape", "A '%' not followed by two hex digits", "txlab=%ZZ"},
+      {"invalid-utf8", "A value that is not UTF-8 (%C3%28)", "txlab=%C3%28"},
+      {"truncated-escape", "A body ending in the middle of an escape", "txlab=%4"},
+  };
+  for (const auto& [id, title, damage] : bodies)
+    out.push_back({{"rfc6749/5.2/malformed-body-" + id, "RFC 6749 §5.2", Level::kMust,
+                    title + " is invalid_request, not a server error", kInvalidRequest},
+                   [damage = damage](Probe& p) { return malformed(p, damage); }});
+}
+
+}  // namespace txlab::conformance
