@@ -60,6 +60,10 @@ inline constexpr AsDefectInfo kAsDefects[] = {
      "RFC 6749 §3.2: parameters sent without a value are treated as omitted"},
     {"form-names-not-decoded",
      "RFC 8693 §2.1: the body is application/x-www-form-urlencoded (names decoded too)"},
+    {"leeway-thirty-minutes",
+     "RFC 7519 §4.1.4, §4.1.5: leeway is small, usually no more than a few minutes"},
+    {"exp-string-accepted", "RFC 7519 §4.1.4: exp MUST be a number (a NumericDate)"},
+    {"accept-missing-sub", "RFC 9068 §2.2: an access token's sub is REQUIRED"},
     {"client-id-of-subject",
      "RFC 8693 §4.3: client_id names the client that requested the issued token"},
     {"content-type-exact", "RFC 9110 §8.3.1: media types are case-insensitive, with parameters"},
@@ -200,6 +204,7 @@ struct TokenContext {
   std::function<std::vector<jose::Key>(const std::string& kid)> any_trusted_key;
   // GET a URL (jku / x5u defects only); "" on failure.
   std::function<std::string(const std::string& url)> fetch;
+  int64_t now_s = 0;  // the AS's clock (the leeway defect)
 };
 
 // After the strict verifier refused `token` with `strict`: the claims a defect accepts it
@@ -273,6 +278,7 @@ bool rejects_unknown_parameters(const AsDefects& d);
 bool keeps_empty_parameters(const AsDefects& d);
 bool form_names_not_decoded(const AsDefects& d);
 bool content_type_exact(const AsDefects& d);
+bool accepts_missing_sub(const AsDefects& d);
 bool basic_scheme_case_sensitive(const AsDefects& d);
 bool malformed_body_500(const AsDefects& d);
 // AS: a dpop_bound_access_tokens client may ask without a proof (self-check only).

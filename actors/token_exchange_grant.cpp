@@ -154,6 +154,7 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       return keys;
     };
     defect_ctx.fetch = [](const std::string& url) { return http_get_for_defect(url); };
+    defect_ctx.now_s = env_.clock->now_s();
   }
   auto describe = [](const jose::VerifiedJwt& v) {
     std::string d(jose::describe(v.status));
@@ -167,6 +168,12 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     if (!excused) return refuse({exchange::Status::kSubjectTokenInvalid, describe(subject)});
     subject.claims = *excused;
   }
+  // RFC 9068 §2.2: an access token names its subject (sub REQUIRED); without one there is no
+  // party to exchange for.
+  if (req.subject_type == kTypeAccessToken && !json_path(subject.claims, "sub") &&
+      !defects::accepts_missing_sub(env_.defects))
+    return refuse({exchange::Status::kSubjectTokenInvalid,
+                   "the subject access token has no sub (RFC 9068 §2.2: REQUIRED)"});
   const Json& sc = subject.claims;
 
   // ---- a DPoP-bound subject token (RFC 9449 §6.1 cnf.jkt) ----
@@ -211,6 +218,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
             {exchange::Status::kActorTokenInvalid, std::string(jose::describe(a.status))});
       a.claims = *excused;
     }
+    if (req.actor_type && *req.actor_type == kTypeAccessToken && !json_path(a.claims, "sub"))
+      return refuse({exchange::Status::kActorTokenInvalid,
+                     "the actor access token has no sub (RFC 9068 §2.2: REQUIRED)"});
     actor_claims = a.claims;
   }
 

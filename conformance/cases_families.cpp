@@ -245,6 +245,33 @@ const std::vector<ClaimProbe>& claim_probes() {
          return std::pair<Json, Json>{
              {{"nbf", target_now(p) + 3600}, {"exp", target_now(p) + 7200}}, Json::object()};
        }},
+      {"expired-beyond-leeway", "RFC 7519 §4.1.4", Level::kMust,
+       "a token expired ten minutes ago is refused (leeway is a few minutes at most)",
+       "The \"exp\" (expiration time) claim identifies the expiration time on or after which the "
+       "JWT MUST NOT be accepted for processing. ... Implementers MAY provide for some small "
+       "leeway, usually no more than a few minutes, to account for clock skew.",
+       false, 0,
+       [](const Probe& p) {
+         const int64_t past = target_now(p) - 600;
+         return std::pair<Json, Json>{{{"iat", past - 300}, {"exp", past}}, Json::object()};
+       }},
+      {"not-yet-valid-beyond-leeway", "RFC 7519 §4.1.5", Level::kMust,
+       "a token whose nbf lies ten minutes ahead is refused (leeway is a few minutes at most)",
+       "The \"nbf\" (not before) claim identifies the time before which the JWT MUST NOT be "
+       "accepted for processing. ... Implementers MAY provide for some small leeway, usually no "
+       "more than a few minutes, to account for clock skew.",
+       false, 0,
+       [](const Probe& p) {
+         return std::pair<Json, Json>{{{"nbf", target_now(p) + 600}, {"exp", target_now(p) + 3600}},
+                                      Json::object()};
+       }},
+      {"exp-not-a-number", "RFC 7519 §4.1.4", Level::kMust,
+       "a token whose exp is a string, not a number, is refused",
+       "Its value MUST be a number containing a NumericDate value.", false, 0,
+       [](const Probe& p) {
+         return std::pair<Json, Json>{{{"exp", std::to_string(target_now(p) + 3600)}},
+                                      Json::object()};
+       }},
       {"untrusted-issuer", "RFC 8725 §3.8", Level::kMust,
        "a trusted key's signature over an iss the target does not trust is refused",
        kKeysBelongToIssuer, false, 0,
@@ -288,6 +315,12 @@ const std::vector<ClaimProbe>& claim_probes() {
        false, 0,
        [](const Probe&) {
          return std::pair<Json, Json>{{{"exp", nullptr}}, Json::object()};
+       },
+       true},
+      {"missing-sub", "RFC 9068 §2.2", Level::kMust, "a JWT access token without sub is refused",
+       "sub REQUIRED - as defined in Section 4.1.2 of [RFC7519].", false, 0,
+       [](const Probe&) {
+         return std::pair<Json, Json>{{{"sub", nullptr}}, Json::object()};
        },
        true},
   };
@@ -370,12 +403,14 @@ void add_claim_cases(std::vector<Case>& out) {
              const std::string bad = mint(p, claims, header, probe->key);
              Finding r = grade_variants(p, slot, f->form, {bad}, {header_label(bad)});
              if (r.grade == Grade::kFailed && probe->access_token_only && !claims_rfc9068(p)) {
-               // RFC 7519 makes exp optional; only RFC 9068 access tokens must carry it.
+               // RFC 7519 makes exp and sub optional; only RFC 9068 access tokens must carry
+               // them.
                r.grade = Grade::kNonStrict;
-               r.note =
-                   "a token that never expires was accepted; RFC 9068 requires exp, but the target "
-                   "does not claim RFC "
-                   "9068 JWT access tokens (--jwt-access-tokens asserts it does)";
+               r.note = std::string(probe->slug == std::string("missing-exp")
+                                        ? "a token that never expires was accepted"
+                                        : "a token without sub was accepted") +
+                        "; RFC 9068 requires it, but the target does not claim RFC 9068 JWT "
+                        "access tokens (--jwt-access-tokens asserts it does)";
              }
              return r;
            }});
