@@ -64,6 +64,8 @@ inline constexpr AsDefectInfo kAsDefects[] = {
      "RFC 7519 §4.1.4, §4.1.5: leeway is small, usually no more than a few minutes"},
     {"exp-string-accepted", "RFC 7519 §4.1.4: exp MUST be a number (a NumericDate)"},
     {"accept-missing-sub", "RFC 9068 §2.2: an access token's sub is REQUIRED"},
+    {"client-id-from-body",
+     "RFC 6749 §3.2.1: the authenticated client is served, not a client_id parameter"},
     {"client-id-of-subject",
      "RFC 8693 §4.3: client_id names the client that requested the issued token"},
     {"content-type-exact", "RFC 9110 §8.3.1: media types are case-insensitive, with parameters"},

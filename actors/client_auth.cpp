@@ -150,6 +150,9 @@ const ClientRegistration* AuthorizationServer::authenticate(const http::Request&
   if (reg->auth != method)
     return fail(TokenError::kInvalidClient,
                 "client must authenticate with " + std::string(to_string(reg->auth)));
+  if (has_defect(env_.defects, "client-id-from-body"))
+    if (auto id = tr.param("client_id"); id && *id != reg->id)
+      if (const ClientRegistration* other = find(*id)) return other;  // the deliberate defect
   return reg;
 }
 

@@ -2,6 +2,7 @@
 #include "conformance/cases.h"
 #include "conformance/judge.h"
 #include "sim/http/oauth_error.h"
+#include "sim/json_util.h"
 
 namespace txlab::conformance {
 
@@ -342,6 +343,37 @@ void add_request_cases(std::vector<Case>& out) {
                    });
                  }});
 
+  out.push_back(
+      {{"rfc6749/3.2.1/body-client-id-does-not-override-authentication", "RFC 6749 §3.2.1",
+        Level::kMust, "A client_id in the body naming another client does not change who is served",
+        "The authorization server MUST: require client authentication for confidential clients "
+        "... authenticate the client if client authentication is included"},
+       [](Probe& p) {
+         if (p.default_auth() != Auth::kBasic)
+           return unimplemented("the exchanger does not authenticate with Basic here");
+         const auto& t = p.target();
+         const std::string other = t.post_client && t.post_client->id != t.exchanger.id
+                                       ? t.post_client->id
+                                   : t.unauthorized_client ? t.unauthorized_client->id
+                                                           : "txlab-conformance-other-client";
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           const Answer a = p.post(with(f, "client_id", other));
+           if (a.status >= 400 && a.status < 500) return ok(a.describe() + " (refused)");
+           if (a.status != 200)
+             return failed("a refusal or a token for the exchanger", a.describe());
+           auto jwt = a.issued_jwt();
+           if (!jwt) return unimplemented("the issued token is opaque: who it names is unknown");
+           std::string named = json_str(jwt->second, "client_id");
+           if (named.empty()) named = json_str(jwt->second, "azp");
+           if (named == other)
+             return failed("a token for the authenticated client " + t.exchanger.id,
+                           "a token for " + other +
+                               ", named only by the unauthenticated client_id parameter");
+           if (named.empty())
+             return unimplemented("the issued token names no client (client_id, azp)");
+           return ok("served as the authenticated client (" + named + ")");
+         });
+       }});
   out.push_back(
       {{"rfc6749/2.3.1/basic-credentials-form-urlencoded", "RFC 6749 §2.3.1", Level::kMust,
         "client_secret_basic credentials are form-urldecoded by the server",
