@@ -87,18 +87,23 @@ void add_form_cases(std::vector<Case>& out) {
        "a token"},
       {"resource", "An empty resource is treated as omitted"},
   };
-  for (const auto& [name, title] : empty)
-    out.push_back({{"rfc6749/3.2/empty-" +
-                        std::string(name == "requested_token_type" ? "requested-token-type"
-                                    : name == "actor_token_type"   ? "actor-token-type"
-                                                                   : name) +
-                        "-is-omitted",
-                    "RFC 6749 §3.2", Level::kMust, title, kSection32},
-                   [name = name](Probe& p) {
-                     return still_served(p, "the empty " + name, [&](http::FormParams f) {
-                       return with(std::move(f), name, "");
-                     });
-                   }});
+  for (const auto& [name, title] : empty) {
+    // Built member by member: GCC 12 at -O3 warns (maybe-uninitialized) on the braced form.
+    const std::string slug = name == "requested_token_type" ? "requested-token-type"
+                             : name == "actor_token_type"   ? "actor-token-type"
+                                                            : name;
+    Case c;
+    c.info.id = "rfc6749/3.2/empty-" + slug + "-is-omitted";
+    c.info.section = "RFC 6749 §3.2";
+    c.info.level = Level::kMust;
+    c.info.title = title;
+    c.info.requirement = kSection32;
+    c.check = [name = name](Probe& p) {
+      return still_served(p, "the empty " + name,
+                          [&](http::FormParams f) { return with(std::move(f), name, ""); });
+    };
+    out.push_back(std::move(c));
+  }
   out.push_back(
       {{"rfc8693/2.1/percent-encoded-names-and-values", "RFC 8693 §2.1", Level::kMust,
         "Every octet of every parameter name and value percent-encoded is the same request",
