@@ -68,19 +68,13 @@ std::string valid_proof(Probe& p) {
 // One valid exchange with a valid proof, answered once per run (a use_dpop_nonce answer is
 // retried once with the server's nonce, which later proofs carry too, RFC 9449 §8).
 const Answer& support(Probe& p) {
-  return p.once("dpop/support", [&p]() {
-    std::string error;
-    auto form = p.valid_exchange(&error);
-    if (!form) {
-      Answer a;
-      a.transport_error = "no subject token: " + error;
-      return a;
-    }
-    Answer a = p.post_with(*form, {{"DPoP", valid_proof(p)}});
+  return exchange_once(p, "dpop/support", [&p](const http::FormParams& f) {
+    Answer a = p.post_with(f, {{"DPoP", valid_proof(p)}});
     if (a.status == 400 && a.error() == "use_dpop_nonce" && !a.dpop_nonce.empty()) {
       p.scratch("dpop-nonce") = a.dpop_nonce;
-      form = p.valid_exchange(&error);
-      if (form) a = p.post_with(*form, {{"DPoP", valid_proof(p)}});
+      std::string error;
+      if (auto again = p.valid_exchange(&error))
+        a = p.post_with(*again, {{"DPoP", valid_proof(p)}});
     }
     return a;
   });

@@ -22,16 +22,7 @@ constexpr const char* kFormat =
 // A valid exchange as the exchanger sends it, answered once per run: what every case compares
 // with (a target that refuses this is judged elsewhere, rfc8693/2.1/valid-request-succeeds).
 const Answer& baseline(Probe& p) {
-  return p.once("form/baseline", [&p]() {
-    std::string error;
-    auto form = p.valid_exchange(&error);
-    if (!form) {
-      Answer a;
-      a.transport_error = "no subject token: " + error;
-      return a;
-    }
-    return p.post(*form);
-  });
+  return exchange_once(p, "form/baseline", [&p](const http::FormParams& f) { return p.post(f); });
 }
 
 // The valid exchange with `change` applied must still be served.

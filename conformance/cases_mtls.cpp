@@ -30,15 +30,8 @@ std::optional<Finding> not_configured(Probe& p) {
 
 // One exchange by the mTLS client with its registered certificate, answered once per run.
 const Answer& support(Probe& p) {
-  return p.once("mtls/support", [&p]() {
-    std::string error;
-    auto form = p.valid_exchange(&error);
-    if (!form) {
-      Answer a;
-      a.transport_error = "no subject token: " + error;
-      return a;
-    }
-    return p.post_mtls(*form, TlsCert::kRegistered);
+  return exchange_once(p, "mtls/support", [&p](const http::FormParams& f) {
+    return p.post_mtls(f, TlsCert::kRegistered);
   });
 }
 

@@ -27,6 +27,20 @@ Finding unimplemented(std::string note, std::string actual) {
 }
 Finding informational(std::string note) { return {Grade::kInformational, "", "", std::move(note)}; }
 
+const Answer& exchange_once(Probe& p, const std::string& key,
+                            const std::function<Answer(const http::FormParams&)>& send) {
+  return p.once(key, [&p, &send]() {
+    std::string error;
+    auto form = p.valid_exchange(&error);
+    if (!form) {
+      Answer a;
+      a.transport_error = "no subject token: " + error;
+      return a;
+    }
+    return send(*form);
+  });
+}
+
 bool is_profile(const Probe& p, Profile profile) { return p.target().profile == profile; }
 
 Finding expect_error(const Probe& p, const Answer& a, int status, const std::string& code,

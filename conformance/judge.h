@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -63,6 +64,11 @@ Finding with_successful_exchange(Probe& p, Fn&& fn) {
     return fn(a, form);
   });
 }
+
+// An answer computed once per run from a fresh valid exchange request (`send` sends it): the
+// shared precondition of a family of cases. "no subject token: ..." when none could be built.
+const Answer& exchange_once(Probe& p, const std::string& key,
+                            const std::function<Answer(const http::FormParams&)>& send);
 
 // Grades the answer to a request whose subject or actor token is unacceptable (a forgery, a
 // token with a bad claim): a 200 or a 5xx is FAILED; invalid_request OK (RFC 8693 §2.2.2),
