@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -117,6 +118,12 @@ usage:
         --unauthorized-client ID:SECRET   a client that may not exchange (unauthorized_client)
         --dpop-bound-client ID:SECRET     an exchanger registered to always use DPoP (RFC 9449
                                      §5.2 dpop_bound_access_tokens)
+        --ca FILE                    the CA (PEM) the target's https certificate chains to
+        --mtls-client ID:CERT:KEY    a client registered for tls_client_auth (or self-signed)
+                                     and its certificate (RFC 8705 cases; ID = the exchanger's
+                                     id makes it authenticate with the certificate throughout)
+        --mtls-other-subject CERT:KEY   a certificate of a trusted CA with another subject
+        --mtls-untrusted CERT:KEY    the client's subject from a CA the target does not trust
         --scope-beyond SCOPE         a scope the exchanger may hold but subject tokens lack
         --jwt-access-tokens          the target claims RFC 9068 JWT access tokens
         --honours-may-act            the target applies may_act (RFC 8693 §4.4 is a MAY)
@@ -140,8 +147,8 @@ struct Args {
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
       audience, forbidden_audience, profile = "common", junit_out, only, subject_audience,
-                                    subject_scope, unauthorized_client, dpop_bound_client,
-                                    semantics;
+                                    subject_scope, unauthorized_client, dpop_bound_client, ca_file,
+                                    mtls_client, mtls_other, mtls_untrusted, semantics;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
   bool strict = false, list = false, jwt_access_tokens = false, progress = false,
        honours_may_act = false;
@@ -242,6 +249,10 @@ Args parse(int argc, char** argv) {
         {"--subject-scope", &Args::subject_scope},
         {"--unauthorized-client", &Args::unauthorized_client},
         {"--dpop-bound-client", &Args::dpop_bound_client},
+        {"--ca", &Args::ca_file},
+        {"--mtls-client", &Args::mtls_client},
+        {"--mtls-other-subject", &Args::mtls_other},
+        {"--mtls-untrusted", &Args::mtls_untrusted},
         {"--semantics", &Args::semantics},
         {"--role", &Args::role},
         {"--k8s", &Args::k8s_dir},
@@ -356,6 +367,10 @@ Args parse(int argc, char** argv) {
         "--subject-scope",
         "--unauthorized-client",
         "--dpop-bound-client",
+        "--ca",
+        "--mtls-client",
+        "--mtls-other-subject",
+        "--mtls-untrusted",
         "--scope-beyond",
         "--jwt-access-tokens",
         "--honours-may-act",
@@ -927,6 +942,40 @@ int cmd_conform(const Args& a) {
     o.subject_scope = a.subject_scope;
     o.unauthorized_client = credentials("--unauthorized-client", a.unauthorized_client);
     o.dpop_bound_client = credentials("--dpop-bound-client", a.dpop_bound_client);
+    auto read_pem = [](const std::string& flag, const std::string& path) {
+      std::ifstream in(path);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!in.good() && text.empty()) usage_error(flag + ": cannot read " + path);
+      if (text.find("-----BEGIN ") == std::string::npos)
+        usage_error(flag + ": " + path + " is not PEM");
+      return text;
+    };
+    // CERT:KEY (paths without ':').
+    auto pair_of = [&](const std::string& flag, const std::string& v) {
+      const size_t c = v.find(':');
+      if (c == std::string::npos || c == 0 || c + 1 == v.size())
+        usage_error(flag + " needs CERT:KEY, got '" + v + "'");
+      return std::make_pair(read_pem(flag, v.substr(0, c)), read_pem(flag, v.substr(c + 1)));
+    };
+    if (!a.ca_file.empty()) o.tls_ca_pem = read_pem("--ca", a.ca_file);
+    if (!a.mtls_client.empty()) {
+      const size_t c = a.mtls_client.find(':');
+      if (c == std::string::npos || c == 0)
+        usage_error("--mtls-client needs ID:CERT:KEY, got '" + a.mtls_client + "'");
+      conformance::MtlsClient m;
+      m.client_id = a.mtls_client.substr(0, c);
+      std::tie(m.cert_pem, m.key_pem) = pair_of("--mtls-client", a.mtls_client.substr(c + 1));
+      if (!a.mtls_other.empty())
+        std::tie(m.wrong_subject_cert_pem, m.wrong_subject_key_pem) =
+            pair_of("--mtls-other-subject", a.mtls_other);
+      if (!a.mtls_untrusted.empty())
+        std::tie(m.untrusted_cert_pem, m.untrusted_key_pem) =
+            pair_of("--mtls-untrusted", a.mtls_untrusted);
+      if (o.tls_ca_pem.empty()) usage_error("--mtls-client needs --ca FILE (the server's CA)");
+      o.mtls = std::move(m);
+    } else if (!a.mtls_other.empty() || !a.mtls_untrusted.empty()) {
+      usage_error("--mtls-other-subject and --mtls-untrusted go with --mtls-client");
+    }
     o.scopes_beyond_subject = a.scopes_beyond;
     if (a.jwt_access_tokens) o.jwt_access_tokens = true;
     if (a.honours_may_act) o.honours_may_act = true;

@@ -48,6 +48,13 @@ std::optional<Finding> no_token(Probe& p) {
 // §2); another refusal is NON-STRICT; a token is FAILED.
 Finding expect_invalid_client(Probe& p, TlsCert cert) {
   if (auto n = not_configured(p)) return *n;
+  const MtlsClient& m = *p.target().mtls;
+  if ((cert == TlsCert::kWrongSubject && m.wrong_subject_cert_pem.empty()) ||
+      (cert == TlsCert::kUntrusted && m.untrusted_cert_pem.empty()))
+    return informational(std::string("no ") +
+                         (cert == TlsCert::kWrongSubject ? "certificate of another subject"
+                                                         : "certificate from an untrusted CA") +
+                         " was given (--mtls-other-subject / --mtls-untrusted CERT:KEY)");
   return with_valid_exchange(p, [&](const http::FormParams& form) {
     const Answer a = p.post_mtls(form, cert);
     if (a.status == 200) return failed("400/401 invalid_client", a.describe());

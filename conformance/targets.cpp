@@ -201,7 +201,15 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   t.token_endpoint = o.token_endpoint;
   std::string jwks = o.jwks_uri;
 
-  http::HttpClientPool pool(http::ClientOptions{o.timeout_ms, o.timeout_ms, 2});
+  // https with the given CA (--ca) is spoken by txlab's own client; otherwise the generic one.
+  auto options = [&o](size_t idle) {
+    http::ClientOptions c{o.timeout_ms, o.timeout_ms, idle};
+    if (!o.tls_ca_pem.empty())
+      c.tls = std::make_shared<const http::ClientOptions::Tls>(
+          http::ClientOptions::Tls{o.tls_ca_pem, "", ""});
+    return c;
+  };
+  http::HttpClientPool pool(options(2));
   if (!o.base_url.empty() && (t.token_endpoint.empty() || jwks.empty())) {
     std::string base = o.base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
@@ -251,7 +259,7 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   // A key given as PEM carries the RFC 7638 thumbprint as its kid, but the target may publish
   // the same key under a kid of its own (Keycloak derives another): sign with the published one.
   if (!jwks.empty() && !t.issuer_keys.empty()) {
-    http::HttpClientPool pool(http::ClientOptions{o.timeout_ms, o.timeout_ms, 1});
+    http::HttpClientPool pool(options(1));
     const Fetched published = get_json(pool, jwks);
     if (published.status == 200)
       for (auto& ik : t.issuer_keys)
@@ -267,18 +275,21 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   t.honours_may_act = o.honours_may_act;
   t.unauthorized_client = o.unauthorized_client;
   t.dpop_bound_client = o.dpop_bound_client;
+  t.tls_ca_pem = o.tls_ca_pem;
+  t.mtls = o.mtls;
   t.scopes_beyond_subject = o.scopes_beyond_subject;
   // Subject (and actor) tokens: client_credentials at the target itself.
   const Credentials subject = o.subject_client.value_or(o.exchanger);
   const std::string endpoint = t.token_endpoint;
   const int timeout = o.timeout_ms;
-  auto fetch = [subject, endpoint, timeout](std::string* err) -> std::optional<std::string> {
+  auto fetch = [subject, endpoint, timeout,
+                pool_options = options(1)](std::string* err) -> std::optional<std::string> {
     std::string base, path;
     if (!split_url(endpoint, &base, &path)) {
       *err = "token endpoint is not an http(s) URL";
       return std::nullopt;
     }
-    http::HttpClientPool pool(http::ClientOptions{timeout, timeout, 1});
+    http::HttpClientPool pool(pool_options);
     auto res = pool.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
                                                subject.id, subject.secret));
     if (res.status == 400 || res.status == 401) {
@@ -312,7 +323,7 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
   if (o.subject_client && o.subject_client->id != o.exchanger.id) {
     std::string base, path;
     if (split_url(endpoint, &base, &path)) {
-      http::HttpClientPool own(http::ClientOptions{timeout, timeout, 1});
+      http::HttpClientPool own(options(1));
       auto res = own.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
                                                 o.exchanger.id, o.exchanger.secret));
       auto j = Json::parse(res.body, nullptr, false);

@@ -39,6 +39,8 @@ struct RemoteOptions {
   std::optional<bool> honours_may_act;     // --honours-may-act
   std::optional<Credentials> unauthorized_client;
   std::optional<Credentials> dpop_bound_client;  // --dpop-bound-client
+  std::string tls_ca_pem;                        // --ca: the CA the target's https chains to
+  std::optional<MtlsClient> mtls;                // --mtls-client and its other certificates
   std::vector<std::string> scopes_beyond_subject;
 };
 
