@@ -72,6 +72,7 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"basic-scheme-case-sensitive",
      "RFC 9110 §11.1: the authentication scheme is case-insensitive"},
     {"malformed-body-500", "RFC 6749 §5.2: a malformed request is invalid_request"},
+    {"oversized-token-500", "RFC 6749 §5.2: an oversized subject token gets an error response"},
     {"invalid-client-400",
      "RFC 6749 §5.2: invalid_client via Authorization header is 401 with WWW-Authenticate"},
     {"widen-scope", "RFC 6749 §3.3: issued scope never exceeds the subject's"},

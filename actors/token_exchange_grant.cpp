@@ -161,6 +161,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     if (!v.detail.empty()) d += " (" + v.detail + ")";
     return d;
   };
+  if (subject.status == jose::VerifyStatus::kTokenTooLarge &&
+      has_defect(env_.defects, "oversized-token-500"))
+    throw std::runtime_error("token buffer exceeded");  // the deliberate defect: a 500
   if (!subject.ok()) {
     defect_ctx.slot = defects::Slot::kSubject;
     defect_ctx.jwt_type = req.subject_type == kTypeJwt;

@@ -82,6 +82,24 @@ void add_http_cases(std::vector<Case>& out) {
                   "scheme, followed by additional information necessary for achieving "
                   "authentication via that scheme."},
                  [](Probe& p) { return served_with(p, kForm, "basic"); }});
+  out.push_back(
+      {{"rfc6749/5.2/oversized-subject-token", "RFC 6749 §5.2", Level::kMust,
+        "A 300 KiB subject_token is refused with a 4xx error, not a server error", kInvalidRequest},
+       [](Probe& p) {
+         return with_valid_exchange(p, [&](const http::FormParams& f) {
+           const Answer a = p.post(replaced(f, "subject_token", std::string(300 * 1024, 'a')));
+           if (a.status == 413 || (a.status >= 400 && a.status < 500 && !a.error().empty()))
+             return ok(a.describe());
+           if (a.status >= 400 && a.status < 500)
+             return non_strict("a 4xx OAuth error (or 413)", a.describe(),
+                               "refused, but without an OAuth error body (RFC 6749 §5.2)");
+           if (a.status == 0 && !a.timed_out())
+             return non_strict("a 4xx OAuth error (or 413)", a.describe(),
+                               "the connection was closed without an answer");
+           return failed("a 4xx OAuth error (or 413)", a.describe(),
+                         "an oversized parameter must get an error response");
+         });
+       }});
   const std::vector<std::tuple<std::string, std::string, std::string>> bodies = {
       {"bad-percent-escape", "A '%' not followed by two hex digits", "txlab=%ZZ"},
       {"invalid-utf8", "A value that is not UTF-8 (%C3%28)", "txlab=%C3%28"},
