@@ -2,6 +2,8 @@
 #include "actors/as_defects.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <sstream>
 
 #include <openssl/pem.h>
@@ -95,14 +97,177 @@ bool signature_status(S s) {
          s == S::kAlgNone || s == S::kAlgNotAllowed;
 }
 
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// How a careless comparison sees two identifiers alike: one a prefix of the other, letter case
+// and a trailing slash ignored.
+bool loosely_equal(std::string a, std::string b) {
+  a = lower(a);
+  b = lower(b);
+  while (!a.empty() && a.back() == '/') a.pop_back();
+  while (!b.empty() && b.back() == '/') b.pop_back();
+  return !a.empty() && !b.empty() && (a.rfind(b, 0) == 0 || b.rfind(a, 0) == 0);
+}
+
+// The first value of member `name` in a JSON object text (a first-wins parser's view).
+std::optional<Json> first_member(const std::string& text, const std::string& name) {
+  const std::string key = "\"" + name + "\"";
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t colon = text.find(':', at + key.size());
+  if (colon == std::string::npos) return std::nullopt;
+  size_t end = colon + 1;
+  while (end < text.size() && text[end] != ',' && text[end] != '}') ++end;
+  Json v = Json::parse(text.substr(colon + 1, end - colon - 1), nullptr, false);
+  if (v.is_discarded()) return std::nullopt;
+  return v;
+}
+
+// The P-256 group order (r and s must lie in [1, n-1]).
+const unsigned char kOrder[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
+                                  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17,
+                                  0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+bool out_of_range(const std::string& half) {
+  if (half.find_first_not_of('\0') == std::string::npos) return true;
+  return half.size() == 32 && std::memcmp(half.data(), kOrder, 32) >= 0;
+}
+
+// ASN.1 DER ECDSA-Sig-Value to R || S of `width` octets each; "" when not DER.
+std::string der_to_raw(const std::string& der, size_t width) {
+  auto p = reinterpret_cast<const unsigned char*>(der.data());
+  if (der.size() < 8 || p[0] != 0x30 || p[1] != der.size() - 2) return {};
+  std::string out;
+  size_t i = 2;
+  for (int n = 0; n < 2; ++n) {
+    if (i + 2 > der.size() || p[i] != 0x02) return {};
+    const size_t len = p[i + 1];
+    if (i + 2 + len > der.size()) return {};
+    std::string v = der.substr(i + 2, len);
+    while (v.size() > width && v[0] == '\0') v.erase(0, 1);
+    if (v.size() > width) return {};
+    out += std::string(width - v.size(), '\0') + v;
+    i += 2 + len;
+  }
+  return out;
+}
+
+// The bug-class defects, for the slot whose defects carry `prefix` ("" or "actor-"). The strict
+// verifier refused the token with `s`; these accept it the way a careless verifier would.
+std::optional<Json> class_accept(const AsDefects& d, const std::string& prefix,
+                                 const TokenContext& ctx, std::string_view raw, S s) {
+  auto is = [&](const char* name) { return on(d, prefix + name); };
+  const std::string token(raw);
+  // Serialization: extra segments ignored, the JSON serialization read as if compact.
+  std::string compact = token;
+  if (is("extra-segments-ignored") && s == S::kMalformed) {
+    size_t dots = 0, third = std::string::npos;
+    for (size_t i = 0; i < token.size(); ++i)
+      if (token[i] == '.' && ++dots == 3) third = i;
+    if (third != std::string::npos) compact = token.substr(0, third);
+  }
+  if (prefix.empty() && on(d, "jws-json-accepted") && s == S::kMalformed && !token.empty() &&
+      token[0] == '{') {
+    const Json j = Json::parse(token, nullptr, false);
+    if (j.is_object())
+      compact =
+          json_str(j, "protected") + "." + json_str(j, "payload") + "." + json_str(j, "signature");
+  }
+  auto t = parse(compact);
+  const auto split = jose::split_compact(compact);
+  // A header or payload with duplicate members: the first one wins.
+  Json header = t ? t->header : Json();
+  Json claims = t ? t->claims : Json();
+  if (split &&
+      ((is("duplicate-claims-first-wins") && s == S::kBadPayloadJson) ||
+       (prefix.empty() && on(d, "duplicate-header-first-wins") && s == S::kBadHeaderJson))) {
+    const std::string htext = jose::base64url_decode(split->header_b64).value_or("");
+    const std::string ptext = jose::base64url_decode(split->payload_b64).value_or("");
+    header = Json::parse(htext, nullptr, false);
+    claims = Json::parse(ptext, nullptr, false);
+    if (header.is_discarded() || claims.is_discarded()) return std::nullopt;
+    if (is("duplicate-claims-first-wins") && s == S::kBadPayloadJson)
+      for (const char* m : {"exp", "iss", "aud", "nbf"})
+        if (auto first = first_member(ptext, m)) claims[m] = *first;
+    if (prefix.empty() && on(d, "duplicate-header-first-wins") && s == S::kBadHeaderJson)
+      if (auto first = first_member(htext, "alg")) header["alg"] = *first;
+  }
+  if (!split || !header.is_object() || !claims.is_object()) return std::nullopt;
+  const std::string input(split->signing_input);
+  std::string sig = jose::base64url_decode(split->signature_b64).value_or("");
+  const std::string alg = json_str(header, "alg"), kid = json_str(header, "kid");
+  std::string iss = json_str(claims, "iss");
+  // iss compared loosely: the trusted issuer it resembles speaks for it.
+  if (is("iss-near-miss-accepted") && s == S::kIssuerNotTrusted)
+    for (const auto& trusted : ctx.trusted_issuers)
+      if (loosely_equal(iss, trusted)) iss = trusted;
+  const bool aud_loose =
+      prefix.empty() && on(d, "aud-near-miss-accepted") && s == S::kAudienceMismatch && [&] {
+        const Json aud = claims.value("aud", Json());
+        for (const auto& a : ctx.accepted_audiences)
+          for (const auto& v : aud.is_array() ? aud : Json::array({aud}))
+            if (v.is_string() && loosely_equal(v.get<std::string>(), a)) return true;
+        return false;
+      }();
+  if (!ctx.issuer_key) return std::nullopt;
+  auto key = ctx.issuer_key(iss, kid);
+  if (!key) return std::nullopt;
+  auto verified = [&](jose::Alg a, const std::string& signature) {
+    return jose::verify_bytes(*key, a, input, signature);
+  };
+  const auto header_alg = jose::alg_from_string(alg);
+  bool ok = header_alg && *header_alg == key->alg() && verified(key->alg(), sig);
+  if (!ok && is("alg-from-key") &&
+      (s == S::kKeyAlgMismatch || s == S::kAlgNotAllowed || s == S::kSignatureInvalid))
+    ok = verified(key->alg(), sig);  // the key's algorithm, whatever the header says
+  if (!ok && is("accept-psychic-signature") && alg == "ES256" && sig.size() == 64 &&
+      (out_of_range(sig.substr(0, 32)) || out_of_range(sig.substr(32))))
+    ok = true;  // CVE-2022-21449: the verifier never checked r, s in [1, n-1]
+  if (!ok && prefix.empty() && on(d, "signature-trailing-bytes") && sig.size() > 64)
+    ok = verified(key->alg(), sig.substr(0, sig.size() - 1));
+  if (!ok && prefix.empty() && on(d, "accept-der-signature") && alg.rfind("ES", 0) == 0)
+    if (std::string raw_sig = der_to_raw(sig, 32); !raw_sig.empty())
+      ok = verified(key->alg(), raw_sig);
+  if (!ok) return std::nullopt;
+  const bool accepted_because = s == S::kMalformed || s == S::kBadHeaderJson ||
+                                s == S::kBadPayloadJson || s == S::kKeyAlgMismatch ||
+                                s == S::kAlgNotAllowed || s == S::kSignatureInvalid ||
+                                s == S::kIssuerNotTrusted || aud_loose;
+  if (!accepted_because) return std::nullopt;
+  // Whatever the careless parser read must still look valid to it.
+  if (claims.contains("exp") && claims["exp"].is_number() &&
+      claims["exp"].get<double>() < static_cast<double>(ctx.now_s))
+    return std::nullopt;
+  if (s == S::kAudienceMismatch && !aud_loose) return std::nullopt;
+  return claims;
+}
+
+// An exp or nbf that is not a non-negative integer is treated as absent.
+bool numericdate_ignored(const AsDefects& d, const Json& claims, S s) {
+  if (!on(d, "numericdate-non-integer-ignored")) return false;
+  if (s != S::kExpired && s != S::kNotYetValid && s != S::kBadTimeClaim) return false;
+  for (const char* m : {"exp", "nbf"}) {
+    if (!claims.contains(m)) continue;
+    const Json& v = claims[m];
+    if (v.is_number_float() || (v.is_number_integer() && v.get<int64_t>() <= 0)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
                                   std::string_view token, const jose::VerifiedJwt& strict) {
   if (d.empty()) return std::nullopt;
+  if (auto c =
+          class_accept(d, ctx.slot == Slot::kSubject ? "" : "actor-", ctx, token, strict.status))
+    return c;
   auto t = parse(token);
   if (!t) return std::nullopt;
   const S s = strict.status;
+  if (ctx.slot == Slot::kSubject && numericdate_ignored(d, t->claims, s)) return t->claims;
   const std::string alg = json_str(t->header, "alg");
   const std::string kid = json_str(t->header, "kid");
   const std::string iss = json_str(t->claims, "iss");
@@ -157,7 +322,9 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
       return claims;
     }
   }
-  if (on(d, "exp-string-accepted") && s == S::kBadTimeClaim) return accept();
+  if (on(d, "exp-string-accepted") && s == S::kBadTimeClaim && t->claims.contains("exp") &&
+      t->claims["exp"].is_string())
+    return accept();
   if (on(d, "accept-missing-exp") && s == S::kExpMissing) return accept();
   if (on(d, "accept-reissued-token") && s == S::kAudienceMismatch) {
     for (const auto& a : ctx.client_audiences)
@@ -346,9 +513,11 @@ void on_basic_credentials(const AsDefects& d, std::string_view authorization, st
   secret = raw->substr(colon + 1);
 }
 
-bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& secret) {
+bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& secret,
+                            const std::string& registered) {
   return (on(d, "accept-empty-secret") && secret.empty()) ||
-         (on(d, "post-secret-unchecked") && post);
+         (on(d, "post-secret-unchecked") && post) ||
+         (on(d, "secret-prefix-compare") && !secret.empty() && registered.rfind(secret, 0) == 0);
 }
 
 void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy) {

@@ -1,6 +1,9 @@
 // Token endpoint client authentication: client_secret_basic and client_secret_post
 // (RFC 6749 §2.3.1), private_key_jwt (RFC 7523 §2.2, §3), and the mutual-TLS methods
 // tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2).
+#include <algorithm>
+#include <cctype>
+
 #include <openssl/crypto.h>
 
 #include "actors/as_defects.h"
@@ -45,7 +48,8 @@ const ClientRegistration* AuthorizationServer::authenticate(const http::Request&
   const int methods =
       (!authz.empty() ? 1 : 0) + (body_secret ? 1 : 0) + (assertion || assertion_type ? 1 : 0);
   // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
-  if (methods > 1)
+  const bool body_rescues = has_defect(env_.defects, "basic-failure-falls-back-to-body");
+  if (methods > 1 && !(body_rescues && methods == 2 && !authz.empty() && body_secret))
     return fail(TokenError::kInvalidRequest, "more than one client authentication method used");
 
   if (assertion || assertion_type) {
@@ -137,14 +141,24 @@ const ClientRegistration* AuthorizationServer::authenticate(const http::Request&
   }
   if (!creds) return fail(TokenError::kInvalidClient, "client authentication required");
   const ClientRegistration* reg = find(creds->client_id);
+  if (!reg && has_defect(env_.defects, "client-id-case-insensitive"))
+    for (const auto& c : spec_.clients)  // the deliberate defect: ids compared ignoring case
+      if (c.id.size() == creds->client_id.size() &&
+          std::equal(c.id.begin(), c.id.end(), creds->client_id.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          }))
+        reg = find(c.id);
   if (!reg) {
     *failure = {TokenError::kInvalidClient, "client authentication failed", true};
     return nullptr;
   }
-  const bool secret_ok =
+  bool secret_ok =
       constant_time_equal(current_secret(reg->id), creds->client_secret) ||
       defects::secret_accepted_anyway(env_.defects, method == ClientAuthMethod::kClientSecretPost,
-                                      creds->client_secret);
+                                      creds->client_secret, current_secret(reg->id));
+  if (!secret_ok && body_rescues && body_secret && tr.param("client_id") == reg->id)
+    secret_ok = constant_time_equal(current_secret(reg->id), *body_secret);  // the defect
   if (reg->auth == ClientAuthMethod::kPrivateKeyJwt || is_tls_auth(reg->auth) || !secret_ok)
     return fail(TokenError::kInvalidClient, "client authentication failed");
   if (reg->auth != method)

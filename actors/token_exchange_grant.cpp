@@ -155,6 +155,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     };
     defect_ctx.fetch = [](const std::string& url) { return http_get_for_defect(url); };
     defect_ctx.now_s = env_.clock->now_s();
+    for (const auto& [iss, src] : impl_->trusted_sources) defect_ctx.trusted_issuers.push_back(iss);
+    defect_ctx.accepted_audiences = accepted_aud;
   }
   auto describe = [](const jose::VerifiedJwt& v) {
     std::string d(jose::describe(v.status));

@@ -858,6 +858,10 @@ int cmd_conform(const Args& a) {
   if (!a.only.empty() && conformance::count_selected(a.only) == 0)
     usage_error("--only '" + a.only + "' matches no case (see txlab conform --list)");
   if (a.list) {
+    if (!a.json_out.empty())
+      return write_output(a.json_out, safe_dump(conformance::render_list_json(a.only), 2) + "\n")
+                 ? 0
+                 : 2;
     std::cout << conformance::render_list(a.only);
     return 0;
   }

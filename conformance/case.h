@@ -18,13 +18,20 @@ class Clock;
 
 namespace txlab::conformance {
 
-enum class Level { kMust, kShould, kMay };
+// The BCP 14 keyword of the quoted sentence (RFC 2119, RFC 8174); kNone: the case rests on no
+// normative sentence (a definition, a description) and is INFORMATIONAL at most.
+enum class Level { kMust, kShould, kMay, kNone };
+// Whom the quoted sentence binds. Only a sentence binding the server under test can fail it: a
+// sentence that binds the client, a token's producer, a resource server or a JOSE library makes
+// a case NON-STRICT at most (the server tolerated what another party must not do).
+enum class Binds { kServer, kClient, kProducer, kResourceServer, kLibrary };
 enum class Grade { kOk, kNonStrict, kInformational, kUnimplemented, kFailed };
 // rfc8693: the RFC's literal text; common: widespread practice accepted (invalid_grant for bad
 // subject tokens); keycloak: Keycloak's documented deviations graded NON-STRICT.
 enum class Profile { kRfc8693, kCommon, kKeycloak };
 
 std::string_view to_string(Level l);
+std::string_view to_string(Binds b);
 std::string_view to_string(Grade g);
 std::string_view to_string(Profile p);
 std::optional<Profile> profile_from_string(std::string_view s);
@@ -132,6 +139,9 @@ struct Finding {
   std::string expected;
   std::string actual;
   std::string note;  // why NON-STRICT / UNIMPLEMENTED / INFORMATIONAL
+  // The id of the case that names the root cause when this one could not be graded because of
+  // it (UNIMPLEMENTED: the feature it needs has no effect at the target).
+  std::string cause = {};
 };
 
 struct CaseInfo {
@@ -143,7 +153,17 @@ struct CaseInfo {
   // False for the few cases that do not depend on a working token exchange (unknown grant,
   // client authentication): they still run against a server without the grant.
   bool needs_exchange = true;
+  Binds binds = Binds::kServer;  // whom the quoted sentence binds
+  // A case whose FAILED grade means this one cannot be judged (it names the root cause: a slot
+  // or feature with no observable effect). Then this case is UNIMPLEMENTED and points at it.
+  std::string depends_on = {};
 };
+
+// The grade a finding may have given the sentence behind the case (one place, pure): a MUST
+// may fail a server; a SHOULD is NON-STRICT at most; a MAY never fails (UNIMPLEMENTED at most,
+// when the server chose not to); a sentence that binds another party is NON-STRICT at most; no
+// normative sentence at all is INFORMATIONAL.
+Finding bounded_by_sentence(const CaseInfo& info, Finding f);
 
 class Probe;
 struct Case {

@@ -24,6 +24,10 @@ void add_mtls_cases(std::vector<Case>& out);  // RFC 8705 §2, §2.1, §3.1 (mut
 // Probe families: forgeries and bad claims for subject and actor tokens of each type; the
 // issued token re-exchanged (RFC 7515 §5.2, RFC 7519 §4.1, RFC 8725 §3).
 void add_family_cases(std::vector<Case>& out);
+// Probes by bug class on every slot: near-miss comparisons, parser differentials, the
+// signature's algorithm, exact client authentication (RFC 7519 §2/§4, RFC 7515 §4/§5.2,
+// RFC 8725 §3.8, RFC 6749 §5.2).
+void add_class_cases(std::vector<Case>& out);
 // Judged last, over everything the run saw (RFC 6749 §5.2 character set of every error).
 void add_summary_cases(std::vector<Case>& out);
 

@@ -1,13 +1,15 @@
 // Probe families: every negative check in the shapes real bugs take, for the subject token and
 // the actor token, and for each token type the target accepts (RFC 8693 §2.1 subject_token_type
 // / actor_token_type: access_token, jwt).
-//  - forgeries (RFC 7515 §5.2, RFC 8725 §3.1/§3.2/§3.10): no key of the issuer is needed;
+//  - forgeries (RFC 7515 §5.2, RFC 7518 §3.4/§3.6, RFC 7519 §7.2, RFC 8725 §3.1/§3.8): no key
+//    of the issuer is needed;
 //  - claims (RFC 7519 §4.1, RFC 7515 §4.1.11, RFC 8725 §3.8): signed with a trusted issuer's key
 //    (built-in targets, --issuer-key, --serve-issuer), INFORMATIONAL without one;
 //  - the issued token presented again as a subject token (RFC 7519 §4.1.3).
 #include "conformance/cases.h"
 #include "conformance/forge.h"
 #include "conformance/judge.h"
+#include "conformance/slots.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 
@@ -17,150 +19,11 @@ using Json = nlohmann::json;
 
 namespace {
 
-enum class Role { kSubject, kActor };
-
-struct Slot {
-  Role role;
-  const char* type;       // token type URI
-  const char* type_slug;  // "access-token" / "jwt"
-};
-
-const Slot kSlots[] = {{Role::kSubject, kTypeAccess, "access-token"},
-                       {Role::kSubject, kTypeJwt, "jwt"},
-                       {Role::kActor, kTypeAccess, "access-token"},
-                       {Role::kActor, kTypeJwt, "jwt"}};
-
-const char* role_name(Role r) { return r == Role::kSubject ? "subject" : "actor"; }
-
-std::string section_id(const std::string& section) {
-  // "RFC 8725 §3.10" -> "rfc8725/3.10"
-  std::string out;
-  for (char c : section) {
-    if (c == ' ') continue;
-    if (std::isalpha(static_cast<unsigned char>(c)))
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    else if (std::isdigit(static_cast<unsigned char>(c)) || c == '.')
-      out += c;
-    else if (out.find('/') == std::string::npos && !out.empty() &&
-             std::isdigit(static_cast<unsigned char>(out.back())))
-      out += '/';
-  }
-  return out;
-}
-
-// The request that presents `token` in the slot, everything else valid.
-http::FormParams request_for(const Slot& s, const http::FormParams& valid,
-                             const std::string& token) {
-  if (s.role == Role::kSubject)
-    return replaced(replaced(valid, "subject_token", token), "subject_token_type", s.type);
-  return with(with(valid, "actor_token", token), "actor_token_type", s.type);
-}
-
-// A valid request to build a baseline on; without one, `failure` says why (as a no-answer).
-std::optional<http::FormParams> base_form(Probe& p, Answer* failure) {
-  std::string err;
-  auto f = p.valid_exchange(&err);
-  if (!f) failure->transport_error = "no subject token: " + err;
-  return f;
-}
-
-// Does the target accept a valid token in this slot? Asked once per run. The answer (200 or
-// the refusal) decides whether the slot's negative cases mean anything.
-const Answer& slot_baseline(Probe& p, const Slot& s) {
-  const std::string key = std::string("slot-baseline/") + role_name(s.role) + "/" + s.type;
-  return p.once(key, [&]() {
-    Answer a;
-    auto f = base_form(p, &a);
-    if (!f) return a;
-    std::string token = f->at(1).second;
-    if (s.role == Role::kActor) {
-      std::string err;
-      auto actor = p.actor_token(&err);
-      if (!actor) {
-        a.transport_error = "no actor token: " + err;
-        return a;
-      }
-      token = *actor;
-    }
-    return p.post(request_for(s, *f, token));
-  });
-}
-
-std::string slot_label(const Slot& s) {
-  return std::string(role_name(s.role)) + " token of type " + s.type;
-}
-
-// UNIMPLEMENTED when the slot's valid baseline was not accepted: a refusal of the bad token
-// would prove nothing.
-std::optional<Finding> slot_unusable(Probe& p, const Slot& s) {
-  const Answer& base = slot_baseline(p, s);
-  if (base.status == 200) return std::nullopt;
-  if (base.status == 0 && base.transport_error.rfind("no ", 0) == 0) {
-    if (s.role == Role::kActor)
-      return unimplemented("no actor token available: " + base.transport_error);
-    return failed("a subject token for the request", "none",
-                  "precondition failed: " + base.transport_error);
-  }
-  return unimplemented("the target does not accept a valid " + slot_label(s), base.describe());
-}
-
-// A fresh valid token for the slot (and the valid request around it).
-struct Fresh {
-  http::FormParams form;
-  std::string token;
-};
-std::optional<Fresh> fresh(Probe& p, const Slot& s, Finding* failure) {
-  std::string err;
-  auto f = p.valid_exchange(&err);
-  if (!f) {
-    *failure = failed("a subject token for the request", "none", "precondition failed: " + err);
-    return std::nullopt;
-  }
-  Fresh out{*f, f->at(1).second};
-  if (s.role == Role::kActor) {
-    auto actor = p.actor_token(&err);
-    if (!actor) {
-      *failure = unimplemented("no actor token available: " + err);
-      return std::nullopt;
-    }
-    out.token = *actor;
-  }
-  return out;
-}
-
-// Grades each variant; the first one that is not refused decides.
-Finding grade_variants(Probe& p, const Slot& s, const http::FormParams& valid,
-                       const std::vector<std::string>& variants,
-                       const std::vector<std::string>& labels) {
-  Finding worst = ok();
-  std::vector<Deviation> extra;
-  for (size_t i = 0; i < variants.size(); ++i) {
-    Answer a = p.post(request_for(s, valid, variants[i]));
-    Finding f = expect_refused(p, a, extra);
-    if (f.grade == Grade::kFailed) {
-      f.actual = (labels.size() > i ? labels[i] + ": " : "") + f.actual;
-      // Say whether the actor was used or ignored; either way RFC 8693 §2.2.2 requires an error
-      // response for an invalid actor_token.
-      if (auto jwt = a.issued_jwt(); jwt && s.role == Role::kActor && a.status == 200)
-        f.note += jwt->second.contains("act")
-                      ? "; the issued token names an actor (act)"
-                      : "; the actor token was ignored (no act in the issued token), yet "
-                        "RFC 8693 §2.2.2 requires an error for an invalid actor_token";
-      return f;
-    }
-    if (worst.grade == Grade::kOk && f.grade != Grade::kOk) worst = f;
-    if (worst.grade == Grade::kOk) worst.actual = a.describe();
-  }
-  return worst;
-}
-
-std::string header_label(const std::string& token) {
-  auto d = jose::decode_unverified(token);
-  if (!d) return "token";
-  Json h = d->first;
-  for (const char* big : {"jwk", "x5c"})
-    if (h.contains(big)) h[big] = "…";
-  return "header " + h.dump();
+// The actor slot is worth probing only when the target validates actor tokens at all (RFC 8693
+// §2.1); otherwise every actor-slot case would fail for that one cause.
+CaseInfo slot_info(const Slot& s, CaseInfo info) {
+  if (s.role == Role::kActor) info.depends_on = kActorValidatedId;
+  return info;
 }
 
 void add_forgery_cases(std::vector<Case>& out) {
@@ -172,7 +35,8 @@ void add_forgery_cases(std::vector<Case>& out) {
                                 "): " + fg.title + " is refused";
       const Slot slot = s;
       const forge::Kind kind = fg.kind;
-      out.push_back({{id, fg.section, Level::kMust, title, fg.requirement}, [slot, kind](Probe& p) {
+      out.push_back({slot_info(s, {id, fg.section, Level::kMust, title, fg.requirement}),
+                     [slot, kind](Probe& p) {
                        if (auto u = slot_unusable(p, slot)) return *u;
                        Finding failure;
                        auto f = fresh(p, slot, &failure);
@@ -217,6 +81,7 @@ struct ClaimProbe {
   // Claims and header changes relative to a clean minted token.
   std::function<std::pair<Json, Json>(const Probe&)> change;
   bool access_token_only = false;  // RFC 9068 rules: the access_token type only
+  Binds binds = Binds::kServer;    // whom the quoted sentence binds
 };
 
 const char* kKeysBelongToIssuer =
@@ -271,7 +136,8 @@ const std::vector<ClaimProbe>& claim_probes() {
        [](const Probe& p) {
          return std::pair<Json, Json>{{{"exp", std::to_string(target_now(p) + 3600)}},
                                       Json::object()};
-       }},
+       },
+       false, Binds::kProducer},
       {"untrusted-issuer", "RFC 8725 §3.8", Level::kMust,
        "a trusted key's signature over an iss the target does not trust is refused",
        kKeysBelongToIssuer, false, 0,
@@ -285,11 +151,12 @@ const std::vector<ClaimProbe>& claim_probes() {
          // Signed by key 1 (issuer B) but claiming issuer A (key 0's issuer).
          return std::pair<Json, Json>{{{"iss", p.target().issuer_keys[0].issuer}}, Json::object()};
        }},
-      {"unknown-crit", "RFC 7515 §4.1.11", Level::kMust,
+      {"unknown-crit", "RFC 7519 §7.2", Level::kMust,
        "a token with an unknown critical header extension is refused",
-       "If any of the listed extension Header Parameters are not understood and supported by the "
-       "recipient, then the JWS is "
-       "invalid.",
+       "Verify that the resulting JOSE Header includes only parameters and values whose syntax "
+       "and semantics are both understood and supported or that are specified as being ignored "
+       "when not understood. ... If any of the listed steps fail, then the JWT MUST be rejected -- "
+       "that is, treated by the application as an invalid input.",
        false, 0,
        [](const Probe&) {
          return std::pair<Json, Json>{Json::object(),
@@ -327,28 +194,6 @@ const std::vector<ClaimProbe>& claim_probes() {
   return v;
 }
 
-// Whether the target claims RFC 9068 JWT access tokens: stated, or its tokens are typed at+jwt.
-bool claims_rfc9068(const Probe& p) {
-  if (p.target().jwt_access_tokens) return *p.target().jwt_access_tokens;
-  std::string typ = p.target().minted_typ;
-  for (auto& ch : typ) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return typ == "at+jwt" || typ == "application/at+jwt";
-}
-
-// A clean minted token for the slot must be accepted first.
-const Answer& minted_baseline(Probe& p, const Slot& s) {
-  const std::string key = std::string("minted-baseline/") + role_name(s.role) + "/" + s.type;
-  return p.once(key, [&]() {
-    Answer a;
-    auto f = base_form(p, &a);
-    if (!f) return a;
-    Json over = Json::object();
-    if (s.role == Role::kActor)
-      over = {{"sub", "txlab-conformance-actor"}, {"client_id", "txlab-conformance-actor"}};
-    return p.post(request_for(s, *f, mint(p, over)));
-  });
-}
-
 void add_claim_cases(std::vector<Case>& out) {
   out.push_back({{"rfc8693/2.1/minted-subject-accepted", "RFC 8693 §2.1", Level::kMust,
                   "A subject token signed with the trusted issuer's key is accepted (the "
@@ -379,33 +224,33 @@ void add_claim_cases(std::vector<Case>& out) {
       const Slot slot = s;
       const ClaimProbe* probe = &cp;
       out.push_back(
-          {{id, cp.section, cp.level, title, cp.requirement}, [slot, probe](Probe& p) {
-             if (!can_mint(p)) return informational(needs_key_note());
-             if (!can_mint(p, probe->key)) return informational(needs_key_note(probe->key));
-             const Answer& base = minted_baseline(p, slot);
-             if (base.status != 200) {
-               if (slot.role == Role::kSubject && slot.type == std::string(kTypeAccess))
-                 return unimplemented(
-                     "the clean minted token was refused too (see "
-                     "rfc8693/2.1/minted-subject-accepted)",
-                     base.describe());
-               return unimplemented("the target does not accept a clean minted " + slot_label(slot),
-                                    base.describe());
+          {slot_info(s, {id, cp.section, cp.level, title, cp.requirement, true, cp.binds}),
+           [slot, probe](Probe& p) {
+             // A case that needs a second trusted issuer also runs with one key: the target's
+             // own issuer (from its metadata) is an issuer it trusts that key 0 does not speak
+             // for.
+             size_t key = probe->key;
+             std::string own_issuer;
+             const Target& t = p.target();
+             if (key == 1 && !can_mint(p, 1) && can_mint(p) && !t.issuer.empty() &&
+                 t.issuer != t.issuer_keys[0].issuer) {
+               key = 0;
+               own_issuer = t.issuer;
              }
+             if (auto u = minted_unusable(p, slot, key)) return *u;
              Finding failure;
              auto f = fresh(p, slot, &failure);
              if (!f) return failure;
              auto [claims, header] = probe->change(p);
-             if (slot.role == Role::kActor) {
-               if (!claims.contains("sub")) claims["sub"] = "txlab-conformance-actor";
-               if (!claims.contains("client_id")) claims["client_id"] = "txlab-conformance-actor";
-             }
-             const std::string bad = mint(p, claims, header, probe->key);
+             if (!own_issuer.empty()) claims = {{"iss", own_issuer}};
+             if (slot.role == Role::kActor) actor_claims(claims);
+             const std::string bad = mint(p, claims, header, key);
              Finding r = grade_variants(p, slot, f->form, {bad}, {header_label(bad)});
-             if (r.grade == Grade::kFailed && probe->access_token_only && !claims_rfc9068(p)) {
+             if ((r.grade == Grade::kFailed || r.grade == Grade::kNonStrict) &&
+                 probe->access_token_only && !claims_rfc9068(p)) {
                // RFC 7519 makes exp and sub optional; only RFC 9068 access tokens must carry
-               // them.
-               r.grade = Grade::kNonStrict;
+               // them, and this target does not claim RFC 9068.
+               r.grade = Grade::kInformational;
                r.note = std::string(probe->slug == std::string("missing-exp")
                                         ? "a token that never expires was accepted"
                                         : "a token without sub was accepted") +
@@ -416,6 +261,36 @@ void add_claim_cases(std::vector<Case>& out) {
            }});
     }
   }
+}
+
+// One cause for the whole actor slot: a value that is no token at all in actor_token is refused.
+// A target that ignores actor_token would otherwise fail every actor-slot case for this one
+// reason; those cases depend on this one and are UNIMPLEMENTED when it FAILED.
+void add_actor_validated_case(std::vector<Case>& out) {
+  out.push_back(
+      {{kActorValidatedId, "RFC 8693 §2.1", Level::kMust,
+        "An actor_token is validated: a value that is not a token at all is refused",
+        "In processing the request, the authorization server MUST perform the appropriate "
+        "validation procedures for the indicated token type and, if the actor token is present, "
+        "also perform the appropriate validation procedures for its indicated token type."},
+       [](Probe& p) {
+         Finding failure;
+         auto f = fresh(p, kSlots[2], &failure);
+         if (!f) return failure;
+         Answer a = p.post(request_for(kSlots[2], f->form, "txlab-conformance-not-a-token"));
+         if (a.status == 200) {
+           auto jwt = a.issued_jwt();
+           return failed("a refusal (4xx with an OAuth error)", a.describe(),
+                         std::string("an actor_token that is not a token was accepted: the ") +
+                             "actor token is not validated" +
+                             (jwt && !jwt->second.contains("act")
+                                  ? " (it has no effect: the issued token names no actor)"
+                                  : ""));
+         }
+         if (a.status == 0 || a.status >= 500)
+           return failed("a refusal (4xx with an OAuth error)", a.describe());
+         return ok(a.describe());
+       }});
 }
 
 // The token the exchange issued, addressed to --audience, presented again as a subject token:
@@ -463,6 +338,7 @@ std::optional<Finding> minted_refused(Probe& p) {
 }
 
 void add_family_cases(std::vector<Case>& out) {
+  add_actor_validated_case(out);
   add_forgery_cases(out);
   add_claim_cases(out);
   add_reexchange_case(out);

@@ -1,6 +1,9 @@
 // Forgeries for the negative probe families.
 #include "conformance/forge.h"
 
+#include <cctype>
+#include <cstdio>
+
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
@@ -12,32 +15,44 @@ using Json = nlohmann::json;
 namespace {
 
 const char* kSignature =
-    "Validate the JWS Signature against the JWS Signing Input ... in the manner defined for the "
-    "algorithm being used, "
-    "which MUST be accurately represented by the value of the \"alg\" (algorithm) Header Parameter "
-    "... If the JWS "
-    "Signature was not successfully validated, the JWS MUST be rejected. (RFC 7515 §5.2; RFC 8693 "
-    "§2.2.2: an invalid "
-    "subject_token or actor_token MUST be answered with an error.)";
-const char* kKeyLocation =
-    "The key used to verify a JWS MUST come from the issuer's configured keys; a key or key "
-    "location carried in the "
-    "token itself is chosen by whoever made the token. \"When used with a JWK, the key MUST be ... "
-    "validated\" and RFC "
-    "8725 §3.10: \"the recipient MUST NOT trust\" key material it did not obtain from a trusted "
-    "source.";
+    "However, in all cases, at least one JWS Signature value MUST successfully validate, or the "
+    "JWS MUST be considered invalid. ... Validate the JWS Signature against the JWS Signing Input "
+    "ASCII(BASE64URL(UTF8(JWS Protected Header)) || '.' || BASE64URL(JWS Payload)) in the manner "
+    "defined for the algorithm being used, which MUST be accurately represented by the value of "
+    "the \"alg\" (algorithm) Header Parameter, which MUST be present.";
+// A key or key location carried in the token is the forger's: the key that signed is not the
+// issuer's (RFC 8725 §3.10 adds a SHOULD against fetching jku/x5u URLs at all).
+const char* kKeysBelongToIssuer =
+    "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the "
+    "cryptographic keys used for the cryptographic operations in the JWT belong to the issuer. If "
+    "they do not, the application MUST reject the JWT.";
 const char* kAlgNone =
-    "RFC 8725 §3.2: \"Libraries MUST enable the caller to specify a supported set of algorithms "
-    "and MUST NOT use any "
-    "other algorithms when performing cryptographic operations.\" An unsecured JWS (alg none, any "
-    "letter case) is "
-    "never acceptable as a subject or actor token.";
+    "Implementations that support Unsecured JWSs MUST NOT accept such objects as valid unless the "
+    "application specifies that it is acceptable for a specific object to not be integrity "
+    "protected. Implementations MUST NOT accept Unsecured JWSs by default.";
 const char* kAlgConfusion =
-    "RFC 8725 §3.1: \"Each key MUST be used with exactly one algorithm, and this MUST be checked "
-    "when the "
-    "cryptographic operation is performed.\" An RS/ES/EdDSA public key used as an HMAC secret is "
-    "the classic "
-    "confusion.";
+    "each key MUST be used with exactly one algorithm, and this MUST be checked when the "
+    "cryptographic operation is performed.";
+const char* kEcdsaSignature =
+    "The JWS Signature value MUST be a 64-octet sequence. If it is not a 64-octet sequence, the "
+    "validation has failed.";
+const char* kCompact =
+    "Verify that the JWT contains at least one period ('.') character. ... Determine whether the "
+    "JWT is a JWS or a JWE using any of the methods described in Section 9 of [JWE]. ... If any of "
+    "the listed steps fail, then the JWT MUST be rejected -- that is, treated by the application "
+    "as an invalid input.";
+
+// The order of the P-256 group, big-endian.
+const unsigned char kP256Order[32] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+
+// One ASN.1 DER INTEGER of a big-endian unsigned value.
+std::string der_integer(std::string v) {
+  while (v.size() > 1 && v[0] == '\0') v.erase(0, 1);
+  if (!v.empty() && (static_cast<unsigned char>(v[0]) & 0x80)) v.insert(0, 1, '\0');
+  return std::string("\x02") + static_cast<char>(v.size()) + v;
+}
 
 struct Parts {
   Json header;
@@ -122,30 +137,81 @@ const std::vector<Forgery>& all_forgeries() {
        kSignature},
       {Kind::kHs256PublicKey, "hs256-public-key", "RFC 8725 §3.1",
        "HS256 keyed with the issuer's public key (algorithm confusion)", kAlgConfusion},
-      {Kind::kEmbeddedJwk, "embedded-jwk", "RFC 8725 §3.10",
-       "verification key carried in the jwk header", kKeyLocation},
-      {Kind::kJku, "jku-header", "RFC 8725 §3.10",
-       "verification keys fetched from a jku URL in the token", kKeyLocation},
-      {Kind::kX5u, "x5u-header", "RFC 8725 §3.10",
-       "verification certificate fetched from an x5u URL in the token", kKeyLocation},
-      {Kind::kX5c, "x5c-header", "RFC 8725 §3.10",
-       "verification certificate carried in the x5c header", kKeyLocation},
-      {Kind::kAlgNone, "alg-none", "RFC 8725 §3.2", "unsecured: alg none in every letter case",
+      {Kind::kEmbeddedJwk, "embedded-jwk", "RFC 8725 §3.8",
+       "verification key carried in the jwk header", kKeysBelongToIssuer},
+      {Kind::kJku, "jku-header", "RFC 8725 §3.8",
+       "verification keys fetched from a jku URL in the token", kKeysBelongToIssuer},
+      {Kind::kX5u, "x5u-header", "RFC 8725 §3.8",
+       "verification certificate fetched from an x5u URL in the token", kKeysBelongToIssuer},
+      {Kind::kX5c, "x5c-header", "RFC 8725 §3.8",
+       "verification certificate carried in the x5c header", kKeysBelongToIssuer},
+      {Kind::kAlgNone, "alg-none", "RFC 7518 §3.6", "unsecured: alg none in every letter case",
        kAlgNone},
       {Kind::kTamperedPayload, "tampered-payload", "RFC 7515 §5.2", "claims altered after signing",
        kSignature},
       {Kind::kEmptySignature, "empty-signature", "RFC 7515 §5.2", "the signature removed",
        kSignature},
       {Kind::kAttackerIssuer, "attacker-issuer", "RFC 8725 §3.8",
-       "an issuer nobody configured, whose keys its discovery names",
-       "When a JWT contains an \"iss\" (issuer) claim, the application MUST validate that the "
-       "cryptographic keys used for the "
-       "cryptographic operations in the JWT belong to the issuer. (RFC 8725 §3.8) Only configured "
-       "issuers are trusted: keys "
-       "found by following an unknown iss to its discovery document belong to whoever wrote the "
-       "token."},
+       "an issuer nobody configured, whose keys its discovery names", kKeysBelongToIssuer},
+      {Kind::kPsychicSignature, "psychic-signature", "RFC 7515 §5.2",
+       "an ECDSA signature with r = s = 0 or r = s = n (CVE-2022-21449)", kSignature},
+      {Kind::kTruncatedSignature, "truncated-signature", "RFC 7515 §5.2",
+       "the valid signature one octet short or one octet long", kSignature},
+      {Kind::kDerSignature, "der-signature", "RFC 7518 §3.4",
+       "the valid ECDSA signature in ASN.1 DER instead of R || S", kEcdsaSignature},
+      {Kind::kExtraSegments, "extra-segments", "RFC 7519 §7.2",
+       "the valid token with a fourth or fifth segment appended", kCompact},
+      {Kind::kJsonSerialization, "jws-json-serialization", "RFC 7519 §7.2",
+       "the valid token in the JWS JSON Serialization", kCompact},
   };
   return v;
+}
+
+std::string sign_raw(const jose::Key& key, const std::string& header_json,
+                     const std::string& payload_json) {
+  const std::string input =
+      jose::base64url_encode(header_json) + "." + jose::base64url_encode(payload_json);
+  auto sig = jose::sign_bytes(key, input);
+  return input + "." + (sig ? jose::base64url_encode(*sig) : std::string());
+}
+
+std::vector<std::pair<std::string, std::string>> near_misses(const std::string& value) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto add = [&](const char* label, const std::string& v) {
+    if (v.empty() || v == value) return;
+    for (const auto& [l, o] : out)
+      if (o == v) return;
+    out.emplace_back(label, v);
+  };
+  if (value.empty()) return out;
+  add("a prefix", value.substr(0, value.size() - 1));
+  add("a suffix added", value + "x");
+  if (value.size() > 2) add("a substring", value.substr(1, value.size() - 2));
+  std::string cased = value;
+  for (auto& c : cased)
+    c = std::isupper(static_cast<unsigned char>(c))
+            ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+            : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  add("another letter case", cased);
+  add(value.back() == '/' ? "the trailing slash removed" : "a trailing slash added",
+      value.back() == '/' ? value.substr(0, value.size() - 1) : value + "/");
+  const size_t scheme = value.find("://");
+  for (size_t i = scheme == std::string::npos ? 0 : scheme + 3; i < value.size(); ++i) {
+    if (!std::isalnum(static_cast<unsigned char>(value[i]))) continue;
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(value[i]));
+    add("one character percent-encoded", value.substr(0, i) + hex + value.substr(i + 1));
+    break;
+  }
+  for (size_t i = value.size(); i-- > 0;) {
+    const char c = value[i];
+    if (!std::isalnum(static_cast<unsigned char>(c))) continue;
+    std::string v = value;
+    v[i] = c == 'z' ? 'y' : c == 'Z' ? 'Y' : c == '9' ? '8' : static_cast<char>(c + 1);
+    add("one character changed", v);
+    break;
+  }
+  return out;
 }
 
 std::string sign_with(const jose::Key& key, const Json& header, const Json& claims) {
@@ -284,6 +350,52 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
     }
     case Kind::kEmptySignature: {
       out.push_back(p->header_b64 + "." + p->payload_b64 + ".");
+      break;
+    }
+    case Kind::kPsychicSignature: {
+      Json hh = base_header(h);
+      hh["alg"] = "ES256";
+      if (!real_kid.empty()) hh["kid"] = real_kid;
+      const std::string n(reinterpret_cast<const char*>(kP256Order), sizeof kP256Order);
+      out.push_back(unsigned_token(hh, c, jose::base64url_encode(std::string(64, '\0'))));
+      out.push_back(unsigned_token(hh, c, jose::base64url_encode(n + n)));
+      break;
+    }
+    case Kind::kTruncatedSignature: {
+      const std::string sig = jose::base64url_decode(p->signature_b64).value_or("");
+      if (sig.size() < 2) break;
+      const std::string input = p->header_b64 + "." + p->payload_b64 + ".";
+      out.push_back(input + jose::base64url_encode(sig.substr(0, sig.size() - 1)));
+      out.push_back(input + jose::base64url_encode(sig + std::string(1, '\0')));
+      break;
+    }
+    case Kind::kDerSignature: {
+      const std::string alg = h.value("alg", std::string());
+      const std::string sig = jose::base64url_decode(p->signature_b64).value_or("");
+      if (alg.rfind("ES", 0) != 0 || sig.size() < 2 || sig.size() % 2) break;
+      const std::string body =
+          der_integer(sig.substr(0, sig.size() / 2)) + der_integer(sig.substr(sig.size() / 2));
+      if (body.size() > 127) break;
+      const std::string der = std::string("\x30") + static_cast<char>(body.size()) + body;
+      out.push_back(p->header_b64 + "." + p->payload_b64 + "." + jose::base64url_encode(der));
+      break;
+    }
+    case Kind::kExtraSegments: {
+      out.push_back(valid + ".");
+      out.push_back(valid + "." + jose::base64url_encode("{}"));
+      out.push_back(valid + "..");
+      break;
+    }
+    case Kind::kJsonSerialization: {
+      Json flat = {{"protected", p->header_b64},
+                   {"payload", p->payload_b64},
+                   {"signature", p->signature_b64}};
+      out.push_back(flat.dump());
+      Json general = {
+          {"payload", p->payload_b64},
+          {"signatures",
+           Json::array({{{"protected", p->header_b64}, {"signature", p->signature_b64}}})}};
+      out.push_back(general.dump());
       break;
     }
     case Kind::kAttackerIssuer: {

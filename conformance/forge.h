@@ -34,10 +34,17 @@ enum class Kind {
   kJku,                // the stranger's JWKS URL in jku (RFC 7515 §4.1.2)
   kX5u,                // the stranger's certificate URL in x5u (RFC 7515 §4.1.5)
   kX5c,                // the stranger's certificate in x5c (RFC 7515 §4.1.6)
-  kAlgNone,            // alg none in several letter cases, empty signature (RFC 8725 §3.2)
+  kAlgNone,            // alg none in several letter cases, empty signature (RFC 7518 §3.6)
   kTamperedPayload,    // the issuer's signature kept, claims changed (RFC 7515 §5.2)
   kEmptySignature,     // the issuer's header and claims, no signature bytes
   kAttackerIssuer,  // iss = the attacker's own issuer (discovery + JWKS on loopback), signed by it
+  // Signature edge cases, made from the valid token without any key:
+  kPsychicSignature,    // ECDSA r = s = 0, and r = s = n (CVE-2022-21449), the real kid
+  kTruncatedSignature,  // the valid signature one octet short, and one octet long
+  kDerSignature,        // the valid ECDSA signature re-encoded as ASN.1 DER (RFC 7518 §3.4)
+  // Serialization differentials: the valid token, not as one JWS Compact Serialization.
+  kExtraSegments,      // a fourth (and fifth) segment appended
+  kJsonSerialization,  // the same JWS in the flattened and general JSON serializations
 };
 
 struct Forgery {
@@ -59,6 +66,17 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
 // key unless the header already names one).
 std::string sign_with(const jose::Key& key, const nlohmann::json& header,
                       const nlohmann::json& claims);
+
+// Signs exactly these header and payload JSON texts (duplicate members, number spellings that a
+// JSON library would normalize) with `key`.
+std::string sign_raw(const jose::Key& key, const std::string& header_json,
+                     const std::string& payload_json);
+
+// Near misses of a value compared for equality: a prefix, a suffix, a substring, another letter
+// case, a trailing slash added or removed, one character percent-encoded, one character changed.
+// Each is a different string (RFC 7519 §2: StringOrURI values compare with no transformations);
+// (label, variant) pairs, none equal to `value`, no duplicates.
+std::vector<std::pair<std::string, std::string>> near_misses(const std::string& value);
 
 // PEM text of a DER certificate (for an x5u document).
 std::string certificate_pem(const std::string& der);

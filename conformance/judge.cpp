@@ -27,6 +27,31 @@ Finding unimplemented(std::string note, std::string actual) {
 }
 Finding informational(std::string note) { return {Grade::kInformational, "", "", std::move(note)}; }
 
+Finding bounded_by_sentence(const CaseInfo& info, Finding f) {
+  if (f.grade != Grade::kFailed && f.grade != Grade::kNonStrict) return f;
+  auto add = [&f](const std::string& why) { f.note += (f.note.empty() ? "" : "; ") + why; };
+  if (info.level == Level::kNone) {
+    f.grade = Grade::kInformational;
+    add("no normative sentence (no BCP 14 keyword) stands behind this case: reported, not graded");
+    return f;
+  }
+  if (info.level == Level::kMay) {
+    f.grade = Grade::kUnimplemented;
+    add("the RFC makes this optional (MAY): not doing it is never a failure");
+    return f;
+  }
+  if (f.grade == Grade::kFailed && info.binds != Binds::kServer) {
+    f.grade = Grade::kNonStrict;
+    add("the sentence binds the " + std::string(to_string(info.binds)) +
+        ", not the authorization server: tolerating it is NON-STRICT at most");
+  }
+  if (f.grade == Grade::kFailed && info.level == Level::kShould) {
+    f.grade = Grade::kNonStrict;
+    add("a SHOULD: NON-STRICT at most");
+  }
+  return f;
+}
+
 const Answer& exchange_once(Probe& p, const std::string& key,
                             const std::function<Answer(const http::FormParams&)>& send) {
   return p.once(key, [&p, &send]() {

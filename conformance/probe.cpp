@@ -88,6 +88,24 @@ std::string_view to_string(Level l) {
       return "SHOULD";
     case Level::kMay:
       return "MAY";
+    case Level::kNone:
+      return "NONE";
+  }
+  return "?";
+}
+
+std::string_view to_string(Binds b) {
+  switch (b) {
+    case Binds::kServer:
+      return "authorization server";
+    case Binds::kClient:
+      return "client";
+    case Binds::kProducer:
+      return "token producer";
+    case Binds::kResourceServer:
+      return "resource server";
+    case Binds::kLibrary:
+      return "JOSE library";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ const std::vector<Case>& all_cases() {
     add_mtls_cases(v);
     add_subject_cases(v);
     add_family_cases(v);
+    add_class_cases(v);
     add_act_cases(v);
     add_summary_cases(v);
     return v;
@@ -72,6 +73,12 @@ int exit_code(Verdict v) {
 size_t count_selected(const std::string& only) {
   size_t n = 0;
   for (const auto& c : all_cases()) n += only.empty() || c.info.id.rfind(only, 0) == 0 ? 1 : 0;
+  return n;
+}
+
+size_t Report::affected_by_causes() const {
+  size_t n = 0;
+  for (const auto& r : results) n += !r.finding.cause.empty() ? 1 : 0;
   return n;
 }
 
@@ -129,6 +136,36 @@ Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
   return Verdict::kGraded;
 }
 
+// The FAILED finding of the case `c` depends on, or nullptr when it did not fail (or `c`
+// depends on nothing). A cause case that was not selected runs here, once, unreported.
+const Finding* cause_of(const Case& c, Probe& probe, const Report& report,
+                        std::map<std::string, Finding>& causes) {
+  if (c.info.depends_on.empty()) return nullptr;
+  // A cause that is itself ungraded because of a cause counts as that root cause.
+  auto root = [](const Finding& f) { return f.grade == Grade::kFailed || !f.cause.empty(); };
+  for (const auto& r : report.results)
+    if (r.c->info.id == c.info.depends_on) return root(r.finding) ? &r.finding : nullptr;
+  auto it = causes.find(c.info.depends_on);
+  if (it == causes.end()) {
+    Finding f;
+    for (const auto& other : all_cases()) {
+      if (other.info.id != c.info.depends_on) continue;
+      if (const Finding* up = cause_of(other, probe, report, causes)) {
+        f = unimplemented("its own cause FAILED");
+        f.cause = up->cause.empty() ? other.info.depends_on : up->cause;
+        break;
+      }
+      try {
+        f = bounded_by_sentence(other.info, other.check(probe));
+      } catch (const std::exception&) {
+        f = {};
+      }
+    }
+    it = causes.emplace(c.info.depends_on, f).first;
+  }
+  return root(it->second) ? &it->second : nullptr;
+}
+
 }  // namespace
 
 Report run_suite(const Target& target, const std::string& only) {
@@ -157,6 +194,7 @@ Report run_suite(const Target& target, const RunOptions& options) {
   report.verdict = preflight(probe, target, &report.verdict_detail);
   report.verdict_detail += auth_note();
   int stalled = 0;
+  std::map<std::string, Finding> causes;  // cause cases run for their dependents, not selected
   for (size_t i = 0; i < selected.size(); ++i) {
     const Case& c = *selected[i];
     CaseResult r;
@@ -173,14 +211,22 @@ Report run_suite(const Target& target, const RunOptions& options) {
                               " s ran out after " + std::to_string(i) + " of " +
                               std::to_string(selected.size()) + " cases (--budget)";
     }
+    const Finding* cause =
+        run && report.verdict == Verdict::kGraded ? cause_of(c, probe, report, causes) : nullptr;
     if (!run || report.verdict == Verdict::kBudgetExhausted) {
       r.finding = unimplemented("not run: " + std::string(to_string(report.verdict)));
+    } else if (cause) {
+      const std::string root = cause->cause.empty() ? c.info.depends_on : cause->cause;
+      r.finding = unimplemented("not graded: it depends on " + root +
+                                ", which FAILED (one cause, one FAILED)" +
+                                (cause->cause.empty() ? ": " + cause->note : std::string()));
+      r.finding.cause = root;
     } else {
       const size_t requests = probe.requests(), timeouts = probe.timeouts();
       const int64_t case_start = monotonic_us();
       probe.begin_case();
       try {
-        r.finding = c.check(probe);
+        r.finding = bounded_by_sentence(c.info, c.check(probe));
       } catch (const std::exception& e) {
         r.finding = {Grade::kFailed, "a gradable answer", std::string("case aborted: ") + e.what(),
                      ""};
@@ -285,6 +331,9 @@ std::string render_text(const Report& report, bool color) {
     << report.count(Grade::kNonStrict) << " NON-STRICT, " << report.count(Grade::kInformational)
     << " INFORMATIONAL, " << report.count(Grade::kUnimplemented) << " UNIMPLEMENTED, "
     << report.count(Grade::kFailed) << " FAILED\n";
+  if (report.count(Grade::kFailed) > 0)
+    o << report.count(Grade::kFailed) << " causes FAILED ("
+      << report.count(Grade::kFailed) + report.affected_by_causes() << " cases affected)\n";
   if (report.verdict != Verdict::kGraded) o << "verdict: " << to_string(report.verdict) << "\n";
   o << (report.passed() ? "PASSED" : "NOT PASSED")
     << (report.strict ? " (strict: NON-STRICT counts as failure)" : "") << "\n";
@@ -297,6 +346,7 @@ Json render_json(const Report& report) {
     cases.push_back({{"id", r.c->info.id},
                      {"section", r.c->info.section},
                      {"level", std::string(to_string(r.c->info.level))},
+                     {"binds", std::string(to_string(r.c->info.binds))},
                      {"title", r.c->info.title},
                      {"requirement", r.c->info.requirement},
                      {"grade", std::string(to_string(r.finding.grade))},
@@ -304,6 +354,7 @@ Json render_json(const Report& report) {
                      {"actual", r.finding.actual},
                      {"note", r.finding.note},
                      {"us", r.us}});
+    if (!r.finding.cause.empty()) cases.back()["cause"] = r.finding.cause;
     if (!r.exchanges.empty()) {
       Json wire = Json::array();
       for (const auto& e : r.exchanges)
@@ -325,6 +376,8 @@ Json render_json(const Report& report) {
           {"exit_code", report.verdict == Verdict::kGraded ? (report.passed() ? 0 : 1)
                                                            : exit_code(report.verdict)},
           {"counts", counts},
+          {"causes_failed", report.count(Grade::kFailed)},
+          {"cases_affected", report.count(Grade::kFailed) + report.affected_by_causes()},
           {"cases", cases}};
 }
 
@@ -380,6 +433,9 @@ std::string render_junit(const Report& report) {
           << xml_escape(r->finding.note) << "</failure>\n";
       } else if (r->finding.grade == Grade::kUnimplemented ||
                  r->finding.grade == Grade::kInformational) {
+        if (!r->finding.cause.empty())
+          o << "      <properties><property name=\"cause\" value=\"" << xml_escape(r->finding.cause)
+            << "\"/></properties>\n";
         o << "      <skipped message=\"" << grade << ": " << xml_escape(r->finding.note)
           << "\"/>\n";
       } else if (r->finding.grade == Grade::kNonStrict) {
@@ -393,6 +449,21 @@ std::string render_junit(const Report& report) {
   return o.str();
 }
 
+Json render_list_json(const std::string& only) {
+  Json cases = Json::array();
+  for (const auto& c : all_cases()) {
+    if (!only.empty() && c.info.id.rfind(only, 0) != 0) continue;
+    cases.push_back({{"id", c.info.id},
+                     {"section", c.info.section},
+                     {"level", std::string(to_string(c.info.level))},
+                     {"binds", std::string(to_string(c.info.binds))},
+                     {"title", c.info.title},
+                     {"requirement", c.info.requirement}});
+    if (!c.info.depends_on.empty()) cases.back()["depends_on"] = c.info.depends_on;
+  }
+  return {{"cases", cases}};
+}
+
 std::string render_list(const std::string& only) {
   std::ostringstream o;
   std::vector<Case> cases;
@@ -403,7 +474,11 @@ std::string render_list(const std::string& only) {
     o << "\n" << section << "\n";
     for (const Case* c : group)
       o << "  " << pad(std::string(to_string(c->info.level)), 7) << pad(c->info.id, 58)
-        << c->info.title << "\n";
+        << c->info.title
+        << (c->info.binds == Binds::kServer
+                ? std::string()
+                : " [binds the " + std::string(to_string(c->info.binds)) + "]")
+        << "\n";
   }
   o << "\n" << cases.size() << " cases\n";
   return o.str();

@@ -45,6 +45,9 @@ struct Report {
   bool strict = false;         // NON-STRICT counts as failure (JSON and JUnit say so too)
   std::vector<CaseResult> results;
   size_t count(Grade g) const;
+  // Cases not graded because a case they depend on FAILED (each points at its cause): the
+  // summary says "N causes FAILED (N + this cases affected)".
+  size_t affected_by_causes() const;
   // Passed: graded, nothing FAILED (and, when strict, nothing NON-STRICT).
   bool passed(bool strict) const;
   bool passed() const { return passed(strict); }
@@ -69,5 +72,8 @@ nlohmann::json render_json(const Report& report);
 std::string render_junit(const Report& report);
 // The case list (txlab conform --list), honouring --only.
 std::string render_list(const std::string& only = {});
+// The same as JSON (txlab conform --list --json FILE): per case id, section, level, whom the
+// sentence binds, title, the quoted requirement and the case it depends on.
+nlohmann::json render_list_json(const std::string& only = {});
 
 }  // namespace txlab::conformance
