@@ -168,7 +168,13 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"client-id-case-insensitive",
      "RFC 6749 §5.2: another client id in another letter case does not authenticate (401)"},
     {"basic-failure-falls-back-to-body",
-     "RFC 6749 §5.2: a failed Basic attempt is answered 401, not rescued by body credentials"},
+     "RFC 6749 §2.3: two methods at once (a client MUST NOT): a failed Basic attempt rescued by "
+     "body credentials",
+     "NON-STRICT"},
+    {"validation-cache-outlives-exp",
+     "RFC 7519 §4.1.4: a token once accepted is refused again after its exp (no cache past it)"},
+    {"actor-validation-cache-outlives-exp",
+     "RFC 7519 §4.1.4: an actor token once accepted is refused again after its exp"},
     // token acceptance: the actor token
     {"actor-skip-signature",
      "RFC 7515 §5.2 / RFC 8693 §2.2.2: an actor_token whose signature fails is refused"},
@@ -213,6 +219,13 @@ inline constexpr AsDefectInfo kAsQuirks[] = {
     {"quirk-cache-control-no-cache-no-store", "Cache-Control: no-cache, no-store"},
     {"quirk-invalid-request-for-bad-subject",
      "invalid_request for a bad subject token (RFC 8693 §2.2.2's own code)"},
+    {"quirk-duplicate-members-last-wins",
+     "duplicate JSON members read lexically last (RFC 7515 §4, RFC 7519 §4 allow it)"},
+    {"quirk-strict-time-window", "no leeway at all on exp and nbf (RFC 7519 §4.1.4: a MAY)"},
+    {"quirk-refresh-token-in-exchange",
+     "a refresh_token in the exchange response (RFC 8693 §2.2.1: OPTIONAL)"},
+    {"quirk-jwks-other-keys",
+     "the JWKS also holds an encryption key of another type, listed first (RFC 7517 §4.2 use)"},
 };
 
 // Defects of the edge verifier (gateways and resource servers), for the attack self-checks.
@@ -262,6 +275,10 @@ struct TokenContext {
 std::optional<nlohmann::json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
                                             std::string_view token,
                                             const jose::VerifiedJwt& strict);
+// A token the AS accepted (the validation-cache defects remember it, bounded, and serve a
+// remembered token's claims with a lifetime counted from the cache).
+void on_accepted(const AsDefects& d, const TokenContext& ctx, std::string_view token,
+                 nlohmann::json& claims);
 
 // ---- the token-exchange pipeline's seams (actors/exchange_rules.h) ----
 // The request as it reaches parse: defects rewrite it (a missing actor_token_type supplied,
@@ -305,6 +322,8 @@ void on_reply(const AsDefects& d, ReplyHeaders& h);
 void on_client_error(const AsDefects& d, bool unknown_client, int& status, bool& challenge);
 std::string description(const AsDefects& d, const std::string& raw);
 bool accepts_duplicate_parameters(const AsDefects& d);
+// Extra keys the JWKS lists before the signing keys (the quirk: an encryption key).
+std::vector<nlohmann::json> extra_jwks_keys(const AsDefects& d);
 TokenError unknown_grant_error(const AsDefects& d);
 bool grant_check_skipped(const AsDefects& d, std::string_view grant);
 // Client authentication: credentials as compared (Basic not decoded) and secrets accepted.

@@ -270,6 +270,7 @@ std::string AuthorizationServer::sign(const Json& claims, const std::string& typ
 
 void AuthorizationServer::handle_jwks(const http::Request& req, http::Response& res) const {
   Json list = Json::array();
+  for (const auto& extra : defects::extra_jwks_keys(env_.defects)) list.push_back(extra);
   std::string etag = "\"";
   for (const auto& k : keys()) {
     list.push_back(k.public_jwk());

@@ -172,6 +172,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     auto excused = defects::accept_anyway(env_.defects, defect_ctx, req.subject_token, subject);
     if (!excused) return refuse({exchange::Status::kSubjectTokenInvalid, describe(subject)});
     subject.claims = *excused;
+  } else if (!env_.defects.empty()) {
+    defect_ctx.slot = defects::Slot::kSubject;
+    defects::on_accepted(env_.defects, defect_ctx, req.subject_token, subject.claims);
   }
   // RFC 9068 §2.2: an access token names its subject (sub REQUIRED); without one there is no
   // party to exchange for.
@@ -222,6 +225,9 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
         return refuse(
             {exchange::Status::kActorTokenInvalid, std::string(jose::describe(a.status))});
       a.claims = *excused;
+    } else if (!env_.defects.empty()) {
+      defect_ctx.slot = defects::Slot::kActor;
+      defects::on_accepted(env_.defects, defect_ctx, *req.actor_token, a.claims);
     }
     if (req.actor_type && *req.actor_type == kTypeAccessToken && !json_path(a.claims, "sub"))
       return refuse({exchange::Status::kActorTokenInvalid,

@@ -110,6 +110,9 @@ struct Target {
   std::optional<std::vector<std::string>> grant_types_supported;
   std::vector<std::string> scopes_supported;
   const Clock* clock = nullptr;  // the subject issuer's clock, for minted iat/exp
+  // Lets `seconds` pass for the target (the time cases): a built-in target advances its world's
+  // clocks; empty means real time (the probe sleeps).
+  std::function<void(int seconds)> pass_time;
   // When known: whether the AS is configured for delegation (act expected). Unknown: judged
   // from behaviour.
   std::optional<bool> expects_delegation;

@@ -10,7 +10,9 @@
 // Each slot's cases depend on the plain case of the same rule (a target that accepts any iss is
 // one cause, not eight): they are UNIMPLEMENTED, pointing at it, when it FAILED.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "conformance/cases.h"
 #include "conformance/forge.h"
@@ -330,10 +332,11 @@ void add_client_auth_cases(std::vector<Case>& out) {
          });
        }});
   out.push_back(
-      {{"rfc6749/5.2/failed-basic-not-rescued-by-body", "RFC 6749 §5.2", Level::kMust,
-        "A failed Basic attempt is answered 401 even when the body carries the right "
-        "client_secret",
-        kBasic401},
+      {{"rfc6749/2.3/failed-basic-not-rescued-by-body", "RFC 6749 §2.3", Level::kMust,
+        "A failed Basic attempt is refused even when the body carries the right client_secret "
+        "(two methods at once: the client broke the rule first, so NON-STRICT at most)",
+        "The client MUST NOT use more than one authentication method in each request.", true,
+        Binds::kClient},
        [](Probe& p) {
          const Credentials& ex = p.target().exchanger;
          if (ex.secret.empty())
@@ -352,12 +355,128 @@ void add_client_auth_cases(std::vector<Case>& out) {
        }});
 }
 
+// ---- time: a token that expires between two exchanges ----
+
+// Lets `seconds` pass for the target: a built-in target's world advances, a real one is waited
+// for.
+void pass_time(const Probe& p, int seconds) {
+  if (p.target().pass_time)
+    p.target().pass_time(seconds);
+  else
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+}
+
+const Slot* kCacheSlots[] = {&kSlots[0], &kSlots[2]};
+
+std::string cache_key(const Slot& s, const char* what) {
+  return std::string("cache/") + role_name(s.role) + "/" + what;
+}
+
+// One run for both slots (one wait): a token living two seconds is exchanged, time passes beyond
+// its exp (and beyond the target's leeway, measured with a never-seen twin of the same exp), and
+// the same token is presented again.
+void run_cache_probe(Probe& p) {
+  p.once("cache/run", [&p]() {
+    struct Armed {
+      const Slot* slot;
+      http::FormParams form;
+      int64_t exp;
+    };
+    std::vector<Armed> armed;
+    for (const Slot* s : kCacheSlots) {
+      Answer skip;
+      if (auto u = minted_unusable(p, *s)) {
+        skip.transport_error = "skip: " + u->note;
+        p.once(cache_key(*s, "first"), [&] { return skip; });
+        continue;
+      }
+      Finding failure;
+      auto f = fresh(p, *s, &failure);
+      if (!f) {
+        skip.transport_error = "skip: " + failure.note;
+        p.once(cache_key(*s, "first"), [&] { return skip; });
+        continue;
+      }
+      const int64_t exp = target_now(p) + 2;
+      const std::string token =
+          forge::sign_with(key0(p), slot_header(p), slot_claims(p, *s, {{"exp", exp}}));
+      p.scratch(cache_key(*s, "token")) = token;
+      const Answer& first =
+          p.once(cache_key(*s, "first"), [&] { return p.post(request_for(*s, f->form, token)); });
+      if (first.status == 200) armed.push_back({s, f->form, exp});
+    }
+    // Past exp by 5 s; a built-in target's time is free, so its leeway is outwaited too.
+    const std::vector<int> steps =
+        p.target().pass_time ? std::vector<int>{7, 33, 30, 60} : std::vector<int>{7};
+    for (const auto& a : armed) {
+      Answer twin;
+      for (int step : steps) {
+        pass_time(p, step);
+        Json claims = slot_claims(p, *a.slot, {{"exp", a.exp}, {"iat", a.exp - 2}});
+        twin =
+            p.post(request_for(*a.slot, a.form, forge::sign_with(key0(p), slot_header(p), claims)));
+        if (twin.status != 200) break;
+      }
+      p.once(cache_key(*a.slot, "twin"), [&] { return twin; });
+      const std::string token = p.scratch(cache_key(*a.slot, "token"));
+      Finding failure;
+      auto f = fresh(p, *a.slot, &failure);
+      const http::FormParams form = f ? f->form : a.form;
+      p.once(cache_key(*a.slot, "again"),
+             [&] { return p.post(request_for(*a.slot, form, token)); });
+    }
+    return Answer{};
+  });
+}
+
+void add_time_cases(std::vector<Case>& out) {
+  for (const Slot* sp : kCacheSlots) {
+    const Slot s = *sp;
+    CaseInfo info{slot_id("RFC 7519 §4.1.4", s, "expired-after-acceptance"),
+                  "RFC 7519 §4.1.4",
+                  Level::kMust,
+                  std::string(role_name(s.role)) + " token (" + s.type_slug +
+                      "): a token accepted before its exp is refused after it (no validation "
+                      "cache outlives exp)",
+                  kExp,
+                  true,
+                  Binds::kServer,
+                  slot_id("RFC 7519 §4.1.4", s, "expired")};
+    out.push_back({info, [s](Probe& p) {
+                     if (auto u = minted_unusable(p, s)) return *u;
+                     run_cache_probe(p);
+                     const Answer& first = p.once(cache_key(s, "first"), [] { return Answer{}; });
+                     if (first.status == 0 && first.transport_error.rfind("skip: ", 0) == 0)
+                       return unimplemented(first.transport_error.substr(6));
+                     if (first.status != 200)
+                       return informational("a valid token living two seconds was refused (" +
+                                            first.describe() + "): nothing to cache");
+                     const Answer& twin = p.once(cache_key(s, "twin"), [] { return Answer{}; });
+                     if (twin.status == 200)
+                       return informational(
+                           "a never-seen token with the same exp is still accepted after the "
+                           "wait (the target's leeway is longer): a cache cannot be told from "
+                           "leeway");
+                     const Answer& again = p.once(cache_key(s, "again"), [] { return Answer{}; });
+                     if (again.status == 200)
+                       return failed("a refusal: the token's exp has passed", again.describe(),
+                                     "the token was accepted again after its exp while a "
+                                     "never-seen token with the same exp was refused (" +
+                                         twin.describe() + "): a validation cache outlives exp");
+                     if (again.status == 0 || again.status >= 500)
+                       return failed("a refusal: the token's exp has passed", again.describe());
+                     return ok(again.describe() + " (a never-seen twin: " + twin.describe() + ")");
+                   }});
+  }
+}
+
 }  // namespace
 
 void add_class_cases(std::vector<Case>& out) {
   add_comparison_cases(out);
   add_parser_cases(out);
   add_client_auth_cases(out);
+  add_time_cases(out);
 }
 
 }  // namespace txlab::conformance

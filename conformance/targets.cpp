@@ -114,6 +114,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   const std::string trusted = policy.trust.front();
   World* w = &world;
   t.clock = &world.clock(trusted);
+  t.pass_time = [w](int seconds) { w->advance_time(seconds); };
   for (const auto& role : policy.trust) {
     t.issuer_keys.push_back(
         {world.issuer_of(role),
