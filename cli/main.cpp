@@ -26,6 +26,7 @@
 #include "conformance/attacks.h"
 #include "conformance/isolation.h"
 #include "conformance/issuer.h"
+#include "conformance/requirements.h"
 #include "conformance/suite.h"
 #include "conformance/targets.h"
 #include "sim/http/client_pool.h"
@@ -133,7 +134,9 @@ usage:
         --only PREFIX (e.g. rfc8693/2.2.2)   --timeout-ms N (default 5000)
         --budget SECONDS (default 600)   --progress / --quiet (default: progress on a terminal)
         --junit FILE   --json FILE|-   --html FILE (a filterable page with each failed case's
-        requests and answers, client secrets redacted)   --list (print the cases and exit)
+        requests and answers, client secrets redacted)   --list (print the cases and exit;
+        with --json FILE, as JSON)   --requirements (every normative sentence binding the
+        server, the cases that test it or why it cannot be tested, and the coverage; --json too)
         exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict), 2 usage or setup error,
               3 token exchange not supported, 4 target unreachable, timed out or budget spent
   txlab help | --version | COMMAND --help
@@ -150,8 +153,8 @@ struct Args {
                                     subject_scope, unauthorized_client, dpop_bound_client, ca_file,
                                     mtls_client, mtls_other, mtls_untrusted, semantics;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
-  bool strict = false, list = false, jwt_access_tokens = false, progress = false,
-       honours_may_act = false;
+  bool strict = false, list = false, requirements = false, jwt_access_tokens = false,
+       progress = false, honours_may_act = false;
   int timeout_ms = 5000, serve_issuer_port = 0, budget_s = 600;
   // load
   int concurrency = 4;
@@ -290,6 +293,8 @@ Args parse(int argc, char** argv) {
       a.rate = static_cast<double>(number("--rate"));
     else if (s == "--list")
       a.list = true;
+    else if (s == "--requirements")
+      a.requirements = true;
     else if (s == "--issuer-key")
       a.issuer_keys.push_back(value("--issuer-key"));
     else if (s == "--issuer")
@@ -385,7 +390,8 @@ Args parse(int argc, char** argv) {
         "--junit",
         "--json",
         "--html",
-        "--list"}}};
+        "--list",
+        "--requirements"}}};
   for (const auto& g : given)
     if (!kApplies.at(a.command).count(g)) usage_error(g + " does not apply to '" + a.command + "'");
   if (a.command == "conform") {
@@ -857,6 +863,14 @@ std::optional<conformance::Credentials> credentials(const std::string& flag, con
 int cmd_conform(const Args& a) {
   if (!a.only.empty() && conformance::count_selected(a.only) == 0)
     usage_error("--only '" + a.only + "' matches no case (see txlab conform --list)");
+  if (a.requirements) {
+    if (!a.json_out.empty())
+      return write_output(a.json_out, safe_dump(conformance::render_requirements_json(), 2) + "\n")
+                 ? 0
+                 : 2;
+    std::cout << conformance::render_requirements();
+    return 0;
+  }
   if (a.list) {
     if (!a.json_out.empty())
       return write_output(a.json_out, safe_dump(conformance::render_list_json(a.only), 2) + "\n")
