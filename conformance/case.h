@@ -160,6 +160,10 @@ struct CaseInfo {
   // A case whose FAILED grade means this one cannot be judged (it names the root cause: a slot
   // or feature with no observable effect). Then this case is UNIMPLEMENTED and points at it.
   std::string depends_on = {};
+  // The same probe on the first slot (subject, access_token): when both FAILED, this one is the
+  // same cause (one verifier, one bug) and is reported UNIMPLEMENTED pointing at it; when this
+  // one alone fails, it is FAILED as usual.
+  std::string same_cause_as = {};
 };
 
 // The grade a finding may have given the sentence behind the case (one place, pure): a MUST

@@ -11,12 +11,27 @@ using Json = nlohmann::json;
 
 namespace {
 
+// RFC 8693 binds no server to where the subject and the actor go in the issued token: §4.1
+// defines act and binds the token's consumer (a resource server), which relies on the top-level
+// claims and the current actor. A token that puts them elsewhere misleads that consumer: the
+// cases quote its MUST with Binds::kResourceServer (NON-STRICT at most).
 const char* kActText =
     "The act (actor) claim provides a means within a JWT to express that delegation has occurred "
-    "and identify the acting "
-    "party to whom authority has been delegated. ... the subject of the JWT (sub) is the party on "
-    "whose behalf the actor is "
-    "acting ... A chain of delegation can be expressed by nesting one act claim within another.";
+    "and identify the acting party to whom authority has been delegated. ... For the purpose of "
+    "applying access control policy, the consumer of a token MUST only consider the token's "
+    "top-level claims and the party identified as the current actor by the act claim.";
+const char* kSubText =
+    "Typically, the subject of this token will be the subject of the security token issued in "
+    "response to the request. (RFC 8693 §2.1) The act (actor) claim provides a means within a JWT "
+    "to express that delegation has occurred and identify the acting party to whom authority has "
+    "been delegated. ... For the purpose of applying access control policy, the consumer of a "
+    "token MUST only consider the token's top-level claims and the party identified as the "
+    "current actor by the act claim.";
+// Nesting is a possibility ("can be expressed"), and prior actors are informational only.
+const char* kNestText =
+    "A chain of delegation can be expressed by nesting one act claim within another. The "
+    "outermost act claim represents the current actor while nested act claims represent prior "
+    "actors.";
 
 // True when the act chain's current actor is `who`, directly or behind a known intermediary
 // (a brokering AS's back-channel client).
@@ -59,7 +74,8 @@ bool caller_in_act(const Probe& p, const Json& issued) {
 }
 
 // The caller-in-act convention contradicts RFC 8693 §4.1: FAILED under the RFC's own profile,
-// NON-STRICT (with the reason) where common practice is accepted.
+// NON-STRICT (with the reason) where common practice is accepted. The case's sentence binds the
+// token's consumer, so the runner caps both at NON-STRICT (bounded_by_sentence).
 Finding caller_in_act_finding(const Probe& p, std::string expected, std::string actual,
                               std::string note) {
   if (is_profile(p, Profile::kRfc8693))
@@ -72,7 +88,8 @@ Finding caller_in_act_finding(const Probe& p, std::string expected, std::string 
 void add_act_cases(std::vector<Case>& out) {
   out.push_back(
       {{"rfc8693/4.1/sub-is-subject", "RFC 8693 §4.1", Level::kMust,
-        "The issued token's sub is the subject token's sub", kActText},
+        "The issued token's sub is the subject token's sub", kSubText, true,
+        Binds::kResourceServer},
        [](Probe& p) {
          return with_successful_exchange(p, [&](const Answer& a, const auto&) {
            auto jwt = a.issued_jwt();
@@ -91,7 +108,8 @@ void add_act_cases(std::vector<Case>& out) {
 
   out.push_back(
       {{"rfc8693/4.1/act-names-actor", "RFC 8693 §4.1", Level::kMust,
-        "In delegation, act names the requesting client as the current actor", kActText},
+        "In delegation, act names the requesting client as the current actor", kActText, true,
+        Binds::kResourceServer},
        [](Probe& p) {
          return with_successful_exchange(p, [&](const Answer& a, const auto&) {
            auto jwt = a.issued_jwt();
@@ -119,7 +137,8 @@ void add_act_cases(std::vector<Case>& out) {
 
   out.push_back(
       {{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
-        "With actor_token, the issued act names the actor token's subject", kActText},
+        "With actor_token, the issued act names the actor token's subject", kActText, true,
+        Binds::kResourceServer},
        [](Probe& p) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            if (!p.target().actor_token) return informational("no actor token available");
@@ -157,8 +176,8 @@ void add_act_cases(std::vector<Case>& out) {
        }});
 
   out.push_back(
-      {{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kMust,
-        "An act already in the subject token is kept, nested under the new actor", kActText},
+      {{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kNone,
+        "An act already in the subject token is kept, nested under the new actor", kNestText},
        [](Probe& p) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            const Json prior = {{"sub", "txlab-conformance-upstream-actor"}};
@@ -177,8 +196,8 @@ void add_act_cases(std::vector<Case>& out) {
                  "no act in the issued token: impersonation semantics (RFC 8693 §1.1)");
            }
            if (innermost_is(c["act"], prior)) return ok(c["act"].dump());
-           // §4.1: a chain "can be expressed by nesting": required of a target known to delegate
-           // (built-in, --semantics delegation), a lost history otherwise.
+           // §4.1: a chain "can be expressed by nesting" (no keyword): a lost history, worse for
+           // a target known to delegate (built-in, --semantics delegation); reported, not graded.
            if (p.target().expects_delegation.value_or(false))
              return failed("act.act " + prior.dump(), c["act"].dump(),
                            "the delegation history was lost");
@@ -188,13 +207,15 @@ void add_act_cases(std::vector<Case>& out) {
          });
        }});
 
-  out.push_back({{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kShould,
-                  "An absurdly deep delegation chain is refused rather than extended",
+  // The RFC bounds no nesting depth: txlab's hardening advice (every exchange adds a level, and
+  // an unbounded chain grows tokens without limit), reported, not graded.
+  out.push_back({{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kNone,
+                  "An absurdly deep delegation chain is refused rather than extended (hardening "
+                  "advice; the RFC sets no bound)",
                   "A chain of delegation can be expressed by nesting one act claim within another. "
-                  "(RFC 8693 §4.1) A bound "
-                  "on that nesting is RECOMMENDED by txlab: every exchange adds a level, and an "
-                  "unbounded chain grows tokens without "
-                  "limit."},
+                  "... The nested act claims serve as a history trail that connects the initial "
+                  "request and subject through the various delegation steps undertaken before "
+                  "reaching the current actor."},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Json deep = {{"sub", "actor-0"}};
@@ -211,17 +232,18 @@ void add_act_cases(std::vector<Case>& out) {
                    });
                  }});
 
+  // §4.4: may_act "can be used by the authorization server" (no keyword): a server may apply
+  // it; one that does refuses an actor it does not name. Reported, not graded.
   const char* may_act_text =
       "The may_act claim makes a statement that one party is authorized to become the actor and "
-      "act on behalf of another "
-      "party. ... may_act claim in the subject token can be used by the authorization server to "
-      "determine whether the client "
-      "(or party identified in the actor_token) is authorized to engage in the requested "
-      "delegation or impersonation. (A "
-      "server MAY apply it; one that does MUST refuse an actor it does not name.)";
+      "act on behalf of another party. The claim might be used, for example, when a subject_token "
+      "is presented to the token endpoint in a token exchange request and may_act claim in the "
+      "subject token can be used by the authorization server to determine whether the client (or "
+      "party identified in the actor_token) is authorized to engage in the requested delegation "
+      "or impersonation.";
 
   out.push_back(
-      {{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kMust,
+      {{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kNone,
         "may_act naming the requesting client permits the exchange", may_act_text},
        [](Probe& p) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
@@ -234,7 +256,7 @@ void add_act_cases(std::vector<Case>& out) {
          });
        }});
 
-  out.push_back({{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kMay,
+  out.push_back({{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kNone,
                   "may_act naming someone else refuses the exchange", may_act_text},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {

@@ -104,7 +104,12 @@ std::string with_member_appended(const Json& object, const std::string& name,
 // A key-dependent case on one slot: `tokens` makes the labelled variants, each must be refused.
 using Variants = std::vector<std::pair<std::string, std::string>>;  // (label, token)
 Case keyed_case(const Slot& s, CaseInfo info, std::function<Variants(Probe&, const Slot&)> tokens) {
-  if (s.role == Role::kActor && info.depends_on.empty()) info.depends_on = kActorValidatedId;
+  if (s.role == Role::kActor) {
+    // The plain case of the rule on this slot is the usual cause; without one, the actor slot's.
+    if (!info.depends_on.empty()) info.same_cause_as = info.depends_on;
+    info.depends_on = kActorValidatedId;
+  }
+  if (info.same_cause_as.empty()) info.same_cause_as = first_slot_twin(s, info.id);
   return {std::move(info), [s, tokens](Probe& p) {
             if (auto u = minted_unusable(p, s)) return *u;
             Finding failure;

@@ -21,7 +21,7 @@ namespace {
 
 constexpr const char* kSection43 = "RFC 9449 §4.3";
 constexpr const char* kChecks =
-    "To validate a DPoP proof, the receiving server MUST ensure the following: ";
+    "To validate a DPoP proof, the receiving server MUST ensure the following:";
 
 // The key the run's proofs are made with (the exchanger's DPoP key for this run).
 const jose::Key& run_key() {
@@ -122,7 +122,8 @@ void refused_case(std::vector<Case>& out, const std::string& id, const std::stri
   c.info.section = kSection43;
   c.info.level = Level::kMust;
   c.info.title = title;
-  c.info.requirement = std::string(kChecks) + check;
+  // The list item follows the lead-in directly only for item 1; the others are elided to.
+  c.info.requirement = std::string(kChecks) + (check.rfind("1. ", 0) == 0 ? " " : " ... ") + check;
   c.check = [make](Probe& p) { return expect_refused(p, make(p)); };
   out.push_back(std::move(c));
 }
@@ -170,9 +171,9 @@ void add_dpop_cases(std::vector<Case>& out) {
   out.push_back(
       {{"rfc9449/5.2/bound-client-without-proof-rejected", "RFC 9449 §5.2", Level::kMust,
         "A client registered to always use DPoP is refused without a proof",
-        "dpop_bound_access_tokens: Boolean value specifying whether the client always uses DPoP "
-        "for token requests. If true, the authorization server MUST reject token requests from "
-        "this client that do not contain the DPoP header."},
+        "dpop_bound_access_tokens: A boolean value specifying whether the client always uses DPoP "
+        "for token requests. ... If the value is true, the authorization server MUST reject token "
+        "requests from the client that do not contain the DPoP header."},
        [](Probe& p) {
          if (!p.target().dpop_bound_client)
            return informational(

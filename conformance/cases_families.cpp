@@ -23,6 +23,7 @@ namespace {
 // §2.1); otherwise every actor-slot case would fail for that one cause.
 CaseInfo slot_info(const Slot& s, CaseInfo info) {
   if (s.role == Role::kActor) info.depends_on = kActorValidatedId;
+  info.same_cause_as = first_slot_twin(s, info.id);
   return info;
 }
 

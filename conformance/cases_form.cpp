@@ -13,11 +13,15 @@ namespace {
 constexpr const char* kSection32 =
     "Parameters sent without a value MUST be treated as if they were omitted from the request. "
     "The authorization server MUST ignore unrecognized request parameters.";
+// RFC 8693 §2.1 describes the request (no keyword), RFC 6749 Appendix B how a form is parsed
+// ("need to be", no keyword either): no normative sentence binds the server to decode.
 constexpr const char* kFormat =
-    "The client makes a token exchange request to the token endpoint with an extension grant "
-    "type using the HTTP POST method. The following parameters are included in the HTTP request "
-    "entity-body using the application/x-www-form-urlencoded format with a character encoding of "
-    "UTF-8 as described in Appendix B of RFC 6749.";
+    "The following parameters are included in the HTTP request entity-body using the "
+    "application/x-www-form-urlencoded format with a character encoding of UTF-8 as described in "
+    "Appendix B of [RFC6749]. (RFC 8693 §2.1) When parsing data from a payload using this media "
+    "type, the names and values resulting from reversing the name/value encoding consequently "
+    "need to be treated as octet sequences, to be decoded using the UTF-8 character encoding "
+    "scheme. (RFC 6749 §B)";
 
 // A valid exchange as the exchanger sends it, answered once per run: what every case compares
 // with (a target that refuses this is judged elsewhere, rfc8693/2.1/valid-request-succeeds).
@@ -96,7 +100,7 @@ void add_form_cases(std::vector<Case>& out) {
     out.push_back(std::move(c));
   }
   out.push_back(
-      {{"rfc8693/2.1/percent-encoded-names-and-values", "RFC 8693 §2.1", Level::kMust,
+      {{"rfc8693/2.1/percent-encoded-names-and-values", "RFC 8693 §2.1", Level::kNone,
         "Every octet of every parameter name and value percent-encoded is the same request",
         kFormat},
        [](Probe& p) {
@@ -117,8 +121,11 @@ void add_form_cases(std::vector<Case>& out) {
            return failed("200, as for the same request encoded minimally", a.describe());
          });
        }});
-  out.push_back({{"rfc8693/2.1/get-not-served", "RFC 8693 §2.1", Level::kMust,
-                  "A token exchange sent with GET (parameters in the URL) is not served", kFormat},
+  out.push_back({{"rfc6749/3.2/get-not-served", "RFC 6749 §3.2", Level::kMust,
+                  "A token exchange sent with GET (parameters in the URL) is not served (the MUST "
+                  "binds the client)",
+                  "The client MUST use the HTTP \"POST\" method when making access token requests.",
+                  true, Binds::kClient},
                  [](Probe& p) {
                    const auto auth = basic_header(p);
                    if (!auth)
@@ -138,7 +145,8 @@ void add_form_cases(std::vector<Case>& out) {
       {{"rfc6749/2.3.1/credentials-in-uri-not-accepted", "RFC 6749 §2.3.1", Level::kMust,
         "client_id and client_secret in the request URI do not authenticate the client",
         "The parameters can only be transmitted in the request-body and MUST NOT be included in "
-        "the request URI."},
+        "the request URI.",
+        true, Binds::kClient},
        [](Probe& p) {
          if (p.default_auth() == Auth::kTls)
            return unimplemented("the exchanger authenticates with its certificate");

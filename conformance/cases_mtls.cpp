@@ -15,8 +15,14 @@ using Json = nlohmann::json;
 
 namespace {
 
+constexpr const char* kBinding =
+    "The authorization server MUST enforce the binding between client and certificate, as "
+    "described in either Section 2.1 or 2.2 below.";
+// The MUST, then what it means for a request without the client's certificate (no keyword).
 constexpr const char* kSection2 =
-    "If no certificate is presented, or that which is presented doesn't match that which is "
+    "The authorization server MUST enforce the binding between client and certificate, as "
+    "described in either Section 2.1 or 2.2 below. If no certificate is presented, or that which "
+    "is presented doesn't match that which is "
     "expected for the given client_id, the authorization server returns a normal OAuth 2.0 error "
     "response per Section 5.2 of [RFC6749] with the invalid_client error code to indicate failed "
     "client authentication.";
@@ -88,9 +94,7 @@ std::optional<std::string> issued_x5t(const Answer& a, std::string* why) {
 void add_mtls_cases(std::vector<Case>& out) {
   out.push_back(
       {{"rfc8705/2/registered-certificate-authenticates", "RFC 8705 §2", Level::kMust,
-        "The registered client's certificate authenticates it (tls_client_auth)",
-        "the authorization server MUST enforce the binding between client and certificate as "
-        "described in either Section 2.1 or 2.2 below."},
+        "The registered client's certificate authenticates it (tls_client_auth)", kBinding},
        [](Probe& p) {
          if (auto n = not_configured(p)) return *n;
          const Answer& a = support(p);
@@ -103,22 +107,29 @@ void add_mtls_cases(std::vector<Case>& out) {
   out.push_back(
       {{"rfc8705/2.1/another-subject-invalid-client", "RFC 8705 §2.1", Level::kMust,
         "A trusted certificate of another subject does not authenticate the client",
-        "The PKI (public key infrastructure) method of mutual-TLS OAuth client authentication "
-        "adopts an approach that relies on a validated certificate chain [RFC5280] and a single "
-        "subject distinguished name (DN) or a single subject alternative name (SAN) to "
-        "authenticate the client."},
+        "The authorization server MUST enforce the binding between client and certificate, as "
+        "described in either Section 2.1 or 2.2 below. (RFC 8705 §2) ... The client is "
+        "successfully authenticated if the subject information in the certificate matches the "
+        "single expected subject configured or registered for that particular client"},
        [](Probe& p) { return expect_invalid_client(p, TlsCert::kWrongSubject); }});
   out.push_back(
       {{"rfc8705/2.1/untrusted-ca-invalid-client", "RFC 8705 §2.1", Level::kMust,
         "The registered subject from an untrusted CA does not authenticate the client",
-        "The PKI (public key infrastructure) method of mutual-TLS OAuth client authentication "
-        "adopts an approach that relies on a validated certificate chain [RFC5280] ..."},
+        "The authorization server MUST enforce the binding between client and certificate, as "
+        "described in either Section 2.1 or 2.2 below. (RFC 8705 §2) ... It relies on a validated "
+        "certificate chain [RFC5280] and a single subject distinguished name (DN) or a single "
+        "subject alternative name (SAN) to authenticate the client."},
        [](Probe& p) { return expect_invalid_client(p, TlsCert::kUntrusted); }});
   out.push_back(
-      {{"rfc8705/3.1/x5t-s256-is-the-certificate-hash", "RFC 8705 §3.1", Level::kMust,
+      // The value is defined (no keyword); the SHOULD is to represent the hash with this
+      // member as defined.
+      {{"rfc8705/3.1/x5t-s256-is-the-certificate-hash", "RFC 8705 §3.1", Level::kShould,
         "cnf.x5t#S256 is the SHA-256 hash of the DER encoding of the client's certificate",
-        "x5t#S256: The base64url-encoded SHA-256 hash (a.k.a., thumbprint, fingerprint, or "
-        "digest) of the DER encoding of the X.509 certificate [RFC5280]."},
+        "When access tokens are represented as JSON Web Tokens (JWT) [RFC7519], the certificate "
+        "hash information SHOULD be represented using the x5t#S256 confirmation method member "
+        "defined herein. ... The value of the x5t#S256 member is a base64url-encoded [RFC4648] "
+        "SHA-256 [SHS] hash (a.k.a., thumbprint, fingerprint, or digest) of the DER encoding "
+        "[X690] of the X.509 certificate [RFC5280]."},
        [](Probe& p) {
          if (auto n = no_token(p)) return *n;
          const Answer& a = support(p);

@@ -165,6 +165,14 @@ const Answer& minted_baseline(Probe& p, const Slot& s) {
   });
 }
 
+std::string first_slot_twin(const Slot& s, const std::string& id) {
+  if (&s == &kSlots[0] || (s.role == kSlots[0].role && s.type == kSlots[0].type)) return {};
+  const std::string marker = std::string("/") + role_name(s.role) + "-" + s.type_slug + "-";
+  const size_t at = id.find(marker);
+  if (at == std::string::npos) return {};
+  return id.substr(0, at) + "/subject-access-token-" + id.substr(at + marker.size());
+}
+
 void actor_claims(Json& claims) {
   if (!claims.contains("sub")) claims["sub"] = "txlab-conformance-actor";
   if (!claims.contains("client_id")) claims["client_id"] = "txlab-conformance-actor";

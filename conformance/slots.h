@@ -59,6 +59,9 @@ void actor_claims(nlohmann::json& claims);
 // clean minted token refused); nullopt when they can.
 std::optional<Finding> minted_unusable(Probe& p, const Slot& s, size_t key = 0);
 
+// The id of the same probe on the first slot (subject, access_token), or "" for that slot.
+std::string first_slot_twin(const Slot& s, const std::string& id);
+
 // The case every actor-slot case depends on (RFC 8693 §2.1: the actor token is validated).
 inline constexpr const char* kActorValidatedId = "rfc8693/2.1/actor-token-validated";
 

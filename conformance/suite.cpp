@@ -232,6 +232,16 @@ Report run_suite(const Target& target, const RunOptions& options) {
                      ""};
       }
       r.us = monotonic_us() - case_start;
+      if (r.finding.grade == Grade::kFailed && !c.info.same_cause_as.empty())
+        for (const auto& earlier : report.results) {
+          if (earlier.c->info.id != c.info.same_cause_as) continue;
+          const Finding& f = earlier.finding;
+          if (f.grade != Grade::kFailed && f.cause.empty()) break;
+          r.finding.grade = Grade::kUnimplemented;
+          r.finding.cause = f.cause.empty() ? c.info.same_cause_as : f.cause;
+          r.finding.note = "fails the same way as " + r.finding.cause + " (one cause, one FAILED)" +
+                           (r.finding.note.empty() ? "" : ": " + r.finding.note);
+        }
       const size_t sent = probe.requests() - requests, late = probe.timeouts() - timeouts;
       if (late > 0) {
         r.finding =
@@ -460,6 +470,7 @@ Json render_list_json(const std::string& only) {
                      {"title", c.info.title},
                      {"requirement", c.info.requirement}});
     if (!c.info.depends_on.empty()) cases.back()["depends_on"] = c.info.depends_on;
+    if (!c.info.same_cause_as.empty()) cases.back()["same_cause_as"] = c.info.same_cause_as;
   }
   return {{"cases", cases}};
 }

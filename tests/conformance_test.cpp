@@ -99,12 +99,13 @@ TEST(ConformanceProfileTest, Rfc8693Section41CallerInActIsNonStrictNeverOk) {
   EXPECT_NE(f->note.find("caller-in-act"), std::string::npos) << f->note;
   EXPECT_FALSE(r.passed(/*strict=*/true));
   EXPECT_TRUE(r.passed(/*strict=*/false));
-  // Under the RFC's own profile the convention contradicts §4.1: FAILED, with Expected and Actual.
+  // Under the RFC's own profile the convention still contradicts §4.1, but the §4.1 MUST binds
+  // the token's consumer, not the server: NON-STRICT, with Expected and Actual, never FAILED.
   const Report strict =
       run_suite(target_from_world(*w, "as-c2p", Profile::kRfc8693), "rfc8693/4.1/");
   const Finding* g = finding(strict, "rfc8693/4.1/sub-is-subject");
   ASSERT_NE(g, nullptr);
-  EXPECT_EQ(g->grade, Grade::kFailed);
+  EXPECT_EQ(g->grade, Grade::kNonStrict);
   EXPECT_FALSE(g->expected.empty());
   EXPECT_FALSE(g->actual.empty());
 }
@@ -176,12 +177,10 @@ TEST(ConformanceProfileTest, Rfc8693ProfileGradesInvalidGrantNonStrictAndInvalid
 // The self-check: the suite must catch every deliberate defect of the built-in AS, each with a
 // case of the section the defect breaks, and stay at 0 FAILED on the clean AS.
 TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByACaseThatNamesTheRuleItBreaks) {
-  {
-    auto clean = selfcheck_world({});
-    const Report r = run_suite(target_from_world(*clean, "as-t", Profile::kCommon));
-    ASSERT_EQ(r.count(Grade::kFailed), 0u) << "the baseline must be clean:\n" << failures(r);
-    EXPECT_EQ(r.count(Grade::kInformational), 0u) << "every case applies to the self-check target";
-  }
+  auto clean = selfcheck_world({});
+  const Report base = run_suite(target_from_world(*clean, "as-t", Profile::kCommon));
+  ASSERT_EQ(base.count(Grade::kFailed), 0u) << "the baseline must be clean:\n" << failures(base);
+  EXPECT_EQ(base.count(Grade::kInformational), 0u) << "every case applies to the self-check target";
   std::ostringstream table;
   table << "defect -> cases that reported it (FAILED, or the grade its rule allows)\n";
   size_t caught = 0;
@@ -193,11 +192,12 @@ TEST(ConformanceSelfCheckTest, EveryDefectIsCaughtByACaseThatNamesTheRuleItBreak
     // more than that: a gate that cries wolf is as bad as one that misses.
     std::string by;
     bool names_rule = false;
-    for (const auto& c : r.results) {
-      if (to_string(c.finding.grade) != d.caught_as) continue;
-      // The cases every target shows as UNIMPLEMENTED (no such feature) do not count.
-      if (d.caught_as == "UNIMPLEMENTED" &&
-          std::string(d.breaks).find(c.c->info.section) == std::string::npos)
+    ASSERT_EQ(r.results.size(), base.results.size());
+    for (size_t i = 0; i < r.results.size(); ++i) {
+      const auto& c = r.results[i];
+      // Caught: a case graded as the rule allows, where the clean server got another grade.
+      if (to_string(c.finding.grade) != d.caught_as ||
+          c.finding.grade == base.results[i].finding.grade)
         continue;
       by += (by.empty() ? "" : ", ") + c.c->info.id;
       names_rule = names_rule || std::string(d.breaks).find(c.c->info.section) != std::string::npos;
@@ -265,7 +265,7 @@ TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
   EXPECT_EQ(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->grade, Grade::kInformational);
   EXPECT_NE(finding(r, "rfc7519/4.1.4/subject-access-token-expired")->note.find("--issuer-key"),
             std::string::npos);
-  EXPECT_EQ(finding(r, "rfc9068/4/signature-verifies")->grade, Grade::kOk);
+  EXPECT_EQ(finding(r, "rfc9068/2.1/signature-verifies")->grade, Grade::kOk);
 
   // Reports are usable by CI.
   const std::string junit = render_junit(r);

@@ -2,6 +2,9 @@
 """Check that every conformance case quotes its RFC verbatim, in the section it names.
 
 usage: rfc_quotes.py CASES.json [RFC_DIR]
+       rfc_quotes.py --self-test
+
+--self-test checks the checker itself on a small made-up RFC (no files needed; for CI).
 
 CASES.json: {"cases": [{"id": .., "section": "RFC 8693 §2.2.2", "level": "MUST",
 "requirement": ".."}]}. RFC_DIR (default: data/rfc next to this script) holds rfcNNNN.txt.
@@ -17,6 +20,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 
 PAGE_HEADER = re.compile(r"^RFC \d+ {2,}.*\S {2,}\S.*\d{4}$")
 PAGE_FOOTER = re.compile(r"^\S.* {2,}\[Page \d+\]$")
@@ -129,10 +133,117 @@ def check_case(case, rfc_dir, cache):
     return problems
 
 
+SELF_TEST_RFC = """\
+RFC 9999                  A Made-Up Protocol                January 2024
+
+1.  Introduction
+
+   The server MUST answer every request.  Clients MAY retry a request
+
+Doe                          Standards Track                    [Page 1]
+\f
+RFC 9999                  A Made-Up Protocol                January 2024
+
+   that was not answered.  The "error" member carries a code-
+   word.
+
+2.  Details
+
+   error REQUIRED.  A code from the following:
+
+   bad_thing  The request is malformed.
+
+2.1.  Values
+
+   The value is defined here, without any keyword.
+
+Appendix A.  Notes
+
+   Servers SHOULD log.
+"""
+
+
+def self_test():
+    """Assertions on a made-up RFC: verbatim quotes pass, paraphrases and wrong sections fail."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "rfc9999.txt"), "w", encoding="utf-8") as f:
+            f.write(SELF_TEST_RFC)
+
+        def check(section, level, requirement):
+            case = {"id": "t", "section": section, "level": level, "requirement": requirement}
+            return check_case(case, d, {})
+
+        failures = []
+
+        def expect(name, problems, want):
+            if bool(problems) != bool(want) or (want and not any(want in p for p in problems)):
+                failures.append("%s: got %r, want %s" % (name, problems, want or "no problem"))
+
+        expect("verbatim", check("RFC 9999 §1", "MUST", "The server MUST answer every request."),
+               None)
+        expect("across a page break", check("RFC 9999 §1", "MAY",
+                                            "Clients MAY retry a request that was not answered."),
+               None)
+        expect("a hyphen at a line end joins the words",
+               check("RFC 9999 §1", "NONE", 'The "error" member carries a code-word.'), None)
+        expect("first letter in another case", check("RFC 9999 §1", "MAY",
+                                                     "clients MAY retry a request"), None)
+        expect("elision", check("RFC 9999 §1", "MUST",
+                                "The server MUST answer ... Clients MAY retry a request"), None)
+        expect("curly quotes", check("RFC 9999 §1", "NONE",
+                                     "The \u201cerror\u201d member carries"), None)
+        expect("subsection inside its parent", check("RFC 9999 §2", "NONE",
+                                                     "The value is defined here"), None)
+        expect("code joined with its definition", check(
+            "RFC 9999 §2", "MUST", "error REQUIRED. A code from the following: ... bad_thing "
+            "The request is malformed."), None)
+        expect("inline attribution", check(
+            "RFC 9999 §2.1", "MUST", "The server MUST answer every request. (RFC 9999 §1) The "
+            "value is defined here"), None)
+        expect("appendix", check("RFC 9999 §A", "SHOULD", "Servers SHOULD log."), None)
+        expect("paraphrase", check("RFC 9999 §1", "MUST", "The server MUST reply to requests."),
+               "not in RFC 9999")
+        expect("colon added after a term", check("RFC 9999 §2", "NONE",
+                                                 "bad_thing: The request is malformed."),
+               "not in RFC 9999")
+        expect("own words appended", check(
+            "RFC 9999 §1", "MUST", "The server MUST answer every request. Always, says txlab."),
+               "not in RFC 9999")
+        expect("wrong section", check("RFC 9999 §2", "MUST",
+                                      "The server MUST answer every request."),
+               "found in §1 instead")
+        expect("subsection is not its parent", check("RFC 9999 §2.1", "NONE",
+                                                     "bad_thing The request is malformed"),
+               "found in §2 instead")
+        expect("no such section", check("RFC 9999 §7", "MUST", "The server MUST answer"),
+               "has no section 7")
+        expect("level weaker than the quote", check("RFC 9999 §1", "SHOULD",
+                                                    "The server MUST answer every request."),
+               "keyword is MUST")
+        expect("level without a keyword", check("RFC 9999 §2.1", "MUST",
+                                                "The value is defined here"),
+               "keyword is NONE")
+        expect("lower-case keyword is not one", check("RFC 9999 §1", "NONE",
+                                                      "Clients MAY retry a request"),
+               "keyword is MAY")
+        expect("malformed section", check("RFC 9999 section 1", "MUST", "The server MUST"),
+               "is not of the form")
+        expect("unknown RFC", check("RFC 9998 §1", "MUST", "The server MUST"),
+               "no text of RFC 9998")
+    for f in failures:
+        print("self-test: " + f)
+    if failures:
+        return 1
+    print("self-test: all checks behave")
+    return 0
+
+
 def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 2
+    if argv[1] == "--self-test":
+        return self_test()
     rfc_dir = argv[2] if len(argv) > 2 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "data", "rfc")
     with open(argv[1], encoding="utf-8") as f:

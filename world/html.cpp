@@ -527,7 +527,12 @@ std::string conform_body(const Json& report) {
   if (report.contains("counts") && report["counts"].is_object())
     for (auto it = report["counts"].begin(); it != report["counts"].end(); ++it)
       o << badge(it.key()) << " " << compact(it.value()) << " &nbsp; ";
-  o << "</td></tr></tbody></table>\n";
+  o << "</td></tr>";
+  // One grade per root cause: how many causes FAILED and how many cases they account for.
+  if (num(report, "causes_failed") > 0)
+    o << "<tr><th>causes</th><td>" << num(report, "causes_failed") << " causes FAILED ("
+      << num(report, "cases_affected") << " cases affected)</td></tr>";
+  o << "</tbody></table>\n";
   std::map<std::string, std::set<std::string>> values;
   for (const auto& c : array(report, "cases")) {
     values["section"].insert(str(c, "section"));
@@ -541,21 +546,29 @@ std::string conform_body(const Json& report) {
   for (const auto& c : array(report, "cases")) {
     const std::string grade = str(c, "grade");
     const bool failed = grade == "FAILED";
-    o << "<tr data-row data-section=\"" << escape(str(c, "section")) << "\" data-grade=\""
-      << escape(grade) << "\" data-level=\"" << escape(str(c, "level")) << "\""
+    o << "<tr id=\"case-" << escape(str(c, "id")) << "\" data-row data-section=\""
+      << escape(str(c, "section")) << "\" data-grade=\"" << escape(grade) << "\" data-level=\""
+      << escape(str(c, "level")) << "\""
       << (failed                  ? " class=\"fail\""
           : grade == "NON-STRICT" ? " class=\"warn\""
                                   : "")
       << "><td>" << escape(str(c, "section")) << "</td><td>" << escape(str(c, "level"))
       << "</td><td>" << badge(grade) << "</td><td><code>" << escape(str(c, "id"))
-      << "</code></td><td>" << escape(str(c, "title")) << "</td><td>" << micros(num(c, "us"))
-      << "</td></tr>\n";
+      << "</code></td><td>" << escape(str(c, "title"))
+      << (str(c, "cause").empty()
+              ? ""
+              : " <span class=\"muted\">(cause: <a href=\"#case-" + escape(str(c, "cause")) +
+                    "\">" + escape(str(c, "cause")) + "</a>)</span>")
+      << "</td><td>" << micros(num(c, "us")) << "</td></tr>\n";
     // The detail row follows its case row (the filter hides both together).
     o << "<tr class=\"detail\"><td colspan=\"6\"><details" << (failed ? " open" : "")
       << "><summary>requirement, expected and actual";
     if (c.contains("exchanges"))
       o << ", " << array(c, "exchanges").size() << " exchanges as sent and received";
     o << "</summary><blockquote>" << escape(str(c, "requirement")) << "</blockquote>";
+    if (!str(c, "binds").empty() && str(c, "binds") != "authorization server")
+      o << "<p><b>Binds:</b> the " << escape(str(c, "binds"))
+        << " (a sentence that does not bind the server is NON-STRICT at most)</p>";
     if (!str(c, "expected").empty())
       o << "<p><b>Expected:</b> " << escape(str(c, "expected")) << "</p>";
     if (!str(c, "actual").empty()) o << "<p><b>Actual:</b> " << escape(str(c, "actual")) << "</p>";
