@@ -51,7 +51,7 @@ void add_forgery_cases(std::vector<Case>& out) {
                                    "discovery or --jwks-uri)"
                                  : "the valid token is not a JWS: nothing to forge from");
                        std::vector<std::string> labels;
-                       for (const auto& v : variants) labels.push_back(header_label(v));
+                       for (const auto& v : variants) labels.push_back(shape_label(v));
                        const size_t fetched_before = p.attacker_fetches();
                        Finding r = grade_variants(p, slot, f->form, variants, labels);
                        if (p.attacker_fetches() > fetched_before) {

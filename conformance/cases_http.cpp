@@ -116,6 +116,9 @@ void add_http_cases(std::vector<Case>& out) {
     c.info.level = Level::kMust;
     c.info.title = title + " gets an error response (invalid_request), not a server error";
     c.info.requirement = kInvalidSubject;
+    // One form decoder: the later shapes fail the same way as the first, one cause.
+    if (id != std::get<0>(bodies.front()))
+      c.info.same_cause_as = "rfc8693/2.2.2/malformed-body-" + std::get<0>(bodies.front());
     c.check = [damage = damage](Probe& p) { return malformed(p, damage); };
     out.push_back(std::move(c));
   }

@@ -113,10 +113,11 @@ void add_request_cases(std::vector<Case>& out) {
                   std::string("actor_token_type ... This is REQUIRED when the actor_token "
                               "parameter is present in the request but MUST NOT be included "
                               "otherwise.") +
-                      kInvalidRequest},
+                      kInvalidRequest,
+                  true, Binds::kServer, "rfc8693/2.1/actor-token-validated"},
                  [](Probe& p) {
-                   // No profile excuses the MUST of §2.2.2: a server that ignores actor_token
-                   // (Keycloak V2) still serves a request that is not valid.
+                   // No profile excuses the MUST of §2.2.2; a server that ignores actor_token
+                   // altogether (Keycloak V2) is one cause, rfc8693/2.1/actor-token-validated.
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      std::string err;
                      std::string actor =
@@ -227,9 +228,15 @@ void add_request_cases(std::vector<Case>& out) {
          });
        }});
 
-  out.push_back({{"rfc6749/5.2/unknown-client-401", "RFC 6749 §5.2", Level::kMust,
+  out.push_back({{"rfc6749/5.2/unknown-client-401",
+                  "RFC 6749 §5.2",
+                  Level::kMust,
                   "An unknown client id over Basic is 401 invalid_client with WWW-Authenticate",
-                  kBasic401, false},
+                  kBasic401,
+                  false,
+                  Binds::kServer,
+                  {},
+                  "rfc6749/5.2/invalid-client-401"},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      Credentials unknown{"txlab-conformance-unknown-client", "not-a-secret"};
@@ -237,9 +244,15 @@ void add_request_cases(std::vector<Case>& out) {
                    });
                  }});
 
-  out.push_back({{"rfc6749/5.2/empty-secret-basic-401", "RFC 6749 §5.2", Level::kMust,
+  out.push_back({{"rfc6749/5.2/empty-secret-basic-401",
+                  "RFC 6749 §5.2",
+                  Level::kMust,
                   "The exchanger's id with an empty password over Basic is 401 invalid_client",
-                  kBasic401, false},
+                  kBasic401,
+                  false,
+                  Binds::kServer,
+                  {},
+                  "rfc6749/5.2/invalid-client-401"},
                  [](Probe& p) {
                    return with_valid_exchange(p, [&](const http::FormParams& f) {
                      if (p.target().exchanger.secret.empty())

@@ -1,6 +1,8 @@
 // Token slots and their baselines (see slots.h).
 #include "conformance/slots.h"
 
+#include <algorithm>
+
 #include "conformance/forge.h"
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
@@ -143,6 +145,21 @@ std::string header_label(const std::string& token) {
     if (h.contains(big)) h[big] = "…";
   return "header " + h.dump();
 }
+std::string shape_label(const std::string& token) {
+  if (!token.empty() && token[0] == '{') return "the JWS JSON serialization";
+  const size_t dots = static_cast<size_t>(std::count(token.begin(), token.end(), '.'));
+  if (dots != 2) {
+    const size_t third = [&] {
+      size_t at = 0;
+      for (int i = 0; i < 3 && at != std::string::npos; ++i) at = token.find('.', at ? at + 1 : 0);
+      return at;
+    }();
+    return std::to_string(dots + 1) + " segments, the valid token followed by '" +
+           (third == std::string::npos ? std::string() : token.substr(third).substr(0, 40)) + "'";
+  }
+  return header_label(token);
+}
+
 // Whether the target claims RFC 9068 JWT access tokens: stated, or its tokens are typed at+jwt.
 bool claims_rfc9068(const Probe& p) {
   if (p.target().jwt_access_tokens) return *p.target().jwt_access_tokens;

@@ -48,6 +48,8 @@ Finding grade_variants(Probe& p, const Slot& s, const http::FormParams& valid,
                        const std::vector<std::string>& labels);
 // "header {...}" of a token, for reports.
 std::string header_label(const std::string& token);
+// The header, or for what is not one compact JWS its shape ("4 segments, ending '.'", "JSON").
+std::string shape_label(const std::string& token);
 // Whether the target claims RFC 9068 JWT access tokens: stated, or its tokens are typed at+jwt.
 bool claims_rfc9068(const Probe& p);
 // A clean token minted with issuer key 0 for the slot (asked once per run): the baseline of the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # txlab conform against a third-party RFC 8693 implementation: @jmondi/oauth2-server (npm,
-# pinned) with a minimal exchange callback (jmondi_peer.mjs), reached by URL, with its signing
+# pinned) with the integrator's exchange callback as its documentation shows it (jmondi_peer.mjs), reached by URL, with its signing
 # key (--issuer-key) so the key-dependent cases run too. Every case's grade is pinned in
 # jmondi-grades.json, and every FAILED there carries the RFC text that supports it; a changed
 # grade fails the test (run with UPDATE=1 to print the new table).

@@ -143,7 +143,9 @@ async function verifyToken(param, token, type) {
   try {
     claims = await jwtService.verify(token, { audience: issuer });
   } catch (e) {
-    throw OAuthException.invalidParameter(param, `${param}: ${e.message}`);
+    // The verifier's message, kept within RFC 6749 §5.2's error_description character set (the
+    // library sends the integrator's text as it is).
+    throw OAuthException.invalidParameter(param, `${param}: ${e.message.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, "'")}`);
   }
   // jsonwebtoken checks exp only when present; every token this server issues has one.
   if (typeof claims.exp !== "number") throw OAuthException.invalidParameter(param, `${param}: no exp`);

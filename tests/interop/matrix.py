@@ -72,7 +72,10 @@ def main(out_dir, specs):
                 cells.append(g["grade"])
         md.append(f"| `{cid}` | {sections[cid]} | " + " | ".join(cells) + " |")
     md += ["", "| totals | | " + " | ".join(
-        ", ".join(f"{n} {g}" for g, n in sorted(totals[label].items())) for label, _, _ in columns) + " |", ""]
+        ", ".join(f"{n} {g}" for g, n in sorted(totals[label].items())) for label, _, _ in columns) + " |"]
+    # One grade per root cause: FAILED cases are the causes; the cases they account for point at them.
+    md += ["| causes FAILED (cases affected) | | " + " | ".join(
+        f"{run.get('causes_failed', 0)} ({run.get('cases_affected', 0)})" for _, run, _ in columns) + " |", ""]
     md += ["## Why", ""]
     for a, label, cid, grade, text in notes:
         md += [f'<a id="{a}"></a>**{label}** · `{cid}` · {grade}: {text}', ""]

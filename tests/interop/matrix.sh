@@ -18,4 +18,4 @@ python3 "$here/matrix.py" "$out" \
   "txlab AS (as-c2p, broker)=$out/txlab.json" \
   "Keycloak $kc_version=$tests/keycloak-conform/keycloak.json,$here/keycloak-grades.json" \
   "Spring AS (Boot $sb_version)=$tests/spring-conform/spring.json,$here/spring-grades.json" \
-  "@jmondi/oauth2-server $jm_version=$tests/jmondi/jmondi.json,$here/jmondi-grades.json"
+  "@jmondi/oauth2-server $jm_version (integrator's callback, jmondi_peer.mjs)=$tests/jmondi/jmondi.json,$here/jmondi-grades.json"
