@@ -49,6 +49,8 @@ void add_forgery_cases(std::vector<Case>& out) {
                              kind == forge::Kind::kHs256PublicKey
                                  ? "the issuer's published keys are unknown (no JWKS from "
                                    "discovery or --jwks-uri)"
+                             : kind == forge::Kind::kDerSignature
+                                 ? "the valid token is not ECDSA-signed: it has no DER form"
                                  : "the valid token is not a JWS: nothing to forge from");
                        std::vector<std::string> labels;
                        for (const auto& v : variants) labels.push_back(shape_label(v));

@@ -69,6 +69,11 @@ TEST(ForgeTest, EveryForgeryIsRefusedByTheStrictVerifierAndKeepsTheClaims) {
       EXPECT_NE(v, f.valid) << fg.slug;
       const auto r = f.verify(v);
       EXPECT_FALSE(r.ok()) << fg.slug << " verified: " << v;
+      // The serialization shapes are not one compact JWS at all: nothing to decode.
+      if (fg.kind == forge::Kind::kExtraSegments || fg.kind == forge::Kind::kJsonSerialization) {
+        EXPECT_EQ(r.status, jose::VerifyStatus::kMalformed) << fg.slug << ": " << v;
+        continue;
+      }
       auto d = jose::decode_unverified(v);
       ASSERT_TRUE(d) << fg.slug;
       if (fg.kind != forge::Kind::kTamperedPayload && fg.kind != forge::Kind::kAttackerIssuer) {
