@@ -292,6 +292,29 @@ const char* cache_defect(const TokenContext& ctx) {
 
 }  // namespace
 
+bool refuse_anyway(const AsDefects& d, const TokenContext& ctx, std::string_view token,
+                   const Json& claims) {
+  if (d.empty()) return false;
+  auto t = parse(token);
+  if (!t) return false;
+  const bool subject = ctx.slot == Slot::kSubject;
+  if (subject && on(d, "typ-compared-exactly") && json_str(t->header, "typ") != "at+jwt" &&
+      json_str(t->header, "typ") != "JWT")
+    return true;
+  if (on(d, subject ? "unknown-claims-refused" : "actor-unknown-claims-refused")) {
+    static const std::vector<std::string> known = {
+        "iss", "sub",     "aud",       "exp", "nbf", "iat",       "jti", "scope",
+        "act", "may_act", "client_id", "azp", "cnf", "auth_time", "acr", "amr"};
+    for (auto it = claims.begin(); it != claims.end(); ++it)
+      if (std::find(known.begin(), known.end(), it.key()) == known.end()) return true;
+    static const std::vector<std::string> known_header = {"alg", "kid", "typ", "crit"};
+    for (auto it = t->header.begin(); it != t->header.end(); ++it)
+      if (std::find(known_header.begin(), known_header.end(), it.key()) == known_header.end())
+        return true;
+  }
+  return false;
+}
+
 void on_accepted(const AsDefects& d, const TokenContext& ctx, std::string_view token,
                  Json& claims) {
   if (!on(d, cache_defect(ctx))) return;

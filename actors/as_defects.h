@@ -183,6 +183,12 @@ inline constexpr AsDefectInfo kAsDefects[] = {
      "RFC 6749 §2.3: two methods at once (a client MUST NOT): a failed Basic attempt rescued by "
      "body credentials",
      "NON-STRICT"},
+    {"typ-compared-exactly",
+     "RFC 7515 §4.1.9: typ application/at+jwt is at+jwt (refused here: compared as a string)"},
+    {"unknown-claims-refused",
+     "RFC 7519 §4: claims and header members not understood are ignored (refused here)"},
+    {"actor-unknown-claims-refused",
+     "RFC 7519 §4: an actor token's unknown claims are ignored (refused here)"},
     {"validation-cache-outlives-exp",
      "RFC 7519 §4.1.4: a token once accepted is refused again after its exp (no cache past it)"},
     {"actor-validation-cache-outlives-exp",
@@ -292,6 +298,9 @@ struct TokenContext {
 std::optional<nlohmann::json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
                                             std::string_view token,
                                             const jose::VerifiedJwt& strict);
+// Whether a defect refuses a token the strict verifier accepted (over-strict verifiers).
+bool refuse_anyway(const AsDefects& d, const TokenContext& ctx, std::string_view token,
+                   const nlohmann::json& claims);
 // A token the AS accepted (the validation-cache defects remember it, bounded, and serve a
 // remembered token's claims with a lifetime counted from the cache).
 void on_accepted(const AsDefects& d, const TokenContext& ctx, std::string_view token,

@@ -174,6 +174,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
     subject.claims = *excused;
   } else if (!env_.defects.empty()) {
     defect_ctx.slot = defects::Slot::kSubject;
+    if (defects::refuse_anyway(env_.defects, defect_ctx, req.subject_token, subject.claims))
+      return refuse({exchange::Status::kSubjectTokenInvalid, "refused by a deliberate defect"});
     defects::on_accepted(env_.defects, defect_ctx, req.subject_token, subject.claims);
   }
   // RFC 9068 §2.2: an access token names its subject (sub REQUIRED); without one there is no
@@ -227,6 +229,8 @@ std::string AuthorizationServer::token_exchange(const ClientRegistration& client
       a.claims = *excused;
     } else if (!env_.defects.empty()) {
       defect_ctx.slot = defects::Slot::kActor;
+      if (defects::refuse_anyway(env_.defects, defect_ctx, *req.actor_token, a.claims))
+        return refuse({exchange::Status::kActorTokenInvalid, "refused by a deliberate defect"});
       defects::on_accepted(env_.defects, defect_ctx, *req.actor_token, a.claims);
     }
     if (req.actor_type && *req.actor_type == kTypeAccessToken && !json_path(a.claims, "sub"))

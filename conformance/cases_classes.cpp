@@ -291,6 +291,70 @@ void add_parser_cases(std::vector<Case>& out) {
   }
 }
 
+// ---- the other side of strictness: what a verifier MUST accept ----
+
+const char* kUnknownIgnored =
+    "However, in the absence of such requirements, all claims that are not understood by "
+    "implementations MUST be ignored.";
+const char* kTypPrefix =
+    "A recipient using the media type value MUST treat it as if \"application/\" were prepended "
+    "to any \"typ\" value not containing a '/'.";
+
+// A key-dependent case on one slot whose token is valid and must be served like a clean one.
+Case accepted_case(const Slot& s, CaseInfo info,
+                   std::function<std::pair<std::string, std::string>(Probe&, const Slot&)> token) {
+  if (s.role == Role::kActor) info.depends_on = kActorValidatedId;
+  info.same_cause_as = first_slot_twin(s, info.id);
+  return {std::move(info), [s, token](Probe& p) {
+            if (auto u = minted_unusable(p, s)) return *u;
+            Finding failure;
+            auto f = fresh(p, s, &failure);
+            if (!f) return failure;
+            auto [label, t] = token(p, s);
+            if (t.empty()) return informational(label);
+            const Answer a = p.post(request_for(s, f->form, t));
+            if (a.status == 200) return ok(a.describe());
+            return failed("200, as for the clean minted token", label + ": " + a.describe(),
+                          "a valid token was refused for something the RFC says to accept");
+          }};
+}
+
+void add_acceptance_cases(std::vector<Case>& out) {
+  for (const Slot& s : kSlots) {
+    const std::string who = std::string(role_name(s.role)) + " token (" + s.type_slug + "): ";
+    out.push_back(accepted_case(
+        s,
+        {slot_id("RFC 7519 §4", s, "unknown-claims-ignored"), "RFC 7519 §4", Level::kMust,
+         who + "a valid token with a claim and a header member nobody defined is accepted",
+         kUnknownIgnored},
+        [](Probe& p, const Slot& slot) {
+          Json h = slot_header(p);
+          h["urn:txlab:conformance:header-extension"] = "ignore me";  // not listed in crit
+          return std::pair<std::string, std::string>{
+              "an unknown claim and an unknown non-critical header member",
+              forge::sign_with(
+                  key0(p), h,
+                  slot_claims(p, slot,
+                              {{"urn:txlab:conformance:unknown-claim", {{"nested", true}}}}))};
+        }));
+    out.push_back(accepted_case(
+        s,
+        {slot_id("RFC 7515 §4.1.9", s, "typ-application-prefix"), "RFC 7515 §4.1.9", Level::kMust,
+         who + "typ application/at+jwt is the same media type as at+jwt", kTypPrefix},
+        [](Probe& p, const Slot& slot) {
+          const std::string typ = p.target().minted_typ;
+          if (typ.empty() || typ.find('/') != std::string::npos)
+            return std::pair<std::string, std::string>{
+                "the target's tokens carry no short typ to prefix", ""};
+          Json h = slot_header(p);
+          h["typ"] = "application/" + typ;
+          return std::pair<std::string, std::string>{
+              "typ " + h["typ"].get<std::string>(),
+              forge::sign_with(key0(p), h, slot_claims(p, slot, {}))};
+        }));
+  }
+}
+
 // Client authentication, compared exactly: a secret or client id that nearly matches does not
 // authenticate, and a failed Basic attempt is not rescued by credentials in the body.
 void add_client_auth_cases(std::vector<Case>& out) {
@@ -480,6 +544,7 @@ void add_time_cases(std::vector<Case>& out) {
 void add_class_cases(std::vector<Case>& out) {
   add_comparison_cases(out);
   add_parser_cases(out);
+  add_acceptance_cases(out);
   add_client_auth_cases(out);
   add_time_cases(out);
 }
