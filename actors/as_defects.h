@@ -183,6 +183,11 @@ inline constexpr AsDefectInfo kAsDefects[] = {
      "RFC 6749 §2.3: two methods at once (a client MUST NOT): a failed Basic attempt rescued by "
      "body credentials",
      "NON-STRICT"},
+    {"lenient-base64-signature",
+     "RFC 7515 §5.2: the signature is base64url without padding, other alphabets or whitespace"},
+    {"token-type-prefix-match",
+     "RFC 8693 §2.2.2: a subject_token_type that only resembles a known one makes the request "
+     "invalid"},
     {"typ-compared-exactly",
      "RFC 7515 §4.1.9: typ application/at+jwt is at+jwt (refused here: compared as a string)"},
     {"unknown-claims-refused",

@@ -108,6 +108,37 @@ void add_request_cases(std::vector<Case>& out) {
                    });
                  }});
 
+  // Exact comparison of token type URIs: a near miss names no type the server knows, so the
+  // request is not valid (a server matching by prefix, suffix or substring serves it).
+  out.push_back({{"rfc8693/2.2.2/subject-token-type-near-miss", "RFC 8693 §2.2.2", Level::kMust,
+                  "A subject_token_type that nearly names the access_token type (a prefix, a "
+                  "suffix, a substring, the URN's last part alone) is refused",
+                  "If the request itself is not valid or if either the subject_token or "
+                  "actor_token are invalid for any reason, or are unacceptable based on policy, "
+                  "the authorization server MUST construct an error response ... invalid_request.",
+                  true, Binds::kServer, "rfc8693/2.2.2/mismatched-subject-token-type"},
+                 [](Probe& p) {
+                   return with_valid_exchange(p, [&](const http::FormParams& f) {
+                     const std::string type = kTypeAccess;
+                     const std::vector<std::pair<std::string, std::string>> near = {
+                         {"a prefix", type.substr(0, type.size() - 1)},
+                         {"a suffix added", type + "x"},
+                         {"a substring", type.substr(4)},
+                         {"the last part alone", "access_token"},
+                         {"another final part", "urn:ietf:params:oauth:token-type:access_tokens"}};
+                     Finding worst = ok();
+                     for (const auto& [label, t] : near) {
+                       Finding r = expect_refused(p, p.post(replaced(f, "subject_token_type", t)));
+                       if (r.grade == Grade::kFailed) {
+                         r.actual = "subject_token_type " + label + " (" + t + "): " + r.actual;
+                         return r;
+                       }
+                       if (worst.grade == Grade::kOk && r.grade != Grade::kOk) worst = r;
+                     }
+                     return worst;
+                   });
+                 }});
+
   out.push_back({{"rfc8693/2.1/actor-token-requires-type", "RFC 8693 §2.1", Level::kMust,
                   "actor_token_type is REQUIRED when actor_token is present",
                   std::string("actor_token_type ... This is REQUIRED when the actor_token "

@@ -36,6 +36,12 @@ const char* kAlgConfusion =
 const char* kEcdsaSignature =
     "The JWS Signature value MUST be a 64-octet sequence. If it is not a 64-octet sequence, the "
     "validation has failed.";
+const char* kBase64Strict =
+    "If any of the listed steps fails, then the signature or MAC cannot be validated. ... "
+    "Base64url-decode the encoded representation of the JWS Signature, following the "
+    "restriction that no line breaks, whitespace, or other additional characters have been used. "
+    "... However, in all cases, at least one JWS Signature value MUST successfully validate, or "
+    "the JWS MUST be considered invalid.";
 const char* kCompact =
     "Verify that the JWT contains at least one period ('.') character. ... Determine whether the "
     "JWT is a JWS or a JWE using any of the methods described in Section 9 of [JWE]. ... If any of "
@@ -163,6 +169,8 @@ const std::vector<Forgery>& all_forgeries() {
        "the valid token with a fourth or fifth segment appended", kCompact},
       {Kind::kJsonSerialization, "jws-json-serialization", "RFC 7519 §7.2",
        "the valid token in the JWS JSON Serialization", kCompact},
+      {Kind::kNonCanonicalBase64, "non-canonical-base64url", "RFC 7515 §5.2",
+       "the valid signature encoded with padding, the standard alphabet or a space", kBase64Strict},
   };
   return v;
 }
@@ -396,6 +404,20 @@ std::vector<std::string> make(Kind kind, const std::string& valid, const Materia
           {"signatures",
            Json::array({{{"protected", p->header_b64}, {"signature", p->signature_b64}}})}};
       out.push_back(general.dump());
+      break;
+    }
+    case Kind::kNonCanonicalBase64: {
+      // The same signature octets, only their encoding differs: a lenient decoder verifies them.
+      const std::string input = p->header_b64 + "." + p->payload_b64 + ".";
+      const std::string& sig = p->signature_b64;
+      std::string padded = sig;
+      while (padded.size() % 4) padded += '=';
+      if (padded != sig) out.push_back(input + padded);
+      std::string standard = sig;
+      for (auto& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
+      if (standard != sig) out.push_back(input + standard);
+      if (sig.size() > 8)
+        out.push_back(input + sig.substr(0, sig.size() / 2) + " " + sig.substr(sig.size() / 2));
       break;
     }
     case Kind::kAttackerIssuer: {

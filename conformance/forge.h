@@ -43,8 +43,9 @@ enum class Kind {
   kTruncatedSignature,  // the valid signature one octet short, and one octet long
   kDerSignature,        // the valid ECDSA signature re-encoded as ASN.1 DER (RFC 7518 §3.4)
   // Serialization differentials: the valid token, not as one JWS Compact Serialization.
-  kExtraSegments,      // a fourth (and fifth) segment appended
-  kJsonSerialization,  // the same JWS in the flattened and general JSON serializations
+  kExtraSegments,       // a fourth (and fifth) segment appended
+  kJsonSerialization,   // the same JWS in the flattened and general JSON serializations
+  kNonCanonicalBase64,  // the signature segment padded, in the standard alphabet, with a space
 };
 
 struct Forgery {
