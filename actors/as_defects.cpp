@@ -586,6 +586,8 @@ std::string description(const AsDefects& d, const std::string& raw) {
 
 bool accepts_duplicate_parameters(const AsDefects& d) { return on(d, "accept-duplicate-params"); }
 
+bool jwks_keeps_withdrawn_keys(const AsDefects& d) { return on(d, "jwks-keeps-withdrawn-keys"); }
+
 std::vector<Json> extra_jwks_keys(const AsDefects& d) {
   if (!on(d, "quirk-jwks-other-keys")) return {};
   static const Json enc = [] {

@@ -194,6 +194,8 @@ inline constexpr AsDefectInfo kAsDefects[] = {
      "RFC 7519 §4: claims and header members not understood are ignored (refused here)"},
     {"actor-unknown-claims-refused",
      "RFC 7519 §4: an actor token's unknown claims are ignored (refused here)"},
+    {"jwks-keeps-withdrawn-keys",
+     "RFC 8725 §3.8: a key the issuer withdrew from its JWKS no longer belongs to it"},
     {"validation-cache-outlives-exp",
      "RFC 7519 §4.1.4: a token once accepted is refused again after its exp (no cache past it)"},
     {"actor-validation-cache-outlives-exp",
@@ -353,6 +355,8 @@ void on_reply(const AsDefects& d, ReplyHeaders& h);
 void on_client_error(const AsDefects& d, bool unknown_client, int& status, bool& challenge);
 std::string description(const AsDefects& d, const std::string& raw);
 bool accepts_duplicate_parameters(const AsDefects& d);
+// The trusted issuers' key caches keep keys the issuers withdrew.
+bool jwks_keeps_withdrawn_keys(const AsDefects& d);
 // Extra keys the JWKS lists before the signing keys (the quirk: an encryption key).
 std::vector<nlohmann::json> extra_jwks_keys(const AsDefects& d);
 TokenError unknown_grant_error(const AsDefects& d);

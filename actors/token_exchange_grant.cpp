@@ -51,9 +51,11 @@ void AuthorizationServer::ensure_trust() {
     auto source_for = [&](const std::string& role) {
       for (const auto& s : impl_->sources)
         if (s->issuer_role() == role) return s;
+      JwksOptions options = jwks_options(env_.jwks);
+      options.keep_withdrawn_keys = defects::jwks_keeps_withdrawn_keys(env_.defects);
       auto src = std::make_shared<RemoteJwks>(outbound_, role, env_.directory.url_of(role),
                                               env_.directory.entry_of(role).jwks_path, *env_.clock,
-                                              jwks_options(env_.jwks));
+                                              options);
       impl_->sources.push_back(src);
       return src;
     };

@@ -1009,6 +1009,8 @@ int cmd_conform(const Args& a) {
       return 2;
     }
     target = std::move(*t);
+    // txlab publishes the first issuer's keys: the key-rotation case can rotate them.
+    if (a.serve_issuer_port > 0) target.rotate_issuer_key = [&served] { return served.rotate(0); };
   }
   target.timeout_ms = a.timeout_ms;
   conformance::RunOptions run;

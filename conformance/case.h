@@ -113,6 +113,10 @@ struct Target {
   // Lets `seconds` pass for the target (the time cases): a built-in target advances its world's
   // clocks; empty means real time (the probe sleeps).
   std::function<void(int seconds)> pass_time;
+  // Key rotation at the subject issuer (built-in targets; --serve-issuer): publishes a fresh
+  // key, withdraws every earlier one from the issuer's JWKS and returns the new private key.
+  // Empty when txlab does not publish the issuer's keys.
+  std::function<std::shared_ptr<const jose::Key>()> rotate_issuer_key;
   // When known: whether the AS is configured for delegation (act expected). Unknown: judged
   // from behaviour.
   std::optional<bool> expects_delegation;

@@ -28,6 +28,9 @@ void add_family_cases(std::vector<Case>& out);
 // signature's algorithm, exact client authentication (RFC 7519 §2/§4, RFC 7515 §4/§5.2,
 // RFC 8725 §3.8, RFC 6749 §5.2).
 void add_class_cases(std::vector<Case>& out);
+// The issuer rotates its key (built-in targets, --serve-issuer): registered after every case
+// that mints tokens with the key it withdraws.
+void add_rotation_cases(std::vector<Case>& out);
 // Judged last, over everything the run saw (RFC 6749 §5.2 character set of every error).
 void add_summary_cases(std::vector<Case>& out);
 

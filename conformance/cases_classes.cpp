@@ -541,6 +541,57 @@ void add_time_cases(std::vector<Case>& out) {
 
 }  // namespace
 
+// Key rotation: after the issuer withdraws a key and the target has fetched the issuer's new one,
+// a token under the withdrawn key no longer verifies (the key is no longer the issuer's). Runs
+// last: the suite's minted tokens use the key it withdraws.
+void add_rotation_cases(std::vector<Case>& out) {
+  out.push_back(
+      {{"rfc8725/3.8/withdrawn-key-refused", "RFC 8725 §3.8", Level::kMust,
+        "After the issuer rotates its key and the target has fetched the new one, a token signed "
+        "with the withdrawn key is refused",
+        kKeysBelongToIssuer},
+       [](Probe& p) {
+         const Target& t = p.target();
+         if (!t.rotate_issuer_key)
+           return informational(
+               "needs an issuer whose keys txlab publishes: --serve-issuer PORT (or a built-in "
+               "target)");
+         const Slot& s = kSlots[0];
+         if (auto u = minted_unusable(p, s)) return *u;
+         Finding failure;
+         auto f = fresh(p, s, &failure);
+         if (!f) return failure;
+         const auto next = t.rotate_issuer_key();
+         if (!next) return informational("the issuer's key could not be rotated");
+         pass_time(p, 11);  // past a careful key cache's minimum refresh interval
+         Json h = slot_header(p);
+         h["kid"] = next->kid();
+         const Answer with_new =
+             p.post(request_for(s, f->form, forge::sign_with(*next, h, slot_claims(p, s, {}))));
+         auto again = fresh(p, s, &failure);
+         const Answer with_old =
+             p.post(request_for(s, again ? again->form : f->form,
+                                forge::sign_with(key0(p), slot_header(p), slot_claims(p, s, {}))));
+         if (with_new.status != 200)
+           return informational(
+               std::string("a token under the issuer's new key was refused (") +
+               with_new.describe() +
+               "): the target did not fetch the issuer's new keys in this run (refetching on an "
+               "unfamiliar kid is common practice, not an RFC requirement), so the withdrawn "
+               "key cannot be judged" +
+               (with_old.status == 200 ? "; the withdrawn key still verifies" : ""));
+         if (with_old.status == 200)
+           return failed("a refusal: the key is no longer in the issuer's JWKS", "200",
+                         "after fetching the issuer's new key, the target still accepted a token "
+                         "signed with the key the issuer withdrew");
+         if (with_old.status == 0 || with_old.status >= 500)
+           return failed("a refusal: the key is no longer in the issuer's JWKS",
+                         with_old.describe());
+         return ok("the new key " + with_new.describe() + ", the withdrawn one " +
+                   with_old.describe());
+       }});
+}
+
 void add_class_cases(std::vector<Case>& out) {
   add_comparison_cases(out);
   add_parser_cases(out);

@@ -35,11 +35,15 @@ class ServedIssuers {
   std::vector<IssuerKey> keys() const;
   std::string issuer(size_t i) const;
   std::string jwks_uri(size_t i) const;
+  // Key rotation: issuer i gets a fresh key and its JWKS lists only that one from now on.
+  std::shared_ptr<const jose::Key> rotate(size_t i);
 
  private:
   std::unique_ptr<http::LoopbackServer> server_;
   std::vector<IssuerKey> keys_;
   std::vector<std::string> jwks_;
+  struct Published;  // the JWKS documents as served, replaced on rotation
+  std::shared_ptr<Published> published_;
 };
 
 }  // namespace txlab::conformance

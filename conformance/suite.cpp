@@ -32,6 +32,7 @@ const std::vector<Case>& all_cases() {
     add_family_cases(v);
     add_class_cases(v);
     add_act_cases(v);
+    add_rotation_cases(v);
     add_summary_cases(v);
     return v;
   }();

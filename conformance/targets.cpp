@@ -115,6 +115,12 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   World* w = &world;
   t.clock = &world.clock(trusted);
   t.pass_time = [w](int seconds) { w->advance_time(seconds); };
+  t.rotate_issuer_key = [w, trusted]() -> std::shared_ptr<const jose::Key> {
+    AuthorizationServer& as = w->authorization_server(trusted);
+    as.rotate_key();
+    as.retire_old_keys();
+    return std::make_shared<jose::Key>(as.signing_key());
+  };
   for (const auto& role : policy.trust) {
     t.issuer_keys.push_back(
         {world.issuer_of(role),

@@ -95,6 +95,11 @@ void RemoteJwks::refresh(std::unique_lock<std::mutex>& lock) {
     expires_at_s_ = now + ttl_from(res.header("Cache-Control"));
     last_success_s_ = now;
   } else if (res.status == 200 && err.empty()) {
+    if (options_.keep_withdrawn_keys)
+      for (auto& old : keys_)
+        if (std::none_of(keys.begin(), keys.end(),
+                         [&](const jose::Key& k) { return k.kid() == old.kid(); }))
+          keys.push_back(std::move(old));
     keys_ = std::move(keys);
     have_keys_ = true;
     etag_ = res.header("ETag");

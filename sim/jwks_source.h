@@ -23,6 +23,9 @@ struct JwksOptions {
   int64_t max_ttl_s = 86400;            // cap on max-age
   int64_t min_refresh_interval_s = 10;  // at most one refetch per interval (kid misses, no-cache)
   int64_t max_stale_s = 600;            // serve last good keys this long past expiry on outage
+  // A deliberately broken cache for the conformance self-check only: keys the issuer withdrew
+  // stay usable (a refetch adds keys, never removes them).
+  bool keep_withdrawn_keys = false;
 };
 
 inline JwksOptions jwks_options(const JwksSettings& s) {

@@ -328,6 +328,18 @@ TEST(ConformanceRemoteTest, ServedIssuersPublishDiscoveryAndKeys) {
   ASSERT_EQ(keys.size(), 1u) << err;
   EXPECT_EQ(keys[0].kid(), served.keys()[0].key->kid());
   EXPECT_NE(keys[0].kid(), served.keys()[1].key->kid());
+  // Rotation (the withdrawn-key case): the JWKS then lists only the new key.
+  const auto next = served.rotate(0);
+  ASSERT_TRUE(next);
+  auto rotated = c.Get("/jwks");
+  ASSERT_TRUE(rotated);
+  auto now_keys = parse_jwks(rotated->body, &err);
+  ASSERT_EQ(now_keys.size(), 1u) << err;
+  EXPECT_EQ(now_keys[0].kid(), next->kid());
+  EXPECT_NE(now_keys[0].kid(), served.keys()[0].key->kid());
+  auto second = c.Get("/second/jwks");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(parse_jwks(second->body, &err).at(0).kid(), served.keys()[1].key->kid());
 }
 
 TEST(ConformanceRemoteTest, MissingDiscoveryIsAnErrorNotACrash) {
