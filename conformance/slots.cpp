@@ -157,6 +157,12 @@ std::string shape_label(const std::string& token) {
     return std::to_string(dots + 1) + " segments, the valid token followed by '" +
            (third == std::string::npos ? std::string() : token.substr(third).substr(0, 40)) + "'";
   }
+  // The signature segment re-encoded (non-canonical base64url): say how.
+  const std::string sig = token.substr(token.rfind('.') + 1);
+  if (!sig.empty() && sig.back() == '=') return "the signature padded with '='";
+  if (sig.find(' ') != std::string::npos) return "a space inside the signature";
+  if (sig.find_first_of("+/") != std::string::npos)
+    return "the signature in the standard base64 alphabet (+ /)";
   return header_label(token);
 }
 
