@@ -572,7 +572,12 @@ void on_reply(const AsDefects& d, ReplyHeaders& h) {
   if (on(d, "text-plain-response")) h.content_type = "text/plain";
 }
 
-void on_client_error(const AsDefects& d, bool unknown_client, int& status, bool& challenge) {
+void on_client_error(const AsDefects& d, bool unknown_client, bool basic_attempted, int& status,
+                     bool& challenge) {
+  if (on(d, "quirk-post-failure-400") && !basic_attempted) {
+    status = 400;
+    challenge = false;
+  }
   if (on(d, "invalid-client-400")) {
     status = 400;
     challenge = false;

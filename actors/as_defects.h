@@ -249,6 +249,9 @@ inline constexpr AsDefectInfo kAsQuirks[] = {
     {"quirk-cache-control-no-cache-no-store", "Cache-Control: no-cache, no-store"},
     {"quirk-invalid-request-for-bad-subject",
      "invalid_request for a bad subject token (RFC 8693 §2.2.2's own code)"},
+    {"quirk-post-failure-400",
+     "invalid_client as 400 when the client did not use the Authorization header (RFC 6749 "
+     "§5.2: the 401 is a MAY then)"},
     {"quirk-duplicate-members-last-wins",
      "duplicate JSON members read lexically last (RFC 7515 §4, RFC 7519 §4 allow it)"},
     {"quirk-strict-time-window", "no leeway at all on exp and nbf (RFC 7519 §4.1.4: a MAY)"},
@@ -352,7 +355,8 @@ struct ReplyHeaders {
 void on_reply(const AsDefects& d, ReplyHeaders& h);
 // An invalid_client answer: its status, whether it carries the Basic challenge, and the
 // error_description as sent (sanitized unless a defect echoes it raw).
-void on_client_error(const AsDefects& d, bool unknown_client, int& status, bool& challenge);
+void on_client_error(const AsDefects& d, bool unknown_client, bool basic_attempted, int& status,
+                     bool& challenge);
 std::string description(const AsDefects& d, const std::string& raw);
 bool accepts_duplicate_parameters(const AsDefects& d);
 // The trusted issuers' key caches keep keys the issuers withdrew.

@@ -26,6 +26,7 @@ struct Failure {
   TokenError error;
   std::string description;
   bool unknown_client = false;  // invalid_client because no such client is registered
+  bool basic_attempted = true;  // the request carried an Authorization header (RFC 6749 §5.2)
 };
 
 // A parsed, de-duplicated token request.

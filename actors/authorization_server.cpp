@@ -362,7 +362,7 @@ void AuthorizationServer::reply_error(http::Response& res, const Failure& f) con
   if (f.error == TokenError::kInvalidClient) {
     // RFC 6749 §5.2: invalid_client answered with 401 carries WWW-Authenticate.
     bool challenge = true;
-    defects::on_client_error(env_.defects, f.unknown_client, status, challenge);
+    defects::on_client_error(env_.defects, f.unknown_client, f.basic_attempted, status, challenge);
     if (challenge) res.set_header("WWW-Authenticate", "Basic realm=\"" + issuer() + "\"");
   }
   Json body = {{"error", std::string(w.code)}};
@@ -438,7 +438,10 @@ void AuthorizationServer::handle_token(const http::Request& req, http::Response&
   if (!read_form(req, &tr, &failure)) return fail(failure);
 
   const ClientRegistration* client = authenticate(req, tr, &failure);
-  if (!client) return fail(failure);
+  if (!client) {
+    failure.basic_attempted = !req.header("Authorization").empty();
+    return fail(failure);
+  }
 
   const auto grant = tr.param("grant_type");
   if (!grant) return fail({TokenError::kInvalidRequest, "missing grant_type"});

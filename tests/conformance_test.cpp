@@ -248,6 +248,12 @@ TEST(ConformanceSelfCheckTest, LegalButUnusualServersAreNeverFailed) {
     EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
     // The quirks are visible, so the suite really saw them.
     EXPECT_EQ(finding(r, "rfc8693/2.2.1/expires-in")->grade, Grade::kNonStrict);
+    // A failed client_secret_post answered 400 invalid_client (no Authorization header: the
+    // 401 is a MAY) is the legal answer it is.
+    const Finding* post = finding(r, "rfc6749/5.2/wrong-secret-post");
+    ASSERT_NE(post, nullptr);
+    EXPECT_EQ(post->grade, Grade::kOk);
+    EXPECT_NE(post->actual.find("400"), std::string::npos) << post->actual;
   }
   auto imp = selfcheck_world({}, "impersonation");
   const Report r = run_suite(target_from_world(*imp, "as-t", Profile::kCommon));
