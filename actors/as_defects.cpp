@@ -401,7 +401,8 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
     const auto nbf = t->claims.contains("nbf") && t->claims["nbf"].is_number_integer()
                          ? t->claims["nbf"].get<int64_t>()
                          : now;
-    if (now - exp <= 1800 && nbf - now <= 1800) {
+    // Overflow-safe: exp and nbf may be any 64-bit value (the NumericDate probes send INT64_MIN).
+    if (exp >= now - 1800 && nbf <= now + 1800) {
       // ... and its lifetime rules see the token as still valid (as such a verifier would).
       Json claims = t->claims;
       if (exp < now) claims["exp"] = now + 60;
