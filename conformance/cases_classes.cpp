@@ -358,48 +358,36 @@ void add_acceptance_cases(std::vector<Case>& out) {
 // Client authentication, compared exactly: a secret or client id that nearly matches does not
 // authenticate, and a failed Basic attempt is not rescued by credentials in the body.
 void add_client_auth_cases(std::vector<Case>& out) {
-  out.push_back(
-      {{"rfc6749/5.2/secret-near-miss-401", "RFC 6749 §5.2", Level::kMust,
-        "Basic with a secret that nearly matches (prefix, suffix, case, one character) does not "
-        "authenticate: 401",
-        kBasic401},
-       [](Probe& p) {
-         const Credentials& ex = p.target().exchanger;
-         if (ex.secret.empty())
-           return informational("the exchanger has no client secret (certificate or none)");
-         return with_valid_exchange(p, [&](const http::FormParams& form) {
-           for (const auto& [label, secret] : forge::near_misses(ex.secret)) {
-             const Credentials c{ex.id, secret};
-             Answer a = p.post(form, Auth::kBasic, &c);
-             if (a.status == 200 || a.status == 0 || a.status >= 500)
-               return failed(
-                   "401 invalid_client", "secret " + label + ": " + a.describe(),
-                   a.status == 200 ? "a secret that is not the client's authenticated it" : "");
-           }
-           return ok("every near miss refused");
-         });
-       }});
-  out.push_back(
-      {{"rfc6749/5.2/client-id-near-miss-401", "RFC 6749 §5.2", Level::kMust,
-        "Basic with the right secret under a client id that nearly matches (prefix, suffix, case, "
-        "one character) does not authenticate: 401",
-        kBasic401},
-       [](Probe& p) {
-         const Credentials& ex = p.target().exchanger;
-         if (ex.secret.empty())
-           return informational("the exchanger has no client secret (certificate or none)");
-         return with_valid_exchange(p, [&](const http::FormParams& form) {
-           for (const auto& [label, id] : forge::near_misses(ex.id)) {
-             const Credentials c{id, ex.secret};
-             Answer a = p.post(form, Auth::kBasic, &c);
-             if (a.status == 200 || a.status == 0 || a.status >= 500)
-               return failed(
-                   "401 invalid_client", "client id " + label + ": " + a.describe(),
-                   a.status == 200 ? "another client id authenticated with this secret" : "");
-           }
-           return ok("every near miss refused");
-         });
-       }});
+  // Basic with near misses of one half of the exchanger's credentials, the other half right.
+  auto near_miss_case = [&out](const char* id, const char* title, bool vary_secret) {
+    out.push_back(
+        {{id, "RFC 6749 §5.2", Level::kMust, title, kBasic401}, [vary_secret](Probe& p) {
+           const Credentials& ex = p.target().exchanger;
+           if (ex.secret.empty())
+             return informational("the exchanger has no client secret (certificate or none)");
+           return with_valid_exchange(p, [&](const http::FormParams& form) {
+             const std::string what = vary_secret ? "secret " : "client id ";
+             for (const auto& [label, v] : forge::near_misses(vary_secret ? ex.secret : ex.id)) {
+               const Credentials c{vary_secret ? ex.id : v, vary_secret ? v : ex.secret};
+               Answer a = p.post(form, Auth::kBasic, &c);
+               if (a.status == 200 || a.status == 0 || a.status >= 500)
+                 return failed("401 invalid_client", what + label + ": " + a.describe(),
+                               a.status == 200 ? "credentials that are not the "
+                                                 "client's authenticated it"
+                                               : "");
+             }
+             return ok("every near miss refused");
+           });
+         }});
+  };
+  near_miss_case("rfc6749/5.2/secret-near-miss-401",
+                 "Basic with a secret that nearly matches (prefix, suffix, case, one character) "
+                 "does not authenticate: 401",
+                 true);
+  near_miss_case("rfc6749/5.2/client-id-near-miss-401",
+                 "Basic with the right secret under a client id that nearly matches (prefix, "
+                 "suffix, case, one character) does not authenticate: 401",
+                 false);
   out.push_back(
       {{"rfc6749/2.3/failed-basic-not-rescued-by-body", "RFC 6749 §2.3", Level::kMust,
         "A failed Basic attempt is refused even when the body carries the right client_secret "
