@@ -217,7 +217,11 @@ Result<Decision> decide(const Inputs& in) {
   // Lifetime: the policy cap, and never beyond the subject token unless policy says so.
   d.ttl_s = policy.max_ttl_s;
   if (policy.cap_to_subject_exp) {
-    d.ttl_s = std::min(d.ttl_s, json_int(sc, "exp").value_or(in.now_s + d.ttl_s) - in.now_s);
+    // Overflow-safe: exp may be any 64-bit value (only a past one is refused here).
+    if (const auto exp = json_int(sc, "exp")) {
+      if (*exp <= in.now_s) return Refusal{Status::kSubjectExpiresTooSoon, ""};
+      d.ttl_s = std::min(d.ttl_s, *exp - in.now_s);
+    }
     if (d.ttl_s <= 0) return Refusal{Status::kSubjectExpiresTooSoon, ""};
   }
 
