@@ -353,7 +353,14 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
   auto t = parse(token);
   if (!t) return std::nullopt;
   const S s = strict.status;
-  if (ctx.slot == Slot::kSubject && numericdate_ignored(d, t->claims, s)) return t->claims;
+  if (ctx.slot == Slot::kSubject && numericdate_ignored(d, t->claims, s)) {
+    Json claims = t->claims;  // the careless parser read them as absent
+    for (const char* m : {"exp", "nbf"})
+      if (claims.contains(m) && (claims[m].is_number_float() ||
+                                 (claims[m].is_number_integer() && claims[m].get<int64_t>() <= 0)))
+        claims.erase(m);
+    return claims;
+  }
   const std::string alg = json_str(t->header, "alg");
   const std::string kid = json_str(t->header, "kid");
   const std::string iss = json_str(t->claims, "iss");

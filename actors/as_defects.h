@@ -162,7 +162,8 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"actor-alg-from-key",
      "RFC 7515 §5.2: an actor token's signature is verified with the alg its header names"},
     {"numericdate-non-integer-ignored",
-     "RFC 7519 §4.1.4, §4.1.5: an exp or nbf that is not a non-negative integer is not ignored"},
+     "RFC 7519 §4.1.4 / RFC 7519 §4.1.5: an exp or nbf that is not a positive integer is not "
+     "ignored"},
     {"accept-psychic-signature",
      "RFC 7515 §5.2: an ECDSA signature with r or s zero or out of range never validates"},
     {"actor-accept-psychic-signature",
