@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include <openssl/pem.h>
@@ -558,12 +559,15 @@ void on_bad_token_error(const AsDefects& d, TokenError& error) {
   if (on(d, "quirk-invalid-request-for-bad-subject")) error = TokenError::kInvalidRequest;
 }
 
-void on_refusal(const AsDefects& d, std::string_view status, TokenError& error) {
+void on_refusal(const AsDefects& d, oauth::Status status, TokenError& error) {
   if (d.empty()) return;
-  if (on(d, "server-error-on-missing-subject") && status == "missing_subject_token")
+  if (on(d, "server-error-on-missing-subject") && status == oauth::Status::kMissingSubjectToken)
     error = TokenError::kServerError;
-  if (on(d, "wrong-error-missing-type") && status == "missing_subject_token_type")
+  if (on(d, "wrong-error-missing-type") && status == oauth::Status::kMissingSubjectTokenType)
     error = TokenError::kInvalidGrant;
+  if (on(d, "unsupported-grant-as-invalid-request") &&
+      status == oauth::Status::kUnsupportedGrantType)
+    error = TokenError::kInvalidRequest;
 }
 
 std::string access_token_typ(const AsDefects& d) { return on(d, "typ-missing") ? "" : "at+jwt"; }
@@ -597,6 +601,39 @@ std::string description(const AsDefects& d, const std::string& raw) {
   return on(d, "raw-error-description") ? raw : safe_error_description(raw);
 }
 
+void undecode_names(const std::string& body, http::FormParams& form) {
+  // The deliberate defect: names taken as sent (a decoder that forgot them).
+  size_t start = 0;
+  for (auto& [name, value] : form) {
+    const size_t amp = body.find('&', start);
+    const std::string pair = body.substr(start, amp == std::string::npos ? amp : amp - start);
+    name = pair.substr(0, pair.find('='));
+    start = amp == std::string::npos ? body.size() : amp + 1;
+  }
+}
+
+std::optional<std::string> unknown_parameter(const http::FormParams& form) {
+  static const std::set<std::string> known = {"grant_type",
+                                              "subject_token",
+                                              "subject_token_type",
+                                              "actor_token",
+                                              "actor_token_type",
+                                              "requested_token_type",
+                                              "audience",
+                                              "resource",
+                                              "scope",
+                                              "client_id",
+                                              "client_secret",
+                                              "client_assertion",
+                                              "client_assertion_type",
+                                              "refresh_token",
+                                              "dpop_jkt",
+                                              "tls_x5t_s256"};
+  for (const auto& [name, value] : form)
+    if (!known.count(name)) return name;
+  return std::nullopt;
+}
+
 bool accepts_duplicate_parameters(const AsDefects& d) { return on(d, "accept-duplicate-params"); }
 
 bool jwks_keeps_withdrawn_keys(const AsDefects& d) { return on(d, "jwks-keeps-withdrawn-keys"); }
@@ -613,10 +650,12 @@ std::vector<Json> extra_jwks_keys(const AsDefects& d) {
   return {enc};
 }
 
-TokenError unknown_grant_error(const AsDefects& d) {
-  return on(d, "unsupported-grant-as-invalid-request") ? TokenError::kInvalidRequest
-                                                       : TokenError::kUnsupportedGrantType;
+bool oversized_token_500(const AsDefects& d) { return on(d, "oversized-token-500"); }
+bool basic_failure_falls_back_to_body(const AsDefects& d) {
+  return on(d, "basic-failure-falls-back-to-body");
 }
+bool client_id_case_insensitive(const AsDefects& d) { return on(d, "client-id-case-insensitive"); }
+bool client_id_from_body(const AsDefects& d) { return on(d, "client-id-from-body"); }
 
 bool grant_check_skipped(const AsDefects& d, std::string_view grant) {
   return grant == "token-exchange" && on(d, "exchange-without-grant");

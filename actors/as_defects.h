@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/errors.h"
+#include "actors/token_status.h"
 #include "sim/http/form.h"
 #include "sim/jose/dpop.h"
 #include "sim/jose/jwt_verifier.h"
@@ -335,7 +336,7 @@ void after_decide(const AsDefects& d, bool scope_was_narrowed, nlohmann::json& a
 // The code for bad subject and actor tokens (the quirk: invalid_request whatever the policy).
 void on_bad_token_error(const AsDefects& d, TokenError& error);
 // A refusal's wire form (a 500 or the wrong code for a missing parameter).
-void on_refusal(const AsDefects& d, std::string_view status, TokenError& error);
+void on_refusal(const AsDefects& d, oauth::Status status, TokenError& error);
 // The issued token's claims (subject claims and client for reference), and its typ.
 void on_claims(const AsDefects& d, nlohmann::json& claims, const nlohmann::json& subject_claims,
                const std::string& client_id = {});
@@ -364,7 +365,13 @@ bool accepts_duplicate_parameters(const AsDefects& d);
 bool jwks_keeps_withdrawn_keys(const AsDefects& d);
 // Extra keys the JWKS lists before the signing keys (the quirk: an encryption key).
 std::vector<nlohmann::json> extra_jwks_keys(const AsDefects& d);
-TokenError unknown_grant_error(const AsDefects& d);
+// AS: a token too large for the verifier crashes the handler (a 500).
+bool oversized_token_500(const AsDefects& d);
+// AS client authentication: a failed Basic header rescued by a body secret; client ids
+// compared ignoring case; the client_id parameter preferred over the authenticated client.
+bool basic_failure_falls_back_to_body(const AsDefects& d);
+bool client_id_case_insensitive(const AsDefects& d);
+bool client_id_from_body(const AsDefects& d);
 bool grant_check_skipped(const AsDefects& d, std::string_view grant);
 // Client authentication: credentials as compared (Basic not decoded) and secrets accepted.
 void on_basic_credentials(const AsDefects& d, std::string_view authorization, std::string& id,
@@ -387,6 +394,10 @@ bool tls_chain_unchecked(const AsDefects& d);
 bool rejects_unknown_parameters(const AsDefects& d);
 bool keeps_empty_parameters(const AsDefects& d);
 bool form_names_not_decoded(const AsDefects& d);
+// form-names-not-decoded: the names put back as they were sent, percent-encoding and all.
+void undecode_names(const std::string& body, http::FormParams& form);
+// reject-unknown-parameters: the first parameter not in the token endpoint's vocabulary.
+std::optional<std::string> unknown_parameter(const http::FormParams& form);
 bool content_type_exact(const AsDefects& d);
 bool accepts_missing_sub(const AsDefects& d);
 bool basic_scheme_case_sensitive(const AsDefects& d);

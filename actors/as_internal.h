@@ -1,5 +1,5 @@
 // Internals shared by the authorization server's translation units (token endpoint, client
-// authentication, token-exchange grant). Not part of the public actor API.
+// authentication, binding, grants, issue). Not part of the public actor API.
 #pragma once
 
 #include <map>
@@ -21,13 +21,6 @@
 #include "sim/jwks_source.h"
 
 namespace txlab::as_detail {
-
-struct Failure {
-  TokenError error;
-  std::string description;
-  bool unknown_client = false;  // invalid_client because no such client is registered
-  bool basic_attempted = true;  // the request carried an Authorization header (RFC 6749 §5.2)
-};
 
 // A parsed, de-duplicated token request.
 struct TokenRequest {
@@ -56,11 +49,6 @@ inline nlohmann::json cnf_claim(const TokenRequest& tr, bool dpop = true) {
   if (tr.cert_x5t) cnf["x5t#S256"] = *tr.cert_x5t;
   return cnf.empty() ? nlohmann::json() : cnf;
 }
-
-// What a successful token endpoint call returns.
-struct Issued {
-  std::string body;  // JSON
-};
 
 std::string random_jti();
 std::vector<std::string> split_scope(const std::string& s);
@@ -96,24 +84,3 @@ class JtiCache {
 };
 
 }  // namespace txlab::as_detail
-
-namespace txlab {
-
-struct AuthorizationServer::Impl {
-  std::once_flag trust_once;
-  std::vector<std::shared_ptr<RemoteJwks>> sources;
-  // Every trusted issuer's key source by issuer (subject and actor trust), for the defect seam.
-  std::map<std::string, std::shared_ptr<jose::KeySource>> trusted_sources;
-  std::unique_ptr<jose::JwtVerifier>
-      access_verifier;                                // subject_token_type access_token: typ at+jwt
-  std::unique_ptr<jose::JwtVerifier> jwt_verifier;    // subject_token_type jwt: any typ
-  std::unique_ptr<jose::JwtVerifier> actor_verifier;  // actor tokens: any typ, no aud rule
-  as_detail::JtiCache assertion_jtis;
-  std::unique_ptr<ExchangeCache> broker_cache;  // the back channel's answers (BrokerRule::cache)
-  DpopReplayCache dpop_replay;                  // proof jti values (RFC 9449 §11.1)
-  std::mutex nonce_mu;                          // the DPoP nonce (RFC 9449 §8), rotated
-  std::string nonce;
-  int64_t nonce_since_s = 0;
-};
-
-}  // namespace txlab

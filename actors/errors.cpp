@@ -27,6 +27,10 @@ WireError to_wire(TokenError e) {
       return {"invalid_dpop_proof", 400};  // RFC 9449 §5
     case TokenError::kUseDpopNonce:
       return {"use_dpop_nonce", 400};  // RFC 9449 §8
+    case TokenError::kForbidden:
+      return {"forbidden", 403};
+    case TokenError::kNotFound:
+      return {"not_found", 404};
   }
   return {"server_error", 500};
 }

@@ -21,6 +21,8 @@ enum class TokenError {
   kTemporarilyUnavailable,  // a back-channel AS could not be reached
   kInvalidDpopProof,        // 400 (RFC 9449 §5): the DPoP proof is missing, invalid or replayed
   kUseDpopNonce,            // 400 (RFC 9449 §8): retry with the nonce in the DPoP-Nonce header
+  kForbidden,               // 403: txlab's administration API without the admin key
+  kNotFound,                // 404: txlab's administration API, no such client
 };
 
 // Gateway and resource-server outcomes (RFC 6750 §3.1 for the bearer side).

@@ -1,8 +1,9 @@
 // The RFC 8693 token-exchange grant as pure rules: parse (form -> typed request, RFC 8693
 // §2.1), targets (audience / RFC 8707 resource against the client's registration), and decide
 // (verified subject and actor claims, client policy and now -> what to issue). Every refusal is a
-// named Status, mapped to the wire in one table (to_wire). No sockets, no clocks, no keys: the
-// authorization server does the I/O around these (verifying tokens, signing, the back channel).
+// named Status of the token endpoint, mapped to the wire in its one table (to_wire). No sockets, no
+// clocks, no keys: the authorization server does the I/O around these (verifying tokens, signing,
+// the back channel).
 #pragma once
 
 #include <optional>
@@ -15,56 +16,20 @@
 
 #include "actors/errors.h"
 #include "actors/token_client.h"
+#include "actors/token_status.h"
 #include "sim/http/form.h"
 #include "sim/scenario.h"
 
 namespace txlab::exchange {
 
-// Every way the grant refuses, by the rule it enforces.
-enum class Status {
-  // parse: RFC 8693 §2.1
-  kMissingSubjectToken,
-  kMissingSubjectTokenType,
-  kUnsupportedSubjectTokenType,
-  kActorTokenTypeRequired,      // actor_token without actor_token_type
-  kActorTokenTypeWithoutToken,  // actor_token_type without actor_token
-  kUnsupportedActorTokenType,
-  kActorTokenNotAccepted,          // impersonation-only policy (RFC 8693 §1.1)
-  kUnsupportedRequestedTokenType,  // RFC 8693 §2.1 requested_token_type, §3
-  kResourceNotAbsolute,            // RFC 8707 §2
-  kMalformedScope,                 // RFC 6749 §3.3 scope-token syntax
-  // targets: RFC 8693 §2.2.2 invalid_target
-  kTargetNotAllowed,
-  kNoTarget,
-  kMixedBrokeredTargets,
-  // decide
-  kSubjectTokenInvalid,  // the verifier's status is in the detail (RFC 8693 §2.2.2)
-  kActorTokenInvalid,
-  kMayActRefuses,          // RFC 8693 §4.4
-  kScopeExceeds,           // RFC 6749 §3.3 / §5.2 invalid_scope
-  kSubjectExpiresTooSoon,  // lifetime capped to the subject's exp leaves nothing
-  kActChainTooDeep,        // RFC 8693 §4.1 nesting bounded by policy
-  // issue: the brokered second exchange
-  kBackChannelUnreachable,
-  kBackChannelRefused,  // the next AS refused; its code is relayed
-  kBackChannelFailed,   // the next AS answered in a way that cannot be relayed
-};
-
-std::string_view to_string(Status s);
-
-struct Refusal {
-  Status status;
-  std::string detail;                             // specifics for error_description
-  TokenError relayed = TokenError::kServerError;  // kBackChannelRefused: the next AS's code
-};
-
-// The one table from refusal to wire: the OAuth error (bad subject and actor tokens use the
-// policy's choice, invalid_grant or RFC 8693 §2.2.2's invalid_request) and its description.
-struct WireRefusal {
-  TokenError error;
-  std::string description;
-};
-WireRefusal to_wire(const Refusal& r, TokenError bad_token_error);
+// The grant refuses with the token endpoint's one Status enum and its one wire table
+// (actors/token_status.h).
+using oauth::Refusal;
+using oauth::Result;
+using oauth::Status;
+using oauth::to_string;
+using oauth::to_wire;
+using oauth::WireRefusal;
 
 // A parsed exchange request.
 struct Request {
@@ -79,9 +44,6 @@ struct ParsePolicy {
   bool delegation = true;       // actor tokens accepted
   bool refresh_tokens = false;  // requested_token_type refresh_token can be issued
 };
-
-template <typename T>
-using Result = std::variant<T, Refusal>;
 
 // RFC 8693 §2.1 (and RFC 8707 §2, RFC 6749 §3.3 syntax), in the grant's order.
 Result<Request> parse(const http::FormParams& form, const ParsePolicy& policy);

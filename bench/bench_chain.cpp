@@ -238,7 +238,7 @@ static void BM_Jwks(benchmark::State& state) {
   http::HttpClientPool pool;
   Outbound out("bench", pool, trace);
   RemoteJwks jwks(out, "as-c", w.url_of("as-c"), "/jwks", clock);
-  const std::string kid = w.authorization_server("as-c").signing_key().kid();
+  const std::string kid = w.authorization_server("as-c").key_store().signing_key().kid();
   jwks.find(kid);
   const int mode = static_cast<int>(state.range(0));
   for (auto _ : state) {

@@ -495,7 +495,8 @@ void Runner::run() {
   bearer_refused("mixup/spoofed-iss-untrusted-key", kMix,
                  "iss spoofed to the trusted value, signed by an untrusted key", G, [&] {
                    return signed_by_stranger(
-                       {{"typ", "at+jwt"}, {"kid", w_.authorization_server(A).signing_key().kid()}},
+                       {{"typ", "at+jwt"},
+                        {"kid", w_.authorization_server(A).key_store().signing_key().kid()}},
                        access_claims(A, t_.entry_audience));
                  });
   add(
@@ -552,20 +553,21 @@ void Runner::run() {
 
   // ---- 4. JWT attacks (RFC 8725) at the entry gateway ----
   auto legit = [&] { return access_claims(A, t_.entry_audience); };
-  const std::string kid = w_.authorization_server(A).signing_key().kid();
+  const std::string kid = w_.authorization_server(A).key_store().signing_key().kid();
   bearer_refused("jwt/alg-none", kJwt, "alg none (RFC 8725 §3.2)", G, [&] {
     return raw_token({{"alg", "none"}, {"typ", "at+jwt"}, {"kid", kid}}, legit(), "");
   });
-  bearer_refused("jwt/hs256-key-confusion", kJwt,
-                 "ES/RS -> HS256 confusion keyed with the published public JWK (RFC 8725 §2.1)", G,
-                 [&] {
-                   const Json h = {{"alg", "HS256"}, {"typ", "at+jwt"}, {"kid", kid}};
-                   const std::string input = jose::base64url_encode(h.dump()) + "." +
-                                             jose::base64url_encode(legit().dump());
-                   return input + "." +
-                          jose::base64url_encode(jose::hmac_sha256(
-                              w_.authorization_server(A).signing_key().public_jwk().dump(), input));
-                 });
+  bearer_refused(
+      "jwt/hs256-key-confusion", kJwt,
+      "ES/RS -> HS256 confusion keyed with the published public JWK (RFC 8725 §2.1)", G, [&] {
+        const Json h = {{"alg", "HS256"}, {"typ", "at+jwt"}, {"kid", kid}};
+        const std::string input =
+            jose::base64url_encode(h.dump()) + "." + jose::base64url_encode(legit().dump());
+        return input + "." +
+               jose::base64url_encode(jose::hmac_sha256(
+                   w_.authorization_server(A).key_store().signing_key().public_jwk().dump(),
+                   input));
+      });
   for (const auto& [name, bad_kid] : std::vector<std::pair<std::string, std::string>>{
            {"unknown", "no-such-key"},
            {"path-traversal", "../../../../etc/passwd"},
@@ -793,7 +795,7 @@ void Runner::run() {
       [&] {
         Observed o;
         size_t n = 0;
-        for (const auto& e : w_.authorization_server(X).audit())
+        for (const auto& e : w_.authorization_server(X).audit_log().entries())
           n += e.client_id == t_.exchanger.client_id ? 1 : 0;
         o.status = 200;
         o.error = std::to_string(n) + " entries";

@@ -117,14 +117,14 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.pass_time = [w](int seconds) { w->advance_time(seconds); };
   t.rotate_issuer_key = [w, trusted]() -> std::shared_ptr<const jose::Key> {
     AuthorizationServer& as = w->authorization_server(trusted);
-    as.rotate_key();
-    as.retire_old_keys();
-    return std::make_shared<jose::Key>(as.signing_key());
+    as.key_store().rotate();
+    as.key_store().retire_old();
+    return std::make_shared<jose::Key>(as.key_store().signing_key());
   };
   for (const auto& role : policy.trust) {
     t.issuer_keys.push_back(
         {world.issuer_of(role),
-         std::make_shared<jose::Key>(world.authorization_server(role).signing_key())});
+         std::make_shared<jose::Key>(world.authorization_server(role).key_store().signing_key())});
     t.subject_jwks_uris.push_back(world.url_of(role) + "/jwks");
   }
   t.jwt_access_tokens = true;  // the built-in AS issues RFC 9068 tokens

@@ -266,16 +266,20 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
         off.advance_time(static_cast<double>(c.seconds));
         break;
       case Op::kRotate:
-        on.authorization_server(kAses[c.as]).rotate_key();
-        off.authorization_server(kAses[c.as]).rotate_key();
+        on.authorization_server(kAses[c.as]).key_store().rotate();
+        off.authorization_server(kAses[c.as]).key_store().rotate();
         break;
       case Op::kRetire:
-        on.authorization_server(kAses[c.as]).retire_old_keys();
-        off.authorization_server(kAses[c.as]).retire_old_keys();
+        on.authorization_server(kAses[c.as]).key_store().retire_old();
+        off.authorization_server(kAses[c.as]).key_store().retire_old();
         break;
       case Op::kRevoke:
-        on.authorization_server(kAses[c.as]).revoke_issued("");
-        off.authorization_server(kAses[c.as]).revoke_issued("");
+        on.authorization_server(kAses[c.as])
+            .revocations()
+            .revoke_all(on.authorization_server(kAses[c.as]).audit_log().issued_jtis(""));
+        off.authorization_server(kAses[c.as])
+            .revocations()
+            .revoke_all(off.authorization_server(kAses[c.as]).audit_log().issued_jtis(""));
         break;
     }
   }
@@ -294,8 +298,8 @@ TEST(CacheEquivalence, VerifiedCacheDoesNotOutliveAWithdrawnKey) {
   const auto& w = on.scenario().workload;
   for (World* world : {&on, &off}) {
     EXPECT_EQ(run_call(*world, w.at(0), "e1").status, 200);  // cfa's AT1 (old key) verified, cached
-    world->authorization_server("as-c").rotate_key();
-    world->authorization_server("as-c").retire_old_keys();
+    world->authorization_server("as-c").key_store().rotate();
+    world->authorization_server("as-c").key_store().retire_old();
     EXPECT_EQ(run_call(*world, w.at(2), "e2").status,
               200);  // cfa2's AT1 has the new kid: JWKS refreshed
   }

@@ -43,7 +43,7 @@ std::string conformance_with_claims(const std::string& token, const Json& claims
 
 size_t exchanges_at(World& w, const std::string& as) {
   size_t n = 0;
-  for (const auto& e : w.authorization_server(as).audit()) n += e.grant == "token-exchange" ? 1 : 0;
+  for (const auto& e : w.authorization_server(as).audit_log().entries()) n += e.grant == "token-exchange" ? 1 : 0;
   return n;
 }
 
@@ -62,7 +62,7 @@ Scenario with_gateway_cache(const std::string& name, int64_t margin_s = 15) {
 TEST(JwksCacheTest, Rfc9111MaxAgeHonouredThenEtagRevalidatesWith304) {
   auto w = start_world("direct");
   Probe p(*w, "as-c");
-  const std::string kid = w->authorization_server("as-c").signing_key().kid();
+  const std::string kid = w->authorization_server("as-c").key_store().signing_key().kid();
   ASSERT_TRUE(p.jwks->find(kid).key);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(p.jwks->find(kid).key);
   EXPECT_EQ(p.jwks->stats().fetches, 1u);  // max-age=300: no refetch
@@ -78,7 +78,7 @@ TEST(JwksCacheTest, NoCacheServerIsRevalidatedAtMostOncePerInterval) {
     if (r.id == "as-c") r.as.jwks_max_age_s = 0;  // Cache-Control: no-cache, like Keycloak
   auto w = start_world(std::move(s));
   Probe p(*w, "as-c");
-  const std::string kid = w->authorization_server("as-c").signing_key().kid();
+  const std::string kid = w->authorization_server("as-c").key_store().signing_key().kid();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(p.jwks->find(kid).key);
   EXPECT_EQ(p.jwks->stats().fetches, 1u);
   p.clock.advance(std::chrono::seconds(10));
@@ -133,7 +133,7 @@ TEST(JwksCacheTest, StaleKeysServedForABoundedTimeWhenTheEndpointIsDown) {
   JwksOptions o;
   o.max_stale_s = 120;
   Probe p(*w, "as-c", o);
-  const std::string kid = w->authorization_server("as-c").signing_key().kid();
+  const std::string kid = w->authorization_server("as-c").key_store().signing_key().kid();
   ASSERT_TRUE(p.jwks->find(kid).key);
   w->role("as-c").stop();
   p.clock.advance(std::chrono::seconds(301));
@@ -151,7 +151,7 @@ TEST(KeyRotationTest, RotationWithOverlapUnderLoadHasZeroFailures) {
   ASSERT_EQ(run_call(*w, call, "warmup").status, 200);
   // Past the verifiers' kid-miss refresh interval, as a real rotation would be.
   for (const auto& r : w->scenario().roles) w->clock(r.id).advance(std::chrono::seconds(11));
-  const std::string old_kid = w->authorization_server("as-c2pe").signing_key().kid();
+  const std::string old_kid = w->authorization_server("as-c2pe").key_store().signing_key().kid();
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0}, n{0};
   std::vector<std::thread> load;
@@ -163,8 +163,8 @@ TEST(KeyRotationTest, RotationWithOverlapUnderLoadHasZeroFailures) {
       }
     });
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  w->authorization_server("as-c2pe").rotate_key();
-  w->authorization_server("as-c2p").rotate_key();
+  w->authorization_server("as-c2pe").key_store().rotate();
+  w->authorization_server("as-c2p").key_store().rotate();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop = true;
   for (auto& t : load) t.join();
@@ -175,7 +175,7 @@ TEST(KeyRotationTest, RotationWithOverlapUnderLoadHasZeroFailures) {
   ASSERT_EQ(after.status, 200);
   ASSERT_EQ(after.tokens.size(), 3u);
   EXPECT_NE(after.tokens[2].header["kid"], old_kid);
-  EXPECT_EQ(after.tokens[2].header["kid"], w->authorization_server("as-c2pe").signing_key().kid());
+  EXPECT_EQ(after.tokens[2].header["kid"], w->authorization_server("as-c2pe").key_store().signing_key().kid());
 }
 
 TEST(ExchangeCacheTest, WarmCallsSkipTheExchange) {
@@ -277,7 +277,7 @@ TEST(BackChannelCacheTest, RepeatedExchangesReuseTheNextAsAnswer) {
   EXPECT_EQ(a.tokens.back().raw, b.tokens.back().raw);
   EXPECT_EQ(b.tokens.size(), 2u);
   size_t cached = 0;
-  for (const auto& e : w->authorization_server("as-c2p").audit())
+  for (const auto& e : w->authorization_server("as-c2p").audit_log().entries())
     cached += e.grant == "token-exchange (back-channel cache)" ? 1 : 0;
   EXPECT_EQ(cached, 1u) << "a cache hit is audited too";
 }

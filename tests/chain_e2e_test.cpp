@@ -381,8 +381,8 @@ TEST(ServingHygieneTest, LibraryErrorsAreJsonRangeIsIgnoredCallLabelsAreBounded)
       http::form_post("/token", {{"grant_type", "client_credentials"}}, "svc-cfa", "cfa-secret");
   labelled.headers.emplace_back("X-Txlab-Call", std::string(8000, 'x'));
   w->http().send(w->url_of("as-c"), labelled);
-  ASSERT_FALSE(w->authorization_server("as-c").audit().empty());
-  for (const auto& e : w->authorization_server("as-c").audit()) EXPECT_LT(e.call.size(), 65u);
+  ASSERT_FALSE(w->authorization_server("as-c").audit_log().entries().empty());
+  for (const auto& e : w->authorization_server("as-c").audit_log().entries()) EXPECT_LT(e.call.size(), 65u);
 }
 
 // Mermaid: labels with ';', '#', quotes, arrows and line breaks are printed literally, so a call

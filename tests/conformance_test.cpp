@@ -302,7 +302,7 @@ TEST(ConformanceRemoteTest, IssuerKeyRunsTheKeyDependentCasesAgainstAUrl) {
     RemoteOptions o = conform_remote_options(*w);
     o.audience = "api://x";
     o.issuer_keys = {{"https://as-x.example",
-                      std::make_shared<jose::Key>(w->authorization_server("as-x").signing_key())}};
+                      std::make_shared<jose::Key>(w->authorization_server("as-x").key_store().signing_key())}};
     std::string error;
     auto target = target_from_url(o, &error);
     ASSERT_TRUE(target) << error;

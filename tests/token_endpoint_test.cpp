@@ -5,7 +5,11 @@
 
 #include <limits>
 
+#include <set>
+
 #include "actors/as_internal.h"
+#include "actors/dpop.h"
+#include "actors/token_status.h"
 #include "sim/jose/jws.h"
 #include "test_support.h"
 
@@ -201,7 +205,8 @@ TEST_F(TokenEndpointTest, Rfc8414MetadataAndJwks) {
   r = send(w(), "as-c2p", req);
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.body["keys"].size(), 1u);
-  EXPECT_EQ(r.body["keys"][0]["kid"], w().authorization_server("as-c2p").signing_key().kid());
+  EXPECT_EQ(r.body["keys"][0]["kid"],
+            w().authorization_server("as-c2p").key_store().signing_key().kid());
   EXPECT_FALSE(r.body["keys"][0].contains("d"));  // never private material
 }
 
@@ -298,4 +303,67 @@ TEST(JtiCacheTest, Rfc7523Section3FloodByOneClientDoesNotLockOutOthers) {
   EXPECT_TRUE(
       cache.remember("bob", "b2", now + 5000, now + as_detail::JtiCache::kMaxLifetimeS + 1));
   EXPECT_EQ(cache.size("bob"), 1u) << "the capped entry expired";
+}
+
+namespace {
+
+Reply post_token_with_proof(World& w, const std::string& as, http::FormParams form,
+                            const DpopProver* prover) {
+  http::OutboundRequest req = http::form_post("/token", form, "gateway-c2p", "gw-c2p-secret");
+  if (prover) req.headers.emplace_back("DPoP", prover->proof("POST", w.url_of(as) + "/token"));
+  return send(w, as, req);
+}
+
+}  // namespace
+
+// RFC 9449 §5: a refreshed access token is bound to the key of the refresh request's proof and
+// labelled DPoP; refreshed without a proof it is a Bearer token with no stale cnf.jkt. (The
+// token endpoint once re-issued the stored claims' cnf and always answered token_type Bearer.)
+TEST(RefreshGrantTest, Rfc9449Section5RefreshedTokenIsBoundToThisRequestsProof) {
+  auto w = start_world("direct");
+  const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
+  ASSERT_FALSE(at1.empty());
+  const DpopProver first(w->clock("gw-c2p")), second(w->clock("gw-c2p"));
+  auto exchanged = post_token_with_proof(*w, "as-c2pe", exchange_form(at1), &first);
+  ASSERT_EQ(exchanged.status, 200) << exchanged.raw.body;
+  EXPECT_EQ(exchanged.body["token_type"], "DPoP");
+  EXPECT_EQ(claims_of(exchanged.body["access_token"])["cnf"]["jkt"], first.jkt());
+  const std::string rt = exchanged.body.value("refresh_token", "");
+  ASSERT_FALSE(rt.empty());
+
+  auto bound = post_token_with_proof(
+      *w, "as-c2pe", {{"grant_type", "refresh_token"}, {"refresh_token", rt}}, &second);
+  ASSERT_EQ(bound.status, 200) << bound.raw.body;
+  EXPECT_EQ(bound.body["token_type"], "DPoP");
+  EXPECT_EQ(claims_of(bound.body["access_token"])["cnf"]["jkt"], second.jkt());
+
+  auto bearer = post_token_with_proof(
+      *w, "as-c2pe",
+      {{"grant_type", "refresh_token"}, {"refresh_token", bound.body.value("refresh_token", "")}},
+      nullptr);
+  ASSERT_EQ(bearer.status, 200) << bearer.raw.body;
+  EXPECT_EQ(bearer.body["token_type"], "Bearer");
+  EXPECT_FALSE(claims_of(bearer.body["access_token"]).contains("cnf"));
+  // The same subject throughout: only the binding follows the request.
+  EXPECT_EQ(claims_of(bearer.body["access_token"])["sub"],
+            claims_of(exchanged.body["access_token"])["sub"]);
+}
+
+// The refusal table covers every status once, and its rows give a code and a description.
+TEST(TokenStatusTableTest, EveryStatusHasANameAnOAuthErrorAndADescription) {
+  std::set<std::string> names;
+  for (int i = 0; i <= static_cast<int>(oauth::Status::kNoSuchClient); ++i) {
+    const auto s = static_cast<oauth::Status>(i);
+    const std::string name(oauth::to_string(s));
+    EXPECT_TRUE(names.insert(name).second) << "duplicate name " << name;
+    const auto w = oauth::to_wire({s, "detail"});
+    EXPECT_FALSE(to_wire(w.error).code.empty()) << name;
+    if (s != oauth::Status::kNoSuchClient) {
+      EXPECT_FALSE(w.description.empty()) << name;
+    }
+    EXPECT_EQ(w.description.find("{}"), std::string::npos) << name;
+  }
+  EXPECT_EQ(
+      oauth::to_wire({oauth::Status::kSubjectTokenInvalid, "x"}, TokenError::kInvalidRequest).error,
+      TokenError::kInvalidRequest);  // RFC 8693 §2.2.2's choice, by policy
 }

@@ -140,7 +140,7 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   report.elapsed_s = (monotonic_us() - start) / 1e6;
   for (const auto& r : world.scenario().roles) {
     if (r.kind == RoleKind::kAuthorizationServer && r.runs_here())
-      report.exchanges += world.authorization_server(r.id).issued_count("token-exchange");
+      report.exchanges += world.authorization_server(r.id).audit_log().issued_count("token-exchange");
     if (r.kind == RoleKind::kGateway && r.runs_here())
       if (const auto* c = world.gateway(r.id).exchange_cache()) {
         const auto s = c->stats();

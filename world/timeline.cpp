@@ -243,7 +243,7 @@ TimelineResult run_timeline(World& world) {
     for (const auto& a : collect_audit(world)) audited.insert({a.as, a.issued_jti});
     for (const auto& role : s.roles)
       if (role.kind == RoleKind::kAuthorizationServer && role.runs_here())
-        if (const size_t dropped = world.authorization_server(role.id).audit_dropped())
+        if (const size_t dropped = world.authorization_server(role.id).audit_log().dropped())
           out.failures.push_back(role.id + "'s audit log dropped " + std::to_string(dropped) +
                                  " entries (audit_max_entries): completeness cannot be judged");
   }

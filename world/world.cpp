@@ -275,24 +275,26 @@ std::string World::apply(const TimelineEvent& e) {
   };
   switch (e.kind) {
     case EventKind::kRotateKey:
-      authorization_server(e.role).rotate_key();
-      return "new signing key " + authorization_server(e.role).signing_key().kid() +
+      authorization_server(e.role).key_store().rotate();
+      return "new signing key " + authorization_server(e.role).key_store().signing_key().kid() +
              " published next to the old ones";
     case EventKind::kRetireKeys:
-      authorization_server(e.role).retire_old_keys();
+      authorization_server(e.role).key_store().retire_old();
       return "old keys withdrawn from the JWKS";
     case EventKind::kRevokeClient:
     case EventKind::kRestoreClient:
-      if (!authorization_server(e.role).set_client_enabled(e.client,
-                                                           e.kind == EventKind::kRestoreClient))
+      if (!authorization_server(e.role).clients().set_enabled(e.client,
+                                                              e.kind == EventKind::kRestoreClient))
         fail("no such client");
       return e.kind == EventKind::kRevokeClient ? "client refused from now on (invalid_client)"
                                                 : "client accepted again";
-    case EventKind::kRevokeTokens:
-      return std::to_string(authorization_server(e.role).revoke_issued(e.client)) +
+    case EventKind::kRevokeTokens: {
+      auto& as = authorization_server(e.role);
+      return std::to_string(as.revocations().revoke_all(as.audit_log().issued_jtis(e.client))) +
              " tokens revoked (RFC 7009)";
+    }
     case EventKind::kRotateSecret:
-      if (!authorization_server(e.role).rotate_secret(e.client)) fail("no such client");
+      if (!authorization_server(e.role).clients().rotate_secret(e.client)) fail("no such client");
       return "secret replaced; holders of the old one now fail with invalid_client";
     case EventKind::kDown: {
       Role& r = role(e.role);
