@@ -1,6 +1,7 @@
 // The attack catalogue (seed 004, RFC 8725): token-type confusion, issuer mix-up, leaked client
 // credentials, classic JWT attacks, cross-zone replay, revocation and introspection — each a
-// data-driven case run against a live World and judged against a precise expectation.
+// data-driven case run against a live World and judged against a precise expectation. The
+// catalogue is data (conformance/attacks_catalogue.h, one file per group of categories).
 #pragma once
 
 #include <functional>
@@ -37,6 +38,10 @@ struct AttackReport {
 // Called after each attack (progress lines); may be empty.
 using AttackProgress = std::function<void(size_t done, const AttackResult&)>;
 AttackReport run_attacks(World& world, const AttackProgress& progress = {});
+
+// The ids of the attacks that a defect of the attacked verifier (by its catalogue name) makes
+// leak, as the catalogue records it (the self-checks in tests/attack_test.cpp).
+std::vector<std::string> attacks_leaking_with(const std::string& defect);
 
 std::string render_text(const AttackReport& report, bool color = false);
 nlohmann::json render_json(const AttackReport& report);
