@@ -1,5 +1,5 @@
 // txlab export: a scenario as Kubernetes manifests or a Compose file of `txlab serve --role`
-// processes, or as the Keycloak realm its external AS needs; txlab lint: validate only.
+// processes, or as the Keycloak realm its external AS needs.
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -65,12 +65,6 @@ int cmd_export(const Args& a, const Scenario& s) {
     if (!write_file(base + name, text)) return 3;
     std::cout << base << name << "\n";
   }
-  return 0;
-}
-
-int cmd_lint(const Scenario& s) {
-  std::cout << s.file << ": ok (" << s.roles.size() << " roles, " << s.workload.size()
-            << " workload calls, " << s.warnings.size() << " warnings)\n";
   return 0;
 }
 
