@@ -41,8 +41,7 @@ const std::vector<CommandSpec>& commands() {
        "run the attack catalogue against the live topology; exits 1 if any attack is not "
        "rejected"},
       {"conform", kConform, "",
-       "grade an authorization server's RFC 8693 token exchange, case by case: a role of a\n"
-       "scenario run in this process, or a remote server\n"
+       "grade an authorization server's RFC 8693 token exchange, case by case\n"
        "exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict), 2 usage or setup error,\n"
        "      3 token exchange not supported, 4 target unreachable, timed out or budget spent"},
   };
@@ -67,12 +66,13 @@ const std::vector<Flag> kFlags = {
     {"--scenario",
      nullptr,
      &Args::scenario,
-     {{kConform, "SCENARIO",
-       "grade a role of this scenario, run in this process (with --target)"}}},
+     {{kConform, "SCENARIO", "grade a role of this scenario, run in this process (with --target)",
+       nullptr, false, "scenario"}}},
     {"--target",
      nullptr,
      &Args::target_role,
-     {{kConform, "ROLE", "the scenario's authorization server to grade"}}},
+     {{kConform, "ROLE", "the scenario's authorization server to grade", nullptr, false,
+       "scenario"}}},
     {"--seed",
      nullptr,
      &Args::seed,
@@ -80,11 +80,13 @@ const std::vector<Flag> kFlags = {
     {"--target-url",
      nullptr,
      &Args::target_url,
-     {{kConform, "BASE", "a remote authorization server, found by discovery under BASE"}}},
+     {{kConform, "BASE", "a remote authorization server, found by discovery under BASE", nullptr,
+       false, "remote"}}},
     {"--exchanger-client",
      nullptr,
      &Args::exchanger,
-     {{kConform, "ID:SECRET", "the client that exchanges at a remote target (needed there)"}}},
+     {{kConform, "ID:SECRET", "the client that exchanges at a remote target (needed there)",
+       nullptr, false, "remote"}}},
     {"--token-endpoint",
      nullptr,
      &Args::token_endpoint,
@@ -423,7 +425,7 @@ namespace {
 
 constexpr size_t kWidth = 100;          // usage lines wrap here
 constexpr size_t kHelpColumn = 37;      // where a flag's help starts
-constexpr size_t kMaxInlineFlags = 12;  // more, and the synopsis says [options]
+constexpr size_t kMaxInlineFlags = 12;  // more, and the synopsis says [options] (see synopses)
 
 // TEXT's words after FIRST, wrapped at kWidth, continued after INDENT spaces.
 std::string wrap(const std::string& text, std::string first, size_t indent) {
@@ -454,9 +456,8 @@ std::string flag_form(const Flag& f, const FlagUse& u) {
 }
 
 // "[--a A]" per flag; a group's flags together, "[--a | --b]" or "(--a A | --b B)".
-std::vector<std::string> synopsis(const CommandSpec& c) {
-  const auto mine = flags_of(c);
-  if (mine.size() > kMaxInlineFlags) return {"[options]"};
+std::vector<std::string> inline_synopsis(const CommandSpec& c,
+                                         const std::vector<const Flag*>& mine) {
   std::vector<std::string> out;
   std::vector<std::string> groups_done;
   for (const Flag* f : mine) {
@@ -481,20 +482,46 @@ std::vector<std::string> synopsis(const CommandSpec& c) {
   return out;
 }
 
+// The synopsis lines' words after "txlab CMD OPERANDS": every flag inline, or (many flags) a
+// line per form, its flags and "[options]".
+std::vector<std::vector<std::string>> synopses(const CommandSpec& c) {
+  const auto mine = flags_of(c);
+  if (mine.size() <= kMaxInlineFlags) return {inline_synopsis(c, mine)};
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> forms;
+  for (const Flag* f : mine) {
+    const FlagUse& u = *f->use_for(c.bit);
+    if (!u.form || std::find(forms.begin(), forms.end(), u.form) != forms.end()) continue;
+    forms.push_back(u.form);
+    std::vector<std::string> line;
+    for (const Flag* g : mine) {
+      const FlagUse& gu = *g->use_for(c.bit);
+      if (gu.form && forms.back() == gu.form) line.push_back(flag_form(*g, gu));
+    }
+    line.push_back("[options]");
+    out.push_back(std::move(line));
+  }
+  if (out.empty()) out.push_back({"[options]"});
+  return out;
+}
+
 }  // namespace
 
 std::string render_command_usage(const CommandSpec& c) {
   const std::string head = std::string("  txlab ") + c.name + (*c.operands ? " " : "") + c.operands;
-  std::string out, line = head;
-  for (const auto& token : synopsis(c)) {
-    if (line.size() > head.size() && line.size() + 1 + token.size() > kWidth) {
-      out += line + "\n";
-      line = std::string(head.size() + 1, ' ') + token;
-    } else {
-      line += " " + token;
+  std::string out;
+  for (const auto& tokens : synopses(c)) {
+    std::string line = head;
+    for (const auto& token : tokens) {
+      if (line.size() > head.size() && line.size() + 1 + token.size() > kWidth) {
+        out += line + "\n";
+        line = std::string(head.size() + 1, ' ') + token;
+      } else {
+        line += " " + token;
+      }
     }
+    out += line + "\n";
   }
-  out += line + "\n";
   std::istringstream about(c.about);
   for (std::string l; std::getline(about, l);) out += "        " + l + "\n";
   for (const Flag* f : flags_of(c)) {

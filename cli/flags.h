@@ -41,13 +41,15 @@ using Store = std::variant<bool Args::*, std::string Args::*, std::vector<std::s
 
 // A flag's meaning for some of its commands: the value's name in usage ("" for a switch), its
 // help line, and optionally a group: flags of one group are shown as alternatives, "(a | b)"
-// when one of them is required, "[a | b]" otherwise.
+// when one of them is required, "[a | b]" otherwise. A command with many flags shows
+// "[options]", and a synopsis line per form: the flags of that form, then "[options]".
 struct FlagUse {
   CommandSet commands;
   const char* metavar;
   const char* help;
   const char* group = nullptr;
   bool required = false;
+  const char* form = nullptr;
 };
 
 struct Flag {
