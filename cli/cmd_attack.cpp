@@ -1,6 +1,7 @@
 // txlab attack: the attack catalogue and the trust-isolation matrix against a live topology;
 // exit 1 when an attack is not rejected or a token is accepted where trust does not allow it.
 #include <unistd.h>
+
 #include <iostream>
 
 #include "cli/command.h"

@@ -1,6 +1,7 @@
 // txlab load: the workload driven from concurrent callers for a while; throughput, latency
 // percentiles and errors.
 #include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 

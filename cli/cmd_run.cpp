@@ -1,6 +1,7 @@
 // txlab run: a scenario's workload (or timeline) once, reported as text, JSON, Mermaid, JUnit
 // and HTML; exit 1 when an expectation fails.
 #include <unistd.h>
+
 #include <iostream>
 
 #include "cli/command.h"
