@@ -1,6 +1,7 @@
 // RFC 8693 §2.2.2: invalid or unacceptable subject tokens and targets; RFC 8707 resource.
 #include "conformance/cases.h"
 #include "conformance/judge.h"
+#include "conformance/vendor_profiles.h"
 #include "sim/jose/base64url.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
@@ -61,12 +62,7 @@ void add_subject_cases(std::vector<Case>& out) {
        [](Probe& p) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            Answer a = p.post(replaced(f, "audience", p.target().forbidden_audience));
-           return expect_target_refused(p, a,
-                                        {{{Profile::kKeycloak},
-                                          400,
-                                          "invalid_client",
-                                          Grade::kNonStrict,
-                                          "Keycloak: \"Audience not found\""}});
+           return expect_target_refused(p, a, vendor_deviations(Situation::kForbiddenAudience));
          });
        }});
 
@@ -81,7 +77,7 @@ void add_subject_cases(std::vector<Case>& out) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            const std::string resource = "relative/path#fragment";
            Answer a = p.post(with(f, "resource", resource));
-           // A server that ignores resource altogether (Keycloak V2 among them) is UNIMPLEMENTED
+           // A server that ignores resource altogether (a vendor gap among them) is UNIMPLEMENTED
            // here; one that issued a token for the relative resource tolerated the client's
            // mistake, whatever its profile.
            if (auto ignored = resource_ignored(a, resource)) return *ignored;
@@ -99,12 +95,7 @@ void add_subject_cases(std::vector<Case>& out) {
            const std::string resource = "https://forbidden.txlab.invalid/api";
            Answer a = p.post(with(without(f, "audience"), "resource", resource));
            if (auto ignored = resource_ignored(a, resource)) return *ignored;
-           return expect_target_refused(p, a,
-                                        {{{Profile::kKeycloak},
-                                          200,
-                                          "",
-                                          Grade::kUnimplemented,
-                                          "Keycloak V2 ignores resource"}});
+           return expect_target_refused(p, a, vendor_deviations(Situation::kForbiddenResource));
          });
        }});
 
