@@ -108,7 +108,7 @@ Finding act_names_actor(Probe& p, const Answer& a) {
     if (expects && *expects)
       return failed("act {\"sub\": \"" + p.target().exchanger.id + "\"}", "(absent)");
     if (expects && !*expects) return ok("impersonation: no act");
-    if (auto gap = vendor_lacks(p, Feature::kDelegation)) return *gap;
+    if (auto gap = vendor_lacks(p, VendorFeature::kDelegation)) return *gap;
     return informational("no act: impersonation semantics (RFC 8693 §1.1)");
   }
   if (expects && !*expects)
@@ -140,7 +140,7 @@ Finding actor_token_delegation(Probe& p) {
     if (!jwt) return informational("issued token is not a JWT");
     const Json& c = jwt->second;
     if (!c.contains("act")) {
-      if (auto gap = vendor_lacks(p, Feature::kActorToken)) return *gap;
+      if (auto gap = vendor_lacks(p, VendorFeature::kActorToken)) return *gap;
       if (p.target().expects_delegation.value_or(false))
         return failed("act {\"sub\": " + actor_sub.dump() + "}", "(absent)");
       return non_strict("act {\"sub\": " + actor_sub.dump() + "}", "(absent)",
@@ -158,20 +158,20 @@ Finding actor_token_delegation(Probe& p) {
 
 // §4.1: who the issued token names (sub, act), judged as its consumer reads them.
 void add_act_claim_cases(std::vector<Case>& out) {
-  add_rows(out, std::vector<AnswerRow>{
+  add_rows(out, {
                     {{"rfc8693/4.1/sub-is-subject", "RFC 8693 §4.1", Level::kMust,
                       "The issued token's sub is the subject token's sub", kSubText, true,
                       Binds::kResourceServer},
-                     sub_is_subject},
+                     judges(sub_is_subject)},
                     {{"rfc8693/4.1/act-names-actor", "RFC 8693 §4.1", Level::kMust,
                       "In delegation, act names the requesting client as the current actor",
                       kActText, true, Binds::kResourceServer},
-                     act_names_actor},
+                     judges(act_names_actor)},
+                    {{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
+                      "With actor_token, the issued act names the actor token's subject", kActText,
+                      true, Binds::kResourceServer},
+                     actor_token_delegation},
                 });
-  out.push_back({{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
-                  "With actor_token, the issued act names the actor token's subject", kActText,
-                  true, Binds::kResourceServer},
-                 actor_token_delegation});
 }
 
 Finding earlier_actors_nested(Probe& p) {
@@ -218,20 +218,21 @@ Finding act_depth_bounded(Probe& p) {
 
 // §4.1: earlier actors nest under the new one.
 void add_nesting_cases(std::vector<Case>& out) {
-  out.push_back(
-      {{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kNone,
-        "An act already in the subject token is kept, nested under the new actor", kNestText},
-       earlier_actors_nested});
-  // The RFC bounds no nesting depth: txlab's hardening advice (every exchange adds a level, and
-  // an unbounded chain grows tokens without limit), reported, not graded.
-  out.push_back({{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kNone,
-                  "An absurdly deep delegation chain is refused rather than extended (hardening "
-                  "advice; the RFC sets no bound)",
-                  "A chain of delegation can be expressed by nesting one act claim within another. "
-                  "... The nested act claims serve as a history trail that connects the initial "
-                  "request and subject through the various delegation steps undertaken before "
-                  "reaching the current actor."},
-                 act_depth_bounded});
+  add_rows(
+      out,
+      {{{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kNone,
+         "An act already in the subject token is kept, nested under the new actor", kNestText},
+        earlier_actors_nested},
+       // The RFC bounds no nesting depth: txlab's hardening advice (every exchange adds a
+       // level, and an unbounded chain grows tokens without limit), reported, not graded.
+       {{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kNone,
+         "An absurdly deep delegation chain is refused rather than extended (hardening advice; "
+         "the RFC sets no bound)",
+         "A chain of delegation can be expressed by nesting one act claim within another. ... "
+         "The nested act claims serve as a history trail that connects the initial request and "
+         "subject through the various delegation steps undertaken before reaching the current "
+         "actor."},
+        act_depth_bounded}});
 }
 
 Finding may_act_permits_listed_actor(Probe& p) {
@@ -253,7 +254,7 @@ Finding may_act_refuses_other_actor(Probe& p) {
     if (auto u = minted_refused(p)) return *u;
     Answer a = p.post(replaced(f, "subject_token", subject));
     if (a.status == 200)
-      if (auto gap = vendor_lacks(p, Feature::kMayAct)) return *gap;
+      if (auto gap = vendor_lacks(p, VendorFeature::kMayAct)) return *gap;
     // §4.4: may_act "can be used by the authorization server": a MAY, unless the target is
     // known to honour it.
     if (a.status == 200 && !p.target().honours_may_act.value_or(false))
@@ -274,12 +275,12 @@ const char* kMayActText =
     "or impersonation.";
 
 void add_may_act_cases(std::vector<Case>& out) {
-  out.push_back({{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kNone,
-                  "may_act naming the requesting client permits the exchange", kMayActText},
-                 may_act_permits_listed_actor});
-  out.push_back({{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kNone,
-                  "may_act naming someone else refuses the exchange", kMayActText},
-                 may_act_refuses_other_actor});
+  add_rows(out, {{{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kNone,
+                   "may_act naming the requesting client permits the exchange", kMayActText},
+                  may_act_permits_listed_actor},
+                 {{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kNone,
+                   "may_act naming someone else refuses the exchange", kMayActText},
+                  may_act_refuses_other_actor}});
 }
 
 }  // namespace

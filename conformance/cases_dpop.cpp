@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "conformance/case_table.h"
 #include "conformance/cases.h"
 #include "conformance/judge.h"
 #include "sim/jose/base64url.h"
@@ -179,26 +180,25 @@ Finding bound_client_without_proof_rejected(Probe& p) {
 
 // §5, §6.1, §5.2: a valid proof binds the issued token.
 void add_binding_cases(std::vector<Case>& out) {
-  out.push_back(
-      {{"rfc9449/5/token-type-dpop", "RFC 9449 §5", Level::kMust,
-        "A token bound to the proof's key is answered with token_type DPoP",
-        "A token_type of DPoP MUST be included in the access token response to signal to the "
-        "client that the access token was bound to its DPoP key"},
-       token_type_dpop});
-  out.push_back(
-      {{"rfc9449/6.1/cnf-jkt-is-the-proof-key", "RFC 9449 §6.1", Level::kMust,
-        "A JWT access token names the proof's key thumbprint in cnf.jkt",
-        "The value of the jkt member MUST be the base64url encoding (as defined in [RFC7515]) of "
-        "the JWK SHA-256 Thumbprint (according to [RFC7638]) of the DPoP public key (in JWK "
-        "format) to which the access token is bound."},
-       cnf_jkt_is_the_proof_key});
-  out.push_back(
-      {{"rfc9449/5.2/bound-client-without-proof-rejected", "RFC 9449 §5.2", Level::kMust,
-        "A client registered to always use DPoP is refused without a proof",
-        "dpop_bound_access_tokens: A boolean value specifying whether the client always uses DPoP "
-        "for token requests. ... If the value is true, the authorization server MUST reject token "
-        "requests from the client that do not contain the DPoP header."},
-       bound_client_without_proof_rejected});
+  add_rows(
+      out,
+      {{{"rfc9449/5/token-type-dpop", "RFC 9449 §5", Level::kMust,
+         "A token bound to the proof's key is answered with token_type DPoP",
+         "A token_type of DPoP MUST be included in the access token response to signal to the "
+         "client that the access token was bound to its DPoP key"},
+        token_type_dpop},
+       {{"rfc9449/6.1/cnf-jkt-is-the-proof-key", "RFC 9449 §6.1", Level::kMust,
+         "A JWT access token names the proof's key thumbprint in cnf.jkt",
+         "The value of the jkt member MUST be the base64url encoding (as defined in [RFC7515]) "
+         "of the JWK SHA-256 Thumbprint (according to [RFC7638]) of the DPoP public key (in JWK "
+         "format) to which the access token is bound."},
+        cnf_jkt_is_the_proof_key},
+       {{"rfc9449/5.2/bound-client-without-proof-rejected", "RFC 9449 §5.2", Level::kMust,
+         "A client registered to always use DPoP is refused without a proof",
+         "dpop_bound_access_tokens: A boolean value specifying whether the client always uses "
+         "DPoP for token requests. ... If the value is true, the authorization server MUST "
+         "reject token requests from the client that do not contain the DPoP header."},
+        bound_client_without_proof_rejected}});
 }
 
 // One check of §4.3 broken: the DPoP header values a request carries.

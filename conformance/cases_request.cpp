@@ -47,7 +47,7 @@ Finding expect_basic_401(const Probe& p, const Answer& a) {
     if (a.error() == "invalid_client") return ok(a.describe());
   }
   return expect_error(p, a, 401, "invalid_client",
-                      vendor_deviations(Situation::kFailedBasicAuthentication));
+                      vendor_deviations(VendorSituation::kFailedBasicAuthentication));
 }
 
 Finding valid_request_succeeds(Probe& p) {
@@ -92,69 +92,58 @@ Answer send_actor_token_without_type(Probe& p, const http::FormParams& f) {
 
 // subject_token, subject_token_type and actor_token_type as §2.1 requires them.
 void add_parameter_cases(std::vector<Case>& out) {
-  out.push_back({{"rfc8693/2.1/valid-request-succeeds", "RFC 8693 §2.1", Level::kMust,
-                  "A well-formed exchange by an authorized client succeeds",
-                  "The client makes a token exchange request to the token endpoint ... grant_type "
-                  "REQUIRED ... subject_token REQUIRED ... subject_token_type REQUIRED."},
-                 valid_request_succeeds});
   add_rows(
       out,
-      std::vector<RequestRow>{
-          {{"rfc8693/2.1/missing-subject-token", "RFC 8693 §2.1", Level::kMust,
-            "subject_token is REQUIRED",
-            std::string("subject_token REQUIRED. A security token that represents the identity of "
-                        "the party on behalf of whom the request is being made.") +
-                kInvalidRequest},
-           removes("subject_token"),
-           error_answer(400, "invalid_request")},
-          {{"rfc8693/2.1/missing-subject-token-type", "RFC 8693 §2.1", Level::kMust,
-            "subject_token_type is REQUIRED",
-            std::string("subject_token_type REQUIRED. An identifier, as described in Section 3, "
-                        "that indicates the type of the security token in the subject_token "
-                        "parameter.") +
-                kInvalidRequest},
-           removes("subject_token_type"),
-           error_answer(400, "invalid_request")},
-          {{"rfc8693/2.2.2/mismatched-subject-token-type", "RFC 8693 §2.2.2", Level::kMust,
-            "A subject_token_type that does not describe the token is refused",
-            "If the request itself is not valid or if either the subject_token or actor_token are "
-            "invalid for any reason, or are unacceptable based on policy, the authorization server "
-            "MUST construct an error response ... invalid_request."},
-           replaces("subject_token_type", kTypeSaml2),
-           token_refused()}});
-  // Exact comparison of token type URIs: a near miss names no type the server knows, so the
-  // request is not valid (a server matching by prefix, suffix or substring serves it).
-  out.push_back({{"rfc8693/2.2.2/subject-token-type-near-miss", "RFC 8693 §2.2.2", Level::kMust,
-                  "A subject_token_type that nearly names the access_token type (a prefix, a "
-                  "suffix, a substring, the URN's last part alone) is refused",
-                  "If the request itself is not valid or if either the subject_token or "
-                  "actor_token are invalid for any reason, or are unacceptable based on policy, "
-                  "the authorization server MUST construct an error response ... invalid_request.",
-                  true, Binds::kServer, "rfc8693/2.2.2/mismatched-subject-token-type"},
-                 subject_token_type_near_miss});
-  add_rows(
-      out,
-      std::vector<RequestRow>{
-          {{"rfc8693/2.1/actor-token-requires-type", "RFC 8693 §2.1", Level::kMust,
-            "actor_token_type is REQUIRED when actor_token is present",
-            std::string("actor_token_type ... This is REQUIRED when the actor_token parameter is "
-                        "present in the request but MUST NOT be included otherwise.") +
-                kInvalidRequest,
-            true, Binds::kServer, "rfc8693/2.1/actor-token-validated"},
-           send_actor_token_without_type,
-           error_answer(400, "invalid_request")},
-          {{"rfc8693/2.1/actor-token-type-without-token", "RFC 8693 §2.1", Level::kMust,
-            "actor_token_type without actor_token is refused (the MUST NOT binds the client)",
-            "actor_token_type ... MUST NOT be included otherwise.", true, Binds::kClient},
-           adds("actor_token_type", kTypeAccess),
-           error_answer(400, "invalid_request")},
-          {{"rfc6749/3.2/repeated-parameter", "RFC 6749 §3.2", Level::kMust,
-            "A repeated non-repeatable parameter is invalid_request (the MUST NOT binds the "
-            "client)",
-            "Request and response parameters MUST NOT be included more than once.", true,
-            Binds::kClient},
-           adds("subject_token_type", kTypeAccess),
-           error_answer(400, "invalid_request")}});
+      {{{"rfc8693/2.1/valid-request-succeeds", "RFC 8693 §2.1", Level::kMust,
+         "A well-formed exchange by an authorized client succeeds",
+         "The client makes a token exchange request to the token endpoint ... grant_type "
+         "REQUIRED ... subject_token REQUIRED ... subject_token_type REQUIRED."},
+        valid_request_succeeds},
+       {{"rfc8693/2.1/missing-subject-token", "RFC 8693 §2.1", Level::kMust,
+         "subject_token is REQUIRED",
+         std::string("subject_token REQUIRED. A security token that represents the identity of "
+                     "the party on behalf of whom the request is being made.") +
+             kInvalidRequest},
+        sends(removes("subject_token"), error_answer(400, "invalid_request"))},
+       {{"rfc8693/2.1/missing-subject-token-type", "RFC 8693 §2.1", Level::kMust,
+         "subject_token_type is REQUIRED",
+         std::string("subject_token_type REQUIRED. An identifier, as described in Section 3, "
+                     "that indicates the type of the security token in the subject_token "
+                     "parameter.") +
+             kInvalidRequest},
+        sends(removes("subject_token_type"), error_answer(400, "invalid_request"))},
+       {{"rfc8693/2.2.2/mismatched-subject-token-type", "RFC 8693 §2.2.2", Level::kMust,
+         "A subject_token_type that does not describe the token is refused",
+         "If the request itself is not valid or if either the subject_token or actor_token are "
+         "invalid for any reason, or are unacceptable based on policy, the authorization server "
+         "MUST construct an error response ... invalid_request."},
+        sends(replaces("subject_token_type", kTypeSaml2), token_refused())},
+       // Exact comparison of token type URIs: a near miss names no type the server knows, so
+       // the request is not valid (a server matching by prefix, suffix or substring serves it).
+       {{"rfc8693/2.2.2/subject-token-type-near-miss", "RFC 8693 §2.2.2", Level::kMust,
+         "A subject_token_type that nearly names the access_token type (a prefix, a suffix, a "
+         "substring, the URN's last part alone) is refused",
+         "If the request itself is not valid or if either the subject_token or actor_token are "
+         "invalid for any reason, or are unacceptable based on policy, the authorization server "
+         "MUST construct an error response ... invalid_request.",
+         true, Binds::kServer, "rfc8693/2.2.2/mismatched-subject-token-type"},
+        subject_token_type_near_miss},
+       {{"rfc8693/2.1/actor-token-requires-type", "RFC 8693 §2.1", Level::kMust,
+         "actor_token_type is REQUIRED when actor_token is present",
+         std::string("actor_token_type ... This is REQUIRED when the actor_token parameter is "
+                     "present in the request but MUST NOT be included otherwise.") +
+             kInvalidRequest,
+         true, Binds::kServer, "rfc8693/2.1/actor-token-validated"},
+        sends(send_actor_token_without_type, error_answer(400, "invalid_request"))},
+       {{"rfc8693/2.1/actor-token-type-without-token", "RFC 8693 §2.1", Level::kMust,
+         "actor_token_type without actor_token is refused (the MUST NOT binds the client)",
+         "actor_token_type ... MUST NOT be included otherwise.", true, Binds::kClient},
+        sends(adds("actor_token_type", kTypeAccess), error_answer(400, "invalid_request"))},
+       {{"rfc6749/3.2/repeated-parameter", "RFC 6749 §3.2", Level::kMust,
+         "A repeated non-repeatable parameter is invalid_request (the MUST NOT binds the client)",
+         "Request and response parameters MUST NOT be included more than once.", true,
+         Binds::kClient},
+        sends(adds("subject_token_type", kTypeAccess), error_answer(400, "invalid_request"))}});
 }
 
 Finding audience_is_repeatable(Probe& p) {
@@ -202,31 +191,30 @@ Finding unsupported_grant_type(Probe& p) {
 
 // The optional parameters (audience, requested_token_type) and the grant type.
 void add_optional_parameter_cases(std::vector<Case>& out) {
-  out.push_back({{"rfc8693/2.1/audience-is-repeatable", "RFC 8693 §2.1", Level::kMay,
-                  "audience may be repeated; repetition alone is not an error",
-                  "audience OPTIONAL ... Multiple audience parameters may be used to indicate that "
-                  "the issued token is intended to be used at the multiple audiences listed.",
-                  true, Binds::kClient},
-                 audience_is_repeatable});
-  // No sentence requires refusing a requested_token_type the server cannot issue: §2.1 only
-  // leaves an unspecified type to the server's discretion. Reported, not graded.
-  out.push_back(
-      {{"rfc8693/2.1/unsupported-requested-token-type", "RFC 8693 §2.1", Level::kNone,
-        "An unknown requested_token_type is refused rather than silently replaced",
-        "An identifier, as described in Section 3, for the type of the requested security token. "
-        "If the requested type is unspecified, the issued token type is at the discretion of the "
-        "authorization server and may be dictated by knowledge of the requirements of the service "
-        "or resource indicated by the resource or audience parameter."},
-       unsupported_requested_token_type});
-  out.push_back({{"rfc6749/5.2/unsupported-grant-type", "RFC 6749 §5.2", Level::kMust,
-                  "An unknown grant_type is unsupported_grant_type",
-                  error_code("unsupported_grant_type The authorization grant type is not "
-                             "supported by the authorization server."),
-                  false},
-                 unsupported_grant_type});
+  add_rows(out,
+           {{{"rfc8693/2.1/audience-is-repeatable", "RFC 8693 §2.1", Level::kMay,
+              "audience may be repeated; repetition alone is not an error",
+              "audience OPTIONAL ... Multiple audience parameters may be used to indicate that the "
+              "issued token is intended to be used at the multiple audiences listed.",
+              true, Binds::kClient},
+             audience_is_repeatable},
+            // No sentence requires refusing a requested_token_type the server cannot issue: §2.1
+            // only leaves an unspecified type to the server's discretion. Reported, not graded.
+            {{"rfc8693/2.1/unsupported-requested-token-type", "RFC 8693 §2.1", Level::kNone,
+              "An unknown requested_token_type is refused rather than silently replaced",
+              "An identifier, as described in Section 3, for the type of the requested security "
+              "token. If the requested type is unspecified, the issued token type is at the "
+              "discretion of the authorization server and may be dictated by knowledge of the "
+              "requirements of the service or resource indicated by the resource or audience "
+              "parameter."},
+             unsupported_requested_token_type},
+            {{"rfc6749/5.2/unsupported-grant-type", "RFC 6749 §5.2", Level::kMust,
+              "An unknown grant_type is unsupported_grant_type",
+              error_code("unsupported_grant_type The authorization grant type is not supported by "
+                         "the authorization server."),
+              false},
+             unsupported_grant_type}});
 }
-
-Finding basic_401(const Probe& p, const Answer& a) { return expect_basic_401(p, a); }
 
 Answer send_wrong_secret_basic(Probe& p, const http::FormParams& f) {
   Credentials wrong{p.target().exchanger.id, p.target().exchanger.secret + "-wrong"};
@@ -246,7 +234,7 @@ Finding empty_secret_basic(Probe& p) {
 }
 
 // Deviations a case accepts from every profile, then the vendors' (vendor_profiles.cpp).
-std::vector<Deviation> with_vendors(std::vector<Deviation> own, Situation s) {
+std::vector<Deviation> with_vendors(std::vector<Deviation> own, VendorSituation s) {
   for (auto& d : vendor_deviations(s)) own.push_back(std::move(d));
   return own;
 }
@@ -269,50 +257,45 @@ Finding wrong_secret_post(Probe& p) {
       return failed("a subject token for the request", "none", "precondition failed: " + err);
     Credentials wrong{client.id, client.secret + "-wrong"};
     Answer a = p.post(*f2, Auth::kPost, &wrong);
-    return expect_error(
-        p, a, 401, "invalid_client",
-        with_vendors({{{}, 400, "invalid_client", Grade::kOk, ""}}, Situation::kWrongSecretPost));
+    return expect_error(p, a, 401, "invalid_client",
+                        with_vendors({{{}, 400, "invalid_client", Grade::kOk, ""}},
+                                     VendorSituation::kWrongSecretPost));
   });
 }
 
 // Client authentication: Basic (RFC 6749 §2.3.1, §5.2), client_secret_post, none.
 void add_client_authentication_cases(std::vector<Case>& out) {
-  add_rows(out, std::vector<RequestRow>{
-                    {{"rfc6749/5.2/invalid-client-401", "RFC 6749 §5.2", Level::kMust,
-                      "Failed Basic client authentication is 401 invalid_client with "
-                      "WWW-Authenticate",
-                      kBasic401, false},
-                     send_wrong_secret_basic,
-                     basic_401},
-                    {{"rfc6749/5.2/unknown-client-401",
-                      "RFC 6749 §5.2",
-                      Level::kMust,
-                      "An unknown client id over Basic is 401 invalid_client with WWW-Authenticate",
-                      kBasic401,
-                      false,
-                      Binds::kServer,
-                      {},
-                      "rfc6749/5.2/invalid-client-401"},
-                     send_unknown_client_basic,
-                     basic_401}});
-  out.push_back({{"rfc6749/5.2/empty-secret-basic-401",
-                  "RFC 6749 §5.2",
-                  Level::kMust,
-                  "The exchanger's id with an empty password over Basic is 401 invalid_client",
-                  kBasic401,
-                  false,
-                  Binds::kServer,
-                  {},
-                  "rfc6749/5.2/invalid-client-401"},
-                 empty_secret_basic});
-  out.push_back({{"rfc6749/5.2/wrong-secret-post", "RFC 6749 §5.2", Level::kMust,
-                  "A wrong client_secret in the request body (client_secret_post) is "
-                  "invalid_client",
-                  error_code("invalid_client Client authentication failed (e.g., unknown client, "
-                             "no client authentication included, or unsupported authentication "
-                             "method)."),
-                  false},
-                 wrong_secret_post});
+  add_rows(out,
+           {{{"rfc6749/5.2/invalid-client-401", "RFC 6749 §5.2", Level::kMust,
+              "Failed Basic client authentication is 401 invalid_client with WWW-Authenticate",
+              kBasic401, false},
+             sends(send_wrong_secret_basic, expect_basic_401)},
+            {{"rfc6749/5.2/unknown-client-401",
+              "RFC 6749 §5.2",
+              Level::kMust,
+              "An unknown client id over Basic is 401 invalid_client with WWW-Authenticate",
+              kBasic401,
+              false,
+              Binds::kServer,
+              {},
+              "rfc6749/5.2/invalid-client-401"},
+             sends(send_unknown_client_basic, expect_basic_401)},
+            {{"rfc6749/5.2/empty-secret-basic-401",
+              "RFC 6749 §5.2",
+              Level::kMust,
+              "The exchanger's id with an empty password over Basic is 401 invalid_client",
+              kBasic401,
+              false,
+              Binds::kServer,
+              {},
+              "rfc6749/5.2/invalid-client-401"},
+             empty_secret_basic},
+            {{"rfc6749/5.2/wrong-secret-post", "RFC 6749 §5.2", Level::kMust,
+              "A wrong client_secret in the request body (client_secret_post) is invalid_client",
+              error_code("invalid_client Client authentication failed (e.g., unknown client, no "
+                         "client authentication included, or unsupported authentication method)."),
+              false},
+             wrong_secret_post}});
 }
 
 Finding error_description_charset(Probe& p) {
@@ -373,37 +356,35 @@ Answer send_unauthenticated(Probe& p, const http::FormParams& f) { return p.post
 
 // Error answers, the grant a client may use, and who the served client is.
 void add_client_rule_cases(std::vector<Case>& out) {
-  out.push_back(
-      {{"rfc6749/5.2/error-description-charset", "RFC 6749 §5.2", Level::kMust,
-        "error_description stays within the RFC's character set, whatever the request held",
-        "Values for the \"error_description\" parameter MUST NOT include characters outside the "
-        "set %x20-21 / %x23-5B / "
-        "%x5D-7E.",
-        false},
-       error_description_charset});
-  out.push_back(
-      {{"rfc6749/5.2/unauthorized-client", "RFC 6749 §5.2", Level::kMust,
-        "A client not allowed to use token exchange is unauthorized_client",
-        error_code("unauthorized_client The authenticated client is not authorized to use this "
-                   "authorization grant type.")},
-       unauthorized_client});
-  add_rows(out, std::vector<RequestRow>{
-                    {{"rfc6749/3.2.1/no-client-authentication", "RFC 6749 §3.2.1", Level::kMust,
-                      "A confidential client that does not authenticate is refused (the MUST binds "
-                      "the client; RFC 8693 §2.1 leaves unauthenticated clients to the server)",
-                      "Confidential clients or other clients issued client credentials MUST "
-                      "authenticate with the authorization server as described in Section 2.3 when "
-                      "making requests to the token endpoint.",
-                      false, Binds::kClient},
-                     send_unauthenticated,
-                     error_answer(401, "invalid_client",
-                                  with_vendors({{{}, 400, "invalid_client", Grade::kOk, ""},
-                                                {{},
-                                                 400,
-                                                 "invalid_request",
-                                                 Grade::kNonStrict,
-                                                 "invalid_client is the precise code"}},
-                                               Situation::kNoClientAuthentication))}});
+  add_rows(
+      out,
+      {{{"rfc6749/5.2/error-description-charset", "RFC 6749 §5.2", Level::kMust,
+         "error_description stays within the RFC's character set, whatever the request held",
+         "Values for the \"error_description\" parameter MUST NOT include characters outside "
+         "the set %x20-21 / %x23-5B / %x5D-7E.",
+         false},
+        error_description_charset},
+       {{"rfc6749/5.2/unauthorized-client", "RFC 6749 §5.2", Level::kMust,
+         "A client not allowed to use token exchange is unauthorized_client",
+         error_code("unauthorized_client The authenticated client is not authorized to use this "
+                    "authorization grant type.")},
+        unauthorized_client},
+       {{"rfc6749/3.2.1/no-client-authentication", "RFC 6749 §3.2.1", Level::kMust,
+         "A confidential client that does not authenticate is refused (the MUST binds the "
+         "client; RFC 8693 §2.1 leaves unauthenticated clients to the server)",
+         "Confidential clients or other clients issued client credentials MUST authenticate "
+         "with the authorization server as described in Section 2.3 when making requests to the "
+         "token endpoint.",
+         false, Binds::kClient},
+        sends(send_unauthenticated,
+              error_answer(401, "invalid_client",
+                           with_vendors({{{}, 400, "invalid_client", Grade::kOk, ""},
+                                         {{},
+                                          400,
+                                          "invalid_request",
+                                          Grade::kNonStrict,
+                                          "invalid_client is the precise code"}},
+                                        VendorSituation::kNoClientAuthentication)))}});
 }
 
 Finding body_client_id_does_not_override(Probe& p) {
@@ -473,24 +454,25 @@ Finding basic_credentials_form_urlencoded(Probe& p) {
 // Who is served: the authenticated client, whatever the body says, with its credentials
 // decoded as RFC 6749 §2.3.1 encodes them.
 void add_served_client_cases(std::vector<Case>& out) {
-  out.push_back(
+  add_rows(
+      out,
       // RFC 6749 states the rule in each of its grants' token requests (§4.1.3, §4.3.2, §6);
       // RFC 8693 §2.1 takes client authentication from OAuth 2.0 as it is.
-      {{"rfc8693/2.1/body-client-id-does-not-override-authentication", "RFC 8693 §2.1",
-        Level::kMust, "A client_id in the body naming another client does not change who is served",
-        "Client authentication to the authorization server is done using the normal mechanisms "
-        "provided by OAuth 2.0. (RFC 8693 §2.1) The authorization server MUST: ... authenticate "
-        "the client if client authentication is included (RFC 6749 §6)"},
-       body_client_id_does_not_override});
-  out.push_back(
-      {{"rfc6749/2.3.1/basic-credentials-form-urlencoded", "RFC 6749 §2.3.1", Level::kMust,
-        "client_secret_basic credentials are form-urldecoded by the server",
-        "The client identifier is encoded using the \"application/x-www-form-urlencoded\" encoding "
-        "algorithm per Appendix B, and the encoded value is used as the username; the client "
-        "password is encoded using the same algorithm and used as the password. The authorization "
-        "server MUST support the HTTP Basic authentication scheme for authenticating clients that "
-        "were issued a client password."},
-       basic_credentials_form_urlencoded});
+      {{{"rfc8693/2.1/body-client-id-does-not-override-authentication", "RFC 8693 §2.1",
+         Level::kMust,
+         "A client_id in the body naming another client does not change who is served",
+         "Client authentication to the authorization server is done using the normal "
+         "mechanisms provided by OAuth 2.0. (RFC 8693 §2.1) The authorization server MUST: ... "
+         "authenticate the client if client authentication is included (RFC 6749 §6)"},
+        body_client_id_does_not_override},
+       {{"rfc6749/2.3.1/basic-credentials-form-urlencoded", "RFC 6749 §2.3.1", Level::kMust,
+         "client_secret_basic credentials are form-urldecoded by the server",
+         "The client identifier is encoded using the \"application/x-www-form-urlencoded\" "
+         "encoding algorithm per Appendix B, and the encoded value is used as the username; the "
+         "client password is encoded using the same algorithm and used as the password. The "
+         "authorization server MUST support the HTTP Basic authentication scheme for "
+         "authenticating clients that were issued a client password."},
+        basic_credentials_form_urlencoded}});
 }
 
 }  // namespace

@@ -158,57 +158,57 @@ Finding scope_when_different(Probe&, const Answer& a) {
 void add_member_cases(std::vector<Case>& out) {
   add_rows(
       out,
-      std::vector<AnswerRow>{
+      {
           {{"rfc8693/2.2.1/access-token-present", "RFC 8693 §2.2.1", Level::kMust,
             "access_token is REQUIRED",
             "access_token REQUIRED. The security token issued by the authorization server in "
             "response to the token exchange request."},
-           access_token_present},
+           judges(access_token_present)},
           {{"rfc8693/2.2.1/issued-token-type-present", "RFC 8693 §2.2.1", Level::kMust,
             "issued_token_type is REQUIRED",
             "issued_token_type REQUIRED. An identifier, as described in Section 3, for the "
             "representation of the issued security token."},
-           issued_token_type_present},
+           judges(issued_token_type_present)},
           {{"rfc8693/2.2.1/token-type-bearer", "RFC 8693 §2.2.1", Level::kMust,
             "token_type is REQUIRED; Bearer for a bearer access token",
             "token_type REQUIRED. A case-insensitive value specifying the method of using the "
             "access token issued, as specified in Section 7.1 of [RFC6749]."},
-           token_type_bearer},
+           judges(token_type_bearer)},
           {{"rfc8693/2.2.1/expires-in", "RFC 8693 §2.2.1", Level::kShould,
             "expires_in is RECOMMENDED",
             "expires_in RECOMMENDED. The validity lifetime, in seconds, of the token issued by "
             "the authorization server."},
-           expires_in},
+           judges(expires_in)},
           {{"rfc6749/5.1/member-types", "RFC 6749 §5.1", Level::kNone,
             "Every token response member has its JSON type (strings; expires_in a number)",
             "The parameters are serialized into a JavaScript Object Notation (JSON) structure by "
             "adding each parameter at the highest structure level. Parameter names and string "
             "values are included as JSON strings. Numerical values are included as JSON "
             "numbers."},
-           member_types},
+           judges(member_types)},
           // The lifetime expires_in states is the one the token's exp sets (RFC 7519 §4.1.4).
           {{"rfc8693/2.2.1/expires-in-matches-token", "RFC 8693 §2.2.1", Level::kShould,
             "expires_in states the issued token's real lifetime (its exp - iat)",
             "expires_in RECOMMENDED. The validity lifetime, in seconds, of the token issued by "
             "the authorization server. ... For example, the value 1800 denotes that the token "
             "will expire in thirty minutes from the time the response was generated."},
-           expires_in_matches_token},
+           judges(expires_in_matches_token)},
           {{"rfc7519/4.1.7/fresh-jti", "RFC 7519 §4.1.7", Level::kMust,
             "Every issued token has its own jti, never the subject token's",
             "The identifier value MUST be assigned in a manner that ensures that there is a "
             "negligible probability that the same value will be accidentally assigned to a "
             "different data object."},
-           fresh_jti},
+           judges(fresh_jti)},
           {{"rfc8693/2.2.1/issued-token-type-truthful", "RFC 8693 §2.2.1", Level::kMust,
             "issued_token_type names what was really issued",
             "issued_token_type REQUIRED. An identifier, as described in Section 3, for the "
             "representation of the issued security token."},
-           issued_token_type_truthful},
+           judges(issued_token_type_truthful)},
           {{"rfc8693/2.2.1/scope-when-different", "RFC 8693 §2.2.1", Level::kMust,
             "scope is returned when the issued scope differs from the request",
             "scope OPTIONAL if the scope of the issued security token is identical to the scope "
             "requested by the client; otherwise, it is REQUIRED."},
-           scope_when_different},
+           judges(scope_when_different)},
       });
 }
 
@@ -245,36 +245,33 @@ Finding error_response_shape(const Probe&, const Answer& a) {
 
 void add_header_cases(std::vector<Case>& out) {
   add_rows(out,
-           std::vector<AnswerRow>{
+           {
                {{"rfc6749/5.1/cache-control-no-store", "RFC 6749 §5.1", Level::kMust,
                  "Token responses are not cached",
                  "The authorization server MUST include the HTTP \"Cache-Control\" response "
                  "header field [RFC2616] with a value of \"no-store\" in any response containing "
                  "tokens, credentials, or other sensitive information ..."},
-                cache_control_no_store},
+                judges(cache_control_no_store)},
                {{"rfc6749/5.1/pragma-no-cache", "RFC 6749 §5.1", Level::kMust,
                  "Pragma: no-cache for HTTP/1.0 caches",
                  "The authorization server MUST include the HTTP \"Cache-Control\" response "
                  "header field [RFC2616] with a value of \"no-store\" in any response containing "
                  "tokens, credentials, or other sensitive information, as well as the "
                  "\"Pragma\" response header field [RFC2616] with a value of \"no-cache\"."},
-                pragma_no_cache},
+                judges(pragma_no_cache)},
                {{"rfc6749/5.1/json-content-type", "RFC 6749 §5.1", Level::kNone,
                  "Token responses are application/json",
                  "The parameters are included in the entity-body of the HTTP response using the "
                  "\"application/json\" media type."},
-                json_content_type},
+                judges(json_content_type)},
+               {{"rfc6749/5.2/error-response-shape", "RFC 6749 §5.2", Level::kMust,
+                 "Error responses are JSON objects with a registered-charset error code",
+                 "The authorization server responds with an HTTP 400 (Bad Request) status "
+                 "code ... and includes the following parameters with the response: error "
+                 "REQUIRED ... Values for the \"error\" parameter MUST NOT include "
+                 "characters outside the set %x20-21 / %x23-5B / %x5D-7E."},
+                sends(removes("subject_token"), error_response_shape)},
            });
-  add_rows(out, std::vector<RequestRow>{
-                    {{"rfc6749/5.2/error-response-shape", "RFC 6749 §5.2", Level::kMust,
-                      "Error responses are JSON objects with a registered-charset error code",
-                      "The authorization server responds with an HTTP 400 (Bad Request) status "
-                      "code ... and includes the following parameters with the response: error "
-                      "REQUIRED ... Values for the \"error\" parameter MUST NOT include "
-                      "characters outside the set %x20-21 / %x23-5B / %x5D-7E."},
-                     removes("subject_token"),
-                     error_response_shape},
-                });
 }
 
 // The issued token itself (RFC 9068, RFC 7519), as a resource server would read it.
@@ -383,7 +380,7 @@ Finding client_id_is_the_requester(Probe& p, const Answer& a) {
 void add_issued_token_cases(std::vector<Case>& out) {
   add_rows(
       out,
-      std::vector<AnswerRow>{
+      {
           // No sentence obliges the server to address the token to the requested audience (a
           // server unwilling to SHOULD answer invalid_target, RFC 8693 §2.2.2): reported, not
           // graded.
@@ -391,7 +388,7 @@ void add_issued_token_cases(std::vector<Case>& out) {
             "The issued token's aud covers the requested audience",
             "audience ... The logical name of the target service where the client intends to "
             "use the requested security token."},
-           audience_honoured},
+           judges(audience_honoured)},
           {{"rfc9068/2.1/typ-at-jwt", "RFC 9068 §2.1", Level::kMust,
             "JWT access tokens are typed at+jwt",
             "This specification registers the \"application/at+jwt\" media type, which can be "
@@ -399,36 +396,36 @@ void add_issued_token_cases(std::vector<Case>& out) {
             "include this media type in the \"typ\" header parameter to explicitly declare that "
             "the JWT represents an access token complying with this profile. ... Therefore, the "
             "\"typ\" value used SHOULD be \"at+jwt\"."},
-           typ_at_jwt},
+           judges(typ_at_jwt)},
           {{"rfc9068/2.2/required-claims", "RFC 9068 §2.2", Level::kMust,
             "JWT access tokens carry iss, exp, aud, sub, client_id, iat and jti",
             "iss REQUIRED ... exp REQUIRED ... aud REQUIRED ... sub REQUIRED ... client_id "
             "REQUIRED ... iat REQUIRED ... jti REQUIRED."},
-           required_claims},
+           judges(required_claims)},
           // Checked as a resource server would (RFC 9068 §4): under the issuer's published keys.
           {{"rfc9068/2.1/signature-verifies", "RFC 9068 §2.1", Level::kMust,
             "The issued token is signed by an accepted issuer's published key, never alg none",
             "JWT access tokens MUST be signed. ... JWT access tokens MUST NOT use \"none\" as "
             "the signing algorithm."},
-           signature_verifies},
+           judges(signature_verifies)},
           // A MUST for RFC 9068 tokens (iss REQUIRED, as RFC 7519 defines it); for other JWTs
           // the definition alone: reported, not graded.
           {{"rfc7519/4.1.1/issuer-expected", "RFC 7519 §4.1.1", Level::kMust,
             "The issued token's iss is the AS (or the AS it brokers to)",
             "iss REQUIRED - as defined in Section 4.1.1 of [RFC7519]. (RFC 9068 §2.2) The "
             "\"iss\" (issuer) claim identifies the principal that issued the JWT."},
-           issuer_expected},
+           judges(issuer_expected)},
           {{"rfc8693/4.3/client-id-is-the-requester", "RFC 8693 §4.3", Level::kMust,
             "The issued token's client_id is the exchanger, not the subject token's client",
             "client_id REQUIRED - as defined in Section 4.3 of [RFC8693]. (RFC 9068 §2.2) The "
             "client_id claim carries the client identifier of the OAuth 2.0 [RFC6749] client "
             "that requested the token."},
-           client_id_is_the_requester},
+           judges(client_id_is_the_requester)},
       });
 }
 
 // A requested token type is issued as asked, or refused (never silently replaced).
-Expectation requested_type_issued(const char* type, bool id_token) {
+AnswerGrader requested_type_issued(const char* type, bool id_token) {
   return [type, id_token](const Probe&, const Answer& a) {
     if (a.status >= 400 && a.status < 500 && a.json() && !a.error().empty())
       return unimplemented("the server does not issue this token type", a.describe());
@@ -463,14 +460,14 @@ void add_requested_type_cases(std::vector<Case>& out) {
       {"rfc8693/2.1/requested-refresh-token", kTypeRefresh,
        "requested_token_type refresh_token is honoured or refused", false},
   };
-  std::vector<RequestRow> cases;
+  std::vector<Case> cases;
   for (const auto& r : rows)
-    cases.push_back({{r.id, "RFC 8693 §2.1", Level::kMay, r.title,
-                      "requested_token_type OPTIONAL. An identifier, as described in Section 3, "
-                      "for the type of the requested security token.",
-                      true, Binds::kClient},
-                     adds("requested_token_type", r.type),
-                     requested_type_issued(r.type, r.id_token)});
+    cases.push_back(
+        {{r.id, "RFC 8693 §2.1", Level::kMay, r.title,
+          "requested_token_type OPTIONAL. An identifier, as described in Section 3, "
+          "for the type of the requested security token.",
+          true, Binds::kClient},
+         sends(adds("requested_token_type", r.type), requested_type_issued(r.type, r.id_token))});
   add_rows(out, cases);
 }
 

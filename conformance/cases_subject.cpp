@@ -62,7 +62,8 @@ void add_subject_cases(std::vector<Case>& out) {
        [](Probe& p) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            Answer a = p.post(replaced(f, "audience", p.target().forbidden_audience));
-           return expect_target_refused(p, a, vendor_deviations(Situation::kForbiddenAudience));
+           return expect_target_refused(p, a,
+                                        vendor_deviations(VendorSituation::kForbiddenAudience));
          });
        }});
 
@@ -95,7 +96,8 @@ void add_subject_cases(std::vector<Case>& out) {
            const std::string resource = "https://forbidden.txlab.invalid/api";
            Answer a = p.post(with(without(f, "audience"), "resource", resource));
            if (auto ignored = resource_ignored(a, resource)) return *ignored;
-           return expect_target_refused(p, a, vendor_deviations(Situation::kForbiddenResource));
+           return expect_target_refused(p, a,
+                                        vendor_deviations(VendorSituation::kForbiddenResource));
          });
        }});
 

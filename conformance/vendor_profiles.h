@@ -11,7 +11,7 @@
 namespace txlab::conformance {
 
 // A request situation in which a vendor answers with another error than the strict one.
-enum class Situation {
+enum class VendorSituation {
   kFailedBasicAuthentication,  // wrong or unknown client over Basic (RFC 6749 §5.2)
   kWrongSecretPost,            // a wrong client_secret in the body (RFC 6749 §5.2)
   kNoClientAuthentication,     // a confidential client that does not authenticate
@@ -20,7 +20,7 @@ enum class Situation {
 };
 
 // A feature a vendor is known not to implement.
-enum class Feature {
+enum class VendorFeature {
   kDelegation,  // issues no act: impersonation only (RFC 8693 §1.1)
   kActorToken,  // accepts actor_token and ignores it (RFC 8693 §2.1)
   kMayAct,      // ignores may_act (RFC 8693 §4.4)
@@ -28,10 +28,10 @@ enum class Feature {
 
 // The vendor deviations tolerated in `s`, in table order (each names its profiles; a case
 // appends them after its own).
-std::vector<Deviation> vendor_deviations(Situation s);
+std::vector<Deviation> vendor_deviations(VendorSituation s);
 
 // UNIMPLEMENTED with the vendor's note when the target's profile is known to lack `f`; nullopt
 // otherwise.
-std::optional<Finding> vendor_lacks(const Probe& p, Feature f);
+std::optional<Finding> vendor_lacks(const Probe& p, VendorFeature f);
 
 }  // namespace txlab::conformance
