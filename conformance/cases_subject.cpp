@@ -78,7 +78,7 @@ void add_subject_cases(std::vector<Case>& out) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            const std::string resource = "relative/path#fragment";
            Answer a = p.post(with(f, "resource", resource));
-           // A server that ignores resource altogether (a vendor gap among them) is UNIMPLEMENTED
+           // A server that ignores resource altogether (Keycloak V2 among them) is UNIMPLEMENTED
            // here; one that issued a token for the relative resource tolerated the client's
            // mistake, whatever its profile.
            if (auto ignored = resource_ignored(a, resource)) return *ignored;
