@@ -27,7 +27,8 @@ enum class Level { kMust, kShould, kMay, kNone };
 enum class Binds { kServer, kClient, kProducer, kResourceServer, kLibrary };
 enum class Grade { kOk, kNonStrict, kInformational, kUnimplemented, kFailed };
 // rfc8693: the RFC's literal text; common: widespread practice accepted (invalid_grant for bad
-// subject tokens); keycloak: Keycloak's documented deviations graded NON-STRICT.
+// subject tokens); keycloak: Keycloak's documented deviations graded NON-STRICT (the table of
+// vendor deviations and gaps: vendor_profiles.cpp).
 enum class Profile { kRfc8693, kCommon, kKeycloak };
 
 std::string_view to_string(Level l);

@@ -1,7 +1,9 @@
 // RFC 8693 §4.1 (act: sub stays the subject, the actor is named, earlier actors nest) and
 // §4.4 (may_act).
+#include "conformance/case_table.h"
 #include "conformance/cases.h"
 #include "conformance/judge.h"
+#include "conformance/vendor_profiles.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
 
@@ -83,200 +85,210 @@ Finding caller_in_act_finding(const Probe& p, std::string expected, std::string 
   return non_strict(std::move(expected), std::move(actual), std::move(note));
 }
 
+Finding sub_is_subject(Probe& p, const Answer& a) {
+  auto jwt = a.issued_jwt();
+  if (!jwt) return informational("issued token is not a JWT");
+  const Json want = p.subject_claims().value("sub", Json());
+  const Json got = jwt->second.value("sub", Json());
+  if (got == want) return ok(got.dump());
+  if (caller_in_act(p, jwt->second))
+    return caller_in_act_finding(
+        p, "sub " + want.dump(), got.dump(),
+        "caller-in-act convention: the exchanging client is sub and the caller is act, "
+        "the inverse of RFC 8693 §4.1");
+  return failed("sub " + want.dump(), got.dump());
+}
+
+Finding act_names_actor(Probe& p, const Answer& a) {
+  auto jwt = a.issued_jwt();
+  if (!jwt) return informational("issued token is not a JWT");
+  const Json& c = jwt->second;
+  const auto expects = p.target().expects_delegation;
+  if (!c.contains("act")) {
+    if (expects && *expects)
+      return failed("act {\"sub\": \"" + p.target().exchanger.id + "\"}", "(absent)");
+    if (expects && !*expects) return ok("impersonation: no act");
+    if (auto gap = vendor_lacks(p, VendorFeature::kDelegation)) return *gap;
+    return informational("no act: impersonation semantics (RFC 8693 §1.1)");
+  }
+  if (expects && !*expects)
+    return failed("no act (the AS is configured for impersonation)", c["act"].dump());
+  if (caller_in_act(p, c))
+    return caller_in_act_finding(
+        p, "act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump(),
+        "caller-in-act convention: act names the original caller, not the actor");
+  if (acts(p, c["act"], Json(p.target().exchanger.id))) return ok(c["act"].dump());
+  return failed("act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump());
+}
+
+Finding actor_token_delegation(Probe& p) {
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    if (!p.target().actor_token) return informational("no actor token available");
+    std::string err;
+    auto actor = p.target().actor_token(&err);
+    if (!actor) return failed("an actor token", "none", "precondition failed: " + err);
+    auto ad = jose::decode_unverified(*actor);
+    const Json actor_sub = ad ? ad->second.value("sub", Json()) : Json();
+    if (!actor_sub.is_string())
+      return informational(ad ? "the actor token carries no sub to look for in act"
+                              : "the actor token is not a JWT: its sub cannot be read");
+    Answer a = p.post(with(with(f, "actor_token", *actor), "actor_token_type", kTypeAccess));
+    if (a.status == 400 && a.error() == "invalid_request")
+      return unimplemented("the server refuses actor_token (no delegation)", a.describe());
+    if (a.status != 200) return failed("200", a.describe());
+    auto jwt = a.issued_jwt();
+    if (!jwt) return informational("issued token is not a JWT");
+    const Json& c = jwt->second;
+    if (!c.contains("act")) {
+      if (auto gap = vendor_lacks(p, VendorFeature::kActorToken)) return *gap;
+      if (p.target().expects_delegation.value_or(false))
+        return failed("act {\"sub\": " + actor_sub.dump() + "}", "(absent)");
+      return non_strict("act {\"sub\": " + actor_sub.dump() + "}", "(absent)",
+                        "the actor token was accepted, yet the issued token does not say "
+                        "who acts (RFC 8693 §4.1): "
+                        "impersonation");
+    }
+    if (acts(p, c["act"], actor_sub)) return ok(c["act"].dump());
+    if (c.value("sub", Json()) == actor_sub)
+      return caller_in_act_finding(p, "act.sub " + actor_sub.dump(), c["act"].dump(),
+                                   "caller-in-act convention");
+    return failed("act.sub " + actor_sub.dump(), c["act"].dump());
+  });
+}
+
+// §4.1: who the issued token names (sub, act), judged as its consumer reads them.
+void add_act_claim_cases(std::vector<Case>& out) {
+  add_rows(out, {
+                    {{"rfc8693/4.1/sub-is-subject", "RFC 8693 §4.1", Level::kMust,
+                      "The issued token's sub is the subject token's sub", kSubText, true,
+                      Binds::kResourceServer},
+                     judges(sub_is_subject)},
+                    {{"rfc8693/4.1/act-names-actor", "RFC 8693 §4.1", Level::kMust,
+                      "In delegation, act names the requesting client as the current actor",
+                      kActText, true, Binds::kResourceServer},
+                     judges(act_names_actor)},
+                    {{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
+                      "With actor_token, the issued act names the actor token's subject", kActText,
+                      true, Binds::kResourceServer},
+                     actor_token_delegation},
+                });
+}
+
+Finding earlier_actors_nested(Probe& p) {
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    const Json prior = {{"sub", "txlab-conformance-upstream-actor"}};
+    const std::string subject = mint(p, {{"act", prior}});
+    if (subject.empty()) return informational(needs_key_note());
+    if (auto u = minted_refused(p)) return *u;
+    Answer a = p.post(replaced(f, "subject_token", subject));
+    if (a.status != 200) return failed("200", a.describe());
+    auto jwt = a.issued_jwt();
+    if (!jwt) return informational("issued token is not a JWT");
+    const Json& c = jwt->second;
+    if (!c.contains("act")) {
+      if (p.target().expects_delegation.value_or(false))
+        return failed("act.act " + prior.dump(), "(no act)");
+      return informational("no act in the issued token: impersonation semantics (RFC 8693 §1.1)");
+    }
+    if (innermost_is(c["act"], prior)) return ok(c["act"].dump());
+    // §4.1: a chain "can be expressed by nesting" (no keyword): a lost history, worse for a
+    // target known to delegate (built-in, --semantics delegation); reported, not graded.
+    if (p.target().expects_delegation.value_or(false))
+      return failed("act.act " + prior.dump(), c["act"].dump(), "the delegation history was lost");
+    return non_strict("act.act " + prior.dump(), c["act"].dump(),
+                      "the delegation history was lost (RFC 8693 §4.1: a chain can be "
+                      "expressed by nesting)");
+  });
+}
+
+Finding act_depth_bounded(Probe& p) {
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    Json deep = {{"sub", "actor-0"}};
+    for (int i = 1; i < 12; ++i) deep = {{"sub", "actor-" + std::to_string(i)}, {"act", deep}};
+    const std::string subject = mint(p, {{"act", deep}});
+    if (subject.empty()) return informational(needs_key_note());
+    if (auto u = minted_refused(p)) return *u;
+    if (auto u = minted_refused(p)) return *u;
+    Answer a = p.post(replaced(f, "subject_token", subject));
+    if (a.status == 400) return ok(a.describe());
+    return non_strict("400 (chain too deep)", a.describe(),
+                      "unbounded act nesting grows tokens without limit");
+  });
+}
+
+// §4.1: earlier actors nest under the new one.
+void add_nesting_cases(std::vector<Case>& out) {
+  add_rows(
+      out,
+      {{{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kNone,
+         "An act already in the subject token is kept, nested under the new actor", kNestText},
+        earlier_actors_nested},
+       // The RFC bounds no nesting depth: txlab's hardening advice (every exchange adds a
+       // level, and an unbounded chain grows tokens without limit), reported, not graded.
+       {{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kNone,
+         "An absurdly deep delegation chain is refused rather than extended (hardening advice; "
+         "the RFC sets no bound)",
+         "A chain of delegation can be expressed by nesting one act claim within another. ... "
+         "The nested act claims serve as a history trail that connects the initial request and "
+         "subject through the various delegation steps undertaken before reaching the current "
+         "actor."},
+        act_depth_bounded}});
+}
+
+Finding may_act_permits_listed_actor(Probe& p) {
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    const std::string subject = mint(p, {{"may_act", {{"sub", p.target().exchanger.id}}}});
+    if (subject.empty()) return informational(needs_key_note());
+    if (auto u = minted_refused(p)) return *u;
+    Answer a = p.post(replaced(f, "subject_token", subject));
+    if (a.status == 200) return ok();
+    return failed("200", a.describe());
+  });
+}
+
+Finding may_act_refuses_other_actor(Probe& p) {
+  return with_valid_exchange(p, [&](const http::FormParams& f) {
+    const std::string subject = mint(p, {{"may_act", {{"sub", "txlab-conformance-someone-else"}}}});
+    if (subject.empty()) return informational(needs_key_note());
+    if (auto u = minted_refused(p)) return *u;
+    if (auto u = minted_refused(p)) return *u;
+    Answer a = p.post(replaced(f, "subject_token", subject));
+    if (a.status == 200)
+      if (auto gap = vendor_lacks(p, VendorFeature::kMayAct)) return *gap;
+    // §4.4: may_act "can be used by the authorization server": a MAY, unless the target is
+    // known to honour it.
+    if (a.status == 200 && !p.target().honours_may_act.value_or(false))
+      return unimplemented("the server does not apply may_act (RFC 8693 §4.4: it can be used)",
+                           a.describe());
+    return expect_invalid_subject(p, a);
+  });
+}
+
+// §4.4: may_act "can be used by the authorization server" (no keyword): a server may apply it;
+// one that does refuses an actor it does not name. Reported, not graded.
+const char* kMayActText =
+    "The may_act claim makes a statement that one party is authorized to become the actor and "
+    "act on behalf of another party. The claim might be used, for example, when a subject_token "
+    "is presented to the token endpoint in a token exchange request and may_act claim in the "
+    "subject token can be used by the authorization server to determine whether the client (or "
+    "party identified in the actor_token) is authorized to engage in the requested delegation "
+    "or impersonation.";
+
+void add_may_act_cases(std::vector<Case>& out) {
+  add_rows(out, {{{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kNone,
+                   "may_act naming the requesting client permits the exchange", kMayActText},
+                  may_act_permits_listed_actor},
+                 {{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kNone,
+                   "may_act naming someone else refuses the exchange", kMayActText},
+                  may_act_refuses_other_actor}});
+}
+
 }  // namespace
 
 void add_act_cases(std::vector<Case>& out) {
-  out.push_back(
-      {{"rfc8693/4.1/sub-is-subject", "RFC 8693 §4.1", Level::kMust,
-        "The issued token's sub is the subject token's sub", kSubText, true,
-        Binds::kResourceServer},
-       [](Probe& p) {
-         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-           auto jwt = a.issued_jwt();
-           if (!jwt) return informational("issued token is not a JWT");
-           const Json want = p.subject_claims().value("sub", Json());
-           const Json got = jwt->second.value("sub", Json());
-           if (got == want) return ok(got.dump());
-           if (caller_in_act(p, jwt->second))
-             return caller_in_act_finding(
-                 p, "sub " + want.dump(), got.dump(),
-                 "caller-in-act convention: the exchanging client is sub and the caller is act, "
-                 "the inverse of RFC 8693 §4.1");
-           return failed("sub " + want.dump(), got.dump());
-         });
-       }});
-
-  out.push_back(
-      {{"rfc8693/4.1/act-names-actor", "RFC 8693 §4.1", Level::kMust,
-        "In delegation, act names the requesting client as the current actor", kActText, true,
-        Binds::kResourceServer},
-       [](Probe& p) {
-         return with_successful_exchange(p, [&](const Answer& a, const auto&) {
-           auto jwt = a.issued_jwt();
-           if (!jwt) return informational("issued token is not a JWT");
-           const Json& c = jwt->second;
-           const auto expects = p.target().expects_delegation;
-           if (!c.contains("act")) {
-             if (expects && *expects)
-               return failed("act {\"sub\": \"" + p.target().exchanger.id + "\"}", "(absent)");
-             if (expects && !*expects) return ok("impersonation: no act");
-             if (is_profile(p, Profile::kKeycloak))
-               return unimplemented("Keycloak V2 performs impersonation only");
-             return informational("no act: impersonation semantics (RFC 8693 §1.1)");
-           }
-           if (expects && !*expects)
-             return failed("no act (the AS is configured for impersonation)", c["act"].dump());
-           if (caller_in_act(p, c))
-             return caller_in_act_finding(
-                 p, "act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump(),
-                 "caller-in-act convention: act names the original caller, not the actor");
-           if (acts(p, c["act"], Json(p.target().exchanger.id))) return ok(c["act"].dump());
-           return failed("act.sub \"" + p.target().exchanger.id + "\"", c["act"].dump());
-         });
-       }});
-
-  out.push_back(
-      {{"rfc8693/4.1/actor-token-delegation", "RFC 8693 §4.1", Level::kMust,
-        "With actor_token, the issued act names the actor token's subject", kActText, true,
-        Binds::kResourceServer},
-       [](Probe& p) {
-         return with_valid_exchange(p, [&](const http::FormParams& f) {
-           if (!p.target().actor_token) return informational("no actor token available");
-           std::string err;
-           auto actor = p.target().actor_token(&err);
-           if (!actor) return failed("an actor token", "none", "precondition failed: " + err);
-           auto ad = jose::decode_unverified(*actor);
-           const Json actor_sub = ad ? ad->second.value("sub", Json()) : Json();
-           if (!actor_sub.is_string())
-             return informational(ad ? "the actor token carries no sub to look for in act"
-                                     : "the actor token is not a JWT: its sub cannot be read");
-           Answer a = p.post(with(with(f, "actor_token", *actor), "actor_token_type", kTypeAccess));
-           if (a.status == 400 && a.error() == "invalid_request")
-             return unimplemented("the server refuses actor_token (no delegation)", a.describe());
-           if (a.status != 200) return failed("200", a.describe());
-           auto jwt = a.issued_jwt();
-           if (!jwt) return informational("issued token is not a JWT");
-           const Json& c = jwt->second;
-           if (is_profile(p, Profile::kKeycloak) && !c.contains("act"))
-             return unimplemented("Keycloak V2 ignores actor_token");
-           if (!c.contains("act")) {
-             if (p.target().expects_delegation.value_or(false))
-               return failed("act {\"sub\": " + actor_sub.dump() + "}", "(absent)");
-             return non_strict("act {\"sub\": " + actor_sub.dump() + "}", "(absent)",
-                               "the actor token was accepted, yet the issued token does not say "
-                               "who acts (RFC 8693 §4.1): "
-                               "impersonation");
-           }
-           if (acts(p, c["act"], actor_sub)) return ok(c["act"].dump());
-           if (c.value("sub", Json()) == actor_sub)
-             return caller_in_act_finding(p, "act.sub " + actor_sub.dump(), c["act"].dump(),
-                                          "caller-in-act convention");
-           return failed("act.sub " + actor_sub.dump(), c["act"].dump());
-         });
-       }});
-
-  out.push_back(
-      {{"rfc8693/4.1/earlier-actors-nested", "RFC 8693 §4.1", Level::kNone,
-        "An act already in the subject token is kept, nested under the new actor", kNestText},
-       [](Probe& p) {
-         return with_valid_exchange(p, [&](const http::FormParams& f) {
-           const Json prior = {{"sub", "txlab-conformance-upstream-actor"}};
-           const std::string subject = mint(p, {{"act", prior}});
-           if (subject.empty()) return informational(needs_key_note());
-           if (auto u = minted_refused(p)) return *u;
-           Answer a = p.post(replaced(f, "subject_token", subject));
-           if (a.status != 200) return failed("200", a.describe());
-           auto jwt = a.issued_jwt();
-           if (!jwt) return informational("issued token is not a JWT");
-           const Json& c = jwt->second;
-           if (!c.contains("act")) {
-             if (p.target().expects_delegation.value_or(false))
-               return failed("act.act " + prior.dump(), "(no act)");
-             return informational(
-                 "no act in the issued token: impersonation semantics (RFC 8693 §1.1)");
-           }
-           if (innermost_is(c["act"], prior)) return ok(c["act"].dump());
-           // §4.1: a chain "can be expressed by nesting" (no keyword): a lost history, worse for
-           // a target known to delegate (built-in, --semantics delegation); reported, not graded.
-           if (p.target().expects_delegation.value_or(false))
-             return failed("act.act " + prior.dump(), c["act"].dump(),
-                           "the delegation history was lost");
-           return non_strict("act.act " + prior.dump(), c["act"].dump(),
-                             "the delegation history was lost (RFC 8693 §4.1: a chain can be "
-                             "expressed by nesting)");
-         });
-       }});
-
-  // The RFC bounds no nesting depth: txlab's hardening advice (every exchange adds a level, and
-  // an unbounded chain grows tokens without limit), reported, not graded.
-  out.push_back({{"rfc8693/4.1/act-depth-bounded", "RFC 8693 §4.1", Level::kNone,
-                  "An absurdly deep delegation chain is refused rather than extended (hardening "
-                  "advice; the RFC sets no bound)",
-                  "A chain of delegation can be expressed by nesting one act claim within another. "
-                  "... The nested act claims serve as a history trail that connects the initial "
-                  "request and subject through the various delegation steps undertaken before "
-                  "reaching the current actor."},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     Json deep = {{"sub", "actor-0"}};
-                     for (int i = 1; i < 12; ++i)
-                       deep = {{"sub", "actor-" + std::to_string(i)}, {"act", deep}};
-                     const std::string subject = mint(p, {{"act", deep}});
-                     if (subject.empty()) return informational(needs_key_note());
-                     if (auto u = minted_refused(p)) return *u;
-                     if (auto u = minted_refused(p)) return *u;
-                     Answer a = p.post(replaced(f, "subject_token", subject));
-                     if (a.status == 400) return ok(a.describe());
-                     return non_strict("400 (chain too deep)", a.describe(),
-                                       "unbounded act nesting grows tokens without limit");
-                   });
-                 }});
-
-  // §4.4: may_act "can be used by the authorization server" (no keyword): a server may apply
-  // it; one that does refuses an actor it does not name. Reported, not graded.
-  const char* may_act_text =
-      "The may_act claim makes a statement that one party is authorized to become the actor and "
-      "act on behalf of another party. The claim might be used, for example, when a subject_token "
-      "is presented to the token endpoint in a token exchange request and may_act claim in the "
-      "subject token can be used by the authorization server to determine whether the client (or "
-      "party identified in the actor_token) is authorized to engage in the requested delegation "
-      "or impersonation.";
-
-  out.push_back(
-      {{"rfc8693/4.4/may-act-permits-listed-actor", "RFC 8693 §4.4", Level::kNone,
-        "may_act naming the requesting client permits the exchange", may_act_text},
-       [](Probe& p) {
-         return with_valid_exchange(p, [&](const http::FormParams& f) {
-           const std::string subject = mint(p, {{"may_act", {{"sub", p.target().exchanger.id}}}});
-           if (subject.empty()) return informational(needs_key_note());
-           if (auto u = minted_refused(p)) return *u;
-           Answer a = p.post(replaced(f, "subject_token", subject));
-           if (a.status == 200) return ok();
-           return failed("200", a.describe());
-         });
-       }});
-
-  out.push_back({{"rfc8693/4.4/may-act-refuses-other-actor", "RFC 8693 §4.4", Level::kNone,
-                  "may_act naming someone else refuses the exchange", may_act_text},
-                 [](Probe& p) {
-                   return with_valid_exchange(p, [&](const http::FormParams& f) {
-                     const std::string subject =
-                         mint(p, {{"may_act", {{"sub", "txlab-conformance-someone-else"}}}});
-                     if (subject.empty()) return informational(needs_key_note());
-                     if (auto u = minted_refused(p)) return *u;
-                     if (auto u = minted_refused(p)) return *u;
-                     Answer a = p.post(replaced(f, "subject_token", subject));
-                     if (a.status == 200 && is_profile(p, Profile::kKeycloak))
-                       return unimplemented("Keycloak V2 ignores may_act");
-                     // §4.4: may_act "can be used by the authorization server": a MAY, unless the
-                     // target is known to honour it.
-                     if (a.status == 200 && !p.target().honours_may_act.value_or(false))
-                       return unimplemented(
-                           "the server does not apply may_act (RFC 8693 §4.4: it can be used)",
-                           a.describe());
-                     return expect_invalid_subject(p, a);
-                   });
-                 }});
+  add_act_claim_cases(out);
+  add_nesting_cases(out);
+  add_may_act_cases(out);
 }
 
 }  // namespace txlab::conformance

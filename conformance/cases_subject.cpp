@@ -1,6 +1,7 @@
 // RFC 8693 §2.2.2: invalid or unacceptable subject tokens and targets; RFC 8707 resource.
 #include "conformance/cases.h"
 #include "conformance/judge.h"
+#include "conformance/vendor_profiles.h"
 #include "sim/jose/base64url.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
@@ -62,11 +63,7 @@ void add_subject_cases(std::vector<Case>& out) {
          return with_valid_exchange(p, [&](const http::FormParams& f) {
            Answer a = p.post(replaced(f, "audience", p.target().forbidden_audience));
            return expect_target_refused(p, a,
-                                        {{{Profile::kKeycloak},
-                                          400,
-                                          "invalid_client",
-                                          Grade::kNonStrict,
-                                          "Keycloak: \"Audience not found\""}});
+                                        vendor_deviations(VendorSituation::kForbiddenAudience));
          });
        }});
 
@@ -100,11 +97,7 @@ void add_subject_cases(std::vector<Case>& out) {
            Answer a = p.post(with(without(f, "audience"), "resource", resource));
            if (auto ignored = resource_ignored(a, resource)) return *ignored;
            return expect_target_refused(p, a,
-                                        {{{Profile::kKeycloak},
-                                          200,
-                                          "",
-                                          Grade::kUnimplemented,
-                                          "Keycloak V2 ignores resource"}});
+                                        vendor_deviations(VendorSituation::kForbiddenResource));
          });
        }});
 

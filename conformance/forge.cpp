@@ -242,195 +242,240 @@ const nlohmann::ordered_json* published_key_for(const std::string& token, const 
   return &m.published.front();
 }
 
+namespace {
+
+// What every forgery is made from: the valid token, its parts, its kid, the materials.
+struct Source {
+  const std::string& valid;
+  const Parts& p;
+  const std::string& real_kid;
+  const Materials& m;
+  const Json& h() const { return p.header; }
+  const Json& c() const { return p.claims; }
+};
+
+using Maker = std::vector<std::string> (*)(const Source& s);
+
+// Signed by the stranger, under a kid (or key location) of the forger's choosing.
+std::vector<std::string> unknown_kid(const Source& s) {
+  if (!s.m.stranger) return {};
+  Json hh = base_header(s.h());
+  hh["kid"] = "txlab-conformance-unknown-kid";
+  return {sign_with(*s.m.stranger, hh, s.c())};
+}
+
+std::vector<std::string> foreign_key_real_kid(const Source& s) {
+  if (!s.m.stranger || s.real_kid.empty()) return {};
+  Json hh = base_header(s.h());
+  hh["kid"] = s.real_kid;
+  return {sign_with(*s.m.stranger, hh, s.c())};
+}
+
+std::vector<std::string> no_kid(const Source& s) {
+  if (!s.m.stranger) return {};
+  return {sign_with(*s.m.stranger, base_header(s.h()), s.c())};
+}
+
+std::vector<std::string> hs256_public_key(const Source& s) {
+  const nlohmann::ordered_json* pub = published_key_for(s.valid, s.m);
+  if (!pub) return {};
+  std::string err;
+  auto key = jose::Key::from_jwk(Json::parse(pub->dump()), &err);
+  Json hh = base_header(s.h());
+  hh["alg"] = "HS256";
+  if (!s.real_kid.empty()) hh["kid"] = s.real_kid;
+  // The key's text as the server may hold it: the JWK as published (compact, or with the
+  // separators of Python's json.dumps), sorted, and the key's PEM/DER/raw forms.
+  std::vector<std::string> secrets = {
+      pub->dump(), Json::parse(pub->dump()).dump(), python_json(*pub),
+      python_json(nlohmann::ordered_json::parse(Json::parse(pub->dump()).dump()))};
+  if (key) {
+    const std::string pem = key->public_pem();
+    secrets.push_back(pem);
+    if (!pem.empty() && pem.back() == '\n') secrets.push_back(pem.substr(0, pem.size() - 1));
+    secrets.push_back(key->public_der());
+    secrets.push_back(key->public_jwk().dump());
+    secrets.push_back(key->public_raw());
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < secrets.size(); ++i) {
+    bool dup = false;
+    for (size_t j = 0; j < i; ++j) dup = dup || secrets[j] == secrets[i];
+    if (!dup && !secrets[i].empty()) out.push_back(hs256(secrets[i], hh, s.c()));
+  }
+  return out;
+}
+
+std::vector<std::string> embedded_jwk(const Source& s) {
+  const jose::Key* k = s.m.stranger;
+  if (!k) return {};
+  Json hh = base_header(s.h());
+  Json jwk = k->public_jwk();
+  hh["jwk"] = jwk;
+  hh["kid"] = k->kid();
+  std::vector<std::string> out = {sign_with(*k, hh, s.c())};
+  Json real = base_header(s.h());  // the same key, the issuer's kid
+  real["jwk"] = jwk;
+  if (!s.real_kid.empty()) real["kid"] = s.real_kid;
+  out.push_back(sign_with(*k, real, s.c()));
+  return out;
+}
+
+std::vector<std::string> jku(const Source& s) {
+  if (!s.m.stranger || s.m.attacker_jwks_url.empty()) return {};
+  Json hh = base_header(s.h());
+  hh["jku"] = s.m.attacker_jwks_url;
+  hh["kid"] = s.m.stranger->kid();
+  return {sign_with(*s.m.stranger, hh, s.c())};
+}
+
+std::vector<std::string> x5u(const Source& s) {
+  if (!s.m.stranger || s.m.attacker_x5u_url.empty()) return {};
+  Json hh = base_header(s.h());
+  hh["x5u"] = s.m.attacker_x5u_url;
+  return {sign_with(*s.m.stranger, hh, s.c())};
+}
+
+std::vector<std::string> x5c(const Source& s) {
+  if (!s.m.stranger || s.m.stranger_cert_der.empty()) return {};
+  Json hh = base_header(s.h());
+  hh["x5c"] = Json::array({std_base64(s.m.stranger_cert_der)});
+  return {sign_with(*s.m.stranger, hh, s.c())};
+}
+
+std::vector<std::string> attacker_issuer(const Source& s) {
+  if (!s.m.stranger || s.m.attacker_issuer.empty()) return {};
+  Json hh = base_header(s.h());
+  hh["kid"] = s.m.stranger->kid();
+  Json cc = s.c();
+  cc["iss"] = s.m.attacker_issuer;
+  return {sign_with(*s.m.stranger, hh, cc)};
+}
+
+// Unsigned, or the issuer's signature kept over other bytes.
+std::vector<std::string> alg_none(const Source& s) {
+  std::vector<std::string> out;
+  for (const char* alg : {"none", "None", "NONE", "nOnE"}) {
+    Json hh = base_header(s.h());
+    hh["alg"] = alg;
+    out.push_back(unsigned_token(hh, s.c()));
+  }
+  return out;
+}
+
+std::vector<std::string> tampered_payload(const Source& s) {
+  const Json& c = s.c();
+  Json c1 = c;
+  c1["sub"] = "txlab-conformance-attacker";
+  std::vector<std::string> out = {s.p.header_b64 + "." + jose::base64url_encode(c1.dump()) + "." +
+                                  s.p.signature_b64};
+  Json c2 = c;
+  if (c2.contains("exp") && c2["exp"].is_number_integer())
+    c2["exp"] = c2["exp"].get<int64_t>() + 86400;
+  c2["scope"] = c.value("scope", std::string()) + (c.contains("scope") ? " " : "") +
+                "txlab-conformance-admin";
+  out.push_back(s.p.header_b64 + "." + jose::base64url_encode(c2.dump()) + "." + s.p.signature_b64);
+  return out;
+}
+
+std::vector<std::string> empty_signature(const Source& s) {
+  return {s.p.header_b64 + "." + s.p.payload_b64 + "."};
+}
+
+// Signature edge cases, made from the valid token without any key.
+std::vector<std::string> psychic_signature(const Source& s) {
+  Json hh = base_header(s.h());
+  hh["alg"] = "ES256";
+  if (!s.real_kid.empty()) hh["kid"] = s.real_kid;
+  const std::string n(reinterpret_cast<const char*>(kP256Order), sizeof kP256Order);
+  return {unsigned_token(hh, s.c(), jose::base64url_encode(std::string(64, '\0'))),
+          unsigned_token(hh, s.c(), jose::base64url_encode(n + n))};
+}
+
+std::vector<std::string> truncated_signature(const Source& s) {
+  const std::string sig = jose::base64url_decode(s.p.signature_b64).value_or("");
+  if (sig.size() < 2) return {};
+  const std::string input = s.p.header_b64 + "." + s.p.payload_b64 + ".";
+  return {input + jose::base64url_encode(sig.substr(0, sig.size() - 1)),
+          input + jose::base64url_encode(sig + std::string(1, '\0'))};
+}
+
+std::vector<std::string> der_signature(const Source& s) {
+  const std::string alg = s.h().value("alg", std::string());
+  const std::string sig = jose::base64url_decode(s.p.signature_b64).value_or("");
+  if (alg.rfind("ES", 0) != 0 || sig.size() < 2 || sig.size() % 2) return {};
+  const std::string body =
+      der_integer(sig.substr(0, sig.size() / 2)) + der_integer(sig.substr(sig.size() / 2));
+  if (body.size() > 127) return {};
+  const std::string der = std::string("\x30") + static_cast<char>(body.size()) + body;
+  return {s.p.header_b64 + "." + s.p.payload_b64 + "." + jose::base64url_encode(der)};
+}
+
+// Serialization differentials: the valid token, not as one JWS Compact Serialization.
+std::vector<std::string> extra_segments(const Source& s) {
+  return {s.valid + ".", s.valid + "." + jose::base64url_encode("{}"), s.valid + ".."};
+}
+
+std::vector<std::string> json_serialization(const Source& s) {
+  const Parts& p = s.p;
+  Json flat = {
+      {"protected", p.header_b64}, {"payload", p.payload_b64}, {"signature", p.signature_b64}};
+  Json general = {
+      {"payload", p.payload_b64},
+      {"signatures", Json::array({{{"protected", p.header_b64}, {"signature", p.signature_b64}}})}};
+  return {flat.dump(), general.dump()};
+}
+
+std::vector<std::string> non_canonical_base64(const Source& s) {
+  // The same signature octets, only their encoding differs: a lenient decoder verifies them.
+  std::vector<std::string> out;
+  const std::string input = s.p.header_b64 + "." + s.p.payload_b64 + ".";
+  const std::string& sig = s.p.signature_b64;
+  std::string padded = sig;
+  while (padded.size() % 4) padded += '=';
+  if (padded != sig) out.push_back(input + padded);
+  std::string standard = sig;
+  for (auto& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  if (standard != sig) out.push_back(input + standard);
+  if (sig.size() > 8)
+    out.push_back(input + sig.substr(0, sig.size() / 2) + " " + sig.substr(sig.size() / 2));
+  return out;
+}
+
+// Every kind and how it is made.
+constexpr std::pair<Kind, Maker> kMakers[] = {
+    {Kind::kUnknownKid, unknown_kid},
+    {Kind::kForeignKeyRealKid, foreign_key_real_kid},
+    {Kind::kNoKid, no_kid},
+    {Kind::kHs256PublicKey, hs256_public_key},
+    {Kind::kEmbeddedJwk, embedded_jwk},
+    {Kind::kJku, jku},
+    {Kind::kX5u, x5u},
+    {Kind::kX5c, x5c},
+    {Kind::kAlgNone, alg_none},
+    {Kind::kTamperedPayload, tampered_payload},
+    {Kind::kEmptySignature, empty_signature},
+    {Kind::kAttackerIssuer, attacker_issuer},
+    {Kind::kPsychicSignature, psychic_signature},
+    {Kind::kTruncatedSignature, truncated_signature},
+    {Kind::kDerSignature, der_signature},
+    {Kind::kExtraSegments, extra_segments},
+    {Kind::kJsonSerialization, json_serialization},
+    {Kind::kNonCanonicalBase64, non_canonical_base64},
+};
+
+}  // namespace
+
 std::vector<std::string> make(Kind kind, const std::string& valid, const Materials& m) {
   auto p = parts_of(valid);
   if (!p) return {};
   const Json& h = p->header;
-  const Json& c = p->claims;
   const std::string real_kid =
       h.contains("kid") && h["kid"].is_string() ? h["kid"].get<std::string>() : "";
-  std::vector<std::string> out;
-  const jose::Key* s = m.stranger;
-  switch (kind) {
-    case Kind::kUnknownKid: {
-      if (!s) break;
-      Json hh = base_header(h);
-      hh["kid"] = "txlab-conformance-unknown-kid";
-      out.push_back(sign_with(*s, hh, c));
-      break;
-    }
-    case Kind::kForeignKeyRealKid: {
-      if (!s || real_kid.empty()) break;
-      Json hh = base_header(h);
-      hh["kid"] = real_kid;
-      out.push_back(sign_with(*s, hh, c));
-      break;
-    }
-    case Kind::kNoKid: {
-      if (!s) break;
-      out.push_back(sign_with(*s, base_header(h), c));
-      break;
-    }
-    case Kind::kHs256PublicKey: {
-      const nlohmann::ordered_json* pub = published_key_for(valid, m);
-      if (!pub) break;
-      std::string err;
-      auto key = jose::Key::from_jwk(Json::parse(pub->dump()), &err);
-      Json hh = base_header(h);
-      hh["alg"] = "HS256";
-      if (!real_kid.empty()) hh["kid"] = real_kid;
-      // The key's text as the server may hold it: the JWK as published (compact, or with the
-      // separators of Python's json.dumps), sorted, and the key's PEM/DER/raw forms.
-      std::vector<std::string> secrets = {
-          pub->dump(), Json::parse(pub->dump()).dump(), python_json(*pub),
-          python_json(nlohmann::ordered_json::parse(Json::parse(pub->dump()).dump()))};
-      if (key) {
-        const std::string pem = key->public_pem();
-        secrets.push_back(pem);
-        if (!pem.empty() && pem.back() == '\n') secrets.push_back(pem.substr(0, pem.size() - 1));
-        secrets.push_back(key->public_der());
-        secrets.push_back(key->public_jwk().dump());
-        secrets.push_back(key->public_raw());
-      }
-      for (size_t i = 0; i < secrets.size(); ++i) {
-        bool dup = false;
-        for (size_t j = 0; j < i; ++j) dup = dup || secrets[j] == secrets[i];
-        if (!dup && !secrets[i].empty()) out.push_back(hs256(secrets[i], hh, c));
-      }
-      break;
-    }
-    case Kind::kEmbeddedJwk: {
-      if (!s) break;
-      Json hh = base_header(h);
-      Json jwk = s->public_jwk();
-      hh["jwk"] = jwk;
-      hh["kid"] = s->kid();
-      out.push_back(sign_with(*s, hh, c));
-      Json real = base_header(h);  // the same key, the issuer's kid
-      real["jwk"] = jwk;
-      if (!real_kid.empty()) real["kid"] = real_kid;
-      out.push_back(sign_with(*s, real, c));
-      break;
-    }
-    case Kind::kJku: {
-      if (!s || m.attacker_jwks_url.empty()) break;
-      Json hh = base_header(h);
-      hh["jku"] = m.attacker_jwks_url;
-      hh["kid"] = s->kid();
-      out.push_back(sign_with(*s, hh, c));
-      break;
-    }
-    case Kind::kX5u: {
-      if (!s || m.attacker_x5u_url.empty()) break;
-      Json hh = base_header(h);
-      hh["x5u"] = m.attacker_x5u_url;
-      out.push_back(sign_with(*s, hh, c));
-      break;
-    }
-    case Kind::kX5c: {
-      if (!s || m.stranger_cert_der.empty()) break;
-      Json hh = base_header(h);
-      hh["x5c"] = Json::array({std_base64(m.stranger_cert_der)});
-      out.push_back(sign_with(*s, hh, c));
-      break;
-    }
-    case Kind::kAlgNone: {
-      for (const char* alg : {"none", "None", "NONE", "nOnE"}) {
-        Json hh = base_header(h);
-        hh["alg"] = alg;
-        out.push_back(unsigned_token(hh, c));
-      }
-      break;
-    }
-    case Kind::kTamperedPayload: {
-      Json c1 = c;
-      c1["sub"] = "txlab-conformance-attacker";
-      out.push_back(p->header_b64 + "." + jose::base64url_encode(c1.dump()) + "." +
-                    p->signature_b64);
-      Json c2 = c;
-      if (c2.contains("exp") && c2["exp"].is_number_integer())
-        c2["exp"] = c2["exp"].get<int64_t>() + 86400;
-      c2["scope"] = c.value("scope", std::string()) + (c.contains("scope") ? " " : "") +
-                    "txlab-conformance-admin";
-      out.push_back(p->header_b64 + "." + jose::base64url_encode(c2.dump()) + "." +
-                    p->signature_b64);
-      break;
-    }
-    case Kind::kEmptySignature: {
-      out.push_back(p->header_b64 + "." + p->payload_b64 + ".");
-      break;
-    }
-    case Kind::kPsychicSignature: {
-      Json hh = base_header(h);
-      hh["alg"] = "ES256";
-      if (!real_kid.empty()) hh["kid"] = real_kid;
-      const std::string n(reinterpret_cast<const char*>(kP256Order), sizeof kP256Order);
-      out.push_back(unsigned_token(hh, c, jose::base64url_encode(std::string(64, '\0'))));
-      out.push_back(unsigned_token(hh, c, jose::base64url_encode(n + n)));
-      break;
-    }
-    case Kind::kTruncatedSignature: {
-      const std::string sig = jose::base64url_decode(p->signature_b64).value_or("");
-      if (sig.size() < 2) break;
-      const std::string input = p->header_b64 + "." + p->payload_b64 + ".";
-      out.push_back(input + jose::base64url_encode(sig.substr(0, sig.size() - 1)));
-      out.push_back(input + jose::base64url_encode(sig + std::string(1, '\0')));
-      break;
-    }
-    case Kind::kDerSignature: {
-      const std::string alg = h.value("alg", std::string());
-      const std::string sig = jose::base64url_decode(p->signature_b64).value_or("");
-      if (alg.rfind("ES", 0) != 0 || sig.size() < 2 || sig.size() % 2) break;
-      const std::string body =
-          der_integer(sig.substr(0, sig.size() / 2)) + der_integer(sig.substr(sig.size() / 2));
-      if (body.size() > 127) break;
-      const std::string der = std::string("\x30") + static_cast<char>(body.size()) + body;
-      out.push_back(p->header_b64 + "." + p->payload_b64 + "." + jose::base64url_encode(der));
-      break;
-    }
-    case Kind::kExtraSegments: {
-      out.push_back(valid + ".");
-      out.push_back(valid + "." + jose::base64url_encode("{}"));
-      out.push_back(valid + "..");
-      break;
-    }
-    case Kind::kJsonSerialization: {
-      Json flat = {{"protected", p->header_b64},
-                   {"payload", p->payload_b64},
-                   {"signature", p->signature_b64}};
-      out.push_back(flat.dump());
-      Json general = {
-          {"payload", p->payload_b64},
-          {"signatures",
-           Json::array({{{"protected", p->header_b64}, {"signature", p->signature_b64}}})}};
-      out.push_back(general.dump());
-      break;
-    }
-    case Kind::kNonCanonicalBase64: {
-      // The same signature octets, only their encoding differs: a lenient decoder verifies them.
-      const std::string input = p->header_b64 + "." + p->payload_b64 + ".";
-      const std::string& sig = p->signature_b64;
-      std::string padded = sig;
-      while (padded.size() % 4) padded += '=';
-      if (padded != sig) out.push_back(input + padded);
-      std::string standard = sig;
-      for (auto& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
-      if (standard != sig) out.push_back(input + standard);
-      if (sig.size() > 8)
-        out.push_back(input + sig.substr(0, sig.size() / 2) + " " + sig.substr(sig.size() / 2));
-      break;
-    }
-    case Kind::kAttackerIssuer: {
-      if (!s || m.attacker_issuer.empty()) break;
-      Json hh = base_header(h);
-      hh["kid"] = s->kid();
-      Json cc = c;
-      cc["iss"] = m.attacker_issuer;
-      out.push_back(sign_with(*s, hh, cc));
-      break;
-    }
-  }
-  return out;
+  const Source source{valid, *p, real_kid, m};
+  for (const auto& [k, maker] : kMakers)
+    if (k == kind) return maker(source);
+  return {};
 }
 
 // Referenced by the attacker's document server.

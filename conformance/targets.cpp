@@ -194,103 +194,82 @@ Fetched get_json(http::HttpClientPool& pool, const std::string& url) {
   return f;
 }
 
-}  // namespace
+// https with the given CA (--ca) is spoken by txlab's own client; otherwise the generic one.
+http::ClientOptions client_options(const RemoteOptions& o, size_t idle) {
+  http::ClientOptions c{o.timeout_ms, o.timeout_ms, idle};
+  if (!o.tls_ca_pem.empty())
+    c.tls = std::make_shared<const http::ClientOptions::Tls>(
+        http::ClientOptions::Tls{o.tls_ca_pem, "", ""});
+  return c;
+}
 
-std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error) {
-  Target t;
-  t.name = o.base_url.empty() ? o.token_endpoint : o.base_url;
-  t.profile = o.profile;
-  t.timeout_ms = o.timeout_ms;
-  t.exchanger = o.exchanger;
-  t.audience = o.audience;
-  if (!o.forbidden_audience.empty()) t.forbidden_audience = o.forbidden_audience;
-  t.forbidden_audience_known = !o.forbidden_audience.empty();
-  t.token_endpoint = o.token_endpoint;
-  std::string jwks = o.jwks_uri;
+// RFC 8414 / OIDC discovery under o.base_url: fills the token endpoint and *jwks when not
+// given, the issuer, grant_types_supported and scopes_supported. False (and *error) when no
+// document names a token endpoint.
+bool discover(http::HttpClientPool& pool, const RemoteOptions& o, Target& t, std::string* jwks,
+              std::string* error) {
+  std::string base = o.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::string scheme_host, path;
+  Json meta;
+  std::vector<std::string> candidates = {base + "/.well-known/oauth-authorization-server",
+                                         base + "/.well-known/openid-configuration"};
+  // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first.
+  if (split_url(base, &scheme_host, &path) && path != "/")
+    candidates.insert(candidates.begin() + 1,
+                      scheme_host + "/.well-known/oauth-authorization-server" + path);
+  for (const auto& url : candidates) {
+    auto f = get_json(pool, url);
+    if (f.status == 200 && f.body.is_object() && !json_str(f.body, "token_endpoint").empty()) {
+      meta = f.body;
+      break;
+    }
+  }
+  if (meta.is_null()) {
+    *error = "no RFC 8414 or OpenID discovery document with a token_endpoint under " + base;
+    return false;
+  }
+  if (t.token_endpoint.empty()) t.token_endpoint = json_str(meta, "token_endpoint");
+  if (jwks->empty()) *jwks = json_str(meta, "jwks_uri");
+  t.issuer = json_str(meta, "issuer");
+  // RFC 8414 §2: grant_types_supported (absent means the default, which lacks token exchange;
+  // only an explicit list is taken as the server's word).
+  if (meta.contains("grant_types_supported") && meta["grant_types_supported"].is_array()) {
+    std::vector<std::string> grants;
+    for (const auto& g : meta["grant_types_supported"])
+      if (g.is_string()) grants.push_back(g.get<std::string>());
+    t.grant_types_supported = grants;
+  }
+  if (meta.contains("scopes_supported") && meta["scopes_supported"].is_array())
+    for (const auto& sc : meta["scopes_supported"])
+      if (sc.is_string()) t.scopes_supported.push_back(sc.get<std::string>());
+  return true;
+}
 
-  // https with the given CA (--ca) is spoken by txlab's own client; otherwise the generic one.
-  auto options = [&o](size_t idle) {
-    http::ClientOptions c{o.timeout_ms, o.timeout_ms, idle};
-    if (!o.tls_ca_pem.empty())
-      c.tls = std::make_shared<const http::ClientOptions::Tls>(
-          http::ClientOptions::Tls{o.tls_ca_pem, "", ""});
-    return c;
-  };
-  http::HttpClientPool pool(options(2));
-  if (!o.base_url.empty() && (t.token_endpoint.empty() || jwks.empty())) {
-    std::string base = o.base_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string scheme_host, path;
-    Json meta;
-    std::vector<std::string> candidates = {base + "/.well-known/oauth-authorization-server",
-                                           base + "/.well-known/openid-configuration"};
-    // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes first.
-    if (split_url(base, &scheme_host, &path) && path != "/")
-      candidates.insert(candidates.begin() + 1,
-                        scheme_host + "/.well-known/oauth-authorization-server" + path);
-    for (const auto& url : candidates) {
-      auto f = get_json(pool, url);
-      if (f.status == 200 && f.body.is_object() && !json_str(f.body, "token_endpoint").empty()) {
-        meta = f.body;
-        break;
+// A key given as PEM carries the RFC 7638 thumbprint as its kid, but the target may publish
+// the same key under a kid of its own (Keycloak derives another): sign with the published
+// one.
+void adopt_published_kids(const RemoteOptions& o, const std::string& jwks,
+                          std::vector<IssuerKey>& keys) {
+  if (jwks.empty() || keys.empty()) return;
+  http::HttpClientPool pool(client_options(o, 1));
+  const Fetched published = get_json(pool, jwks);
+  if (published.status != 200) return;
+  for (auto& ik : keys)
+    for (const auto& k : parse_jwks(published.body.dump(), nullptr))
+      if (k.thumbprint() == ik.key->thumbprint() && k.kid() != ik.key->kid()) {
+        auto renamed = std::make_shared<jose::Key>(*ik.key);
+        renamed->set_kid(k.kid());
+        ik.key = renamed;
       }
-    }
-    if (meta.is_null()) {
-      *error = "no RFC 8414 or OpenID discovery document with a token_endpoint under " + base;
-      return std::nullopt;
-    }
-    if (t.token_endpoint.empty()) t.token_endpoint = json_str(meta, "token_endpoint");
-    if (jwks.empty()) jwks = json_str(meta, "jwks_uri");
-    t.issuer = json_str(meta, "issuer");
-    // RFC 8414 §2: grant_types_supported (absent means the default, which lacks token exchange;
-    // only an explicit list is taken as the server's word).
-    if (meta.contains("grant_types_supported") && meta["grant_types_supported"].is_array()) {
-      std::vector<std::string> grants;
-      for (const auto& g : meta["grant_types_supported"])
-        if (g.is_string()) grants.push_back(g.get<std::string>());
-      t.grant_types_supported = grants;
-    }
-    if (meta.contains("scopes_supported") && meta["scopes_supported"].is_array())
-      for (const auto& sc : meta["scopes_supported"])
-        if (sc.is_string()) t.scopes_supported.push_back(sc.get<std::string>());
-  }
-  if (t.token_endpoint.empty()) {
-    *error = "no token endpoint: give --target-url (with discovery) or --token-endpoint";
-    return std::nullopt;
-  }
-  if (!t.issuer.empty()) t.accepted_issuers = {t.issuer};
-  if (!jwks.empty()) t.jwks_uris = {jwks};
-  // Subject tokens come from the target itself (client_credentials): its JWKS has their keys.
-  t.subject_jwks_uris = t.jwks_uris;
-  t.issuer_keys = o.issuer_keys;
-  // A key given as PEM carries the RFC 7638 thumbprint as its kid, but the target may publish
-  // the same key under a kid of its own (Keycloak derives another): sign with the published one.
-  if (!jwks.empty() && !t.issuer_keys.empty()) {
-    http::HttpClientPool pool(options(1));
-    const Fetched published = get_json(pool, jwks);
-    if (published.status == 200)
-      for (auto& ik : t.issuer_keys)
-        for (const auto& k : parse_jwks(published.body.dump(), nullptr))
-          if (k.thumbprint() == ik.key->thumbprint() && k.kid() != ik.key->kid()) {
-            auto renamed = std::make_shared<jose::Key>(*ik.key);
-            renamed->set_kid(k.kid());
-            ik.key = renamed;
-          }
-  }
-  t.jwt_access_tokens = o.jwt_access_tokens;
-  t.expects_delegation = o.expects_delegation;
-  t.honours_may_act = o.honours_may_act;
-  t.unauthorized_client = o.unauthorized_client;
-  t.dpop_bound_client = o.dpop_bound_client;
-  t.tls_ca_pem = o.tls_ca_pem;
-  t.mtls = o.mtls;
-  t.scopes_beyond_subject = o.scopes_beyond_subject;
-  // Subject (and actor) tokens: client_credentials at the target itself.
-  const Credentials subject = o.subject_client.value_or(o.exchanger);
-  const std::string endpoint = t.token_endpoint;
-  const int timeout = o.timeout_ms;
-  auto fetch = [subject, endpoint, timeout,
-                pool_options = options(1)](std::string* err) -> std::optional<std::string> {
+}
+
+using TokenSource = std::function<std::optional<std::string>(std::string* error)>;
+
+// Subject (and actor) tokens: client_credentials for `subject` at the target itself.
+TokenSource client_credentials_tokens(const Credentials& subject, const std::string& endpoint,
+                                      const http::ClientOptions& pool_options) {
+  return [subject, endpoint, pool_options](std::string* err) -> std::optional<std::string> {
     std::string base, path;
     if (!split_url(endpoint, &base, &path)) {
       *err = "token endpoint is not an http(s) URL";
@@ -322,61 +301,104 @@ std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error
     }
     return token;
   };
+}
+
+// Scopes the exchanger may hold (its own client_credentials token) are candidates for the
+// wider-scope probes when subject tokens come from another client.
+void add_exchanger_scopes(const RemoteOptions& o, const std::string& endpoint, Target& t) {
+  if (!o.subject_client || o.subject_client->id == o.exchanger.id) return;
+  std::string base, path;
+  if (!split_url(endpoint, &base, &path)) return;
+  http::HttpClientPool own(client_options(o, 1));
+  auto res = own.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
+                                            o.exchanger.id, o.exchanger.secret));
+  auto j = Json::parse(res.body, nullptr, false);
+  std::string scope = json_str(j, "scope");
+  if (auto d = jose::decode_unverified(json_str(j, "access_token")); d && scope.empty())
+    scope = json_str(d->second, "scope");
+  std::istringstream in(scope);
+  for (std::string s1; in >> s1;) t.scopes_beyond_subject.push_back(s1);
+}
+
+// Minted subject tokens look like the target's own subject tokens (claims copied from a real
+// one, fresh times and jti) with the issuer key's iss, addressed to the exchanger and the
+// target too, so that only the one thing a case changes can make the target refuse them.
+void set_mint_template(const RemoteOptions& o, const TokenSource& fetch, Target& t) {
+  Json claims = Json::object();
+  std::string typ = "at+jwt";
+  std::string err;
+  if (auto real = fetch(&err)) {
+    if (auto d = jose::decode_unverified(*real)) {
+      claims = d->second;
+      typ = json_str(d->first, "typ");
+    }
+  }
+  for (const char* k : {"iat", "exp", "nbf", "jti", "act", "may_act", "cnf"}) claims.erase(k);
+  if (!claims.contains("sub")) claims["sub"] = "txlab-conformance-subject";
+  if (!claims.contains("client_id"))
+    claims["client_id"] = o.subject_client.value_or(o.exchanger).id;
+  Json aud = Json::array();
+  auto add_aud = [&](const Json& v) {
+    if (v.is_string() && std::find(aud.begin(), aud.end(), v) == aud.end()) aud.push_back(v);
+  };
+  if (claims.contains("aud")) {
+    if (claims["aud"].is_array())
+      for (const auto& v : claims["aud"]) add_aud(v);
+    else
+      add_aud(claims["aud"]);
+  }
+  add_aud(Json(o.exchanger.id));
+  if (!t.issuer.empty()) add_aud(Json(t.issuer));
+  claims["aud"] = o.subject_audience.is_null() ? aud : o.subject_audience;
+  if (!o.subject_scope.empty()) claims["scope"] = o.subject_scope;
+  claims["iss"] = t.issuer_keys[0].issuer;
+  t.mint_template = claims;
+  t.minted_typ = typ;
+}
+
+}  // namespace
+
+std::optional<Target> target_from_url(const RemoteOptions& o, std::string* error) {
+  Target t;
+  t.name = o.base_url.empty() ? o.token_endpoint : o.base_url;
+  t.profile = o.profile;
+  t.timeout_ms = o.timeout_ms;
+  t.exchanger = o.exchanger;
+  t.audience = o.audience;
+  if (!o.forbidden_audience.empty()) t.forbidden_audience = o.forbidden_audience;
+  t.forbidden_audience_known = !o.forbidden_audience.empty();
+  t.token_endpoint = o.token_endpoint;
+  std::string jwks = o.jwks_uri;
+
+  http::HttpClientPool pool(client_options(o, 2));
+  if (!o.base_url.empty() && (t.token_endpoint.empty() || jwks.empty()) &&
+      !discover(pool, o, t, &jwks, error))
+    return std::nullopt;
+  if (t.token_endpoint.empty()) {
+    *error = "no token endpoint: give --target-url (with discovery) or --token-endpoint";
+    return std::nullopt;
+  }
+  if (!t.issuer.empty()) t.accepted_issuers = {t.issuer};
+  if (!jwks.empty()) t.jwks_uris = {jwks};
+  // Subject tokens come from the target itself (client_credentials): its JWKS has their keys.
+  t.subject_jwks_uris = t.jwks_uris;
+  t.issuer_keys = o.issuer_keys;
+  adopt_published_kids(o, jwks, t.issuer_keys);
+  t.jwt_access_tokens = o.jwt_access_tokens;
+  t.expects_delegation = o.expects_delegation;
+  t.honours_may_act = o.honours_may_act;
+  t.unauthorized_client = o.unauthorized_client;
+  t.dpop_bound_client = o.dpop_bound_client;
+  t.tls_ca_pem = o.tls_ca_pem;
+  t.mtls = o.mtls;
+  t.scopes_beyond_subject = o.scopes_beyond_subject;
+  const std::string endpoint = t.token_endpoint;
+  const TokenSource fetch = client_credentials_tokens(o.subject_client.value_or(o.exchanger),
+                                                      endpoint, client_options(o, 1));
   t.subject_token = fetch;
   t.actor_token = fetch;
-
-  // Scopes the exchanger may hold (its own client_credentials token) are candidates for the
-  // wider-scope probes when subject tokens come from another client.
-  if (o.subject_client && o.subject_client->id != o.exchanger.id) {
-    std::string base, path;
-    if (split_url(endpoint, &base, &path)) {
-      http::HttpClientPool own(options(1));
-      auto res = own.send(base, http::form_post(path, {{"grant_type", "client_credentials"}},
-                                                o.exchanger.id, o.exchanger.secret));
-      auto j = Json::parse(res.body, nullptr, false);
-      std::string scope = json_str(j, "scope");
-      if (auto d = jose::decode_unverified(json_str(j, "access_token")); d && scope.empty())
-        scope = json_str(d->second, "scope");
-      std::istringstream in(scope);
-      for (std::string s1; in >> s1;) t.scopes_beyond_subject.push_back(s1);
-    }
-  }
-
-  if (!t.issuer_keys.empty()) {
-    // Minted subject tokens look like the target's own subject tokens (claims copied from a real
-    // one, fresh times and jti) with the issuer key's iss, addressed to the exchanger and the
-    // target too, so that only the one thing a case changes can make the target refuse them.
-    Json claims = Json::object();
-    std::string typ = "at+jwt";
-    std::string err;
-    if (auto real = fetch(&err)) {
-      if (auto d = jose::decode_unverified(*real)) {
-        claims = d->second;
-        typ = json_str(d->first, "typ");
-      }
-    }
-    for (const char* k : {"iat", "exp", "nbf", "jti", "act", "may_act", "cnf"}) claims.erase(k);
-    if (!claims.contains("sub")) claims["sub"] = "txlab-conformance-subject";
-    if (!claims.contains("client_id"))
-      claims["client_id"] = o.subject_client.value_or(o.exchanger).id;
-    Json aud = Json::array();
-    auto add_aud = [&](const Json& v) {
-      if (v.is_string() && std::find(aud.begin(), aud.end(), v) == aud.end()) aud.push_back(v);
-    };
-    if (claims.contains("aud")) {
-      if (claims["aud"].is_array())
-        for (const auto& v : claims["aud"]) add_aud(v);
-      else
-        add_aud(claims["aud"]);
-    }
-    add_aud(Json(o.exchanger.id));
-    if (!t.issuer.empty()) add_aud(Json(t.issuer));
-    claims["aud"] = o.subject_audience.is_null() ? aud : o.subject_audience;
-    if (!o.subject_scope.empty()) claims["scope"] = o.subject_scope;
-    claims["iss"] = t.issuer_keys[0].issuer;
-    t.mint_template = claims;
-    t.minted_typ = typ;
-  }
+  add_exchanger_scopes(o, endpoint, t);
+  if (!t.issuer_keys.empty()) set_mint_template(o, fetch, t);
   return t;
 }
 
