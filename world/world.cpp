@@ -31,6 +31,51 @@ std::string path_of(const std::string& url) {
   const std::string origin = origin_of(url);
   return url.size() > origin.size() ? url.substr(origin.size()) : "/";
 }
+
+// --netns: a namespace per zone, an address per role, only declared links routed. The world's
+// own calls (the workload driver) start inside the zone they go to.
+std::unique_ptr<netns::Network> make_network(const Scenario& s, http::HttpClientPool& pool) {
+  std::string why;
+  if (!netns::can_create(&why)) throw std::runtime_error("--netns: " + why);
+  netns::Plan plan;
+  for (const auto& spec : s.roles) {
+    if (!spec.runs_here())
+      throw std::runtime_error("--netns: '" + spec.id +
+                               "' is not run by txlab here; every role must be for zones as hosts");
+    plan.zone_of[spec.id] = spec.zone;
+  }
+  plan.links = declared_links(s);
+  auto net = netns::Network::create(plan, &why);
+  if (!net) throw std::runtime_error("--netns: " + why);
+  pool.set_netns(
+      [n = net.get()](const std::string& host) {
+        const std::string zone = n->zone_of_ip(host);
+        return zone.empty() ? -1 : n->fd_of_zone(zone);
+      },
+      "");
+  return net;
+}
+
+// `tls: mutual`: a certificate of the run's CA per role (naming its --netns address and its
+// zone's border address, where fault proxies listen), plus a self-signed one for each role that
+// authenticates with self_signed_tls_client_auth (RFC 8705 §2.2).
+std::shared_ptr<const MutualTls> make_mutual_tls(const Scenario& s, const netns::Network* net,
+                                                 TlsAuthority& ca) {
+  auto m = std::make_shared<MutualTls>();
+  m->ca_pem = ca.ca_pem();
+  for (const auto& spec : s.roles) {
+    std::vector<std::string> ips;
+    if (net) ips = {net->ip_of(spec.id), net->border_ip(spec.zone)};
+    m->issued.emplace(spec.id, ca.issue(spec.id, ips));
+  }
+  for (const auto& spec : s.roles)
+    for (const auto& c : spec.as.clients)
+      if (!c.tls_certificate_holder.empty() && !m->self_signed.count(c.tls_certificate_holder))
+        m->self_signed.emplace(c.tls_certificate_holder,
+                               make_self_signed_identity(c.tls_certificate_holder));
+  return m;
+}
+
 }  // namespace
 
 World::World(Scenario scenario, uint64_t seed, RoleDefects defects, WorldOptions options)
@@ -50,110 +95,81 @@ World::World(Scenario scenario, uint64_t seed, RoleDefects defects, WorldOptions
       longest_gateway_ms = std::max(longest_gateway_ms, spec.gateway.timeout_ms);
   pool_.set_read_timeout_ms(static_cast<int>(std::clamp<int64_t>(
       std::max<int64_t>(pool_.read_timeout_ms(), longest_gateway_ms + 2000), 1, 600000)));
-  if (options.netns) {
-    std::string why;
-    if (!netns::can_create(&why)) throw std::runtime_error("--netns: " + why);
-    netns::Plan plan;
-    for (const auto& spec : scenario_.roles) {
-      if (!spec.runs_here())
-        throw std::runtime_error(
-            "--netns: '" + spec.id +
-            "' is not run by txlab here; every role must be for zones as hosts");
-      plan.zone_of[spec.id] = spec.zone;
-    }
-    plan.links = declared_links(scenario_);
-    net_ = netns::Network::create(plan, &why);
-    if (!net_) throw std::runtime_error("--netns: " + why);
-    // The world's own calls (the workload driver) start inside the zone they go to.
-    pool_.set_netns(
-        [n = net_.get()](const std::string& host) {
-          const std::string zone = n->zone_of_ip(host);
-          return zone.empty() ? -1 : n->fd_of_zone(zone);
-        },
-        "");
-  }
+  if (options.netns) net_ = make_network(scenario_, pool_);
   if (scenario_.mutual_tls) {
-    // A per-run CA and a certificate per role (naming its --netns address and its zone's border
-    // address, where fault proxies listen), plus a self-signed one for each role that
-    // authenticates with self_signed_tls_client_auth (RFC 8705 §2.2).
     ca_ = std::make_unique<TlsAuthority>();
-    TlsAuthority& ca = *ca_;
-    auto m = std::make_shared<MutualTls>();
-    m->ca_pem = ca.ca_pem();
-    for (const auto& spec : scenario_.roles) {
-      std::vector<std::string> ips;
-      if (net_) ips = {net_->ip_of(spec.id), net_->border_ip(spec.zone)};
-      m->issued.emplace(spec.id, ca.issue(spec.id, ips));
-    }
-    for (const auto& spec : scenario_.roles)
-      for (const auto& c : spec.as.clients)
-        if (!c.tls_certificate_holder.empty() && !m->self_signed.count(c.tls_certificate_holder))
-          m->self_signed.emplace(c.tls_certificate_holder,
-                                 make_self_signed_identity(c.tls_certificate_holder));
-    mtls_ = std::move(m);
+    mtls_ = make_mutual_tls(scenario_, net_.get(), *ca_);
     // The world's own calls (the workload driver, conform, attacks) verify the servers.
     pool_.set_tls({mtls_->ca_pem, "", ""});
   }
   for (const auto& spec : scenario_.roles) {
-    clocks_[spec.id] = std::make_unique<Clock>();
-    clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
-    clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
-    RoleEnv env;
-    env.id = spec.id;
-    env.clock = clocks_[spec.id].get();
-    env.trace = &trace_;
-    env.pool = &pool_;
-    if (net_ || mtls_) {
-      // Each role calls out from its zone's namespace and its own address, with its own client
-      // certificate.
-      auto pool = std::make_unique<http::HttpClientPool>();
-      pool->set_read_timeout_ms(pool_.read_timeout_ms());
-      if (net_)
-        pool->set_netns([fd = net_->fd_of_role(spec.id)](const std::string&) { return fd; },
-                        net_->ip_of(spec.id));
-      if (mtls_) {
-        const TlsIdentity* id = mtls_->client_identity(spec.id);
-        pool->set_tls({mtls_->ca_pem, id->cert_pem, id->key_pem});
-        env.mtls = mtls_;
-      }
-      env.pool = pool.get();
-      role_pools_[spec.id] = std::move(pool);
-    }
-    env.directory = Directory(directory_, spec.id);
-    env.leeway_s = scenario_.leeway_of(spec);
-    env.jwks = spec.jwks;
-    env.seed = derive_seed(seed_, "role/" + spec.id);
+    RoleEnv env = role_env(spec);
     if (auto d = defects.find(spec.id); d != defects.end()) {
       env.defects = d->second;
       defects.erase(d);
     }
-    if (!spec.runs_here()) continue;  // external or remote: only an entry in the directory
-    std::unique_ptr<Role> role;
-    switch (spec.kind) {
-      case RoleKind::kAuthorizationServer: {
-        auto as = std::make_unique<AuthorizationServer>(env, spec.as);
-        ases_[spec.id] = as.get();
-        role = std::move(as);
-        break;
-      }
-      case RoleKind::kGateway: {
-        auto gw = std::make_unique<Gateway>(env, spec.gateway);
-        gateways_[spec.id] = gw.get();
-        role = std::move(gw);
-        break;
-      }
-      case RoleKind::kResourceServer:
-        role = std::make_unique<ResourceServer>(env, spec.resource);
-        break;
-      case RoleKind::kClient:
-        role = std::make_unique<ClientApp>(env, spec.client);
-        break;
-    }
-    by_id_[spec.id] = role.get();
-    roles_.push_back(std::move(role));
+    if (spec.runs_here()) add_role(spec, env);  // else only an entry in the directory
   }
   if (!defects.empty())
     throw std::invalid_argument("defects for unknown role '" + defects.begin()->first + "'");
+}
+
+RoleEnv World::role_env(const RoleSpec& spec) {
+  clocks_[spec.id] = std::make_unique<Clock>();
+  clocks_[spec.id]->set_offset(std::chrono::seconds(scenario_.clock_offset_of(spec)));
+  clocks_[spec.id]->set_drift_ppm(scenario_.drift_ppm_of(spec));
+  RoleEnv env;
+  env.id = spec.id;
+  env.clock = clocks_[spec.id].get();
+  env.trace = &trace_;
+  env.pool = &pool_;
+  if (net_ || mtls_) {
+    // Each role calls out from its zone's namespace and its own address, with its own client
+    // certificate.
+    auto pool = std::make_unique<http::HttpClientPool>();
+    pool->set_read_timeout_ms(pool_.read_timeout_ms());
+    if (net_)
+      pool->set_netns([fd = net_->fd_of_role(spec.id)](const std::string&) { return fd; },
+                      net_->ip_of(spec.id));
+    if (mtls_) {
+      const TlsIdentity* id = mtls_->client_identity(spec.id);
+      pool->set_tls({mtls_->ca_pem, id->cert_pem, id->key_pem});
+      env.mtls = mtls_;
+    }
+    env.pool = pool.get();
+    role_pools_[spec.id] = std::move(pool);
+  }
+  env.directory = Directory(directory_, spec.id);
+  env.leeway_s = scenario_.leeway_of(spec);
+  env.jwks = spec.jwks;
+  env.seed = derive_seed(seed_, "role/" + spec.id);
+  return env;
+}
+
+void World::add_role(const RoleSpec& spec, const RoleEnv& env) {
+  std::unique_ptr<Role> role;
+  switch (spec.kind) {
+    case RoleKind::kAuthorizationServer: {
+      auto as = std::make_unique<AuthorizationServer>(env, spec.as);
+      ases_[spec.id] = as.get();
+      role = std::move(as);
+      break;
+    }
+    case RoleKind::kGateway: {
+      auto gw = std::make_unique<Gateway>(env, spec.gateway);
+      gateways_[spec.id] = gw.get();
+      role = std::move(gw);
+      break;
+    }
+    case RoleKind::kResourceServer:
+      role = std::make_unique<ResourceServer>(env, spec.resource);
+      break;
+    case RoleKind::kClient:
+      role = std::make_unique<ClientApp>(env, spec.client);
+      break;
+  }
+  by_id_[spec.id] = role.get();
+  roles_.push_back(std::move(role));
 }
 
 World::~World() { stop(); }

@@ -157,6 +157,9 @@ class World {
   std::shared_ptr<Directory::Shared> directory_;  // published by start()
   std::map<std::string, std::pair<std::string, int>> listen_;
   void publish_directory();
+  // Construction, per role: its clock, pool and environment; then the role itself.
+  RoleEnv role_env(const RoleSpec& spec);
+  void add_role(const RoleSpec& spec, const RoleEnv& env);
   uint64_t seed_ = 1;
   std::vector<std::string> plan_;
   std::atomic<bool> simulated_{false};
