@@ -189,16 +189,16 @@ struct StepLoop {
     for (int64_t k = 0; k < steps; ++k) {
       const double now = static_cast<double>(k) * t.step_s;
       if (t.simulated) {
-        if (k > 0) world.advance_time(t.step_s);
+        if (k > 0) world.time().advance_time(t.step_s);
       } else {
         const int64_t due_us = real_start + static_cast<int64_t>(now * 1e6);
         while (monotonic_us() < due_us)
           std::this_thread::sleep_for(
               std::chrono::microseconds(std::min<int64_t>(due_us - monotonic_us(), 50000)));
       }
-      const double sim_now = t.simulated ? now : world.sim_time_s();
+      const double sim_now = t.simulated ? now : world.time().sim_time_s();
       // Pooled connections were decided under the old conditions: reconnect through the proxies.
-      if (apply_due_events(sim_now) && k > 0) world.release_connections();
+      if (apply_due_events(sim_now) && k > 0) world.transport().release_connections();
       run_calls(k, sim_now);
     }
     // Events scheduled at or after the end are reported as not reached.
@@ -328,7 +328,7 @@ TimelineResult run_timeline(World& world) {
   out.seed = world.seed();
   out.plan = world.plan();
   const int64_t real_start = monotonic_us();
-  if (t.simulated) world.use_simulated_time();
+  if (t.simulated) world.time().use_simulated_time();
   const auto edges = boundaries(s);
   StepLoop loop{world, t, edges, traffic_of(s), out, {}, {}};
   loop.run(real_start);
