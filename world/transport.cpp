@@ -7,6 +7,7 @@
 #include "actors/role.h"
 #include "sim/fault_proxy.h"
 #include "sim/netns.h"
+#include "sim/seed.h"
 #include "sim/tls.h"
 #include "world/directory.h"
 #include "world/export.h"
@@ -57,6 +58,12 @@ std::shared_ptr<const MutualTls> make_mutual_tls(const Scenario& s, const netns:
         m->self_signed.emplace(c.tls_certificate_holder,
                                make_self_signed_identity(c.tls_certificate_holder));
   return m;
+}
+
+// The name of a link's sub-seed: "link/FROM->TO", and "link/FROM->TO#N" for the N-th fault
+// declared on the same pair (chained proxies each decide on their own).
+std::string link_seed_name(const std::string& name, int nth) {
+  return "link/" + name + (nth > 1 ? "#" + std::to_string(nth) : "");
 }
 
 FaultSpec fault_spec_of(const LinkFaults& l) {
@@ -131,9 +138,10 @@ void Transport::release_connections() {
 
 void Transport::start_proxies(uint64_t seed, const std::function<int(const std::string&)>& port_of,
                               std::function<double()> now_s) {
-  uint64_t n = 0;
+  std::map<std::string, int> declared;  // "from->to" -> links so far
   for (const auto& l : scenario_.links) {
-    const uint64_t link_seed = seed * 0x9E3779B97F4A7C15ULL + (++n);
+    const std::string name = l.from + "->" + l.to;
+    const uint64_t link_seed = derive_seed(seed, link_seed_name(name, ++declared[name]));
     // Several faults on one link chain their proxies: the newest forwards to the previous one.
     int upstream = port_of(l.to);
     bool to_proxy = false;
