@@ -20,7 +20,7 @@ Presenter holder_of(World& w, const nlohmann::json& claims) {
       p.dpop = &w.role(r.id).dpop_prover();
     if (!x5t.empty() && !p.pool && m)
       if (const TlsIdentity* id = m->client_identity(r.id); id && id->x5t_s256 == x5t)
-        p.pool = &w.http_as(r.id);
+        p.pool = &w.transport().http_as(r.id);
   }
   return p;
 }
@@ -40,7 +40,7 @@ Presenter presenter_for_client(World& w, const std::string& as_role, const std::
     if (!held) continue;
     Presenter p;
     if (held->dpop) p.dpop = &w.role(r.id).dpop_prover();
-    if (w.mutual_tls()) p.pool = &w.http_as(r.id);
+    if (w.mutual_tls()) p.pool = &w.transport().http_as(r.id);
     if (p.dpop || p.pool) return p;
   }
   return {};

@@ -114,7 +114,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   const std::string trusted = policy.trust.front();
   World* w = &world;
   t.clock = &world.clock(trusted);
-  t.pass_time = [w](int seconds) { w->advance_time(seconds); };
+  t.pass_time = [w](int seconds) { w->time().advance_time(seconds); };
   t.rotate_issuer_key = [w, trusted]() -> std::shared_ptr<const jose::Key> {
     AuthorizationServer& as = w->authorization_server(trusted);
     as.key_store().rotate();

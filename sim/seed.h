@@ -1,6 +1,11 @@
 // One root seed, named sub-seeds: every random decision of a run derives its own generator
-// state from the run's --seed and a stable name ("role/gw-c2p/retry-jitter", "link/a->b"), so
-// one seed reproduces a run and two names never share a stream.
+// state from the run's --seed and a stable name, so one seed reproduces a run and two names
+// never share a stream. The names in use:
+//   "role/ID"          a role's own seed (RoleEnv::seed); the role derives further names from
+//                      it ("retry-jitter")
+//   "link/FROM->TO"    the fault proxy of a declared link ("link/FROM->TO#N" for the N-th
+//                      fault declared on the same pair); FROM may be "*"
+//   "plan"             the seeded plan: jittered event times, the swarm's picks (world/plan)
 #pragma once
 
 #include <cstdint>

@@ -230,8 +230,8 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
                          std::chrono::system_clock::now().time_since_epoch())
                          .count() *
                      1000;
-  on.freeze_clocks_at(t0);
-  off.freeze_clocks_at(t0);
+  on.time().freeze_clocks_at(t0);
+  off.time().freeze_clocks_at(t0);
   on.start();
   off.start();
   const auto& workload =
@@ -262,8 +262,8 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
         break;
       }
       case Op::kAdvance:
-        on.advance_time(static_cast<double>(c.seconds));
-        off.advance_time(static_cast<double>(c.seconds));
+        on.time().advance_time(static_cast<double>(c.seconds));
+        off.time().advance_time(static_cast<double>(c.seconds));
         break;
       case Op::kRotate:
         on.authorization_server(kAses[c.as]).key_store().rotate();
@@ -291,8 +291,8 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
 // the cache refused it.
 TEST(CacheEquivalence, VerifiedCacheDoesNotOutliveAWithdrawnKey) {
   World on(chain(true)), off(chain(false));
-  on.freeze_clocks();
-  off.freeze_clocks();
+  on.time().freeze_clocks();
+  off.time().freeze_clocks();
   on.start();
   off.start();
   const auto& w = on.scenario().workload;

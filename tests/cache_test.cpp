@@ -222,7 +222,7 @@ TEST(ExchangeCacheTest, NeverServesOneCallersTokenToAnother) {
 
 TEST(ExchangeCacheTest, EntriesDieAMarginBeforeExp) {
   auto w = start_world(with_gateway_cache("broker", 15));
-  w->freeze_clocks();  // the margin is probed to the second
+  w->time().freeze_clocks();  // the margin is probed to the second
   const WorkloadCall& call = w->scenario().workload.front();
   ASSERT_EQ(run_call(*w, call, "a").status, 200);
   w->clock("gw-c2p").advance(std::chrono::seconds(240 - 15 - 1));  // AT3 lives 240 s
@@ -265,7 +265,7 @@ Scenario with_back_channel_cache(int64_t margin_s = 15) {
 
 TEST(BackChannelCacheTest, RepeatedExchangesReuseTheNextAsAnswer) {
   auto w = start_world(with_back_channel_cache());
-  w->freeze_clocks();
+  w->time().freeze_clocks();
   const WorkloadCall& call = w->scenario().workload.front();
   const auto a = run_call(*w, call, "a");
   const auto b = run_call(*w, call, "b");
@@ -314,11 +314,11 @@ TEST(BackChannelCacheTest, AnotherSubjectTokenNeverSharesAnEntry) {
 
 TEST(BackChannelCacheTest, EntriesDieAMarginBeforeExpAndExpiresInIsWhatIsLeft) {
   auto w = start_world(with_back_channel_cache(15));
-  w->freeze_clocks();
+  w->time().freeze_clocks();
   const WorkloadCall& call = w->scenario().workload.front();
   ASSERT_EQ(run_call(*w, call, "a").status, 200);
   // AT3 lives 240 s; the client's AT1 (300 s) stays the same subject token throughout.
-  w->advance_time(100);
+  w->time().advance_time(100);
   const std::string at1 = run_call(*w, call, "b").tokens.at(0).raw;
   EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 1u);
   auto r = post_token(*w, "as-c2p",
@@ -331,7 +331,7 @@ TEST(BackChannelCacheTest, EntriesDieAMarginBeforeExpAndExpiresInIsWhatIsLeft) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body.value("expires_in", 0),
             140);  // RFC 6749 §5.1: the remaining lifetime, not the original
-  w->advance_time(240 - 15 - 100);
+  w->time().advance_time(240 - 15 - 100);
   ASSERT_EQ(run_call(*w, call, "c").status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2pe"), 2u);  // the entry died 15 s before exp
 }

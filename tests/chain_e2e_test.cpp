@@ -306,7 +306,7 @@ TEST(FaultLinkTest, OneSeedGivesTheSameFaultDecisionsThroughTheWorld) {
           run_call(w, w.scenario().workload.front(), "f" + std::to_string(i)).status);
     }
     std::vector<std::string> faults;
-    for (const auto& d : w.fault_decisions()) faults.push_back(d.fault);
+    for (const auto& d : w.transport().fault_decisions()) faults.push_back(d.fault);
     return std::make_pair(faults, statuses);
   };
   const auto a = decisions(7), b = decisions(7);

@@ -94,9 +94,9 @@ TEST(ClockTest, WorldClocksTakeZoneDriftAndRoleLeeway) {
               s.roles.begin())]
       .leeway_s = 5;
   World w(s);
-  w.freeze_clocks();
+  w.time().freeze_clocks();
   const int64_t edge = w.clock("pba").now_ms(), cloud = w.clock("as-c").now_ms();
-  w.advance_time(1000);
+  w.time().advance_time(1000);
   EXPECT_EQ(w.clock("pba").now_ms() - edge, 1000 * 1000 + 500);  // on-prem drifts
   EXPECT_EQ(w.clock("as-c").now_ms() - cloud, 1000 * 1000);      // cloud does not
   EXPECT_EQ(w.scenario().leeway_of(*w.scenario().find_role("pba")), 5);

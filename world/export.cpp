@@ -227,10 +227,145 @@ std::string zone_namespace(const Scenario& s, const std::string& zone) {
   return dns_label("txlab-" + s.name + "-" + zone);
 }
 
+namespace {
+
+using PeerUrl = std::function<std::string(const RoleSpec&)>;
+
+// A zone's namespace and its default-deny ingress policy: nothing reaches a pod of the zone
+// unless a policy admits it.
+std::pair<Json, Json> k8s_zone(const Scenario& s, const std::string& zone) {
+  const std::string ns = zone_namespace(s, zone);
+  Json namespace_doc = {
+      {"apiVersion", "v1"},
+      {"kind", "Namespace"},
+      {"metadata",
+       {{"name", ns},
+        {"labels",
+         {{"app.kubernetes.io/part-of", dns_label(s.name)}, {"txlab/zone", dns_label(zone)}}}}}};
+  Json deny = {{"apiVersion", "networking.k8s.io/v1"},
+               {"kind", "NetworkPolicy"},
+               {"metadata", {{"name", "default-deny-ingress"}, {"namespace", ns}}},
+               {"spec", {{"podSelector", Json::object()}, {"policyTypes", {"Ingress"}}}}};
+  return {namespace_doc, deny};
+}
+
+// The role's Deployment: one hardened txlab container serving the role from its ConfigMap.
+Json k8s_deployment(const Scenario& s, const RoleSpec& r, const ExportOptions& o,
+                    const PeerUrl& url_of, const Json& meta, const Json& env) {
+  const std::string name = dns_label(r.id);
+  const Json probe = {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}},
+                      {"periodSeconds", 5},
+                      {"timeoutSeconds", 2}};
+  Json container = {
+      {"name", "txlab"},
+      {"image", o.image},
+      {"args", serve_args(s, r, o.port, url_of)},
+      {"ports", {{{"name", "http"}, {"containerPort", o.port}, {"protocol", "TCP"}}}},
+      {"readinessProbe", probe},
+      {"livenessProbe", probe},
+      {"resources",
+       {{"requests", {{"cpu", "50m"}, {"memory", "32Mi"}}}, {"limits", {{"memory", "256Mi"}}}}},
+      {"securityContext",
+       {{"allowPrivilegeEscalation", false},
+        {"readOnlyRootFilesystem", true},
+        {"capabilities", {{"drop", {"ALL"}}}}}},
+      {"volumeMounts", {{{"name", "scenario"}, {"mountPath", "/etc/txlab"}, {"readOnly", true}}}}};
+  if (!env.empty()) container["env"] = env;
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", meta},
+      {"spec",
+       {{"replicas", 1},
+        {"selector", {{"matchLabels", {{"txlab/role", name}}}}},
+        {"template",
+         {{"metadata", {{"labels", labels(s, r)}}},
+          {"spec",
+           {{"automountServiceAccountToken", false},
+            {"securityContext",
+             {{"runAsNonRoot", true},
+              {"runAsUser", 10001},
+              {"runAsGroup", 10001},
+              {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+            {"containers", {container}},
+            {"volumes",
+             {{{"name", "scenario"}, {"configMap", {{"name", "txlab-scenario-" + name}}}}}}}}}}}}};
+}
+
+// One role's documents: ConfigMap (its scenario), Secret (when it holds secrets), Deployment
+// and Service.
+std::vector<Json> k8s_role(const Scenario& s, const RoleSpec& r, const std::string& source_yaml,
+                           const ExportOptions& o, const PeerUrl& url_of) {
+  const std::string ns = zone_namespace(s, r.zone), name = dns_label(r.id);
+  std::map<std::string, std::string> secrets;
+  const std::string scenario = role_scenario_yaml(source_yaml, r.id, &secrets);
+  const Json meta = {{"name", name}, {"namespace", ns}, {"labels", labels(s, r)}};
+  std::vector<Json> docs;
+  Json config_meta = meta;
+  config_meta["name"] = "txlab-scenario-" + name;
+  docs.push_back({{"apiVersion", "v1"},
+                  {"kind", "ConfigMap"},
+                  {"metadata", config_meta},
+                  {"data", {{"scenario.yaml", scenario}}}});
+  Json env = Json::array();
+  if (!secrets.empty()) {
+    Json secret_meta = meta;
+    secret_meta["name"] = "txlab-secrets-" + name;
+    Json data = Json::object();
+    for (const auto& [k, v] : secrets) {
+      data[k] = v;
+      env.push_back(
+          {{"name", k},
+           {"valueFrom", {{"secretKeyRef", {{"name", "txlab-secrets-" + name}, {"key", k}}}}}});
+    }
+    docs.push_back({{"apiVersion", "v1"},
+                    {"kind", "Secret"},
+                    {"metadata", secret_meta},
+                    {"type", "Opaque"},
+                    {"stringData", data}});
+  }
+  docs.push_back(k8s_deployment(s, r, o, url_of, meta, env));
+  docs.push_back(
+      {{"apiVersion", "v1"},
+       {"kind", "Service"},
+       {"metadata", meta},
+       {"spec",
+        {{"selector", {{"txlab/role", name}}},
+         {"ports",
+          {{{"name", "http"}, {"port", o.port}, {"targetPort", "http"}, {"protocol", "TCP"}}}}}}});
+  return docs;
+}
+
+// Who may open a connection to role `r`: exactly its declared callers (null when none).
+Json k8s_allow_policy(const Scenario& s, const RoleSpec& r, const ExportOptions& o,
+                      const std::set<std::pair<std::string, std::string>>& links) {
+  const std::string ns = zone_namespace(s, r.zone), name = dns_label(r.id);
+  Json from = Json::array();
+  for (const auto& [caller, callee] : links) {
+    if (callee != r.id) continue;
+    const RoleSpec* c = s.find_role(caller);
+    from.push_back(
+        {{"namespaceSelector",
+          {{"matchLabels", {{"kubernetes.io/metadata.name", zone_namespace(s, c->zone)}}}}},
+         {"podSelector", {{"matchLabels", {{"txlab/role", dns_label(caller)}}}}}});
+  }
+  if (from.empty()) return nullptr;
+  return {
+      {"apiVersion", "networking.k8s.io/v1"},
+      {"kind", "NetworkPolicy"},
+      {"metadata", {{"name", "allow-to-" + name}, {"namespace", ns}}},
+      {"spec",
+       {{"podSelector", {{"matchLabels", {{"txlab/role", name}}}}},
+        {"policyTypes", {"Ingress"}},
+        {"ingress", {{{"from", from}, {"ports", {{{"protocol", "TCP"}, {"port", o.port}}}}}}}}}};
+}
+
+}  // namespace
+
 std::map<std::string, std::string> export_k8s(const Scenario& s, const std::string& source_yaml,
                                               const ExportOptions& o) {
   std::map<std::string, std::string> files;
-  const auto url_of = [&](const RoleSpec& peer) {
+  const PeerUrl url_of = [&](const RoleSpec& peer) {
     return "http://" + dns_label(peer.id) + "." + zone_namespace(s, peer.zone) +
            ".svc.cluster.local:" + std::to_string(o.port);
   };
@@ -238,124 +373,21 @@ std::map<std::string, std::string> export_k8s(const Scenario& s, const std::stri
   std::set<std::string> zones;
   for (const auto& r : s.roles) {
     if (r.external || !zones.insert(r.zone).second) continue;
-    const std::string ns = zone_namespace(s, r.zone);
-    namespaces.push_back({{"apiVersion", "v1"},
-                          {"kind", "Namespace"},
-                          {"metadata",
-                           {{"name", ns},
-                            {"labels",
-                             {{"app.kubernetes.io/part-of", dns_label(s.name)},
-                              {"txlab/zone", dns_label(r.zone)}}}}}});
-    // Nothing reaches a pod of the zone unless a policy below admits it.
-    policies.push_back({{"apiVersion", "networking.k8s.io/v1"},
-                        {"kind", "NetworkPolicy"},
-                        {"metadata", {{"name", "default-deny-ingress"}, {"namespace", ns}}},
-                        {"spec", {{"podSelector", Json::object()}, {"policyTypes", {"Ingress"}}}}});
+    auto [namespace_doc, deny] = k8s_zone(s, r.zone);
+    namespaces.push_back(std::move(namespace_doc));
+    policies.push_back(std::move(deny));
   }
   files["00-namespaces.yaml"] = documents(namespaces);
   const auto links = declared_links(s);
   size_t index = 10;
   for (const auto& r : s.roles) {
     if (r.external) continue;
-    const std::string ns = zone_namespace(s, r.zone), name = dns_label(r.id);
-    std::map<std::string, std::string> secrets;
-    const std::string scenario = role_scenario_yaml(source_yaml, r.id, &secrets);
-    const Json meta = {{"name", name}, {"namespace", ns}, {"labels", labels(s, r)}};
-    std::vector<Json> docs;
-    Json config_meta = meta;
-    config_meta["name"] = "txlab-scenario-" + name;
-    docs.push_back({{"apiVersion", "v1"},
-                    {"kind", "ConfigMap"},
-                    {"metadata", config_meta},
-                    {"data", {{"scenario.yaml", scenario}}}});
-    Json env = Json::array();
-    if (!secrets.empty()) {
-      Json secret_meta = meta;
-      secret_meta["name"] = "txlab-secrets-" + name;
-      Json data = Json::object();
-      for (const auto& [k, v] : secrets) {
-        data[k] = v;
-        env.push_back(
-            {{"name", k},
-             {"valueFrom", {{"secretKeyRef", {{"name", "txlab-secrets-" + name}, {"key", k}}}}}});
-      }
-      docs.push_back({{"apiVersion", "v1"},
-                      {"kind", "Secret"},
-                      {"metadata", secret_meta},
-                      {"type", "Opaque"},
-                      {"stringData", data}});
-    }
-    const Json probe = {{"httpGet", {{"path", "/healthz"}, {"port", "http"}}},
-                        {"periodSeconds", 5},
-                        {"timeoutSeconds", 2}};
-    Json container = {
-        {"name", "txlab"},
-        {"image", o.image},
-        {"args", serve_args(s, r, o.port, url_of)},
-        {"ports", {{{"name", "http"}, {"containerPort", o.port}, {"protocol", "TCP"}}}},
-        {"readinessProbe", probe},
-        {"livenessProbe", probe},
-        {"resources",
-         {{"requests", {{"cpu", "50m"}, {"memory", "32Mi"}}}, {"limits", {{"memory", "256Mi"}}}}},
-        {"securityContext",
-         {{"allowPrivilegeEscalation", false},
-          {"readOnlyRootFilesystem", true},
-          {"capabilities", {{"drop", {"ALL"}}}}}},
-        {"volumeMounts",
-         {{{"name", "scenario"}, {"mountPath", "/etc/txlab"}, {"readOnly", true}}}}};
-    if (!env.empty()) container["env"] = env;
-    docs.push_back({{"apiVersion", "apps/v1"},
-                    {"kind", "Deployment"},
-                    {"metadata", meta},
-                    {"spec",
-                     {{"replicas", 1},
-                      {"selector", {{"matchLabels", {{"txlab/role", name}}}}},
-                      {"template",
-                       {{"metadata", {{"labels", labels(s, r)}}},
-                        {"spec",
-                         {{"automountServiceAccountToken", false},
-                          {"securityContext",
-                           {{"runAsNonRoot", true},
-                            {"runAsUser", 10001},
-                            {"runAsGroup", 10001},
-                            {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
-                          {"containers", {container}},
-                          {"volumes",
-                           {{{"name", "scenario"},
-                             {"configMap", {{"name", "txlab-scenario-" + name}}}}}}}}}}}}});
-    docs.push_back({{"apiVersion", "v1"},
-                    {"kind", "Service"},
-                    {"metadata", meta},
-                    {"spec",
-                     {{"selector", {{"txlab/role", name}}},
-                      {"ports",
-                       {{{"name", "http"},
-                         {"port", o.port},
-                         {"targetPort", "http"},
-                         {"protocol", "TCP"}}}}}}});
     char prefix[8];
     std::snprintf(prefix, sizeof prefix, "%02zu-", index++);
-    files[std::string(prefix) + name + ".yaml"] = documents(docs);
-    // Who may open a connection to this role: exactly its declared callers.
-    Json from = Json::array();
-    for (const auto& [caller, callee] : links) {
-      if (callee != r.id) continue;
-      const RoleSpec* c = s.find_role(caller);
-      from.push_back(
-          {{"namespaceSelector",
-            {{"matchLabels", {{"kubernetes.io/metadata.name", zone_namespace(s, c->zone)}}}}},
-           {"podSelector", {{"matchLabels", {{"txlab/role", dns_label(caller)}}}}}});
-    }
-    if (!from.empty())
-      policies.push_back(
-          {{"apiVersion", "networking.k8s.io/v1"},
-           {"kind", "NetworkPolicy"},
-           {"metadata", {{"name", "allow-to-" + name}, {"namespace", ns}}},
-           {"spec",
-            {{"podSelector", {{"matchLabels", {{"txlab/role", name}}}}},
-             {"policyTypes", {"Ingress"}},
-             {"ingress",
-              {{{"from", from}, {"ports", {{{"protocol", "TCP"}, {"port", o.port}}}}}}}}}});
+    files[std::string(prefix) + dns_label(r.id) + ".yaml"] =
+        documents(k8s_role(s, r, source_yaml, o, url_of));
+    if (Json allow = k8s_allow_policy(s, r, o, links); !allow.is_null())
+      policies.push_back(std::move(allow));
   }
   files["90-network-policies.yaml"] = documents(policies);
   return files;

@@ -110,7 +110,7 @@ LoadReport run_load(World& world, const LoadOptions& o) {
         req.path = "/invoke";
         req.content_type = "application/json";
         req.body = Json{{"to", call.to}, {"path", call.path}, {"method", call.method}}.dump();
-        auto res = world.http().send(world.url_of(call.from), req);
+        auto res = world.transport().http().send(world.directory().url_of(call.from), req);
         const int64_t t1 = monotonic_us();
         lat[i].push_back(t1 - t0);
         at[i].push_back(static_cast<uint32_t>((t1 - start) / 1000));

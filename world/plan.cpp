@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+#include "sim/seed.h"
+
 namespace txlab {
 
 namespace {
@@ -26,8 +28,8 @@ std::string seconds_text(double s) {
 Scenario resolve_plan(Scenario s, uint64_t seed, std::vector<std::string>* plan) {
   if (!s.timeline) return s;
   Timeline& t = *s.timeline;
-  // One generator for the plan, independent of the per-link fault generators.
-  std::mt19937_64 rng(seed * 0xD1B54A32D192ED03ULL + 0x5EED);
+  // One generator for the plan, on its own named sub-seed (sim/seed.h).
+  std::mt19937_64 rng(derive_seed(seed, "plan"));
   std::uniform_real_distribution<double> unit(0, 1);
   auto between = [&](double lo, double hi) { return tenths(lo + (hi - lo) * unit(rng)); };
 

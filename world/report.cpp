@@ -50,7 +50,7 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
   o << "txlab run · scenario " << sc.name << " (" << sc.topology << ") · seed " << run.seed << "\n";
   if (!sc.description.empty()) o << "  " << sc.description << "\n";
   o << "\nroles\n";
-  for (const auto& r : world.roles()) {
+  for (const auto& r : world.directory().roles()) {
     o << "  " << pad(r.id, 9) << pad(std::string(to_string(r.kind)), 22) << pad(r.zone, 9) << r.url;
     if (!r.issuer.empty()) o << "  iss " << r.issuer;
     if (const RoleSpec* spec = sc.find_role(r.id); spec && sc.clock_offset_of(*spec) != 0)
@@ -137,7 +137,7 @@ std::string render_text(const World& world, const RunResult& run, const TextOpti
 Json render_json(const World& world, const RunResult& run) {
   const auto& sc = world.scenario();
   Json roles = Json::array();
-  for (const auto& r : world.roles()) {
+  for (const auto& r : world.directory().roles()) {
     Json j = {
         {"id", r.id}, {"kind", std::string(to_string(r.kind))}, {"zone", r.zone}, {"url", r.url}};
     if (!r.issuer.empty()) j["issuer"] = r.issuer;
@@ -191,7 +191,7 @@ Json render_json(const World& world, const RunResult& run) {
 std::string render_fault_decisions(const World& world) {
   std::map<std::string, std::pair<size_t, std::map<std::string, size_t>>>
       per_link;  // connections, fault -> n
-  for (const auto& d : world.fault_decisions()) {
+  for (const auto& d : world.transport().fault_decisions()) {
     auto& p = per_link[d.link];
     ++p.first;
     if (d.fault != "none") ++p.second[d.fault];
@@ -207,7 +207,7 @@ std::string render_fault_decisions(const World& world) {
 
 Json fault_decisions_json(const World& world) {
   Json faults = Json::array();
-  for (const auto& d : world.fault_decisions())
+  for (const auto& d : world.transport().fault_decisions())
     faults.push_back({{"link", d.link},
                       {"connection", d.connection},
                       {"fault", d.fault},
@@ -304,7 +304,7 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
   };
   std::ostringstream o;
   o << "sequenceDiagram\n";
-  for (const auto& r : world.roles())
+  for (const auto& r : world.directory().roles())
     o << "  participant " << alias(r.id) << " as " << mermaid_text(r.id) << "\n";
   std::vector<const CallResult*> shown;
   std::map<const WorkloadCall*, bool> seen;
@@ -313,7 +313,7 @@ std::string render_mermaid(const World& world, const RunResult& run, const std::
     seen[r.spec] = true;
   }
   for (const auto* r : shown) {
-    o << "  Note over " << alias(world.roles().front().id) << ": "
+    o << "  Note over " << alias(world.directory().roles().front().id) << ": "
       << mermaid_text(r->id + " " + (r->spec ? r->spec->name : "")) << "\n";
     // Requests at their start, responses at their end, in time order.
     struct Event {

@@ -69,7 +69,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
   req.headers.emplace_back(kCallHeader, call_id);
   req.body = safe_dump(Json{{"to", call.to}, {"path", call.path}, {"method", call.method}});
   const int64_t start = monotonic_us();
-  auto res = world.http().send(world.url_of(call.from), req);
+  auto res = world.transport().http().send(world.directory().url_of(call.from), req);
   r.us = monotonic_us() - start;
   r.response = Json::parse(res.body, nullptr, false);
   if (res.status != 200 || !r.response.is_object()) {
@@ -94,7 +94,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
     if (auto d = jose::decode_unverified(t.token)) {
       v.header = std::move(d->first);
       v.claims = std::move(d->second);
-      v.issuer_role = world.role_of_issuer(json_str(v.claims, "iss"));
+      v.issuer_role = world.directory().role_of_issuer(json_str(v.claims, "iss"));
     }
     r.tokens.push_back(std::move(v));
   }
@@ -107,7 +107,7 @@ CallResult run_call(World& world, const WorkloadCall& call, const std::string& c
     const std::string cert = "(certificate of ";
     if (want.rfind(cert, 0) == 0 && want.back() == ')') {
       const std::string role = want.substr(cert.size(), want.size() - cert.size() - 1);
-      const MutualTls* m = world.mutual_tls();
+      const MutualTls* m = world.transport().mutual_tls();
       const TlsIdentity* id = m ? m->client_identity(role) : nullptr;
       return id ? id->x5t_s256
                 : "(no certificate for '" + role + "': is the scenario tls: mutual?)";

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -106,42 +107,36 @@ void judge_window(WindowReport& w, const WindowExpect& e) {
 
 }  // namespace
 
-TimelineResult run_timeline(World& world) {
-  const Scenario& s = world.scenario();
-  if (!s.timeline) throw std::logic_error("scenario has no timeline");
-  const Timeline& t = *s.timeline;
-  TimelineResult out;
-  out.simulated = t.simulated;
-  out.seed = world.seed();
-  out.plan = world.plan();
-  const int64_t real_start = monotonic_us();
-  if (t.simulated) world.use_simulated_time();
-  const auto edges = boundaries(s);
+namespace {
 
+// The workload entries a timeline step cycles through (its `traffic`, or every entry).
+std::vector<const WorkloadCall*> traffic_of(const Scenario& s) {
+  const Timeline& t = *s.timeline;
   std::vector<const WorkloadCall*> traffic;
   for (const auto& w : s.workload)
     if (t.traffic.empty() ||
         std::find(t.traffic.begin(), t.traffic.end(), w.name) != t.traffic.end())
       traffic.push_back(&w);
   if (traffic.empty()) throw std::logic_error("timeline without traffic");
+  return traffic;
+}
+
+// The state of a timeline run as its steps go by.
+struct StepLoop {
+  World& world;
+  const Timeline& t;
+  const std::map<double, std::string>& edges;
+  std::vector<const WorkloadCall*> traffic;
+  TimelineResult& out;
   std::vector<CallResult> results;  // kept for the whole-run checks
   std::mutex results_mu;
   size_t next_event = 0;
   size_t next_entry = 0;
   double prev_t = -1;
-  const auto steps = static_cast<int64_t>(std::ceil(t.duration_s / t.step_s - 1e-9));
-  for (int64_t k = 0; k < steps; ++k) {
-    const double now = static_cast<double>(k) * t.step_s;
-    if (t.simulated) {
-      if (k > 0) world.advance_time(t.step_s);
-    } else {
-      const int64_t due_us = real_start + static_cast<int64_t>(now * 1e6);
-      while (monotonic_us() < due_us)
-        std::this_thread::sleep_for(
-            std::chrono::microseconds(std::min<int64_t>(due_us - monotonic_us(), 50000)));
-    }
-    const double sim_now = t.simulated ? now : world.sim_time_s();
-    // Events due by now, in order.
+
+  // Applies the events due by `sim_now`, in order; true when something changed (an event, or
+  // a fault window opened or closed since the previous step).
+  bool apply_due_events(double sim_now) {
     bool changed = false;
     while (next_event < t.events.size() && t.events[next_event].at_s <= sim_now + 1e-9) {
       const TimelineEvent& e = t.events[next_event++];
@@ -157,11 +152,12 @@ TimelineResult run_timeline(World& world) {
     }
     for (const auto& [edge, label] : edges)
       changed = changed || (edge > prev_t + 1e-9 && edge <= sim_now + 1e-9);
-    // Pooled connections were decided under the old conditions: reconnect through the proxies.
-    if (changed && k > 0) world.release_connections();
     prev_t = sim_now;
+    return changed;
+  }
 
-    // The step's calls, `concurrency` at a time, cycling through the workload entries.
+  // The step's calls, `concurrency` at a time, cycling through the workload entries.
+  void run_calls(int64_t k, double sim_now) {
     std::vector<const WorkloadCall*> batch;
     for (int i = 0; i < t.calls_per_step; ++i)
       batch.push_back(traffic[next_entry++ % traffic.size()]);
@@ -187,16 +183,38 @@ TimelineResult run_timeline(World& world) {
       for (auto& th : pool) th.join();
     }
   }
-  // Events scheduled at or after the end are reported as not reached.
-  for (; next_event < t.events.size(); ++next_event)
-    out.events.push_back({t.events[next_event].at_s, t.events[next_event].describe(),
-                          t.events[next_event].origin, "not reached: after the end of the run",
-                          true});
-  std::stable_sort(out.calls.begin(), out.calls.end(),
-                   [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
 
-  // Windows: the declared ones (judged), then the spans between events and fault-window
-  // edges (reported, not judged).
+  void run(int64_t real_start) {
+    const auto steps = static_cast<int64_t>(std::ceil(t.duration_s / t.step_s - 1e-9));
+    for (int64_t k = 0; k < steps; ++k) {
+      const double now = static_cast<double>(k) * t.step_s;
+      if (t.simulated) {
+        if (k > 0) world.time().advance_time(t.step_s);
+      } else {
+        const int64_t due_us = real_start + static_cast<int64_t>(now * 1e6);
+        while (monotonic_us() < due_us)
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(std::min<int64_t>(due_us - monotonic_us(), 50000)));
+      }
+      const double sim_now = t.simulated ? now : world.time().sim_time_s();
+      // Pooled connections were decided under the old conditions: reconnect through the proxies.
+      if (apply_due_events(sim_now) && k > 0) world.transport().release_connections();
+      run_calls(k, sim_now);
+    }
+    // Events scheduled at or after the end are reported as not reached.
+    for (; next_event < t.events.size(); ++next_event)
+      out.events.push_back({t.events[next_event].at_s, t.events[next_event].describe(),
+                            t.events[next_event].origin, "not reached: after the end of the run",
+                            true});
+    std::stable_sort(out.calls.begin(), out.calls.end(),
+                     [](const auto& a, const auto& b) { return a.t_s < b.t_s; });
+  }
+};
+
+// Windows: the declared ones (judged), then the spans between events and fault-window edges
+// (reported, not judged).
+void report_windows(const Timeline& t, const std::map<double, std::string>& edges,
+                    TimelineResult& out) {
   for (const auto& d : t.windows) {
     WindowReport w;
     w.name = d.name;
@@ -220,8 +238,10 @@ TimelineResult run_timeline(World& world) {
     fill_window(w, out.calls);
     if (w.calls > 0 || cuts.size() == 2) out.windows.push_back(std::move(w));
   }
+}
 
-  // Whole-run expectations and invariants.
+// The whole run's expectations (success rate, slowest call).
+void judge_run(const Timeline& t, TimelineResult& out) {
   WindowReport all;
   all.from_s = 0;
   all.to_s = t.duration_s + 1;
@@ -238,6 +258,13 @@ TimelineResult run_timeline(World& world) {
                   static_cast<long long>(*t.max_latency_ms));
     out.failures.push_back(buf);
   }
+}
+
+// Invariants, always on: a 2xx carries what the backend verified; a 5xx says why in JSON; with
+// `audit_complete`, every token a successful call carried is in its issuer's audit log.
+void check_invariants(World& world, const std::vector<CallResult>& results, TimelineResult& out) {
+  const Scenario& s = world.scenario();
+  const Timeline& t = *s.timeline;
   std::set<std::pair<std::string, std::string>> audited;  // (AS role, issued jti)
   if (t.audit_complete) {
     for (const auto& a : collect_audit(world)) audited.insert({a.as, a.issued_jti});
@@ -249,7 +276,6 @@ TimelineResult run_timeline(World& world) {
   }
   for (const auto& r : results) {
     const bool success = r.status >= 200 && r.status < 300;
-    // Invariants, always on: a 2xx carries what the backend verified; a 5xx says why in JSON.
     if (success && r.backend_saw.is_null())
       out.failures.push_back("call " + r.id + " answered " + std::to_string(r.status) +
                              " without the backend's verified view");
@@ -269,8 +295,12 @@ TimelineResult run_timeline(World& world) {
                                tok.issuer_role + "'s audit log");
     }
   }
-  out.sample = std::make_shared<RunResult>();
-  out.sample->seed = out.seed;
+}
+
+// The sample run the report draws: the first call, and the first failed one.
+std::shared_ptr<RunResult> sample_of(std::vector<CallResult>& results, uint64_t seed) {
+  auto sample = std::make_shared<RunResult>();
+  sample->seed = seed;
   auto order = [](const std::string& id) {  // "t<step>.<n>"
     const auto dot = id.find('.');
     return std::make_pair(std::stoll(id.substr(1, dot - 1)), std::stoll(id.substr(dot + 1)));
@@ -278,12 +308,34 @@ TimelineResult run_timeline(World& world) {
   std::stable_sort(results.begin(), results.end(), [&](const CallResult& a, const CallResult& b) {
     return order(a.id) < order(b.id);
   });
-  if (!results.empty()) out.sample->calls.push_back(results.front());
+  if (!results.empty()) sample->calls.push_back(results.front());
   for (const auto& r : results)
     if (r.status < 200 || r.status >= 300) {
-      if (&r != &results.front()) out.sample->calls.push_back(r);
+      if (&r != &results.front()) sample->calls.push_back(r);
       break;
     }
+  return sample;
+}
+
+}  // namespace
+
+TimelineResult run_timeline(World& world) {
+  const Scenario& s = world.scenario();
+  if (!s.timeline) throw std::logic_error("scenario has no timeline");
+  const Timeline& t = *s.timeline;
+  TimelineResult out;
+  out.simulated = t.simulated;
+  out.seed = world.seed();
+  out.plan = world.plan();
+  const int64_t real_start = monotonic_us();
+  if (t.simulated) world.time().use_simulated_time();
+  const auto edges = boundaries(s);
+  StepLoop loop{world, t, edges, traffic_of(s), out, {}, {}};
+  loop.run(real_start);
+  report_windows(t, edges, out);
+  judge_run(t, out);
+  check_invariants(world, loop.results, out);
+  out.sample = sample_of(loop.results, out.seed);
   out.real_s = static_cast<double>(monotonic_us() - real_start) / 1e6;
   return out;
 }
