@@ -95,58 +95,59 @@ void reply_edge_error(http::Response& res, EdgeError e, const std::string& realm
   reply_json(res, w.http_status, safe_dump(body));
 }
 
-GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
-  GuardResult out;
-  const std::string realm = env_->id;
+namespace {
+
+std::string cnf_member(const Json& claims, const char* name) {
+  return claims.contains("cnf") && claims["cnf"].is_object() ? json_str(claims["cnf"], name)
+                                                             : std::string();
+}
+
+}  // namespace
+
+// Stage 1, RFC 6750 §2.1 / RFC 9449 §7.1: "Bearer <token>" or "DPoP <token>", exactly once.
+std::optional<EdgeRefusal> BearerGuard::extract(const http::Request& req, std::string* token,
+                                                bool* dpop_scheme) const {
   const auto count = req.header_count("Authorization");
-  if (count == 0) {
-    reply_edge_error(res, EdgeError::kNoToken, realm, "");
-    return out;
-  }
+  if (count == 0) return EdgeRefusal{EdgeError::kNoToken, ""};
   const std::string authz = req.header("Authorization");
-  // RFC 9449 §7.1: "DPoP <token>" with a proof, or RFC 6750's "Bearer <token>".
-  const bool dpop_scheme = authz.size() > 5 && http::iequals(authz.substr(0, 5), "DPoP ");
-  auto token = dpop_scheme ? http::parse_bearer_authorization("Bearer " + authz.substr(5))
-                           : http::parse_bearer_authorization(authz);
-  if (count > 1 || !token) {
-    reply_edge_error(res, EdgeError::kInvalidRequest, realm,
-                     "Authorization must be a single Bearer or DPoP token", dpop_scheme);
-    return out;
-  }
-  ensure_trust();
-  const int64_t now = env_->clock->now_s();
-  bool cached = false;
+  *dpop_scheme = authz.size() > 5 && http::iequals(authz.substr(0, 5), "DPoP ");
+  auto parsed = *dpop_scheme ? http::parse_bearer_authorization("Bearer " + authz.substr(5))
+                             : http::parse_bearer_authorization(authz);
+  if (count > 1 || !parsed)
+    return EdgeRefusal{EdgeError::kInvalidRequest,
+                       "Authorization must be a single Bearer or DPoP token", *dpop_scheme};
+  *token = std::move(*parsed);
+  return std::nullopt;
+}
+
+// Stage 2: the signature and claims, from the verified-token cache when it holds the token.
+jose::VerifiedJwt BearerGuard::verify(const std::string& token, int64_t now) {
   if (verified_cache_) {
     std::lock_guard lock(cache_mu_);
-    if (auto it = verified_.find(*token); it != verified_.end()) {
+    if (auto it = verified_.find(token); it != verified_.end()) {
       // Until exp, and only while the key that verified it is still published (a rotation
       // that withdraws a key must not be outlived by cached results).
       if (now <= json_int(it->second.claims, "exp").value_or(0) &&
           verifier_->key_still_published(it->second)) {
-        out.jwt = it->second;
-        cached = true;
         ++cache_hits_;
-      } else {
-        verified_.erase(it);
+        return it->second;
       }
+      verified_.erase(it);
     }
   }
-  if (!cached) {
-    out.jwt = verifier_->verify(*token);
-    if (!out.jwt.ok() && !defects_.empty()) {
-      // Deliberate defects (attack self-checks only) may accept what the strict verifier refused.
-      auto key = [this](const std::string& iss,
-                        const std::string& kid) -> std::optional<jose::Key> {
-        auto it = sources_.find(iss);
-        return it == sources_.end() ? std::nullopt : it->second->find(kid).key;
-      };
-      if (auto claims = defects::edge_accept_anyway(defects_, *token, out.jwt, key)) {
-        out.jwt.status = jose::VerifyStatus::kOk;
-        out.jwt.claims = *claims;
-      }
+  jose::VerifiedJwt jwt = verifier_->verify(token);
+  if (!jwt.ok() && !defects_.empty()) {
+    // Deliberate defects (attack self-checks only) may accept what the strict verifier refused.
+    auto key = [this](const std::string& iss, const std::string& kid) -> std::optional<jose::Key> {
+      auto it = sources_.find(iss);
+      return it == sources_.end() ? std::nullopt : it->second->find(kid).key;
+    };
+    if (auto claims = defects::edge_accept_anyway(defects_, token, jwt, key)) {
+      jwt.status = jose::VerifyStatus::kOk;
+      jwt.claims = *claims;
     }
   }
-  if (verified_cache_ && !cached && out.jwt.ok()) {
+  if (verified_cache_ && jwt.ok()) {
     std::lock_guard lock(cache_mu_);
     if (verified_.size() >= 10000) {
       // Bounded: drop expired entries, and everything if that is not enough.
@@ -155,111 +156,126 @@ GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
                                                                   : std::next(it);
       if (verified_.size() >= 10000) verified_.clear();
     }
-    verified_[*token] = out.jwt;
+    verified_[token] = jwt;
   }
-  if (!out.jwt.ok()) {
-    reply_edge_error(res,
-                     out.jwt.status == jose::VerifyStatus::kKeysUnavailable
-                         ? EdgeError::kKeysUnavailable
-                         : EdgeError::kInvalidToken,
-                     realm, std::string(jose::describe(out.jwt.status)), dpop_scheme);
-    return out;
-  }
-  // An issuer whose header typ cannot tell access tokens from other JWTs names the claims that do
-  // (Keycloak: typ Bearer, not ID).
-  if (auto rc = required_claims_.find(json_str(out.jwt.claims, "iss"));
-      rc != required_claims_.end())
+  return jwt;
+}
+
+// Stage 3: the token is valid and an access token of its issuer.
+std::optional<EdgeRefusal> BearerGuard::accept(const jose::VerifiedJwt& jwt,
+                                               bool dpop_scheme) const {
+  if (!jwt.ok())
+    return EdgeRefusal{jwt.status == jose::VerifyStatus::kKeysUnavailable
+                           ? EdgeError::kKeysUnavailable
+                           : EdgeError::kInvalidToken,
+                       std::string(jose::describe(jwt.status)), dpop_scheme};
+  // An issuer whose header typ cannot tell access tokens from other JWTs names the claims that
+  // do (Keycloak: typ Bearer, not ID).
+  if (auto rc = required_claims_.find(json_str(jwt.claims, "iss")); rc != required_claims_.end())
     for (const auto& [name, value] : rc->second)
-      if (json_str(out.jwt.claims, name.c_str()) != value) {
-        reply_edge_error(
-            res, EdgeError::kInvalidToken, realm,
+      if (json_str(jwt.claims, name.c_str()) != value)
+        return EdgeRefusal{
+            EdgeError::kInvalidToken,
             "not an access token of its issuer (claim " + name + " is not " + value + ")",
-            dpop_scheme);
-        return out;
-      }
-  // ---- sender constraint (RFC 9449 §7.1) ----
-  const Json& claims = out.jwt.claims;
-  const std::string jkt = claims.contains("cnf") && claims["cnf"].is_object()
-                              ? json_str(claims["cnf"], "jkt")
-                              : std::string();
+            dpop_scheme};
+  return std::nullopt;
+}
+
+// Stage 4, RFC 9449 §7.1: a DPoP-bound token comes with the DPoP scheme and a valid proof.
+std::optional<EdgeRefusal> BearerGuard::sender_constraint(const http::Request& req,
+                                                          const std::string& token,
+                                                          const Json& claims, bool dpop_scheme,
+                                                          int64_t now) {
+  const std::string jkt = cnf_member(claims, "jkt");
   if (!dpop_scheme) {
-    if (defects::edge_dpop_bearer_accepted(defects_)) {
-      // The deliberate defect (attack self-checks only): the Bearer scheme is not checked.
-    } else if (!jkt.empty()) {
-      // Whoever copied it holds no key: a bound token is never a bearer token.
-      reply_edge_error(res, EdgeError::kInvalidToken, realm,
-                       "a DPoP-bound token must be presented with the DPoP scheme and a proof",
-                       true);
-      return out;
-    } else if (dpop_ == DpopInbound::kRequired) {
-      reply_edge_error(res, EdgeError::kInvalidToken, realm, "only DPoP-bound tokens are accepted",
-                       true);
-      return out;
-    }
-  } else {
-    if (jkt.empty()) {
-      reply_edge_error(res, EdgeError::kInvalidToken, realm,
-                       "the DPoP scheme needs a DPoP-bound token (cnf.jkt)", true);
-      return out;
-    }
-    jose::dpop::Expect e;
-    e.htm = req.method;
-    e.now_s = now;
-    e.access_token = *token;
-    e.jkt = jkt;
-    e.htu = request_htu(req, "http");
-    auto proof = check_request_proof(req, e, dpop_replay_);
-    if (proof.status == jose::dpop::Status::kHtuMismatch) {
-      e.htu = request_htu(req, "https");
-      proof = check_request_proof(req, e, dpop_replay_);
-    }
-    if (!proof.ok() && !defects::edge_dpop_proof_unchecked(defects_)) {
-      reply_edge_error(res, EdgeError::kInvalidDpopProof, realm,
-                       std::string(jose::dpop::describe(proof.status)), true);
-      return out;
-    }
+    if (defects::edge_dpop_bearer_accepted(defects_)) return std::nullopt;  // the defect
+    // Whoever copied it holds no key: a bound token is never a bearer token.
+    if (!jkt.empty())
+      return EdgeRefusal{EdgeError::kInvalidToken,
+                         "a DPoP-bound token must be presented with the DPoP scheme and a proof",
+                         true};
+    if (dpop_ == DpopInbound::kRequired)
+      return EdgeRefusal{EdgeError::kInvalidToken, "only DPoP-bound tokens are accepted", true};
+    return std::nullopt;
   }
-  // ---- certificate binding (RFC 8705 §3) ----
-  // The token's cnf.x5t#S256 must be the thumbprint of the client certificate of this very TLS
-  // connection (learned by the server from the TLS session, never from a header).
-  const std::string x5t = claims.contains("cnf") && claims["cnf"].is_object()
-                              ? json_str(claims["cnf"], "x5t#S256")
-                              : std::string();
-  if (!x5t.empty() && !defects::edge_mtls_binding_unchecked(defects_)) {
-    const std::string presented = req.client_cert_der.empty()
-                                      ? std::string()
-                                      : inspect_certificate(req.client_cert_der).x5t_s256;
-    if (presented.empty()) {
-      reply_edge_error(res, EdgeError::kInvalidToken, realm,
-                       "a certificate-bound token needs the client certificate it is bound to "
-                       "on the connection (RFC 8705 §3)",
-                       dpop_scheme);
-      return out;
-    }
-    if (presented.size() != x5t.size() ||
-        CRYPTO_memcmp(presented.data(), x5t.data(), x5t.size()) != 0) {
-      reply_edge_error(res, EdgeError::kInvalidToken, realm,
+  if (jkt.empty())
+    return EdgeRefusal{EdgeError::kInvalidToken,
+                       "the DPoP scheme needs a DPoP-bound token (cnf.jkt)", true};
+  jose::dpop::Expect e;
+  e.htm = req.method;
+  e.now_s = now;
+  e.access_token = token;
+  e.jkt = jkt;
+  e.htu = request_htu(req, "http");
+  auto proof = check_request_proof(req, e, dpop_replay_);
+  if (proof.status == jose::dpop::Status::kHtuMismatch) {
+    e.htu = request_htu(req, "https");
+    proof = check_request_proof(req, e, dpop_replay_);
+  }
+  if (!proof.ok() && !defects::edge_dpop_proof_unchecked(defects_))
+    return EdgeRefusal{EdgeError::kInvalidDpopProof,
+                       std::string(jose::dpop::describe(proof.status)), true};
+  return std::nullopt;
+}
+
+// Stage 5, RFC 8705 §3: the token's cnf.x5t#S256 is the thumbprint of the client certificate of
+// this very TLS connection (learned by the server from the TLS session, never from a header).
+std::optional<EdgeRefusal> BearerGuard::certificate_binding(const http::Request& req,
+                                                            const Json& claims,
+                                                            bool dpop_scheme) const {
+  const std::string x5t = cnf_member(claims, "x5t#S256");
+  if (x5t.empty())
+    return mtls_required_
+               ? std::optional<EdgeRefusal>(EdgeRefusal{
+                     EdgeError::kInvalidToken,
+                     "only certificate-bound tokens are accepted (RFC 8705 §3)", dpop_scheme})
+               : std::nullopt;
+  if (defects::edge_mtls_binding_unchecked(defects_)) return std::nullopt;
+  const std::string presented = req.client_cert_der.empty()
+                                    ? std::string()
+                                    : inspect_certificate(req.client_cert_der).x5t_s256;
+  if (presented.empty())
+    return EdgeRefusal{EdgeError::kInvalidToken,
+                       "a certificate-bound token needs the client certificate it is bound to on "
+                       "the connection (RFC 8705 §3)",
+                       dpop_scheme};
+  if (presented.size() != x5t.size() ||
+      CRYPTO_memcmp(presented.data(), x5t.data(), x5t.size()) != 0)
+    return EdgeRefusal{EdgeError::kInvalidToken,
                        "the token is bound to another client certificate (RFC 8705 §3)",
-                       dpop_scheme);
-      return out;
-    }
-  } else if (x5t.empty() && mtls_required_) {
-    reply_edge_error(res, EdgeError::kInvalidToken, realm,
-                     "only certificate-bound tokens are accepted (RFC 8705 §3)", dpop_scheme);
-    return out;
+                       dpop_scheme};
+  return std::nullopt;
+}
+
+// Stage 6, RFC 6750 §3.1: insufficient_scope.
+std::optional<EdgeRefusal> BearerGuard::scope(const Json& claims) const {
+  if (required_scope_.empty()) return std::nullopt;
+  std::istringstream in(json_str(claims, "scope"));
+  for (std::string t; in >> t;)
+    if (t == required_scope_) return std::nullopt;
+  return EdgeRefusal{EdgeError::kInsufficientScope, "scope '" + required_scope_ + "' required"};
+}
+
+GuardResult BearerGuard::check(const http::Request& req, http::Response& res) {
+  GuardResult out;
+  bool dpop_scheme = false;
+  std::string token;
+  auto refused = extract(req, &token, &dpop_scheme);
+  if (!refused) {
+    ensure_trust();
+    const int64_t now = env_->clock->now_s();
+    out.jwt = verify(token, now);
+    refused = accept(out.jwt, dpop_scheme);
+    if (!refused) refused = sender_constraint(req, token, out.jwt.claims, dpop_scheme, now);
+    if (!refused) refused = certificate_binding(req, out.jwt.claims, dpop_scheme);
+    if (!refused) refused = scope(out.jwt.claims);
   }
-  if (!required_scope_.empty()) {
-    std::istringstream in(json_str(out.jwt.claims, "scope"));
-    bool has = false;
-    for (std::string t; in >> t;) has = has || t == required_scope_;
-    if (!has) {
-      reply_edge_error(res, EdgeError::kInsufficientScope, realm,
-                       "scope '" + required_scope_ + "' required");
-      return out;
-    }
+  if (refused) {
+    reply_edge_error(res, refused->error, env_->id, refused->description, refused->dpop);
+    return out;
   }
   out.ok = true;
-  out.token = std::move(*token);
+  out.token = std::move(token);
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,14 @@ struct GuardResult {
   jose::VerifiedJwt jwt;
 };
 
+// A refusal by one stage of an edge's request path (the guard's, the gateway's), written once
+// by reply_edge_error.
+struct EdgeRefusal {
+  EdgeError error;
+  std::string description;
+  bool dpop = false;  // the DPoP challenge (RFC 9449 §7.1)
+};
+
 class BearerGuard {
  public:
   BearerGuard(const RoleEnv& env, Outbound& outbound, std::vector<std::string> trust,
@@ -39,6 +48,18 @@ class BearerGuard {
   GuardResult check(const http::Request& req, http::Response& res);
 
  private:
+  // The stages of check(), in order; a refusal stops it and is written once.
+  std::optional<EdgeRefusal> extract(const http::Request& req, std::string* token,
+                                     bool* dpop_scheme) const;
+  jose::VerifiedJwt verify(const std::string& token, int64_t now);
+  std::optional<EdgeRefusal> accept(const jose::VerifiedJwt& jwt, bool dpop_scheme) const;
+  std::optional<EdgeRefusal> sender_constraint(const http::Request& req, const std::string& token,
+                                               const nlohmann::json& claims, bool dpop_scheme,
+                                               int64_t now);
+  std::optional<EdgeRefusal> certificate_binding(const http::Request& req,
+                                                 const nlohmann::json& claims,
+                                                 bool dpop_scheme) const;
+  std::optional<EdgeRefusal> scope(const nlohmann::json& claims) const;
   void ensure_trust();
 
   const RoleEnv* env_;

@@ -110,43 +110,100 @@ http::InboundResponse Gateway::send_with_retries(const std::string& to, http::Ou
   return r;
 }
 
+const Route* Gateway::route_for(const std::string& path) const {
+  const Route* route = nullptr;
+  for (const auto& r : spec_.routes)
+    if (path.rfind(r.prefix, 0) == 0 && (!route || r.prefix.size() > route->prefix.size()))
+      route = &r;
+  return route;
+}
+
+std::optional<EdgeRefusal> Gateway::introspect(const std::string& token, const Budget& budget) {
+  http::OutboundRequest q;
+  q.method = "POST";
+  q.path = "/introspect";
+  q.content_type = "application/x-www-form-urlencoded";
+  q.body = http::encode_form({{"token", token}});
+  const auto& c = *spec_.introspection;
+  q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
+  q.timeout_ms = budget.remaining_ms();
+  if (budget.spent())
+    return EdgeRefusal{EdgeError::kUpstreamTimeout, "the gateway's time budget is spent"};
+  auto r = own_outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
+  if (r.status == 0)
+    return EdgeRefusal{EdgeError::kExchangeUnavailable, "introspection: AS unreachable"};
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !j.is_object())
+    return EdgeRefusal{EdgeError::kExchangeFailed, "introspection failed"};
+  const bool active = j.contains("active") && j["active"].is_boolean() && j["active"].get<bool>();
+  if (!active) return EdgeRefusal{EdgeError::kInvalidToken, "token is not active (revoked)"};
+  return std::nullopt;
+}
+
+namespace {
+
+// What the gateway answers its caller when the exchange did not give it a token.
+EdgeRefusal exchange_refusal(const ExchangeCache::Result& t) {
+  const std::string detail = t.description.empty() ? "" : " (" + t.description + ")";
+  if (t.status == 0 && t.timed_out)
+    return {EdgeError::kExchangeTimeout, "token exchange: the AS did not answer in time"};
+  if (t.status == 0) return {EdgeError::kExchangeUnavailable, "token exchange: AS unreachable"};
+  // The AS is up but its own upstream is not (a broker's back channel): still unavailable,
+  // worth retrying later (503 + Retry-After), not a failed exchange.
+  if (t.status == 503 || t.code == TokenError::kTemporarilyUnavailable)
+    return {EdgeError::kExchangeUnavailable, "token exchange: AS temporarily unavailable" + detail};
+  // The AS refused this caller's exchange (a client mistake on our side is not the caller's).
+  if (t.status == 400 && t.code && *t.code != TokenError::kInvalidClient &&
+      *t.code != TokenError::kUnauthorizedClient)
+    return {EdgeError::kExchangeDenied, "token exchange refused: " + t.error + detail};
+  return {
+      EdgeError::kExchangeFailed,
+      "token exchange failed: " + (t.error.empty() ? "HTTP " + std::to_string(t.status) : t.error)};
+}
+
+}  // namespace
+
+std::variant<std::string, EdgeRefusal> Gateway::outbound_token(const std::string& inbound,
+                                                               const std::string& cache_key,
+                                                               const Budget& budget,
+                                                               bool* from_cache) {
+  *from_cache = false;
+  if (!spec_.exchange) return inbound;
+  auto fresh = [&] { return exchange(inbound, budget.remaining_ms()); };
+  ExchangeCache::Result t =
+      cache_ ? cache_->get_or_exchange(cache_key, env_.clock->now_s(), fresh, from_cache) : fresh();
+  if (!t.ok) return exchange_refusal(t);
+  return t.token;
+}
+
+http::InboundResponse Gateway::forward(const http::Request& req, const Route& route,
+                                       const std::string& token, const Budget& budget) {
+  http::OutboundRequest fwd;
+  fwd.method = req.method;
+  fwd.path = req.target.empty() ? req.path : req.target;
+  fwd.body = req.body;
+  fwd.content_type = req.header("Content-Type");
+  // A token bound to this gateway's key (it exchanged with its own proof) goes out with the
+  // DPoP scheme and a proof per request (RFC 9449 §7.1); anything else as a bearer token.
+  bool bound_to_me = false;
+  if (auto d = jose::decode_unverified(token);
+      d && d->second.contains("cnf") && d->second["cnf"].is_object())
+    bound_to_me = json_str(d->second["cnf"], "jkt") == dpop_prover().jkt();
+  fwd.headers.emplace_back("Authorization", (bound_to_me ? "DPoP " : "Bearer ") + token);
+  return send_with_retries(route.to, fwd, req.method + " " + req.path, token, budget, bound_to_me);
+}
+
 void Gateway::handle(const http::Request& req, http::Response& res) {
   const Budget budget(spec_.timeout_ms);
   auto inbound = guard_.check(req, res);
   if (!inbound.ok) return;
-
-  // Longest matching route prefix.
-  const Route* route = nullptr;
-  for (const auto& r : spec_.routes)
-    if (req.path.rfind(r.prefix, 0) == 0 && (!route || r.prefix.size() > route->prefix.size()))
-      route = &r;
-  if (!route) return reply_edge_error(res, EdgeError::kNoRoute, id(), "no route for " + req.path);
-
-  if (route->introspect && spec_.introspection) {
-    // RFC 7662: the issuer's view wins over a locally valid signature (revocation).
-    http::OutboundRequest q;
-    q.method = "POST";
-    q.path = "/introspect";
-    q.content_type = "application/x-www-form-urlencoded";
-    q.body = http::encode_form({{"token", inbound.token}});
-    const auto& c = *spec_.introspection;
-    q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
-    q.timeout_ms = budget.remaining_ms();
-    if (budget.spent())
-      return reply_edge_error(res, EdgeError::kUpstreamTimeout, id(),
-                              "the gateway's time budget is spent");
-    auto r = own_outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
-    if (r.status == 0)
-      return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
-                              "introspection: AS unreachable");
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (r.status != 200 || !j.is_object())
-      return reply_edge_error(res, EdgeError::kExchangeFailed, id(), "introspection failed");
-    const bool active = j.contains("active") && j["active"].is_boolean() && j["active"].get<bool>();
-    if (!active)
-      return reply_edge_error(res, EdgeError::kInvalidToken, id(), "token is not active (revoked)");
-  }
-
+  auto refuse = [&](const EdgeRefusal& r) {
+    reply_edge_error(res, r.error, id(), r.description, r.dpop);
+  };
+  const Route* route = route_for(req.path);
+  if (!route) return refuse({EdgeError::kNoRoute, "no route for " + req.path});
+  if (route->introspect && spec_.introspection)
+    if (auto r = introspect(inbound.token, budget)) return refuse(*r);
   // Exchange (or reuse a cached exchange), then forward. A 401 from upstream on a cached token
   // drops the entry and allows exactly one fresh exchange.
   std::string cache_key;
@@ -159,55 +216,10 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
   }
   http::InboundResponse up;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string outbound_token = inbound.token;
     bool from_cache = false;
-    if (spec_.exchange) {
-      ExchangeCache::Result t =
-          cache_ ? cache_->get_or_exchange(
-                       cache_key, env_.clock->now_s(),
-                       [&] { return exchange(inbound.token, budget.remaining_ms()); }, &from_cache)
-                 : exchange(inbound.token, budget.remaining_ms());
-      if (!t.ok) {
-        const int status = t.status;
-        const std::string& description = t.description;
-        if (status == 0 && t.timed_out)
-          return reply_edge_error(res, EdgeError::kExchangeTimeout, id(),
-                                  "token exchange: the AS did not answer in time");
-        if (status == 0)
-          return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
-                                  "token exchange: AS unreachable");
-        // The AS is up but its own upstream is not (a broker's back channel): still unavailable,
-        // worth retrying later (503 + Retry-After), not a failed exchange.
-        if (status == 503 || t.code == TokenError::kTemporarilyUnavailable)
-          return reply_edge_error(res, EdgeError::kExchangeUnavailable, id(),
-                                  "token exchange: AS temporarily unavailable" +
-                                      (description.empty() ? "" : " (" + description + ")"));
-        // The AS refused this caller's exchange (a client mistake on our side is not the caller's).
-        if (status == 400 && t.code && *t.code != TokenError::kInvalidClient &&
-            *t.code != TokenError::kUnauthorizedClient)
-          return reply_edge_error(res, EdgeError::kExchangeDenied, id(),
-                                  "token exchange refused: " + t.error +
-                                      (description.empty() ? "" : " (" + description + ")"));
-        return reply_edge_error(res, EdgeError::kExchangeFailed, id(),
-                                "token exchange failed: " +
-                                    (t.error.empty() ? "HTTP " + std::to_string(status) : t.error));
-      }
-      outbound_token = t.token;
-    }
-    http::OutboundRequest fwd;
-    fwd.method = req.method;
-    fwd.path = req.target.empty() ? req.path : req.target;
-    fwd.body = req.body;
-    fwd.content_type = req.header("Content-Type");
-    // A token bound to this gateway's key (it exchanged with its own proof) goes out with the
-    // DPoP scheme and a proof per request (RFC 9449 §7.1); anything else as a bearer token.
-    bool bound_to_me = false;
-    if (auto d = jose::decode_unverified(outbound_token);
-        d && d->second.contains("cnf") && d->second["cnf"].is_object())
-      bound_to_me = json_str(d->second["cnf"], "jkt") == dpop_prover().jkt();
-    fwd.headers.emplace_back("Authorization", (bound_to_me ? "DPoP " : "Bearer ") + outbound_token);
-    up = send_with_retries(route->to, fwd, req.method + " " + req.path, outbound_token, budget,
-                           bound_to_me);
+    auto token = outbound_token(inbound.token, cache_key, budget, &from_cache);
+    if (const auto* r = std::get_if<EdgeRefusal>(&token)) return refuse(*r);
+    up = forward(req, *route, std::get<std::string>(token), budget);
     if (up.status == 401 && from_cache && cache_) {
       cache_->invalidate(cache_key);
       continue;
@@ -219,8 +231,7 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
                         : up.error == http::TransportError::kTimeout
                             ? EdgeError::kUpstreamTimeout
                             : EdgeError::kUpstreamBadResponse;
-    return reply_edge_error(
-        res, e, id(), "upstream '" + route->to + "': " + std::string(http::to_string(up.error)));
+    return refuse({e, "upstream '" + route->to + "': " + std::string(http::to_string(up.error))});
   }
   res.status = up.status;
   if (auto w = up.header("WWW-Authenticate"); !w.empty()) res.set_header("WWW-Authenticate", w);

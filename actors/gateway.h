@@ -9,6 +9,8 @@
 #include <atomic>
 
 #include <memory>
+#include <optional>
+#include <variant>
 
 #include "actors/bearer_guard.h"
 #include "actors/exchange_cache.h"
@@ -26,6 +28,8 @@ class Gateway : public Role {
   void release_connections() override { own_pool_.clear(); }
 
  private:
+  // The request path: guard (authenticate and verify the caller's token) -> route ->
+  // introspect (when the route asks) -> exchange or cache -> forward -> relay the answer.
   void handle(const http::Request& req, http::Response& res);
   ExchangeCache::Result exchange(const std::string& subject_token, int timeout_ms);
 
@@ -42,6 +46,15 @@ class Gateway : public Role {
     std::chrono::steady_clock::time_point end_;
   };
 
+  const Route* route_for(const std::string& path) const;  // the longest matching prefix
+  // RFC 7662: the issuer's view wins over a locally valid signature (revocation).
+  std::optional<EdgeRefusal> introspect(const std::string& token, const Budget& budget);
+  // The token to forward: the exchanged one (fresh or cached), or the caller's own.
+  std::variant<std::string, EdgeRefusal> outbound_token(const std::string& inbound,
+                                                        const std::string& cache_key,
+                                                        const Budget& budget, bool* from_cache);
+  http::InboundResponse forward(const http::Request& req, const Route& route,
+                                const std::string& token, const Budget& budget);
   // Sends within the budget with bounded retries: a request that never reached the peer
   // (connect error) is always safe to retry; other transport errors only for idempotent
   // methods. Backoff doubles from 20 ms with jitter.
