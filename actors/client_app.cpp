@@ -1,6 +1,8 @@
 // ClientApp: client_credentials + a bearer call, driven over HTTP.
 #include "actors/client_app.h"
 
+#include "actors/errors.h"
+
 #include <nlohmann/json.hpp>
 
 #include "actors/token_client.h"
@@ -39,6 +41,17 @@ std::string ClientApp::access_token(std::string* error_json) {
   return token_;
 }
 
+namespace {
+
+// A malformed /invoke request: the edge table's invalid_request (actors/errors.h).
+void bad_invoke(http::Response& res, const std::string& description) {
+  const WireError w = to_wire(EdgeError::kInvalidRequest);
+  reply_json(res, w.http_status,
+             safe_dump(Json{{"error", std::string(w.code)}, {"error_description", description}}));
+}
+
+}  // namespace
+
 void ClientApp::handle_invoke(const http::Request& req, http::Response& res) {
   auto in = Json::parse(req.body, nullptr, false);
   const std::string to = json_str(in, "to");
@@ -48,21 +61,15 @@ void ClientApp::handle_invoke(const http::Request& req, http::Response& res) {
   if (method.empty()) method = "GET";
   if (to.empty() || path[0] != '/' ||
       (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE"))
-    return reply_json(
-        res, 400,
-        safe_dump(Json{
-            {"error", "invalid_request"},
-            {"error_description",
-             "body must be {\"to\": ROLE, \"path\": \"/...\", \"method\": GET|POST|PUT|DELETE}"}}));
+    return bad_invoke(res,
+                      "body must be {\"to\": ROLE, \"path\": \"/...\", \"method\": "
+                      "GET|POST|PUT|DELETE}");
   std::string url;
   try {
     url = env_.directory.url_of(to);
   } catch (const std::exception&) {
   }
-  if (url.empty())
-    return reply_json(res, 400,
-                      safe_dump(Json{{"error", "invalid_request"},
-                                     {"error_description", "unknown role '" + to + "'"}}));
+  if (url.empty()) return bad_invoke(res, "unknown role '" + to + "'");
 
   std::string token_error;
   const std::string token = access_token(&token_error);

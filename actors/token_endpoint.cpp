@@ -38,6 +38,15 @@ jose::VerifiedJwt verify_own(const std::vector<jose::Key>& keys, const std::stri
 
 }  // namespace
 
+// One row per grant: the form's grant_type, the name registrations and the audit use, the
+// grant's function, and whether this AS's policy offers it (unsupported_grant_type otherwise).
+struct TokenEndpoint::Grant {
+  std::string_view grant_type;
+  std::string_view name;
+  oauth::Result<Granted> (TokenEndpoint::*run)(const ClientRegistration&, const TokenRequest&);
+  bool (*offered)(const AuthorizationServerSpec&);
+};
+
 TokenEndpoint::TokenEndpoint(AuthorizationServer& as)
     : as_(as), exchange_(std::make_unique<Exchange>()) {
   const auto& x = as.spec_.exchange;
@@ -67,10 +76,7 @@ void TokenEndpoint::handle_token(const http::Request& req, http::Response& res) 
   auto grant = choose_grant(client, tr);
   if (const Refusal* r = refused(grant)) return reply_error(res, *r, true);
   if (auto r = bind(req, client, tr, res)) return reply_error(res, *r, true);
-  const std::string& name = std::get<std::string>(grant);
-  auto granted = name == "client_credentials" ? client_credentials(client, tr)
-                 : name == "refresh_token"    ? refresh(client, tr)
-                                              : token_exchange(client, tr);
+  auto granted = (this->*std::get<const Grant*>(grant)->run)(client, tr);
   if (const Refusal* r = refused(granted)) return reply_error(res, *r, true);
   auto& outcome = std::get<Granted>(granted);
   const std::string body = std::holds_alternative<Issue>(outcome)
@@ -123,28 +129,38 @@ oauth::Result<TokenRequest> TokenEndpoint::read_form(const http::Request& req) c
   return tr;
 }
 
-oauth::Result<std::string> TokenEndpoint::choose_grant(const ClientRegistration& client,
-                                                       const TokenRequest& tr) const {
-  const auto grant = tr.param("grant_type");
-  if (!grant) return Refusal{Status::kMissingGrantType, ""};
-  std::string name;
-  if (*grant == "client_credentials") {
-    name = "client_credentials";
-  } else if (*grant == kGrantTokenExchange) {
-    name = "token-exchange";
-  } else if (*grant == "refresh_token" && spec().exchange && spec().exchange->refresh_tokens) {
-    name = "refresh_token";
-  } else {
-    return Refusal{Status::kUnsupportedGrantType, *grant};
-  }
+const std::vector<TokenEndpoint::Grant>& TokenEndpoint::grants() {
+  static const std::vector<Grant> table = {
+      {"client_credentials", "client_credentials", &TokenEndpoint::client_credentials,
+       [](const AuthorizationServerSpec&) { return true; }},  // RFC 6749 §4.4
+      {kGrantTokenExchange, "token-exchange", &TokenEndpoint::token_exchange,
+       [](const AuthorizationServerSpec&) { return true; }},  // RFC 8693 §2.1
+      {"refresh_token", "refresh_token", &TokenEndpoint::refresh,
+       [](const AuthorizationServerSpec& s) {  // RFC 6749 §6
+         return s.exchange && s.exchange->refresh_tokens;
+       }},
+  };
+  return table;
+}
+
+oauth::Result<const TokenEndpoint::Grant*> TokenEndpoint::choose_grant(
+    const ClientRegistration& client, const TokenRequest& tr) const {
+  const auto grant_type = tr.param("grant_type");
+  if (!grant_type) return Refusal{Status::kMissingGrantType, ""};
+  const Grant* grant = nullptr;
+  for (const auto& g : grants())
+    if (g.grant_type == *grant_type && g.offered(spec())) grant = &g;
+  if (!grant) return Refusal{Status::kUnsupportedGrantType, *grant_type};
+  const std::string name(grant->name);
   if (!contains(client.grants, name) && !defects::grant_check_skipped(env().defects, name))
     return Refusal{Status::kGrantNotAllowed, name};
-  if (name == "token-exchange" && !spec().exchange) return Refusal{Status::kNoTokenExchange, ""};
-  return name;
+  if (grant->run == &TokenEndpoint::token_exchange && !spec().exchange)
+    return Refusal{Status::kNoTokenExchange, ""};
+  return grant;
 }
 
 oauth::Result<Granted> TokenEndpoint::client_credentials(const ClientRegistration& client,
-                                                         const TokenRequest& tr) const {
+                                                         const TokenRequest& tr) {
   std::vector<std::string> scope = client.scopes;
   if (auto s = tr.param("scope")) {
     auto requested = split_scope(*s);

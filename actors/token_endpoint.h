@@ -79,9 +79,12 @@ class TokenEndpoint {
   oauth::Result<const ClientRegistration*> authenticate_secret(const http::Request& req,
                                                                const TokenRequest& tr);
   const ClientRegistration* find_client(const std::string& id) const;
-  // Stage 3: which grant, and may this client use it (RFC 6749 §5.2).
-  oauth::Result<std::string> choose_grant(const ClientRegistration& client,
-                                          const TokenRequest& tr) const;
+  // Stage 3: which grant, and may this client use it (RFC 6749 §5.2). The grants are a table
+  // (token_endpoint.cpp, grants()): adding one is a row there and its function.
+  struct Grant;
+  static const std::vector<Grant>& grants();
+  oauth::Result<const Grant*> choose_grant(const ClientRegistration& client,
+                                           const TokenRequest& tr) const;
   // Stage 4, RFC 9449 §5 and RFC 8705 §3 (token_binding.cpp): sets tr.dpop_jkt / cert_x5t.
   std::optional<oauth::Refusal> bind(const http::Request& req, const ClientRegistration& client,
                                      TokenRequest& tr, http::Response& res);
@@ -94,7 +97,7 @@ class TokenEndpoint {
   std::string dpop_nonce(int64_t now_s);  // RFC 9449 §8, rotated every five minutes
   // Stage 5: the grants.
   oauth::Result<Granted> client_credentials(const ClientRegistration& client,
-                                            const TokenRequest& tr) const;
+                                            const TokenRequest& tr);
   oauth::Result<Granted> refresh(const ClientRegistration& client, const TokenRequest& tr);
   oauth::Result<Granted> token_exchange(const ClientRegistration& client, const TokenRequest& tr);
   // The exchange grant's steps (token_exchange_grant.cpp).
