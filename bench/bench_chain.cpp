@@ -42,7 +42,8 @@ World& world(const std::string& name, bool cached, bool verified = false) {
 
 http::InboundResponse post_form(World& w, const std::string& role, const http::FormParams& form,
                                 const std::string& id, const std::string& secret) {
-  return w.http().send(w.url_of(role), http::form_post("/token", form, id, secret));
+  return w.transport().http().send(w.directory().url_of(role),
+                                   http::form_post("/token", form, id, secret));
 }
 
 std::string at1(World& w) {
@@ -71,7 +72,7 @@ void invoke_chain(benchmark::State& state, World& w) {
   req.content_type = "application/json";
   req.body = R"({"to":"gw-c2p","path":"/orders/42"})";
   for (auto _ : state) {
-    auto r = w.http().send(w.url_of("cfa"), req);
+    auto r = w.transport().http().send(w.directory().url_of("cfa"), req);
     if (r.status != 200 || r.body.find("\"status\":200") == std::string::npos)
       state.SkipWithError("chain failed");
   }
@@ -146,7 +147,8 @@ static void BM_GatewayPassThrough(benchmark::State& state) {
   req.path = "/orders/42";
   req.headers.emplace_back("Authorization", "Bearer " + token);
   for (auto _ : state) {
-    if (w.http().send(w.url_of("gw-c2p"), req).status != 200) state.SkipWithError("call failed");
+    if (w.transport().http().send(w.directory().url_of("gw-c2p"), req).status != 200)
+      state.SkipWithError("call failed");
   }
   state.SetLabel(verified ? "warm + verified-token caches" : warm ? "warm" : "cold");
 }
@@ -237,7 +239,7 @@ static void BM_Jwks(benchmark::State& state) {
   trace.set_enabled(false);
   http::HttpClientPool pool;
   Outbound out("bench", pool, trace);
-  RemoteJwks jwks(out, "as-c", w.url_of("as-c"), "/jwks", clock);
+  RemoteJwks jwks(out, "as-c", w.directory().url_of("as-c"), "/jwks", clock);
   const std::string kid = w.authorization_server("as-c").key_store().signing_key().kid();
   jwks.find(kid);
   const int mode = static_cast<int>(state.range(0));

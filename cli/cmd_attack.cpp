@@ -53,7 +53,7 @@ int cmd_attack(const Args& a, Scenario s) {
                        {"observed", c.observed},
                        {"reason", c.reason}});
     j["isolation"] = {{"mismatches", isolation.mismatches()}, {"cells", cells}};
-    if (world.network()) j["network"] = net.json;
+    if (world.transport().namespaces()) j["network"] = net.json;
     j["seed"] = a.seed;
     if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
     if (!a.html_out.empty())

@@ -30,7 +30,7 @@ int cmd_run(const Args& a, Scenario s) {
     bool written = true;
     if (!a.json_out.empty()) {
       auto j = render_json(world, tl);
-      if (world.network()) j["network"] = net.json;
+      if (world.transport().namespaces()) j["network"] = net.json;
       written = write_output(a.json_out, safe_dump(j, 2) + "\n");
     }
     // The diagram shows the run's first call (and its first failed one).
@@ -65,7 +65,7 @@ int cmd_run(const Args& a, Scenario s) {
   bool ok = net.mismatches == 0;
   if (!a.json_out.empty()) {
     auto j = render_json(world, run);
-    if (world.network()) j["network"] = net.json;
+    if (world.transport().namespaces()) j["network"] = net.json;
     ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
   }
   if (!a.mermaid_out.empty()) ok = write_output(a.mermaid_out, render_mermaid(world, run)) && ok;

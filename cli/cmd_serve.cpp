@@ -63,7 +63,7 @@ void listen_as_asked(const Args& a, World& world) {
     usage_error("--listen " + a.listen +
                 " is not a loopback address: add --expose to serve beyond this machine");
   if (!a.role.empty()) {
-    world.listen_on(a.role, host, port);
+    world.directory().listen_on(a.role, host, port);
     return;
   }
   if (port == 0) usage_error("--listen without --role needs a fixed first PORT");
@@ -75,14 +75,15 @@ void listen_as_asked(const Args& a, World& world) {
 // roles' certificates written for outside callers).
 TlsMaterial set_up_tls(const Args& a, World& world) {
   TlsMaterial tls;
-  if (const MutualTls* m = world.mutual_tls()) {
+  if (const MutualTls* m = world.transport().mutual_tls()) {
     if (!a.tls_dir.empty()) {
       write_mutual_tls(a.tls_dir, *m);
       tls.ca_cert_path = a.tls_dir + "/ca.pem";
     }
   } else if (!a.tls_dir.empty()) {
     tls = make_tls_material(a.tls_dir);
-    world.enable_tls(tls);
+    world.transport().enable_tls(
+        tls, [&world](const std::string& role) { return world.role(role).server_port(); });
   }
   return tls;
 }
@@ -91,12 +92,12 @@ TlsMaterial set_up_tls(const Args& a, World& world) {
 nlohmann::json print_roles(const Args& a, const World& world, const TlsMaterial& tls) {
   std::cout << "txlab serve · scenario " << world.scenario().name << "\n";
   nlohmann::json roles = nlohmann::json::array();
-  for (const auto& r : world.roles()) {
+  for (const auto& r : world.directory().roles()) {
     std::cout << "  " << r.id << "\t" << to_string(r.kind) << "\t" << r.url;
-    const std::string tls_url = world.tls_url_of(r.id);
+    const std::string tls_url = world.transport().tls_url_of(r.id);
     if (!tls_url.empty()) std::cout << "\t" << tls_url;
     if (!r.issuer.empty()) std::cout << "\tiss " << r.issuer;
-    if (world.is_external(r.id)) std::cout << "\t(not served here)";
+    if (world.directory().is_external(r.id)) std::cout << "\t(not served here)";
     std::cout << "\n";
     roles.push_back({{"id", r.id},
                      {"kind", to_string(r.kind)},
@@ -105,7 +106,7 @@ nlohmann::json print_roles(const Args& a, const World& world, const TlsMaterial&
                      {"tls_url", tls_url},
                      {"issuer", r.issuer}});
   }
-  if (world.mutual_tls())
+  if (world.transport().mutual_tls())
     std::cout << "mutual TLS: every role serves https only with the run's CA"
               << (a.tls_dir.empty()
                       ? std::string(" (--tls DIR writes it and the roles' "
@@ -119,15 +120,15 @@ nlohmann::json print_roles(const Args& a, const World& world, const TlsMaterial&
 
 // A ready-to-paste curl line for the first workload call.
 void print_try_line(const Args& a, const World& world) {
-  for (const auto& r : world.roles()) {
-    if (r.kind == RoleKind::kClient && !world.is_external(r.id) &&
+  for (const auto& r : world.directory().roles()) {
+    if (r.kind == RoleKind::kClient && !world.directory().is_external(r.id) &&
         !world.scenario().workload.empty()) {
       const auto& w = world.scenario().workload.front();
       std::string tls_args;
-      if (world.mutual_tls() && !a.tls_dir.empty())
+      if (world.transport().mutual_tls() && !a.tls_dir.empty())
         tls_args = "--cacert " + a.tls_dir + "/ca.pem --cert " + a.tls_dir + "/" + w.from +
                    ".pem --key " + a.tls_dir + "/" + w.from + ".key ";
-      std::cout << "\ntry: curl -s " << tls_args << "-X POST " << world.url_of(w.from)
+      std::cout << "\ntry: curl -s " << tls_args << "-X POST " << world.directory().url_of(w.from)
                 << "/invoke -d '{\"to\":\"" << w.to << "\",\"path\":\"" << w.path << "\"}'\n";
       return;
     }
@@ -158,7 +159,7 @@ int cmd_serve(const Args& a, Scenario s) {
   if (!a.public_url.empty()) {
     std::string url = a.public_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
-    world.public_url(a.role, url);
+    world.directory().public_url(a.role, url);
   }
   if (!a.admin_token_file.empty() && a.admin_port < 0)
     usage_error("--admin-token goes with --admin PORT");

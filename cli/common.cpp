@@ -36,7 +36,7 @@ void print_warnings(const Scenario& s) {
 
 NetworkLayer network_layer(const World& world) {
   NetworkLayer out;
-  const auto* net = world.network();
+  const auto* net = world.transport().namespaces();
   if (!net) return out;
   std::ostringstream o;
   nlohmann::json zones = nlohmann::json::object(), addresses = nlohmann::json::object(),
@@ -47,7 +47,7 @@ NetworkLayer network_layer(const World& world) {
   for (const auto& z : net->zones()) o << " " << z << " = " << net->name_of_zone(z);
   o << "\n  every role to every other role, a TCP connection where the caller reaches it:\n";
   size_t open = 0, closed = 0;
-  for (const auto& r : world.network_matrix()) {
+  for (const auto& r : world.transport().network_matrix(world.directory())) {
     const bool mismatch = r.expected != r.actual;
     out.mismatches += mismatch ? 1 : 0;
     (r.actual ? open : closed) += 1;

@@ -174,7 +174,7 @@ bool Context::applies(Applies a) {
         // Asked once, after the DPoP attacks: a fresh AT1 tells whether it is bound.
         const auto d = jose::decode_unverified(at1());
         const Json claims = d ? d->second : Json();
-        certificate_bound_ = w.mutual_tls() && json_path(claims, "cnf.x5t#S256");
+        certificate_bound_ = w.transport().mutual_tls() && json_path(claims, "cnf.x5t#S256");
       }
       return *certificate_bound_;
     case Applies::kTlsClientAuth: {
@@ -209,18 +209,19 @@ bool Context::external(const std::string& role) const {
 std::string Context::expand(const std::string& text) const {
   std::string out = text;
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"{entry_issuer}", w.issuer_of(t.entry_as)}, {"{exchanger}", t.exchanger.client_id}})
+           {"{entry_issuer}", w.directory().issuer_of(t.entry_as)},
+           {"{exchanger}", t.exchanger.client_id}})
     for (size_t at = out.find(name); at != std::string::npos;
          at = out.find(name, at + value.size()))
       out.replace(at, name.size(), value);
   return out;
 }
 
-int64_t Context::now(const std::string& role) { return w.clock(role).now_s(); }
+int64_t Context::now(const std::string& role) { return w.time().clock(role).now_s(); }
 
 Json Context::access_claims(const std::string& as, const std::string& aud) {
   const int64_t n = now(as);
-  return {{"iss", w.issuer_of(as)},
+  return {{"iss", w.directory().issuer_of(as)},
           {"sub", t.client_id},
           {"aud", aud},
           {"client_id", t.client_id},
@@ -244,7 +245,9 @@ std::string Context::at1() {
   return json_str(r.body, "access_token");
 }
 
-std::string Context::token_path(const std::string& role) const { return w.token_path_of(role); }
+std::string Context::token_path(const std::string& role) const {
+  return w.directory().token_path_of(role);
+}
 
 std::string Context::holder_role_of_client(const std::string& as_role,
                                            const std::string& client_id) const {
@@ -262,13 +265,14 @@ Observed Context::bearer(const std::string& role, const std::string& token, size
   const Presenter holder = d ? holder_of(w, d->second) : Presenter{};
   req.headers.emplace_back("Authorization", (holder.dpop ? "DPoP " : "Bearer ") + token);
   if (pad_header) req.headers.emplace_back("X-Padding", std::string(pad_header, 'a'));
-  return observe(send_proved(w, w.url_of(role), req, holder, token));
+  return observe(send_proved(w, w.directory().url_of(role), req, holder, token));
 }
 
 Observed Context::post(const std::string& role, const std::string& path,
                        const http::FormParams& form, const std::string& id,
                        const std::string& secret) {
-  return observe(send_proved(w, w.url_of(role), token_request(w, role, path, form, id, secret),
+  return observe(send_proved(w, w.directory().url_of(role),
+                             token_request(w, role, path, form, id, secret),
                              presenter_for_client(w, role, id)));
 }
 
@@ -287,13 +291,13 @@ const DpopProver* Context::dpop_holder() {
 }
 
 const DpopProver& Context::dpop_thief() {
-  if (!dpop_thief_) dpop_thief_ = std::make_unique<DpopProver>(w.clock(t.entry_gw));
+  if (!dpop_thief_) dpop_thief_ = std::make_unique<DpopProver>(w.time().clock(t.entry_gw));
   return *dpop_thief_;
 }
 
 Context::MtlsThieves& Context::mtls_thieves() {
   if (mtls_) return *mtls_;
-  const MutualTls* mtls = w.mutual_tls();
+  const MutualTls* mtls = w.transport().mutual_tls();
   auto pool_with = [&](const TlsIdentity& id) {
     auto p = std::make_unique<http::HttpClientPool>();
     p->set_tls({mtls->ca_pem, id.cert_pem, id.key_pem});
@@ -302,7 +306,7 @@ Context::MtlsThieves& Context::mtls_thieves() {
   mtls_ = std::make_unique<MtlsThieves>();
   mtls_->victim = holder_role_of_client(t.entry_as, t.client_id);
   TlsAuthority stranger_ca;
-  mtls_->thief = pool_with(w.issue_certificate("attacker"));
+  mtls_->thief = pool_with(w.transport().issue_certificate("attacker"));
   mtls_->self_signed = pool_with(make_self_signed_identity(mtls_->victim));
   mtls_->foreign = pool_with(stranger_ca.issue(mtls_->victim));
   return *mtls_;

@@ -44,7 +44,7 @@ Observed rotate_then_use_old_secret(Context& c, const std::string& as) {
   req.method = "POST";
   req.path = "/admin/clients/" + c.t.exchanger.client_id + "/rotate-secret";
   req.headers.emplace_back("X-Txlab-Admin", c.w.authorization_server(as).admin_key());
-  auto r = c.w.http().send(c.w.url_of(as), req);
+  auto r = c.w.transport().http().send(c.w.directory().url_of(as), req);
   c.rotated = json_str(Json::parse(r.body, nullptr, false), "client_secret");
   return c.exchange({}, c.at1());
 }

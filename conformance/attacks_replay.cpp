@@ -38,8 +38,8 @@ bool keyed_by_iss_sub(const Observed& o, Context& c) {
                                       : Json();
   const Json* iss = json_path(claims, "sub_id.iss");
   const Json* act_iss = json_path(claims, "act.iss");
-  return o.status == 200 &&
-         ((iss && *iss == c.w.issuer_of(c.t.entry_as)) || (act_iss && claims.contains("act")));
+  return o.status == 200 && ((iss && *iss == c.w.directory().issuer_of(c.t.entry_as)) ||
+                             (act_iss && claims.contains("act")));
 }
 
 }  // namespace

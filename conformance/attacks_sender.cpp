@@ -21,10 +21,10 @@ Observed at_gateway(Context& c, const std::string& scheme, const std::string& to
   req.path = "/attack/probe";
   req.headers.emplace_back("Authorization", scheme + " " + token);
   for (const auto& p : proofs) req.headers.emplace_back("DPoP", p);
-  return observe(c.w.http().send(c.w.url_of(c.t.entry_gw), req));
+  return observe(c.w.transport().http().send(c.w.directory().url_of(c.t.entry_gw), req));
 }
 
-std::string probe_url(Context& c) { return c.w.url_of(c.t.entry_gw) + "/attack/probe"; }
+std::string probe_url(Context& c) { return c.w.directory().url_of(c.t.entry_gw) + "/attack/probe"; }
 
 // A fresh AT1 presented with the proofs `proofs(c, at1)` makes for it.
 Send with_proofs(std::function<std::vector<std::string>(Context&, const std::string&)> proofs) {
@@ -39,9 +39,10 @@ Send token_request_with_proof(const std::string& htu_path, int times) {
   return [htu_path, times](Context& c, const std::string& as) {
     http::OutboundRequest req = http::form_post("/token", {{"grant_type", "client_credentials"}},
                                                 c.t.client_id, c.t.client_secret);
-    req.headers.emplace_back("DPoP", c.dpop_holder()->proof("POST", c.w.url_of(as) + htu_path));
-    for (int i = 1; i < times; ++i) c.w.http().send(c.w.url_of(as), req);
-    return observe(c.w.http().send(c.w.url_of(as), req));
+    req.headers.emplace_back("DPoP",
+                             c.dpop_holder()->proof("POST", c.w.directory().url_of(as) + htu_path));
+    for (int i = 1; i < times; ++i) c.w.transport().http().send(c.w.directory().url_of(as), req);
+    return observe(c.w.transport().http().send(c.w.directory().url_of(as), req));
   };
 }
 
@@ -68,13 +69,13 @@ Send over(std::function<http::HttpClientPool&(Context&)> pool, http::Headers (*e
     req.headers.emplace_back("Authorization", "Bearer " + c.at1());
     if (extra)
       for (const auto& h : extra(c)) req.headers.push_back(h);
-    return observe(connection.send(c.w.url_of(gw), req));
+    return observe(connection.send(c.w.directory().url_of(gw), req));
   };
 }
 
 // The holder's certificate in the headers proxies use to forward one.
 http::Headers certificate_headers(Context& c) {
-  const std::string pem = c.w.mutual_tls()->client_identity(c.mtls_victim())->cert_pem;
+  const std::string pem = c.w.transport().mutual_tls()->client_identity(c.mtls_victim())->cert_pem;
   const std::string der_b64 = http::base64_encode(certificate_der(pem));
   std::string escaped;
   for (char ch : pem) escaped += ch == '\n' ? std::string("%0A") : std::string(1, ch);
@@ -89,7 +90,7 @@ Send as_client_over(std::function<http::HttpClientPool&(Context&)> pool) {
   return [pool = std::move(pool)](Context& c, const std::string& as) {
     http::OutboundRequest req = http::form_post(
         c.token_path(as), {{"grant_type", "client_credentials"}, {"client_id", c.t.client_id}});
-    return observe(pool(c).send(c.w.url_of(as), req));
+    return observe(pool(c).send(c.w.directory().url_of(as), req));
   };
 }
 
@@ -127,11 +128,12 @@ void add_dpop_attacks(std::vector<Attack>& out) {
                   with_proofs([](Context& c, const std::string& t) -> std::vector<std::string> {
                     return {c.dpop_holder()->proof("POST", probe_url(c), t)};
                   })));
-  out.push_back(dpop_attack(
-      "dpop/proof-for-another-url", "A proof made for another server's URL (§4.3 htu)",
-      with_proofs([](Context& c, const std::string& t) -> std::vector<std::string> {
-        return {c.dpop_holder()->proof("GET", c.w.url_of(c.t.entry_as) + "/attack/probe", t)};
-      })));
+  out.push_back(
+      dpop_attack("dpop/proof-for-another-url", "A proof made for another server's URL (§4.3 htu)",
+                  with_proofs([](Context& c, const std::string& t) -> std::vector<std::string> {
+                    return {c.dpop_holder()->proof(
+                        "GET", c.w.directory().url_of(c.t.entry_as) + "/attack/probe", t)};
+                  })));
   out.push_back(dpop_attack(
       "dpop/proof-with-stale-iat", "A proof made an hour ago (§4.3 iat window)",
       with_proofs([](Context& c, const std::string& t) -> std::vector<std::string> {
@@ -174,7 +176,7 @@ void add_mtls_attacks(std::vector<Attack>& out) {
   out.push_back(mtls_attack(
       "mtls/token-without-certificate",
       "A certificate-bound AT1 presented over TLS without a client certificate (RFC 8705 §3)", gw,
-      over([](Context& c) -> http::HttpClientPool& { return c.w.http(); }, nullptr),
+      over([](Context& c) -> http::HttpClientPool& { return c.w.transport().http(); }, nullptr),
       refused(401, "invalid_token"), bound, unchecked));
   out.push_back(mtls_attack(
       "mtls/token-self-signed-same-subject",
@@ -186,7 +188,9 @@ void add_mtls_attacks(std::vector<Attack>& out) {
       "mtls/certificate-in-a-header",
       "A certificate-bound AT1 with the holder's certificate in Client-Cert / X-Client-Cert "
       "headers over a connection without one (a header is not a TLS session)",
-      gw, over([](Context& c) -> http::HttpClientPool& { return c.w.http(); }, certificate_headers),
+      gw,
+      over([](Context& c) -> http::HttpClientPool& { return c.w.transport().http(); },
+           certificate_headers),
       refused(401, "invalid_token"), bound, unchecked));
   // At the token endpoint, where the entry client authenticates with its certificate.
   const auto tls_auth = Applies::kTlsClientAuth;
@@ -197,12 +201,12 @@ void add_mtls_attacks(std::vector<Attack>& out) {
       Role::kEntryAs,
       as_client_over([](Context& c) -> http::HttpClientPool& { return c.mtls_thief(); }),
       invalid_client, tls_auth, {}));
-  out.push_back(
-      mtls_attack("mtls/token-endpoint-without-certificate",
-                  "A token request naming the client without a client certificate (RFC 8705 §2)",
-                  Role::kEntryAs,
-                  as_client_over([](Context& c) -> http::HttpClientPool& { return c.w.http(); }),
-                  invalid_client, tls_auth, {}));
+  out.push_back(mtls_attack(
+      "mtls/token-endpoint-without-certificate",
+      "A token request naming the client without a client certificate (RFC 8705 §2)",
+      Role::kEntryAs,
+      as_client_over([](Context& c) -> http::HttpClientPool& { return c.w.transport().http(); }),
+      invalid_client, tls_auth, {}));
   out.push_back(mtls_attack(
       "mtls/token-endpoint-untrusted-ca",
       "The client's subject in a certificate of a CA the AS does not trust (RFC 8705 §2.1)",

@@ -47,7 +47,8 @@ std::string hs256_with_published_jwk(Context& c) {
   const size_t at = jwks_url.find('/', jwks_url.find("://") + 3);
   http::OutboundRequest get;
   get.path = jwks_url.substr(at);
-  const Json jwks = Json::parse(c.w.http().send(jwks_url.substr(0, at), get).body, nullptr, false);
+  const Json jwks =
+      Json::parse(c.w.transport().http().send(jwks_url.substr(0, at), get).body, nullptr, false);
   std::string secret;
   if (jwks.is_object() && jwks.contains("keys") && jwks["keys"].is_array())
     for (const auto& k : jwks["keys"])

@@ -13,7 +13,7 @@ Presenter holder_of(World& w, const nlohmann::json& claims) {
   if (!claims.contains("cnf") || !claims["cnf"].is_object()) return p;
   const std::string jkt = json_str(claims["cnf"], "jkt");
   const std::string x5t = json_str(claims["cnf"], "x5t#S256");
-  const MutualTls* m = w.mutual_tls();
+  const MutualTls* m = w.transport().mutual_tls();
   for (const auto& r : w.scenario().roles) {
     if (!r.runs_here()) continue;
     if (!jkt.empty() && !p.dpop && w.role(r.id).dpop_prover().jkt() == jkt)
@@ -40,7 +40,7 @@ Presenter presenter_for_client(World& w, const std::string& as_role, const std::
     if (!held) continue;
     Presenter p;
     if (held->dpop) p.dpop = &w.role(r.id).dpop_prover();
-    if (w.mutual_tls()) p.pool = &w.transport().http_as(r.id);
+    if (w.transport().mutual_tls()) p.pool = &w.transport().http_as(r.id);
     if (p.dpop || p.pool) return p;
   }
   return {};
@@ -60,7 +60,7 @@ http::OutboundRequest token_request(World& w, const std::string& as_role, const 
 
 http::InboundResponse send_proved(World& w, const std::string& base, http::OutboundRequest req,
                                   const Presenter& who, const std::string& access_token) {
-  http::HttpClientPool& pool = who.pool ? *who.pool : w.http();
+  http::HttpClientPool& pool = who.pool ? *who.pool : w.transport().http();
   if (!who.dpop) return pool.send(base, req);
   const std::string path = req.path.substr(0, req.path.find('?'));
   auto attempt = [&](const std::string& nonce) {

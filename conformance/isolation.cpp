@@ -61,7 +61,7 @@ bool isolation_expected(World& w, const std::string& verifier, const Json& heade
   } else {
     trust = v->as.exchange->trust;
     const ClientRegistration* ex = exchanger_of(*v);
-    audiences = {ex->id, w.issuer_of(verifier)};
+    audiences = {ex->id, w.directory().issuer_of(verifier)};
     audiences.insert(audiences.end(), ex->subject_audiences.begin(), ex->subject_audiences.end());
   }
   const std::string iss = json_str(claims, "iss");
@@ -69,7 +69,7 @@ bool isolation_expected(World& w, const std::string& verifier, const Json& heade
   // declared to use (Keycloak: JWT), as the verifiers hold it.
   std::string want_typ = "at+jwt";
   for (const auto& r : w.scenario().roles)
-    if (r.external && w.issuer_of(r.id) == iss) {
+    if (r.external && w.directory().issuer_of(r.id) == iss) {
       want_typ = r.external->access_token_typ;
       for (const auto& [name, value] : r.external->access_token_claims)
         if (json_str(claims, name.c_str()) != value) {
@@ -86,7 +86,7 @@ bool isolation_expected(World& w, const std::string& verifier, const Json& heade
     return false;
   }
   bool trusted = false;
-  for (const auto& t : trust) trusted = trusted || w.issuer_of(t) == iss;
+  for (const auto& t : trust) trusted = trusted || w.directory().issuer_of(t) == iss;
   if (!trusted) {
     *reason = "issuer " + iss + " not trusted";
     return false;
@@ -115,13 +115,13 @@ std::vector<IsolationToken> collect_tokens(World& w) {
   // AS's token endpoint (an external AS's own path).
   auto post = [&](const std::string& as, const http::FormParams& form, const std::string& id,
                   const std::string& secret) {
-    const std::string path = w.token_path_of(as);
-    return json_str(
-        Json::parse(send_proved(w, w.url_of(as), token_request(w, as, path, form, id, secret),
-                                presenter_for_client(w, as, id))
-                        .body,
-                    nullptr, false),
-        "access_token");
+    const std::string path = w.directory().token_path_of(as);
+    return json_str(Json::parse(send_proved(w, w.directory().url_of(as),
+                                            token_request(w, as, path, form, id, secret),
+                                            presenter_for_client(w, as, id))
+                                    .body,
+                                nullptr, false),
+                    "access_token");
   };
   // Every client's own token.
   for (const auto& r : w.scenario().roles)
@@ -184,7 +184,7 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
                             ex->id, ex->secret);
         // The exchanger proves its own key where it uses DPoP, and connects with its own
         // certificate under mutual TLS (a bound subject token needs either).
-        auto res = send_proved(w, w.url_of(v), req, presenter_for_client(w, v, ex->id));
+        auto res = send_proved(w, w.directory().url_of(v), req, presenter_for_client(w, v, ex->id));
         c.observed = observed_of(res);
         const std::string e = json_str(Json::parse(res.body, nullptr, false), "error");
         // Accepted as a subject token: issued, or refused for a reason other than the token.
@@ -197,7 +197,7 @@ IsolationMatrix check_isolation(World& w, const std::vector<IsolationToken>& tok
         // accepts it is about trust, not about who copied it).
         const Presenter holder = holder_of(w, t.claims);
         req.headers.emplace_back("Authorization", (holder.dpop ? "DPoP " : "Bearer ") + t.token);
-        auto res = send_proved(w, w.url_of(v), req, holder, t.token);
+        auto res = send_proved(w, w.directory().url_of(v), req, holder, t.token);
         c.observed = observed_of(res);
         c.actual = res.status != 401 && res.status != 400 && res.status != 0;
       }

@@ -35,14 +35,14 @@ MtlsClient mtls_client_of(World& world, const MutualTls& m, const ClientRegistra
   if (c.auth == ClientAuthMethod::kSelfSignedTlsClientAuth) {
     registered = m.self_signed.at(c.tls_certificate_holder);
     other = make_self_signed_identity(c.tls_certificate_holder + "-impostor");
-    untrusted = world.issue_certificate(c.tls_certificate_holder);
+    untrusted = world.transport().issue_certificate(c.tls_certificate_holder);
   } else {
     // The subject's CN (txlab's subjects are CN=<name>,O=txlab).
     std::string cn = c.tls_client_auth_subject_dn;
     if (cn.rfind("CN=", 0) == 0)
       cn = cn.substr(3, cn.find(',') == std::string::npos ? std::string::npos : cn.find(',') - 3);
-    registered = world.issue_certificate(cn);
-    other = world.issue_certificate(cn + "-impostor");
+    registered = world.transport().issue_certificate(cn);
+    other = world.transport().issue_certificate(cn + "-impostor");
     TlsAuthority stranger_ca;
     untrusted = stranger_ca.issue(cn);
   }
@@ -58,7 +58,7 @@ MtlsClient mtls_client_of(World& world, const MutualTls& m, const ClientRegistra
 }  // namespace
 
 Target target_from_world(World& world, const std::string& as_role, Profile profile) {
-  if (world.is_external(as_role))
+  if (world.directory().is_external(as_role))
     throw std::invalid_argument("role '" + as_role +
                                 "' is an external authorization server: grade it by URL "
                                 "(--target-url) instead");
@@ -76,7 +76,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
     if (!exchanger && exchanges(c) && c.auth == ClientAuthMethod::kClientSecretBasic)
       exchanger = &c;
   const ClientRegistration* mtls_client = nullptr;
-  if (world.mutual_tls())
+  if (world.transport().mutual_tls())
     for (const auto& c : spec.clients)
       if (!mtls_client && exchanges(c) && is_tls_auth(c.auth)) mtls_client = &c;
   if (!exchanger) exchanger = mtls_client;
@@ -91,10 +91,10 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.token_endpoint = as.token_endpoint();
   t.issuer = as.issuer();
   t.accepted_issuers = {as.issuer()};
-  t.jwks_uris = {world.url_of(as_role) + "/jwks"};
+  t.jwks_uris = {world.directory().url_of(as_role) + "/jwks"};
   if (policy.broker) {
-    t.accepted_issuers.push_back(world.issuer_of(policy.broker->via.as_role));
-    t.jwks_uris.push_back(world.url_of(policy.broker->via.as_role) + "/jwks");
+    t.accepted_issuers.push_back(world.directory().issuer_of(policy.broker->via.as_role));
+    t.jwks_uris.push_back(world.directory().url_of(policy.broker->via.as_role) + "/jwks");
     t.intermediaries.push_back(policy.broker->via.client_id);
   }
   t.exchanger = {exchanger->id, exchanger->secret};
@@ -104,7 +104,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   t.profile = profile;
   t.expects_delegation = policy.delegation;
   t.honours_may_act = true;  // the built-in AS applies may_act
-  if (const MutualTls* m = world.mutual_tls()) {
+  if (const MutualTls* m = world.transport().mutual_tls()) {
     t.tls_ca_pem = m->ca_pem;
     if (mtls_client) t.mtls = mtls_client_of(world, *m, *mtls_client);
   }
@@ -113,7 +113,7 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   // second trusted issuer (when the policy has one) serves the issuer/key mix-up checks.
   const std::string trusted = policy.trust.front();
   World* w = &world;
-  t.clock = &world.clock(trusted);
+  t.clock = &world.time().clock(trusted);
   t.pass_time = [w](int seconds) { w->time().advance_time(seconds); };
   t.rotate_issuer_key = [w, trusted]() -> std::shared_ptr<const jose::Key> {
     AuthorizationServer& as = w->authorization_server(trusted);
@@ -123,9 +123,9 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   };
   for (const auto& role : policy.trust) {
     t.issuer_keys.push_back(
-        {world.issuer_of(role),
+        {world.directory().issuer_of(role),
          std::make_shared<jose::Key>(world.authorization_server(role).key_store().signing_key())});
-    t.subject_jwks_uris.push_back(world.url_of(role) + "/jwks");
+    t.subject_jwks_uris.push_back(world.directory().url_of(role) + "/jwks");
   }
   t.jwt_access_tokens = true;  // the built-in AS issues RFC 9068 tokens
   t.scopes_beyond_subject = exchanger->scopes;
@@ -146,13 +146,13 @@ Target target_from_world(World& world, const std::string& as_role, Profile profi
   if (scopes.size() > 1) scopes.resize(1);
   std::string scope;
   for (const auto& s : scopes) scope += (scope.empty() ? "" : " ") + s;
-  t.mint_template = {{"iss", world.issuer_of(trusted)},
+  t.mint_template = {{"iss", world.directory().issuer_of(trusted)},
                      {"sub", "txlab-conformance-subject"},
                      {"aud", exchanger->id},
                      {"client_id", "txlab-conformance-subject"}};
   if (!scope.empty()) t.mint_template["scope"] = scope;
   auto mint_fresh = [w, trusted](Json claims) {
-    const int64_t now = w->clock(trusted).now_s();
+    const int64_t now = w->time().clock(trusted).now_s();
     claims["iat"] = now;
     claims["exp"] = now + 300;
     static std::atomic<int> n{0};

@@ -270,7 +270,7 @@ std::vector<IsolationToken> tokens_of(World& w, const Scenario& s) {
     for (const auto& a : c.audiences) {
       // As the client role would ask: with its DPoP proof when its tokens are bound.
       auto res = send_proved(
-          w, w.url_of(r.id),
+          w, w.directory().url_of(r.id),
           token_request(w, r.id, "/token", {{"grant_type", "client_credentials"}, {"audience", a}},
                         c.id, c.secret),
           presenter_for_client(w, r.id, c.id));

@@ -256,7 +256,7 @@ RC_GTEST_PROP(CacheEquivalence, CachesOnObserveExactlyWhatCachesOffObserve, ()) 
         for (const auto& t : on.trace().tokens(id)) {
           const auto d = jose::decode_unverified(t.token);
           RC_ASSERT(d.has_value());
-          RC_ASSERT(json_int(d->second, "exp").value_or(0) > on.clock(t.presenter).now_s());
+          RC_ASSERT(json_int(d->second, "exp").value_or(0) > on.time().clock(t.presenter).now_s());
           RC_ASSERT(json_str(d->second, "sub") == (c.caller ? "svc-cfa2" : "svc-cfa"));
         }
         break;

@@ -31,7 +31,7 @@ struct Probe {
   Outbound outbound{"probe", pool, trace};
   std::unique_ptr<RemoteJwks> jwks;
   Probe(World& w, const std::string& as, JwksOptions o = {}) {
-    jwks = std::make_unique<RemoteJwks>(outbound, as, w.url_of(as), "/jwks", clock, o);
+    jwks = std::make_unique<RemoteJwks>(outbound, as, w.directory().url_of(as), "/jwks", clock, o);
   }
 };
 
@@ -43,7 +43,8 @@ std::string conformance_with_claims(const std::string& token, const Json& claims
 
 size_t exchanges_at(World& w, const std::string& as) {
   size_t n = 0;
-  for (const auto& e : w.authorization_server(as).audit_log().entries()) n += e.grant == "token-exchange" ? 1 : 0;
+  for (const auto& e : w.authorization_server(as).audit_log().entries())
+    n += e.grant == "token-exchange" ? 1 : 0;
   return n;
 }
 
@@ -150,7 +151,7 @@ TEST(KeyRotationTest, RotationWithOverlapUnderLoadHasZeroFailures) {
   const WorkloadCall& call = w->scenario().workload.front();
   ASSERT_EQ(run_call(*w, call, "warmup").status, 200);
   // Past the verifiers' kid-miss refresh interval, as a real rotation would be.
-  for (const auto& r : w->scenario().roles) w->clock(r.id).advance(std::chrono::seconds(11));
+  for (const auto& r : w->scenario().roles) w->time().clock(r.id).advance(std::chrono::seconds(11));
   const std::string old_kid = w->authorization_server("as-c2pe").key_store().signing_key().kid();
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0}, n{0};
@@ -175,7 +176,8 @@ TEST(KeyRotationTest, RotationWithOverlapUnderLoadHasZeroFailures) {
   ASSERT_EQ(after.status, 200);
   ASSERT_EQ(after.tokens.size(), 3u);
   EXPECT_NE(after.tokens[2].header["kid"], old_kid);
-  EXPECT_EQ(after.tokens[2].header["kid"], w->authorization_server("as-c2pe").key_store().signing_key().kid());
+  EXPECT_EQ(after.tokens[2].header["kid"],
+            w->authorization_server("as-c2pe").key_store().signing_key().kid());
 }
 
 TEST(ExchangeCacheTest, WarmCallsSkipTheExchange) {
@@ -225,10 +227,10 @@ TEST(ExchangeCacheTest, EntriesDieAMarginBeforeExp) {
   w->time().freeze_clocks();  // the margin is probed to the second
   const WorkloadCall& call = w->scenario().workload.front();
   ASSERT_EQ(run_call(*w, call, "a").status, 200);
-  w->clock("gw-c2p").advance(std::chrono::seconds(240 - 15 - 1));  // AT3 lives 240 s
+  w->time().clock("gw-c2p").advance(std::chrono::seconds(240 - 15 - 1));  // AT3 lives 240 s
   ASSERT_EQ(run_call(*w, call, "b").status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 1u);
-  w->clock("gw-c2p").advance(std::chrono::seconds(1));
+  w->time().clock("gw-c2p").advance(std::chrono::seconds(1));
   ASSERT_EQ(run_call(*w, call, "c").status, 200);
   EXPECT_EQ(exchanges_at(*w, "as-c2p"), 2u);
 }
@@ -422,7 +424,7 @@ TEST(VerifiedTokenCacheTest, RepeatedTokensSkipVerificationUntilExp) {
   c["sub"] = "attacker";
   EXPECT_EQ(get_bearer(*w, "pba", "/x", conformance_with_claims(at2, c)).status, 401);
   // Past exp the cached result is dropped and the token verified (and refused) again.
-  w->clock("pba").advance(std::chrono::seconds(3600));
+  w->time().clock("pba").advance(std::chrono::seconds(3600));
   EXPECT_EQ(get_bearer(*w, "pba", "/x", at2).status, 401);
 }
 

@@ -166,7 +166,7 @@ TEST(NegativeStoryTest, ExpiredSubjectTokenGetsTheConfiguredCode) {
   // The exchanging AS's clock runs an hour ahead: AT1 is expired there.
   auto w = start_world("direct");
   const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
-  w->clock("as-c2pe").advance(std::chrono::hours(1));
+  w->time().clock("as-c2pe").advance(std::chrono::hours(1));
   auto r = post_token(*w, "as-c2pe", exchange_form(at1), "gateway-c2p", "gw-c2p-secret");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "invalid_grant");  // the default, common practice
@@ -178,7 +178,7 @@ TEST(NegativeStoryTest, ExpiredSubjectTokenGetsTheConfiguredCode) {
     if (role.id == "as-c2pe") role.as.exchange->invalid_subject_error = "invalid_request";
   auto strict = start_world(std::move(s));
   const std::string at1b = client_credentials(*strict, "as-c", "svc-cfa", "cfa-secret");
-  strict->clock("as-c2pe").advance(std::chrono::hours(1));
+  strict->time().clock("as-c2pe").advance(std::chrono::hours(1));
   r = post_token(*strict, "as-c2pe", exchange_form(at1b), "gateway-c2p", "gw-c2p-secret");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "invalid_request");
@@ -301,7 +301,7 @@ TEST(FaultLinkTest, OneSeedGivesTheSameFaultDecisionsThroughTheWorld) {
     std::vector<int> statuses;
     for (int i = 0; i < 12; ++i) {
       // A new connection per call: the pool drops failed connections; clear it to force one.
-      w.http().clear();
+      w.transport().http().clear();
       statuses.push_back(
           run_call(w, w.scenario().workload.front(), "f" + std::to_string(i)).status);
     }
@@ -353,7 +353,7 @@ TEST(ServingHygieneTest, LibraryErrorsAreJsonRangeIsIgnoredCallLabelsAreBounded)
   auto w = start_world("direct");
   http::OutboundRequest unknown;
   unknown.path = "/no-such-path";
-  auto r = w->http().send(w->url_of("as-c2pe"), unknown);
+  auto r = w->transport().http().send(w->directory().url_of("as-c2pe"), unknown);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(Json::parse(r.body, nullptr, false).value("error", ""), "not_found") << r.body;
   EXPECT_EQ(r.header("Content-Type").rfind("application/json", 0), 0u);
@@ -363,7 +363,7 @@ TEST(ServingHygieneTest, LibraryErrorsAreJsonRangeIsIgnoredCallLabelsAreBounded)
   big.path = "/token";
   big.content_type = "application/x-www-form-urlencoded";
   big.body = "grant_type=client_credentials&pad=" + std::string(2 << 20, 'a');
-  r = w->http().send(w->url_of("as-c2pe"), big);
+  r = w->transport().http().send(w->directory().url_of("as-c2pe"), big);
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(Json::parse(r.body, nullptr, false).value("error", ""), "invalid_request")
       << r.body.substr(0, 200);
@@ -373,16 +373,17 @@ TEST(ServingHygieneTest, LibraryErrorsAreJsonRangeIsIgnoredCallLabelsAreBounded)
   std::string ranges = "bytes=0-1";
   for (int i = 2; i < 600; i += 2) ranges += "," + std::to_string(i) + "-" + std::to_string(i + 1);
   ranged.headers.emplace_back("Range", ranges);
-  r = w->http().send(w->url_of("as-c2pe"), ranged);
+  r = w->transport().http().send(w->directory().url_of("as-c2pe"), ranged);
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(Json::parse(r.body, nullptr, false).contains("keys")) << r.body.substr(0, 200);
 
   http::OutboundRequest labelled =
       http::form_post("/token", {{"grant_type", "client_credentials"}}, "svc-cfa", "cfa-secret");
   labelled.headers.emplace_back("X-Txlab-Call", std::string(8000, 'x'));
-  w->http().send(w->url_of("as-c"), labelled);
+  w->transport().http().send(w->directory().url_of("as-c"), labelled);
   ASSERT_FALSE(w->authorization_server("as-c").audit_log().entries().empty());
-  for (const auto& e : w->authorization_server("as-c").audit_log().entries()) EXPECT_LT(e.call.size(), 65u);
+  for (const auto& e : w->authorization_server("as-c").audit_log().entries())
+    EXPECT_LT(e.call.size(), 65u);
 }
 
 // Mermaid: labels with ';', '#', quotes, arrows and line breaks are printed literally, so a call
@@ -420,7 +421,7 @@ TEST(TimeoutNestingTest, AStalledAsGivesTheCallerTheGatewaysJson504) {
     text.replace(at, from.size(), to);
   }
   auto w = start_world(load_scenario_text(text, "stalled-as.yaml"));
-  EXPECT_GT(w->http().read_timeout_ms(), 5500);
+  EXPECT_GT(w->transport().http().read_timeout_ms(), 5500);
   const RunResult run = run_workload(*w, {});
   ASSERT_EQ(run.calls.size(), 1u);
   const auto& c = run.calls[0];

@@ -59,7 +59,7 @@ std::unique_ptr<World> selfcheck_world(const std::vector<std::string>& defects,
 // How a test reaches tests/data/conform-remote.yaml's AS by URL only.
 RemoteOptions conform_remote_options(World& w) {
   RemoteOptions o;
-  o.base_url = w.url_of("as-x");
+  o.base_url = w.directory().url_of("as-x");
   o.exchanger = {"x-svc-exchanger-to-api", "exchanger-secret"};
   o.subject_client = Credentials{"x-svc-subject-to-exchanger", "subject-secret"};
   return o;
@@ -272,7 +272,7 @@ TEST(ConformanceRemoteTest, DiscoversAndGradesAServerReachedOnlyByUrl) {
   auto target = target_from_url(o, &error);
   ASSERT_TRUE(target) << error;
   EXPECT_EQ(target->issuer, "https://as-x.example");
-  EXPECT_EQ(target->token_endpoint, w->url_of("as-x") + "/token");
+  EXPECT_EQ(target->token_endpoint, w->directory().url_of("as-x") + "/token");
   const Report r = run_suite(*target);
   EXPECT_EQ(r.count(Grade::kFailed), 0u) << failures(r);
   // Cases that need the issuer's key are INFORMATIONAL for a remote target, not silently OK.
@@ -301,8 +301,9 @@ TEST(ConformanceRemoteTest, IssuerKeyRunsTheKeyDependentCasesAgainstAUrl) {
     auto w = start_world(std::move(s), defects);
     RemoteOptions o = conform_remote_options(*w);
     o.audience = "api://x";
-    o.issuer_keys = {{"https://as-x.example",
-                      std::make_shared<jose::Key>(w->authorization_server("as-x").key_store().signing_key())}};
+    o.issuer_keys = {
+        {"https://as-x.example",
+         std::make_shared<jose::Key>(w->authorization_server("as-x").key_store().signing_key())}};
     std::string error;
     auto target = target_from_url(o, &error);
     ASSERT_TRUE(target) << error;

@@ -83,7 +83,7 @@ struct Subject {
 };
 
 std::string mint_subject(const Subject& s, const Json& overrides = Json::object()) {
-  const int64_t now = world().clock("as-c").now_s();
+  const int64_t now = world().time().clock("as-c").now_s();
   Json c = {{"iss", "https://auth.c.cloud"},
             {"sub", "svc-caller"},
             {"aud", "gateway"},
@@ -142,7 +142,7 @@ void valid_requests_property() {
   if (!requested_type.empty()) form.emplace_back("requested_token_type", requested_type);
   RC_LOG() << "form: " << http::encode_form(form) << "\n";
 
-  const int64_t before = world().clock("as-x").now_s();
+  const int64_t before = world().time().clock("as-x").now_s();
   auto r = post_token(world(), "as-x", form, "x-svc-gw-to-api", "gw-secret");
   RC_ASSERT(r.status == 200);
   RC_ASSERT(r.raw.header("Cache-Control") == "no-store");
@@ -279,7 +279,7 @@ void single_mutation_property() {
       break;
     }
     case Mutation::kExpireSubject: {
-      const int64_t now = world().clock("as-c").now_s();
+      const int64_t now = world().time().clock("as-c").now_s();
       form = replaced(form, "subject_token",
                       mint_subject(subject, {{"exp", now - 31 - (std::rand() % 1000)}}));
       break;

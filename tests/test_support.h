@@ -37,7 +37,7 @@ struct Reply {
 
 inline Reply send(World& w, const std::string& role, http::OutboundRequest req) {
   Reply r;
-  r.raw = w.http().send(w.url_of(role), req);
+  r.raw = w.transport().http().send(w.directory().url_of(role), req);
   r.status = r.raw.status;
   r.body = nlohmann::json::parse(r.raw.body, nullptr, false);
   return r;

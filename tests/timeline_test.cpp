@@ -95,10 +95,10 @@ TEST(ClockTest, WorldClocksTakeZoneDriftAndRoleLeeway) {
       .leeway_s = 5;
   World w(s);
   w.time().freeze_clocks();
-  const int64_t edge = w.clock("pba").now_ms(), cloud = w.clock("as-c").now_ms();
+  const int64_t edge = w.time().clock("pba").now_ms(), cloud = w.time().clock("as-c").now_ms();
   w.time().advance_time(1000);
-  EXPECT_EQ(w.clock("pba").now_ms() - edge, 1000 * 1000 + 500);  // on-prem drifts
-  EXPECT_EQ(w.clock("as-c").now_ms() - cloud, 1000 * 1000);      // cloud does not
+  EXPECT_EQ(w.time().clock("pba").now_ms() - edge, 1000 * 1000 + 500);  // on-prem drifts
+  EXPECT_EQ(w.time().clock("as-c").now_ms() - cloud, 1000 * 1000);      // cloud does not
   EXPECT_EQ(w.scenario().leeway_of(*w.scenario().find_role("pba")), 5);
   EXPECT_EQ(w.scenario().leeway_of(*w.scenario().find_role("gw-c2pe")), 30);
 }
@@ -417,7 +417,7 @@ TEST(TimelineRunTest, RevokedTokensAreRefusedWhereTheGatewayIntrospects) {
   http::OutboundRequest replay;
   replay.path = "/orders/42";
   replay.headers.emplace_back("Authorization", "Bearer " + before[1].token);
-  const auto res = w.http().send(w.url_of("gw-c2pe"), replay);
+  const auto res = w.transport().http().send(w.directory().url_of("gw-c2pe"), replay);
   EXPECT_EQ(res.status, 401) << res.body;
 }
 

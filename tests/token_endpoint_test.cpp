@@ -195,7 +195,7 @@ TEST_F(TokenEndpointTest, Rfc8414MetadataAndJwks) {
   auto r = send(w(), "as-c2p", req);
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body["issuer"], "https://auth.c2p.cloud");
-  EXPECT_EQ(r.body["token_endpoint"], w().url_of("as-c2p") + "/token");
+  EXPECT_EQ(r.body["token_endpoint"], w().directory().url_of("as-c2p") + "/token");
   EXPECT_NE(std::find(r.body["grant_types_supported"].begin(),
                       r.body["grant_types_supported"].end(), kGrantTokenExchange),
             r.body["grant_types_supported"].end());
@@ -239,7 +239,7 @@ TEST(PrivateKeyJwtTest, Rfc7523SignedAssertionAuthenticatesOnceAndOnlyForThisAs)
   const std::string token_endpoint = w->authorization_server("as-c").token_endpoint();
   int n = 0;
   auto assertion = [&](const std::string& aud, const std::string& sub) {
-    const int64_t now = w->clock("as-c").now_s();
+    const int64_t now = w->time().clock("as-c").now_s();
     Json c = {{"iss", "c-svc-jwtclient-to-gw"},
               {"sub", sub},
               {"aud", aud},
@@ -270,7 +270,7 @@ TEST(PrivateKeyJwtTest, Rfc7523SignedAssertionAuthenticatesOnceAndOnlyForThisAs)
   EXPECT_EQ(request(assertion(token_endpoint, "someone-else")).status, 401);
   // Signed by another key.
   const jose::Key stranger = jose::Key::generate(jose::Alg::kES256);
-  const int64_t now = w->clock("as-c").now_s();
+  const int64_t now = w->time().clock("as-c").now_s();
   Json c = {{"iss", "c-svc-jwtclient-to-gw"},
             {"sub", "c-svc-jwtclient-to-gw"},
             {"aud", token_endpoint},
@@ -310,7 +310,8 @@ namespace {
 Reply post_token_with_proof(World& w, const std::string& as, http::FormParams form,
                             const DpopProver* prover) {
   http::OutboundRequest req = http::form_post("/token", form, "gateway-c2p", "gw-c2p-secret");
-  if (prover) req.headers.emplace_back("DPoP", prover->proof("POST", w.url_of(as) + "/token"));
+  if (prover)
+    req.headers.emplace_back("DPoP", prover->proof("POST", w.directory().url_of(as) + "/token"));
   return send(w, as, req);
 }
 
@@ -323,7 +324,7 @@ TEST(RefreshGrantTest, Rfc9449Section5RefreshedTokenIsBoundToThisRequestsProof) 
   auto w = start_world("direct");
   const std::string at1 = client_credentials(*w, "as-c", "svc-cfa", "cfa-secret");
   ASSERT_FALSE(at1.empty());
-  const DpopProver first(w->clock("gw-c2p")), second(w->clock("gw-c2p"));
+  const DpopProver first(w->time().clock("gw-c2p")), second(w->time().clock("gw-c2p"));
   auto exchanged = post_token_with_proof(*w, "as-c2pe", exchange_form(at1), &first);
   ASSERT_EQ(exchanged.status, 200) << exchanged.raw.body;
   EXPECT_EQ(exchanged.body["token_type"], "DPoP");

@@ -8,7 +8,7 @@ bool listen_in_scenario_order(World& world, const std::string& host, int first_p
   for (const auto& r : world.scenario().roles) {
     if (!r.runs_here()) continue;
     if (next > 65535) return false;
-    world.listen_on(r.id, host, next++);
+    world.directory().listen_on(r.id, host, next++);
   }
   return true;
 }

@@ -123,14 +123,6 @@ void World::start() {
   started_ = true;
 }
 
-void World::enable_tls(const TlsMaterial& tls) {
-  transport_.enable_tls(tls, [this](const std::string& role) { return port_of(role); });
-}
-
-TlsIdentity World::issue_certificate(const std::string& name) {
-  return transport_.issue_certificate(name);
-}
-
 std::string World::apply(const TimelineEvent& e) {
   auto fail = [&](const std::string& why) -> std::string {
     throw std::runtime_error(e.describe() + ": " + why);

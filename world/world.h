@@ -71,31 +71,6 @@ class World {
   // it cannot be applied (e.g. a role's port cannot be bound again).
   std::string apply(const TimelineEvent& event);
 
-  // Forwarders to the parts, kept for callers outside world/ (cli/, bench/, conformance's
-  // attacks) until they call the parts themselves. New code: world.directory().url_of(...).
-  std::string url_of(const std::string& role) const { return directory_.url_of(role); }
-  std::string token_path_of(const std::string& role) const {
-    return directory_.token_path_of(role);
-  }
-  std::string issuer_of(const std::string& role) const { return directory_.issuer_of(role); }
-  bool is_external(const std::string& role) const { return directory_.is_external(role); }
-  std::vector<RoleInfo> roles() const { return directory_.roles(); }
-  void listen_on(const std::string& role, const std::string& host, int port) {
-    directory_.listen_on(role, host, port);
-  }
-  void public_url(const std::string& role, const std::string& url) {
-    directory_.public_url(role, url);
-  }
-  Clock& clock(const std::string& role) { return time_.clock(role); }
-  http::HttpClientPool& http() { return transport_.http(); }
-  const MutualTls* mutual_tls() const { return transport_.mutual_tls(); }
-  TlsIdentity issue_certificate(const std::string& name);
-  void enable_tls(const TlsMaterial& tls);
-  std::string tls_url_of(const std::string& role) const { return transport_.tls_url_of(role); }
-  const netns::Network* network() const { return transport_.namespaces(); }
-  using Reachability = Transport::Reachability;
-  std::vector<Reachability> network_matrix() const { return transport_.network_matrix(directory_); }
-
  private:
   // Construction, per role: its clock, pool and environment; then the role itself.
   RoleEnv role_env(const RoleSpec& spec);
