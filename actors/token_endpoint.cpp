@@ -241,19 +241,26 @@ oauth::Result<Granted> TokenEndpoint::refresh(const ClientRegistration& client,
   return Granted{std::move(in)};
 }
 
+oauth::Result<TokenEndpoint::Presented> TokenEndpoint::presented_token(const http::Request& req) {
+  auto form = read_form(req);
+  if (const Refusal* r = refused(form)) return *r;
+  const TokenRequest& tr = std::get<TokenRequest>(form);
+  auto client = authenticate(req, tr);
+  if (const Refusal* r = refused(client)) return *r;
+  const auto token = tr.param("token");
+  if (!token) return Refusal{Status::kMissingToken, ""};
+  return Presented{std::get<const ClientRegistration*>(client), *token};
+}
+
 void TokenEndpoint::handle_revoke(const http::Request& req, http::Response& res) {
   std::shared_lock policy_lock(as_.policy_mu_);
   // RFC 7009 §2.1: client-authenticated; the token is revoked only if it was issued to that
   // client; unknown or invalid tokens still get 200 (§2.2).
-  auto form = read_form(req);
-  if (const Refusal* r = refused(form)) return reply_error(res, *r, true);
-  const TokenRequest& tr = std::get<TokenRequest>(form);
-  auto client = authenticate(req, tr);
-  if (const Refusal* r = refused(client)) return reply_error(res, *r, true);
-  const auto token = tr.param("token");
-  if (!token) return reply_error(res, {Status::kMissingToken, ""}, true);
-  auto v = verify_own(as_.keys_.keys(), issuer(), *env().clock, env().leeway_s, *token);
-  if (v.ok() && json_str(v.claims, "client_id") == std::get<const ClientRegistration*>(client)->id)
+  auto presented = presented_token(req);
+  if (const Refusal* r = refused(presented)) return reply_error(res, *r, true);
+  const auto& [client, token] = std::get<Presented>(presented);
+  auto v = verify_own(as_.keys_.keys(), issuer(), *env().clock, env().leeway_s, token);
+  if (v.ok() && json_str(v.claims, "client_id") == client->id)
     as_.revocations_.revoke(json_str(v.claims, "jti"));
   reply(res, 200, "{}");
 }
@@ -261,14 +268,10 @@ void TokenEndpoint::handle_revoke(const http::Request& req, http::Response& res)
 void TokenEndpoint::handle_introspect(const http::Request& req, http::Response& res) {
   std::shared_lock policy_lock(as_.policy_mu_);
   // RFC 7662 §2.1: a protected endpoint; §2.2: {"active": false} for anything not active.
-  auto form = read_form(req);
-  if (const Refusal* r = refused(form)) return reply_error(res, *r, true);
-  const TokenRequest& tr = std::get<TokenRequest>(form);
-  auto client = authenticate(req, tr);
-  if (const Refusal* r = refused(client)) return reply_error(res, *r, true);
-  const auto token = tr.param("token");
-  if (!token) return reply_error(res, {Status::kMissingToken, ""}, true);
-  auto v = verify_own(as_.keys_.keys(), issuer(), *env().clock, 0, *token);
+  auto presented = presented_token(req);
+  if (const Refusal* r = refused(presented)) return reply_error(res, *r, true);
+  auto v =
+      verify_own(as_.keys_.keys(), issuer(), *env().clock, 0, std::get<Presented>(presented).token);
   if (!v.ok() || as_.revocations_.is_revoked(json_str(v.claims, "jti")))
     return reply(res, 200, R"({"active":false})");
   // RFC 9449 §6.2: a bound token introspects as DPoP with its cnf.

@@ -70,6 +70,12 @@ class TokenEndpoint {
  private:
   // Stage 1, RFC 6749 §3.2: the form, decoded and de-duplicated (token_form.cpp).
   oauth::Result<TokenRequest> read_form(const http::Request& req) const;
+  // /revoke and /introspect: the form, the authenticated client and its `token` parameter.
+  struct Presented {
+    const ClientRegistration* client;
+    std::string token;
+  };
+  oauth::Result<Presented> presented_token(const http::Request& req);
   // Stage 2, RFC 6749 §2.3, RFC 7523, RFC 8705 §2 (client_auth.cpp).
   oauth::Result<const ClientRegistration*> authenticate(const http::Request& req,
                                                         const TokenRequest& tr);
