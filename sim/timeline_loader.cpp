@@ -4,35 +4,26 @@
 #include <cstdio>
 #include <set>
 
+#include "sim/enum_names.h"
 #include "sim/scenario_reader.h"
 
 namespace txlab {
 
-std::string_view to_string(EventKind k) {
-  switch (k) {
-    case EventKind::kRotateKey:
-      return "rotate_key";
-    case EventKind::kRetireKeys:
-      return "retire_keys";
-    case EventKind::kRevokeClient:
-      return "revoke_client";
-    case EventKind::kRestoreClient:
-      return "restore_client";
-    case EventKind::kRevokeTokens:
-      return "revoke_tokens";
-    case EventKind::kRotateSecret:
-      return "rotate_secret";
-    case EventKind::kDown:
-      return "down";
-    case EventKind::kUp:
-      return "up";
-    case EventKind::kClockStep:
-      return "clock_step";
-    case EventKind::kPolicy:
-      return "policy";
-  }
-  return "?";
-}
+constexpr EnumName<EventKind> kEventKindNames[] = {
+    {EventKind::kRotateKey, "rotate_key"},
+    {EventKind::kRetireKeys, "retire_keys"},
+    {EventKind::kRevokeClient, "revoke_client"},
+    {EventKind::kRestoreClient, "restore_client"},
+    {EventKind::kRevokeTokens, "revoke_tokens"},
+    {EventKind::kRotateSecret, "rotate_secret"},
+    {EventKind::kDown, "down"},
+    {EventKind::kUp, "up"},
+    {EventKind::kClockStep, "clock_step"},
+    {EventKind::kPolicy, "policy"},
+};
+static_assert(covers_in_order(kEventKindNames, EventKind::kPolicy));
+
+std::string_view to_string(EventKind k) { return name_of(kEventKindNames, k, "?"); }
 
 namespace {
 std::string seconds_text(double s) {
