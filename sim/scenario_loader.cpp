@@ -28,17 +28,8 @@ static_assert(covers_in_order(kRoleKindNames, RoleKind::kClient));
 
 std::string_view to_string(RoleKind k) { return name_of(kRoleKindNames, k, "?"); }
 
-constexpr EnumName<ClientAuthMethod> kClientAuthMethodNames[] = {
-    {ClientAuthMethod::kClientSecretBasic, "client_secret_basic"},
-    {ClientAuthMethod::kClientSecretPost, "client_secret_post"},
-    {ClientAuthMethod::kPrivateKeyJwt, "private_key_jwt"},
-    {ClientAuthMethod::kTlsClientAuth, "tls_client_auth"},
-    {ClientAuthMethod::kSelfSignedTlsClientAuth, "self_signed_tls_client_auth"},
-};
-static_assert(covers_in_order(kClientAuthMethodNames, ClientAuthMethod::kSelfSignedTlsClientAuth));
-
 std::string_view to_string(ClientAuthMethod m) {
-  return name_of(kClientAuthMethodNames, m, "client_secret_basic");
+  return name_of(scenario_detail::kClientAuthMethodNames, m, "client_secret_basic");
 }
 
 std::string Diagnostic::format(std::string_view severity) const {
