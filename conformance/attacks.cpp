@@ -18,8 +18,8 @@
 #include "sim/jose/jws.h"
 #include "sim/jose/jwt_verifier.h"
 #include "sim/json_util.h"
+#include "sim/junit.h"
 #include "sim/tls.h"
-#include "sim/xml.h"
 #include "world/world.h"
 
 namespace txlab::conformance {
@@ -464,41 +464,44 @@ Json render_json(const AttackReport& report) {
   return {{"scenario", report.scenario}, {"failed", report.failed()}, {"attacks", rows}};
 }
 
-std::string render_junit(const AttackReport& report, const IsolationMatrix& isolation) {
-  std::string out = render_junit(report);
-  std::ostringstream o;
-  const size_t bad = isolation.mismatches();
-  o << "  <testsuite name=\"trust isolation\" tests=\"" << std::max<size_t>(1, bad)
-    << "\" failures=\"" << bad << "\">\n";
-  if (bad == 0)
-    o << "    <testcase classname=\"txlab.isolation\" name=\"every token at every verifier ("
-      << isolation.cells.size() << " cells)\"/>\n";
-  for (const auto& c : isolation.cells) {
-    if (c.expected == c.actual) continue;
-    o << "    <testcase classname=\"txlab.isolation\" name=\""
-      << xml_escape(c.token + " at " + c.verifier) << "\">"
-      << "<failure message=\"expected " << (c.expected ? "accept" : "reject") << ", got "
-      << xml_escape(c.observed) << "\">" << xml_escape(c.reason) << "</failure></testcase>\n";
+namespace {
+
+JunitReport attack_junit(const AttackReport& report) {
+  JunitSuite suite{report.scenario};
+  suite.layout = JunitLayout::kOneLine;
+  for (const auto& r : report.results) {
+    JunitCase c{r.category, r.id};
+    if (!r.passed)
+      c.failure = JunitFailure{r.title, "expected: " + r.expected + "\nobserved: " + r.observed};
+    suite.cases.push_back(std::move(c));
   }
-  o << "  </testsuite>\n";
-  return out.insert(out.rfind("</testsuites>"), o.str());
+  return JunitReport("txlab attack", {std::move(suite)});
+}
+
+}  // namespace
+
+std::string render_junit(const AttackReport& report, const IsolationMatrix& isolation) {
+  JunitReport junit = attack_junit(report);
+  JunitSuite suite{"trust isolation"};
+  suite.layout = JunitLayout::kCompact;
+  if (isolation.mismatches() == 0)
+    suite.cases.push_back(
+        {"txlab.isolation",
+         "every token at every verifier (" + std::to_string(isolation.cells.size()) + " cells)"});
+  for (const auto& cell : isolation.cells) {
+    if (cell.expected == cell.actual) continue;
+    JunitCase c{"txlab.isolation", cell.token + " at " + cell.verifier};
+    c.failure = JunitFailure{
+        std::string("expected ") + (cell.expected ? "accept" : "reject") + ", got " + cell.observed,
+        cell.reason};
+    suite.cases.push_back(std::move(c));
+  }
+  junit.suites.push_back(std::move(suite));
+  return txlab::render_junit(junit);
 }
 
 std::string render_junit(const AttackReport& report) {
-  std::ostringstream o;
-  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab attack\">\n";
-  o << "  <testsuite name=\"" << xml_escape(report.scenario) << "\" tests=\""
-    << report.results.size() << "\" failures=\"" << report.failed() << "\">\n";
-  for (const auto& r : report.results) {
-    o << "    <testcase classname=\"" << xml_escape(r.category) << "\" name=\"" << xml_escape(r.id)
-      << "\">";
-    if (!r.passed)
-      o << "<failure message=\"" << xml_escape(r.title) << "\">expected: " << xml_escape(r.expected)
-        << "\nobserved: " << xml_escape(r.observed) << "</failure>";
-    o << "</testcase>\n";
-  }
-  o << "  </testsuite>\n</testsuites>\n";
-  return o.str();
+  return txlab::render_junit(attack_junit(report));
 }
 
 }  // namespace txlab::conformance

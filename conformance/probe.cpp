@@ -6,6 +6,7 @@
 #include <regex>
 #include <utility>
 
+#include "sim/enum_names.h"
 #include "sim/http/message.h"
 #include "sim/http/server.h"
 #include "sim/jose/base64url.h"
@@ -80,69 +81,47 @@ std::string response_text(const http::InboundResponse& res) {
 }
 }  // namespace
 
-std::string_view to_string(Level l) {
-  switch (l) {
-    case Level::kMust:
-      return "MUST";
-    case Level::kShould:
-      return "SHOULD";
-    case Level::kMay:
-      return "MAY";
-    case Level::kNone:
-      return "NONE";
-  }
-  return "?";
-}
+constexpr EnumName<Level> kLevelNames[] = {
+    {Level::kMust, "MUST"},
+    {Level::kShould, "SHOULD"},
+    {Level::kMay, "MAY"},
+    {Level::kNone, "NONE"},
+};
+static_assert(covers_in_order(kLevelNames, Level::kNone));
 
-std::string_view to_string(Binds b) {
-  switch (b) {
-    case Binds::kServer:
-      return "authorization server";
-    case Binds::kClient:
-      return "client";
-    case Binds::kProducer:
-      return "token producer";
-    case Binds::kResourceServer:
-      return "resource server";
-    case Binds::kLibrary:
-      return "JOSE library";
-  }
-  return "?";
-}
+std::string_view to_string(Level l) { return name_of(kLevelNames, l, "?"); }
 
-std::string_view to_string(Grade g) {
-  switch (g) {
-    case Grade::kOk:
-      return "OK";
-    case Grade::kNonStrict:
-      return "NON-STRICT";
-    case Grade::kInformational:
-      return "INFORMATIONAL";
-    case Grade::kUnimplemented:
-      return "UNIMPLEMENTED";
-    case Grade::kFailed:
-      return "FAILED";
-  }
-  return "?";
-}
+constexpr EnumName<Binds> kBindsNames[] = {
+    {Binds::kServer, "authorization server"}, {Binds::kClient, "client"},
+    {Binds::kProducer, "token producer"},     {Binds::kResourceServer, "resource server"},
+    {Binds::kLibrary, "JOSE library"},
+};
+static_assert(covers_in_order(kBindsNames, Binds::kLibrary));
 
-std::string_view to_string(Profile p) {
-  switch (p) {
-    case Profile::kRfc8693:
-      return "rfc8693";
-    case Profile::kCommon:
-      return "common";
-    case Profile::kKeycloak:
-      return "keycloak";
-  }
-  return "?";
-}
+std::string_view to_string(Binds b) { return name_of(kBindsNames, b, "?"); }
+
+constexpr EnumName<Grade> kGradeNames[] = {
+    {Grade::kOk, "OK"},
+    {Grade::kNonStrict, "NON-STRICT"},
+    {Grade::kInformational, "INFORMATIONAL"},
+    {Grade::kUnimplemented, "UNIMPLEMENTED"},
+    {Grade::kFailed, "FAILED"},
+};
+static_assert(covers_in_order(kGradeNames, Grade::kFailed));
+
+std::string_view to_string(Grade g) { return name_of(kGradeNames, g, "?"); }
+
+constexpr EnumName<Profile> kProfileNames[] = {
+    {Profile::kRfc8693, "rfc8693"},
+    {Profile::kCommon, "common"},
+    {Profile::kKeycloak, "keycloak"},
+};
+static_assert(covers_in_order(kProfileNames, Profile::kKeycloak));
+
+std::string_view to_string(Profile p) { return name_of(kProfileNames, p, "?"); }
 
 std::optional<Profile> profile_from_string(std::string_view s) {
-  if (s == "rfc8693") return Profile::kRfc8693;
-  if (s == "common") return Profile::kCommon;
-  if (s == "keycloak") return Profile::kKeycloak;
-  return std::nullopt;
+  return value_of(kProfileNames, s);
 }
 
 bool split_url(const std::string& url, std::string* base, std::string* path) {

@@ -11,8 +11,9 @@
 #include "conformance/judge.h"
 #include "conformance/probe.h"
 #include "sim/clock.h"
+#include "sim/enum_names.h"
 #include "sim/json_util.h"
-#include "sim/xml.h"
+#include "sim/junit.h"
 
 namespace txlab::conformance {
 
@@ -39,25 +40,18 @@ const std::vector<Case>& all_cases() {
   return cases;
 }
 
-std::string_view to_string(Verdict v) {
-  switch (v) {
-    case Verdict::kGraded:
-      return "graded";
-    case Verdict::kExchangeUnsupported:
-      return "token exchange not supported";
-    case Verdict::kExchangeRefused:
-      return "a valid exchange is refused";
-    case Verdict::kUnreachable:
-      return "target unreachable";
-    case Verdict::kTimedOut:
-      return "timed out";
-    case Verdict::kBudgetExhausted:
-      return "time budget exhausted";
-    case Verdict::kNoSubjectToken:
-      return "no subject token";
-  }
-  return "?";
-}
+constexpr EnumName<Verdict> kVerdictNames[] = {
+    {Verdict::kGraded, "graded"},
+    {Verdict::kExchangeUnsupported, "token exchange not supported"},
+    {Verdict::kExchangeRefused, "a valid exchange is refused"},
+    {Verdict::kUnreachable, "target unreachable"},
+    {Verdict::kTimedOut, "timed out"},
+    {Verdict::kBudgetExhausted, "time budget exhausted"},
+    {Verdict::kNoSubjectToken, "no subject token"},
+};
+static_assert(covers_in_order(kVerdictNames, Verdict::kNoSubjectToken));
+
+std::string_view to_string(Verdict v) { return name_of(kVerdictNames, v, "?"); }
 
 int exit_code(Verdict v) {
   switch (v) {
@@ -419,62 +413,44 @@ std::string junit_class(const std::string& section) {
   return out;
 }
 
+JunitCase junit_case(const Report& report, const CaseResult& r, const std::string& section) {
+  JunitCase c{junit_class(section), r.c->info.id, r.us / 1e6};
+  const Finding& f = r.finding;
+  const std::string grade(to_string(f.grade));
+  if (f.grade == Grade::kFailed || (report.strict && f.grade == Grade::kNonStrict)) {
+    c.failure = JunitFailure{grade + ": " + r.c->info.title,
+                             "expected: " + f.expected + "\nactual: " + f.actual + "\n" + f.note};
+  } else if (f.grade == Grade::kUnimplemented || f.grade == Grade::kInformational) {
+    if (!f.cause.empty()) c.properties.push_back({"cause", f.cause});
+    c.skipped = grade + ": " + f.note;
+  } else if (f.grade == Grade::kNonStrict) {
+    c.system_out = "NON-STRICT: " + f.note;
+  }
+  return c;
+}
+
 }  // namespace
 
 std::string render_junit(const Report& report) {
-  std::ostringstream o;
-  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  o << "<testsuites name=\"txlab conform\">\n";
+  JunitReport junit{"txlab conform"};
   if (report.verdict != Verdict::kGraded) {
-    o << "  <testsuite name=\"txlab.verdict\" tests=\"1\" failures=\"1\" skipped=\"0\">\n";
-    o << "    <testcase classname=\"txlab.verdict\" name=\""
-      << xml_escape(std::string(to_string(report.verdict)))
-      << "\" time=\"0\">\n      <failure message=\""
-      << xml_escape(std::string(to_string(report.verdict))) << "\">"
-      << xml_escape(report.verdict_detail) << "</failure>\n    </testcase>\n  </testsuite>\n";
+    const std::string verdict(to_string(report.verdict));
+    JunitCase c{"txlab.verdict", verdict, 0.0};
+    c.failure = JunitFailure{verdict, report.verdict_detail};
+    JunitSuite suite{"txlab.verdict"};
+    suite.show_skipped = true;
+    suite.cases.push_back(std::move(c));
+    junit.suites.push_back(std::move(suite));
   }
   for (const auto& [section, rs] :
        by_section(report.results,
                   [](const CaseResult& r) -> const std::string& { return r.c->info.section; })) {
-    size_t failures = 0, skipped = 0;
-    auto is_failure = [&](const CaseResult* r) {
-      return r->finding.grade == Grade::kFailed ||
-             (report.strict && r->finding.grade == Grade::kNonStrict);
-    };
-    for (const auto* r : rs) {
-      failures += is_failure(r) ? 1 : 0;
-      skipped +=
-          (r->finding.grade == Grade::kUnimplemented || r->finding.grade == Grade::kInformational)
-              ? 1
-              : 0;
-    }
-    o << "  <testsuite name=\"" << xml_escape(section) << "\" tests=\"" << rs.size()
-      << "\" failures=\"" << failures << "\" skipped=\"" << skipped << "\">\n";
-    for (const auto* r : rs) {
-      o << "    <testcase classname=\"" << xml_escape(junit_class(section)) << "\" name=\""
-        << xml_escape(r->c->info.id) << "\" time=\"" << (r->us / 1e6) << "\">\n";
-      const std::string grade(to_string(r->finding.grade));
-      if (is_failure(r)) {
-        o << "      <failure message=\"" << grade << ": " << xml_escape(r->c->info.title)
-          << "\">expected: " << xml_escape(r->finding.expected)
-          << "\nactual: " << xml_escape(r->finding.actual) << "\n"
-          << xml_escape(r->finding.note) << "</failure>\n";
-      } else if (r->finding.grade == Grade::kUnimplemented ||
-                 r->finding.grade == Grade::kInformational) {
-        if (!r->finding.cause.empty())
-          o << "      <properties><property name=\"cause\" value=\"" << xml_escape(r->finding.cause)
-            << "\"/></properties>\n";
-        o << "      <skipped message=\"" << grade << ": " << xml_escape(r->finding.note)
-          << "\"/>\n";
-      } else if (r->finding.grade == Grade::kNonStrict) {
-        o << "      <system-out>NON-STRICT: " << xml_escape(r->finding.note) << "</system-out>\n";
-      }
-      o << "    </testcase>\n";
-    }
-    o << "  </testsuite>\n";
+    JunitSuite suite{section};
+    suite.show_skipped = true;
+    for (const auto* r : rs) suite.cases.push_back(junit_case(report, *r, section));
+    junit.suites.push_back(std::move(suite));
   }
-  o << "</testsuites>\n";
-  return o.str();
+  return txlab::render_junit(junit);
 }
 
 Json render_list_json(const std::string& only) {

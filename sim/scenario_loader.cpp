@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/enum_names.h"
 #include "sim/jose/key.h"
 #include "sim/scenario.h"
 #include "sim/scenario_reader.h"
@@ -17,33 +18,18 @@
 
 namespace txlab {
 
-std::string_view to_string(RoleKind k) {
-  switch (k) {
-    case RoleKind::kAuthorizationServer:
-      return "authorization_server";
-    case RoleKind::kGateway:
-      return "gateway";
-    case RoleKind::kResourceServer:
-      return "resource_server";
-    case RoleKind::kClient:
-      return "client";
-  }
-  return "?";
-}
+constexpr EnumName<RoleKind> kRoleKindNames[] = {
+    {RoleKind::kAuthorizationServer, "authorization_server"},
+    {RoleKind::kGateway, "gateway"},
+    {RoleKind::kResourceServer, "resource_server"},
+    {RoleKind::kClient, "client"},
+};
+static_assert(covers_in_order(kRoleKindNames, RoleKind::kClient));
+
+std::string_view to_string(RoleKind k) { return name_of(kRoleKindNames, k, "?"); }
 
 std::string_view to_string(ClientAuthMethod m) {
-  switch (m) {
-    case ClientAuthMethod::kClientSecretPost:
-      return "client_secret_post";
-    case ClientAuthMethod::kPrivateKeyJwt:
-      return "private_key_jwt";
-    case ClientAuthMethod::kTlsClientAuth:
-      return "tls_client_auth";
-    case ClientAuthMethod::kSelfSignedTlsClientAuth:
-      return "self_signed_tls_client_auth";
-    default:
-      return "client_secret_basic";
-  }
+  return name_of(scenario_detail::kClientAuthMethodNames, m, "client_secret_basic");
 }
 
 std::string Diagnostic::format(std::string_view severity) const {

@@ -12,9 +12,26 @@
 #include <string>
 #include <vector>
 
+#include "sim/enum_names.h"
 #include "sim/scenario.h"
 
 namespace txlab::scenario_detail {
+
+inline constexpr EnumName<ClientAuthMethod> kClientAuthMethodNames[] = {
+    {ClientAuthMethod::kClientSecretBasic, "client_secret_basic"},
+    {ClientAuthMethod::kClientSecretPost, "client_secret_post"},
+    {ClientAuthMethod::kPrivateKeyJwt, "private_key_jwt"},
+    {ClientAuthMethod::kTlsClientAuth, "tls_client_auth"},
+    {ClientAuthMethod::kSelfSignedTlsClientAuth, "self_signed_tls_client_auth"},
+};
+static_assert(covers_in_order(kClientAuthMethodNames, ClientAuthMethod::kSelfSignedTlsClientAuth));
+
+// In the order a comparison is matched: ">=" before ">".
+inline constexpr EnumName<Bound::Op> kBoundOpNames[] = {
+    {Bound::Op::kGe, ">="}, {Bound::Op::kLe, "<="}, {Bound::Op::kEq, "=="},
+    {Bound::Op::kGt, ">"},  {Bound::Op::kLt, "<"},
+};
+static_assert(covers_in_order(kBoundOpNames, Bound::Op::kLt));
 
 inline std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -125,11 +142,7 @@ class Reader {
                                         "tls_client_auth", "self_signed_tls_client_auth"};
     if (allow_jwt) options.push_back("private_key_jwt");
     const std::string v = choice(map, "auth", where, options, "client_secret_basic");
-    if (v == "client_secret_post") return ClientAuthMethod::kClientSecretPost;
-    if (v == "private_key_jwt") return ClientAuthMethod::kPrivateKeyJwt;
-    if (v == "tls_client_auth") return ClientAuthMethod::kTlsClientAuth;
-    if (v == "self_signed_tls_client_auth") return ClientAuthMethod::kSelfSignedTlsClientAuth;
-    return ClientAuthMethod::kClientSecretBasic;
+    return value_of(kClientAuthMethodNames, v).value_or(ClientAuthMethod::kClientSecretBasic);
   }
 
   std::vector<std::string> scope_list(const YAML::Node& map, const std::string& key,
@@ -188,12 +201,14 @@ class Reader {
   Bound bound(const YAML::Node& map, const std::string& key, const std::string& where) const {
     const YAML::Node n = map[key];
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
-    std::string op, rest = text.substr(0, std::min<size_t>(text.size(), 64));
+    std::string rest = text.substr(0, std::min<size_t>(text.size(), 64));
     while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
-    for (const char* o : {">=", "<=", "==", ">", "<"})
-      if (rest.rfind(o, 0) == 0) {
-        op = o;
-        rest.erase(0, op.size());
+    Bound b;  // a bare number means equality
+    b.op = Bound::Op::kEq;
+    for (const auto& row : kBoundOpNames)
+      if (rest.rfind(row.name, 0) == 0) {
+        b.op = row.value;
+        rest.erase(0, row.name.size());
         break;
       }
     std::string number, unit;
@@ -201,12 +216,6 @@ class Reader {
       fail(n, "'" + key + "' in " + where +
                   " must be a comparison such as '>= 0.99', '== 0' or a number (got '" +
                   text.substr(0, 40) + (text.size() > 40 ? "..." : "") + "')");
-    Bound b;
-    b.op = op == ">="   ? Bound::Op::kGe
-           : op == "<=" ? Bound::Op::kLe
-           : op == ">"  ? Bound::Op::kGt
-           : op == "<"  ? Bound::Op::kLt
-                        : Bound::Op::kEq;
     b.value = std::strtod(number.c_str(), nullptr);
     return b;
   }

@@ -4,35 +4,26 @@
 #include <cstdio>
 #include <set>
 
+#include "sim/enum_names.h"
 #include "sim/scenario_reader.h"
 
 namespace txlab {
 
-std::string_view to_string(EventKind k) {
-  switch (k) {
-    case EventKind::kRotateKey:
-      return "rotate_key";
-    case EventKind::kRetireKeys:
-      return "retire_keys";
-    case EventKind::kRevokeClient:
-      return "revoke_client";
-    case EventKind::kRestoreClient:
-      return "restore_client";
-    case EventKind::kRevokeTokens:
-      return "revoke_tokens";
-    case EventKind::kRotateSecret:
-      return "rotate_secret";
-    case EventKind::kDown:
-      return "down";
-    case EventKind::kUp:
-      return "up";
-    case EventKind::kClockStep:
-      return "clock_step";
-    case EventKind::kPolicy:
-      return "policy";
-  }
-  return "?";
-}
+constexpr EnumName<EventKind> kEventKindNames[] = {
+    {EventKind::kRotateKey, "rotate_key"},
+    {EventKind::kRetireKeys, "retire_keys"},
+    {EventKind::kRevokeClient, "revoke_client"},
+    {EventKind::kRestoreClient, "restore_client"},
+    {EventKind::kRevokeTokens, "revoke_tokens"},
+    {EventKind::kRotateSecret, "rotate_secret"},
+    {EventKind::kDown, "down"},
+    {EventKind::kUp, "up"},
+    {EventKind::kClockStep, "clock_step"},
+    {EventKind::kPolicy, "policy"},
+};
+static_assert(covers_in_order(kEventKindNames, EventKind::kPolicy));
+
+std::string_view to_string(EventKind k) { return name_of(kEventKindNames, k, "?"); }
 
 namespace {
 std::string seconds_text(double s) {
@@ -113,18 +104,19 @@ bool Bound::holds(double x) const {
 }
 
 std::string Bound::text() const {
-  const char* ops[] = {">=", "<=", "==", ">", "<"};
-  return std::string(ops[static_cast<int>(op)]) + " " + seconds_text(value);
+  return std::string(name_of(scenario_detail::kBoundOpNames, op)) + " " + seconds_text(value);
 }
 
 namespace scenario_detail {
 
 namespace {
 
-const std::vector<std::string> kEventKinds = {
-    "rotate_key",    "retire_keys",   "revoke_client", "restore_client",
-    "revoke_tokens", "rotate_secret", "down",          "up",
-    "clock_step",    "policy"};
+// The event keys, in the enum's order.
+const std::vector<std::string> kEventKinds = [] {
+  std::vector<std::string> out;
+  for (const auto& row : kEventKindNames) out.emplace_back(row.name);
+  return out;
+}();
 
 // One event body: exactly one kind key (plus at/jitter/overlap, read by the caller).
 TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string& where,
@@ -144,6 +136,7 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
   if (kind.empty()) r.fail(n, where + " needs one of: " + join(kEventKinds));
   TimelineEvent e;
   e.pos = r.pos(n);
+  e.kind = *value_of(kEventKindNames, kind);
   const YAML::Node body = n[kind];
   const std::string bw = "'" + kind + "' of " + where;
   auto role_only = [&] {
@@ -156,26 +149,18 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
     e.role = r.str(body, "as", bw, true);
     e.client = r.str(body, "client", bw, client_required);
   };
-  if (kind == "rotate_key") {
-    e.kind = EventKind::kRotateKey;
+  if (e.kind == EventKind::kRotateKey) {
     role_only();
     e.overlap_s = r.seconds(n, "overlap", where, -1, 0);
-  } else if (kind == "retire_keys") {
-    e.kind = EventKind::kRetireKeys;
+  } else if (e.kind == EventKind::kRetireKeys || e.kind == EventKind::kDown ||
+             e.kind == EventKind::kUp) {
     role_only();
-  } else if (kind == "down" || kind == "up") {
-    e.kind = kind == "down" ? EventKind::kDown : EventKind::kUp;
-    role_only();
-  } else if (kind == "revoke_client" || kind == "restore_client" || kind == "rotate_secret") {
-    e.kind = kind == "revoke_client"    ? EventKind::kRevokeClient
-             : kind == "restore_client" ? EventKind::kRestoreClient
-                                        : EventKind::kRotateSecret;
+  } else if (e.kind == EventKind::kRevokeClient || e.kind == EventKind::kRestoreClient ||
+             e.kind == EventKind::kRotateSecret) {
     as_client(true);
-  } else if (kind == "revoke_tokens") {
-    e.kind = EventKind::kRevokeTokens;
+  } else if (e.kind == EventKind::kRevokeTokens) {
     as_client(false);
-  } else if (kind == "clock_step") {
-    e.kind = EventKind::kClockStep;
+  } else if (e.kind == EventKind::kClockStep) {
     r.expect_map(body, bw);
     r.check_keys(body, {"zone", "role", "by_s"}, bw);
     e.zone = r.str(body, "zone", bw, false);
@@ -183,8 +168,7 @@ TimelineEvent read_event(const Reader& r, const YAML::Node& n, const std::string
     if (e.zone.empty() == e.role.empty()) r.fail(body, bw + " needs either 'zone' or 'role'");
     if (!body["by_s"]) r.fail(body, bw + " needs 'by_s' (seconds, negative steps back)");
     e.by_s = r.integer(body, "by_s", bw, 0, -86400, 86400);
-  } else {
-    e.kind = EventKind::kPolicy;
+  } else {  // kPolicy
     r.expect_map(body, bw);
     r.check_keys(body, {"as", "max_ttl_s", "client", "audiences", "scope"}, bw);
     e.role = r.str(body, "as", bw, true);

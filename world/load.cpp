@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/junit.h"
 #include "sim/xml.h"
 
 #include "actors/authorization_server.h"
@@ -140,7 +141,8 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   report.elapsed_s = (monotonic_us() - start) / 1e6;
   for (const auto& r : world.scenario().roles) {
     if (r.kind == RoleKind::kAuthorizationServer && r.runs_here())
-      report.exchanges += world.authorization_server(r.id).audit_log().issued_count("token-exchange");
+      report.exchanges +=
+          world.authorization_server(r.id).audit_log().issued_count("token-exchange");
     if (r.kind == RoleKind::kGateway && r.runs_here())
       if (const auto* c = world.gateway(r.id).exchange_cache()) {
         const auto s = c->stats();
@@ -326,26 +328,20 @@ std::string render_svg(const LoadReport& r) {
 }
 
 std::string render_junit(const LoadReport& r, const std::string& scenario) {
-  const std::string suite = "txlab.load." + scenario;
-  size_t failures = 0;
-  for (const auto& p : r.paths) failures += p.errors ? 1 : 0;
-  std::ostringstream o;
-  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab load\">\n";
-  o << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << r.paths.size()
-    << "\" failures=\"" << failures << "\" time=\"" << r.elapsed_s << "\">\n";
+  JunitSuite suite{"txlab.load." + scenario, r.elapsed_s};
   for (const auto& p : r.paths) {
-    o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(p.name)
-      << "\">\n";
-    o << "      <system-out>" << p.latencies_us.size() << " calls, p50 "
-      << percentile_us(p.latencies_us, 0.5) << " us, p99 " << percentile_us(p.latencies_us, 0.99)
-      << " us</system-out>\n";
+    JunitCase c{suite.name, p.name};
+    c.system_out = std::to_string(p.latencies_us.size()) + " calls, p50 " +
+                   std::to_string(percentile_us(p.latencies_us, 0.5)) + " us, p99 " +
+                   std::to_string(percentile_us(p.latencies_us, 0.99)) + " us";
     if (p.errors)
-      o << "      <failure message=\"" << p.errors << " of " << p.latencies_us.size()
-        << " calls missed their expected status\"/>\n";
-    o << "    </testcase>\n";
+      c.failure =
+          JunitFailure{std::to_string(p.errors) + " of " + std::to_string(p.latencies_us.size()) +
+                           " calls missed their expected status",
+                       std::nullopt};
+    suite.cases.push_back(std::move(c));
   }
-  o << "  </testsuite>\n</testsuites>\n";
-  return o.str();
+  return render_junit(JunitReport{"txlab load", {std::move(suite)}});
 }
 
 }  // namespace txlab

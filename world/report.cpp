@@ -1,7 +1,7 @@
 // Text, JSON and Mermaid renderings of a RunResult.
 #include "world/report.h"
 
-#include "sim/xml.h"
+#include "sim/junit.h"
 #include "world/timeline.h"
 
 #include <algorithm>
@@ -216,55 +216,37 @@ Json fault_decisions_json(const World& world) {
 }
 
 std::string render_junit(const World& world, const RunResult& run) {
-  const std::string suite = "txlab.run." + world.scenario().name;
-  size_t failures = 0;
-  for (const auto& c : run.calls) failures += c.ok() ? 0 : 1;
-  std::ostringstream o;
-  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab run\">\n";
-  o << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << run.calls.size()
-    << "\" failures=\"" << failures << "\">\n";
-  for (const auto& c : run.calls) {
-    o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\""
-      << xml_escape(c.id + " " + (c.spec ? c.spec->name : "")) << "\" time=\"" << (c.us / 1e6)
-      << "\">\n";
-    if (!c.ok()) {
+  JunitSuite suite{"txlab.run." + world.scenario().name};
+  for (const auto& call : run.calls) {
+    JunitCase c{suite.name, call.id + " " + (call.spec ? call.spec->name : ""), call.us / 1e6};
+    if (!call.ok()) {
       std::string text;
-      for (const auto& f : c.failures)
+      for (const auto& f : call.failures)
         text += f.what + ": expected " + f.expected + ", got " + f.actual + "\n";
-      o << "      <failure message=\"" << c.failures.size() << " expectation(s) failed\">"
-        << xml_escape(text) << "</failure>\n";
+      c.failure = JunitFailure{std::to_string(call.failures.size()) + " expectation(s) failed",
+                               std::move(text)};
     }
-    o << "    </testcase>\n";
+    suite.cases.push_back(std::move(c));
   }
-  o << "  </testsuite>\n</testsuites>\n";
-  return o.str();
+  return render_junit(JunitReport{"txlab run", {std::move(suite)}});
 }
 
 std::string render_junit(const World& world, const TimelineResult& run) {
-  const std::string suite = "txlab.timeline." + world.scenario().name;
-  std::vector<std::pair<std::string, std::vector<std::string>>> cases;
-  for (const auto& w : run.windows)
-    if (w.declared) cases.push_back({"window " + w.name, w.failures});
-  cases.push_back({"whole run", run.failures});
-  size_t failures = 0;
-  for (const auto& c : cases) failures += c.second.empty() ? 0 : 1;
-  std::ostringstream o;
-  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"txlab run\">\n";
-  o << "  <testsuite name=\"" << xml_escape(suite) << "\" tests=\"" << cases.size()
-    << "\" failures=\"" << failures << "\">\n";
-  for (const auto& [name, fails] : cases) {
-    o << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(name)
-      << "\">\n";
+  JunitSuite suite{"txlab.timeline." + world.scenario().name};
+  auto add = [&](std::string name, const std::vector<std::string>& fails) {
+    JunitCase c{suite.name, std::move(name)};
     if (!fails.empty()) {
       std::string text;
       for (const auto& f : fails) text += f + "\n";
-      o << "      <failure message=\"" << fails.size() << " expectation(s) failed\">"
-        << xml_escape(text) << "</failure>\n";
+      c.failure =
+          JunitFailure{std::to_string(fails.size()) + " expectation(s) failed", std::move(text)};
     }
-    o << "    </testcase>\n";
-  }
-  o << "  </testsuite>\n</testsuites>\n";
-  return o.str();
+    suite.cases.push_back(std::move(c));
+  };
+  for (const auto& w : run.windows)
+    if (w.declared) add("window " + w.name, w.failures);
+  add("whole run", run.failures);
+  return render_junit(JunitReport{"txlab run", {std::move(suite)}});
 }
 
 std::string mermaid_text(std::string_view text) {

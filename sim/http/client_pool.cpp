@@ -28,31 +28,22 @@
 #include <cstring>
 #include <optional>
 
+#include "sim/enum_names.h"
 #include "sim/http/form.h"
 #include "sim/http/message.h"
 #include "sim/netns.h"
 
 namespace txlab::http {
 
-std::string_view to_string(TransportError e) {
-  switch (e) {
-    case TransportError::kNone:
-      return "none";
-    case TransportError::kConnect:
-      return "connect";
-    case TransportError::kTimeout:
-      return "timeout";
-    case TransportError::kRead:
-      return "read";
-    case TransportError::kWrite:
-      return "write";
-    case TransportError::kOther:
-      return "other";
-    case TransportError::kTls:
-      return "tls";
-  }
-  return "other";
-}
+constexpr EnumName<TransportError> kTransportErrorNames[] = {
+    {TransportError::kNone, "none"},       {TransportError::kConnect, "connect"},
+    {TransportError::kTimeout, "timeout"}, {TransportError::kRead, "read"},
+    {TransportError::kWrite, "write"},     {TransportError::kOther, "other"},
+    {TransportError::kTls, "tls"},
+};
+static_assert(covers_in_order(kTransportErrorNames, TransportError::kTls));
+
+std::string_view to_string(TransportError e) { return name_of(kTransportErrorNames, e, "other"); }
 
 std::string InboundResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/enum_names.h"
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 
@@ -15,39 +16,25 @@ namespace txlab::jose::dpop {
 
 using Json = nlohmann::json;
 
-std::string_view describe(Status s) {
-  switch (s) {
-    case Status::kOk:
-      return "valid";
-    case Status::kMalformed:
-      return "the DPoP proof is not a well-formed JWT";
-    case Status::kBadTyp:
-      return "the DPoP proof's typ is not dpop+jwt";
-    case Status::kBadAlg:
-      return "the DPoP proof's alg is not an accepted asymmetric algorithm";
-    case Status::kBadJwk:
-      return "the DPoP proof's jwk is missing, private or unusable";
-    case Status::kBadSignature:
-      return "the DPoP proof's signature does not verify with its jwk";
-    case Status::kMissingClaim:
-      return "the DPoP proof lacks jti, htm, htu or iat";
-    case Status::kHtmMismatch:
-      return "the DPoP proof's htm is not this request's method";
-    case Status::kHtuMismatch:
-      return "the DPoP proof's htu is not this request's URI";
-    case Status::kIatOutOfWindow:
-      return "the DPoP proof's iat is outside the accepted window";
-    case Status::kNonceRequired:
-      return "a DPoP nonce from this server is required";
-    case Status::kAthMismatch:
-      return "the DPoP proof's ath is not the hash of the access token";
-    case Status::kKeyMismatch:
-      return "the DPoP proof's key is not the key the token is bound to";
-    case Status::kReplayed:
-      return "the DPoP proof was used before";
-  }
-  return "invalid";
-}
+constexpr EnumName<Status> kStatusText[] = {
+    {Status::kOk, "valid"},
+    {Status::kMalformed, "the DPoP proof is not a well-formed JWT"},
+    {Status::kBadTyp, "the DPoP proof's typ is not dpop+jwt"},
+    {Status::kBadAlg, "the DPoP proof's alg is not an accepted asymmetric algorithm"},
+    {Status::kBadJwk, "the DPoP proof's jwk is missing, private or unusable"},
+    {Status::kBadSignature, "the DPoP proof's signature does not verify with its jwk"},
+    {Status::kMissingClaim, "the DPoP proof lacks jti, htm, htu or iat"},
+    {Status::kHtmMismatch, "the DPoP proof's htm is not this request's method"},
+    {Status::kHtuMismatch, "the DPoP proof's htu is not this request's URI"},
+    {Status::kIatOutOfWindow, "the DPoP proof's iat is outside the accepted window"},
+    {Status::kNonceRequired, "a DPoP nonce from this server is required"},
+    {Status::kAthMismatch, "the DPoP proof's ath is not the hash of the access token"},
+    {Status::kKeyMismatch, "the DPoP proof's key is not the key the token is bound to"},
+    {Status::kReplayed, "the DPoP proof was used before"},
+};
+static_assert(covers_in_order(kStatusText, Status::kReplayed));
+
+std::string_view describe(Status s) { return name_of(kStatusText, s, "invalid"); }
 
 std::string ath_of(std::string_view access_token) {
   unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "sim/enum_names.h"
 #include "sim/jose/base64url.h"
 #include "sim/jose/jws.h"
 
@@ -17,112 +18,41 @@ namespace txlab::jose {
 
 using Json = nlohmann::json;
 
-std::string_view to_string(VerifyStatus s) {
-  switch (s) {
-    case VerifyStatus::kOk:
-      return "ok";
-    case VerifyStatus::kTokenTooLarge:
-      return "token_too_large";
-    case VerifyStatus::kMalformed:
-      return "malformed";
-    case VerifyStatus::kBadBase64:
-      return "bad_base64";
-    case VerifyStatus::kBadHeaderJson:
-      return "bad_header_json";
-    case VerifyStatus::kBadPayloadJson:
-      return "bad_payload_json";
-    case VerifyStatus::kAlgNone:
-      return "alg_none";
-    case VerifyStatus::kAlgNotAllowed:
-      return "alg_not_allowed";
-    case VerifyStatus::kCritUnsupported:
-      return "crit_unsupported";
-    case VerifyStatus::kTypMismatch:
-      return "typ_mismatch";
-    case VerifyStatus::kIssuerMissing:
-      return "issuer_missing";
-    case VerifyStatus::kIssuerNotTrusted:
-      return "issuer_not_trusted";
-    case VerifyStatus::kKidMissing:
-      return "kid_missing";
-    case VerifyStatus::kKidUnknown:
-      return "kid_unknown";
-    case VerifyStatus::kKeysUnavailable:
-      return "keys_unavailable";
-    case VerifyStatus::kKeyAlgMismatch:
-      return "key_alg_mismatch";
-    case VerifyStatus::kSignatureInvalid:
-      return "signature_invalid";
-    case VerifyStatus::kExpMissing:
-      return "exp_missing";
-    case VerifyStatus::kExpired:
-      return "expired";
-    case VerifyStatus::kNotYetValid:
-      return "not_yet_valid";
-    case VerifyStatus::kIssuedInFuture:
-      return "issued_in_future";
-    case VerifyStatus::kBadTimeClaim:
-      return "bad_time_claim";
-    case VerifyStatus::kAudienceMissing:
-      return "audience_missing";
-    case VerifyStatus::kAudienceMismatch:
-      return "audience_mismatch";
-  }
-  return "unknown";
-}
+constexpr EnumName<VerifyStatus> kVerifyStatusNames[] = {
+    {VerifyStatus::kOk, "ok", "token is valid"},
+    {VerifyStatus::kTokenTooLarge, "token_too_large", "token exceeds the size limit"},
+    {VerifyStatus::kMalformed, "malformed", "token is not a compact JWS (three base64url parts)"},
+    {VerifyStatus::kBadBase64, "bad_base64", "token part is not valid base64url"},
+    {VerifyStatus::kBadHeaderJson, "bad_header_json", "JOSE header is not a valid JSON object"},
+    {VerifyStatus::kBadPayloadJson, "bad_payload_json", "JWT claims are not a valid JSON object"},
+    {VerifyStatus::kAlgNone, "alg_none", "unsecured JWTs (alg none) are not accepted"},
+    {VerifyStatus::kAlgNotAllowed, "alg_not_allowed", "signature algorithm is not allowed"},
+    {VerifyStatus::kCritUnsupported, "crit_unsupported",
+     "token requires unsupported critical extensions"},
+    {VerifyStatus::kTypMismatch, "typ_mismatch", "token type (typ) is not the expected one"},
+    {VerifyStatus::kIssuerMissing, "issuer_missing", "token has no issuer"},
+    {VerifyStatus::kIssuerNotTrusted, "issuer_not_trusted", "token issuer is not trusted here"},
+    {VerifyStatus::kKidMissing, "kid_missing",
+     "token has no key id and the issuer has several keys"},
+    {VerifyStatus::kKidUnknown, "kid_unknown", "token key id is not among the issuer's keys"},
+    {VerifyStatus::kKeysUnavailable, "keys_unavailable", "issuer keys could not be fetched"},
+    {VerifyStatus::kKeyAlgMismatch, "key_alg_mismatch", "key is bound to a different algorithm"},
+    {VerifyStatus::kSignatureInvalid, "signature_invalid", "signature verification failed"},
+    {VerifyStatus::kExpMissing, "exp_missing", "token has no expiry"},
+    {VerifyStatus::kExpired, "expired", "token is expired"},
+    {VerifyStatus::kNotYetValid, "not_yet_valid", "token is not yet valid"},
+    {VerifyStatus::kIssuedInFuture, "issued_in_future", "token was issued in the future"},
+    {VerifyStatus::kBadTimeClaim, "bad_time_claim", "a time claim is not a number"},
+    {VerifyStatus::kAudienceMissing, "audience_missing", "token has no audience"},
+    {VerifyStatus::kAudienceMismatch, "audience_mismatch",
+     "token audience does not include this recipient"},
+};
+static_assert(covers_in_order(kVerifyStatusNames, VerifyStatus::kAudienceMismatch));
+
+std::string_view to_string(VerifyStatus s) { return name_of(kVerifyStatusNames, s, "unknown"); }
 
 std::string_view describe(VerifyStatus s) {
-  switch (s) {
-    case VerifyStatus::kOk:
-      return "token is valid";
-    case VerifyStatus::kTokenTooLarge:
-      return "token exceeds the size limit";
-    case VerifyStatus::kMalformed:
-      return "token is not a compact JWS (three base64url parts)";
-    case VerifyStatus::kBadBase64:
-      return "token part is not valid base64url";
-    case VerifyStatus::kBadHeaderJson:
-      return "JOSE header is not a valid JSON object";
-    case VerifyStatus::kBadPayloadJson:
-      return "JWT claims are not a valid JSON object";
-    case VerifyStatus::kAlgNone:
-      return "unsecured JWTs (alg none) are not accepted";
-    case VerifyStatus::kAlgNotAllowed:
-      return "signature algorithm is not allowed";
-    case VerifyStatus::kCritUnsupported:
-      return "token requires unsupported critical extensions";
-    case VerifyStatus::kTypMismatch:
-      return "token type (typ) is not the expected one";
-    case VerifyStatus::kIssuerMissing:
-      return "token has no issuer";
-    case VerifyStatus::kIssuerNotTrusted:
-      return "token issuer is not trusted here";
-    case VerifyStatus::kKidMissing:
-      return "token has no key id and the issuer has several keys";
-    case VerifyStatus::kKidUnknown:
-      return "token key id is not among the issuer's keys";
-    case VerifyStatus::kKeysUnavailable:
-      return "issuer keys could not be fetched";
-    case VerifyStatus::kKeyAlgMismatch:
-      return "key is bound to a different algorithm";
-    case VerifyStatus::kSignatureInvalid:
-      return "signature verification failed";
-    case VerifyStatus::kExpMissing:
-      return "token has no expiry";
-    case VerifyStatus::kExpired:
-      return "token is expired";
-    case VerifyStatus::kNotYetValid:
-      return "token is not yet valid";
-    case VerifyStatus::kIssuedInFuture:
-      return "token was issued in the future";
-    case VerifyStatus::kBadTimeClaim:
-      return "a time claim is not a number";
-    case VerifyStatus::kAudienceMissing:
-      return "token has no audience";
-    case VerifyStatus::kAudienceMismatch:
-      return "token audience does not include this recipient";
-  }
-  return "unknown";
+  return description_of(kVerifyStatusNames, s, "unknown");
 }
 
 KeyLookup StaticKeySource::find(const std::string& kid) {

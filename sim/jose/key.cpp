@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "sim/enum_names.h"
 #include "sim/jose/base64url.h"
 
 namespace txlab::jose {
@@ -90,33 +91,15 @@ std::optional<Key> fail(std::string* error, std::string msg) {
 
 }  // namespace
 
-std::optional<Alg> alg_from_string(std::string_view name) {
-  if (name == "ES256") return Alg::kES256;
-  if (name == "RS256") return Alg::kRS256;
-  if (name == "PS256") return Alg::kPS256;
-  if (name == "EdDSA") return Alg::kEdDSA;
-  if (name == "HS256") return Alg::kHS256;
-  if (name == "none") return Alg::kNone;
-  return std::nullopt;
-}
+constexpr EnumName<Alg> kAlgNames[] = {
+    {Alg::kES256, "ES256"}, {Alg::kRS256, "RS256"}, {Alg::kPS256, "PS256"},
+    {Alg::kEdDSA, "EdDSA"}, {Alg::kHS256, "HS256"}, {Alg::kNone, "none"},
+};
+static_assert(covers_in_order(kAlgNames, Alg::kNone));
 
-std::string_view to_string(Alg alg) {
-  switch (alg) {
-    case Alg::kES256:
-      return "ES256";
-    case Alg::kRS256:
-      return "RS256";
-    case Alg::kPS256:
-      return "PS256";
-    case Alg::kEdDSA:
-      return "EdDSA";
-    case Alg::kHS256:
-      return "HS256";
-    case Alg::kNone:
-      return "none";
-  }
-  return "?";
-}
+std::optional<Alg> alg_from_string(std::string_view name) { return value_of(kAlgNames, name); }
+
+std::string_view to_string(Alg alg) { return name_of(kAlgNames, alg, "?"); }
 
 bool is_asymmetric(Alg alg) { return alg != Alg::kHS256 && alg != Alg::kNone; }
 
