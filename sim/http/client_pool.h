@@ -99,7 +99,7 @@ class HttpClientPool {
   void clear();
 
  private:
-  struct Conn;  // a plain socket or an https client, defined in client_pool.cpp
+  struct Conn;  // a plain socket or an https client, defined in client_internal.h
   std::unique_ptr<Conn> checkout(const std::string& base_url);
   void checkin(const std::string& base_url, std::unique_ptr<Conn> conn);
   InboundResponse send_once(const std::string& base_url, const OutboundRequest& request, Conn& conn,

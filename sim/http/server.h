@@ -116,7 +116,7 @@ class LoopbackServer {
   void set_tls(const ServerTls& tls);
   bool tls() const { return tls_ != nullptr; }
 
-  struct Core;  // Asio state, defined in server.cpp
+  struct Core;  // Asio state, defined in server_internal.h
 
  private:
   bool bind_and_run(const std::string& host, int port);

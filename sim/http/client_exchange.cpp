@@ -1,0 +1,201 @@
+// HttpClientPool: one request and its response on txlab's own connection (plain or TLS):
+// connect when the connection is new, serialize (no header splitting), send and read by the
+// request's deadline with Boost.Beast's response parser, bounded response size, and whether a
+// failure may be retried on a fresh connection.
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/beast/http.hpp>
+
+#include <openssl/ssl.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <string>
+
+#include "sim/http/client_internal.h"
+
+namespace txlab::http {
+
+using client_detail::connect_plain;
+using client_detail::Endpoint;
+using client_detail::io_result;
+using client_detail::now_us;
+using client_detail::parse_endpoint;
+using client_detail::tls_handshake;
+using client_detail::wait_for;
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Sending and receiving on a plain (ssl null) or TLS connection, as io_result reports it.
+ssize_t io_send(int fd, SSL* ssl, const char* p, size_t n, short* want) {
+  if (ssl)
+    return io_result(ssl, SSL_write(ssl, p, static_cast<int>(std::min<size_t>(n, INT32_MAX))),
+                     want);
+  const ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
+  if (r < 0) *want = (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? POLLOUT : 0;
+  return r;
+}
+ssize_t io_recv(int fd, SSL* ssl, char* p, size_t n, short* want) {
+  if (ssl) {
+    const ssize_t r =
+        io_result(ssl, SSL_read(ssl, p, static_cast<int>(std::min<size_t>(n, INT32_MAX))), want);
+    return r;
+  }
+  const ssize_t r = ::recv(fd, p, n, 0);
+  if (r < 0) *want = (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? POLLIN : 0;
+  return r;
+}
+
+std::string serialize(const OutboundRequest& r, const Endpoint& e) {
+  std::string out;
+  out.reserve(256 + r.body.size());
+  out += r.method + " " + (r.path.empty() ? "/" : r.path) + " HTTP/1.1\r\n";
+  out += "Host: " + e.host + ":" + std::to_string(e.port) + "\r\n";
+  bool has_ct = false;
+  for (const auto& [k, v] : r.headers) {
+    // A header line is one line: values with CR/LF/NUL are not sent (no request splitting).
+    if (k.empty() || k.find_first_of("\r\n:") != std::string::npos ||
+        v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+      continue;
+    if (k.size() == 12) {
+      std::string lower = k;
+      for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      has_ct = has_ct || lower == "content-type";
+    }
+    out += k + ": " + v + "\r\n";
+  }
+  if (r.method != "GET" || !r.body.empty()) {
+    if (!has_ct)
+      out += "Content-Type: " +
+             (r.content_type.empty() ? std::string("application/octet-stream") : r.content_type) +
+             "\r\n";
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  }
+  out += "\r\n";
+  out += r.body;
+  return out;
+}
+
+}  // namespace
+
+InboundResponse HttpClientPool::send_once(const std::string& base_url,
+                                          const OutboundRequest& request, Conn& conn,
+                                          int timeout_ms, bool* retry_fresh) {
+  *retry_fresh = false;
+  InboundResponse out;
+  const auto e = parse_endpoint(base_url);
+  const int64_t deadline = now_us() + int64_t{timeout_ms} * 1000;
+  if (conn.fd < 0) {
+    const int64_t connect_deadline =
+        now_us() + int64_t{std::min(options_.connect_timeout_ms, timeout_ms)} * 1000;
+    conn.fd = connect_plain(*e, connect_deadline, options_, &out.error);
+    if (conn.fd < 0) return out;
+    if (e->tls) {
+      conn.ctx = ssl_;
+      conn.ssl = tls_handshake(conn.fd, ssl_->ctx, *e, connect_deadline, &out.error);
+      if (!conn.ssl) {
+        conn.reset();
+        return out;
+      }
+    }
+  }
+  const std::string wire = serialize(request, *e);
+  size_t sent = 0;
+  while (sent < wire.size()) {
+    short want = POLLOUT;
+    const ssize_t n = io_send(conn.fd, conn.ssl, wire.data() + sent, wire.size() - sent, &want);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && want != 0) {
+      if (wait_for(conn.fd, want, deadline)) continue;
+      out.error = TransportError::kTimeout;
+      return out;
+    }
+    out.error = TransportError::kWrite;
+    *retry_fresh = conn.reused && sent == 0;
+    return out;
+  }
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(options_.max_response_bytes);
+  if (request.method == "HEAD") parser.skip(true);
+  parser.eager(true);
+  std::string buf = std::move(conn.leftover);
+  conn.leftover.clear();
+  size_t received = 0;
+  char chunk[16384];
+  boost::beast::error_code ec;
+  while (!parser.is_done()) {
+    if (!buf.empty()) {
+      const size_t used = parser.put(boost::asio::buffer(buf.data(), buf.size()), ec);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        if (used == 0 && buf.size() > 128 * 1024) {
+          out.error = TransportError::kRead;
+          return out;
+        }
+      } else if (ec) {
+        out.error = TransportError::kRead;
+        return out;
+      }
+      buf.erase(0, used);
+      // Boost 1.74's parser does not hold a declared Content-Length to body_limit: check it
+      // here, and bound what is read in any case.
+      if (parser.is_header_done()) {
+        const auto declared = parser.content_length();
+        if (declared && *declared > options_.max_response_bytes) {
+          out.error = TransportError::kRead;
+          return out;
+        }
+      }
+      if (parser.is_done()) break;
+      if (used > 0 && !buf.empty()) continue;
+    }
+    short want = POLLIN;
+    const ssize_t n = io_recv(conn.fd, conn.ssl, chunk, sizeof chunk, &want);
+    if (n > 0) {
+      received += static_cast<size_t>(n);
+      if (received > options_.max_response_bytes + 64 * 1024) {
+        out.error = TransportError::kRead;
+        return out;
+      }
+      buf.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) {  // the server closed: the end of a body without length, or a failure
+      if (parser.got_some()) {
+        parser.put_eof(ec);
+        if (!ec && parser.is_done()) break;
+      }
+      out.error = TransportError::kRead;
+      *retry_fresh = conn.reused && received == 0;
+      return out;
+    }
+    if (want != 0) {
+      if (wait_for(conn.fd, want, deadline)) continue;
+      out.error = TransportError::kTimeout;
+      return out;
+    }
+    out.error = TransportError::kRead;
+    *retry_fresh = conn.reused && received == 0 && (conn.ssl || errno == ECONNRESET);
+    return out;
+  }
+  auto msg = parser.release();
+  out.status = static_cast<int>(msg.result_int());
+  for (const auto& f : msg)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(msg.body());
+  conn.leftover = std::move(buf);
+  if (!msg.keep_alive() || !conn.leftover.empty()) conn.reset();
+  return out;
+}
+
+}  // namespace txlab::http
