@@ -36,6 +36,19 @@ void replace(std::string& text, const std::string& from, const std::string& to) 
   text.replace(at, from.size(), to);
 }
 
+// Every AS serves its JWKS with no-cache (jwks_max_age_s: 0): verifiers revalidate on each use,
+// so both worlds see a withdrawn key at once. With a max-age, when a verifier next refetches
+// depends on when it last needed keys, which the caches under test change by design (a world
+// whose AS-C2P last fetched the JWKS before a rotation keeps verifying with the withdrawn key
+// until max-age runs out; one that fetched after it does not) — a difference of JWKS timing,
+// not of the caches compared here.
+void keys_never_stale(std::string& t) {
+  for (const char* iss :
+       {"https://auth.c.cloud", "https://auth.c2p.cloud", "https://auth.c2pe.edge"})
+    replace(t, std::string("    issuer: ") + iss + "\n",
+            std::string("    issuer: ") + iss + "\n    jwks_max_age_s: 0\n");
+}
+
 // The broker with a second caller, revocation checked at the edge (RFC 7662), unthrottled
 // JWKS refresh (the rate limit is time-dependent by design and tested on its own), and the
 // caches on or off.
@@ -66,6 +79,7 @@ Scenario chain(bool caches) {
   replace(t, "    issuer: https://auth.c2p.cloud\n", "    issuer: https://auth.c2p.cloud\n" + jwks);
   replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
   t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
+  keys_never_stale(t);
   return load_scenario_text(t, caches ? "broker (caches on)" : "broker (caches off)");
 }
 
@@ -99,6 +113,7 @@ Scenario chain_dpop(bool caches) {
   replace(t, "    issuer: https://auth.c2p.cloud\n", "    issuer: https://auth.c2p.cloud\n" + jwks);
   replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
   t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
+  keys_never_stale(t);
   return load_scenario_text(t, caches ? "broker-dpop (caches on)" : "broker-dpop (caches off)");
 }
 
@@ -131,6 +146,7 @@ Scenario chain_mtls(bool caches) {
   replace(t, "    issuer: https://auth.c2p.cloud\n", "    issuer: https://auth.c2p.cloud\n" + jwks);
   replace(t, "    issuer: https://auth.c2pe.edge\n", "    issuer: https://auth.c2pe.edge\n" + jwks);
   t += "\n  - name: CFA2 reads an order\n    from: cfa2\n    to: gw-c2p\n    path: /orders/7\n";
+  keys_never_stale(t);
   return load_scenario_text(t, caches ? "broker-mtls (caches on)" : "broker-mtls (caches off)");
 }
 
