@@ -39,7 +39,8 @@ std::vector<AuditEntry> collect_audit(World& world) {
   std::vector<AuditEntry> out;
   for (const auto& r : world.scenario().roles) {
     if (r.kind != RoleKind::kAuthorizationServer || !r.runs_here()) continue;
-    for (auto& e : world.authorization_server(r.id).audit_log().entries()) out.push_back(std::move(e));
+    for (auto& e : world.authorization_server(r.id).audit_log().entries())
+      out.push_back(std::move(e));
   }
   return out;
 }
