@@ -228,24 +228,24 @@ bool secret_accepted_anyway(const AsDefects& d, bool post, const std::string& se
 }
 
 void on_edge_policy(const std::vector<std::string>& d, jose::VerifyPolicy& policy) {
-  if (on(d, "skip-aud")) policy.require_audience = false;
+  if (on(d, defect_name::kSkipAud)) policy.require_audience = false;
 }
 
-bool edge_jwks_union(const std::vector<std::string>& d) { return on(d, "jwks-union"); }
+bool edge_jwks_union(const std::vector<std::string>& d) { return on(d, defect_name::kJwksUnion); }
 bool dpop_excused(const AsDefects& d, jose::dpop::Status s) {
   return (s == jose::dpop::Status::kHtuMismatch && on(d, "dpop-htu-unchecked")) ||
          (s == jose::dpop::Status::kIatOutOfWindow && on(d, "dpop-iat-unchecked"));
 }
 bool edge_dpop_bearer_accepted(const std::vector<std::string>& d) {
-  return on(d, "dpop-bearer-accepted");
+  return on(d, defect_name::kDpopBearerAccepted);
 }
 bool edge_dpop_proof_unchecked(const std::vector<std::string>& d) {
-  return on(d, "dpop-proof-unchecked");
+  return on(d, defect_name::kDpopProofUnchecked);
 }
 bool edge_mtls_binding_unchecked(const std::vector<std::string>& d) {
-  return on(d, "mtls-binding-unchecked");
+  return on(d, defect_name::kMtlsBindingUnchecked);
 }
-bool tls_chain_unchecked(const AsDefects& d) { return on(d, "tls-chain-unchecked"); }
+bool tls_chain_unchecked(const AsDefects& d) { return on(d, defect_name::kTlsChainUnchecked); }
 bool rejects_unknown_parameters(const AsDefects& d) { return on(d, "reject-unknown-parameters"); }
 bool keeps_empty_parameters(const AsDefects& d) { return on(d, "keep-empty-parameters"); }
 bool form_names_not_decoded(const AsDefects& d) { return on(d, "form-names-not-decoded"); }

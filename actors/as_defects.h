@@ -29,6 +29,18 @@ namespace txlab {
 
 using AsDefects = std::vector<std::string>;
 
+// The names data elsewhere refers to (an attack's `leaks_with`): the catalogue's own strings, so
+// no defect name is spelled outside it.
+namespace defect_name {
+inline constexpr const char* kSkipAud = "skip-aud";
+inline constexpr const char* kJwksUnion = "jwks-union";
+inline constexpr const char* kAlgFromHeader = "alg-from-header";
+inline constexpr const char* kDpopBearerAccepted = "dpop-bearer-accepted";
+inline constexpr const char* kDpopProofUnchecked = "dpop-proof-unchecked";
+inline constexpr const char* kMtlsBindingUnchecked = "mtls-binding-unchecked";
+inline constexpr const char* kTlsChainUnchecked = "tls-chain-unchecked";
+}  // namespace defect_name
+
 struct AsDefectInfo {
   std::string_view name;
   std::string_view breaks;  // the rule it breaks (or, for a quirk, what is unusual but legal)
@@ -55,7 +67,8 @@ inline constexpr AsDefectInfo kAsDefects[] = {
     {"dpop-bound-unenforced",
      "RFC 9449 §5.2: a dpop_bound_access_tokens client's request without DPoP is rejected"},
     // mutual TLS at the token endpoint (RFC 8705)
-    {"tls-chain-unchecked", "RFC 8705 §2.1: tls_client_auth needs a certificate of a trusted CA"},
+    {defect_name::kTlsChainUnchecked,
+     "RFC 8705 §2.1: tls_client_auth needs a certificate of a trusted CA"},
     {"mtls-thumbprint-of-key",
      "RFC 8705 §3.1: x5t#S256 is the hash of the DER encoding of the certificate (a SHOULD)",
      "NON-STRICT"},
@@ -265,14 +278,15 @@ inline constexpr AsDefectInfo kAsQuirks[] = {
 
 // Defects of the edge verifier (gateways and resource servers), for the attack self-checks.
 inline constexpr AsDefectInfo kEdgeDefects[] = {
-    {"skip-aud", "RFC 7519 §4.1.3: the gateway checks aud"},
-    {"jwks-union", "RFC 8725 §3.8: each issuer's keys verify only that issuer's tokens"},
-    {"alg-from-header", "RFC 8725 §3.1: the verifier, not the token, picks the algorithm"},
-    {"dpop-bearer-accepted", "RFC 9449 §7.1: a DPoP-bound token is never a bearer token"},
-    {"dpop-proof-unchecked",
+    {defect_name::kSkipAud, "RFC 7519 §4.1.3: the gateway checks aud"},
+    {defect_name::kJwksUnion, "RFC 8725 §3.8: each issuer's keys verify only that issuer's tokens"},
+    {defect_name::kAlgFromHeader,
+     "RFC 8725 §3.1: the verifier, not the token, picks the algorithm"},
+    {defect_name::kDpopBearerAccepted, "RFC 9449 §7.1: a DPoP-bound token is never a bearer token"},
+    {defect_name::kDpopProofUnchecked,
      "RFC 9449 §4.3, §7.1: the proof's key is the bound key, for this method, URL, time, token, "
      "once"},
-    {"mtls-binding-unchecked",
+    {defect_name::kMtlsBindingUnchecked,
      "RFC 8705 §3: a certificate-bound token is accepted only over a connection with its "
      "certificate"},
 };

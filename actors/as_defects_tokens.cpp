@@ -568,7 +568,7 @@ std::optional<Json> accept_anyway(const AsDefects& d, const TokenContext& ctx,
 std::optional<Json> edge_accept_anyway(
     const std::vector<std::string>& d, std::string_view token, const jose::VerifiedJwt& strict,
     const std::function<std::optional<jose::Key>(const std::string&, const std::string&)>& key) {
-  if (!on(d, "alg-from-header")) return std::nullopt;
+  if (!on(d, defect_name::kAlgFromHeader)) return std::nullopt;
   auto t = parse(token);
   if (!t) return std::nullopt;
   const std::string alg = json_str(t->header, "alg");

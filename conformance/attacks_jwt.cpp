@@ -1,5 +1,6 @@
 // Token-type confusion (seed 004 #1) and the classic JWT attacks (RFC 8725) at the entry
 // gateway: forged, altered and malformed access tokens.
+#include "actors/as_defects.h"
 #include "actors/authorization_server.h"
 #include "conformance/attacks_catalogue.h"
 #include "conformance/judge.h"
@@ -130,11 +131,11 @@ void add_jwt_attacks(std::vector<Attack>& out) {
                                {{"alg", "none"}, {"typ", "at+jwt"}, {"kid", entry_kid(c)}},
                                legit(c), "");
                          },
-                         {"alg-from-header"}));
+                         {defect_name::kAlgFromHeader}));
   out.push_back(
       at_entry("jwt/hs256-key-confusion", kJwt,
                "ES/RS -> HS256 confusion keyed with the published public JWK (RFC 8725 §2.1)",
-               hs256_with_public_jwk, {"alg-from-header"}));
+               hs256_with_public_jwk, {defect_name::kAlgFromHeader}));
   for (const auto& [name, bad_kid] : std::vector<std::pair<std::string, std::string>>{
            {"unknown", "no-such-key"},
            {"path-traversal", "../../../../etc/passwd"},

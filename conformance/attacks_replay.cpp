@@ -1,5 +1,6 @@
 // The control (a legitimate token passes, so the refusals mean something), issuer mix-up
 // (seed 004 #2) and cross-zone replay: genuine tokens presented where trust does not reach.
+#include "actors/as_defects.h"
 #include "actors/authorization_server.h"
 #include "conformance/attacks_catalogue.h"
 #include "conformance/judge.h"
@@ -57,7 +58,7 @@ void add_mixup_attacks(std::vector<Attack>& out) {
       [](Context& c) {
         return c.sign(c.t.foreign_as, c.access_claims(c.t.foreign_as, c.t.entry_audience));
       },
-      Applies::kForeignAs, {"jwks-union"}));
+      Applies::kForeignAs, {defect_name::kJwksUnion}));
   out.push_back(refused_at("mixup/trusted-key-other-iss", kMix,
                            "Signed with the trusted key but carrying another iss",
                            Role::kEntryGateway, [](Context& c) {
@@ -107,7 +108,7 @@ void add_replay_attacks(std::vector<Attack>& out) {
       [](Context& c) {
         return c.sign(c.t.entry_as, c.access_claims(c.t.entry_as, "urn:txlab:someone-else"));
       },
-      Applies::kEvery, {"skip-aud"}));
+      Applies::kEvery, {defect_name::kSkipAud}));
 }
 
 }  // namespace txlab::conformance::attacks

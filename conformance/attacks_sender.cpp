@@ -1,5 +1,6 @@
 // Sender-constrained tokens: DPoP (RFC 9449), when the entry client binds its tokens to a key,
 // and certificate-bound tokens (RFC 8705), when its AT1 is bound to its TLS certificate.
+#include "actors/as_defects.h"
 #include "actors/dpop.h"
 #include "conformance/attacks_catalogue.h"
 #include "sim/http/form.h"
@@ -48,7 +49,7 @@ Send token_request_with_proof(const std::string& htu_path, int times) {
 
 Attack dpop_attack(std::string id, std::string title, Send send,
                    Expectation expected = refused(401, "invalid_dpop_proof"),
-                   std::vector<std::string> leaks_with = {"dpop-proof-unchecked"}) {
+                   std::vector<std::string> leaks_with = {defect_name::kDpopProofUnchecked}) {
   return {std::move(id),
           kDpop,
           std::move(title),
@@ -114,7 +115,7 @@ void add_dpop_attacks(std::vector<Attack>& out) {
       "dpop/bound-token-as-bearer",
       "A bound AT1 presented as a Bearer token, without a proof (RFC 9449 §7.1)",
       [](Context& c, const std::string&) { return at_gateway(c, "Bearer", c.at1(), {}); },
-      refused(401, "invalid_token"), {"dpop-bearer-accepted"}));
+      refused(401, "invalid_token"), {defect_name::kDpopBearerAccepted}));
   out.push_back(dpop_attack("dpop/proof-replayed",
                             "The holder's own proof sent a second time (RFC 9449 §11.1)",
                             [](Context& c, const std::string&) {
@@ -165,7 +166,7 @@ void add_dpop_attacks(std::vector<Attack>& out) {
 }
 
 void add_mtls_attacks(std::vector<Attack>& out) {
-  const std::vector<std::string> unchecked = {"mtls-binding-unchecked"};
+  const std::vector<std::string> unchecked = {defect_name::kMtlsBindingUnchecked};
   const auto bound = Applies::kCertificateBoundAt1;
   const Role gw = Role::kEntryGateway;
   out.push_back(mtls_attack(
@@ -212,7 +213,7 @@ void add_mtls_attacks(std::vector<Attack>& out) {
       "The client's subject in a certificate of a CA the AS does not trust (RFC 8705 §2.1)",
       Role::kEntryAs,
       as_client_over([](Context& c) -> http::HttpClientPool& { return c.mtls_foreign_ca(); }),
-      invalid_client, tls_auth, {"tls-chain-unchecked"}));
+      invalid_client, tls_auth, {defect_name::kTlsChainUnchecked}));
 }
 
 }  // namespace txlab::conformance::attacks
