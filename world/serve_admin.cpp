@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "actors/bearer_guard.h"
+#include "actors/errors.h"
 #include "sim/jose/base64url.h"
 #include "sim/scenario.h"
 #include "world/world.h"
@@ -89,16 +91,18 @@ void ServeAdmin::handle(const http::Request& req, http::Response& res) {
   const std::string want = "Bearer " + token_;
   const bool authorized = !token_.empty() && auth.size() == want.size() &&
                           CRYPTO_memcmp(auth.data(), want.data(), want.size()) == 0;
-  if (!authorized) {
-    res.set_header("WWW-Authenticate", "Bearer realm=\"txlab-serve-admin\"");
-    return reply(res, 401,
-                 {{"error", auth.empty() ? "invalid_request" : "invalid_token"},
-                  {"error_description", "the admin token is required (Authorization: Bearer)"}});
-  }
+  // RFC 6750 §3.1 through the edge table: no credentials is a 401 without an error code, wrong
+  // ones invalid_token.
+  if (!authorized)
+    return reply_edge_error(res, auth.empty() ? EdgeError::kNoToken : EdgeError::kInvalidToken,
+                            "txlab-serve-admin",
+                            "the admin token is required (Authorization: Bearer)");
   if (req.method == "GET") return reply(res, 200, history());
   const Outcome o = submit(req.body);
   if (o.ok) return reply(res, 200, {{"event", o.event}, {"result", printable(o.result)}});
-  reply(res, 400, {{"error", "invalid_request"}, {"error_description", printable(o.result)}});
+  const WireError w = to_wire(EdgeError::kInvalidRequest);
+  reply(res, w.http_status,
+        {{"error", std::string(w.code)}, {"error_description", printable(o.result)}});
 }
 
 int ServeAdmin::start(int port) {
