@@ -30,6 +30,9 @@ struct Observed {
   int status = 0;
   std::string error;
   Json body;
+  // The role that answered when it is not the attack's target (an attack stopped at an earlier
+  // step, e.g. the vendor refused to issue the token to be misused); "" for the target.
+  std::string at;
   std::string describe() const;
 };
 Observed observe(const http::InboundResponse& r);

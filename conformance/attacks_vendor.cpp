@@ -113,14 +113,26 @@ void add_vendor_attacks(std::vector<Attack>& out) {
                        Role::kEntryGateway, present([](Context& c) { return c.at1(); }),
                        not_401("not 401")));
   add_vendor_forgeries(out);
-  out.push_back(forged(
+  // Seed 004 #1 needs an ID token for the entry audience: when the vendor will not issue one by
+  // exchange (a refusal, or another token type), there is nothing to misuse and the attack
+  // reports the vendor's answer; an ID token it does issue must be refused at the gateway.
+  out.push_back(vendor(
       "type/vendor-id-token-as-access-token", "Token-type confusion (seed 004 #1)",
       "An ID token the vendor issues by exchange, for the entry audience, used as an access token",
-      [](Context& c) {
-        http::FormParams extra = {{"requested_token_type", kTypeIdToken}};
-        const Observed o = c.exchange(extra, c.at1());
-        return json_str(o.body, "access_token");
-      }));
+      Role::kEntryGateway,
+      [](Context& c, const std::string& target) {
+        Observed issued = c.exchange({{"requested_token_type", kTypeIdToken}}, c.at1());
+        const std::string token = json_str(issued.body, "access_token");
+        if (issued.status != 200 || token.empty() ||
+            json_str(issued.body, "issued_token_type") != kTypeIdToken) {
+          issued.at = c.t.exchange_as;
+          return issued;
+        }
+        return c.bearer(target, token);
+      },
+      {"401 invalid_token, or no ID token issued", [](const Observed& o, Context&) {
+         return o.at.empty() ? o.status == 401 && o.error == "invalid_token" : o.status != 0;
+       }}));
   out.push_back(forged(
       "replay/at1-at-edge-gateway", "Cross-zone replay",
       "The vendor's AT1 replayed at the on-prem gateway (not its audience)",

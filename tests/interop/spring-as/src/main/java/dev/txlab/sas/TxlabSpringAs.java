@@ -22,6 +22,7 @@ import java.util.Base64;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -31,6 +32,8 @@ import org.springframework.security.config.Customizer;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.server.authorization.InMemoryOAuth2AuthorizationService;
 import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
@@ -96,12 +99,21 @@ public class TxlabSpringAs {
     return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway);
   }
 
+  // The audiences each chain client may request (scenarios/vendors/spring-direct.yaml).
+  private static final Map<String, List<String>> AUDIENCES = Map.of(
+      "svc-cfa", List.of("gateway-c2p"),
+      "gateway-c2p", List.of("gateway-c2pe", "pba"));
+
   // Off by default (the conformance run grades Spring Authorization Server as it ships: it
   // ignores `audience`). With --txlab.audience-from-request=true the requested audiences become
-  // the token's aud, as a deployment that routes by audience configures it (the chain needs it).
+  // the token's aud, as a deployment that routes by audience configures it (the chain needs it),
+  // and an audience not registered for the client is refused with invalid_target (RFC 8693
+  // §2.2.2) — without that check a leaked exchanger secret reaches any audience, which txlab
+  // attack's leak/other-audience shows: --txlab.audience-unchecked=true leaves the check out.
   @Bean
   OAuth2TokenCustomizer<JwtEncodingContext> audienceFromRequest(
-      @Value("${txlab.audience-from-request:false}") boolean on) {
+      @Value("${txlab.audience-from-request:false}") boolean on,
+      @Value("${txlab.audience-unchecked:false}") boolean unchecked) {
     return context -> {
       if (!on) return;
       List<String> aud = new ArrayList<>();
@@ -112,6 +124,11 @@ public class TxlabSpringAs {
         Object requested = cc.getAdditionalParameters().get("audience");
         if (requested instanceof String one) aud.add(one);
         if (requested instanceof Collection<?> many) many.forEach(a -> aud.add(String.valueOf(a)));
+      }
+      List<String> allowed = AUDIENCES.getOrDefault(context.getRegisteredClient().getClientId(), List.of());
+      if (!unchecked && !allowed.containsAll(aud)) {
+        throw new OAuth2AuthenticationException(
+            new OAuth2Error("invalid_target", "an audience is not registered for this client", null));
       }
       if (!aud.isEmpty()) context.getClaims().audience(aud);
     };
