@@ -66,6 +66,18 @@ Finding expect_invalid_client(Probe& p, TlsCert cert) {
     if (a.status == 200) return failed("400/401 invalid_client", a.describe());
     if ((a.status == 400 || a.status == 401) && a.error() == "invalid_client")
       return ok(a.describe());
+    // The server ended the TLS session with an alert: the client is not authenticated, so the
+    // MUST (enforce the binding) holds. For a chain from an untrusted CA that is the PKI method
+    // itself ("The TLS handshake is utilized ... to validate the corresponding certificate
+    // chain", RFC 8705 §2.1); for no or another subject's certificate, §2 describes an
+    // invalid_client answer instead (no keyword: NON-STRICT).
+    if (a.status == 0 && a.transport_error == "tls") {
+      if (cert == TlsCert::kUntrusted)
+        return ok("the TLS handshake refused the chain (RFC 8705 §2.1)");
+      return non_strict("400/401 invalid_client", "refused at the TLS layer (an alert)",
+                        "the binding is enforced, but RFC 8705 §2 describes an invalid_client "
+                        "answer");
+    }
     if (a.status >= 400 && a.status < 500)
       return non_strict("400/401 invalid_client", a.describe(),
                         "refused, but RFC 8705 §2 names invalid_client for failed client "

@@ -4,8 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "sim/http/client_pool.h"
 #include "sim/http/server.h"
@@ -137,6 +142,62 @@ TEST(MtlsTransportTest, SilentTlsClientIsDroppedAtTheHeaderDeadline) {
   EXPECT_EQ(::recv(fd, &c, 1, 0), 0);  // closed by the server, not left open
   ::close(fd);
   EXPECT_EQ(server.stats().tls_failed, 1u);
+}
+
+// A server whose TLS stack demands a client certificate (as Keycloak's https-client-auth does for
+// an untrusted chain): it ends the session with an alert, which the client reports as a TLS
+// refusal (kTls), not as a read failure or a timeout (RFC 8705 §2.1 cases grade by it).
+TEST(MtlsTransportTest, Rfc8705Section2_1AServersTlsAlertIsATlsRefusal) {
+  TlsAuthority ca;
+  const auto server_id = ca.issue("as-c");
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  auto pem = [](const std::string& text) { return BIO_new_mem_buf(text.data(), int(text.size())); };
+  BIO* cb = pem(server_id.cert_pem);
+  BIO* kb = pem(server_id.key_pem);
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  ASSERT_TRUE(cert && key);
+  SSL_CTX_use_certificate(ctx, cert);
+  SSL_CTX_use_PrivateKey(ctx, key);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread server([&] {
+    const int fd = accept(listener, nullptr, nullptr);
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    EXPECT_NE(SSL_accept(ssl), 1);  // no client certificate: the handshake fails with an alert
+    // As a TLS stack that closes cleanly does: no more writes, what the client sent is read
+    // (closing with it unread would reset the connection and lose the alert).
+    shutdown(fd, SHUT_WR);
+    timeval tv{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char drain[4096];
+    while (recv(fd, drain, sizeof drain, 0) > 0) {
+    }
+    SSL_free(ssl);
+    close(fd);
+  });
+  http::HttpClientPool pool;
+  pool.set_tls({ca.ca_pem(), "", ""});
+  http::OutboundRequest r;
+  r.path = "/";
+  const auto res = pool.send("https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), r);
+  server.join();
+  EXPECT_EQ(res.status, 0);
+  EXPECT_EQ(res.error, http::TransportError::kTls) << http::to_string(res.error);
+  close(listener);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  BIO_free(cb);
+  BIO_free(kb);
+  SSL_CTX_free(ctx);
 }
 
 TEST(MtlsTransportTest, InspectRefusesGarbage) {

@@ -513,9 +513,10 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
     // What `txlab conform --profile keycloak` uses, and the negative cases of the vendor notes.
     clients.push_back(confidential(
         "subject-client",
-        "issues the subject tokens (client_credentials); its tokens name requester-client and "
-        "dpop-bound-client in aud",
-        "subject-secret", true, {"requester-client", "dpop-bound-client"}, std::nullopt));
+        "issues the subject tokens (client_credentials); its tokens name requester-client, "
+        "dpop-bound-client and mtls-client in aud",
+        "subject-secret", true, {"requester-client", "dpop-bound-client", "mtls-client"},
+        std::nullopt));
     clients.push_back(confidential("requester-client",
                                    "the exchanger: standard token exchange on; may narrow to "
                                    "target-client",
@@ -527,6 +528,19 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
                                    "dpop-bound-secret", true, {"target-client"}, true);
     dpop_bound["attributes"]["dpop.bound.access.tokens"] = "true";
     clients.push_back(std::move(dpop_bound));
+    // RFC 8705 §2.1 / §3: an exchanger that authenticates with its certificate (Keycloak's
+    // X509 client authenticator, matching the subject DN the fixture's CA issues) and receives
+    // certificate-bound tokens. Served over https with a client-certificate truststore only.
+    Json mtls = confidential("mtls-client",
+                             "an exchanger authenticating with its certificate (tls_client_auth); "
+                             "its tokens are certificate-bound",
+                             "", true, {"target-client"}, true);
+    mtls.erase("secret");
+    mtls["clientAuthenticatorType"] = "client-x509";
+    mtls["attributes"]["x509.subjectdn"] = "CN=mtls-client,O=txlab";
+    mtls["attributes"]["x509.allow.regex.pattern.comparison"] = "false";
+    mtls["attributes"]["tls.client.certificate.bound.access.tokens"] = "true";
+    clients.push_back(std::move(mtls));
     clients.push_back(confidential("target-client", "the audience the exchanged token is for",
                                    "target-secret", false, {}, std::nullopt));
     clients.push_back(confidential("no-exchange-client",
@@ -543,8 +557,8 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
                        {"standardFlowEnabled", true},
                        {"redirectUris", {"http://127.0.0.1/cb"}},
                        {"directAccessGrantsEnabled", false}});
-    ids = {"subject-client",     "requester-client", "dpop-bound-client", "target-client",
-           "no-exchange-client", "outsider",         "public-client"};
+    ids = {"subject-client", "requester-client",   "dpop-bound-client", "mtls-client",
+           "target-client",  "no-exchange-client", "outsider",          "public-client"};
   }
   auto add_client = [&](const ClientCredentials& c, const std::string& name,
                         const std::vector<std::string>& aud, bool exchange) {

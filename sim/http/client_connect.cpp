@@ -167,10 +167,18 @@ ssize_t io_result(SSL* ssl, int r, short* want) {
       return -1;
     case SSL_ERROR_ZERO_RETURN:
       return 0;
-    default:
+    default: {
+      // A TLS alert from the peer (OpenSSL reports a received alert N as reason
+      // SSL_AD_REASON_OFFSET + N): the server refused the session, e.g. the client's
+      // certificate chain (RFC 8705 §2.1 validates it in the handshake).
+      const unsigned long e = ERR_peek_error();
+      const bool alert = ERR_GET_LIB(e) == ERR_LIB_SSL &&
+                         ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET &&
+                         ERR_GET_REASON(e) < SSL_AD_REASON_OFFSET + 256;
       ERR_clear_error();
       *want = 0;
-      return -1;
+      return alert ? -2 : -1;
+    }
   }
 }
 

@@ -119,6 +119,10 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
       out.error = TransportError::kTimeout;
       return out;
     }
+    if (n == -2) {  // the server refused the TLS session (an alert): no retry
+      out.error = TransportError::kTls;
+      return out;
+    }
     out.error = TransportError::kWrite;
     *retry_fresh = conn.reused && sent == 0;
     return out;
@@ -182,6 +186,10 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
     if (want != 0) {
       if (wait_for(conn.fd, want, deadline)) continue;
       out.error = TransportError::kTimeout;
+      return out;
+    }
+    if (n == -2) {  // the server refused the TLS session (an alert): no retry
+      out.error = TransportError::kTls;
       return out;
     }
     out.error = TransportError::kRead;

@@ -63,7 +63,7 @@ int connect_plain(const Endpoint& e, int64_t deadline_us, const ClientOptions& o
 
 // Non-blocking I/O on a plain (ssl null) or TLS connection: bytes moved (> 0), 0 when the
 // peer closed, -1 with *want the poll event to wait for (0: a failure, errno set for plain
-// sockets).
+// sockets), -2 when the TLS peer sent an alert (it refused the session).
 ssize_t io_result(SSL* ssl, int r, short* want);
 
 // The client side of a TLS handshake on a connected non-blocking socket, by the deadline: the

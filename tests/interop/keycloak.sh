@@ -12,7 +12,14 @@
 #                                 wait until the realm answers.
 #   keycloak.sh stop STATE_DIR    stop it; its log stays in STATE_DIR/keycloak.log.
 #
-# STATE_DIR gets: url (the realm's issuer URL), pid, signing-key.pem, keycloak.log.
+# It serves the realm over http and, on a second port, over https asking for a client
+# certificate (RFC 8705 mutual TLS; Keycloak's X509 client authenticator): the fixture's CA signs
+# the server's and the clients' certificates.
+#
+# STATE_DIR gets: url (the realm's issuer URL), https-url (the same realm over https), pid,
+# signing-key.pem, keycloak.log, and tls/: ca.pem, mtls-client.{pem,key} (the certificate the
+# realm's mtls-client authenticates with), other-client.{pem,key} (another subject of the same
+# CA), untrusted.{pem,key} (mtls-client's subject from a CA Keycloak does not trust).
 # Upgrading Keycloak is this one line:
 KEYCLOAK_VERSION=26.7.3
 set -euo pipefail
@@ -70,17 +77,42 @@ realm["components"] = {"org.keycloak.keys.KeyProvider": [{
 json.dump(realm, open(sys.argv[4], "w"), indent=1)
 PY
 
-port=$(free_port) mport=$(free_port)
+# Mutual TLS material: a CA, the server's certificate (127.0.0.1), the clients' certificates.
+tls="$state/tls"
+rm -rf "$tls" && mkdir -p "$tls"
+ec() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "$@" 2>/dev/null; }
+issue() {  # NAME SUBJECT EXT CA
+  ec -subj "$2" -keyout "$tls/$1.key" -out "$tls/$1.csr"
+  printf '%s\n' "$3" >"$tls/$1.ext"
+  openssl x509 -req -in "$tls/$1.csr" -CA "$tls/$4.pem" -CAkey "$tls/$4.key" -CAcreateserial \
+    -days 2 -extfile "$tls/$1.ext" -out "$tls/$1.pem" 2>/dev/null
+}
+ec -x509 -days 2 -subj "/O=txlab/CN=txlab keycloak fixture CA" -keyout "$tls/ca.key" -out "$tls/ca.pem"
+ec -x509 -days 2 -subj "/O=txlab/CN=stranger CA" -keyout "$tls/stranger-ca.key" -out "$tls/stranger-ca.pem"
+issue server "/O=txlab/CN=127.0.0.1" "subjectAltName=IP:127.0.0.1
+extendedKeyUsage=serverAuth" ca
+issue mtls-client "/O=txlab/CN=mtls-client" "extendedKeyUsage=clientAuth" ca
+issue other-client "/O=txlab/CN=other-client" "extendedKeyUsage=clientAuth" ca
+issue untrusted "/O=txlab/CN=mtls-client" "extendedKeyUsage=clientAuth" stranger-ca
+rm -f "$tls"/*.csr "$tls"/*.ext "$tls"/*.srl
+keytool -importcert -noprompt -alias txlab-ca -file "$tls/ca.pem" -keystore "$tls/truststore.p12" \
+  -storetype PKCS12 -storepass txlab-trust >/dev/null 2>&1 || { say "FAIL: keytool could not write the truststore"; exit 1; }
+
+port=$(free_port) mport=$(free_port) sport=$(free_port)
 say "starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$port (dev mode, H2; log: $state/keycloak.log)"
 (
   cd "$home"
   export KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin
   exec setsid bin/kc.sh start-dev --http-host=127.0.0.1 --http-port="$port" \
     --http-management-port="$mport" --hostname-strict=false --import-realm \
+    --https-port="$sport" --https-certificate-file="$tls/server.pem" \
+    --https-certificate-key-file="$tls/server.key" --https-trust-store-file="$tls/truststore.p12" \
+    --https-trust-store-password=txlab-trust --https-client-auth=request \
     </dev/null >"$state/keycloak.log" 2>&1
 ) &
 echo $! >"$state/pid"
 url="http://127.0.0.1:$port/realms/txlab"
 wait_ready "$state" "$url/.well-known/openid-configuration" 300 "$state/keycloak.log"
+echo "https://127.0.0.1:$sport/realms/txlab" >"$state/https-url"
 echo "$url" >"$state/url"
-say "$url"
+say "$url (and https://127.0.0.1:$sport/realms/txlab, mutual TLS)"
