@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Usage: actionlint.sh WORKFLOW...
 # actionlint (pinned, installed on first use by tests/ci/tools.sh) over GitHub Actions workflows,
-# with shellcheck on their `run:` scripts. Exit 0 clean, 1 findings, 2 setup error (without a
-# shellcheck on PATH, actionlint would silently skip the scripts).
+# with shellcheck on their `run:` scripts. Exit 0 clean, 1 findings, 2 setup error (without
+# Debian's shellcheck on PATH, actionlint would silently skip the scripts).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(bash "$here/tools.sh" --print-path) || { echo "actionlint.sh: tests/ci/tools.sh failed" >&2; exit 2; }
