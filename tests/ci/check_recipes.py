@@ -2,8 +2,11 @@
 """Checks of the CI recipes in docs/ci that actionlint does not make.
 
   check_recipes.py github FILE      every `uses:` pinned to a commit SHA with its version in a
-                                    comment; every JUnit file a test reporter reads and every
-                                    uploaded report is written by a txlab command of the same job
+                                    comment, given only inputs its action.yml at that commit
+                                    declares and all it requires; every JUnit file a test
+                                    reporter reads and every uploaded report is written by a
+                                    txlab command of the same job; the cached path is its
+                                    --history directory
   check_recipes.py gitlab FILE      valid YAML; `stages`; every job in a declared stage, with a
                                     non-empty `script` list of strings, only GitLab job keywords,
                                     an image whose entrypoint is reset (txlab's image has txlab
@@ -37,6 +40,29 @@ GITLAB_JOB_KEYS = {
 TXLAB_COMMANDS = {"run", "serve", "lint", "export", "health", "load", "attack", "conform",
                   "schema"}
 SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "\n"}
+
+# The inputs of each pinned action (read from its action.yml at that commit), required ones
+# first: actionlint knows inputs only of actions referenced by tag, not by SHA. A new pin needs
+# its line here.
+ACTION_INPUTS = {
+    "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1": ([], [  # v7.0.1
+        "allow-unsafe-pr-checkout", "clean", "fetch-depth", "fetch-tags", "filter",
+        "github-server-url", "lfs", "path", "persist-credentials", "ref", "repository",
+        "set-safe-directory", "show-progress", "sparse-checkout", "sparse-checkout-cone-mode",
+        "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "submodules", "token"]),
+    "actions/cache/restore@27d5ce7f107fe9357f9df03efb73ab90386fccae": (["key", "path"], [  # v5.0.5
+        "enableCrossOsArchive", "fail-on-cache-miss", "lookup-only", "restore-keys"]),
+    "actions/cache/save@27d5ce7f107fe9357f9df03efb73ab90386fccae": (["key", "path"], [  # v5.0.5
+        "enableCrossOsArchive", "upload-chunk-size"]),
+    "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": (["path"], [  # v7.0.0
+        "archive", "compression-level", "if-no-files-found", "include-hidden-files", "name",
+        "overwrite", "retention-days"]),
+    "dorny/test-reporter@a43b3a5f7366b97d083190328d2c652e1a8b6aa2": (["name", "path", "reporter"], [
+        # v3.0.0
+        "artifact", "badge-title", "collapsed", "fail-on-empty", "fail-on-error",
+        "list-suites", "list-tests", "max-annotations", "only-summary", "path-replace-backslashes",
+        "report-title", "token", "use-actions-summary", "working-directory"]),
+}
 
 
 def load(path):
@@ -106,6 +132,14 @@ def check_github(path):
         files = w["--junit"] | w["--html"] | w["--json"]
         for s in steps:
             uses, with_ = s.get("uses", ""), s.get("with") or {}
+            if uses and uses not in ACTION_INPUTS:
+                bad.append(f"{path}: job {name}: {uses}: not in ACTION_INPUTS (add its inputs)")
+            elif uses:
+                required, optional = ACTION_INPUTS[uses]
+                for k in sorted(set(with_) - set(required) - set(optional)):
+                    bad.append(f"{path}: job {name}: {uses.split('@')[0]} has no input {k!r}")
+                for k in sorted(set(required) - set(with_)):
+                    bad.append(f"{path}: job {name}: {uses.split('@')[0]} needs input {k!r}")
             if uses.startswith("dorny/test-reporter@") and with_.get("path") not in w["--junit"]:
                 bad.append(f"{path}: job {name}: the test reporter reads {with_.get('path')!r}, "
                            f"no txlab --junit writes it")
