@@ -7,6 +7,13 @@
 
 namespace txlab::conformance {
 
+class Probe;
+
+// What a case that sends the exchanger's password with Basic grades when it cannot: INFORMATIONAL
+// when the exchanger authenticates with its certificate (RFC 8705 §2: there is no password to
+// send, the case does not apply), UNIMPLEMENTED when the server does not take Basic.
+Finding without_basic(const Probe& p);
+
 void add_request_cases(std::vector<Case>& out);
 // How the token endpoint reads a request: RFC 6749 §3.2 (unrecognized and empty parameters),
 // §2.3.1 (credentials not in the URI), RFC 8693 §2.1 (POST, form encoding).

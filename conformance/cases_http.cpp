@@ -14,11 +14,22 @@ namespace {
 
 constexpr const char* kForm = "application/x-www-form-urlencoded";
 
+}  // namespace
+
+Finding without_basic(const Probe& p) {
+  if (p.default_auth() == Auth::kTls)
+    return informational(
+        "the exchanger authenticates with its certificate: no password to send "
+        "with Basic");
+  return unimplemented("the exchanger does not authenticate with Basic here");
+}
+
+namespace {
+
 // The valid exchange sent with the exchanger's Basic credentials, a Content-Type and an
 // Authorization scheme as given: must be served like the plain one.
 Finding served_with(Probe& p, const std::string& content_type, const std::string& scheme) {
-  if (p.default_auth() != Auth::kBasic)
-    return unimplemented("the exchanger does not authenticate with Basic here");
+  if (p.default_auth() != Auth::kBasic) return without_basic(p);
   const Credentials& c = p.target().exchanger;
   return with_valid_exchange(p, [&](const http::FormParams& f) {
     const Answer plain = p.post(f);
@@ -41,8 +52,7 @@ Finding served_with(Probe& p, const std::string& content_type, const std::string
 // A body that is not a well-formed form (or not UTF-8): 400 invalid_request; another 4xx is
 // NON-STRICT, a token NON-STRICT (a lenient parser), a 5xx or no answer FAILED.
 Finding malformed(Probe& p, const std::string& damage) {
-  if (p.default_auth() != Auth::kBasic)
-    return unimplemented("the exchanger does not authenticate with Basic here");
+  if (p.default_auth() != Auth::kBasic) return without_basic(p);
   const Credentials& c = p.target().exchanger;
   return with_valid_exchange(p, [&](const http::FormParams& f) {
     const std::string body = http::encode_form(f) + "&" + damage;

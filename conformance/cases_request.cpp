@@ -240,6 +240,8 @@ std::vector<Deviation> with_vendors(std::vector<Deviation> own, VendorSituation 
 }
 
 Finding wrong_secret_post(Probe& p) {
+  // A certificate-authenticated exchanger has no secret to send (RFC 8705 §2).
+  if (p.default_auth() == Auth::kTls && !p.target().post_client) return without_basic(p);
   return with_valid_exchange(p, [&](const http::FormParams& f) {
     // Only where the client may use client_secret_post at all.
     const Credentials& client =
@@ -388,8 +390,7 @@ void add_client_rule_cases(std::vector<Case>& out) {
 }
 
 Finding body_client_id_does_not_override(Probe& p) {
-  if (p.default_auth() != Auth::kBasic)
-    return unimplemented("the exchanger does not authenticate with Basic here");
+  if (p.default_auth() != Auth::kBasic) return without_basic(p);
   const auto& t = p.target();
   const std::string other = t.post_client && t.post_client->id != t.exchanger.id ? t.post_client->id
                             : t.unauthorized_client ? t.unauthorized_client->id
@@ -429,11 +430,10 @@ std::string encode_all(const std::string& s) {
 
 Finding basic_credentials_form_urlencoded(Probe& p) {
   return with_valid_exchange(p, [&](const http::FormParams& f) {
-    if (p.default_auth() == Auth::kPost || p.default_auth() == Auth::kTls)
+    if (p.default_auth() == Auth::kTls) return without_basic(p);
+    if (p.default_auth() == Auth::kPost)
       return unimplemented(
-          std::string("the exchanger authenticates with ") +
-          (p.default_auth() == Auth::kPost ? "client_secret_post" : "its certificate") +
-          ": Basic is not in use");
+          "the exchanger authenticates with client_secret_post: Basic is not in use");
     const auto& c = p.target().exchanger;
     std::string id = encode_all(c.id), secret = encode_all(c.secret);
     if (id == c.id && secret == c.secret && !c.id.empty()) {
