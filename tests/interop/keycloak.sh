@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One real Keycloak for the tests that need it (a ctest fixture: start, the tests, stop).
 #
-#   keycloak.sh start STATE_DIR TXLAB
+#   keycloak.sh start STATE_DIR TXLAB [VERSION]
 #                                 resolve the pinned keycloak-quarkus-dist from Maven Central
 #                                 (cached), unpack it once, generate the realm from the scenario
 #                                 scenarios/vendors/keycloak-direct.yaml (`txlab export
@@ -16,15 +16,23 @@
 # certificate (RFC 8705 mutual TLS; Keycloak's X509 client authenticator): the fixture's CA signs
 # the server's and the clients' certificates.
 #
-# STATE_DIR gets: url (the realm's issuer URL), https-url (the same realm over https), pid,
+# STATE_DIR gets: version, url (the realm's issuer URL), https-url (the same realm over https), pid,
 # signing-key.pem, keycloak.log, and tls/: ca.pem, mtls-client.{pem,key} (the certificate the
 # realm's mtls-client authenticates with), other-client.{pem,key} (another subject of the same
 # CA), untrusted.{pem,key} (mtls-client's subject from a CA Keycloak does not trust).
-# Upgrading Keycloak is this one line:
+# Two versions are pinned, each with its own grades: the newest 26.x Maven Central serves, and
+# the newest patch of 26.2, the first minor with standard token exchange (V2) supported and on
+# by default (the previous major, 25.x, has only the legacy preview). Upgrading is these lines:
 KEYCLOAK_VERSION=26.7.3
+KEYCLOAK_PREVIOUS=26.2.5
 set -euo pipefail
-cmd=${1:?usage: keycloak.sh start|stop STATE_DIR [TXLAB]} state=${2:?usage: keycloak.sh start|stop STATE_DIR [TXLAB]}
+cmd=${1:?usage: keycloak.sh start|stop STATE_DIR [TXLAB [VERSION]]} state=${2:?usage: keycloak.sh start|stop STATE_DIR [TXLAB [VERSION]]}
 txlab=${3:-}
+case "${4:-newest}" in
+  newest|"$KEYCLOAK_VERSION") ;;
+  previous|"$KEYCLOAK_PREVIOUS") KEYCLOAK_VERSION=$KEYCLOAK_PREVIOUS ;;
+  *) echo "keycloak.sh: VERSION is newest ($KEYCLOAK_VERSION) or previous ($KEYCLOAK_PREVIOUS)" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TXLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/txlab}
 home="$cache/keycloak-$KEYCLOAK_VERSION"
@@ -114,5 +122,6 @@ echo $! >"$state/pid"
 url="http://127.0.0.1:$port/realms/txlab"
 wait_ready "$state" "$url/.well-known/openid-configuration" 300 "$state/keycloak.log"
 echo "https://127.0.0.1:$sport/realms/txlab" >"$state/https-url"
+echo "$KEYCLOAK_VERSION" >"$state/version"
 echo "$url" >"$state/url"
 say "$url (and https://127.0.0.1:$sport/realms/txlab, mutual TLS)"
