@@ -301,11 +301,15 @@ ExchangeCache::Result TokenEndpoint::exchange_next(const Issue& in, const exchan
   const std::string token = sign_access_token(intermediate, jti, env().clock->now_s(), via.dpop);
   as_.audit_.record({as_.id(), CallScope::current(), "token-exchange", in.client->id,
                      in.subject_jti, jti, intermediate.audience, env().clock->now_s()});
-  http::FormParams p = {{"grant_type", kGrantTokenExchange},
-                        {"subject_token", token},
-                        {"subject_token_type", kTypeAccessToken},
-                        {"requested_token_type", req.issued_type}};
-  for (const auto& a : in.audience) p.emplace_back("audience", a);
+  const auto& rule = *spec().exchange->broker;
+  http::FormParams p = {
+      {"grant_type", kGrantTokenExchange},
+      {"subject_token", token},
+      {"subject_token_type", rule.subject_token_type_jwt ? kTypeJwt : kTypeAccessToken},
+      {"requested_token_type", req.issued_type}};
+  for (const auto& param : rule.params) p.push_back(param);
+  if (rule.send_audience)
+    for (const auto& a : in.audience) p.emplace_back("audience", a);
   if (!in.scope.empty()) p.emplace_back("scope", join_scope(in.scope));
   // The broker proves its own key; the token is bound to its caller's (broker extension).
   if (via.dpop && in.dpop_jkt) p.emplace_back("dpop_jkt", *in.dpop_jkt);

@@ -102,6 +102,16 @@ struct BrokerRule {
   bool cache = false;
   int64_t cache_margin_s = 15;
   size_t cache_max_entries = 10000;
+  // How the intermediate token is declared to the next AS (RFC 8693 §3): an access token, or a
+  // JWT (what Keycloak's external-to-internal exchange validates by signature).
+  bool subject_token_type_jwt = false;
+  // Further form parameters of the back-channel request, for the next AS's own extensions
+  // (Keycloak's `subject_issuer` naming its identity provider); never an RFC 8693 parameter.
+  std::vector<std::pair<std::string, std::string>> params;
+  // Send the requested audiences on (RFC 8693 §2.1). Off when the next AS sets the audiences
+  // from the back-channel client's registration: Keycloak's V1 exchange honours only the first
+  // `audience` and then drops the client's audience mappers.
+  bool send_audience = true;
 };
 
 struct ExchangePolicy {

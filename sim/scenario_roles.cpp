@@ -167,10 +167,11 @@ ClientRegistration read_client_registration(const Reader& r, const YAML::Node& k
 BrokerRule read_broker(const Reader& r, const YAML::Node& b, const std::string& where) {
   const std::string bw = "'broker' of " + where;
   r.expect_map(b, bw);
-  r.check_keys(b,
-               {"via", "client_id", "secret", "auth", "dpop", "audiences", "cache",
-                "cache_margin_s", "cache_max_entries"},
-               bw);
+  r.check_keys(
+      b,
+      {"via", "client_id", "secret", "auth", "dpop", "audiences", "cache", "cache_margin_s",
+       "cache_max_entries", "subject_token_type", "params", "send_audience"},
+      bw);
   BrokerRule rule;
   rule.via = read_credentials(r, b, bw, "via");
   rule.cache = r.boolean(b, "cache", bw, false);
@@ -180,6 +181,34 @@ BrokerRule read_broker(const Reader& r, const YAML::Node& b, const std::string& 
   rule.audiences = r.strings(b, "audiences", bw);
   if (rule.audiences.empty())
     r.fail(b, bw + " needs 'audiences' (the targets served by the next AS)");
+  rule.send_audience = r.boolean(b, "send_audience", bw, true);
+  rule.subject_token_type_jwt =
+      r.choice(b, "subject_token_type", bw, {"access_token", "jwt"}, "access_token") == "jwt";
+  if (const auto params = b["params"]) {
+    const std::string pw = "'params' of " + bw;
+    r.expect_map(params, pw);
+    // The request's own parameters stay txlab's: a vendor extension cannot replace them.
+    static const std::vector<std::string> kReserved = {"grant_type",
+                                                       "subject_token",
+                                                       "subject_token_type",
+                                                       "requested_token_type",
+                                                       "audience",
+                                                       "resource",
+                                                       "scope",
+                                                       "actor_token",
+                                                       "actor_token_type",
+                                                       "client_id",
+                                                       "client_secret",
+                                                       "client_assertion",
+                                                       "client_assertion_type"};
+    for (auto it = params.begin(); it != params.end(); ++it) {
+      const std::string name = it->first.as<std::string>();
+      if (std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end())
+        r.fail(it->first, pw + ": '" + name + "' is a parameter txlab sets itself");
+      if (!it->second.IsScalar()) r.fail(it->second, pw + ": '" + name + "' must be a string");
+      rule.params.emplace_back(name, expand_env(r, it->second, it->second.as<std::string>()));
+    }
+  }
   return rule;
 }
 
@@ -228,7 +257,9 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
   // the very URL discovery was fetched from (RFC 8414 §3.3).
   if (as.issuer == "served") as.issuer.clear();
   as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
-  if (const std::string file = r.str(n, "signing_key", where, false); !file.empty())
+  if (const std::string file =
+          expand_env(r, n["signing_key"], r.str(n, "signing_key", where, false));
+      !file.empty())
     as.signing_key = read_signing_key(r, n, file, where, as.alg);
   as.access_token_ttl_s = r.integer(n, "access_token_ttl_s", where, 300, 1, 86400);
   as.jwks_max_age_s = r.integer(n, "jwks_max_age_s", where, 300, 0, 86400);

@@ -492,6 +492,47 @@ Json confidential(const std::string& id, const std::string& name, const std::str
   return c;
 }
 
+// Keycloak's external-to-internal token exchange (legacy V1) for a txlab AS that brokers to
+// it: an OpenID Connect identity provider that validates the AS's tokens by signature, with its
+// public key held in the realm (txlab's ports are chosen at run time, so a JWKS URL is not known
+// when Keycloak starts). Keycloak checks the `typ` claim of external tokens against its own
+// token types unless told not to; txlab's tokens carry none.
+std::optional<Json> identity_provider(const RoleSpec& as, const BrokerRule& rule,
+                                      std::string* error) {
+  std::string alias = as.id;
+  for (const auto& [name, value] : rule.params)
+    if (name == "subject_issuer") alias = value;
+  if (as.as.issuer.empty() || !as.as.signing_key) {
+    *error = "'" + as.id +
+             "' brokers to Keycloak: it needs an issuer name and a signing_key (the identity "
+             "provider in Keycloak's realm holds its issuer and public key)";
+    return std::nullopt;
+  }
+  // The PEM's base64 body (Keycloak's form takes the key without its armour lines).
+  std::string key_b64;
+  std::istringstream pem(as.as.signing_key->public_pem());
+  for (std::string line; std::getline(pem, line);)
+    if (line.rfind("-----", 0) != 0) key_b64 += line;
+  return Json{{"alias", alias},
+              {"displayName", "txlab authorization server '" + as.id + "'"},
+              {"providerId", "oidc"},
+              {"enabled", true},
+              {"config",
+               {{"issuer", as.as.issuer},
+                {"validateSignature", "true"},
+                {"useJwksUrl", "false"},
+                {"publicKeySignatureVerifier", key_b64},
+                {"publicKeySignatureVerifierKeyId", as.as.signing_key->kid()},
+                {"disableTypeClaimCheck", "true"},
+                {"disableUserInfo", "true"},
+                {"syncMode", "IMPORT"},
+                // Required by the provider's form; unused by token exchange.
+                {"clientId", "txlab"},
+                {"clientSecret", "unused"},
+                {"authorizationUrl", as.as.issuer + "/authorize"},
+                {"tokenUrl", as.as.issuer + "/token"}}}};
+}
+
 }  // namespace
 
 std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
@@ -502,7 +543,7 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
     *error = "'" + as_role + "' is not an external authorization server of the scenario";
     return {};
   }
-  Json clients = Json::array();
+  Json clients = Json::array(), providers = Json::array();
   std::vector<std::string> ids, audiences;
   auto add_audiences = [&](const std::vector<std::string>& v) {
     for (const auto& a : v)
@@ -585,6 +626,17 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
                  r.gateway.exchange->audiences, true);
     if (r.kind == RoleKind::kGateway && r.gateway.introspection)
       add_client(*r.gateway.introspection, "role " + r.id + ": introspection", {}, false);
+    if (r.kind == RoleKind::kAuthorizationServer && r.as.exchange && r.as.exchange->broker &&
+        r.as.exchange->broker->via.as_role == as_role) {
+      const BrokerRule& rule = *r.as.exchange->broker;
+      // Keycloak's V1 exchange takes one `audience`; the mappers put every brokered target in
+      // the tokens it issues to this client.
+      add_client(rule.via, "role " + r.id + ": its back-channel registration (brokered exchange)",
+                 rule.audiences, true);
+      auto idp = identity_provider(r, rule, error);
+      if (!idp) return {};
+      providers.push_back(std::move(*idp));
+    }
   }
   for (const auto& a : audiences)
     if (std::find(ids.begin(), ids.end(), a) == ids.end()) {
@@ -592,8 +644,9 @@ std::string export_keycloak_realm(const Scenario& s, const std::string& as_role,
       clients.push_back(
           confidential(a, "an audience of the scenario", a + "-secret", false, {}, std::nullopt));
     }
-  const Json out = {
+  Json out = {
       {"realm", realm}, {"enabled", true}, {"accessTokenLifespan", 300}, {"clients", clients}};
+  if (!providers.empty()) out["identityProviders"] = std::move(providers);
   return out.dump(1) + "\n";
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One real Keycloak for the tests that need it (a ctest fixture: start, the tests, stop).
 #
-#   keycloak.sh start STATE_DIR TXLAB [VERSION]
+#   keycloak.sh start STATE_DIR TXLAB [VERSION [broker]]
 #                                 resolve the pinned keycloak-quarkus-dist from Maven Central
 #                                 (cached), unpack it once, generate the realm from the scenario
 #                                 scenarios/vendors/keycloak-direct.yaml (`txlab export
@@ -16,6 +16,13 @@
 # certificate (RFC 8705 mutual TLS; Keycloak's X509 client authenticator): the fixture's CA signs
 # the server's and the clients' certificates.
 #
+# With `broker`, the realm is the on-prem AS of scenarios/vendors/keycloak-broker.yaml instead:
+# legacy token exchange V1 on (--features=token-exchange:v1,admin-fine-grained-authz:v1, its
+# external-to-internal exchange), an identity provider holding AS-C2P's public key (STATE_DIR/
+# c2p-signing-key.pem, a fresh EC key), and the token-exchange permissions the realm file cannot
+# carry, set through the admin API once Keycloak answers. V1 must never be on during a V2 run
+# (conformance), so the broker realm is another Keycloak, with its own copy of the server.
+#
 # STATE_DIR gets: version, url (the realm's issuer URL), https-url (the same realm over https), pid,
 # signing-key.pem, keycloak.log, and tls/: ca.pem, mtls-client.{pem,key} (the certificate the
 # realm's mtls-client authenticates with), other-client.{pem,key} (another subject of the same
@@ -28,6 +35,8 @@ KEYCLOAK_PREVIOUS=26.2.5
 set -euo pipefail
 cmd=${1:?usage: keycloak.sh start|stop STATE_DIR [TXLAB [VERSION]]} state=${2:?usage: keycloak.sh start|stop STATE_DIR [TXLAB [VERSION]]}
 txlab=${3:-}
+mode=${5:-}
+[ -z "$mode" ] || [ "$mode" = broker ] || { echo "keycloak.sh: the fifth argument is 'broker' or nothing" >&2; exit 2; }
 case "${4:-newest}" in
   newest|"$KEYCLOAK_VERSION") ;;
   previous|"$KEYCLOAK_PREVIOUS") KEYCLOAK_VERSION=$KEYCLOAK_PREVIOUS ;;
@@ -35,7 +44,7 @@ case "${4:-newest}" in
 esac
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TXLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/txlab}
-home="$cache/keycloak-$KEYCLOAK_VERSION"
+home="$cache/keycloak-$KEYCLOAK_VERSION${mode:+-$mode}"
 say() { echo "keycloak: $*"; }
 
 . "$here/fixture_lib.sh"
@@ -69,9 +78,18 @@ mkdir -p "$home/data/import"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$state/signing-key.pem" 2>/dev/null
 openssl req -new -x509 -key "$state/signing-key.pem" -subj "/CN=txlab" -days 2 -out "$state/signing-cert.pem" 2>/dev/null
 # The realm from the scenario (the realm's URL is known only once Keycloak runs; its name is).
-TXLAB_KEYCLOAK_URL=http://127.0.0.1/realms/txlab "$txlab" export "$here/../../scenarios/vendors/keycloak-direct.yaml" \
-  --keycloak-realm "$state/realm.json" --conformance-clients >/dev/null \
-  || { say "FAIL: txlab export --keycloak-realm failed"; exit 1; }
+if [ "$mode" = broker ]; then
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$state/c2p-signing-key.pem" 2>/dev/null
+  TXLAB_KEYCLOAK_BROKER_URL=http://127.0.0.1/realms/txlab TXLAB_KEYCLOAK_BROKER_KEY="$state/c2p-signing-key.pem" \
+    "$txlab" export "$here/../../scenarios/vendors/keycloak-broker.yaml" --keycloak-realm "$state/realm.json" >/dev/null \
+    || { say "FAIL: txlab export --keycloak-realm failed"; exit 1; }
+  features=(--features=token-exchange:v1,admin-fine-grained-authz:v1)
+else
+  TXLAB_KEYCLOAK_URL=http://127.0.0.1/realms/txlab "$txlab" export "$here/../../scenarios/vendors/keycloak-direct.yaml" \
+    --keycloak-realm "$state/realm.json" --conformance-clients >/dev/null \
+    || { say "FAIL: txlab export --keycloak-realm failed"; exit 1; }
+  features=()
+fi
 python3 - "$state/realm.json" "$state/signing-key.pem" "$state/signing-cert.pem" "$home/data/import/txlab-realm.json" <<'PY'
 import json, sys
 realm = json.load(open(sys.argv[1]))
@@ -115,13 +133,17 @@ say "starting Keycloak $KEYCLOAK_VERSION on 127.0.0.1:$port (dev mode, H2; log: 
     --http-management-port="$mport" --hostname-strict=false --import-realm \
     --https-port="$sport" --https-certificate-file="$tls/server.pem" \
     --https-certificate-key-file="$tls/server.key" --https-trust-store-file="$tls/truststore.p12" \
-    --https-trust-store-password=txlab-trust --https-client-auth=request \
+    --https-trust-store-password=txlab-trust --https-client-auth=request "${features[@]}" \
     </dev/null >"$state/keycloak.log" 2>&1
 ) &
 echo $! >"$state/pid"
 url="http://127.0.0.1:$port/realms/txlab"
 wait_ready "$state" "$url/.well-known/openid-configuration" 300 "$state/keycloak.log"
 echo "https://127.0.0.1:$sport/realms/txlab" >"$state/https-url"
+if [ "$mode" = broker ]; then
+  python3 "$here/keycloak_permissions.py" "http://127.0.0.1:$port" txlab "$state/realm.json" \
+    || { say "FAIL: the token-exchange permissions could not be set (see above)"; exit 1; }
+fi
 echo "$KEYCLOAK_VERSION" >"$state/version"
 echo "$url" >"$state/url"
 say "$url (and https://127.0.0.1:$sport/realms/txlab, mutual TLS)"
