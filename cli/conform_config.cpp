@@ -72,7 +72,8 @@ std::string unknown_key_message(const std::string& key) {
   if (bare != key && std::find(keys.begin(), keys.end(), bare) != keys.end())
     return "unknown key '" + key + "': write '" + bare + "', without the leading dashes";
   std::string best;
-  size_t best_d = 3;  // suggest only a near miss: at most two edits away
+  // Suggest only a near miss: at most two edits, fewer for a short key.
+  size_t best_d = std::min<size_t>(2, bare.size() / 3 + 1) + 1;
   for (const auto& k : keys) {
     const size_t d = edit_distance(bare, k);
     if (d < best_d) best_d = d, best = k;
@@ -218,7 +219,7 @@ void apply_document(const YAML::Node& root, const std::vector<const Flag*>& give
     if (!flag || key.rfind('-', 0) == 0) refuse(k, unknown_key_message(key));
     if (!flag->use_for(kConform))
       refuse(k, "'" + key + "' (" + flag->name + ") does not apply to 'conform'");
-    if (it->second.IsNull()) refuse(it->second, "'" + key + "' has no value");
+    if (it->second.IsNull()) refuse(k, "'" + key + "' has no value");
     if (std::find(given.begin(), given.end(), flag) != given.end()) continue;  // the line wins
     apply_value(*flag, key, it->second, r, args);
   }

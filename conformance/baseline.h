@@ -21,8 +21,8 @@ struct BaselineCase {
   Grade grade = Grade::kOk;
   // UNIMPLEMENTED because this case FAILED (the run's "cause").
   std::string cause;
-  // FAILED: the HTTP status its answer came back with (the first three-digit number of
-  // "actual"); "" when it named none. Another status is another failure.
+  // FAILED: the HTTP status its answer came back with (answer_status of its "actual"); "" when
+  // it names none. Another status is another failure.
   std::string status;
   // A person's words: why this grade is accepted (for a FAILED, the RFC text behind it).
   std::string reason;
@@ -34,6 +34,10 @@ struct Baseline {
   bool from_report = false;  // read from an earlier `--json` report rather than a baseline
   std::map<std::string, BaselineCase> cases;
 };
+
+// The HTTP status a finding's `actual` text reports: its first number from 100 to 599 standing
+// alone (not part of a word such as RS256), or "".
+std::string answer_status(const std::string& actual);
 
 // FILE's TEXT as a baseline: a --write-baseline file, or a --json report of a graded run.
 // nullopt with *error ("FILE:LINE:COL: error: ..." for JSON syntax, "FILE: error: ..." else).

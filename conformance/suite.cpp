@@ -132,6 +132,18 @@ Verdict preflight(Probe& probe, const Target& t, std::string* detail) {
   return Verdict::kGraded;
 }
 
+// The first three-digit number of an `actual` text (the HTTP status it reports), or "".
+std::string first_status(const std::string& actual) {
+  for (size_t i = 0; i + 3 <= actual.size(); ++i)
+    if (std::isdigit(static_cast<unsigned char>(actual[i])) &&
+        std::isdigit(static_cast<unsigned char>(actual[i + 1])) &&
+        std::isdigit(static_cast<unsigned char>(actual[i + 2])) &&
+        (i == 0 || !std::isdigit(static_cast<unsigned char>(actual[i - 1]))) &&
+        (i + 3 == actual.size() || !std::isdigit(static_cast<unsigned char>(actual[i + 3]))))
+      return actual.substr(i, 3);
+  return {};
+}
+
 // The FAILED finding of the case `c` depends on, or nullptr when it did not fail (or `c`
 // depends on nothing). A cause case that was not selected runs here, once, unreported.
 const Finding* cause_of(const Case& c, Probe& probe, const Report& report,
@@ -163,17 +175,6 @@ const Finding* cause_of(const Case& c, Probe& probe, const Report& report,
 }
 
 }  // namespace
-
-std::string first_http_status(const std::string& actual) {
-  for (size_t i = 0; i + 3 <= actual.size(); ++i)
-    if (std::isdigit(static_cast<unsigned char>(actual[i])) &&
-        std::isdigit(static_cast<unsigned char>(actual[i + 1])) &&
-        std::isdigit(static_cast<unsigned char>(actual[i + 2])) &&
-        (i == 0 || !std::isdigit(static_cast<unsigned char>(actual[i - 1]))) &&
-        (i + 3 == actual.size() || !std::isdigit(static_cast<unsigned char>(actual[i + 3]))))
-      return actual.substr(i, 3);
-  return {};
-}
 
 Report run_suite(const Target& target, const std::string& only) {
   RunOptions o;
@@ -246,8 +247,7 @@ Report run_suite(const Target& target, const RunOptions& options) {
           if (f.grade != Grade::kFailed && f.cause.empty()) break;
           // The same way: the same HTTP status came back (a 200 here and a 401 without a
           // challenge there are two bugs, not one).
-          if (f.grade == Grade::kFailed &&
-              first_http_status(f.actual) != first_http_status(r.finding.actual))
+          if (f.grade == Grade::kFailed && first_status(f.actual) != first_status(r.finding.actual))
             break;
           r.finding.grade = Grade::kUnimplemented;
           r.finding.cause = f.cause.empty() ? c.info.same_cause_as : f.cause;

@@ -76,8 +76,6 @@ nlohmann::json render_json(const Report& report);
 std::string render_junit(const Report& report);
 // The JUnit report before rendering (a test case per case, named by its id), for adjusting.
 JunitReport junit_report(const Report& report);
-// The first three-digit number of a finding's `actual` text (the HTTP status it reports), or "".
-std::string first_http_status(const std::string& actual);
 // The case list (txlab conform --list), honouring --only.
 std::string render_list(const std::string& only = {});
 // The same as JSON (txlab conform --list --json FILE): per case id, section, level, whom the

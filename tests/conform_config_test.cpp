@@ -22,25 +22,26 @@ EnvLookup env() {
 }
 
 // The config TEXT of conf/c.yaml applied to ARGS; the error's format() or "".
-std::string apply(const std::string& text, Args& args, const std::vector<const Flag*>& given = {}) {
+std::string apply_text(const std::string& text, Args& args,
+                       const std::vector<const Flag*>& given = {}) {
   const auto error = apply_conform_config(text, "conf/c.yaml", env(), given, args);
   return error ? error->format() : "";
 }
 
 TEST(ConformConfigTest, EveryKindOfValueIsStoredAsTheFlagWould) {
   Args a;
-  ASSERT_EQ(apply("description: my AS in CI\n"
-                  "target-url: ${AS_URL}/realms/x\n"
-                  "exchanger-client: app:${SECRET}\n"
-                  "profile: keycloak\n"
-                  "strict: true\n"
-                  "jwt-access-tokens: false\n"
-                  "timeout-ms: 2500\n"
-                  "seed: 7\n"
-                  "serve-issuer: 8443\n"
-                  "scope-beyond: [orders.write, admin]\n"
-                  "issuer: ${AS_URL}\n",
-                  a),
+  ASSERT_EQ(apply_text("description: my AS in CI\n"
+                       "target-url: ${AS_URL}/realms/x\n"
+                       "exchanger-client: app:${SECRET}\n"
+                       "profile: keycloak\n"
+                       "strict: true\n"
+                       "jwt-access-tokens: false\n"
+                       "timeout-ms: 2500\n"
+                       "seed: 7\n"
+                       "serve-issuer: 8443\n"
+                       "scope-beyond: [orders.write, admin]\n"
+                       "issuer: ${AS_URL}\n",
+                       a),
             "");
   EXPECT_EQ(a.target_url, "https://as.example/realms/x");
   EXPECT_EQ(a.exchanger, "app:s3cr$t");
@@ -66,7 +67,7 @@ TEST(ConformConfigTest, EveryConformFlagIsAKeyAndNoOtherFlagIs) {
         !std::holds_alternative<bool Args::*>(f.store))
       value = "1";
     Args a;
-    const std::string error = apply(key + ": " + value + "\n", a);
+    const std::string error = apply_text(key + ": " + value + "\n", a);
     if (f.use_for(kConform))
       EXPECT_EQ(error, "") << key;
     else
@@ -81,7 +82,8 @@ TEST(ConformConfigTest, TheCommandLineWinsAndReplacesAList) {
   a.profile = "rfc8693";  // given on the line
   a.issuer_keys = {"/line.pem"};
   const std::vector<const Flag*> given = {find_flag("--profile"), find_flag("--issuer-key")};
-  ASSERT_EQ(apply("profile: keycloak\nissuer-key: [a.pem, b.pem]\nonly: rfc8693/\n", a, given), "");
+  ASSERT_EQ(apply_text("profile: keycloak\nissuer-key: [a.pem, b.pem]\nonly: rfc8693/\n", a, given),
+            "");
   EXPECT_EQ(a.profile, "rfc8693");
   EXPECT_EQ(a.issuer_keys, std::vector<std::string>{"/line.pem"});
   EXPECT_EQ(a.only, "rfc8693/");
@@ -89,16 +91,16 @@ TEST(ConformConfigTest, TheCommandLineWinsAndReplacesAList) {
 
 TEST(ConformConfigTest, RelativePathsAreRelativeToTheConfigsDirectory) {
   Args a;
-  ASSERT_EQ(apply("scenario: ../scenarios/broker.yaml\n"
-                  "issuer-key: [k.pem, /abs/k2.pem, '${STATE}/k3.pem']\n"
-                  "ca: '${STATE}/ca.pem'\n"
-                  "mtls-client: app:certs/c.pem:certs/c.key\n"
-                  "mtls-untrusted: u.pem:/abs/u.key\n"
-                  "json: '-'\n"
-                  "junit: out/conform.xml\n"
-                  "baseline: baseline.json\n"
-                  "audience: a/b\n",
-                  a),
+  ASSERT_EQ(apply_text("scenario: ../scenarios/broker.yaml\n"
+                       "issuer-key: [k.pem, /abs/k2.pem, '${STATE}/k3.pem']\n"
+                       "ca: '${STATE}/ca.pem'\n"
+                       "mtls-client: app:certs/c.pem:certs/c.key\n"
+                       "mtls-untrusted: u.pem:/abs/u.key\n"
+                       "json: '-'\n"
+                       "junit: out/conform.xml\n"
+                       "baseline: baseline.json\n"
+                       "audience: a/b\n",
+                       a),
             "");
   EXPECT_EQ(a.scenario, "scenarios/broker.yaml");
   EXPECT_EQ(a.issuer_keys,
@@ -114,13 +116,13 @@ TEST(ConformConfigTest, RelativePathsAreRelativeToTheConfigsDirectory) {
 
 TEST(ConformConfigTest, DollarEscapesAndEnvironmentErrorsNameTheVariableAndPlace) {
   Args a;
-  ASSERT_EQ(apply("exchanger-client: 'app:pa$$word$x${EMPTY}'\n", a), "");
+  ASSERT_EQ(apply_text("exchanger-client: 'app:pa$$word$x${EMPTY}'\n", a), "");
   EXPECT_EQ(a.exchanger, "app:pa$word$x");
-  EXPECT_EQ(apply("audience: api\nexchanger-client: app:${NOPE}\n", a),
+  EXPECT_EQ(apply_text("audience: api\nexchanger-client: app:${NOPE}\n", a),
             "conf/c.yaml:2:19: error: environment variable 'NOPE' is not set");
-  EXPECT_EQ(apply("audience: ${AS_URL\n", a),
+  EXPECT_EQ(apply_text("audience: ${AS_URL\n", a),
             "conf/c.yaml:1:11: error: unterminated ${ in '${AS_URL'");
-  EXPECT_EQ(apply("audience: ${A-B}\n", a),
+  EXPECT_EQ(apply_text("audience: ${A-B}\n", a),
             "conf/c.yaml:1:11: error: '${A-B}' is not an environment variable name");
 }
 
@@ -142,16 +144,16 @@ TEST(ConformConfigTest, MistakesAreRefusedAtTheirLineAndColumn) {
        "1:15: error: 'serve-issuer': --serve-issuer needs a port from 1 to 65535"},
       {"audience: [a, b]\n", "1:11: error: 'audience' takes a string, not a list"},
       {"issuer-key: [a.pem, {x: 1}]\n", "1:21: error: 'issuer-key' takes a string, not a mapping"},
-      {"audience:\n", "1:10: error: 'audience' has no value"},
+      {"audience:\n", "1:1: error: 'audience' has no value"},
       {"audience: a\naudience: b\n", "2:1: error: duplicate key 'audience' (first at line 1)"},
       {"- target-url\n", "1:1: error: a conform config is a mapping"},
-      {"target-url: [unclosed\n", "2:1: error: end of sequence not found"},
+      {"target-url: [unclosed\n", "2:1: error: end of sequence flow not found"},
       {"", "error: the config is empty"},
   };
   for (const auto& [text, want] : cases) {
     Args a;
     a.audience = "unchanged";
-    const std::string got = apply(text, a);
+    const std::string got = apply_text(text, a);
     EXPECT_EQ(got.rfind("conf/c.yaml:" + want, 0) == 0 || got.rfind("conf/c.yaml: " + want, 0) == 0,
               true)
         << "config:\n"

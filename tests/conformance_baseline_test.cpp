@@ -119,6 +119,14 @@ TEST(BaselineTest, AFailedCaseFailingAnotherWayIsWorse) {
   EXPECT_NE(other.worse[0].why.find("answered 200, the baseline accepts 400"), std::string::npos);
 }
 
+TEST(BaselineTest, TheStatusIsANumberStandingAlone) {
+  EXPECT_EQ(answer_status("401 unauthorized_client, WWW-Authenticate: ''"), "401");
+  EXPECT_EQ(answer_status(R"(header {"alg":"RS256","kid":"k1"}: 200)"), "200");
+  EXPECT_EQ(answer_status("exp 0: 200"), "200");
+  EXPECT_EQ(answer_status("4 segments, then 1234 and 099: 503"), "503");
+  EXPECT_EQ(answer_status("(absent)"), "");
+}
+
 TEST(BaselineTest, ACaseHeldBackByAnotherCauseGoesWithThatCause) {
   Runs runs;
   const auto before = baseline(runs.report(
