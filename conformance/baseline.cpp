@@ -371,7 +371,8 @@ std::string render_baseline_text(const BaselineComparison& c) {
                     [](const BaselineChange& a) { return a.reason.empty(); });
   if (unexplained > 0)
     o << "  " << unexplained << " of the accepted cases have no reason in the baseline\n";
-  o << (c.got_worse() ? "WORSE THAN THE BASELINE" : "NOT WORSE THAN THE BASELINE") << "\n";
+  o << (c.got_worse() ? "WORSE THAN THE BASELINE (exit 1)" : "NOT WORSE THAN THE BASELINE (exit 0)")
+    << "\n";
   return o.str();
 }
 

@@ -17,7 +17,7 @@ run() {  # EXPECTED_RC NAME ARGS...: txlab conform ARGS, output in $out/NAME.*
   "$txlab" conform "$@" >"$out/$name.txt" 2>"$out/$name.err"
   rc=$?
   set -e
-  [ "$rc" -eq "$want" ] || { echo "$name: expected exit $want, got $rc"; tail -40 "$out/$name.txt" "$out/$name.err"; exit 1; }
+  [ "$rc" -eq "$want" ] || { echo "$name: expected exit $want, got $rc"; tail -n 40 "$out/$name.txt" "$out/$name.err"; exit 1; }
 }
 case $mode in
 clean)
@@ -74,6 +74,13 @@ errors)
   # An unusable file --write-baseline would rewrite is not overwritten.
   run 2 rewrite --config "$config" --write-baseline "$out/bad.json"
   grep -q '"cases": {,}' "$out/bad.json"
+  # A run that is not graded keeps its own exit code (4: unreachable), the baseline not compared.
+  printf '{"txlab_baseline": 1, "profile": "common", "cases": {}}\n' >"$out/empty.json"
+  run 4 unreachable --token-endpoint http://127.0.0.1:1/token --exchanger-client a:b --baseline "$out/empty.json" \
+    --write-baseline "$out/never.json" --json "$out/unreachable.json"
+  grep -q "baseline $out/empty.json: not compared, the run was not graded" "$out/unreachable.txt"
+  grep -q "not written: the run was not graded" "$out/unreachable.err"
+  [ ! -e "$out/never.json" ] && grep -q '"exit_code": 4' "$out/unreachable.json"
   echo "cli conform baseline errors: ok"
   ;;
 *) echo "usage: cli_conform_baseline.sh TXLAB ROOT OUT clean|worse|errors"; exit 2 ;;

@@ -46,7 +46,7 @@ if not update:
     if drift["worse"]:
         bad.append(f"worse: {[c['id'] for c in drift['worse']]}")
 if bad:
-    print("FAIL: the run drifted from the pin (UPDATE=1 re-pins):" if not update else "FAIL:")
+    print(f"FAIL: {sys.argv[1]}" + ("" if update else " (UPDATE=1 re-pins)") + ":")
     print("\n".join("  " + b for b in bad[:30]) + (f"\n  ... and {len(bad) - 30} more" if len(bad) > 30 else ""))
     sys.exit(1)
 counts = {}
