@@ -1,5 +1,6 @@
 // txlab conform: grade an authorization server's RFC 8693 token exchange, case by case — a role
-// of a scenario run in this process, or a remote server — as text, JSON, JUnit and HTML.
+// of a scenario run in this process, or a remote server — as text, JSON, JUnit and HTML;
+// optionally compared with a baseline (--baseline) or written as one (--write-baseline).
 #include <unistd.h>
 
 #include <filesystem>
