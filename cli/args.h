@@ -25,6 +25,8 @@ struct Args {
       audience, forbidden_audience, profile = "common", only, subject_audience, subject_scope,
                                     unauthorized_client, dpop_bound_client, ca_file, mtls_client,
                                     mtls_other, mtls_untrusted, semantics;
+  std::string config_file;  // --config: a YAML file of these flags (cli/conform_config.h)
+  std::string baseline, write_baseline;  // grades accepted (conformance/baseline.h)
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
   bool strict = false, list = false, requirements = false, jwt_access_tokens = false,
        honours_may_act = false;

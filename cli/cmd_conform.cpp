@@ -1,12 +1,17 @@
 // txlab conform: grade an authorization server's RFC 8693 token exchange, case by case — a role
-// of a scenario run in this process, or a remote server — as text, JSON, JUnit and HTML.
+// of a scenario run in this process, or a remote server — as text, JSON, JUnit and HTML;
+// optionally compared with a baseline (--baseline) or written as one (--write-baseline).
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <tuple>
 
 #include "cli/command.h"
+#include "conformance/baseline.h"
 #include "conformance/issuer.h"
 #include "conformance/requirements.h"
 #include "conformance/suite.h"
@@ -184,14 +189,104 @@ conformance::RunOptions run_options(const Args& a) {
   return run;
 }
 
-// The report as text, JSON, JUnit and HTML; the exit code.
-int write_reports(const Args& a, const conformance::Report& report) {
+// --baseline FILE and the file --write-baseline rewrites: read before the run, so that a bad
+// file costs no run.
+struct Baselines {
+  std::optional<conformance::Baseline> compare_with, previous;
+};
+
+// FILE as a baseline; nullopt after saying why it is unusable. Exit 2 follows.
+std::optional<conformance::Baseline> read_baseline(const std::string& flag,
+                                                   const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in || std::filesystem::is_directory(file)) {
+    std::cerr << file << ": error: cannot read the " << flag << " file\n";
+    return std::nullopt;
+  }
+  std::string error;
+  auto b = conformance::parse_baseline(text.str(), file, &error);
+  if (!b) std::cerr << error << "\n";
+  return b;
+}
+
+std::optional<Baselines> read_baselines(const Args& a, conformance::Profile profile) {
+  Baselines out;
+  if (!a.baseline.empty()) {
+    out.compare_with = read_baseline("--baseline", a.baseline);
+    if (!out.compare_with) return std::nullopt;
+    if (const auto refusal = conformance::baseline_refusal(*out.compare_with, profile)) {
+      std::cerr << *refusal << "\n";
+      return std::nullopt;
+    }
+  }
+  if (!a.write_baseline.empty() && std::filesystem::exists(a.write_baseline)) {
+    out.previous = read_baseline("--write-baseline", a.write_baseline);
+    if (!out.previous) {
+      std::cerr << "(--write-baseline keeps the reasons of the file it rewrites; move it away to "
+                   "start afresh)\n";
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+// --write-baseline: the graded run's grades, the previous file's reasons kept.
+bool write_baseline(const Args& a, const conformance::Report& report, const Baselines& b) {
+  if (report.verdict != conformance::Verdict::kGraded) {
+    std::cerr << "txlab conform: --write-baseline " << a.write_baseline
+              << " not written: the run was not graded\n";
+    return true;
+  }
+  std::vector<std::string> dropped;
+  const auto baseline = conformance::baseline_of(report, a.only, TXLAB_VERSION,
+                                                 b.previous ? &*b.previous : nullptr, &dropped);
+  if (!write_file(a.write_baseline, conformance::render_baseline(baseline))) return false;
+  size_t failed = 0, unexplained = 0;
+  for (const auto& [id, c] : baseline.cases)
+    if (c.grade == conformance::Grade::kFailed) {
+      ++failed;
+      unexplained += c.reason.empty() ? 1 : 0;
+    }
+  std::cerr << "txlab conform: wrote " << a.write_baseline << " (" << baseline.cases.size()
+            << " cases, " << failed << " FAILED, " << unexplained
+            << " of them without a \"reason\")\n";
+  for (const auto& id : dropped)
+    std::cerr << "txlab conform: " << id << ": its grade changed; the reason for the old one was "
+              << "dropped\n";
+  return true;
+}
+
+// The report as text, JSON, JUnit and HTML; the exit code (with --baseline: 1 only when a case
+// got worse than there).
+int write_reports(const Args& a, const conformance::Report& report, const Baselines& b) {
+  const bool graded = report.verdict == conformance::Verdict::kGraded;
+  std::optional<conformance::BaselineComparison> cmp;
+  if (b.compare_with && graded)
+    cmp = conformance::compare_with_baseline(*b.compare_with, report, a.only);
+  const int rc = !graded ? conformance::exit_code(report.verdict)
+                 : cmp   ? (cmp->got_worse() ? 1 : 0)
+                         : (report.passed() ? 0 : 1);
   const bool json_to_stdout = a.json_out == "-";
-  if (!json_to_stdout) std::cout << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
+  if (!json_to_stdout) {
+    std::cout << conformance::render_text(report, isatty(STDOUT_FILENO) != 0);
+    if (cmp)
+      std::cout << conformance::render_baseline_text(*cmp);
+    else if (b.compare_with)
+      std::cout << "\nbaseline " << a.baseline << ": not compared, the run was not graded\n";
+  }
   bool ok = true;
-  if (!a.json_out.empty())
-    ok = write_output(a.json_out, safe_dump(conformance::render_json(report), 2) + "\n") && ok;
-  if (!a.junit_out.empty()) ok = write_output(a.junit_out, conformance::render_junit(report)) && ok;
+  if (!a.json_out.empty()) {
+    auto json = conformance::render_json(report);
+    if (cmp) json["baseline"] = conformance::render_baseline_json(*cmp);
+    json["exit_code"] = rc;
+    ok = write_output(a.json_out, safe_dump(json, 2) + "\n") && ok;
+  }
+  if (!a.junit_out.empty())
+    ok = write_output(a.junit_out, cmp ? conformance::render_junit(report, *cmp)
+                                       : conformance::render_junit(report)) &&
+         ok;
   if (!a.html_out.empty())
     ok = write_output(a.html_out,
                       html::page("conform", "txlab conform · " + report.target,
@@ -199,10 +294,8 @@ int write_reports(const Args& a, const conformance::Report& report) {
                                      (a.scenario.empty() ? "" : " · scenario " + a.scenario),
                                  html::conform_body(conformance::render_json(report)))) &&
          ok;
-  if (!ok) return 2;
-  if (report.verdict != conformance::Verdict::kGraded)
-    return conformance::exit_code(report.verdict);
-  return report.passed() ? 0 : 1;
+  if (!a.write_baseline.empty()) ok = write_baseline(a, report, b) && ok;
+  return ok ? rc : 2;
 }
 
 }  // namespace
@@ -217,6 +310,8 @@ int cmd_conform(const Args& a) {
     usage_error("--issuer names the issuer of an --issuer-key; give the key too");
   if (a.issuer_keys.size() > 2) usage_error("at most two --issuer-key");
   if (a.budget_s <= 0) usage_error("--budget needs a positive number of seconds");
+  const auto baselines = read_baselines(a, *profile);
+  if (!baselines) return 2;
   // Issuer keys: from files, and/or served on loopback.
   auto keys = issuer_keys(a);
   if (!keys) return 2;
@@ -254,7 +349,7 @@ int cmd_conform(const Args& a) {
     if (a.serve_issuer_port > 0) target.rotate_issuer_key = [&served] { return served.rotate(0); };
   }
   target.timeout_ms = a.timeout_ms;
-  return write_reports(a, conformance::run_suite(target, run_options(a)));
+  return write_reports(a, conformance::run_suite(target, run_options(a)), *baselines);
 }
 
 }  // namespace txlab::cli

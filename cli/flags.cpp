@@ -42,7 +42,8 @@ const std::vector<CommandSpec>& commands() {
        "rejected"},
       {"conform", kConform, "",
        "grade an authorization server's RFC 8693 token exchange, case by case\n"
-       "exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict), 2 usage or setup error,\n"
+       "exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict; with --baseline: a case got\n"
+       "      worse than the baseline), 2 usage, setup, config or baseline file error,\n"
        "      3 token exchange not supported, 4 target unreachable, timed out or budget spent"},
   };
   return kCommands;
@@ -63,6 +64,15 @@ const std::vector<Flag> kFlags = {
      nullptr,
      &Args::calls,
      {{kRun, "N", "run each workload entry N times (at most 100000) and summarise p50/p90/max"}}},
+    {"--config",
+     nullptr,
+     &Args::config_file,
+     {{kConform, "FILE",
+       "read these flags from a YAML file: each key a flag's name without --, e.g. "
+       "'target-url: ${AS_URL}' (${NAME}: an environment variable), a repeatable flag's value a "
+       "list; relative paths are relative to FILE's directory; flags on the command line win "
+       "(conformance/configs/ has examples)",
+       nullptr, false, "config"}}},
     {"--scenario",
      nullptr,
      &Args::scenario,
@@ -180,6 +190,18 @@ const std::vector<Flag> kFlags = {
      &Args::profile,
      {{kConform, "rfc8693|common|keycloak", "the cases graded (default common)"}}},
     {"--strict", nullptr, &Args::strict, {{kConform, "", "NON-STRICT fails too"}}},
+    {"--baseline",
+     nullptr,
+     &Args::baseline,
+     {{kConform, "FILE",
+       "the grades accepted (a --write-baseline file or an earlier --json): exit 1 only when a "
+       "case got worse than there (a new FAILED, a FAILED another way, a grade lost); what got "
+       "better, new or gone is reported"}}},
+    {"--write-baseline",
+     nullptr,
+     &Args::write_baseline,
+     {{kConform, "FILE",
+       "write this run's grades as a baseline (an existing FILE keeps its cases' reasons)"}}},
     {"--only",
      nullptr,
      &Args::only,

@@ -1,9 +1,11 @@
 // The command line to Args, by the tables of flags.h: help and --version first, then each flag
-// by name, then whether each given flag applies to the command, then the operands.
+// by name, then whether each given flag applies to the command, a conform --config file, then
+// the operands.
 #include <iostream>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/conform_config.h"
 #include "cli/flags.h"
 
 namespace txlab::cli {
@@ -80,6 +82,12 @@ Args parse_args(int argc, char** argv) {
   for (const Flag* f : given)
     if (!f->use_for(command->bit))
       usage_error(std::string(f->name) + " does not apply to '" + a.command + "'");
+  // conform --config FILE: the file's flags, except those given here (they win).
+  if (!a.config_file.empty())
+    if (const auto error = load_conform_config(a.config_file, given, a)) {
+      std::cerr << error->format() << "\n";
+      std::exit(2);
+    }
   take_operands(positional, a);
   return a;
 }

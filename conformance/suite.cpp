@@ -431,7 +431,9 @@ JunitCase junit_case(const Report& report, const CaseResult& r, const std::strin
 
 }  // namespace
 
-std::string render_junit(const Report& report) {
+std::string render_junit(const Report& report) { return txlab::render_junit(junit_report(report)); }
+
+JunitReport junit_report(const Report& report) {
   JunitReport junit{"txlab conform"};
   if (report.verdict != Verdict::kGraded) {
     const std::string verdict(to_string(report.verdict));
@@ -450,7 +452,7 @@ std::string render_junit(const Report& report) {
     for (const auto* r : rs) suite.cases.push_back(junit_case(report, *r, section));
     junit.suites.push_back(std::move(suite));
   }
-  return txlab::render_junit(junit);
+  return junit;
 }
 
 Json render_list_json(const std::string& only) {

@@ -10,6 +10,10 @@
 
 #include "conformance/case.h"
 
+namespace txlab {
+struct JunitReport;
+}
+
 namespace txlab::conformance {
 
 struct CaseResult {
@@ -70,6 +74,8 @@ size_t count_selected(const std::string& only);
 std::string render_text(const Report& report, bool color = false);
 nlohmann::json render_json(const Report& report);
 std::string render_junit(const Report& report);
+// The JUnit report before rendering (a test case per case, named by its id), for adjusting.
+JunitReport junit_report(const Report& report);
 // The case list (txlab conform --list), honouring --only.
 std::string render_list(const std::string& only = {});
 // The same as JSON (txlab conform --list --json FILE): per case id, section, level, whom the

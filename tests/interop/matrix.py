@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The vendor matrix: one table of conformance grades, a column per server.
 
-usage: matrix.py OUT_DIR LABEL=RUN.json[,PINNED.json] ...
+usage: matrix.py OUT_DIR LABEL=RUN.json[,BASELINE.json] ...
 
-RUN.json is a `txlab conform --json` run; PINNED.json (optional) the pinned grade table whose
-why_failed texts explain the FAILED cells. Writes OUT_DIR/interop-matrix.md and .json. Exits 1
+RUN.json is a `txlab conform --json` run; BASELINE.json (optional) the pinned baseline
+(`txlab conform --write-baseline`) whose cases' reasons explain the FAILED cells. Writes OUT_DIR/interop-matrix.md and .json. Exits 1
 when an input is missing or was not graded (a matrix with a hole is not a matrix).
 """
 import json
@@ -29,7 +29,8 @@ def main(out_dir, specs):
         if run.get("verdict") != "graded":
             print(f"matrix: {label}: the run was not graded ({run.get('verdict')})", file=sys.stderr)
             return 1
-        why = json.load(open(pinned_path)).get("why_failed", {}) if pinned_path else {}
+        pinned = json.load(open(pinned_path)) if pinned_path else {"cases": {}}
+        why = {cid: c["reason"] for cid, c in pinned["cases"].items() if c.get("reason")}
         columns.append((label, run, why))
     order, sections, titles = [], {}, {}
     for _, run, _ in columns:

@@ -16,6 +16,6 @@ sb_version=$(sed -n '/<artifactId>spring-boot-starter-parent</{n;s/.*<version>\(
 jm_version=$(node -p "require('$here/node_modules/@jmondi/oauth2-server/package.json').version" 2>/dev/null || echo "?")
 python3 "$here/matrix.py" "$out" \
   "txlab AS (as-c2p, broker)=$out/txlab.json" \
-  "Keycloak $kc_version=$tests/keycloak-conform/keycloak.json,$here/keycloak-grades.json" \
-  "Spring AS (Boot $sb_version)=$tests/spring-conform/spring.json,$here/spring-grades.json" \
-  "@jmondi/oauth2-server $jm_version (integrator's callback, jmondi_peer.mjs)=$tests/jmondi/jmondi.json,$here/jmondi-grades.json"
+  "Keycloak $kc_version=$tests/keycloak-conform/keycloak.json,$here/baselines/keycloak.json" \
+  "Spring AS (Boot $sb_version)=$tests/spring-conform/spring.json,$here/baselines/spring.json" \
+  "@jmondi/oauth2-server $jm_version (integrator's callback, jmondi_peer.mjs)=$tests/jmondi/jmondi.json,$here/baselines/jmondi.json"
