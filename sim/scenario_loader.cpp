@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -247,8 +248,15 @@ void read_links(const Reader& r, const YAML::Node& links, Scenario& s,
 
 }  // namespace
 
-Scenario load_scenario_text(const std::string& yaml, const std::string& file_label) {
-  Reader r(file_label);
+std::optional<std::string> process_env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+Scenario load_scenario_text(const std::string& yaml, const std::string& file_label,
+                            const ScenarioLoadOptions& options) {
+  Reader r(file_label, options);
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -269,6 +277,8 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
     if (const auto t = root["timeline"])
       collect(errors, [&] { s.timeline = read_timeline(r, t, s); });
     // Cross-references only once every part reads: a part that did not would add echoes.
+    // Unset ${NAME} (lint mode) first: they come before what the stand-ins may cause.
+    s.warnings.insert(s.warnings.begin(), r.pending_warnings().begin(), r.pending_warnings().end());
     if (errors.empty()) validate(r, s, errors);
     if (!errors.empty()) throw ScenarioError(std::move(errors));
   } catch (const YAML::Exception& e) {
@@ -277,12 +287,12 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   return s;
 }
 
-Scenario load_scenario(const std::string& path) {
+Scenario load_scenario(const std::string& path, const ScenarioLoadOptions& options) {
   std::ifstream in(path);
   if (!in) throw ScenarioError({path, {}, "cannot read file"});
   std::stringstream buf;
   buf << in.rdbuf();
-  return load_scenario_text(buf.str(), path);
+  return load_scenario_text(buf.str(), path, options);
 }
 
 }  // namespace txlab
