@@ -45,6 +45,7 @@ EnvFile parse_env_file(const std::string& text, const std::string& file_label) {
     if (i == name_start)
       return fail(line_no, name_start, "expected NAME=VALUE (NAME: letters, digits and _)");
     const std::string name = line.substr(name_start, i - name_start);
+    i = skip_blanks(line, i);
     if (i == line.size() || line[i] != '=')
       return fail(line_no, i, "expected '=' after '" + name.substr(0, 64) + "'");
     size_t v = skip_blanks(line, i + 1);

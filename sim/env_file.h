@@ -3,7 +3,7 @@
 //
 //   # a comment            blank lines are skipped
 //   export NAME=value      an optional `export ` prefix
-//   NAME="a value"         optional single or double quotes around the whole value
+//   NAME = "a value"       blanks around '='; optional single or double quotes around the value
 //   NAME=a # not a comment no shell expansion, no escapes: the text after '=' (trimmed) is the
 //   value
 //

@@ -347,6 +347,7 @@ void read_client(const Reader& r, const YAML::Node& n, RoleSpec& role) {
 void read_common(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "role '" + role.id + "'";
   role.zone = r.str(n, "zone", where, false);
+  (void)r.str(n, "description", where, false);  // free text, but text
   if (n["clock_offset_s"])
     role.clock_offset_s = r.integer(n, "clock_offset_s", where, 0, -86400, 86400);
   if (n["drift_ppm"])

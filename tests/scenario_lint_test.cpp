@@ -1,7 +1,8 @@
 // Lint without the runtime (issue #25 part 4): ${NAME} resolved by a lookup passed to the
 // loader, not by setenv; an unset one is a warning with its position in lint mode (the value
 // checked with a stand-in) and an error otherwise; --env-file's parser. And two values the loader
-// used to accept: a NaN probability and a zone named in a swarm link.
+// used to accept: a NaN probability, any role description, a zone named in a swarm link, and a
+// key given twice.
 #include <gtest/gtest.h>
 
 #include "sim/env_file.h"
@@ -119,7 +120,7 @@ TEST(EnvFileTest, MalformedLinesAreErrorsWithPosition) {
     const char* text;
     const char* error;
   };
-  for (const Case& c : {Case{"A=1\nnot a line\n", "e.env:2:4: error: expected '=' after 'not'"},
+  for (const Case& c : {Case{"A=1\nnot a line\n", "e.env:2:5: error: expected '=' after 'not'"},
                         Case{"=x\n", "e.env:1:1: error: expected NAME=VALUE"},
                         Case{"1A=x\n", "e.env:1:1: error: expected NAME=VALUE"},
                         Case{"A=\"open\n", "e.env:1:3: error: unterminated double quote"},
@@ -140,7 +141,7 @@ TEST(EnvFileTest, TheEnvironmentWinsOverTheFile) {
 }
 
 // Two values the loader accepted before the schema work looked at every accessor.
-TEST(ScenarioLoaderFixesTest, NanProbabilityAndSwarmZonesAreRefused) {
+TEST(ScenarioLoaderFixesTest, NanProbabilityRoleDescriptionsAndSwarmZonesAreRefused) {
   const std::string base = R"(scenario: p
 roles:
   as:
@@ -154,6 +155,11 @@ roles:
                 .find("must be a probability in [0, 1]"),
             std::string::npos);
   EXPECT_EQ(error_text(base + "links:\n  - { to: rs, down: 0.5 }\n", {}), "loaded");
+  // A role's description was never read, so any value passed.
+  EXPECT_NE(error_text(base + "    description: [a, b]\n", {})
+                .find("v.yaml:9:18: error: 'description' in role 'rs' must be a string"),
+            std::string::npos)
+      << error_text(base + "    description: [a, b]\n", {});
   const std::string swarm =
       base + "  c:\n    kind: client\n    as: as\n    client_id: c\n    secret: s\n" +
       "workload:\n  - { name: w, from: c, to: rs }\ntimeline:\n  swarm:\n    start: [1s, 2s]\n"
@@ -162,4 +168,24 @@ roles:
   EXPECT_NE(error_text(swarm + ", from_zone: a, to_zone: b }\n", {})
                 .find("a swarm link names roles (from/to), not zones"),
             std::string::npos);
+}
+
+// A key given twice: yaml-cpp reads the first, editors and schemas the last; an error at the
+// second. Aliases are walked once (40 doublings would be 2^40 visits otherwise).
+TEST(ScenarioLoaderFixesTest, DuplicateKeysAreErrors) {
+  const std::string yaml =
+      "scenario: d\nroles:\n  as:\n    kind: authorization_server\n"
+      "    alg: ES256\n    kind: client\n";
+  EXPECT_EQ(error_text(yaml, {}),
+            "v.yaml:6:5: error: key 'kind' is given twice in one mapping (first at line 4)");
+  EXPECT_EQ(error_text("scenario: d\nscenario: e\nroles: {as: {kind: authorization_server}}\n", {})
+                .rfind("v.yaml:2:1: error: key 'scenario' is given twice", 0),
+            0u);
+  std::string laughs = "scenario: l\nroles: {as: {kind: authorization_server}}\nzones:\n";
+  laughs += "  z0: &a0 {clock_offset_s: 1}\n";
+  for (int i = 1; i <= 40; ++i)
+    laughs += "  z" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" +
+              std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "]\n";
+  EXPECT_NE(error_text(laughs, {}).find("zone 'z1' must be a mapping"), std::string::npos)
+      << error_text(laughs, {}).substr(0, 200);
 }

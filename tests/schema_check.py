@@ -24,6 +24,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 
 import jsonschema
 import yaml
@@ -169,9 +170,9 @@ def not_vacuous(src, txlab, sv, cv):
     base = open(os.path.join(src, "scenarios/direct.yaml")).read()
     edits = [("kind: gateway", "kind: gatway"), ("topology: direct", "topology: star"),
              ("    trust: [as-c]\n", "    trsut: [as-c]\n"), ("scenario: direct", "scenari: direct"),
-             ("alg: ES256", "alg: HS256") if "alg: ES256" in base else ("kind: client", "kind: clients"),
-             ("expect: { status: 200 }", "expect: { status: 200, body: x }")]
-    out_dir = os.environ.get("TMPDIR", "/tmp")
+             ("alg: ES256", "alg: HS256"), ("expect: { status: 401,", "expect: { body: x, status: 401,"),
+             ("expect: { status: 401,", "expect: { status: 700,")]
+    out_dir = tempfile.mkdtemp(prefix="schema-rejected-")
     n = 0
     for old, new in edits:
         if old not in base:
@@ -205,17 +206,36 @@ FORMS = ['"%s"', "'%s'", "[%s]", "yes", "no", "on", "Off", "y", "N", "TRUE", "0x
 KV = re.compile(r"^(\s*(?:- )?)([A-Za-z_][A-Za-z0-9_-]*):( +)([^#{}\[\]\n]+?)(\s*(#.*)?)$")
 
 
-def mutate(text, rng):
+def schema_keys(node, out):
+    """Every property name in the schema: keys a mutation may add."""
+    if isinstance(node, dict):
+        out.update(node.get("properties", {}) if isinstance(node.get("properties"), dict) else {})
+        for v in node.values():
+            schema_keys(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            schema_keys(v, out)
+    return out
+
+
+def mutate(text, rng, keys):
+    """1-3 edits of `key: value` lines: another form of the value, the line removed, or a key
+    added beside it (with the same value, or another form)."""
     lines = text.split("\n")
-    idx = [i for i, l in enumerate(lines) if KV.match(l)]
     for _ in range(rng.choice([1, 1, 2, 3])):
+        idx = [i for i, l in enumerate(lines) if KV.match(l)]
         i = rng.choice(idx)
         m = KV.match(lines[i])
-        if not m:
-            continue
-        form = rng.choice(FORMS)
-        value = form.replace("%s", m.group(4).strip())
-        lines[i] = "%s%s:%s%s%s" % (m.group(1), m.group(2), m.group(3), value, m.group(5))
+        value = rng.choice(FORMS).replace("%s", m.group(4).strip())
+        edit = rng.random()
+        if edit < 0.7:
+            lines[i] = "%s%s:%s%s%s" % (m.group(1), m.group(2), m.group(3), value, m.group(5))
+        elif edit < 0.85 and not m.group(1).endswith("- "):
+            del lines[i]
+        else:
+            indent = " " * len(m.group(1))
+            value = m.group(4) if rng.random() < 0.5 else value
+            lines.insert(i + 1, "%s%s: %s" % (indent, rng.choice(keys), value))
     return "\n".join(lines)
 
 
@@ -229,27 +249,30 @@ def accepted(src, txlab, out):
                            glob.glob(os.path.join(src, "scenarios/*/*.yaml")))
     os.makedirs(out, exist_ok=True)
     rng = random.Random(int(os.environ.get("SCHEMA_SEED", "25")))
+    keys = sorted(schema_keys(sv.schema, set()))
     count = int(os.environ.get("SCHEMA_MUTATIONS", "600"))
     for n in range(count):
         base = rng.choice(shipped_files)
         path = os.path.join(out, "m%04d-%s" % (n, os.path.basename(base)))
         with open(path, "w") as f:
-            f.write(mutate(open(base).read(), rng))
+            f.write(mutate(open(base).read(), rng, keys))
         inputs.append(path)
-    failures, taken, rejected = [], 0, 0
+    failures, taken, rejected, schema_too = [], 0, 0, 0
     for f in inputs:
         if os.path.isdir(f):
             continue
         r = lint(txlab, f)
         if r.returncode != 0:
             rejected += 1
+            schema_too += 1 if errors_of(sv, f) else 0
             continue
         taken += 1
         errs = errors_of(sv, f)
         if errs:
             failures.append("%s: the loader accepts it, the schema does not: %s" % (f, errs[:3]))
-    print("%d files: %d accepted by txlab lint and checked, %d rejected by it"
-          % (taken + rejected, taken, rejected))
+    print("%d files: %d accepted by txlab lint and checked, %d rejected by it (%d of them by the "
+          "schema too; the rest break rules it leaves to the loader: references, ranges of text)"
+          % (taken + rejected, taken, rejected, schema_too))
     if taken < 50:
         failures.append("only %d accepted files: the check would prove little" % taken)
     return failures
