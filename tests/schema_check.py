@@ -106,12 +106,13 @@ def validator(path):
     return Draft202012Validator(schema)
 
 
-def errors_of(v, path):
+def errors_of(v, path, modes=("yaml11", "yaml12", "strings")):
     docs, err = readings(path)
     if docs is None:
         return ["PyYAML cannot read it: " + err]
     out = []
-    for mode, doc in docs.items():
+    for mode in modes:
+        doc = docs[mode]
         for e in v.iter_errors(doc):
             out.append("%s: %s at /%s" % (mode, e.message[:200], "/".join(map(str, e.absolute_path))))
     return out
@@ -149,9 +150,10 @@ def shipped(src, txlab):
             failures.append("%s: first line is not the modeline for %s" % (f, rel))
         failures += ["%s: %s" % (f, e) for e in errors_of(sv, f)]
     print("%d shipped scenarios checked" % len(files))
+    # A conform config is typed (timeout-ms: 5000 is a number): read as YAML 1.1 and 1.2 only.
     configs = sorted(glob.glob(os.path.join(src, "conformance/configs/*.yaml")))
     for f in configs:
-        failures += ["%s: %s" % (f, e) for e in errors_of(cv, f)]
+        failures += ["%s: %s" % (f, e) for e in errors_of(cv, f, ("yaml11", "yaml12"))]
     print("%d conform configs checked" % len(configs))
     # conform-config: exactly the flags of `txlab conform --help`, but --config, and description.
     usage = subprocess.run([txlab, "conform", "--help"], capture_output=True, text=True).stdout
