@@ -259,7 +259,15 @@ def accepted(src, txlab, out):
         with open(path, "w") as f:
             f.write(mutate(open(base).read(), rng, keys))
         inputs.append(path)
-    failures, taken, rejected, schema_too = [], 0, 0, 0
+    # The same schema as a naive one would be (booleans only true/false, integers never
+    # strings, one value never for a list): some accepted file must fail it, or this check
+    # could not catch a schema that rejects what the loader accepts.
+    naive = json.loads(json.dumps(sv.schema))
+    naive["$defs"]["boolean"] = {"type": "boolean"}
+    naive["$defs"]["integerText"] = False
+    naive["$defs"]["texts"] = {"type": "array", "items": {"$ref": "#/$defs/text"}}
+    naive = Draft202012Validator(naive)
+    failures, taken, rejected, schema_too, naive_fails = [], 0, 0, 0, 0
     for f in inputs:
         if os.path.isdir(f):
             continue
@@ -272,9 +280,14 @@ def accepted(src, txlab, out):
         errs = errors_of(sv, f)
         if errs:
             failures.append("%s: the loader accepts it, the schema does not: %s" % (f, errs[:3]))
+        naive_fails += 1 if errors_of(naive, f) else 0
     print("%d files: %d accepted by txlab lint and checked, %d rejected by it (%d of them by the "
           "schema too; the rest break rules it leaves to the loader: references, ranges of text)"
           % (taken + rejected, taken, rejected, schema_too))
+    print("%d of the accepted files fail a naive schema (booleans, integers, lists only one way)"
+          % naive_fails)
+    if naive_fails == 0:
+        failures.append("no accepted file fails the naive schema: the inputs prove little")
     if taken < 50:
         failures.append("only %d accepted files: the check would prove little" % taken)
     return failures
