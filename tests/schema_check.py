@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -194,6 +195,7 @@ def not_vacuous(src, txlab, sv, cv):
         failures.append("the conform-config schema accepts an unknown key")
     if not list(cv.iter_errors({"timeout-ms": "soon"})):
         failures.append("the conform-config schema accepts a string for an integer flag")
+    shutil.rmtree(out_dir, ignore_errors=True)
     print("%d rejected files checked against the schema" % n)
     return failures
 
