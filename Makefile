@@ -112,7 +112,7 @@ bench-baseline: bench-run
 CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.h' 2>/dev/null)
 lint: build
 	@clang-format --dry-run --Werror $(CXX_SOURCES) || { echo "make lint: formatting drift; run: make format"; exit 1; }
-	@for f in scenarios/*.yaml scenarios/faults/*.yaml; do $(BUILD)/cli/txlab lint $$f >/dev/null || exit 1; done
+	@for f in scenarios/*.yaml scenarios/faults/*.yaml scenarios/vendors/*.yaml; do $(BUILD)/cli/txlab lint $$f >/dev/null || exit 1; done
 	@echo "make lint: $(words $(CXX_SOURCES)) C++ files formatted, every shipped scenario valid"
 
 format:

@@ -39,6 +39,10 @@ struct Args {
   // export
   std::string k8s_dir, compose_file, image, keycloak_realm, as_role, realm;
   bool conformance_clients = false;
+  // lint, run, serve, load, attack, export: NAME=VALUE lines for ${NAME} (--env-file)
+  std::string env_file;
+  // schema: the schema's name (scenario, conform-config)
+  std::string schema_name;
 };
 
 }  // namespace txlab::cli

@@ -48,5 +48,6 @@ int cmd_health(const Args& a);
 int cmd_load(const Args& a, Scenario s);
 int cmd_attack(const Args& a, Scenario s);
 int cmd_conform(const Args& a);
+int cmd_schema(const Args& a);
 
 }  // namespace txlab::cli

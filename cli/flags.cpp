@@ -45,6 +45,9 @@ const std::vector<CommandSpec>& commands() {
        "exit: 0 passed, 1 a case FAILED (or NON-STRICT with --strict; with --baseline: a case got\n"
        "      worse than the baseline), 2 usage, setup, config or baseline file error,\n"
        "      3 token exchange not supported, 4 target unreachable, timed out or budget spent"},
+      {"schema", kSchema, "NAME",
+       "print a JSON Schema (draft 2020-12) on stdout: scenario (scenario files, for editors\n"
+       "and CI) or conform-config (txlab conform --config files)"},
   };
   return kCommands;
 }
@@ -367,6 +370,13 @@ const std::vector<Flag> kFlags = {
      nullptr,
      &Args::list,
      {{kConform, "", "print the cases and exit (with --json FILE, as JSON)"}}},
+    // --env-file (issue #25 part 4): ${NAME} values for the scenario loader.
+    {"--env-file",
+     nullptr,
+     &Args::env_file,
+     {{kLint | kRun | kServe | kLoad | kAttack | kExport, "FILE",
+       "NAME=VALUE lines (# comments, optional export and quotes, no expansion) for ${NAME} in "
+       "the scenario; a variable set in the environment wins over the file"}}},
     {"--requirements",
      nullptr,
      &Args::requirements,

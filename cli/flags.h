@@ -18,12 +18,12 @@ namespace txlab::cli {
 using CommandSet = unsigned;
 inline constexpr CommandSet kRun = 1u << 0, kServe = 1u << 1, kLint = 1u << 2, kExport = 1u << 3,
                             kHealth = 1u << 4, kLoad = 1u << 5, kAttack = 1u << 6,
-                            kConform = 1u << 7;
+                            kConform = 1u << 7, kSchema = 1u << 8;
 
 struct CommandSpec {
   const char* name;
   CommandSet bit;
-  const char* operands;  // "SCENARIO", "[URL]" or ""
+  const char* operands;  // "SCENARIO", "[URL]", "NAME" or ""
   const char* about;     // lines ('\n'-separated) printed under the synopsis
 };
 

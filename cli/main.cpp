@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "sim/env_file.h"
 
 using namespace txlab;
 using namespace txlab::cli;
@@ -19,9 +20,21 @@ int main(int argc, char** argv) {
     }
   }
   if (a.command == "health") return cmd_health(a);
+  if (a.command == "schema") return cmd_schema(a);
+  // lint alone takes an unset ${NAME} as a warning; --env-file supplies values.
+  ScenarioLoadOptions options;
+  options.lint = a.command == "lint";
+  if (!a.env_file.empty()) {
+    EnvFile file = read_env_file(a.env_file);
+    if (file.error) {
+      std::cerr << file.error->format("error") << "\n";
+      return 2;
+    }
+    options.env = env_with_file(std::move(file.values));
+  }
   Scenario s;
   try {
-    s = load_scenario(a.scenario);
+    s = load_scenario(a.scenario, options);
   } catch (const ScenarioError& e) {
     std::cerr << e.what() << "\n";
     return 2;

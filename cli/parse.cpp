@@ -31,10 +31,17 @@ void answer_help_or_version(const std::string& command, int argc, char** argv) {
   }
 }
 
-// The operands: conform takes none, health an optional URL, the others one SCENARIO file.
+// The operands: conform takes none, health an optional URL, schema a NAME, the others one
+// SCENARIO file.
 void take_operands(const std::vector<std::string>& positional, Args& a) {
   if (a.command == "conform") {
     if (!positional.empty()) usage_error("conform takes options only (see usage)");
+    return;
+  }
+  if (a.command == "schema") {
+    if (positional.size() != 1)
+      usage_error("schema takes exactly one NAME: scenario or conform-config");
+    a.schema_name = positional[0];
     return;
   }
   if (a.command == "health") {

@@ -13,7 +13,7 @@ PACKAGES=(
 )
 if [ $demo -eq 0 ]; then
   PACKAGES+=(libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-jwcrypto clang-format clang libclang-rt-14-dev
-             openjdk-17-jdk-headless maven unzip curl chromium docker-compose python3-yaml iproute2 iptables util-linux shellcheck)
+             openjdk-17-jdk-headless maven unzip curl chromium docker-compose python3-yaml python3-jsonschema iproute2 iptables util-linux shellcheck)
 fi
 
 missing=()

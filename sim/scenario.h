@@ -3,6 +3,7 @@
 // load_scenario(), which reports errors with file, line and column.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -405,9 +406,26 @@ class ScenarioError : public std::runtime_error {
   std::vector<Diagnostic> all_;
 };
 
+// The value of environment variable NAME, or nullopt when it is not set: what `${NAME}` in a
+// scenario stands for (an external AS's issuer and URLs, every `secret`).
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+// The process environment (getenv).
+std::optional<std::string> process_env(const std::string& name);
+
+struct ScenarioLoadOptions {
+  EnvLookup env = process_env;
+  // Lint mode: an unset ${NAME} is a warning at its value (file:line:column, the name), and the
+  // value is checked with a stand-in: kUnsetUrl where the reference opens an external AS's
+  // issuer, token_endpoint or jwks_uri, kUnsetText anywhere else. Otherwise it is an error.
+  bool lint = false;
+};
+inline constexpr const char* kUnsetUrl = "http://unset.invalid";
+inline constexpr const char* kUnsetText = "unset.invalid";
+
 // Loads and validates. Throws ScenarioError (file:line:column: what was expected).
-Scenario load_scenario(const std::string& path);
-Scenario load_scenario_text(const std::string& yaml, const std::string& file_label);
+Scenario load_scenario(const std::string& path, const ScenarioLoadOptions& options = {});
+Scenario load_scenario_text(const std::string& yaml, const std::string& file_label,
+                            const ScenarioLoadOptions& options = {});
 // One event written as a timeline entry is (`{rotate_key: as-c}`, `{revoke_client: {as: as-c,
 // client: svc-cfa}}`, or the short form `rotate_key as-c` for events that name a role), checked
 // against `s` like the timeline's: what `txlab serve` takes while it runs. `at`, `jitter` and

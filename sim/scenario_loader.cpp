@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -245,10 +247,42 @@ void read_links(const Reader& r, const YAML::Node& links, Scenario& s,
     });
 }
 
+// A key given twice in one mapping is an error (YAML requires unique keys): the loader would
+// read the first and editors, schemas and most YAML tools the last. Each collection is visited
+// once (by its position in the text), so aliases cannot make the walk exponential.
+void check_unique_keys(const Reader& r, const YAML::Node& n, std::vector<Diagnostic>& errors,
+                       std::set<int>& visited) {
+  if (!n.IsSequence() && !n.IsMap()) return;
+  if (!visited.insert(n.Mark().pos).second) return;
+  if (n.IsSequence())
+    for (const auto& e : n) check_unique_keys(r, e, errors, visited);
+  if (!n.IsMap()) return;
+  std::map<std::string, SourcePos> seen;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (it->first.IsScalar() || it->first.IsNull()) {
+      const std::string key = it->first.as<std::string>();
+      const auto [at, fresh] = seen.emplace(key, r.pos(it->first));
+      if (!fresh && errors.size() < kMaxErrors)
+        errors.push_back({r.file(), r.pos(it->first),
+                          "key '" + key.substr(0, 64) +
+                              "' is given twice in one mapping (first at line " +
+                              std::to_string(at->second.line) + ")"});
+    }
+    check_unique_keys(r, it->second, errors, visited);
+  }
+}
+
 }  // namespace
 
-Scenario load_scenario_text(const std::string& yaml, const std::string& file_label) {
-  Reader r(file_label);
+std::optional<std::string> process_env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+Scenario load_scenario_text(const std::string& yaml, const std::string& file_label,
+                            const ScenarioLoadOptions& options) {
+  Reader r(file_label, options);
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -261,6 +295,10 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   Scenario s;
   s.file = file_label;
   try {
+    std::vector<Diagnostic> duplicates;
+    std::set<int> visited;
+    check_unique_keys(r, root, duplicates, visited);
+    if (!duplicates.empty()) throw ScenarioError(std::move(duplicates));
     read_settings(r, root, s);
     std::vector<Diagnostic> errors;
     read_roles(r, root, s, errors);
@@ -268,6 +306,8 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
     if (const auto links = root["links"]) read_links(r, links, s, errors);
     if (const auto t = root["timeline"])
       collect(errors, [&] { s.timeline = read_timeline(r, t, s); });
+    // Unset ${NAME} (lint mode) first: they come before what the stand-ins may cause.
+    s.warnings.insert(s.warnings.begin(), r.pending_warnings().begin(), r.pending_warnings().end());
     // Cross-references only once every part reads: a part that did not would add echoes.
     if (errors.empty()) validate(r, s, errors);
     if (!errors.empty()) throw ScenarioError(std::move(errors));
@@ -277,12 +317,12 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& file_lab
   return s;
 }
 
-Scenario load_scenario(const std::string& path) {
+Scenario load_scenario(const std::string& path, const ScenarioLoadOptions& options) {
   std::ifstream in(path);
   if (!in) throw ScenarioError({path, {}, "cannot read file"});
   std::stringstream buf;
   buf << in.rdbuf();
-  return load_scenario_text(buf.str(), path);
+  return load_scenario_text(buf.str(), path, options);
 }
 
 }  // namespace txlab

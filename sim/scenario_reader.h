@@ -41,7 +41,13 @@ inline std::string join(const std::vector<std::string>& v) {
 
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  explicit Reader(std::string file, ScenarioLoadOptions options = {})
+      : file_(std::move(file)), options_(std::move(options)) {}
+
+  const ScenarioLoadOptions& options() const { return options_; }
+  // Warnings found while reading a part (an unset ${NAME} in lint mode), moved into the
+  // scenario's warnings once it is read.
+  std::vector<Diagnostic>& pending_warnings() const { return pending_; }
 
   SourcePos pos(const YAML::Node& n) const {
     const auto m = n.Mark();
@@ -172,7 +178,8 @@ class Reader {
     const YAML::Node n = map[key];
     if (!n) return 0.0;
     double v = 0;
-    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || v < 0 || v > 1)
+    // Written so that .nan (which YAML decodes) fails too.
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !(v >= 0 && v <= 1))
       fail(n, "'" + key + "' in " + where + " must be a probability in [0, 1]");
     return v;
   }
@@ -250,6 +257,8 @@ class Reader {
 
  private:
   std::string file_;
+  ScenarioLoadOptions options_;
+  mutable std::vector<Diagnostic> pending_;
 };
 
 // Reads the `timeline:` section (sim/timeline_loader.cpp).

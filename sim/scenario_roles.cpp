@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -25,9 +24,12 @@ std::vector<std::string> with_common(std::vector<std::string> keys) {
 }
 
 // ${NAME} in a value is the environment variable NAME (a vendor's URL is known only at run
-// time; `txlab export` keeps every secret in the environment); an unset one is an error at the
-// value. Applies to an external AS's URLs and issuer and to every `secret`.
-std::string expand_env(const Reader& r, const YAML::Node& at, const std::string& value) {
+// time; `txlab export` keeps every secret in the environment), looked up by the load options'
+// env (the process environment, or --env-file's values under it). An unset one is an error at
+// the value; in lint mode a warning, the value checked with a stand-in (see ScenarioLoadOptions).
+// Applies to an external AS's URLs and issuer (`url`) and to every `secret`.
+std::string expand_env(const Reader& r, const YAML::Node& at, const std::string& value,
+                       bool url = false) {
   std::string out;
   for (size_t i = 0; i < value.size();) {
     if (value.compare(i, 2, "${") != 0) {
@@ -37,9 +39,19 @@ std::string expand_env(const Reader& r, const YAML::Node& at, const std::string&
     const size_t end = value.find('}', i);
     if (end == std::string::npos) r.fail(at, "unterminated ${ in '" + value.substr(0, 80) + "'");
     const std::string name = value.substr(i + 2, end - i - 2);
-    const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
-    if (!v) r.fail(at, "environment variable '" + name.substr(0, 64) + "' is not set");
-    out += v;
+    if (name.empty()) r.fail(at, "empty ${} in '" + value.substr(0, 80) + "'");
+    const auto v = r.options().env ? r.options().env(name) : std::nullopt;
+    if (v) {
+      out += *v;
+    } else if (r.options().lint) {
+      const std::string stand_in = url && i == 0 ? kUnsetUrl : kUnsetText;
+      r.warn(r.pending_warnings(), r.pos(at),
+             "environment variable '" + name.substr(0, 64) + "' is not set (checked with '" +
+                 stand_in + "' in its place; set it or pass --env-file to check the real value)");
+      out += stand_in;
+    } else {
+      r.fail(at, "environment variable '" + name.substr(0, 64) + "' is not set");
+    }
     i = end + 1;
   }
   return out;
@@ -63,9 +75,10 @@ void read_external_authorization_server(const Reader& r, const YAML::Node& n, Ro
                             "access_token_claims"}),
                where);
   ExternalAuthorizationServer ext;
-  role.as.issuer = expand_env(r, n["issuer"], r.str(n, "issuer", where, true));
-  ext.token_endpoint = expand_env(r, n["token_endpoint"], r.str(n, "token_endpoint", where, true));
-  ext.jwks_uri = expand_env(r, n["jwks_uri"], r.str(n, "jwks_uri", where, true));
+  role.as.issuer = expand_env(r, n["issuer"], r.str(n, "issuer", where, true), true);
+  ext.token_endpoint =
+      expand_env(r, n["token_endpoint"], r.str(n, "token_endpoint", where, true), true);
+  ext.jwks_uri = expand_env(r, n["jwks_uri"], r.str(n, "jwks_uri", where, true), true);
   ext.access_token_typ = r.str(n, "access_token_typ", where, false, "at+jwt");
   if (const auto c = n["access_token_claims"]) {
     const std::string cw = "'access_token_claims' of " + where;
@@ -259,8 +272,8 @@ void read_authorization_server(const Reader& r, const YAML::Node& n, RoleSpec& r
   as.alg = r.choice(n, "alg", where, {"ES256", "RS256", "PS256", "EdDSA"}, "ES256");
   if (const std::string file =
           expand_env(r, n["signing_key"], r.str(n, "signing_key", where, false));
-      !file.empty())
-    as.signing_key = read_signing_key(r, n, file, where, as.alg);
+      !file.empty() && !(r.options().lint && file.find(kUnsetText) != std::string::npos))
+    as.signing_key = read_signing_key(r, n, file, where, as.alg);  // lint: unset, warned above
   as.access_token_ttl_s = r.integer(n, "access_token_ttl_s", where, 300, 1, 86400);
   as.jwks_max_age_s = r.integer(n, "jwks_max_age_s", where, 300, 0, 86400);
   as.audit_max_entries =
@@ -365,6 +378,7 @@ void read_client(const Reader& r, const YAML::Node& n, RoleSpec& role) {
 void read_common(const Reader& r, const YAML::Node& n, RoleSpec& role) {
   const std::string where = "role '" + role.id + "'";
   role.zone = r.str(n, "zone", where, false);
+  (void)r.str(n, "description", where, false);  // free text, but text
   if (n["clock_offset_s"])
     role.clock_offset_s = r.integer(n, "clock_offset_s", where, 0, -86400, 86400);
   if (n["drift_ppm"])

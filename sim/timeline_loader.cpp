@@ -291,6 +291,8 @@ Timeline read_timeline(const Reader& r, const YAML::Node& n, Scenario& s) {
         if (cand.link->to.empty()) r.fail(c["link"], "'link' of " + cw + " needs 'to'");
         if (c["link"]["at_s"] || c["link"]["for_s"] || c["link"]["at"] || c["link"]["for"])
           r.fail(c["link"], "a swarm link's window is picked by the seed: no at/for");
+        if (c["link"]["from_zone"] || c["link"]["to_zone"])
+          r.fail(c["link"], "a swarm link names roles (from/to), not zones");
         cand.link->origin = "swarm";
       } else if (c["down"]) {
         r.check_keys(c, {"down"}, cw);
