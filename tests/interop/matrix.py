@@ -77,11 +77,31 @@ def main(out_dir, specs):
     # One grade per root cause: FAILED cases are the causes; the cases they account for point at them.
     md += ["| causes FAILED (cases affected) | | " + " | ".join(
         f"{run.get('causes_failed', 0)} ({run.get('cases_affected', 0)})" for _, run, _ in columns) + " |", ""]
+    # Vendor interop exists to catch what changes when the vendor changes: every case graded
+    # differently by two versions of one server (columns "NAME VERSION" of the same NAME).
+    versions = [label for label, _, _ in columns if re.fullmatch(r"\S+ \d+(\.\d+)+", label)]
+    changed = []
+    for i, a in enumerate(versions):
+        for b in versions[i + 1:]:
+            if a.split()[0] != b.split()[0]:
+                continue
+            for cid in order:
+                ga, gb = table[cid][a], table[cid][b]
+                if (ga and ga["grade"]) != (gb and gb["grade"]):
+                    changed.append((a, b, cid, ga and ga["grade"], gb and gb["grade"]))
+    pairs = sorted({(a, b) for a, b, *_ in changed})
+    for a, b in pairs:
+        rows = [c for c in changed if (c[0], c[1]) == (a, b)]
+        md += [f"## Changed between {b} and {a} ({len(rows)} cases)", "",
+               f"| case | {b} | {a} |", "| --- | --- | --- |"]
+        md += [f"| `{cid}` | {gb or '—'} | {ga or '—'} |" for _, _, cid, ga, gb in rows] + [""]
     md += ["## Why", ""]
     for a, label, cid, grade, text in notes:
         md += [f'<a id="{a}"></a>**{label}** · `{cid}` · {grade}: {text}', ""]
     open(os.path.join(out_dir, "interop-matrix.md"), "w").write("\n".join(md))
     print(f"matrix: {len(order)} cases x {len(columns)} servers -> {out_dir}/interop-matrix.md")
+    for a, b in pairs:
+        print(f"  changed between {b} and {a}: {sum(1 for c in changed if (c[0], c[1]) == (a, b))} cases")
     for label, _, _ in columns:
         print(f"  {label}: " + ", ".join(f"{n} {g}" for g, n in sorted(totals[label].items())))
     return 0
