@@ -20,6 +20,10 @@ struct Args {
   bool netns = false;
   int concurrency = 4;
   double duration_s = 5, rate = 0;
+  // load: open or closed loop, the regression gate and the history
+  bool closed_loop = false;
+  std::string baseline, history_dir, label;
+  double max_regression = 10;
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
       audience, forbidden_audience, profile = "common", only, subject_audience, subject_scope,

@@ -35,8 +35,9 @@ const std::vector<CommandSpec>& commands() {
        "GET URL (default http://127.0.0.1:8080/healthz); exit 0 on 200 within 3 s, else 1\n"
        "(the image's and Compose's health check)"},
       {"load", kLoad, "SCENARIO",
-       "drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache "
-       "hits"},
+       "drive the workload from C callers (open loop with --rate); throughput, p50/p90/p99/p99.9/"
+       "max,\nerrors, exchanges, cache hits; --baseline gates on a significant regression (exit "
+       "1)"},
       {"attack", kAttack, "SCENARIO",
        "run the attack catalogue against the live topology; exits 1 if any attack is not "
        "rejected"},
@@ -210,7 +211,39 @@ const std::vector<Flag> kFlags = {
     {"--rate",
      nullptr,
      &Args::rate,
-     {{kLoad, "PER_SECOND", "calls a second across the callers (default 0: as fast as they go)"}}},
+     {{kLoad, "PER_SECOND",
+       "calls a second across the callers, open loop: call n is due at n/PER_SECOND and its "
+       "latency counts from then, so a stall shows in the tail; a call more than 2 s late is not "
+       "sent and reported as unsent (default 0: closed loop, as fast as the callers go)"}}},
+    {"--closed-loop",
+     nullptr,
+     &Args::closed_loop,
+     {{kLoad, "",
+       "with --rate: callers paced at the rate, latency from sending (the earlier behaviour; "
+       "under-reports stalls)"}}},
+    {"--baseline",
+     nullptr,
+     &Args::baseline,
+     {{kLoad, "FILE",
+       "compare with an earlier load --json of the same scenario, mode and rate: per path a 95 % "
+       "bootstrap CI of current/baseline for p50, p99 and throughput over the run's 10 windows; "
+       "exit 1 when one is beyond --max-regression"}}},
+    {"--max-regression",
+     nullptr,
+     &Args::max_regression,
+     {{kLoad, "PERCENT",
+       "the change worth failing for: latency CI above 1+P/100, throughput CI below 1-P/100 "
+       "(default 10, 0..99)"}}},
+    {"--history",
+     nullptr,
+     &Args::history_dir,
+     {{kLoad, "DIR",
+       "append the run to DIR/history.jsonl (the newest 500 kept) and write DIR/index.html: p50, "
+       "p99 and throughput over the runs, each run tested against the previous one"}}},
+    {"--label",
+     nullptr,
+     &Args::label,
+     {{kLoad, "TEXT", "the run's name in --history, e.g. a commit (default: the UTC time)"}}},
     {"--json",
      nullptr,
      &Args::json_out,
