@@ -35,9 +35,9 @@ const std::vector<CommandSpec>& commands() {
        "GET URL (default http://127.0.0.1:8080/healthz); exit 0 on 200 within 3 s, else 1\n"
        "(the image's and Compose's health check)"},
       {"load", kLoad, "SCENARIO",
-       "drive the workload from C callers (open loop with --rate); throughput, p50/p90/p99/p99.9/"
-       "max,\nerrors, exchanges, cache hits; --baseline gates on a significant regression (exit "
-       "1)"},
+       "drive the workload from C callers (open loop with --rate); throughput,\n"
+       "p50/p90/p99/p99.9/max, errors, exchanges, cache hits; --baseline exits 1 on a\n"
+       "significant regression, --history keeps a trend page"},
       {"attack", kAttack, "SCENARIO",
        "run the attack catalogue against the live topology; exits 1 if any attack is not "
        "rejected"},

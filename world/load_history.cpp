@@ -89,7 +89,8 @@ bool same_setup(const Json& a, const Json& b) {
 }
 
 const Json* path_of(const Json& run, const std::string& name) {
-  for (const auto& p : run.value("paths", Json::array()))
+  if (!run.is_object() || !run.contains("paths") || !run["paths"].is_array()) return nullptr;
+  for (const auto& p : run["paths"])
     if (json_str(p, "name") == name) return &p;
   return nullptr;
 }
