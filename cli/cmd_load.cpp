@@ -92,6 +92,7 @@ bool write_history(const Args& a, const nlohmann::json& report, bool print) {
 int cmd_load(const Args& a, Scenario s) {
   if (a.concurrency < 1 || a.concurrency > 512) usage_error("--concurrency must be 1..512");
   if (a.duration_s < 1 || a.duration_s > 3600) usage_error("--duration must be 1..3600 seconds");
+  if (a.rate > 100000) usage_error("--rate must be 0..100000 calls a second");
   if (a.closed_loop && a.rate <= 0)
     usage_error("--closed-loop needs --rate (without it the load is closed loop)");
   if (a.max_regression > 99) usage_error("--max-regression must be 0..99 (percent)");
