@@ -23,7 +23,7 @@ struct Args {
   // load: open or closed loop, the regression gate and the history
   bool closed_loop = false;
   std::string baseline, history_dir, label;
-  double max_regression = 10;
+  double max_regression = 10, max_tail_regression = 50;
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
       audience, forbidden_audience, profile = "common", only, subject_audience, subject_scope,

@@ -82,7 +82,8 @@ bool write_history(const Args& a, const nlohmann::json& report, bool print) {
     return false;
   }
   const std::string page = a.history_dir + "/index.html";
-  if (!write_output(page, history_page(runs, a.max_regression, a.seed))) return false;
+  if (!write_output(page, history_page(runs, a.max_regression, a.seed, a.max_tail_regression)))
+    return false;
   if (print) std::cout << "history: " << page << " (" << runs.size() << " runs)\n";
   return true;
 }
@@ -96,6 +97,7 @@ int cmd_load(const Args& a, Scenario s) {
   if (a.closed_loop && a.rate <= 0)
     usage_error("--closed-loop needs --rate (without it the load is closed loop)");
   if (a.max_regression > 99) usage_error("--max-regression must be 0..99 (percent)");
+  if (a.max_tail_regression > 1000) usage_error("--max-tail-regression must be 0..1000 (percent)");
   const LoadOptions o = options_of(a);
   const bool open = o.open_loop && o.rate_per_s > 0;
   nlohmann::json baseline;
@@ -123,7 +125,7 @@ int cmd_load(const Args& a, Scenario s) {
   bool regressed = false;
   std::map<std::string, std::string> regressions;  // for JUnit
   if (!a.baseline.empty()) {
-    const auto c = compare_load(baseline, j, a.max_regression, a.seed);
+    const auto c = compare_load(baseline, j, a.max_regression, a.seed, a.max_tail_regression);
     regressed = c.regressed();
     for (const auto& p : c.paths)
       for (const auto& m : p.metrics)

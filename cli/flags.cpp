@@ -226,14 +226,18 @@ const std::vector<Flag> kFlags = {
      &Args::baseline,
      {{kLoad, "FILE",
        "compare with an earlier load --json of the same scenario, mode and rate: per path a 95 % "
-       "bootstrap CI of current/baseline for p50, p99 and throughput over the run's 10 windows; "
-       "exit 1 when one is beyond --max-regression"}}},
+       "bootstrap CI of current/baseline for p50, p99 and throughput (medians of the run's 10 "
+       "windows); exit 1 when one is beyond --max-regression (p99: --max-tail-regression)"}}},
     {"--max-regression",
      nullptr,
      &Args::max_regression,
      {{kLoad, "PERCENT",
-       "the change worth failing for: latency CI above 1+P/100, throughput CI below 1-P/100 "
+       "the change worth failing for: p50 CI above 1+P/100, throughput CI below 1-P/100 "
        "(default 10, 0..99)"}}},
+    {"--max-tail-regression",
+     nullptr,
+     &Args::max_tail_regression,
+     {{kLoad, "PERCENT", "the same for p99: its CI above 1+Q/100 (default 50)"}}},
     {"--history",
      nullptr,
      &Args::history_dir,

@@ -134,6 +134,27 @@ TEST(LoadCompareTest, AShiftBelowTheThresholdIsNot) {
   EXPECT_TRUE(compare_load(report(1000, 500, 1), report(1200, 500, 3), 10, 5).regressed());
 }
 
+// One window with a scheduler hiccup (p50 and p99 ten times the rest) moves a mean by 90 %: the
+// medians do not move, so the gate does not fire on it.
+TEST(LoadCompareTest, OneHiccupWindowIsNotARegression) {
+  Json hiccup = report(1000, 500, 2);
+  hiccup["paths"][0]["windows"][3]["p50_us"] = 10000.0;
+  hiccup["paths"][0]["windows"][3]["p99_us"] = 40000.0;
+  const auto c = compare_load(report(1000, 500, 1), hiccup, 10, 3);
+  EXPECT_FALSE(c.regressed());
+  EXPECT_LT(metric(c, "p50_us").ci.ratio, 1.1);
+}
+
+// p99 has its own threshold: +30 % passes the default 50 %, fails a 10 % one.
+TEST(LoadCompareTest, TheTailHasItsOwnThreshold) {
+  Json slower_tail = report(1000, 500, 2);
+  for (auto& w : slower_tail["paths"][0]["windows"]) w["p99_us"] = w["p99_us"].get<double>() * 1.3;
+  EXPECT_FALSE(compare_load(report(1000, 500, 1), slower_tail, 10, 3).regressed());
+  const auto strict = compare_load(report(1000, 500, 1), slower_tail, 10, 3, 10);
+  EXPECT_TRUE(metric(strict, "p99_us").regressed);
+  EXPECT_FALSE(metric(strict, "p50_us").regressed);
+}
+
 TEST(LoadCompareTest, TheBootstrapIsReproducibleFromTheSeed) {
   const std::vector<double> b{1, 1.1, 0.9, 1.05, 0.95}, c{1.2, 1.3, 1.1, 1.25, 1.15};
   const auto x = bootstrap_ratio(b, c, 9), y = bootstrap_ratio(b, c, 9);

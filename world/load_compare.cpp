@@ -18,14 +18,18 @@ using Json = nlohmann::json;
 
 namespace {
 
-double mean(const std::vector<double>& v) {
-  return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+// The median (the mean of the middle two for an even count).
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double resampled_mean(const std::vector<double>& v, std::mt19937_64& rng) {
-  double sum = 0;
-  for (size_t i = 0; i < v.size(); ++i) sum += v[rng() % v.size()];
-  return sum / static_cast<double>(v.size());
+double resampled_median(const std::vector<double>& v, std::mt19937_64& rng) {
+  std::vector<double> r(v.size());
+  for (auto& x : r) x = v[rng() % v.size()];
+  return median(std::move(r));
 }
 
 double number(const Json& j, const char* key) {
@@ -72,13 +76,13 @@ std::string run_error(const Json& b, const Json& c) {
 
 RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
                               const std::vector<double>& current, uint64_t seed, int resamples) {
-  if (baseline.empty() || current.empty() || mean(baseline) <= 0) return {};
-  RatioInterval out{mean(current) / mean(baseline), 0, 0};
+  if (baseline.empty() || current.empty() || median(baseline) <= 0) return {};
+  RatioInterval out{median(current) / median(baseline), 0, 0};
   std::mt19937_64 rng(seed);
   std::vector<double> ratios;
   ratios.reserve(static_cast<size_t>(std::max(1, resamples)));
   for (int i = 0; i < std::max(1, resamples); ++i) {
-    const double b = resampled_mean(baseline, rng), c = resampled_mean(current, rng);
+    const double b = resampled_median(baseline, rng), c = resampled_median(current, rng);
     ratios.push_back(b > 0 ? c / b : 0);
   }
   std::sort(ratios.begin(), ratios.end());
@@ -97,9 +101,10 @@ bool LoadComparison::regressed() const {
 }
 
 LoadComparison compare_load(const Json& baseline, const Json& current, double max_regression_pct,
-                            uint64_t seed) {
+                            uint64_t seed, double max_tail_regression_pct) {
   LoadComparison out;
   out.max_regression_pct = max_regression_pct;
+  out.max_tail_regression_pct = max_tail_regression_pct;
   out.error = run_error(baseline, current);
   if (!out.error.empty()) return out;
   const double p = max_regression_pct / 100;
@@ -120,14 +125,16 @@ LoadComparison compare_load(const Json& baseline, const Json& current, double ma
     }
     for (const std::string metric : {"p50_us", "p99_us", "throughput_per_s"}) {
       const auto bs = samples(*b, metric), cs = samples(*c, metric);
-      if (bs.size() < 2 || cs.size() < 2 || mean(bs) <= 0) {
+      if (bs.size() < 2 || cs.size() < 2 || median(bs) <= 0) {
         pc.comparable = false;
         pc.why = "fewer than 2 windows with calls";
         break;
       }
-      MetricComparison m{metric, mean(bs), mean(cs), {}, false};
+      MetricComparison m{metric, median(bs), median(cs), {}, false};
       m.ci = bootstrap_ratio(bs, cs, derive_seed(seed, "load-baseline/" + name + "/" + metric));
-      m.regressed = metric == "throughput_per_s" ? m.ci.hi < 1 - p : m.ci.lo > 1 + p;
+      m.regressed = metric == "throughput_per_s" ? m.ci.hi < 1 - p
+                    : metric == "p99_us"         ? m.ci.lo > 1 + max_tail_regression_pct / 100
+                                                 : m.ci.lo > 1 + p;
       pc.metrics.push_back(m);
     }
     if (!pc.comparable) pc.metrics.clear();
@@ -158,8 +165,10 @@ const char* metric_label(const std::string& m) {
 std::string render_comparison_text(const LoadComparison& c, const std::string& baseline_name) {
   std::ostringstream o;
   o << "\nbaseline " << baseline_name << " · a regression: the 95 % CI of current/baseline above "
-    << fixed(1 + c.max_regression_pct / 100, 2) << " (latency) or below "
-    << fixed(1 - c.max_regression_pct / 100, 2) << " (throughput)\n";
+    << fixed(1 + c.max_regression_pct / 100, 2) << " (p50), above "
+    << fixed(1 + c.max_tail_regression_pct / 100, 2) << " (p99) or below "
+    << fixed(1 - c.max_regression_pct / 100, 2) << " (throughput); values are medians of "
+    << "the run's windows\n";
   if (!c.error.empty()) return o.str() + "not comparable: " + c.error + "\n";
   o << "  " << cell("path", 40, true) << cell("metric", 10, true) << cell("baseline", 11)
     << cell("current", 11) << cell("ratio", 8) << "  " << cell("95 % CI", 16, true) << "verdict\n";
@@ -203,10 +212,13 @@ Json comparison_json(const LoadComparison& c, const std::string& baseline_name) 
     if (!p.comparable) entry["why"] = p.why;
     paths.push_back(std::move(entry));
   }
-  Json out = {
-      {"file", baseline_name}, {"max_regression_pct", c.max_regression_pct},
-      {"confidence", 0.95},    {"method", "bootstrap of the ratio of window means, 2000 resamples"},
-      {"paths", paths},        {"regressed", c.regressed()}};
+  Json out = {{"file", baseline_name},
+              {"max_regression_pct", c.max_regression_pct},
+              {"max_tail_regression_pct", c.max_tail_regression_pct},
+              {"confidence", 0.95},
+              {"method", "bootstrap of the ratio of window medians, 2000 resamples"},
+              {"paths", paths},
+              {"regressed", c.regressed()}};
   if (!c.error.empty()) out["error"] = c.error;
   return out;
 }

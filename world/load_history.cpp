@@ -122,7 +122,8 @@ std::string charts(const std::vector<Json>& runs, const std::string& name) {
 
 }  // namespace
 
-std::string history_page(const std::vector<Json>& runs, double max_regression_pct, uint64_t seed) {
+std::string history_page(const std::vector<Json>& runs, double max_regression_pct, uint64_t seed,
+                         double max_tail_regression_pct) {
   const auto names = path_names(runs);
   std::ostringstream o;
   size_t regressions = 0;
@@ -131,7 +132,8 @@ std::string history_page(const std::vector<Json>& runs, double max_regression_pc
     const Json& r = runs[i];
     std::string verdict = "first", why;
     if (i > 0 && same_setup(runs[i - 1], r)) {
-      const auto c = compare_load(runs[i - 1], r, max_regression_pct, seed);
+      const auto c =
+          compare_load(runs[i - 1], r, max_regression_pct, seed, max_tail_regression_pct);
       verdict = !c.error.empty() ? "not comparable" : c.regressed() ? "REGRESSION" : "ok";
       for (const auto& p : c.paths)
         for (const auto& m : p.metrics)
@@ -166,7 +168,8 @@ std::string history_page(const std::vector<Json>& runs, double max_regression_pc
   o << "<table class=\"summary\"><tbody><tr><th>runs</th><td>" << runs.size() << " (the newest "
     << kMaxHistory << " are kept)</td></tr><tr><th>regressions against the previous run</th><td>"
     << regressions << "</td></tr><tr><th>test</th><td>95 % bootstrap CI of current/previous "
-    << "beyond ±" << max_regression_pct << " %</td></tr></tbody></table>\n";
+    << "beyond ±" << max_regression_pct << " % (p99: +" << max_tail_regression_pct
+    << " %)</td></tr></tbody></table>\n";
   o << "<h2>Runs</h2><table id=\"runs\"><thead><tr><th>#</th><th>label</th><th>time</th>"
        "<th>scenario · mode</th>";
   for (const auto& n : names) o << "<th>" << html::escape(n) << "<br>p50 / p99 / calls/s</th>";

@@ -29,6 +29,6 @@ std::vector<nlohmann::json> append_history(const std::string& dir, const nlohman
 // The trend page of these runs (oldest first): each run compared with the previous one of the
 // same scenario, mode and rate.
 std::string history_page(const std::vector<nlohmann::json>& runs, double max_regression_pct,
-                         uint64_t seed);
+                         uint64_t seed, double max_tail_regression_pct = 50);
 
 }  // namespace txlab
