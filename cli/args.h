@@ -20,13 +20,18 @@ struct Args {
   bool netns = false;
   int concurrency = 4;
   double duration_s = 5, rate = 0;
+  // load: open or closed loop, the regression gate and the history
+  bool closed_loop = false;
+  std::string history_dir, label;  // load (--baseline: below)
+  double max_regression = 10, max_tail_regression = 50;
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
       audience, forbidden_audience, profile = "common", only, subject_audience, subject_scope,
                                     unauthorized_client, dpop_bound_client, ca_file, mtls_client,
                                     mtls_other, mtls_untrusted, semantics;
   std::string config_file;  // --config: a YAML file of these flags (cli/conform_config.h)
-  std::string baseline, write_baseline;  // grades accepted (conformance/baseline.h)
+  // --baseline: conform's accepted grades (conformance/baseline.h) or load's earlier report
+  std::string baseline, write_baseline;
   std::vector<std::string> issuer_keys, issuers, scopes_beyond;
   bool strict = false, list = false, requirements = false, jwt_access_tokens = false,
        honours_may_act = false;

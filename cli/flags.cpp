@@ -35,8 +35,9 @@ const std::vector<CommandSpec>& commands() {
        "GET URL (default http://127.0.0.1:8080/healthz); exit 0 on 200 within 3 s, else 1\n"
        "(the image's and Compose's health check)"},
       {"load", kLoad, "SCENARIO",
-       "drive the workload from C callers; throughput, p50/p90/p99/max, errors, exchanges, cache "
-       "hits"},
+       "drive the workload from C callers (open loop with --rate); throughput,\n"
+       "p50/p90/p99/p99.9/max, errors, exchanges, cache hits; --baseline exits 1 on a\n"
+       "significant regression, --history keeps a trend page"},
       {"attack", kAttack, "SCENARIO",
        "run the attack catalogue against the live topology; exits 1 if any attack is not "
        "rejected"},
@@ -199,7 +200,11 @@ const std::vector<Flag> kFlags = {
      {{kConform, "FILE",
        "the grades accepted (a --write-baseline file or an earlier --json): exit 1 only when a "
        "case got worse than there (a new FAILED, a FAILED another way, a grade lost); what got "
-       "better, new or gone is reported"}}},
+       "better, new or gone is reported"},
+      {kLoad, "FILE",
+       "compare with an earlier load --json of the same scenario, mode and rate: per path a 95 % "
+       "bootstrap CI of current/baseline for p50, p99 and throughput (medians of the run's 10 "
+       "windows); exit 1 when one is beyond --max-regression (p99: --max-tail-regression)"}}},
     {"--write-baseline",
      nullptr,
      &Args::write_baseline,
@@ -235,7 +240,36 @@ const std::vector<Flag> kFlags = {
     {"--rate",
      nullptr,
      &Args::rate,
-     {{kLoad, "PER_SECOND", "calls a second across the callers (default 0: as fast as they go)"}}},
+     {{kLoad, "PER_SECOND",
+       "calls a second across the callers, open loop: call n is due at n/PER_SECOND and its "
+       "latency counts from then, so a stall shows in the tail; a call more than 2 s late is not "
+       "sent and reported as unsent (default 0: closed loop, as fast as the callers go)"}}},
+    {"--closed-loop",
+     nullptr,
+     &Args::closed_loop,
+     {{kLoad, "",
+       "with --rate: callers paced at the rate, latency from sending (the earlier behaviour; "
+       "under-reports stalls)"}}},
+    {"--max-regression",
+     nullptr,
+     &Args::max_regression,
+     {{kLoad, "PERCENT",
+       "the change worth failing for: p50 CI above 1+P/100, throughput CI below 1-P/100 "
+       "(default 10, 0..99)"}}},
+    {"--max-tail-regression",
+     nullptr,
+     &Args::max_tail_regression,
+     {{kLoad, "PERCENT", "the same for p99: its CI above 1+Q/100 (default 50)"}}},
+    {"--history",
+     nullptr,
+     &Args::history_dir,
+     {{kLoad, "DIR",
+       "append the run to DIR/history.jsonl (the newest 500 kept) and write DIR/index.html: p50, "
+       "p99 and throughput over the runs, each run tested against the previous one"}}},
+    {"--label",
+     nullptr,
+     &Args::label,
+     {{kLoad, "TEXT", "the run's name in --history, e.g. a commit (default: the UTC time)"}}},
     {"--json",
      nullptr,
      &Args::json_out,

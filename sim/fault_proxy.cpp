@@ -48,6 +48,7 @@ struct FaultProxy::Impl : detail::AsioLoopback {
     const int64_t jitter =
         spec.jitter_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spec.jitter_ms)(rng) : 0;
     d.fault = "none";
+    d.window_latency_ms = spec.latency_ms + jitter;
     if (active) {
       if (r < spec.down)
         d.fault = "down";
@@ -79,10 +80,26 @@ struct FaultProxy::Impl : detail::AsioLoopback {
     tcp::socket client, upstream;
     FaultDecision d;
     asio::io_context& io;
+    const Impl& owner;
     bool cut_done = false;
     std::mt19937_64 loss_rng;
-    Session(tcp::socket c, asio::io_context& ctx, FaultDecision dec)
-        : client(std::move(c)), upstream(ctx), d(dec), io(ctx), loss_rng(dec.loss_seed) {}
+    Session(tcp::socket c, asio::io_context& ctx, FaultDecision dec, const Impl& o)
+        : client(std::move(c)), upstream(ctx), d(dec), io(ctx), owner(o), loss_rng(dec.loss_seed) {}
+
+    // The chunk faults (latency, bandwidth, loss) of a windowed spec follow the window chunk
+    // by chunk, so a slow period slows the connections already open too (pooled keep-alive
+    // connections are the rule); without a window they are as decided at accept.
+    FaultDecision chunk_faults() const {
+      const FaultSpec& spec = owner.spec;
+      if (spec.at_s <= 0 && spec.for_s <= 0) return d;
+      FaultDecision now = d;
+      const bool on = spec.active_at(owner.time_s());
+      now.latency_ms = on ? d.window_latency_ms : 0;
+      now.bandwidth_kbps = on ? spec.bandwidth_kbps : 0;
+      now.loss = on ? spec.loss : 0;
+      now.loss_delay_ms = spec.loss_delay_ms;
+      return now;
+    }
 
     void hard_close(tcp::socket& s) {
       boost::system::error_code ec;
@@ -129,14 +146,13 @@ struct FaultProxy::Impl : detail::AsioLoopback {
               });
         };
         // Latency per chunk, plus the time the chunk takes at the capped bandwidth.
-        int64_t delay_us = self->d.latency_ms * 1000;
-        if (self->d.bandwidth_kbps > 0)
-          delay_us += static_cast<int64_t>(n) * 8000 / self->d.bandwidth_kbps;
+        const FaultDecision f = self->chunk_faults();
+        int64_t delay_us = f.latency_ms * 1000;
+        if (f.bandwidth_kbps > 0) delay_us += static_cast<int64_t>(n) * 8000 / f.bandwidth_kbps;
         // A lost segment costs a retransmission timeout (the proxy speaks TCP to both sides,
         // so loss shows up as delay, as it does to an application).
-        if (self->d.loss > 0 &&
-            std::uniform_real_distribution<double>(0, 1)(self->loss_rng) < self->d.loss)
-          delay_us += self->d.loss_delay_ms * 1000;
+        if (f.loss > 0 && std::uniform_real_distribution<double>(0, 1)(self->loss_rng) < f.loss)
+          delay_us += f.loss_delay_ms * 1000;
         if (delay_us > 0) {
           auto timer =
               std::make_shared<asio::steady_timer>(self->io, std::chrono::microseconds(delay_us));
@@ -174,7 +190,8 @@ struct FaultProxy::Impl : detail::AsioLoopback {
   };
 
   void serve(tcp::socket client) {
-    std::make_shared<Session>(std::move(client), io, decide())->start(upstream_host, upstream_port);
+    std::make_shared<Session>(std::move(client), io, decide(), *this)
+        ->start(upstream_host, upstream_port);
   }
 };
 

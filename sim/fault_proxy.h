@@ -1,7 +1,10 @@
 // A fault-injecting TCP proxy between two roles (Boost.Asio), Toxiproxy-style: latency with
 // jitter, a bandwidth cap, connections refused (reset at once), responses cut mid-way (reset),
 // stalls (accept, never answer), slow close (the FIN held back), each with a probability and
-// an optional time window on the simulation's time. Every decision is drawn
+// an optional time window on the simulation's time. Connection faults (down, stall, reset,
+// slow close) are decided when a connection is accepted; with a window, the chunk faults
+// (latency, bandwidth, loss) apply to the chunks forwarded while it is open, on every
+// connection (a slow period slows pooled keep-alive connections too). Every decision is drawn
 // from a generator seeded per proxy, so one seed gives the same decisions connection by
 // connection (latencies on loopback still vary: the schedule is not deterministic).
 #pragma once
@@ -34,6 +37,7 @@ struct FaultDecision {
   uint64_t connection = 0;  // 1, 2, 3 ... in accept order
   std::string fault;        // "none", "down", "reset", "stall"
   int64_t latency_ms = 0;
+  int64_t window_latency_ms = 0;  // latency + jitter drawn for the chunks sent in the window
   int64_t bandwidth_kbps = 0;
   int64_t slow_close_ms = 0;
   double loss = 0;

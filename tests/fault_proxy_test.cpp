@@ -196,6 +196,35 @@ TEST_F(FaultProxyTest, FaultWindowsFollowTheSuppliedSimulationTime) {
   EXPECT_EQ(faults, (std::vector<std::string>{"none", "down", "down", "none"}));
 }
 
+// A slow period slows the keep-alive connection that was open before it, and only while it
+// lasts: the window is judged chunk by chunk, not once when the connection was accepted.
+TEST_F(FaultProxyTest, LatencyWindowSlowsAnOpenConnectionWhileItLasts) {
+  FaultSpec spec;
+  spec.latency_ms = 600;
+  spec.at_s = 10;
+  spec.for_s = 5;
+  std::atomic<double> now{0};
+  FaultProxy proxy("slow-period", upstream_.port(), spec, 1, [&] { return now.load(); });
+  proxy.start();
+  http::ClientOptions options{1000, 5000, 4};
+  options.max_idle_ms = 0;  // keep the one connection
+  http::HttpClientPool pool(options);
+  http::OutboundRequest req;
+  req.path = "/ping";
+  auto timed = [&] {
+    const int64_t t0 = monotonic_us();
+    EXPECT_EQ(pool.send(proxy.base_url(), req).status, 200);
+    return (monotonic_us() - t0) / 1000;
+  };
+  EXPECT_LT(timed(), 600);  // before the window: no added latency (a bound, not a speed)
+  now = 11;
+  EXPECT_GE(timed(),
+            2 * 600);  // inside: request and answer chunks wait: the open connection's chunks wait
+  now = 16;
+  EXPECT_LT(timed(), 600);                  // after: back to none
+  EXPECT_EQ(proxy.decisions().size(), 1u);  // all three on the one connection
+}
+
 TEST_F(FaultProxyTest, LossCostsARetransmissionTimeoutPerLostChunk) {
   FaultSpec spec;
   spec.loss = 1.0;  // every chunk: the request's and the answer's

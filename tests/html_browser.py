@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The HTML reports in a real browser (Debian's headless Chromium).
 
-For each command's `--html` page (run, timeline run, conform, attack, load) written in the same
+For each command's `--html` page (run, timeline run, conform, attack, load; and the trend page
+of two `load --history` runs) written in the same
 run as its `--json` report: Chromium loads the page from a file, the script must have run
 (<html data-txlab-ready="1">) without an error (no data-txlab-errors, no "Uncaught" in the
 browser log), nothing may have been fetched (the page's Content-Security-Policy refuses every
@@ -318,6 +319,19 @@ def check_load(path, report):
     expect(len(lines) == 3, "load: p50, p90 and p99 lines")
 
 
+def check_history(path, lines):
+    """load --history: a row per run with its label, a latency and a throughput chart per path."""
+    dom = check_clean(path)
+    runs = rows(dom, "runs")
+    expect(len(runs) == len(lines), f"history: {len(runs)} rows for {len(lines)} runs")
+    text = dom.by_id("runs").inner_text()
+    for run in lines:
+        expect(run["label"] in text, f"history: label {run['label']} missing")
+    charts = dom.find("svg", class_="chart")
+    expect(len(charts) == 2 * len(lines[-1]["paths"]), "history: two charts per path")
+    expect(runs[-1].attrs.get("data-verdict") in ("ok", "REGRESSION"), "history: the last run is tested")
+
+
 def check_png(png, what, min_colours=8):
     img = decode_png(png)
     expect(distinct_colours(img) >= min_colours, f"{what}: the screenshot is blank")
@@ -411,6 +425,14 @@ def main():
             check(page, json.load(open(report)))
             check_png(screenshot(page, os.path.join(out, name + ".png")), name)
             print(f"ok  {name}: {page} (screenshot {name}.png)")
+        history = os.path.join(out, "history")
+        for label in ("first-run", "second-run"):
+            txlab_run(["load", f"{scenarios}/direct.yaml", "--duration", "1", "--rate", "50",
+                       "--history", history, "--label", label, "--quiet"])
+        lines = [json.loads(l) for l in open(os.path.join(history, "history.jsonl"))]
+        check_history(os.path.join(history, "index.html"), lines)
+        check_png(screenshot(os.path.join(history, "index.html"), os.path.join(out, "history.png")), "history")
+        print(f"ok  history: {history}/index.html (screenshot history.png)")
         check_svg_png(os.path.join(out, "latency.svg"), os.path.join(out, "latency.png"))
         print(f"ok  latency.svg rendered opaque with axes: {out}/latency.png")
         self_checks(os.path.join(out, "conform.html"), json.load(open(os.path.join(out, "conform.json"))),

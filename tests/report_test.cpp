@@ -38,8 +38,9 @@ TEST(TraceTest, BoundedKeepsTheNewestAndCountsDrops) {
 // The latency chart reads on its own: an opaque background, the path names escaped, an x axis
 // spanning the decades the latencies actually cover, a y axis in calls.
 TEST(LoadSvgTest, AxesFollowTheDataAndNamesAreEscaped) {
-  LoadReport r;
-  r.paths.push_back({"reads <orders> & \"more\"", {50, 900, 12000, 2000000}, {}, 1});
+  LoadReport r = LoadReport::for_paths({"reads <orders> & \"more\""}, 5, 10);
+  for (int64_t us : {50, 900, 12000, 2000000}) r.record(0, us, 1.0, false);
+  r.paths[0].errors = 1;
   const std::string svg = render_svg(r);
   EXPECT_NE(svg.find(R"(<rect width="100%" height="100%" fill="#ffffff"/>)"), std::string::npos);
   EXPECT_NE(svg.find("reads &lt;orders&gt; &amp; &quot;more&quot;"), std::string::npos) << svg;
@@ -86,9 +87,11 @@ TEST(HtmlTest, NamesAreTextAndThePageFetchesNothing) {
 
 // load --json: percentiles second by second, and histogram buckets that add up to the calls.
 TEST(LoadJsonTest, PercentilesOverTimeAndHistogram) {
-  LoadReport r;
+  LoadReport r = LoadReport::for_paths({"p"}, 3, 3);
   r.elapsed_s = 3.1;
-  r.paths.push_back({"p", {100, 200, 300, 5000, 7000}, {100, 900, 1500, 2500, 3090}, 0});
+  const std::pair<int64_t, double> calls[] = {
+      {100, 0.1}, {200, 0.9}, {300, 1.5}, {5000, 2.5}, {7000, 3.09}};
+  for (const auto& [us, end_s] : calls) r.record(0, us, end_s, false);
   const auto j = render_json(r);
   ASSERT_EQ(j["over_time"].size(), 3u) << j["over_time"];  // the last 0.1 s joins second 3
   EXPECT_EQ(j["over_time"][0]["calls"], 2);
@@ -98,6 +101,12 @@ TEST(LoadJsonTest, PercentilesOverTimeAndHistogram) {
   for (const auto& b : j["histogram"][0]["buckets"]) total += b["calls"].get<size_t>();
   EXPECT_EQ(total, 5u);
   EXPECT_EQ(j["histogram"][0]["buckets"][0]["le_us"], 100);
+  // The windows --baseline compares: 3 over the 3 s asked, the late call in the last one.
+  ASSERT_EQ(j["paths"][0]["windows"].size(), 3u);
+  EXPECT_EQ(j["paths"][0]["windows"][0]["calls"], 2);
+  EXPECT_EQ(j["paths"][0]["windows"][2]["calls"], 2);
+  EXPECT_EQ(j["paths"][0]["p999_us"], 7000);
+  EXPECT_EQ(j["mode"], "closed-loop");
 }
 
 // export: the YAML writer round-trips through a YAML parser (YAML 1.1 words, colons, block

@@ -147,7 +147,7 @@ main{padding:12px 24px 40px} h2{margin-top:28px;border-bottom:1px solid #dde3ee;
 table{border-collapse:collapse;margin:8px 0;font-size:13px} th,td{border:1px solid #dde3ee;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f2f5fa} tr.fail td{background:#fff1f0} tr.warn td{background:#fffbe6}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:bold;color:#fff;background:#6b7a90}
-.b-ok,.b-pass,.b-passed,.b-accept,.b-rejected{background:#2e8540}.b-failed,.b-fail,.b-not_passed,.b-not_rejected{background:#c0392b}
+.b-ok,.b-pass,.b-passed,.b-accept,.b-rejected{background:#2e8540}.b-failed,.b-fail,.b-not_passed,.b-not_rejected,.b-regression{background:#c0392b}
 .b-non_strict{background:#c98a00}.b-informational,.b-unimplemented{background:#3f7fbf}
 pre{background:#f6f8fb;border:1px solid #dde3ee;padding:6px 8px;white-space:pre-wrap;word-break:break-all;font-size:12px;margin:4px 0}
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #dde3ee;border-radius:6px;padding:8px 10px;min-width:300px;max-width:560px}

@@ -151,6 +151,42 @@ std::string attack_body(const Json& attack) {
   return o.str();
 }
 
+namespace {
+
+// load --baseline: a row per path and metric, the regressions marked.
+std::string baseline_table(const Json& b) {
+  std::ostringstream o;
+  o << "<h2>Against the baseline</h2><p class=\"muted\">" << escape(str(b, "file")) << " · "
+    << escape(str(b, "method")) << " · a regression: the 95 % CI beyond ±"
+    << real(b, "max_regression_pct") << " %</p>";
+  if (b.contains("error"))
+    return o.str() + "<p>not comparable: " + escape(str(b, "error")) + "</p>\n";
+  o << "<table id=\"baseline\"><thead><tr><th>path</th><th>metric</th><th>baseline</th>"
+       "<th>current</th><th>ratio</th><th>95 % CI</th><th>verdict</th></tr></thead><tbody>";
+  for (const auto& p : array(b, "paths")) {
+    if (!p.value("comparable", false)) {
+      o << "<tr data-row><td>" << escape(str(p, "name"))
+        << "</td><td colspan=\"6\">not comparable: " << escape(str(p, "why")) << "</td></tr>";
+      continue;
+    }
+    for (const auto& [metric, m] : p["metrics"].items()) {
+      const bool bad = m.value("regressed", false);
+      char ratio[96];
+      const Json& ci = m.contains("ci95") ? m["ci95"] : Json::array({0, 0});
+      std::snprintf(ratio, sizeof ratio, "%.3f</td><td>[%.3f, %.3f]", real(m, "ratio"),
+                    ci.size() == 2 && ci[0].is_number() ? ci[0].get<double>() : 0.0,
+                    ci.size() == 2 && ci[1].is_number() ? ci[1].get<double>() : 0.0);
+      o << "<tr data-row" << (bad ? " class=\"fail\"" : "") << "><td>" << escape(str(p, "name"))
+        << "</td><td>" << escape(metric) << "</td><td>" << std::llround(real(m, "baseline"))
+        << "</td><td>" << std::llround(real(m, "current")) << "</td><td>" << ratio << "</td><td>"
+        << badge(bad ? "REGRESSION" : "ok") << "</td></tr>";
+    }
+  }
+  return o.str() + "</tbody></table>\n";
+}
+
+}  // namespace
+
 std::string load_body(const Json& load, const std::string& histogram_svg) {
   std::ostringstream o;
   const int64_t errors = num(load, "errors");
@@ -160,17 +196,25 @@ std::string load_body(const Json& load, const std::string& histogram_svg) {
     << std::llround(real(load, "throughput_per_s")) << " calls/s · " << errors
     << " errors</td></tr><tr><th>exchanges</th><td>" << num(load, "exchanges")
     << "</td></tr><tr><th>exchange cache</th><td>" << num(load, "cache_hits") << " hits, "
-    << num(load, "cache_misses") << " misses</td></tr><tr><th>seed</th><td>" << num(load, "seed")
-    << "</td></tr></tbody></table>\n";
+    << num(load, "cache_misses") << " misses</td></tr><tr><th>mode</th><td>"
+    << escape(str(load, "mode"))
+    << (real(load, "rate_per_s") > 0 ? " at " + std::to_string(num(load, "rate_per_s")) + " calls/s"
+                                     : std::string())
+    << (num(load, "unsent") ? " · " + std::to_string(num(load, "unsent")) +
+                                  " due calls not sent (rate not sustained)"
+                            : std::string())
+    << "</td></tr><tr><th>seed</th><td>" << num(load, "seed") << "</td></tr></tbody></table>\n";
   o << "<h2>Paths</h2><table id=\"paths\"><thead><tr><th>path</th><th>calls</th><th>errors</th>"
-       "<th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead><tbody>";
+       "<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead><tbody>";
   for (const auto& p : array(load, "paths"))
     o << "<tr data-row" << (num(p, "errors") ? " class=\"fail\"" : "") << "><td>"
       << escape(str(p, "name")) << "</td><td>" << num(p, "calls") << "</td><td>" << num(p, "errors")
       << "</td><td>" << micros(num(p, "p50_us")) << "</td><td>" << micros(num(p, "p90_us"))
-      << "</td><td>" << micros(num(p, "p99_us")) << "</td><td>" << micros(num(p, "max_us"))
-      << "</td></tr>";
-  o << "</tbody></table>\n<h2>Latency histograms</h2>\n" << histogram_svg << "\n";
+      << "</td><td>" << micros(num(p, "p99_us")) << "</td><td>" << micros(num(p, "p999_us"))
+      << "</td><td>" << micros(num(p, "max_us")) << "</td></tr>";
+  o << "</tbody></table>\n";
+  if (load.contains("baseline")) o << baseline_table(load["baseline"]);
+  o << "<h2>Latency histograms</h2>\n" << histogram_svg << "\n";
   Series p50{"p50", "#1f5fa8", {}}, p90{"p90", "#c98a00", {}}, p99{"p99", "#c0392b", {}},
       rate{"calls/s", "#2e8540", {}};
   for (const auto& s : array(load, "over_time")) {

@@ -1,0 +1,226 @@
+// Bootstrap comparison of two load runs (see load_compare.h).
+#include "world/load_compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/json_util.h"
+#include "sim/seed.h"
+
+namespace txlab {
+
+using Json = nlohmann::json;
+
+namespace {
+
+// The median (the mean of the middle two for an even count).
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double resampled_median(const std::vector<double>& v, std::mt19937_64& rng) {
+  std::vector<double> r(v.size());
+  for (auto& x : r) x = v[rng() % v.size()];
+  return median(std::move(r));
+}
+
+double number(const Json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0;
+}
+
+// The windows' values of one metric; latency metrics skip windows without calls.
+std::vector<double> samples(const Json& path, const std::string& metric) {
+  std::vector<double> out;
+  if (!path.contains("windows") || !path["windows"].is_array()) return out;
+  for (const auto& w : path["windows"]) {
+    if (metric != "throughput_per_s" && number(w, "calls") <= 0) continue;
+    out.push_back(number(w, metric.c_str()));
+  }
+  return out;
+}
+
+const Json* find_path(const Json& report, const std::string& name) {
+  if (!report.contains("paths") || !report["paths"].is_array()) return nullptr;
+  for (const auto& p : report["paths"])
+    if (json_str(p, "name") == name) return &p;
+  return nullptr;
+}
+
+std::string run_error(const Json& b, const Json& c) {
+  if (!b.is_object() || !b.contains("paths")) return "not a txlab load --json report";
+  if (json_str(b, "scenario") != json_str(c, "scenario"))
+    return "it is of scenario '" + json_str(b, "scenario") + "', this run of '" +
+           json_str(c, "scenario") + "'";
+  if (json_str(b, "mode") != json_str(c, "mode") ||
+      std::abs(number(b, "rate_per_s") - number(c, "rate_per_s")) > 1e-9) {
+    std::ostringstream o;
+    o << "it was " << json_str(b, "mode") << " at rate " << number(b, "rate_per_s") << ", this run "
+      << json_str(c, "mode") << " at rate " << number(c, "rate_per_s")
+      << ": latencies and throughput are not comparable";
+    return o.str();
+  }
+  for (const auto& p : b["paths"])
+    if (!p.contains("windows")) return "it has no per-window samples (from an older txlab?)";
+  return "";
+}
+
+}  // namespace
+
+RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
+                              const std::vector<double>& current, uint64_t seed, int resamples) {
+  if (baseline.empty() || current.empty() || median(baseline) <= 0) return {};
+  RatioInterval out{median(current) / median(baseline), 0, 0};
+  std::mt19937_64 rng(seed);
+  std::vector<double> ratios;
+  ratios.reserve(static_cast<size_t>(std::max(1, resamples)));
+  for (int i = 0; i < std::max(1, resamples); ++i) {
+    const double b = resampled_median(baseline, rng), c = resampled_median(current, rng);
+    ratios.push_back(b > 0 ? c / b : 0);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const auto n = static_cast<double>(ratios.size());
+  out.lo = ratios[static_cast<size_t>(std::floor(0.025 * n))];
+  out.hi = ratios[std::min(ratios.size() - 1, static_cast<size_t>(std::ceil(0.975 * n)) - 1)];
+  return out;
+}
+
+bool PathComparison::regressed() const {
+  return std::any_of(metrics.begin(), metrics.end(), [](const auto& m) { return m.regressed; });
+}
+
+bool LoadComparison::regressed() const {
+  return std::any_of(paths.begin(), paths.end(), [](const auto& p) { return p.regressed(); });
+}
+
+LoadComparison compare_load(const Json& baseline, const Json& current, double max_regression_pct,
+                            uint64_t seed, double max_tail_regression_pct) {
+  LoadComparison out;
+  out.max_regression_pct = max_regression_pct;
+  out.max_tail_regression_pct = max_tail_regression_pct;
+  out.error = run_error(baseline, current);
+  if (!out.error.empty()) return out;
+  const double p = max_regression_pct / 100;
+  std::vector<std::string> names;
+  for (const auto& path : current["paths"]) names.push_back(json_str(path, "name"));
+  for (const auto& path : baseline["paths"])
+    if (!find_path(current, json_str(path, "name"))) names.push_back(json_str(path, "name"));
+  for (const auto& name : names) {
+    PathComparison pc;
+    pc.name = name;
+    const Json* b = find_path(baseline, name);
+    const Json* c = find_path(current, name);
+    if (!b || !c) {
+      pc.comparable = false;
+      pc.why = b ? "not in this run" : "not in the baseline";
+      out.paths.push_back(std::move(pc));
+      continue;
+    }
+    for (const std::string metric : {"p50_us", "p99_us", "throughput_per_s"}) {
+      const auto bs = samples(*b, metric), cs = samples(*c, metric);
+      if (bs.size() < 2 || cs.size() < 2 || median(bs) <= 0) {
+        pc.comparable = false;
+        pc.why = "fewer than 2 windows with calls";
+        break;
+      }
+      MetricComparison m{metric, median(bs), median(cs), {}, false};
+      m.ci = bootstrap_ratio(bs, cs, derive_seed(seed, "load-baseline/" + name + "/" + metric));
+      m.regressed = metric == "throughput_per_s" ? m.ci.hi < 1 - p
+                    : metric == "p99_us"         ? m.ci.lo > 1 + max_tail_regression_pct / 100
+                                                 : m.ci.lo > 1 + p;
+      pc.metrics.push_back(m);
+    }
+    if (!pc.comparable) pc.metrics.clear();
+    out.paths.push_back(std::move(pc));
+  }
+  return out;
+}
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string cell(std::string s, size_t width, bool left = false) {
+  if (s.size() >= width) return s + " ";
+  return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
+}
+
+const char* metric_label(const std::string& m) {
+  return m == "p50_us" ? "p50 µs" : m == "p99_us" ? "p99 µs" : "calls/s";
+}
+
+}  // namespace
+
+std::string render_comparison_text(const LoadComparison& c, const std::string& baseline_name) {
+  std::ostringstream o;
+  o << "\nbaseline " << baseline_name << " · a regression: the 95 % CI of current/baseline above "
+    << fixed(1 + c.max_regression_pct / 100, 2) << " (p50), above "
+    << fixed(1 + c.max_tail_regression_pct / 100, 2) << " (p99) or below "
+    << fixed(1 - c.max_regression_pct / 100, 2) << " (throughput); values are medians of "
+    << "the run's windows\n";
+  if (!c.error.empty()) return o.str() + "not comparable: " + c.error + "\n";
+  o << "  " << cell("path", 40, true) << cell("metric", 10, true) << cell("baseline", 11)
+    << cell("current", 11) << cell("ratio", 8) << "  " << cell("95 % CI", 16, true) << "verdict\n";
+  for (const auto& p : c.paths) {
+    const std::string name = p.name.substr(0, 38);
+    if (!p.comparable) {
+      o << "  " << cell(name, 40, true) << "not comparable: " << p.why << "\n";
+      continue;
+    }
+    bool first = true;
+    for (const auto& m : p.metrics) {
+      o << "  " << cell(first ? name : "", 40, true) << cell(metric_label(m.metric), 10, true)
+        << cell(fixed(m.baseline, m.metric == "throughput_per_s" ? 1 : 0), 11)
+        << cell(fixed(m.current, m.metric == "throughput_per_s" ? 1 : 0), 11)
+        << cell(fixed(m.ci.ratio, 3), 8) << "  "
+        << cell("[" + fixed(m.ci.lo, 3) + ", " + fixed(m.ci.hi, 3) + "]", 16, true)
+        << (m.regressed ? "REGRESSION" : "ok") << "\n";
+      first = false;
+    }
+  }
+  o << (c.regressed() ? "verdict: REGRESSION\n" : "verdict: no significant regression\n");
+  return o.str();
+}
+
+Json comparison_json(const LoadComparison& c, const std::string& baseline_name) {
+  Json paths = Json::array();
+  for (const auto& p : c.paths) {
+    Json metrics = Json::object();
+    for (const auto& m : p.metrics)
+      metrics[m.metric] = {{"baseline", m.baseline},
+                           {"current", m.current},
+                           {"ratio", m.ci.ratio},
+                           {"ci95", {m.ci.lo, m.ci.hi}},
+                           {"regressed", m.regressed}};
+    Json entry = {{"name", p.name},
+                  {"comparable", p.comparable},
+                  {"metrics", metrics},
+                  {"verdict", !p.comparable   ? "not comparable"
+                              : p.regressed() ? "regression"
+                                              : "ok"}};
+    if (!p.comparable) entry["why"] = p.why;
+    paths.push_back(std::move(entry));
+  }
+  Json out = {{"file", baseline_name},
+              {"max_regression_pct", c.max_regression_pct},
+              {"max_tail_regression_pct", c.max_tail_regression_pct},
+              {"confidence", 0.95},
+              {"method", "bootstrap of the ratio of window medians, 2000 resamples"},
+              {"paths", paths},
+              {"regressed", c.regressed()}};
+  if (!c.error.empty()) out["error"] = c.error;
+  return out;
+}
+
+}  // namespace txlab
