@@ -119,12 +119,8 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
       out.error = TransportError::kTimeout;
       return out;
     }
-    if (n == -2) {  // the server refused the TLS session (an alert): no retry
-      out.error = TransportError::kTls;
-      return out;
-    }
-    out.error = TransportError::kWrite;
-    *retry_fresh = conn.reused && sent == 0;
+    out.error = n == -2 ? TransportError::kTls : TransportError::kWrite;  // -2: a TLS alert
+    *retry_fresh = n != -2 && conn.reused && sent == 0;
     return out;
   }
   bhttp::response_parser<bhttp::string_body> parser;
@@ -188,12 +184,9 @@ InboundResponse HttpClientPool::send_once(const std::string& base_url,
       out.error = TransportError::kTimeout;
       return out;
     }
-    if (n == -2) {  // the server refused the TLS session (an alert): no retry
-      out.error = TransportError::kTls;
-      return out;
-    }
-    out.error = TransportError::kRead;
-    *retry_fresh = conn.reused && received == 0 && (conn.ssl || errno == ECONNRESET);
+    // -2: the server refused the TLS session with an alert (never retried).
+    out.error = n == -2 ? TransportError::kTls : TransportError::kRead;
+    *retry_fresh = n != -2 && conn.reused && received == 0 && (conn.ssl || errno == ECONNRESET);
     return out;
   }
   auto msg = parser.release();
