@@ -205,7 +205,7 @@ void apply_document(const YAML::Node& root, const std::vector<const Flag*>& give
            "(e.g. 'target-url: https://as.example')");
   std::map<std::string, int> seen;  // key -> its line
   for (auto it = root.begin(); it != root.end(); ++it) {
-    const YAML::Node& k = it->first;
+    const YAML::Node k = it->first;  // a copy: the iterator yields a temporary pair
     if (!k.IsScalar()) refuse(k, "a key must be a flag's name");
     const std::string key = k.Scalar();
     if (const auto [at, fresh] = seen.emplace(key, k.Mark().line + 1); !fresh)
