@@ -23,7 +23,16 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.security.oauth2.core.OAuth2Token;
+import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
+import org.springframework.security.oauth2.server.authorization.token.DelegatingOAuth2TokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.JwtGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2AccessTokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2RefreshTokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
@@ -59,10 +68,13 @@ public class TxlabSpringAs {
 
   @Bean
   @Order(1)
-  SecurityFilterChain authorizationServer(HttpSecurity http) throws Exception {
+  SecurityFilterChain authorizationServer(
+      HttpSecurity http, ObjectProvider<ExternalSubjectTokenExchange> external) throws Exception {
     OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
+    // The external-token exchange, when configured, goes after SAS's own providers (see there).
     http.securityMatcher(as.getEndpointsMatcher())
-        .with(as, c -> c.oidc(Customizer.withDefaults()))
+        .with(as, c -> c.oidc(Customizer.withDefaults())
+            .tokenEndpoint(t -> t.authenticationProviders(providers -> external.ifAvailable(providers::add))))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
         .csrf(c -> c.ignoringRequestMatchers(as.getEndpointsMatcher()));
     return http.build();
@@ -96,13 +108,19 @@ public class TxlabSpringAs {
     RegisteredClient gateway = confidential("gateway-c2p", "gw-c2p-secret")
         .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
         .scope("orders.read").build();
-    return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway);
+    // The broker topology's back-channel client (scenarios/vendors/spring-broker.yaml): AS-C2P
+    // exchanges its own tokens here (--txlab.external-issuer).
+    RegisteredClient broker = confidential("c2p-svc-broker-to-c2pe", "broker-secret")
+        .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
+        .scope("orders.read").build();
+    return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway, broker);
   }
 
   // The audiences each chain client may request (scenarios/vendors/spring-direct.yaml).
   private static final Map<String, List<String>> AUDIENCES = Map.of(
       "svc-cfa", List.of("gateway-c2p"),
-      "gateway-c2p", List.of("gateway-c2pe", "pba"));
+      "gateway-c2p", List.of("gateway-c2pe", "pba"),
+      "c2p-svc-broker-to-c2pe", List.of("gateway-c2pe", "pba"));
 
   // Off by default (the conformance run grades Spring Authorization Server as it ships: it
   // ignores `audience`). With --txlab.audience-from-request=true the requested audiences become
@@ -169,6 +187,29 @@ public class TxlabSpringAs {
         return store.findByToken(token, tokenType);
       }
     };
+  }
+
+  // SAS's token generator, as SAS builds it by default (JWT access and ID tokens with the
+  // customizer above, opaque tokens, refresh tokens), declared so that the external-token
+  // exchange issues through the very same generator (SAS's extension-grant how-to does so too).
+  @Bean
+  OAuth2TokenGenerator<? extends OAuth2Token> tokenGenerator(
+      JWKSource<SecurityContext> keys, OAuth2TokenCustomizer<JwtEncodingContext> customizer) {
+    JwtGenerator jwt = new JwtGenerator(new NimbusJwtEncoder(keys));
+    jwt.setJwtCustomizer(customizer);
+    return new DelegatingOAuth2TokenGenerator(jwt, new OAuth2AccessTokenGenerator(), new OAuth2RefreshTokenGenerator());
+  }
+
+  // Off by default: with --txlab.external-issuer=URL --txlab.external-key=PEM (the issuer's EC
+  // P-256 public key) SAS also exchanges that issuer's JWTs (ExternalSubjectTokenExchange).
+  @Bean
+  @ConditionalOnProperty("txlab.external-issuer")
+  ExternalSubjectTokenExchange externalSubjectTokens(
+      @Value("${txlab.external-issuer}") String issuer, @Value("${txlab.external-key:}") String keyFile,
+      AuthorizationServerSettings settings, OAuth2AuthorizationService authorizations,
+      OAuth2TokenGenerator<? extends OAuth2Token> tokens) throws Exception {
+    if (keyFile.isBlank()) throw new IllegalStateException("--txlab.external-issuer needs --txlab.external-key=PEM");
+    return new ExternalSubjectTokenExchange(issuer, Path.of(keyFile), settings.getIssuer(), authorizations, tokens);
   }
 
   @Bean
