@@ -7,6 +7,8 @@ error, never a 500 nor a token.
 usage: spring_broker_probe.py SAS_URL ISSUER KEY.pem STRANGER_KEY.pem
 """
 import base64
+import hashlib
+import hmac
 import json
 import sys
 import time
@@ -38,6 +40,11 @@ def sign(claims, key, header=None):
     return data + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
+def sign_hs256(claims, secret):
+    data = f"{b64(json.dumps({'alg': 'HS256'}).encode())}.{b64(json.dumps(claims).encode())}"
+    return data + "." + b64(hmac.new(secret, data.encode(), hashlib.sha256).digest())
+
+
 def exchange(token, client=("c2p-svc-broker-to-c2pe", "broker-secret"), scope="orders.read"):
     form = {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "subject_token": token,
             "subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "audience": "pba"}
@@ -64,26 +71,31 @@ key, stranger = load(key_file), load(stranger_file)
 status, body = exchange(sign(claims(), key))
 assert status == 200, (status, body)
 at3 = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[1] + "=="))
-assert at3["iss"] == sas and at3["sub"] == "alice" and at3["aud"] == ["pba"], at3
+assert at3["iss"] == sas and at3["sub"] == "alice" and at3["aud"] in ("pba", ["pba"]), at3
 assert body["issued_token_type"] == "urn:ietf:params:oauth:token-type:access_token", body
 print(f"probe: a valid external token is exchanged (sub alice, aud {at3['aud']})")
 
 now = int(time.time())
+pub_pem = load(key_file).public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+# name: (token, exchange() arguments, error, a fragment of its description naming the reason)
 refused = {
-    "signed with another key": (sign(claims(), stranger), {}),
-    "alg none": (sign(claims(), key, {"alg": "none"}), {}),
-    "another issuer, same key": (sign(claims(iss="https://auth.elsewhere.cloud"), key), {}),
-    "aud not naming SAS": (sign(claims(aud="https://other.example"), key), {}),
-    "expired": (sign(claims(exp=now - 3600, iat=now - 7200), key), {}),
-    "no exp": (sign(claims(exp=None), key), {}),
-    "not yet valid": (sign(claims(nbf=now + 3600), key), {}),
-    "no sub": (sign(claims(sub=None), key), {}),
-    "typ JOSE": (sign(claims(), key, {"alg": "ES256", "typ": "JOSE"}), {}),
-    "a scope the subject token lacks": (sign(claims(), key), {"scope": "orders.write"}),
-    "a client without the exchange grant": (sign(claims(), key), {"client": ("reader-client", "reader-secret")}),
+    "signed with another key": (sign(claims(), stranger), {}, "invalid_request", "Invalid signature"),
+    "alg none": (sign(claims(), key, {"alg": "none"}), {}, "invalid_request", "none"),
+    "HS256 keyed with the public key": (sign_hs256(claims(), pub_pem), {}, "invalid_request", "JWT rejected"),
+    "another issuer, same key": (sign(claims(iss="https://auth.elsewhere.cloud"), key), {}, "invalid_grant", ""),
+    "aud not naming SAS": (sign(claims(aud="https://other.example"), key), {}, "invalid_request", "aud claim"),
+    "expired": (sign(claims(exp=now - 3600, iat=now - 7200), key), {}, "invalid_request", "expired"),
+    "no exp": (sign(claims(exp=None), key), {}, "invalid_request", "exp claim"),
+    "not yet valid": (sign(claims(nbf=now + 3600), key), {}, "invalid_request", "used before"),
+    "no sub": (sign(claims(sub=None), key), {}, "invalid_request", "no sub"),
+    "typ JOSE": (sign(claims(), key, {"alg": "ES256", "typ": "JOSE"}), {}, "invalid_request", "typ"),
+    "a scope the subject token lacks": (sign(claims(), key), {"scope": "orders.write"}, "invalid_scope", "scope"),
+    "a client without the exchange grant": (
+        sign(claims(), key), {"client": ("reader-client", "reader-secret")}, "unauthorized_client", "token exchange"),
 }
-for name, (token, kw) in refused.items():
+for name, (token, kw, error, reason) in refused.items():
     status, body = exchange(token, **kw)
-    assert status == 400 and body.get("error") in (
-        "invalid_request", "invalid_grant", "invalid_scope", "unauthorized_client"), (name, status, body)
-    print(f"probe: {name}: 400 {body['error']} ({body.get('error_description', '')[:70]})")
+    assert status == 400 and body.get("error") == error, (name, status, body)
+    assert reason in body.get("error_description", ""), (name, body)
+    print(f"probe: {name}: 400 {error} ({body.get('error_description', '')})")
