@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.springframework.security.authentication.AuthenticationProvider;
@@ -71,10 +72,12 @@ final class ExternalSubjectTokenExchange implements AuthenticationProvider {
   private final String externalIssuer;
   private final JwtDecoder decoder;
   private final OAuth2AuthorizationService authorizations;
-  private final OAuth2TokenGenerator<? extends OAuth2Token> tokens;
+  private final Supplier<OAuth2TokenGenerator<?>> tokens;
 
+  // `tokens` yields SAS's own token generator, resolved when a request comes (the token
+  // endpoint's, built by SAS once its configuration is complete).
   ExternalSubjectTokenExchange(String externalIssuer, Path publicKeyPem, String ownIssuer,
-      OAuth2AuthorizationService authorizations, OAuth2TokenGenerator<? extends OAuth2Token> tokens)
+      OAuth2AuthorizationService authorizations, Supplier<OAuth2TokenGenerator<?>> tokens)
       throws Exception {
     this.externalIssuer = externalIssuer;
     this.decoder = decoder(readP256PublicKey(publicKeyPem), externalIssuer, ownIssuer);
@@ -123,9 +126,9 @@ final class ExternalSubjectTokenExchange implements AuthenticationProvider {
     }
     Set<String> scopes = grantedScopes(request, registered, subject);
 
-    // The issued token: SAS's token generator (its JWT customizers apply, the audience one too),
-    // sub = the subject token's sub (impersonation semantics, RFC 8693 §1.1), recorded in the
-    // authorization service like SAS's own exchanges (introspection and revocation find it).
+    // The issued token: SAS's token generator (its JWT customizers apply, this app's audience one
+    // too), sub = the subject token's sub (impersonation semantics, RFC 8693 §1.1), recorded in
+    // the authorization service like SAS's own exchanges (introspection and revocation find it).
     Authentication principal = new JwtAuthenticationToken(subject, List.of(), subject.getSubject());
     OAuth2TokenContext context = DefaultOAuth2TokenContext.builder()
         .registeredClient(registered)
@@ -136,7 +139,8 @@ final class ExternalSubjectTokenExchange implements AuthenticationProvider {
         .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
         .authorizationGrant(request)
         .build();
-    OAuth2Token generated = tokens.generate(context);
+    OAuth2TokenGenerator<?> generator = tokens.get();
+    OAuth2Token generated = generator == null ? null : generator.generate(context);
     if (generated == null) {
       throw error(OAuth2ErrorCodes.SERVER_ERROR, "the token generator produced no access token");
     }

@@ -23,15 +23,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.security.oauth2.core.OAuth2Token;
-import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
-import org.springframework.security.oauth2.server.authorization.token.DelegatingOAuth2TokenGenerator;
-import org.springframework.security.oauth2.server.authorization.token.JwtGenerator;
-import org.springframework.security.oauth2.server.authorization.token.OAuth2AccessTokenGenerator;
-import org.springframework.security.oauth2.server.authorization.token.OAuth2RefreshTokenGenerator;
+import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -68,13 +61,25 @@ public class TxlabSpringAs {
 
   @Bean
   @Order(1)
-  SecurityFilterChain authorizationServer(
-      HttpSecurity http, ObjectProvider<ExternalSubjectTokenExchange> external) throws Exception {
+  SecurityFilterChain authorizationServer(HttpSecurity http,
+      @Value("${txlab.external-issuer:}") String externalIssuer, @Value("${txlab.external-key:}") String externalKey,
+      AuthorizationServerSettings settings, OAuth2AuthorizationService authorizations) throws Exception {
     OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
-    // The external-token exchange, when configured, goes after SAS's own providers (see there).
+    // Off by default: with --txlab.external-issuer=URL --txlab.external-key=PEM (the issuer's EC
+    // P-256 public key) SAS also exchanges that issuer's JWTs, after its own providers (see
+    // ExternalSubjectTokenExchange). It issues through the token generator SAS's token endpoint
+    // uses (with SAS's default customizers: DPoP and certificate binding, act), not a copy.
+    if (!externalIssuer.isBlank() && externalKey.isBlank()) {
+      throw new IllegalStateException("--txlab.external-issuer needs --txlab.external-key=PEM");
+    }
+    AuthenticationProvider external = externalIssuer.isBlank() ? null
+        : new ExternalSubjectTokenExchange(externalIssuer, Path.of(externalKey), settings.getIssuer(),
+            authorizations, () -> http.getSharedObject(OAuth2TokenGenerator.class));
     http.securityMatcher(as.getEndpointsMatcher())
         .with(as, c -> c.oidc(Customizer.withDefaults())
-            .tokenEndpoint(t -> t.authenticationProviders(providers -> external.ifAvailable(providers::add))))
+            .tokenEndpoint(t -> t.authenticationProviders(providers -> {
+              if (external != null) providers.add(external);
+            })))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
         .csrf(c -> c.ignoringRequestMatchers(as.getEndpointsMatcher()));
     return http.build();
@@ -187,29 +192,6 @@ public class TxlabSpringAs {
         return store.findByToken(token, tokenType);
       }
     };
-  }
-
-  // SAS's token generator, as SAS builds it by default (JWT access and ID tokens with the
-  // customizer above, opaque tokens, refresh tokens), declared so that the external-token
-  // exchange issues through the very same generator (SAS's extension-grant how-to does so too).
-  @Bean
-  OAuth2TokenGenerator<? extends OAuth2Token> tokenGenerator(
-      JWKSource<SecurityContext> keys, OAuth2TokenCustomizer<JwtEncodingContext> customizer) {
-    JwtGenerator jwt = new JwtGenerator(new NimbusJwtEncoder(keys));
-    jwt.setJwtCustomizer(customizer);
-    return new DelegatingOAuth2TokenGenerator(jwt, new OAuth2AccessTokenGenerator(), new OAuth2RefreshTokenGenerator());
-  }
-
-  // Off by default: with --txlab.external-issuer=URL --txlab.external-key=PEM (the issuer's EC
-  // P-256 public key) SAS also exchanges that issuer's JWTs (ExternalSubjectTokenExchange).
-  @Bean
-  @ConditionalOnProperty("txlab.external-issuer")
-  ExternalSubjectTokenExchange externalSubjectTokens(
-      @Value("${txlab.external-issuer}") String issuer, @Value("${txlab.external-key:}") String keyFile,
-      AuthorizationServerSettings settings, OAuth2AuthorizationService authorizations,
-      OAuth2TokenGenerator<? extends OAuth2Token> tokens) throws Exception {
-    if (keyFile.isBlank()) throw new IllegalStateException("--txlab.external-issuer needs --txlab.external-key=PEM");
-    return new ExternalSubjectTokenExchange(issuer, Path.of(keyFile), settings.getIssuer(), authorizations, tokens);
   }
 
   @Bean
