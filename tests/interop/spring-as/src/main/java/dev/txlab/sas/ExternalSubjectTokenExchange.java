@@ -26,6 +26,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -166,9 +167,10 @@ final class ExternalSubjectTokenExchange implements AuthenticationProvider {
   // the subject token carries (an exchange never widens); none asked: the subject token's.
   private static Set<String> grantedScopes(
       OAuth2TokenExchangeAuthenticationToken request, RegisteredClient registered, Jwt subject) {
-    String claim = subject.getClaimAsString("scope");
-    Set<String> held = claim == null ? Set.of()
-        : Stream.of(claim.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+    Object claim = subject.getClaim("scope");  // RFC 8693 §4.2: a space-separated string (or a list)
+    Stream<String> each = claim instanceof Collection<?> list ? list.stream().map(String::valueOf)
+        : claim instanceof String line ? Stream.of(line.split(" ")) : Stream.empty();
+    Set<String> held = each.filter(s -> !s.isEmpty()).collect(Collectors.toSet());
     if (request.getScopes().isEmpty()) {
       return held.stream().filter(registered.getScopes()::contains).collect(Collectors.toSet());
     }
