@@ -1,7 +1,9 @@
 // Spring Authorization Server configured for txlab's conformance run: three confidential
 // clients (a subject-token issuer, an exchanger with the token-exchange grant, a reader without
 // it), JWT access tokens signed with an RS256 key read from a PEM file txlab also holds, and the
-// issuer and port from the command line. Nothing here is test logic: the suite judges it.
+// issuer and port from the command line; optionally (--txlab.external-issuer) the exchange of
+// another issuer's JWTs (ExternalSubjectTokenExchange). Nothing here is test logic: the suite
+// judges it.
 package dev.txlab.sas;
 
 import com.nimbusds.jose.jwk.JWKSet;
@@ -24,13 +26,12 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.security.authentication.AuthenticationProvider;
-import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.Customizer;
+import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
@@ -51,6 +52,7 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
 import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
 import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
 import org.springframework.security.web.SecurityFilterChain;
 
 @SpringBootApplication
@@ -121,7 +123,8 @@ public class TxlabSpringAs {
     return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway, broker);
   }
 
-  // The audiences each chain client may request (scenarios/vendors/spring-direct.yaml).
+  // The audiences each chain client may request (scenarios/vendors/spring-direct.yaml and
+  // spring-broker.yaml).
   private static final Map<String, List<String>> AUDIENCES = Map.of(
       "svc-cfa", List.of("gateway-c2p"),
       "gateway-c2p", List.of("gateway-c2pe", "pba"),
