@@ -1,7 +1,9 @@
 // Spring Authorization Server configured for txlab's conformance run: three confidential
 // clients (a subject-token issuer, an exchanger with the token-exchange grant, a reader without
 // it), JWT access tokens signed with an RS256 key read from a PEM file txlab also holds, and the
-// issuer and port from the command line. Nothing here is test logic: the suite judges it.
+// issuer and port from the command line; optionally (--txlab.external-issuer) the exchange of
+// another issuer's JWTs (ExternalSubjectTokenExchange). Nothing here is test logic: the suite
+// judges it.
 package dev.txlab.sas;
 
 import com.nimbusds.jose.jwk.JWKSet;
@@ -29,6 +31,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.annotation.Order;
 import org.springframework.security.config.Customizer;
+import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
@@ -49,6 +52,7 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
 import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
 import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
 import org.springframework.security.web.SecurityFilterChain;
 
 @SpringBootApplication
@@ -59,10 +63,25 @@ public class TxlabSpringAs {
 
   @Bean
   @Order(1)
-  SecurityFilterChain authorizationServer(HttpSecurity http) throws Exception {
+  SecurityFilterChain authorizationServer(HttpSecurity http,
+      @Value("${txlab.external-issuer:}") String externalIssuer, @Value("${txlab.external-key:}") String externalKey,
+      AuthorizationServerSettings settings, OAuth2AuthorizationService authorizations) throws Exception {
     OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
+    // Off by default: with --txlab.external-issuer=URL --txlab.external-key=PEM (the issuer's EC
+    // P-256 public key) SAS also exchanges that issuer's JWTs, after its own providers (see
+    // ExternalSubjectTokenExchange). It issues through the token generator SAS's token endpoint
+    // uses (with SAS's default customizers: DPoP and certificate binding, act), not a copy.
+    if (!externalIssuer.isBlank() && externalKey.isBlank()) {
+      throw new IllegalStateException("--txlab.external-issuer needs --txlab.external-key=PEM");
+    }
+    AuthenticationProvider external = externalIssuer.isBlank() ? null
+        : new ExternalSubjectTokenExchange(externalIssuer, Path.of(externalKey), settings.getIssuer(),
+            authorizations, () -> http.getSharedObject(OAuth2TokenGenerator.class));
     http.securityMatcher(as.getEndpointsMatcher())
-        .with(as, c -> c.oidc(Customizer.withDefaults()))
+        .with(as, c -> c.oidc(Customizer.withDefaults())
+            .tokenEndpoint(t -> t.authenticationProviders(providers -> {
+              if (external != null) providers.add(external);
+            })))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
         .csrf(c -> c.ignoringRequestMatchers(as.getEndpointsMatcher()));
     return http.build();
@@ -96,13 +115,20 @@ public class TxlabSpringAs {
     RegisteredClient gateway = confidential("gateway-c2p", "gw-c2p-secret")
         .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
         .scope("orders.read").build();
-    return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway);
+    // The broker topology's back-channel client (scenarios/vendors/spring-broker.yaml): AS-C2P
+    // exchanges its own tokens here (--txlab.external-issuer).
+    RegisteredClient broker = confidential("c2p-svc-broker-to-c2pe", "broker-secret")
+        .authorizationGrantType(AuthorizationGrantType.TOKEN_EXCHANGE)
+        .scope("orders.read").build();
+    return new InMemoryRegisteredClientRepository(subject, exchanger, reader, cfa, gateway, broker);
   }
 
-  // The audiences each chain client may request (scenarios/vendors/spring-direct.yaml).
+  // The audiences each chain client may request (scenarios/vendors/spring-direct.yaml and
+  // spring-broker.yaml).
   private static final Map<String, List<String>> AUDIENCES = Map.of(
       "svc-cfa", List.of("gateway-c2p"),
-      "gateway-c2p", List.of("gateway-c2pe", "pba"));
+      "gateway-c2p", List.of("gateway-c2pe", "pba"),
+      "c2p-svc-broker-to-c2pe", List.of("gateway-c2pe", "pba"));
 
   // Off by default (the conformance run grades Spring Authorization Server as it ships: it
   // ignores `audience`). With --txlab.audience-from-request=true the requested audiences become
