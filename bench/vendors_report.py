@@ -7,20 +7,16 @@ usage: vendors_report.py WORKDIR OUT.json CONNECTIONS DURATION TXLAB_LABEL KEYCL
 import json
 import os
 import platform
-import re
 import sys
 
-UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from report import parse  # noqa: E402  (wrk's output, as bench/peers reads it)
 
 
 def wrk(path):
-    text = open(path).read()
-    out = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)), "errors": 0}
-    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    out["errors"] = int(m.group(1)) if m else 0
-    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
-        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-        out[key] = float(m.group(1)) * UNIT[m.group(2)] if m else None
+    out = parse(path)
+    if out["rps"] == 0.0 or out["p50_ms"] is None:
+        sys.exit(f"vendors_report: {path}: no requests completed")
     return out
 
 
