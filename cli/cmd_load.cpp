@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -21,10 +22,11 @@ namespace txlab::cli {
 
 namespace {
 
-// The baseline report, or a usage error naming the flag and the file (line:column on bad JSON).
-nlohmann::json read_baseline(const std::string& file) {
+// A JSON file read whole, or a usage error naming the flag and the file (line:column on bad
+// JSON).
+nlohmann::json read_json_file(const std::string& flag, const std::string& file) {
   std::ifstream in(file);
-  if (!in) usage_error("--baseline " + file + ": cannot read the file");
+  if (!in) usage_error(flag + " " + file + ": cannot read the file");
   std::stringstream text;
   text << in.rdbuf();
   const std::string s = text.str();
@@ -36,9 +38,24 @@ nlohmann::json read_baseline(const std::string& file) {
       col = s[i] == '\n' ? 1 : col + 1;
       line += s[i] == '\n';
     }
-    usage_error("--baseline " + file + ":" + std::to_string(line) + ":" + std::to_string(col) +
+    usage_error(flag + " " + file + ":" + std::to_string(line) + ":" + std::to_string(col) +
                 ": not JSON (" + e.what() + ")");
   }
+}
+
+// The baseline: an earlier report, or the newest --baseline-last runs of a history (a --history
+// DIR or its history.jsonl) of the same setup. A usage error when there is none.
+nlohmann::json read_baseline(const Args& a, const nlohmann::json& setup) {
+  std::error_code ec;
+  const bool history = std::filesystem::is_directory(a.baseline, ec) ||
+                       std::filesystem::path(a.baseline).extension() == ".jsonl";
+  if (!history) return read_json_file("--baseline", a.baseline);
+  std::string error;
+  const auto runs = read_history(a.baseline, &error);
+  if (!error.empty()) usage_error("--baseline " + error);
+  auto b = history_baseline(runs, setup, static_cast<size_t>(a.baseline_last), &error);
+  if (!error.empty()) usage_error("--baseline " + a.baseline + ": " + error);
+  return b;
 }
 
 std::string utc_now() {
@@ -98,30 +115,39 @@ int cmd_load(const Args& a, Scenario s) {
     usage_error("--closed-loop needs --rate (without it the load is closed loop)");
   if (a.max_regression > 99) usage_error("--max-regression must be 0..99 (percent)");
   if (a.max_tail_regression > 1000) usage_error("--max-tail-regression must be 0..1000 (percent)");
+  if (a.runs < 1 || a.runs > 100) usage_error("--runs must be 1..100");
+  if (a.baseline_last < 1 || a.baseline_last > 100) usage_error("--baseline-last must be 1..100");
   const LoadOptions o = options_of(a);
   const bool open = o.open_loop && o.rate_per_s > 0;
   nlohmann::json baseline;
   if (!a.baseline.empty()) {
-    baseline = read_baseline(a.baseline);
     // Refused before the run: another scenario, mode or rate.
     const nlohmann::json setup = {{"scenario", s.name},
                                   {"mode", open ? "open-loop" : "closed-loop"},
                                   {"rate_per_s", a.rate},
                                   {"paths", nlohmann::json::array()}};
+    baseline = read_baseline(a, setup);
     const auto pre = compare_load(baseline, setup, a.max_regression, a.seed);
     if (!pre.error.empty()) usage_error("--baseline " + a.baseline + ": " + pre.error);
   }
-  World world(std::move(s), a.seed);
-  world.start();
   const bool text = a.json_out != "-";
   if (text) std::cout << "txlab load · seed " << a.seed << "\n";
-  const LoadReport r = run_load(world, o);
-  if (o.progress && isatty(STDERR_FILENO)) std::cerr << "\n";
+  // Each run on a fresh world: the scenario is copied for all but the last.
+  std::vector<LoadReport> runs;
+  const std::string name = s.name, file = s.file;
+  for (int i = 0; i < a.runs; ++i) {
+    if (text && a.runs > 1) std::cout << "run " << i + 1 << " of " << a.runs << "\n" << std::flush;
+    World world(i + 1 < a.runs ? Scenario(s) : std::move(s), a.seed);
+    world.start();
+    runs.push_back(run_load(world, o));
+    if (o.progress && isatty(STDERR_FILENO)) std::cerr << "\n";
+  }
+  const LoadReport r = merge_runs(std::move(runs));
   if (text) std::cout << render_text(r);
   bool ok = true;
   auto j = render_json(r);
   j["seed"] = a.seed;
-  j["scenario"] = world.scenario().name;
+  j["scenario"] = name;
   bool regressed = false;
   std::map<std::string, std::string> regressions;  // for JUnit
   if (!a.baseline.empty()) {
@@ -140,15 +166,14 @@ int cmd_load(const Args& a, Scenario s) {
   }
   if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
   if (!a.html_out.empty())
-    ok = write_output(a.html_out,
-                      html::page("load", "txlab load · " + world.scenario().name,
-                                 world.scenario().file + " · " + std::to_string(a.concurrency) +
-                                     " callers · seed " + std::to_string(a.seed),
-                                 html::load_body(j, render_svg(r)))) &&
+    ok = write_output(a.html_out, html::page("load", "txlab load · " + name,
+                                             file + " · " + std::to_string(a.concurrency) +
+                                                 " callers · seed " + std::to_string(a.seed),
+                                             html::load_body(j, render_svg(r)))) &&
          ok;
   if (!a.svg_out.empty()) ok = write_output(a.svg_out, render_svg(r)) && ok;
   if (!a.junit_out.empty())
-    ok = write_output(a.junit_out, render_junit(r, world.scenario().name, regressions)) && ok;
+    ok = write_output(a.junit_out, render_junit(r, name, regressions)) && ok;
   if (!a.history_dir.empty()) ok = write_history(a, j, text) && ok;
   return r.errors() == 0 && !regressed && ok ? 0 : 1;
 }

@@ -160,10 +160,24 @@ const std::vector<Flag> kFlags = {
        "the grades accepted (a --write-baseline file or an earlier --json): exit 1 only when a "
        "case got worse than there (a new FAILED, a FAILED another way, a grade lost); what got "
        "better, new or gone is reported"},
-      {kLoad, "FILE",
-       "compare with an earlier load --json of the same scenario, mode and rate: per path a 95 % "
-       "bootstrap CI of current/baseline for p50, p99 and throughput (medians of the run's 10 "
-       "windows); exit 1 when one is beyond --max-regression (p99: --max-tail-regression)"}}},
+      {kLoad, "FILE|DIR",
+       "compare with an earlier load --json of the same scenario, mode and rate, or with the "
+       "newest runs of a --history DIR (see --baseline-last): per path a 95 % bootstrap CI of "
+       "current/baseline for p50, p99 and throughput (medians of each run's 10 windows; with "
+       "several runs on a side it carries the drift between runs); exit 1 when one is beyond "
+       "--max-regression (p99: --max-tail-regression)"}}},
+    {"--baseline-last",
+     nullptr,
+     &Args::baseline_last,
+     {{kLoad, "K",
+       "with a --history DIR as --baseline: its newest K runs of this scenario, mode and rate, "
+       "1..100 (default 5)"}}},
+    {"--runs",
+     nullptr,
+     &Args::runs,
+     {{kLoad, "N",
+       "the load N times back to back, each on a fresh world, reported as one (windows tagged by "
+       "run), 1..100 (default 1): the drift between runs becomes visible to --baseline"}}},
     {"--write-baseline",
      nullptr,
      &Args::write_baseline,

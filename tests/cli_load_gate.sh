@@ -28,4 +28,17 @@ PY
 "${run[@]}" "$src/scenarios/direct.yaml" --baseline "$out/base.json" --max-regression 99 \
   --max-tail-regression 1000 >"$out/same.txt" 2>&1 ||
   { cat "$out/same.txt"; echo "the unchanged chain under a 99 % threshold: expected exit 0"; exit 1; }
+# A history as the baseline: its newest run of this setup (the slowed one), against two runs
+# now of the unchanged chain (faster: exit 0), the runs counted on each side.
+"${run[@]}" "$src/scenarios/direct.yaml" --runs 2 --baseline "$out/history" --baseline-last 1 \
+  --json "$out/runs.json" >"$out/runs.txt" 2>&1 ||
+  { cat "$out/runs.txt"; echo "two runs against the history's newest: expected exit 0"; exit 1; }
+grep -q "^runs: 1 in the baseline, 2 now" "$out/runs.txt" ||
+  { cat "$out/runs.txt"; echo "the runs on each side are not reported"; exit 1; }
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["runs"] == 2 and {w.get("run") for w in r["paths"][0]["windows"]} == {0, 1}, r["runs"]' "$out/runs.json" || exit 1
+mkdir -p "$out/empty"
+"${run[@]}" "$src/scenarios/direct.yaml" --baseline "$out/empty" >"$out/empty.txt" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "no run of scenario" "$out/empty.txt" ||
+  { cat "$out/empty.txt"; echo "an empty history as baseline: expected exit 2 naming it, got $rc"; exit 1; }
 echo "cli load gate: ok"

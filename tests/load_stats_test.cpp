@@ -5,6 +5,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -185,6 +186,99 @@ TEST(LoadCompareTest, AnotherScenarioModeOrPathSetIsNotComparable) {
   EXPECT_FALSE(c.regressed());
   const std::string text = render_comparison_text(c, "base.json");
   EXPECT_NE(text.find("not comparable: not in the baseline"), std::string::npos) << text;
+}
+
+namespace {
+
+// A report of `runs` runs, each of 10 windows: run r's level is p50 · exp(drift · z_r) (the
+// drift between runs), its windows' p50 that level ± 3 % (the noise within a run).
+Json drifting(double p50, double drift, int runs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n01(0, 1);
+  Json windows = Json::array();
+  for (int r = 0; r < runs; ++r) {
+    const double level = p50 * std::exp(drift * n01(rng));
+    for (int w = 0; w < 10; ++w)
+      windows.push_back({{"run", r},
+                         {"calls", 100},
+                         {"p50_us", level * (1 + 0.03 * n01(rng))},
+                         {"p99_us", 4 * level * (1 + 0.08 * n01(rng))},
+                         {"throughput_per_s", 500 * (1 + 0.03 * n01(rng))}});
+  }
+  return {{"scenario", "s"},
+          {"mode", "open-loop"},
+          {"rate_per_s", 200},
+          {"paths", {{{"name", "chain"}, {"windows", windows}}}}};
+}
+
+}  // namespace
+
+// Runs that drift by 10 % between them (sd) and 3 % within: one run against one run sees only
+// the noise within, so unchanged runs raise false alarms; five baseline runs against three
+// current ones carry the drift: no alarm, and a 60 % slowdown is still flagged.
+TEST(LoadCompareTest, SeveralRunsCarryTheDriftBetweenRuns) {
+  int single_alarms = 0, multi_alarms = 0, multi_flagged = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    const Json one_b = drifting(1000, 0.10, 1, 1000 + seed), one_c = drifting(1000, 0.10, 1, seed);
+    single_alarms += compare_load(one_b, one_c, 10, seed).regressed();
+    const Json base = drifting(1000, 0.10, 5, 1000 + seed);
+    const auto same = compare_load(base, drifting(1000, 0.10, 3, seed), 10, seed);
+    ASSERT_TRUE(same.error.empty()) << same.error;
+    EXPECT_EQ(same.baseline_runs, 5u);
+    EXPECT_EQ(same.current_runs, 3u);
+    EXPECT_GT(metric(same, "p50_us").ci.between_run_sd, 0.03) << "seed " << seed;
+    multi_alarms += same.regressed();
+    multi_flagged += compare_load(base, drifting(1600, 0.10, 3, seed), 10, seed).regressed();
+  }
+  EXPECT_GE(single_alarms, 4);  // the blind spot the runs close
+  EXPECT_EQ(multi_alarms, 0);
+  EXPECT_EQ(multi_flagged, 40);
+}
+
+// One run each is the window bootstrap it always was: no drift term.
+TEST(LoadCompareTest, OneRunEachHasNoDriftTerm) {
+  const auto c = compare_load(drifting(1000, 0.1, 1, 1), drifting(1000, 0.1, 1, 2), 10, 3);
+  EXPECT_EQ(metric(c, "p50_us").ci.between_run_sd, 0);
+  EXPECT_NE(render_comparison_text(c, "b.json").find("one run each"), std::string::npos);
+}
+
+// --runs: the runs merged into one report, windows tagged by run; a history as a baseline: the
+// newest entries of the same setup, their runs numbered apart.
+TEST(LoadCompareTest, MergedRunsAndAHistoryBaselineKeepTheRunsApart) {
+  std::vector<LoadReport> runs;
+  for (int r = 0; r < 3; ++r) {
+    auto rep = LoadReport::for_paths({"chain"}, 1.0, 4);
+    for (int i = 0; i < 40; ++i) rep.record(0, 1000 + 100 * r + i, i / 40.0, false);
+    rep.elapsed_s = 1.0;
+    runs.push_back(std::move(rep));
+  }
+  const LoadReport merged = merge_runs(std::move(runs));
+  EXPECT_EQ(merged.runs(), 3u);
+  EXPECT_EQ(merged.calls(), 120u);
+  ASSERT_EQ(merged.paths[0].windows.size(), 12u);
+  Json j = render_json(merged);
+  EXPECT_EQ(j["runs"], 3);
+  EXPECT_EQ(j["paths"][0]["windows"][11]["run"], 2);
+  EXPECT_DOUBLE_EQ(j["paths"][0]["windows"][11]["t_s"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["paths"][0]["windows"][5]["throughput_per_s"].get<double>(), 40.0);
+  j["scenario"] = "s";
+  std::vector<Json> history;
+  Json other = j;
+  other["rate_per_s"] = 7;
+  for (const auto& e : {j, other, j, j}) history.push_back(history_entry(e, "l", "t"));
+  std::string error;
+  const Json b = history_baseline(history, j, 2, &error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(b["runs"], 6);  // two entries of three runs each, the other setup skipped
+  EXPECT_EQ(b["paths"][0]["windows"].size(), 24u);
+  EXPECT_EQ(b["paths"][0]["windows"][23]["run"], 5);
+  const auto c = compare_load(b, j, 10, 1);
+  EXPECT_EQ(c.baseline_runs, 6u);
+  EXPECT_FALSE(c.regressed());
+  Json none = j;
+  none["scenario"] = "x";
+  history_baseline(history, none, 2, &error);
+  EXPECT_NE(error.find("no run of scenario 'x'"), std::string::npos) << error;
 }
 
 // --history: a line per run, the newest kept, the page with every label and the regression

@@ -219,4 +219,36 @@ LoadReport run_load(World& world, const LoadOptions& o) {
   return report;
 }
 
+LoadReport merge_runs(std::vector<LoadReport> runs) {
+  LoadReport out = std::move(runs.at(0));
+  out.run_elapsed_s = {out.elapsed_s};
+  for (size_t i = 1; i < runs.size(); ++i) {
+    LoadReport& r = runs[i];
+    const double offset = out.elapsed_s;
+    for (size_t p = 0; p < out.paths.size() && p < r.paths.size(); ++p) {
+      auto& to = out.paths[p];
+      to.latency.merge(r.paths[p].latency);
+      to.errors += r.paths[p].errors;
+      to.unsent += r.paths[p].unsent;
+      for (auto& w : r.paths[p].windows) {
+        w.run = static_cast<int>(i);
+        to.windows.push_back(std::move(w));
+      }
+    }
+    // Whole seconds of the earlier runs first, so a second never holds two runs' calls.
+    out.per_second.resize(std::min(kMaxSeconds, static_cast<size_t>(std::ceil(offset))),
+                          LatencyHistogram(kSecondPrecisionBits));
+    for (auto& h : r.per_second)
+      if (out.per_second.size() < kMaxSeconds) out.per_second.push_back(std::move(h));
+    for (const auto& [t, kb] : r.rss_kb) out.rss_kb.emplace_back(offset + t, kb);
+    out.exchanges += r.exchanges;
+    out.cache_hits += r.cache_hits;
+    out.cache_misses += r.cache_misses;
+    out.elapsed_s += r.elapsed_s;
+    out.run_elapsed_s.push_back(r.elapsed_s);
+  }
+  if (out.run_elapsed_s.size() == 1) out.run_elapsed_s.clear();
+  return out;
+}
+
 }  // namespace txlab

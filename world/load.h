@@ -14,9 +14,9 @@
 // (p50, p99, throughput each): the repeated samples `--baseline` compares (world/load_compare.h).
 #pragma once
 
-#include <functional>
-
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +44,7 @@ struct LoadOptions {
 struct LoadWindow {
   LatencyHistogram latency;
   size_t errors = 0;
+  int run = 0;  // which run of a merged report (merge_runs) the window is of
 };
 
 struct PathStats {
@@ -60,7 +61,11 @@ struct LoadReport {
   double rate_per_s = 0;
   double duration_s = 0;  // as asked; the windows divide it
   double max_lag_s = 0;
-  double elapsed_s = 0;  // until the last call returned
+  double elapsed_s = 0;  // until the last call returned (runs merged: their sum)
+  // merge_runs: how long each run took (empty: one run, elapsed_s); each path's windows are the
+  // runs' windows in turn, `windows / runs` each.
+  std::vector<double> run_elapsed_s;
+  size_t runs() const { return std::max<size_t>(1, run_elapsed_s.size()); }
   std::vector<PathStats> paths;
   std::vector<LatencyHistogram> per_second;  // every path's calls by the second they ended in
   size_t exchanges = 0;
@@ -80,6 +85,11 @@ struct LoadReport {
 };
 
 LoadReport run_load(World& world, const LoadOptions& options);
+// Runs of the same load, one after the other, as one report: calls, errors, unsent, histograms,
+// exchanges and cache counts added up; each run's windows kept, tagged with its run; the
+// per-second and memory samples one after the other. `runs` must not be empty and must be of
+// the same paths and options.
+LoadReport merge_runs(std::vector<LoadReport> runs);
 int64_t percentile_us(std::vector<int64_t> v, double p);
 std::string render_text(const LoadReport& r);
 // Includes `over_time`: one entry per second of the run (calls that ended in it, their

@@ -36,15 +36,39 @@ double number(const Json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0;
 }
 
-// The windows' values of one metric; latency metrics skip windows without calls.
-std::vector<double> samples(const Json& path, const std::string& metric) {
-  std::vector<double> out;
+// The windows' values of one metric, by run: a window's "run" (a --runs report, a baseline
+// gathered from several runs) says which; without it every window is of run 0. Latency metrics
+// skip windows without calls.
+RunSamples samples(const Json& path, const std::string& metric) {
+  RunSamples out;
+  std::vector<int64_t> ids;
   if (!path.contains("windows") || !path["windows"].is_array()) return out;
   for (const auto& w : path["windows"]) {
     if (metric != "throughput_per_s" && number(w, "calls") <= 0) continue;
-    out.push_back(number(w, metric.c_str()));
+    const auto id = static_cast<int64_t>(number(w, "run"));
+    const auto at = static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+    if (at == ids.size()) {
+      ids.push_back(id);
+      out.emplace_back();
+    }
+    out[at].push_back(number(w, metric.c_str()));
   }
   return out;
+}
+
+// Every run has two windows or more and a positive median.
+bool usable(const RunSamples& runs) {
+  if (runs.empty()) return false;
+  for (const auto& r : runs)
+    if (r.size() < 2 || median(r) <= 0) return false;
+  return true;
+}
+
+// A side's value: the geometric mean of its runs' medians (the median itself for one run).
+double level(const RunSamples& runs) {
+  double sum = 0;
+  for (const auto& r : runs) sum += std::log(median(r));
+  return std::exp(sum / static_cast<double>(runs.size()));
 }
 
 const Json* find_path(const Json& report, const std::string& name) {
@@ -74,22 +98,67 @@ std::string run_error(const Json& b, const Json& c) {
 
 }  // namespace
 
-RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
-                              const std::vector<double>& current, uint64_t seed, int resamples) {
-  if (baseline.empty() || current.empty() || median(baseline) <= 0) return {};
-  RatioInterval out{median(current) / median(baseline), 0, 0};
+RatioInterval bootstrap_runs_ratio(const RunSamples& baseline, const RunSamples& current,
+                                   uint64_t seed, int resamples) {
+  const auto level = [](const std::vector<double>& run) { return median(run); };
+  for (const auto* side : {&baseline, &current}) {
+    if (side->empty()) return {};
+    for (const auto& run : *side)
+      if (run.empty() || level(run) <= 0) return {};
+  }
+  // Each run's level is the log of its median; a side's level the mean over its runs.
+  const auto logs = [&](const RunSamples& side) {
+    std::vector<double> v;
+    for (const auto& run : side) v.push_back(std::log(level(run)));
+    return v;
+  };
+  const auto mean = [](const std::vector<double>& v) {
+    return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  };
+  const auto lb = logs(baseline), lc = logs(current);
+  RatioInterval out{std::exp(mean(lc) - mean(lb)), 0, 0, 0};
+  // The drift between runs: each run's deviation from its side's mean, from every side with
+  // two runs or more (scaled by sqrt(n/(n-1)): deviations from a sample's own mean are smaller
+  // than from the true one).
+  std::vector<double> drift;
+  for (const auto* side : {&lb, &lc}) {
+    if (side->size() < 2) continue;
+    const double m = mean(*side);
+    const double n = static_cast<double>(side->size());
+    for (double x : *side) drift.push_back((x - m) * std::sqrt(n / (n - 1)));
+  }
+  if (!drift.empty()) {
+    double ss = 0;
+    for (double d : drift) ss += d * d;
+    out.between_run_sd = std::sqrt(ss / static_cast<double>(drift.size()));
+  }
   std::mt19937_64 rng(seed);
+  // One resampled level of a side: every run's windows resampled, plus as many draws of the
+  // drift as the side has runs (the uncertainty of a mean of n runs).
+  const auto resampled = [&](const RunSamples& side) {
+    double sum = 0;
+    for (const auto& run : side) {
+      sum += std::log(std::max(resampled_median(run, rng), 1e-300));
+      if (!drift.empty()) sum += drift[rng() % drift.size()];
+    }
+    return sum / static_cast<double>(side.size());
+  };
   std::vector<double> ratios;
   ratios.reserve(static_cast<size_t>(std::max(1, resamples)));
   for (int i = 0; i < std::max(1, resamples); ++i) {
-    const double b = resampled_median(baseline, rng), c = resampled_median(current, rng);
-    ratios.push_back(b > 0 ? c / b : 0);
+    const double b = resampled(baseline);
+    ratios.push_back(std::exp(resampled(current) - b));
   }
   std::sort(ratios.begin(), ratios.end());
   const auto n = static_cast<double>(ratios.size());
   out.lo = ratios[static_cast<size_t>(std::floor(0.025 * n))];
   out.hi = ratios[std::min(ratios.size() - 1, static_cast<size_t>(std::ceil(0.975 * n)) - 1)];
   return out;
+}
+
+RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
+                              const std::vector<double>& current, uint64_t seed, int resamples) {
+  return bootstrap_runs_ratio(RunSamples{baseline}, RunSamples{current}, seed, resamples);
 }
 
 bool PathComparison::regressed() const {
@@ -125,13 +194,16 @@ LoadComparison compare_load(const Json& baseline, const Json& current, double ma
     }
     for (const std::string metric : {"p50_us", "p99_us", "throughput_per_s"}) {
       const auto bs = samples(*b, metric), cs = samples(*c, metric);
-      if (bs.size() < 2 || cs.size() < 2 || median(bs) <= 0) {
+      if (!usable(bs) || !usable(cs)) {
         pc.comparable = false;
-        pc.why = "fewer than 2 windows with calls";
+        pc.why = "a run with fewer than 2 windows with calls";
         break;
       }
-      MetricComparison m{metric, median(bs), median(cs), {}, false};
-      m.ci = bootstrap_ratio(bs, cs, derive_seed(seed, "load-baseline/" + name + "/" + metric));
+      out.baseline_runs = std::max(out.baseline_runs, bs.size());
+      out.current_runs = std::max(out.current_runs, cs.size());
+      MetricComparison m{metric, level(bs), level(cs), {}, false};
+      m.ci =
+          bootstrap_runs_ratio(bs, cs, derive_seed(seed, "load-baseline/" + name + "/" + metric));
       m.regressed = metric == "throughput_per_s" ? m.ci.hi < 1 - p
                     : metric == "p99_us"         ? m.ci.lo > 1 + max_tail_regression_pct / 100
                                                  : m.ci.lo > 1 + p;
@@ -168,8 +240,15 @@ std::string render_comparison_text(const LoadComparison& c, const std::string& b
     << fixed(1 + c.max_regression_pct / 100, 2) << " (p50), above "
     << fixed(1 + c.max_tail_regression_pct / 100, 2) << " (p99) or below "
     << fixed(1 - c.max_regression_pct / 100, 2) << " (throughput); values are medians of "
-    << "the run's windows\n";
+    << "the runs' windows\n";
   if (!c.error.empty()) return o.str() + "not comparable: " + c.error + "\n";
+  o << "runs: " << c.baseline_runs << " in the baseline, " << c.current_runs << " now";
+  if (c.baseline_runs + c.current_runs < 3)
+    o << ": one run each, so the interval holds the noise within a run only; the drift between "
+         "runs (often larger) is not in it (give several runs: --runs N, a --history baseline)";
+  else
+    o << "; the interval carries the drift between runs (sd of the run levels, by metric)";
+  o << "\n";
   o << "  " << cell("path", 40, true) << cell("metric", 10, true) << cell("baseline", 11)
     << cell("current", 11) << cell("ratio", 8) << "  " << cell("95 % CI", 16, true) << "verdict\n";
   for (const auto& p : c.paths) {
@@ -185,7 +264,11 @@ std::string render_comparison_text(const LoadComparison& c, const std::string& b
         << cell(fixed(m.current, m.metric == "throughput_per_s" ? 1 : 0), 11)
         << cell(fixed(m.ci.ratio, 3), 8) << "  "
         << cell("[" + fixed(m.ci.lo, 3) + ", " + fixed(m.ci.hi, 3) + "]", 16, true)
-        << (m.regressed ? "REGRESSION" : "ok") << "\n";
+        << (m.ci.between_run_sd > 0 ? cell(m.regressed ? "REGRESSION" : "ok", 11, true) +
+                                          "drift ±" + fixed(100 * m.ci.between_run_sd, 1) + " %"
+            : m.regressed ? "REGRESSION"
+                          : "ok")
+        << "\n";
       first = false;
     }
   }
@@ -202,6 +285,7 @@ Json comparison_json(const LoadComparison& c, const std::string& baseline_name) 
                            {"current", m.current},
                            {"ratio", m.ci.ratio},
                            {"ci95", {m.ci.lo, m.ci.hi}},
+                           {"between_run_sd", m.ci.between_run_sd},
                            {"regressed", m.regressed}};
     Json entry = {{"name", p.name},
                   {"comparable", p.comparable},
@@ -216,7 +300,12 @@ Json comparison_json(const LoadComparison& c, const std::string& baseline_name) 
               {"max_regression_pct", c.max_regression_pct},
               {"max_tail_regression_pct", c.max_tail_regression_pct},
               {"confidence", 0.95},
-              {"method", "bootstrap of the ratio of window medians, 2000 resamples"},
+              {"method",
+               "bootstrap of the ratio of the run levels (geometric mean of run medians): "
+               "windows resampled in each run, the drift between runs drawn from the runs' "
+               "spread; 2000 resamples"},
+              {"baseline_runs", c.baseline_runs},
+              {"current_runs", c.current_runs},
               {"paths", paths},
               {"regressed", c.regressed()}};
   if (!c.error.empty()) out["error"] = c.error;

@@ -1,14 +1,15 @@
-// `txlab load --baseline FILE`: is this run slower than an earlier one, beyond noise?
+// `txlab load --baseline`: is this run slower than earlier ones, beyond noise?
 //
 // Each run's JSON carries, per workload path, the run split into equal windows (p50, p99 and
-// throughput per window, world/load.h). For each path and metric the ratio of the medians
-// current / baseline over the windows gets a 95 % bootstrap confidence interval: both runs'
-// windows are resampled with replacement, 2000 times, from a generator seeded by the run's seed
-// (so the verdict is reproducible). p50 regressed when the interval's lower bound is above
-// 1 + P/100, p99 when above 1 + Q/100 (tails are noisier: a default Q of 50), throughput when
-// its upper bound is below 1 - P/100. Medians, not means: one window with a scheduler hiccup
-// does not move them. P (--max-regression) is the change worth failing for; the windows measure
-// the noise within a run, P absorbs what varies between runs.
+// throughput per window, world/load.h); a report of `--runs N`, a baseline gathered from a
+// history, tag each window with its run. For each path and metric the ratio current / baseline
+// of the two sides' levels gets a 95 % bootstrap confidence interval (bootstrap_runs_ratio),
+// 2000 resamples from a generator seeded by the run's seed (so the verdict is reproducible).
+// p50 regressed when the interval's lower bound is above 1 + P/100, p99 when above 1 + Q/100
+// (tails are noisier: a default Q of 50), throughput when its upper bound is below 1 - P/100.
+// Medians, not means: one window with a scheduler hiccup does not move them. The windows
+// measure the noise within a run; runs on each side measure the drift between runs (on a shared
+// machine the larger of the two), which a single run cannot see.
 #pragma once
 
 #include <cstdint>
@@ -20,18 +21,30 @@
 namespace txlab {
 
 struct RatioInterval {
-  double ratio = 0, lo = 0, hi = 0;  // median(current) / median(baseline), its 95 % interval
+  double ratio = 0, lo = 0, hi = 0;  // current / baseline, its 95 % interval
+  double between_run_sd = 0;         // the drift between runs seen (sd of log run levels), or 0
 };
 
-// The bootstrap interval of median(current) / median(baseline); {0, 0, 0} when either is empty
-// or the baseline's median is 0.
+// One side of a comparison: its runs, each the values of one metric over the run's windows.
+using RunSamples = std::vector<std::vector<double>>;
+
+// The ratio of the two sides' levels (a side's level: the geometric mean of its runs' medians)
+// with a 95 % bootstrap interval. Each resample draws every run's windows with replacement and,
+// when a side has two runs or more, adds to each run a deviation drawn from the runs' spread
+// around their side's mean (both sides pooled): so with several runs the interval carries the
+// drift between runs, to which a single run's windows are blind; a side of n runs averages n
+// draws. With one run each it is the bootstrap of the ratio of the two runs' window medians.
+// {0, 0, 0} when a side is empty or has a run without a positive median.
+RatioInterval bootstrap_runs_ratio(const RunSamples& baseline, const RunSamples& current,
+                                   uint64_t seed, int resamples = 2000);
+// One run each.
 RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
                               const std::vector<double>& current, uint64_t seed,
                               int resamples = 2000);
 
 struct MetricComparison {
   std::string metric;                // "p50_us", "p99_us", "throughput_per_s"
-  double baseline = 0, current = 0;  // medians over the windows
+  double baseline = 0, current = 0;  // levels: the geometric mean of the runs' window medians
   RatioInterval ci;
   bool regressed = false;
 };
@@ -48,6 +61,7 @@ struct LoadComparison {
   std::string error;  // the runs cannot be compared at all (another scenario, mode or rate)
   double max_regression_pct = 10;
   double max_tail_regression_pct = 50;
+  size_t baseline_runs = 0, current_runs = 0;  // runs on each side (windows tagged "run")
   std::vector<PathComparison> paths;
   bool regressed() const;
 };

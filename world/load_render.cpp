@@ -34,11 +34,14 @@ std::string mode_line(const LoadReport& r) {
   return o.str();
 }
 
+// A window's length: the duration over a run's windows; a run's last window also holds the
+// calls that returned after the duration.
 double window_seconds(const LoadReport& r, const PathStats& p, size_t w) {
-  const double width = r.duration_s / static_cast<double>(std::max<size_t>(1, p.windows.size()));
-  // The last window also holds the calls that returned after the duration.
-  if (w + 1 == p.windows.size())
-    return std::max(width, r.elapsed_s - width * static_cast<double>(w));
+  const size_t per_run = std::max<size_t>(1, p.windows.size() / r.runs());
+  const size_t run = w / per_run, i = w % per_run;
+  const double width = r.duration_s / static_cast<double>(per_run);
+  const double elapsed = run < r.run_elapsed_s.size() ? r.run_elapsed_s[run] : r.elapsed_s;
+  if (i + 1 == per_run) return std::max(width, elapsed - width * static_cast<double>(i));
   return width;
 }
 
@@ -46,7 +49,9 @@ double window_seconds(const LoadReport& r, const PathStats& p, size_t w) {
 
 std::string render_text(const LoadReport& r) {
   std::ostringstream o;
-  o << "txlab load · " << r.calls() << " calls in " << r.elapsed_s << " s · "
+  o << "txlab load · " << r.calls() << " calls in " << r.elapsed_s << " s";
+  if (r.runs() > 1) o << " (" << r.runs() << " runs of " << r.duration_s << " s)";
+  o << " · "
     << static_cast<int64_t>(r.elapsed_s > 0 ? static_cast<double>(r.calls()) / r.elapsed_s : 0)
     << " calls/s · " << r.errors() << " errors · " << r.exchanges << " exchanges";
   if (r.cache_hits + r.cache_misses)
@@ -81,15 +86,18 @@ namespace {
 
 Json windows_json(const LoadReport& r, const PathStats& p) {
   Json out = Json::array();
-  const double width = r.duration_s / static_cast<double>(std::max<size_t>(1, p.windows.size()));
+  const size_t per_run = std::max<size_t>(1, p.windows.size() / r.runs());
+  const double width = r.duration_s / static_cast<double>(per_run);
   for (size_t w = 0; w < p.windows.size(); ++w) {
     const auto& h = p.windows[w].latency;
-    out.push_back({{"t_s", std::round(width * static_cast<double>(w + 1) * 1000) / 1000},
-                   {"calls", h.count()},
-                   {"errors", p.windows[w].errors},
-                   {"p50_us", h.percentile(0.5)},
-                   {"p99_us", h.percentile(0.99)},
-                   {"throughput_per_s", static_cast<double>(h.count()) / window_seconds(r, p, w)}});
+    Json j = {{"t_s", std::round(width * static_cast<double>(w % per_run + 1) * 1000) / 1000},
+              {"calls", h.count()},
+              {"errors", p.windows[w].errors},
+              {"p50_us", h.percentile(0.5)},
+              {"p99_us", h.percentile(0.99)},
+              {"throughput_per_s", static_cast<double>(h.count()) / window_seconds(r, p, w)}};
+    if (r.runs() > 1) j["run"] = p.windows[w].run;
+    out.push_back(std::move(j));
   }
   return out;
 }
@@ -146,6 +154,7 @@ Json render_json(const LoadReport& r) {
           {"duration_s", r.duration_s},
           {"mode", r.open_loop ? "open-loop" : "closed-loop"},
           {"rate_per_s", r.rate_per_s},
+          {"runs", r.runs()},
           {"max_lag_s", r.max_lag_s},
           {"histogram_relative_error",
            r.paths.empty() ? 0.0 : r.paths.front().latency.relative_error()},
