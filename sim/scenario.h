@@ -365,8 +365,13 @@ struct Diagnostic {
   std::string file;
   SourcePos pos;
   std::string message;
+  // "file:line:column: severity: message", always valid UTF-8 (see printable).
   std::string format(std::string_view severity) const;
 };
+
+// `s` with every byte that is not part of well-formed UTF-8, and every control character but
+// newline, written as \xNN: a scenario's bytes quoted in a diagnostic stay printable text.
+std::string printable(std::string_view s);
 
 struct Scenario {
   std::string file;

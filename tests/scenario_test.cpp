@@ -85,6 +85,19 @@ TEST(ScenarioLoaderTest, UnknownKeyNamesLineColumnAndAlternatives) {
   EXPECT_NE(d.message.find("audience"), std::string::npos) << d.message;
 }
 
+// A key of bytes that are not UTF-8 (and a control character) is quoted as \xNN: the
+// diagnostic stays valid UTF-8 text, the position and the rest of the message unchanged.
+TEST(ScenarioLoaderTest, UnknownKeyOfInvalidUtf8IsQuotedPrintable) {
+  const auto d = error_of(
+      replace(kMinimal, "    trust: [as-c]", "    trust: [as-c]\n    \"a\xfe\x01\u00e9\": x"));
+  EXPECT_EQ(d.pos.line, 17);
+  const std::string line = d.format("error");
+  EXPECT_NE(line.find("unknown key 'a\\xfe\\x01\u00e9'"), std::string::npos) << line;
+  EXPECT_EQ(printable("ok \u00e9\u4e2d\U0001F600\n"), "ok \u00e9\u4e2d\U0001F600\n");
+  EXPECT_EQ(printable("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\x7f"),
+            "\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80\\x7f");
+}
+
 TEST(ScenarioLoaderTest, YamlSyntaxErrorHasPosition) {
   const auto d = error_of("scenario: x\nroles: [\n");
   EXPECT_GT(d.pos.line, 0);
