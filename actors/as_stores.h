@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -137,8 +138,9 @@ class RefreshStore {
   void sweep(int64_t now_s);  // under mu_
   void evict_soonest();       // under mu_
   mutable std::mutex mu_;
-  std::map<std::string, std::string> index_;  // every refresh token ever issued -> family id
-  std::map<std::string, Family> families_;
+  // Hashed: a lookup per refresh and an insert per issued family, at up to kMaxFamilies.
+  std::unordered_map<std::string, std::string> index_;  // every refresh token -> family id
+  std::unordered_map<std::string, Family> families_;
   size_t next_sweep_ = 4096;
   uint64_t evicted_ = 0;
 };
