@@ -7,9 +7,6 @@
 // txlab's own connection in client_exchange.cpp.
 #include "sim/http/client_pool.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <httplib.h>
 
 #include <openssl/err.h>
@@ -25,6 +22,7 @@
 #include "sim/http/client_internal.h"
 #include "sim/http/form.h"
 #include "sim/http/message.h"
+#include "sim/http/run_blocking.h"
 
 namespace txlab::http {
 
@@ -253,18 +251,20 @@ net::awaitable<InboundResponse> HttpClientPool::async_send(std::string base_url,
   co_return out;
 }
 
-InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
-  // The same coroutine, run to completion on this thread's own io_context (never one a
-  // server runs: the waits are this thread's).
+net::io_context& blocking_context() {
   thread_local net::io_context io(1);
-  InboundResponse out;
-  out.error = TransportError::kOther;
-  net::co_spawn(io, async_send(base_url, request), [&out](std::exception_ptr e, InboundResponse r) {
-    if (!e) out = std::move(r);
-  });
-  io.restart();
-  io.run();
-  return out;
+  return io;
+}
+
+InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
+  // The same coroutine, run to completion on this thread (it never throws but for memory).
+  try {
+    return run_blocking(async_send(base_url, request));
+  } catch (const std::exception&) {
+    InboundResponse out;
+    out.error = TransportError::kOther;
+    return out;
+  }
 }
 
 }  // namespace txlab::http
