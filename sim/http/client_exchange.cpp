@@ -139,9 +139,10 @@ struct HttpClientPool::Ready {
       s->socket.cancel(ignored);
     });
     boost::system::error_code ec;
-    co_await state->socket.async_wait(
-        want == POLLIN ? net::ip::tcp::socket::wait_read : net::ip::tcp::socket::wait_write,
-        net::redirect_error(net::use_awaitable, ec));
+    // (No conditional expression inside a co_await's operands: GCC 12 miscompiles them.)
+    auto what = net::ip::tcp::socket::wait_write;
+    if (want == POLLIN) what = net::ip::tcp::socket::wait_read;
+    co_await state->socket.async_wait(what, net::redirect_error(net::use_awaitable, ec));
     ++state->generation;
     state->timer.cancel();
     co_return !ec;
