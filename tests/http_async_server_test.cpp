@@ -119,49 +119,76 @@ TEST(AsyncServerTest, StopWaitsForRunningAsyncHandlersAndRestartServesAgain) {
   EXPECT_EQ(finished.load(), 2);
 }
 
-TEST(AsyncServerTest, RequestsStalledUpstreamDoNotHoldUpAnotherRoute) {
-  // The upstream stalls /stall for 2 s (an async handler: it holds no thread either).
-  http::LoopbackServer upstream;
+// `stalled` calls to /via (which waits `stall_ms` on the upstream) on a front server with 2
+// workers and 1 I/O thread, then one call to /fast (which calls nothing): the bodies in the
+// order the answers arrived. `async_front`: the front's handlers are coroutines; otherwise
+// they block a worker each, as every handler did before async routes.
+std::vector<std::string> stalled_then_fast(bool async_front, int stalled, int stall_ms) {
+  http::LoopbackServer upstream;  // an async handler: the stall holds no thread here either
   upstream.routes().add_async(
-      "GET", "/stall", [](const http::Request&, http::Response& res) -> net::awaitable<void> {
-        co_await sleep_ms(2000);
+      "GET", "/stall",
+      [stall_ms](const http::Request&, http::Response& res) -> net::awaitable<void> {
+        co_await sleep_ms(stall_ms);
         res.set_content("late", "text/plain");
       });
   upstream.start();
-  // The front: 2 workers and 1 I/O thread; /via calls the upstream, /fast does not.
   http::ServerOptions o;
   o.threads = 2;
   o.io_threads = 1;
   http::LoopbackServer front(o);
   http::HttpClientPool front_pool;
   const std::string up = upstream.base_url();
-  front.routes().add_async("GET", "/via",
-                           [&](const http::Request&, http::Response& res) -> net::awaitable<void> {
-                             auto r = co_await front_pool.async_send(up, get("/stall"));
-                             res.set_content(r.body, "text/plain");
-                           });
-  front.routes().add_async("GET", "/fast",
-                           [](const http::Request&, http::Response& res) -> net::awaitable<void> {
-                             res.set_content("fast", "text/plain");
-                             co_return;
-                           });
+  if (async_front) {
+    front.routes().add_async(
+        "GET", "/via", [&](const http::Request&, http::Response& res) -> net::awaitable<void> {
+          auto r = co_await front_pool.async_send(up, get("/stall"));
+          res.set_content(r.body, "text/plain");
+        });
+    front.routes().add_async("GET", "/fast",
+                             [](const http::Request&, http::Response& res) -> net::awaitable<void> {
+                               res.set_content("fast", "text/plain");
+                               co_return;
+                             });
+  } else {
+    front.routes().get("/via", [&](const http::Request&, http::Response& res) {
+      res.set_content(front_pool.send(up, get("/stall")).body, "text/plain");
+    });
+    front.routes().get("/fast", [](const http::Request&, http::Response& res) {
+      res.set_content("fast", "text/plain");
+    });
+  }
   front.start();
   http::HttpClientPool pool;
   net::io_context io;
   std::vector<std::string> order;
-  for (int i = 0; i < 64; ++i)  // twice the old worker count waiting on the stalled upstream
+  for (int i = 0; i < stalled; ++i)
     net::co_spawn(io, pool.async_send(front.base_url(), get("/via")),
                   [&](std::exception_ptr, http::InboundResponse r) { order.push_back(r.body); });
   net::steady_timer later(io);
-  later.expires_after(std::chrono::milliseconds(300));  // the 64 are in flight by then
+  later.expires_after(std::chrono::milliseconds(300));  // the stalled calls are in flight by then
   later.async_wait([&](auto) {
     net::co_spawn(io, pool.async_send(front.base_url(), get("/fast")),
                   [&](std::exception_ptr, http::InboundResponse r) { order.push_back(r.body); });
   });
   io.run();
+  front.stop();
+  return order;
+}
+
+TEST(AsyncServerTest, RequestsStalledUpstreamDoNotHoldUpAnotherRoute) {
+  // Twice the old worker count (32) waiting on the stalled upstream.
+  const auto order = stalled_then_fast(true, 64, 2000);
   ASSERT_EQ(order.size(), 65u);
   EXPECT_EQ(order.front(), "fast");  // answered while all 64 were still waiting
   EXPECT_EQ(std::count(order.begin(), order.end(), "late"), 64);
+}
+
+TEST(AsyncServerTest, WithBlockingHandlersTheSameCallQueuesBehindTheStalledOnes) {
+  // The defect the async routes remove, so the test above is known to catch it: 6 calls
+  // blocking 2 workers for 400 ms each hold /fast back until some of them are done.
+  const auto order = stalled_then_fast(false, 6, 400);
+  ASSERT_EQ(order.size(), 7u);
+  EXPECT_EQ(order.front(), "late");
 }
 
 }  // namespace
