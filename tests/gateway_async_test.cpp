@@ -70,22 +70,25 @@ TEST(GatewayAsyncTest, StalledUpstreamDoesNotHoldUpAnotherRoute) {
             64);
 }
 
+// An exchange that takes `ms` and gives `token`, counting its runs in *runs.
+net::awaitable<ExchangeCache::Result> timed_exchange(int ms, std::string token, int* runs) {
+  ++*runs;
+  net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(ms));
+  co_await t.async_wait(net::use_awaitable);
+  ExchangeCache::Result r;
+  r.ok = true;
+  r.token = std::move(token);
+  r.exp_s = 1000;
+  co_return r;
+}
+
 // Single-flight for coroutines, on one thread: if a waiter blocked its thread, the leader
 // could never finish and this test would hang.
 TEST(ExchangeCacheAsyncTest, ConcurrentIdenticalMissesRunOneExchangeOnOneThread) {
   ExchangeCache cache;
   net::io_context io;
   int exchanges = 0;
-  auto exchange = [&]() -> net::awaitable<ExchangeCache::Result> {
-    ++exchanges;
-    net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(200));
-    co_await t.async_wait(net::use_awaitable);
-    ExchangeCache::Result r;
-    r.ok = true;
-    r.token = "t1";
-    r.exp_s = 1000;
-    co_return r;
-  };
+  auto exchange = [&] { return timed_exchange(200, "t1", &exchanges); };
   std::vector<std::string> tokens;
   bool cached[5] = {};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -111,15 +114,8 @@ TEST(ExchangeCacheAsyncTest, ConcurrentIdenticalMissesRunOneExchangeOnOneThread)
 TEST(ExchangeCacheAsyncTest, AWaiterGivesUpAtItsDeadline) {
   ExchangeCache cache;
   net::io_context io;
-  auto slow = [&]() -> net::awaitable<ExchangeCache::Result> {
-    net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(500));
-    co_await t.async_wait(net::use_awaitable);
-    ExchangeCache::Result r;
-    r.ok = true;
-    r.token = "late";
-    r.exp_s = 1000;
-    co_return r;
-  };
+  int runs = 0;
+  auto slow = [&] { return timed_exchange(500, "late", &runs); };
   const auto now = std::chrono::steady_clock::now();
   bool leader_cached = false, waiter_cached = false;
   std::vector<std::string> order;
