@@ -46,6 +46,7 @@ class ExchangeCache {
     std::string error, description;
     std::optional<TokenError> code;  // `error`, typed (token_client parses it once)
     bool timed_out = false;          // status 0 because the AS did not answer in time
+    std::string token_type = {};     // as the AS named it (token_type), e.g. "Bearer" or "DPoP"
   };
 
   explicit ExchangeCache(ExchangeCacheOptions options = {}) : options_(options) {}
