@@ -43,7 +43,8 @@ std::string Role::call_label(const http::Request& req) {
 
 http::ServerOptions Role::server_options() {
   http::ServerOptions o;
-  o.io_threads = std::max(1u, std::thread::hardware_concurrency());
+  // One per core, at most 8: a run holds a dozen roles in one process.
+  o.io_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   return o;
 }
 
