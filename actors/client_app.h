@@ -3,9 +3,9 @@
 // trigger a call: {"to": ROLE, "path": "/orders/42", "method": "GET"} -> {"status", "body"}.
 #pragma once
 
-#include <mutex>
 #include <string>
 
+#include "actors/exchange_cache.h"
 #include "actors/role.h"
 
 namespace txlab {
@@ -17,15 +17,14 @@ class ClientApp : public Role {
   RoleKind kind() const override { return RoleKind::kClient; }
 
  private:
-  void handle_invoke(const http::Request& req, http::Response& res);
-  // Cached until 30 s before expiry. Empty on failure (details in *error_json).
-  std::string access_token(std::string* error_json);
+  // A coroutine on the I/O thread: neither the token request nor the call holds a thread.
+  boost::asio::awaitable<void> handle_invoke(const http::Request& req, http::Response& res);
+  // The client_credentials token, cached until 30 s before expiry; concurrent misses share one
+  // request (single flight). Not ok on failure.
+  boost::asio::awaitable<ExchangeCache::Result> access_token(const std::string& call);
 
   ClientSpec spec_;
-  std::mutex mu_;
-  std::string token_;
-  int64_t token_exp_s_ = 0;
-  bool token_dpop_ = false;  // token_type DPoP: presented with proofs
+  ExchangeCache token_{ExchangeCacheOptions{1, 30}};  // one entry: this client's token
 };
 
 }  // namespace txlab

@@ -4,8 +4,14 @@
 // It can never hand a token to another subject or audience: those are part of the key.
 #pragma once
 
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "actors/errors.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -16,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace txlab {
 
@@ -39,6 +46,7 @@ class ExchangeCache {
     std::string error, description;
     std::optional<TokenError> code;  // `error`, typed (token_client parses it once)
     bool timed_out = false;          // status 0 because the AS did not answer in time
+    std::string token_type = {};     // as the AS named it (token_type), e.g. "Bearer" or "DPoP"
   };
 
   explicit ExchangeCache(ExchangeCacheOptions options = {}) : options_(options) {}
@@ -50,6 +58,13 @@ class ExchangeCache {
   // with the same key. `from_cache` tells whether the token was already cached.
   Result get_or_exchange(const std::string& key, int64_t now_s,
                          const std::function<Result()>& exchange, bool* from_cache);
+  // The same for a coroutine: the leader co_awaits `exchange`; a caller that finds the same
+  // exchange in flight waits without holding its thread (a timer the leader cancels when it
+  // lands the answer) until `deadline`, then gives up with a timed-out failure. Sync and async
+  // callers share flights.
+  boost::asio::awaitable<Result> async_get_or_exchange(
+      std::string key, int64_t now_s, std::function<boost::asio::awaitable<Result>()> exchange,
+      bool* from_cache, std::chrono::steady_clock::time_point deadline);
   void invalidate(const std::string& key);
   ExchangeCacheStats stats() const;
   size_t size() const;
@@ -62,7 +77,14 @@ class ExchangeCache {
   struct Flight {
     bool done = false;
     Result result;
+    std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters;  // async callers
   };
+  // Under no lock: a cached result, or the flight to wait for (*leader false) or to run.
+  std::optional<Result> begin(const std::string& key, int64_t now_s, bool* from_cache,
+                              std::shared_ptr<Flight>* flight, bool* leader);
+  // The leader's answer: cached when good, handed to every waiter.
+  void land(const std::string& key, int64_t now_s, const std::shared_ptr<Flight>& flight,
+            const Result& r);
 
   ExchangeCacheOptions options_;
   mutable std::mutex mu_;

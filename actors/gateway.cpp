@@ -3,8 +3,11 @@
 
 #include "sim/seed.h"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <chrono>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -30,15 +33,16 @@ Gateway::Gateway(RoleEnv env, GatewaySpec spec)
       guard_(env_, outbound_, spec_.trust, spec_.audiences, {}, env_.defects,
              spec_.verified_token_cache, spec_.dpop) {
   guard_.set_mtls_required(spec_.mtls_required);
-  on_any("/*", [this](const auto& req, auto& res) { handle(req, res); });
+  on_any_async("/*",
+               [this](const http::Request& req, http::Response& res) { return handle(req, res); });
   if (spec_.exchange && spec_.exchange->cache)
     cache_ = std::make_unique<ExchangeCache>(
         ExchangeCacheOptions{spec_.exchange->cache_max_entries, spec_.exchange->cache_margin_s});
 }
 
-Gateway::Budget::Budget(int64_t ms)
-    : end_(std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(ms, 1))) {
-}
+Gateway::Budget::Budget(int64_t ms, std::string call)
+    : end_(std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(ms, 1))),
+      call_(std::move(call)) {}
 
 int Gateway::Budget::remaining_ms() const {
   const auto left =
@@ -47,7 +51,8 @@ int Gateway::Budget::remaining_ms() const {
   return static_cast<int>(std::clamp<int64_t>(left, 0, INT32_MAX));
 }
 
-ExchangeCache::Result Gateway::exchange(const std::string& subject_token, int timeout_ms) {
+boost::asio::awaitable<ExchangeCache::Result> Gateway::exchange(const std::string& subject_token,
+                                                                const Budget& budget) {
   const auto& ex = *spec_.exchange;
   http::FormParams p = {{"grant_type", kGrantTokenExchange},
                         {"subject_token", subject_token},
@@ -55,9 +60,12 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token, int ti
                         {"requested_token_type", kTypeAccessToken}};
   for (const auto& a : ex.audiences) p.emplace_back("audience", a);
   if (!ex.scope.empty()) p.emplace_back("scope", ex.scope);
-  auto t = request_token(own_outbound_, env_.directory, ex.client, std::move(p),
-                         "POST /token token-exchange", {}, timeout_ms,
-                         ex.client.dpop ? &dpop_prover() : nullptr);
+  // (No conditional expression inside a co_await's operands: GCC 12 miscompiles them.)
+  const DpopProver* prover = nullptr;
+  if (ex.client.dpop) prover = &dpop_prover();
+  auto t = co_await async_request_token(budget.call(), own_outbound_, env_.directory, ex.client,
+                                        std::move(p), "POST /token token-exchange", {},
+                                        budget.remaining_ms(), prover);
   ExchangeCache::Result r;
   r.ok = t.ok();
   r.timed_out = t.transport == http::TransportError::kTimeout;
@@ -67,7 +75,7 @@ ExchangeCache::Result Gateway::exchange(const std::string& subject_token, int ti
   r.error = t.error;
   r.code = t.code;
   r.description = t.error_description;
-  return r;
+  co_return r;
 }
 
 Gateway::~Gateway() {
@@ -75,19 +83,21 @@ Gateway::~Gateway() {
   stop();
 }
 
-http::InboundResponse Gateway::send_with_retries(const std::string& to, http::OutboundRequest req,
-                                                 const std::string& what, const std::string& token,
-                                                 const Budget& budget, bool dpop) {
+boost::asio::awaitable<http::InboundResponse> Gateway::send_with_retries(
+    const std::string& to, http::OutboundRequest req, const std::string& what,
+    const std::string& token, const Budget& budget, bool dpop) {
   const bool idempotent = req.method == "GET" || req.method == "PUT" || req.method == "DELETE";
   http::InboundResponse r;
+  boost::asio::steady_timer backoff(co_await boost::asio::this_coro::executor);
   for (int attempt = 0; attempt <= spec_.retries; ++attempt) {
     if (attempt > 0) {
       const uint64_t draw =
           splitmix64(derive_seed(env_.seed, "retry-jitter") ^ jitter_draws_.fetch_add(1));
       const int64_t base_ms = 20LL << std::min(attempt - 1, 16);
-      std::this_thread::sleep_for(std::chrono::milliseconds(
+      backoff.expires_after(std::chrono::milliseconds(
           std::min<int64_t>(base_ms + static_cast<int64_t>(draw % static_cast<uint64_t>(base_ms)),
                             budget.remaining_ms())));
+      co_await backoff.async_wait(boost::asio::use_awaitable);
     }
     if (budget.spent()) {
       r = {};
@@ -101,13 +111,16 @@ http::InboundResponse Gateway::send_with_retries(const std::string& to, http::Ou
       const std::string path = req.path.substr(0, req.path.find('?'));
       attempt_req.headers.emplace_back("DPoP", dpop_prover().proof(req.method, base + path, token));
     }
-    r = own_outbound_.send(to, base, attempt_req, what + (attempt ? " (retry)" : ""), token);
+    std::string label = what;
+    if (attempt > 0) label += " (retry)";
+    r = co_await own_outbound_.async_send(budget.call(), to, base, std::move(attempt_req),
+                                          std::move(label), token);
     const bool retryable =
         r.status == 0 && (r.error == http::TransportError::kConnect ||
                           (idempotent && r.error != http::TransportError::kTimeout));
     if (!retryable) break;
   }
-  return r;
+  co_return r;
 }
 
 const Route* Gateway::route_for(const std::string& path) const {
@@ -118,7 +131,8 @@ const Route* Gateway::route_for(const std::string& path) const {
   return route;
 }
 
-std::optional<EdgeRefusal> Gateway::introspect(const std::string& token, const Budget& budget) {
+boost::asio::awaitable<std::optional<EdgeRefusal>> Gateway::introspect(const std::string& token,
+                                                                       const Budget& budget) {
   http::OutboundRequest q;
   q.method = "POST";
   q.path = "/introspect";
@@ -128,16 +142,17 @@ std::optional<EdgeRefusal> Gateway::introspect(const std::string& token, const B
   q.headers.emplace_back("Authorization", http::basic_authorization(c.client_id, c.secret));
   q.timeout_ms = budget.remaining_ms();
   if (budget.spent())
-    return EdgeRefusal{EdgeError::kUpstreamTimeout, "the gateway's time budget is spent"};
-  auto r = own_outbound_.send(c.as_role, env_.directory.url_of(c.as_role), q, "POST /introspect");
+    co_return EdgeRefusal{EdgeError::kUpstreamTimeout, "the gateway's time budget is spent"};
+  auto r = co_await own_outbound_.async_send(
+      budget.call(), c.as_role, env_.directory.url_of(c.as_role), std::move(q), "POST /introspect");
   if (r.status == 0)
-    return EdgeRefusal{EdgeError::kExchangeUnavailable, "introspection: AS unreachable"};
+    co_return EdgeRefusal{EdgeError::kExchangeUnavailable, "introspection: AS unreachable"};
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (r.status != 200 || !j.is_object())
-    return EdgeRefusal{EdgeError::kExchangeFailed, "introspection failed"};
+    co_return EdgeRefusal{EdgeError::kExchangeFailed, "introspection failed"};
   const bool active = j.contains("active") && j["active"].is_boolean() && j["active"].get<bool>();
-  if (!active) return EdgeRefusal{EdgeError::kInvalidToken, "token is not active (revoked)"};
-  return std::nullopt;
+  if (!active) co_return EdgeRefusal{EdgeError::kInvalidToken, "token is not active (revoked)"};
+  co_return std::nullopt;
 }
 
 namespace {
@@ -163,21 +178,28 @@ EdgeRefusal exchange_refusal(const ExchangeCache::Result& t) {
 
 }  // namespace
 
-std::variant<std::string, EdgeRefusal> Gateway::outbound_token(const std::string& inbound,
-                                                               const std::string& cache_key,
-                                                               const Budget& budget,
-                                                               bool* from_cache) {
+boost::asio::awaitable<std::variant<std::string, EdgeRefusal>> Gateway::outbound_token(
+    const std::string& inbound, const std::string& cache_key, const Budget& budget,
+    bool* from_cache) {
   *from_cache = false;
-  if (!spec_.exchange) return inbound;
-  auto fresh = [&] { return exchange(inbound, budget.remaining_ms()); };
-  ExchangeCache::Result t =
-      cache_ ? cache_->get_or_exchange(cache_key, env_.clock->now_s(), fresh, from_cache) : fresh();
-  if (!t.ok) return exchange_refusal(t);
-  return t.token;
+  if (!spec_.exchange) co_return inbound;
+  // A caller finding the same exchange in flight waits for it (without a thread) within its
+  // own budget.
+  ExchangeCache::Result t;
+  if (cache_)
+    t = co_await cache_->async_get_or_exchange(
+        cache_key, env_.clock->now_s(), [&]() { return exchange(inbound, budget); }, from_cache,
+        budget.end());
+  else
+    t = co_await exchange(inbound, budget);
+  if (!t.ok) co_return exchange_refusal(t);
+  co_return t.token;
 }
 
-http::InboundResponse Gateway::forward(const http::Request& req, const Route& route,
-                                       const std::string& token, const Budget& budget) {
+boost::asio::awaitable<http::InboundResponse> Gateway::forward(const http::Request& req,
+                                                               const Route& route,
+                                                               const std::string& token,
+                                                               const Budget& budget) {
   http::OutboundRequest fwd;
   fwd.method = req.method;
   fwd.path = req.target.empty() ? req.path : req.target;
@@ -190,20 +212,27 @@ http::InboundResponse Gateway::forward(const http::Request& req, const Route& ro
       d && d->second.contains("cnf") && d->second["cnf"].is_object())
     bound_to_me = json_str(d->second["cnf"], "jkt") == dpop_prover().jkt();
   fwd.headers.emplace_back("Authorization", (bound_to_me ? "DPoP " : "Bearer ") + token);
-  return send_with_retries(route.to, fwd, req.method + " " + req.path, token, budget, bound_to_me);
+  co_return co_await send_with_retries(route.to, std::move(fwd), req.method + " " + req.path, token,
+                                       budget, bound_to_me);
 }
 
-void Gateway::handle(const http::Request& req, http::Response& res) {
-  const Budget budget(spec_.timeout_ms);
-  auto inbound = guard_.check(req, res);
-  if (!inbound.ok) return;
+boost::asio::awaitable<void> Gateway::handle(const http::Request& req, http::Response& res) {
+  const Budget budget(spec_.timeout_ms, call_label(req));
+  // The guard's checks are CPU only once its JWKS are cached; a JWKS fetch on a miss (the first
+  // request, an unknown kid at most once per refresh interval) still blocks this thread.
+  GuardResult inbound;
+  {
+    CallScope scope(budget.call());
+    inbound = guard_.check(req, res);
+  }
+  if (!inbound.ok) co_return;
   auto refuse = [&](const EdgeRefusal& r) {
     reply_edge_error(res, r.error, id(), r.description, r.dpop);
   };
   const Route* route = route_for(req.path);
-  if (!route) return refuse({EdgeError::kNoRoute, "no route for " + req.path});
+  if (!route) co_return refuse({EdgeError::kNoRoute, "no route for " + req.path});
   if (route->introspect && spec_.introspection)
-    if (auto r = introspect(inbound.token, budget)) return refuse(*r);
+    if (auto r = co_await introspect(inbound.token, budget)) co_return refuse(*r);
   // Exchange (or reuse a cached exchange), then forward. A 401 from upstream on a cached token
   // drops the entry and allows exactly one fresh exchange.
   std::string cache_key;
@@ -217,9 +246,9 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
   http::InboundResponse up;
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool from_cache = false;
-    auto token = outbound_token(inbound.token, cache_key, budget, &from_cache);
-    if (const auto* r = std::get_if<EdgeRefusal>(&token)) return refuse(*r);
-    up = forward(req, *route, std::get<std::string>(token), budget);
+    auto token = co_await outbound_token(inbound.token, cache_key, budget, &from_cache);
+    if (const auto* r = std::get_if<EdgeRefusal>(&token)) co_return refuse(*r);
+    up = co_await forward(req, *route, std::get<std::string>(token), budget);
     if (up.status == 401 && from_cache && cache_) {
       cache_->invalidate(cache_key);
       continue;
@@ -231,7 +260,8 @@ void Gateway::handle(const http::Request& req, http::Response& res) {
                         : up.error == http::TransportError::kTimeout
                             ? EdgeError::kUpstreamTimeout
                             : EdgeError::kUpstreamBadResponse;
-    return refuse({e, "upstream '" + route->to + "': " + std::string(http::to_string(up.error))});
+    co_return refuse(
+        {e, "upstream '" + route->to + "': " + std::string(http::to_string(up.error))});
   }
   res.status = up.status;
   if (auto w = up.header("WWW-Authenticate"); !w.empty()) res.set_header("WWW-Authenticate", w);

@@ -28,39 +28,48 @@ class Gateway : public Role {
   void release_connections() override { own_pool_.clear(); }
 
  private:
-  // The request path: guard (authenticate and verify the caller's token) -> route ->
-  // introspect (when the route asks) -> exchange or cache -> forward -> relay the answer.
-  void handle(const http::Request& req, http::Response& res);
-  ExchangeCache::Result exchange(const std::string& subject_token, int timeout_ms);
+  // The request path, a coroutine on the I/O thread that parsed the request (no thread waits
+  // on an upstream): guard (authenticate and verify the caller's token) -> route -> introspect
+  // (when the route asks) -> exchange or cache -> forward -> relay the answer.
+  boost::asio::awaitable<void> handle(const http::Request& req, http::Response& res);
 
   // One inbound request's time: the gateway's timeout_ms covers the exchange, introspection and
   // forward together, and each outbound call gets what is left. So the gateway answers its own
-  // 504 before its caller (whose timeout is longer) gives up on it.
+  // 504 before its caller (whose timeout is longer) gives up on it. It also carries the
+  // request's call id into every outbound call.
   class Budget {
    public:
-    explicit Budget(int64_t ms);
+    Budget(int64_t ms, std::string call);
     int remaining_ms() const;
     bool spent() const { return remaining_ms() <= 0; }
+    std::chrono::steady_clock::time_point end() const { return end_; }
+    const std::string& call() const { return call_; }
 
    private:
     std::chrono::steady_clock::time_point end_;
+    std::string call_;
   };
+  boost::asio::awaitable<ExchangeCache::Result> exchange(const std::string& subject_token,
+                                                         const Budget& budget);
 
   const Route* route_for(const std::string& path) const;  // the longest matching prefix
   // RFC 7662: the issuer's view wins over a locally valid signature (revocation).
-  std::optional<EdgeRefusal> introspect(const std::string& token, const Budget& budget);
+  boost::asio::awaitable<std::optional<EdgeRefusal>> introspect(const std::string& token,
+                                                                const Budget& budget);
   // The token to forward: the exchanged one (fresh or cached), or the caller's own.
-  std::variant<std::string, EdgeRefusal> outbound_token(const std::string& inbound,
-                                                        const std::string& cache_key,
-                                                        const Budget& budget, bool* from_cache);
-  http::InboundResponse forward(const http::Request& req, const Route& route,
-                                const std::string& token, const Budget& budget);
+  boost::asio::awaitable<std::variant<std::string, EdgeRefusal>> outbound_token(
+      const std::string& inbound, const std::string& cache_key, const Budget& budget,
+      bool* from_cache);
+  boost::asio::awaitable<http::InboundResponse> forward(const http::Request& req,
+                                                        const Route& route,
+                                                        const std::string& token,
+                                                        const Budget& budget);
   // Sends within the budget with bounded retries: a request that never reached the peer
   // (connect error) is always safe to retry; other transport errors only for idempotent
-  // methods. Backoff doubles from 20 ms with jitter.
-  http::InboundResponse send_with_retries(const std::string& to, http::OutboundRequest req,
-                                          const std::string& what, const std::string& token,
-                                          const Budget& budget, bool dpop = false);
+  // methods. Backoff doubles from 20 ms with jitter (an Asio timer: the thread is free).
+  boost::asio::awaitable<http::InboundResponse> send_with_retries(
+      const std::string& to, http::OutboundRequest req, const std::string& what,
+      const std::string& token, const Budget& budget, bool dpop = false);
 
   GatewaySpec spec_;
   http::HttpClientPool own_pool_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -28,19 +29,34 @@ const DpopProver& Role::dpop_prover() {
   return *dpop_;
 }
 
+std::string Role::call_label(const http::Request& req) {
+  // X-Txlab-Call labels a call in the trace; it is unauthenticated, so only a short label of
+  // [A-Za-z0-9._:-] is taken (anything else is ignored, never copied into hops and tokens).
+  std::string call = req.header(kCallHeader);
+  const bool label = call.size() <= 64 && std::all_of(call.begin(), call.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                              c == ':' || c == '-';
+                     });
+  if (!label) call.clear();
+  return call;
+}
+
+http::ServerOptions Role::server_options() {
+  http::ServerOptions o;
+  // One per core, at most 8: a run holds a dozen roles in one process.
+  o.io_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  return o;
+}
+
 Role::Handler Role::in_call(Handler handler) {
   return [handler = std::move(handler)](const http::Request& req, http::Response& res) {
-    // X-Txlab-Call labels a call in the trace; it is unauthenticated, so only a short label of
-    // [A-Za-z0-9._:-] is taken (anything else is ignored, never copied into hops and tokens).
-    std::string call = req.header(kCallHeader);
-    const bool label = call.size() <= 64 && std::all_of(call.begin(), call.end(), [](char c) {
-                         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-                                c == '_' || c == ':' || c == '-';
-                       });
-    if (!label) call.clear();
-    CallScope scope(call);
+    CallScope scope(call_label(req));
     handler(req, res);
   };
+}
+
+void Role::on_any_async(const std::string& pattern, http::AsyncHandler handler) {
+  server_.routes().any_async(pattern, handler);
 }
 
 void Role::on_get(const std::string& pattern, Handler handler) {

@@ -131,9 +131,14 @@ class Role {
   void on_get_quick(const std::string& pattern, Handler handler);
   void on_post(const std::string& pattern, Handler handler);
   void on_any(const std::string& pattern, Handler handler);
+  // A coroutine handler (GET, POST, PUT, PATCH, DELETE) on the I/O thread: it must carry
+  // call_label(req) into its outbound calls itself (a coroutine has no CallScope).
+  void on_any_async(const std::string& pattern, http::AsyncHandler handler);
+  // The inbound request's call id (X-Txlab-Call when it is a short label, else "").
+  static std::string call_label(const http::Request& req);
 
   RoleEnv env_;
-  http::LoopbackServer server_;
+  http::LoopbackServer server_{server_options()};
   std::string public_url_;
   std::once_flag dpop_once_;
   std::unique_ptr<DpopProver> dpop_;
@@ -141,6 +146,9 @@ class Role {
 
  private:
   Handler in_call(Handler handler);
+  // Roles serve with one I/O thread per core: async handlers (the gateway's request path) run
+  // on them, sync ones on the worker pool.
+  static http::ServerOptions server_options();
 };
 
 // JSON response helpers (every body txlab writes is JSON).

@@ -2,6 +2,7 @@
 #include "actors/token_client.h"
 
 #include "sim/http/oauth_error.h"
+#include "sim/http/run_blocking.h"
 #include "sim/json_util.h"
 
 namespace txlab {
@@ -10,6 +11,17 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             const ClientCredentials& credentials, http::FormParams params,
                             const std::string& what, const std::string& presented_token,
                             int timeout_ms, const DpopProver* dpop) {
+  return http::run_blocking(async_request_token(CallScope::current(), outbound, directory,
+                                                credentials, std::move(params), what,
+                                                presented_token, timeout_ms, dpop));
+}
+
+boost::asio::awaitable<TokenResponse> async_request_token(std::string call, Outbound& outbound,
+                                                          const Directory& directory,
+                                                          const ClientCredentials& credentials,
+                                                          http::FormParams params, std::string what,
+                                                          std::string presented_token,
+                                                          int timeout_ms, const DpopProver* dpop) {
   http::OutboundRequest req;
   req.method = "POST";
   req.path = directory.entry_of(credentials.as_role).token_path;
@@ -32,16 +44,19 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
     if (dpop) r.headers.emplace_back("DPoP", dpop->proof("POST", base + req.path, {}, nonce));
     return r;
   };
-  auto res = outbound.send(credentials.as_role, base,
-                           with_proof(dpop ? dpop->nonce_for(base) : std::string()), what,
-                           presented_token);
+  // (No conditional expression inside a co_await's operands: GCC 12 miscompiles them.)
+  std::string nonce;
+  if (dpop) nonce = dpop->nonce_for(base);
+  auto res = co_await outbound.async_send(call, credentials.as_role, base, with_proof(nonce), what,
+                                          presented_token);
   if (dpop && !res.header("DPoP-Nonce").empty()) {
     dpop->remember_nonce(base, res.header("DPoP-Nonce"));  // for this and later proofs (§8)
     if (res.status == 400 &&
         http::parse_oauth_error(res.status, res.body, res.header("WWW-Authenticate")).error ==
             "use_dpop_nonce")
-      res = outbound.send(credentials.as_role, base, with_proof(res.header("DPoP-Nonce")),
-                          what + " (with the server's DPoP nonce)", presented_token);
+      res = co_await outbound.async_send(call, credentials.as_role, base,
+                                         with_proof(res.header("DPoP-Nonce")),
+                                         what + " (with the server's DPoP nonce)", presented_token);
   }
   TokenResponse out;
   out.status = res.status;
@@ -54,15 +69,15 @@ TokenResponse request_token(Outbound& outbound, const Directory& directory,
     out.error_description = e.description;
     TokenError typed;
     if (token_error_from_code(e.error, &typed)) out.code = typed;
-    return out;
+    co_return out;
   }
   auto j = nlohmann::json::parse(res.body, nullptr, false);
-  if (!j.is_object()) return out;
+  if (!j.is_object()) co_return out;
   out.access_token = json_str(j, "access_token");
   out.issued_token_type = json_str(j, "issued_token_type");
   out.token_type = json_str(j, "token_type");
   out.expires_in = json_int(j, "expires_in").value_or(0);
-  return out;
+  co_return out;
 }
 
 }  // namespace txlab

@@ -38,9 +38,16 @@ struct TokenResponse {
 // `presented_token` (a subject token) is recorded in the trace. With `dpop`, the request
 // carries a DPoP proof for the token endpoint (RFC 9449 §5), retried once with the server's
 // nonce when it answers use_dpop_nonce (§8).
+// Blocks the calling thread (the call id is the thread's CallScope).
 TokenResponse request_token(Outbound& outbound, const Directory& directory,
                             const ClientCredentials& credentials, http::FormParams params,
                             const std::string& what, const std::string& presented_token = {},
                             int timeout_ms = 0, const DpopProver* dpop = nullptr);
+// The same as a coroutine carrying the call id `call` (see Outbound::async_send). `outbound`,
+// `directory`, `credentials` and `dpop` must outlive it.
+boost::asio::awaitable<TokenResponse> async_request_token(
+    std::string call, Outbound& outbound, const Directory& directory,
+    const ClientCredentials& credentials, http::FormParams params, std::string what,
+    std::string presented_token = {}, int timeout_ms = 0, const DpopProver* dpop = nullptr);
 
 }  // namespace txlab

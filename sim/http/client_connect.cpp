@@ -1,7 +1,7 @@
 // HttpClientPool's connection establishment on txlab's own client: the base URL's endpoint, a
-// non-blocking TCP connect by a deadline (in the destination's network namespace, from the
-// configured source address, TCP_NODELAY), and the client side of a TLS handshake that
-// verifies the server.
+// non-blocking socket whose TCP connect is started (in the destination's network namespace,
+// from the configured source address, TCP_NODELAY), and the client side of a TLS session that
+// verifies the server. Waiting (by a deadline) is client_exchange.cpp's.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -63,23 +63,10 @@ std::optional<Endpoint> parse_endpoint(const std::string& base_url) {
   return e;
 }
 
-// Waits until fd is ready for `events` or the deadline passes.
-bool wait_for(int fd, short events, int64_t deadline_us) {
-  while (true) {
-    const int64_t left_ms = (deadline_us - now_us() + 999) / 1000;
-    if (left_ms <= 0) return false;
-    pollfd p{fd, events, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, INT32_MAX)));
-    if (r > 0) return true;
-    if (r == 0) return false;
-    if (errno != EINTR) return false;
-  }
-}
-
-// Connects a non-blocking socket within the deadline. Returns the fd or -1 with *error set.
-int connect_plain(const Endpoint& e, int64_t deadline_us, const ClientOptions& o,
-                  TransportError* error) {
-  *error = TransportError::kConnect;
+// Makes a non-blocking socket and starts connecting it: the fd (*pending while the connect is
+// in progress) or -1.
+int open_socket(const Endpoint& e, const ClientOptions& o, bool* pending) {
+  *pending = false;
   sockaddr_storage addr{};
   socklen_t len = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -137,20 +124,16 @@ int connect_plain(const Endpoint& e, int64_t deadline_us, const ClientOptions& o
       ::close(fd);
       return -1;
     }
-    if (!wait_for(fd, POLLOUT, deadline_us)) {
-      ::close(fd);
-      *error = TransportError::kTimeout;
-      return -1;
-    }
-    int err = 0;
-    socklen_t elen = sizeof err;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
-      ::close(fd);
-      return -1;
-    }
+    *pending = true;
   }
-  *error = TransportError::kNone;
   return fd;
+}
+
+int connect_error(int fd) {
+  int err = 0;
+  socklen_t elen = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) return errno;
+  return err;
 }
 
 // Non-blocking I/O on a plain (ssl null) or TLS connection: bytes moved (> 0), 0 when the
@@ -182,11 +165,9 @@ ssize_t io_result(SSL* ssl, int r, short* want) {
   }
 }
 
-// The client side of a TLS handshake on a connected non-blocking socket, by the deadline: the
-// server's chain must verify against the pool's CA and name the URL's host (IP or DNS).
-SSL* tls_handshake(int fd, SSL_CTX* ctx, const Endpoint& e, int64_t deadline_us,
-                   TransportError* error) {
-  *error = TransportError::kTls;
+// The client side of a TLS session on a connected non-blocking socket: the server's chain
+// must verify against the pool's CA and name the URL's host (IP or DNS).
+SSL* tls_session(int fd, SSL_CTX* ctx, const Endpoint& e) {
   SSL* ssl = SSL_new(ctx);
   if (!ssl) return nullptr;
   std::string host = e.host;
@@ -198,20 +179,7 @@ SSL* tls_handshake(int fd, SSL_CTX* ctx, const Endpoint& e, int64_t deadline_us,
     SSL_set_tlsext_host_name(ssl, host.c_str());
   }
   SSL_set_fd(ssl, fd);
-  while (true) {
-    short want = 0;
-    const int r = SSL_connect(ssl);
-    if (r == 1) {
-      *error = TransportError::kNone;
-      return ssl;
-    }
-    if (io_result(ssl, r, &want) == -1 && want != 0) {
-      if (wait_for(fd, want, deadline_us)) continue;
-      *error = TransportError::kTimeout;
-    }
-    SSL_free(ssl);
-    return nullptr;
-  }
+  return ssl;
 }
 
 }  // namespace txlab::http::client_detail

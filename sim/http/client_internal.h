@@ -1,7 +1,8 @@
 // Internals shared by HttpClientPool's translation units: client_pool.cpp (the pool, the
-// cpp-httplib path), client_connect.cpp (connection establishment: endpoint, plain connect,
-// TLS handshake) and client_exchange.cpp (one request and its response on txlab's own
-// connection). Not part of the public API.
+// cpp-httplib path, send and async_send), client_connect.cpp (connection establishment:
+// endpoint, socket, TLS session) and client_exchange.cpp (connecting, the TLS handshake and
+// one request and its response on txlab's own connection, as a coroutine that waits for the
+// socket's readiness on Asio). Not part of the public API.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -54,22 +55,23 @@ struct Endpoint {
 };
 std::optional<Endpoint> parse_endpoint(const std::string& base_url);
 
-// Waits until fd is ready for `events` or the deadline passes.
-bool wait_for(int fd, short events, int64_t deadline_us);
+// Makes a non-blocking socket for `e` (in the destination's network namespace, bound to the
+// configured source address, TCP_NODELAY) and starts connecting it. Returns the fd, *pending
+// true when the connect is in progress (wait until writable, then connect_error), or -1.
+int open_socket(const Endpoint& e, const ClientOptions& o, bool* pending);
 
-// Connects a non-blocking socket within the deadline. Returns the fd or -1 with *error set.
-int connect_plain(const Endpoint& e, int64_t deadline_us, const ClientOptions& o,
-                  TransportError* error);
+// After a pending connect became writable: 0 once connected, the socket's error otherwise.
+int connect_error(int fd);
 
 // Non-blocking I/O on a plain (ssl null) or TLS connection: bytes moved (> 0), 0 when the
 // peer closed, -1 with *want the poll event to wait for (0: a failure, errno set for plain
 // sockets), -2 when the TLS peer sent an alert (it refused the session).
 ssize_t io_result(SSL* ssl, int r, short* want);
 
-// The client side of a TLS handshake on a connected non-blocking socket, by the deadline: the
-// server's chain must verify against the pool's CA and name the URL's host (IP or DNS).
-SSL* tls_handshake(int fd, SSL_CTX* ctx, const Endpoint& e, int64_t deadline_us,
-                   TransportError* error);
+// The client side of a TLS session on a connected non-blocking socket (SSL_connect drives the
+// handshake): the server's chain must verify against the pool's CA and name the URL's host
+// (IP or DNS). Null when OpenSSL cannot make one.
+SSL* tls_session(int fd, SSL_CTX* ctx, const Endpoint& e);
 
 }  // namespace client_detail
 

@@ -1,8 +1,9 @@
 // HttpClientPool: keep-alive connection reuse per target, deadlines, mapped transport errors.
 //
-// This file is the pool (checkout, checkin, expiry, the TLS client context), the entry point
-// (send: one retry on a fresh connection when a kept-alive one was already closed) and the
-// https path served by cpp-httplib. Connecting is in client_connect.cpp; one request on
+// This file is the pool (checkout, checkin, expiry, the TLS client context), the entry points
+// (async_send: one retry on a fresh connection when a kept-alive one was already closed; send:
+// the same coroutine run to completion on the calling thread) and the https path served by
+// cpp-httplib. Opening sockets is in client_connect.cpp; connecting and one request on
 // txlab's own connection in client_exchange.cpp.
 #include "sim/http/client_pool.h"
 
@@ -21,9 +22,11 @@
 #include "sim/http/client_internal.h"
 #include "sim/http/form.h"
 #include "sim/http/message.h"
+#include "sim/http/run_blocking.h"
 
 namespace txlab::http {
 
+namespace net = boost::asio;
 using client_detail::now_us;
 using client_detail::parse_endpoint;
 
@@ -220,31 +223,48 @@ InboundResponse send_tls(httplib::Client& client, const OutboundRequest& request
 
 }  // namespace
 
-InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
+net::awaitable<InboundResponse> HttpClientPool::async_send(std::string base_url,
+                                                           OutboundRequest request) {
   const int timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : options_.read_timeout_ms;
   if (request.method.empty() || request.method.find_first_of(" \r\n") != std::string::npos ||
       request.path.find_first_of(" \r\n") != std::string::npos) {
     InboundResponse out;
     out.error = TransportError::kOther;
-    return out;
+    co_return out;
   }
   auto conn = checkout(base_url);
-  if (conn->tls) {
+  if (conn->tls) {  // cpp-httplib (a remote https target): blocks this thread
     auto out = send_tls(*conn->tls, request, timeout_ms);
     // A failed client may hold a broken connection: drop it rather than pool it.
     if (out.status != 0) checkin(base_url, std::move(conn));
-    return out;
+    co_return out;
   }
   bool retry_fresh = false;
-  auto out = send_once(base_url, request, *conn, timeout_ms, &retry_fresh);
+  auto out = co_await send_once(base_url, request, *conn, timeout_ms, &retry_fresh);
   if (out.status == 0 && retry_fresh) {
     // A kept-alive connection the server had already closed (the request never reached a
     // handler): once more on a fresh one.
     conn = std::make_unique<Conn>();
-    out = send_once(base_url, request, *conn, timeout_ms, &retry_fresh);
+    out = co_await send_once(base_url, request, *conn, timeout_ms, &retry_fresh);
   }
   if (out.status != 0 && conn->fd >= 0) checkin(base_url, std::move(conn));
-  return out;
+  co_return out;
+}
+
+net::io_context& blocking_context() {
+  thread_local net::io_context io(1);
+  return io;
+}
+
+InboundResponse HttpClientPool::send(const std::string& base_url, const OutboundRequest& request) {
+  // The same coroutine, run to completion on this thread (it never throws but for memory).
+  try {
+    return run_blocking(async_send(base_url, request));
+  } catch (const std::exception&) {
+    InboundResponse out;
+    out.error = TransportError::kOther;
+    return out;
+  }
 }
 
 }  // namespace txlab::http

@@ -1,9 +1,16 @@
 // Outbound HTTP for role-to-role calls: a pool of keep-alive connections per base URL (each
-// request checks one out), TCP_NODELAY, a deadline per request. http:// is served by txlab's
-// own small client (POSIX sockets, poll() deadlines, Boost.Beast's response parser, bounded
-// response size); https:// (a remote conformance target) by cpp-httplib. Never throws;
-// failures come back as a named error.
+// request checks one out), TCP_NODELAY, a deadline per request. http:// (and https:// between
+// txlab's roles, see ClientOptions::tls) is served by txlab's own small client: non-blocking
+// POSIX sockets whose readiness is awaited on Boost.Asio (a coroutine: async_send suspends
+// instead of blocking its thread; send runs the same coroutine to completion on a private
+// io_context), Boost.Beast's response parser, bounded response size. https:// to a remote
+// conformance target goes through cpp-httplib, which blocks. Never throws; failures come
+// back as a named error.
 #pragma once
+
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
 
 #include <functional>
 #include <map>
@@ -92,8 +99,13 @@ class HttpClientPool {
   void set_tls(ClientOptions::Tls tls);
   int read_timeout_ms() const { return options_.read_timeout_ms; }
   const ClientOptions& options() const { return options_; }
-  // base_url like "http://127.0.0.1:41234".
+  // base_url like "http://127.0.0.1:41234". Blocks the calling thread (for callers outside a
+  // role's request path: tests, the conformance runner, the CLI).
   InboundResponse send(const std::string& base_url, const OutboundRequest& request);
+  // The same request as a coroutine on the caller's executor: the thread is free while the
+  // request waits on the network (same connections, deadlines, errors and retry rule as send).
+  // A remote https target without ClientOptions::tls (cpp-httplib) still blocks.
+  boost::asio::awaitable<InboundResponse> async_send(std::string base_url, OutboundRequest request);
   // Closes every idle keep-alive connection (before servers stop, so they need not wait for
   // idle connections to time out).
   void clear();
@@ -102,8 +114,12 @@ class HttpClientPool {
   struct Conn;  // a plain socket or an https client, defined in client_internal.h
   std::unique_ptr<Conn> checkout(const std::string& base_url);
   void checkin(const std::string& base_url, std::unique_ptr<Conn> conn);
-  InboundResponse send_once(const std::string& base_url, const OutboundRequest& request, Conn& conn,
-                            int timeout_ms, bool* retry_fresh);
+  struct Ready;  // the connection's socket lent to Asio: readiness by a deadline
+  boost::asio::awaitable<InboundResponse> send_once(const std::string& base_url,
+                                                    const OutboundRequest& request, Conn& conn,
+                                                    int timeout_ms, bool* retry_fresh);
+  boost::asio::awaitable<TransportError> connect(Conn& conn, const std::string& base_url,
+                                                 Ready& ready, int64_t deadline_us);
 
   ClientOptions options_;
   struct SslCtx;  // the OpenSSL context made from options_.tls

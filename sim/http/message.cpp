@@ -50,7 +50,30 @@ void Router::any(std::string pattern, const Handler& handler) {
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, bool quick) {
-  routes_.push_back({std::move(method), std::move(pattern), std::move(handler), quick});
+  routes_.push_back({std::move(method), std::move(pattern), std::move(handler), quick, {}});
+}
+
+void Router::add_async(std::string method, std::string pattern, AsyncHandler handler) {
+  routes_.push_back({std::move(method), std::move(pattern), {}, false, std::move(handler)});
+}
+
+void Router::any_async(std::string pattern, const AsyncHandler& handler) {
+  for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE"}) add_async(m, pattern, handler);
+}
+
+const AsyncHandler* Router::async_route(Request& req) const {
+  const Route* r = find(req.method, req.path);
+  if (!r || !r->async) return nullptr;
+  std::vector<std::string> caps;
+  match(r->pattern, req.path, &caps);
+  fill_matches(req, std::move(caps));
+  return &r->async;
+}
+
+void Router::fill_matches(Request& req, std::vector<std::string> captures) {
+  req.matches.clear();
+  req.matches.push_back(req.path);
+  for (auto& c : captures) req.matches.push_back(std::move(c));
 }
 
 const Router::Route* Router::find(const std::string& method, const std::string& path) const {
@@ -104,10 +127,12 @@ void Router::dispatch(Request& req, Response& res) const {
         allow += (allow.empty() ? "" : ", ") + r.method;
       continue;
     }
-    req.matches.clear();
-    req.matches.push_back(req.path);
-    for (auto& c : caps) req.matches.push_back(std::move(c));
-    r.handler(req, res);
+    fill_matches(req, std::move(caps));
+    if (r.handler) {
+      r.handler(req, res);
+    } else {  // an async route reached synchronously (a caller outside the server): 500
+      reply_http_error(res, 500, "an async route cannot be dispatched synchronously");
+    }
     return;
   }
   if (!allow.empty()) {

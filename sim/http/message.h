@@ -3,6 +3,10 @@
 // Pure data and pure functions: routing is unit-tested without sockets.
 #pragma once
 
+#include <utility>  // Boost 1.74 asio uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -47,6 +51,10 @@ struct Response {
 };
 
 using Handler = std::function<void(const Request&, Response&)>;
+// A handler that waits on the network as a coroutine (co_await on an async client) instead of
+// blocking a thread: the server runs it on the I/O thread that parsed the request, never on
+// the worker pool. Whatever it waits for must have a deadline.
+using AsyncHandler = std::function<boost::asio::awaitable<void>(const Request&, Response&)>;
 
 bool iequals(std::string_view a, std::string_view b);
 
@@ -68,6 +76,12 @@ class Router {
   }
   // True when the route `req` would take is a quick one.
   bool is_quick(const Request& req) const;
+  // Async routes (see AsyncHandler); `any_async` registers GET, POST, PUT, PATCH and DELETE.
+  void add_async(std::string method, std::string pattern, AsyncHandler handler);
+  void any_async(std::string pattern, const AsyncHandler& handler);
+  // The handler of the route `req` takes when that route is async (req.matches filled), or
+  // null: a sync route, or none (dispatch answers 404/405).
+  const AsyncHandler* async_route(Request& req) const;
 
   // Runs the first route that matches; 404 (no route for the path) or 405 with Allow (the
   // path exists for other methods) as JSON otherwise. HEAD runs the GET route (the server
@@ -83,7 +97,9 @@ class Router {
     std::string method, pattern;
     Handler handler;
     bool quick = false;
+    AsyncHandler async;  // set: an async route (handler empty)
   };
+  static void fill_matches(Request& req, std::vector<std::string> captures);
   const Route* find(const std::string& method, const std::string& path) const;
   std::vector<Route> routes_;
 };

@@ -1,4 +1,5 @@
-// LoopbackServer: Boost.Beast HTTP/1.1 parsing on Boost.Asio, handlers on a bounded pool.
+// LoopbackServer: Boost.Beast HTTP/1.1 parsing on Boost.Asio, sync handlers on a bounded pool,
+// async handlers as coroutines on the I/O threads (bounded too).
 //
 // This file is the front: binding and accepting (127.0.0.1 or a given address), the TLS
 // context, the bounded connection registry (the oldest connection still sending its header
@@ -118,6 +119,18 @@ void LoopbackServer::Core::admit(tcp::socket socket) {
   if (victim) victim->close_async();
 }
 
+bool LoopbackServer::Core::begin_async() {
+  std::lock_guard lock(async_mu);
+  if (async_closed || async_running >= options.queue_limit) return false;
+  ++async_running;
+  return true;
+}
+
+void LoopbackServer::Core::end_async() {
+  std::lock_guard lock(async_mu);
+  if (--async_running == 0) async_done.notify_all();
+}
+
 void LoopbackServer::Core::shutdown() {
   net::post(io, [this] {
     beast::error_code ec;
@@ -132,6 +145,11 @@ void LoopbackServer::Core::shutdown() {
     for (auto& s : open) s->close_async();
   });
   pool.stop();
+  {  // running async handlers finish (their outbound calls have deadlines), like workers' jobs
+    std::unique_lock lock(async_mu);
+    async_closed = true;
+    async_done.wait(lock, [this] { return async_running == 0; });
+  }
   guard.reset();
   io.stop();
   for (auto& t : threads) t.join();

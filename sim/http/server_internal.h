@@ -89,6 +89,14 @@ struct LoopbackServer::Core {
   std::list<std::weak_ptr<server_detail::SessionBase>> sessions;
   size_t evicting = 0;  // sessions chosen to give way, closing but not yet gone
   server_detail::WorkerPool pool;
+  // Async handlers running now (coroutines on the I/O threads): at most options.queue_limit,
+  // beyond that 503 like a full worker queue; stop() waits until none is left.
+  bool begin_async();
+  void end_async();
+  std::mutex async_mu;
+  std::condition_variable async_done;
+  size_t async_running = 0;
+  bool async_closed = false;  // stopping: no new async handler starts
   net::io_context io;
   tcp::acceptor acceptor{io};
   net::steady_timer accept_retry{io};

@@ -3,12 +3,15 @@
 //
 // One connection is one Session on its own strand: read the header (deadline), answer
 // `Expect: 100-continue`, read the body (deadline, size limit also for chunked bodies), hand
-// the request to a worker, write the response (deadline), then wait for the next request
-// (keep-alive idle deadline). Deadlines cancel the socket's pending operation (not close it),
-// so a client that was too slow still gets its 408 JSON.
+// the request to a worker (or run an async handler as a coroutine on the strand), write the
+// response (deadline), then wait for the next request (keep-alive idle deadline). Deadlines cancel
+// the socket's pending operation (not close it), so a client that was too slow still gets its 408
+// JSON.
 #include "sim/http/server_internal.h"
 #include "sim/tls.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/beast/http.hpp>
 
 #include <openssl/ssl.h>
@@ -261,6 +264,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     core_.counters.requests.fetch_add(1);
     phase_ = kHandling;
+    if (const AsyncHandler* h = core_.router.async_route(*req)) {
+      // A coroutine on this connection's strand (the I/O thread that parsed the request): it
+      // waits on the network without holding a thread.
+      if (!core_.begin_async()) return busy();
+      net::co_spawn(socket_.get_executor(), handle_async(shared_from_this(), h, std::move(req)),
+                    net::detached);
+      return;
+    }
     if (core_.router.is_quick(*req)) {  // never blocks: no hand-off to a worker
       Response res;
       try {
@@ -283,14 +294,31 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       net::post(s->socket_.get_executor(), [s, res] { s->write(std::move(*res)); });
     });
-    if (!queued) {
-      core_.counters.busy.fetch_add(1);
-      Response res;
-      reply_http_error(res, 503, "too many requests waiting");
-      res.set_header("Retry-After", "1");
-      keep_alive_ = false;
-      write(std::move(res));
+    if (!queued) busy();
+  }
+
+  // The worker queue (or the bound on running async handlers) is full: 503 + Retry-After.
+  void busy() {
+    core_.counters.busy.fetch_add(1);
+    Response res;
+    reply_http_error(res, 503, "too many requests waiting");
+    res.set_header("Retry-After", "1");
+    keep_alive_ = false;
+    write(std::move(res));
+  }
+
+  static net::awaitable<void> handle_async(std::shared_ptr<Session> s, const AsyncHandler* h,
+                                           std::shared_ptr<Request> req) {
+    Response res;
+    try {
+      co_await (*h)(*req, res);
+    } catch (const std::exception& e) {
+      s->core_.counters.handler_errors.fetch_add(1);
+      res = Response{};
+      reply_http_error(res, 500, e.what());
     }
+    s->core_.end_async();
+    s->write(std::move(res));
   }
 
   void refuse(int status, std::string_view detail = {}) {
