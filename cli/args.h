@@ -25,6 +25,7 @@ struct Args {
   std::string history_dir, label;  // load (--baseline: below)
   double max_regression = 10, max_tail_regression = 50;
   int runs = 1, baseline_last = 5;  // --runs, --baseline-last
+  std::string versus;               // --versus SCENARIO
   // conform
   std::string target_role, target_url, token_endpoint, jwks_uri, exchanger, subject_client,
       audience, forbidden_audience, profile = "common", only, subject_audience, subject_scope,

@@ -107,7 +107,7 @@ bool write_history(const Args& a, const nlohmann::json& report, bool print) {
 
 }  // namespace
 
-int cmd_load(const Args& a, Scenario s) {
+int cmd_load(const Args& a, Scenario s, std::optional<Scenario> versus) {
   if (a.concurrency < 1 || a.concurrency > 512) usage_error("--concurrency must be 1..512");
   if (a.duration_s < 1 || a.duration_s > 3600) usage_error("--duration must be 1..3600 seconds");
   if (a.rate > 100000) usage_error("--rate must be 0..100000 calls a second");
@@ -116,6 +116,8 @@ int cmd_load(const Args& a, Scenario s) {
   if (a.max_regression > 99) usage_error("--max-regression must be 0..99 (percent)");
   if (a.max_tail_regression > 1000) usage_error("--max-tail-regression must be 0..1000 (percent)");
   if (a.runs < 1 || a.runs > 100) usage_error("--runs must be 1..100");
+  if (versus && !a.baseline.empty()) usage_error("--versus and --baseline are alternatives");
+  if (versus && a.runs < 2) usage_error("--versus needs --runs 2 or more (pairs of runs)");
   if (a.baseline_last < 1 || a.baseline_last > 100) usage_error("--baseline-last must be 1..100");
   const LoadOptions o = options_of(a);
   const bool open = o.open_loop && o.rate_per_s > 0;
@@ -132,15 +134,22 @@ int cmd_load(const Args& a, Scenario s) {
   }
   const bool text = a.json_out != "-";
   if (text) std::cout << "txlab load · seed " << a.seed << "\n";
-  // Each run on a fresh world: the scenario is copied for all but the last.
-  std::vector<LoadReport> runs;
   const std::string name = s.name, file = s.file;
-  for (int i = 0; i < a.runs; ++i) {
-    if (text && a.runs > 1) std::cout << "run " << i + 1 << " of " << a.runs << "\n" << std::flush;
-    World world(i + 1 < a.runs ? Scenario(s) : std::move(s), a.seed);
+  // Each run on a fresh world. With --versus the sides alternate, ABBA (versus first in even
+  // pairs), so neither side always runs first.
+  std::vector<LoadReport> runs, versus_runs;
+  const auto one_run = [&](const Scenario& sc, std::vector<LoadReport>& into, const char* side) {
+    if (text && (a.runs > 1 || versus))
+      std::cout << side << "run " << into.size() + 1 << " of " << a.runs << "\n" << std::flush;
+    World world(Scenario(sc), a.seed);
     world.start();
-    runs.push_back(run_load(world, o));
+    into.push_back(run_load(world, o));
     if (o.progress && isatty(STDERR_FILENO)) std::cerr << "\n";
+  };
+  for (int i = 0; i < a.runs; ++i) {
+    if (versus && i % 2 == 0) one_run(*versus, versus_runs, "versus ");
+    one_run(s, runs, "");
+    if (versus && i % 2 == 1) one_run(*versus, versus_runs, "versus ");
   }
   const LoadReport r = merge_runs(std::move(runs));
   if (text) std::cout << render_text(r);
@@ -148,10 +157,17 @@ int cmd_load(const Args& a, Scenario s) {
   auto j = render_json(r);
   j["seed"] = a.seed;
   j["scenario"] = name;
+  std::string baseline_name = a.baseline;
+  if (versus) {
+    baseline = render_json(merge_runs(std::move(versus_runs)));
+    baseline["scenario"] = versus->name;
+    baseline_name = versus->file + " (alternated)";
+  }
   bool regressed = false;
   std::map<std::string, std::string> regressions;  // for JUnit
-  if (!a.baseline.empty()) {
-    const auto c = compare_load(baseline, j, a.max_regression, a.seed, a.max_tail_regression);
+  if (!a.baseline.empty() || versus) {
+    const auto c = compare_load(baseline, j, a.max_regression, a.seed, a.max_tail_regression,
+                                versus.has_value());
     regressed = c.regressed();
     for (const auto& p : c.paths)
       for (const auto& m : p.metrics)
@@ -161,8 +177,8 @@ int cmd_load(const Args& a, Scenario s) {
                         m.ci.ratio, m.ci.lo, m.ci.hi);
           regressions[p.name] += buf;
         }
-    if (text) std::cout << render_comparison_text(c, a.baseline);
-    j["baseline"] = comparison_json(c, a.baseline);
+    if (text) std::cout << render_comparison_text(c, baseline_name);
+    j["baseline"] = comparison_json(c, baseline_name);
   }
   if (!a.json_out.empty()) ok = write_output(a.json_out, safe_dump(j, 2) + "\n") && ok;
   if (!a.html_out.empty())

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -45,7 +46,8 @@ int cmd_serve(const Args& a, Scenario s);
 int cmd_lint(const Scenario& s);
 int cmd_export(const Args& a, const Scenario& s);
 int cmd_health(const Args& a);
-int cmd_load(const Args& a, Scenario s);
+// `versus`: --versus SCENARIO, loaded like the operand.
+int cmd_load(const Args& a, Scenario s, std::optional<Scenario> versus = {});
 int cmd_attack(const Args& a, Scenario s);
 int cmd_conform(const Args& a);
 int cmd_schema(const Args& a);

@@ -172,6 +172,13 @@ const std::vector<Flag> kFlags = {
      {{kLoad, "K",
        "with a --history DIR as --baseline: its newest K runs of this scenario, mode and rate, "
        "1..100 (default 5)"}}},
+    {"--versus",
+     nullptr,
+     &Args::versus,
+     {{kLoad, "SCENARIO",
+       "the baseline measured in the same job: --runs N runs of each scenario, alternated "
+       "(ABBA), run i of each a pair, so drift over time hits both sides alike (e.g. a vendor's "
+       "previous version); exit 1 on a significant regression as with --baseline"}}},
     {"--runs",
      nullptr,
      &Args::runs,

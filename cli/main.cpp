@@ -45,7 +45,17 @@ int main(int argc, char** argv) {
     if (a.command == "lint") return cmd_lint(s);
     if (a.command == "serve") return cmd_serve(a, std::move(s));
     if (a.command == "attack") return cmd_attack(a, std::move(s));
-    if (a.command == "load") return cmd_load(a, std::move(s));
+    if (a.command == "load") {
+      std::optional<Scenario> versus;
+      if (!a.versus.empty()) try {
+          versus = load_scenario(a.versus, options);
+          print_warnings(*versus);
+        } catch (const ScenarioError& e) {
+          std::cerr << e.what() << "\n";
+          return 2;
+        }
+      return cmd_load(a, std::move(s), std::move(versus));
+    }
     return cmd_run(a, std::move(s));
   } catch (const std::exception& e) {
     std::cerr << "txlab: " << e.what() << "\n";

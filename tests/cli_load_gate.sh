@@ -41,4 +41,22 @@ mkdir -p "$out/empty"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q "no run of scenario" "$out/empty.txt" ||
   { cat "$out/empty.txt"; echo "an empty history as baseline: expected exit 2 naming it, got $rc"; exit 1; }
+# --versus: the slowed chain alternated with the unchanged one in one job (pairs): exit 1, the
+# comparison says the runs were alternated; fewer than two runs, or with --baseline, exit 2.
+"${run[@]}" "$src/tests/data/load-slow-link.yaml" --versus "$src/scenarios/direct.yaml" --runs 2 \
+  --json "$out/versus.json" >"$out/versus.txt" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "alternated" "$out/versus.txt" &&
+  grep -Eq "^  CFA reads an order through one exch.* p50 µs .*REGRESSION" "$out/versus.txt" ||
+  { cat "$out/versus.txt"; echo "--versus: the slowed chain against the unchanged one: expected exit 1, got $rc"; exit 1; }
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["baseline"]; assert b["paired"] and b["baseline_runs"] == 2 and b["current_runs"] == 2, b' "$out/versus.json" || exit 1
+"${run[@]}" "$src/scenarios/direct.yaml" --versus "$src/scenarios/direct.yaml" >"$out/versus1.txt" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--versus needs --runs 2" "$out/versus1.txt" ||
+  { cat "$out/versus1.txt"; echo "--versus with one run: expected exit 2, got $rc"; exit 1; }
+"${run[@]}" "$src/scenarios/direct.yaml" --versus "$src/scenarios/direct.yaml" --runs 2 \
+  --baseline "$out/base.json" >"$out/versus2.txt" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "alternatives" "$out/versus2.txt" ||
+  { cat "$out/versus2.txt"; echo "--versus with --baseline: expected exit 2, got $rc"; exit 1; }
 echo "cli load gate: ok"

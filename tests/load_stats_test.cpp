@@ -235,6 +235,47 @@ TEST(LoadCompareTest, SeveralRunsCarryTheDriftBetweenRuns) {
   EXPECT_EQ(multi_flagged, 40);
 }
 
+// Alternated runs share the machine's drift pair by pair (each pair's level moves by 20 % sd,
+// both sides alike): unpaired, that drift swamps a 25 % slowdown; paired, it cancels, the
+// slowdown is flagged for every seed and an unchanged side never is.
+TEST(LoadCompareTest, PairedRunsCancelTheDriftTheyShare) {
+  const auto side = [](double factor, uint64_t seed, uint64_t noise_seed) {
+    // One distribution per engine: a normal distribution keeps a cached draw between calls.
+    std::mt19937_64 drift(seed), noise(noise_seed);
+    std::normal_distribution<double> d01(0, 1), n01(0, 1);
+    Json windows = Json::array();
+    for (int r = 0; r < 5; ++r) {
+      const double level = 1000 * factor * std::exp(0.2 * d01(drift));
+      for (int w = 0; w < 10; ++w)
+        windows.push_back({{"run", r},
+                           {"calls", 100},
+                           {"p50_us", level * (1 + 0.03 * n01(noise))},
+                           {"p99_us", 4 * level * (1 + 0.05 * n01(noise))},
+                           {"throughput_per_s", 500.0}});
+    }
+    return Json{{"scenario", "s"},
+                {"mode", "open-loop"},
+                {"rate_per_s", 200},
+                {"paths", {{{"name", "chain"}, {"windows", windows}}}}};
+  };
+  int paired_flagged = 0, unpaired_flagged = 0, paired_alarms = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    const Json base = side(1.0, seed, 100 + seed);
+    Json slow = side(1.25, seed, 200 + seed), same = side(1.0, seed, 300 + seed);
+    slow["scenario"] = "other";  // paired runs may be of two scenarios
+    paired_flagged += compare_load(base, slow, 10, seed, 50, true).regressed();
+    slow["scenario"] = "s";
+    unpaired_flagged += compare_load(base, slow, 10, seed).regressed();
+    const auto c = compare_load(base, same, 10, seed, 50, true);
+    ASSERT_TRUE(c.error.empty()) << c.error;
+    EXPECT_TRUE(c.paired);
+    paired_alarms += c.regressed();
+  }
+  EXPECT_EQ(paired_flagged, 30);
+  EXPECT_LE(unpaired_flagged, 10);
+  EXPECT_EQ(paired_alarms, 0);
+}
+
 // One run each is the window bootstrap it always was: no drift term.
 TEST(LoadCompareTest, OneRunEachHasNoDriftTerm) {
   const auto c = compare_load(drifting(1000, 0.1, 1, 1), drifting(1000, 0.1, 1, 2), 10, 3);

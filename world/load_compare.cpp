@@ -156,6 +156,45 @@ RatioInterval bootstrap_runs_ratio(const RunSamples& baseline, const RunSamples&
   return out;
 }
 
+RatioInterval bootstrap_paired_ratio(const RunSamples& baseline, const RunSamples& current,
+                                     uint64_t seed, int resamples) {
+  const size_t n = baseline.size();
+  if (n < 2 || current.size() != n) return {};
+  for (const auto* side : {&baseline, &current})
+    for (const auto& run : *side)
+      if (run.size() < 2 || median(run) <= 0) return {};
+  // Pair i's log ratio; their mean is the level ratio's log.
+  std::vector<double> d;
+  for (size_t i = 0; i < n; ++i) d.push_back(std::log(median(current[i]) / median(baseline[i])));
+  const double mean = std::accumulate(d.begin(), d.end(), 0.0) / static_cast<double>(n);
+  RatioInterval out{std::exp(mean), 0, 0, 0};
+  double ss = 0;
+  for (double x : d) ss += (x - mean) * (x - mean);
+  out.between_run_sd = std::sqrt(ss / static_cast<double>(n - 1));
+  // Each resample draws n pairs with replacement; a drawn pair's log ratio is its windows
+  // resampled on both sides, its spread around the mean widened by sqrt(n/(n-1)) (the pairs'
+  // own mean is closer to them than the true one).
+  const double widen = std::sqrt(static_cast<double>(n) / static_cast<double>(n - 1));
+  std::mt19937_64 rng(seed);
+  std::vector<double> ratios;
+  ratios.reserve(static_cast<size_t>(std::max(1, resamples)));
+  for (int r = 0; r < std::max(1, resamples); ++r) {
+    double sum = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = rng() % n;
+      const double b = std::max(resampled_median(baseline[i], rng), 1e-300);
+      const double c = std::max(resampled_median(current[i], rng), 1e-300);
+      sum += mean + (std::log(c / b) - mean) * widen;
+    }
+    ratios.push_back(std::exp(sum / static_cast<double>(n)));
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const auto m = static_cast<double>(ratios.size());
+  out.lo = ratios[static_cast<size_t>(std::floor(0.025 * m))];
+  out.hi = ratios[std::min(ratios.size() - 1, static_cast<size_t>(std::ceil(0.975 * m)) - 1)];
+  return out;
+}
+
 RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
                               const std::vector<double>& current, uint64_t seed, int resamples) {
   return bootstrap_runs_ratio(RunSamples{baseline}, RunSamples{current}, seed, resamples);
@@ -170,11 +209,19 @@ bool LoadComparison::regressed() const {
 }
 
 LoadComparison compare_load(const Json& baseline, const Json& current, double max_regression_pct,
-                            uint64_t seed, double max_tail_regression_pct) {
+                            uint64_t seed, double max_tail_regression_pct, bool paired) {
   LoadComparison out;
   out.max_regression_pct = max_regression_pct;
   out.max_tail_regression_pct = max_tail_regression_pct;
-  out.error = run_error(baseline, current);
+  out.paired = paired;
+  // Paired runs are of two scenarios by design (--versus): the paths are what must match.
+  if (paired) {
+    Json renamed = current;
+    renamed["scenario"] = json_str(baseline, "scenario");
+    out.error = run_error(baseline, renamed);
+  } else {
+    out.error = run_error(baseline, current);
+  }
   if (!out.error.empty()) return out;
   const double p = max_regression_pct / 100;
   std::vector<std::string> names;
@@ -202,8 +249,10 @@ LoadComparison compare_load(const Json& baseline, const Json& current, double ma
       out.baseline_runs = std::max(out.baseline_runs, bs.size());
       out.current_runs = std::max(out.current_runs, cs.size());
       MetricComparison m{metric, level(bs), level(cs), {}, false};
-      m.ci =
-          bootstrap_runs_ratio(bs, cs, derive_seed(seed, "load-baseline/" + name + "/" + metric));
+      const uint64_t draw = derive_seed(seed, "load-baseline/" + name + "/" + metric);
+      m.ci = paired && bs.size() == cs.size() && bs.size() >= 2
+                 ? bootstrap_paired_ratio(bs, cs, draw)
+                 : bootstrap_runs_ratio(bs, cs, draw);
       m.regressed = metric == "throughput_per_s" ? m.ci.hi < 1 - p
                     : metric == "p99_us"         ? m.ci.lo > 1 + max_tail_regression_pct / 100
                                                  : m.ci.lo > 1 + p;
@@ -243,7 +292,10 @@ std::string render_comparison_text(const LoadComparison& c, const std::string& b
     << "the runs' windows\n";
   if (!c.error.empty()) return o.str() + "not comparable: " + c.error + "\n";
   o << "runs: " << c.baseline_runs << " in the baseline, " << c.current_runs << " now";
-  if (c.baseline_runs + c.current_runs < 3)
+  if (c.paired && c.baseline_runs == c.current_runs && c.baseline_runs >= 2)
+    o << ", alternated: each pair's ratio, the pairs resampled (drift a pair shares cancels; "
+         "drift ± is the sd of the pairs' ratios)";
+  else if (c.baseline_runs + c.current_runs < 3)
     o << ": one run each, so the interval holds the noise within a run only; the drift between "
          "runs (often larger) is not in it (give several runs: --runs N, a --history baseline)";
   else
@@ -305,6 +357,7 @@ Json comparison_json(const LoadComparison& c, const std::string& baseline_name) 
                "windows resampled in each run, the drift between runs drawn from the runs' "
                "spread; 2000 resamples"},
               {"baseline_runs", c.baseline_runs},
+              {"paired", c.paired},
               {"current_runs", c.current_runs},
               {"paths", paths},
               {"regressed", c.regressed()}};

@@ -37,6 +37,12 @@ using RunSamples = std::vector<std::vector<double>>;
 // {0, 0, 0} when a side is empty or has a run without a positive median.
 RatioInterval bootstrap_runs_ratio(const RunSamples& baseline, const RunSamples& current,
                                    uint64_t seed, int resamples = 2000);
+// Paired runs (txlab load --versus: the two sides' runs alternated in time, run i of each a
+// pair): the ratio is the geometric mean of the pairs' ratios, and each resample draws the pairs
+// with replacement (each drawn pair's windows resampled too), so a drift the two runs of a pair
+// share cancels. Needs two pairs or more; between_run_sd is the sd of the pairs' log ratios.
+RatioInterval bootstrap_paired_ratio(const RunSamples& baseline, const RunSamples& current,
+                                     uint64_t seed, int resamples = 2000);
 // One run each.
 RatioInterval bootstrap_ratio(const std::vector<double>& baseline,
                               const std::vector<double>& current, uint64_t seed,
@@ -62,15 +68,18 @@ struct LoadComparison {
   double max_regression_pct = 10;
   double max_tail_regression_pct = 50;
   size_t baseline_runs = 0, current_runs = 0;  // runs on each side (windows tagged "run")
+  bool paired = false;                         // --versus: run i of each side a pair
   std::vector<PathComparison> paths;
   bool regressed() const;
 };
 
 // Compares two `load --json` reports (the baseline first).
 // P (max_regression_pct) applies to p50 and throughput, the tail's own threshold to p99.
+// `paired`: the runs were alternated (--versus), see bootstrap_paired_ratio; the scenarios may
+// differ then.
 LoadComparison compare_load(const nlohmann::json& baseline, const nlohmann::json& current,
                             double max_regression_pct, uint64_t seed,
-                            double max_tail_regression_pct = 50);
+                            double max_tail_regression_pct = 50, bool paired = false);
 std::string render_comparison_text(const LoadComparison& c, const std::string& baseline_name);
 nlohmann::json comparison_json(const LoadComparison& c, const std::string& baseline_name);
 
